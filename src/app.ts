@@ -1,0 +1,142 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import { sql } from 'kysely';
+import { auditRoutes } from './audit/audit.routes.js';
+import { authRoutes } from './auth/auth.routes.js';
+import type { Config } from './config.js';
+import { openDatabase, type DatabaseHandle } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { AppError } from './errors/catalogue.js';
+import { gatewayRoutes } from './gateway/gateway.routes.js';
+import { installErrorHandling, sendProblem } from './http/problem.js';
+import { installSessionGuard } from './http/session-guard.js';
+import type { App } from './http/types.js';
+import { MINUTE, type Clock } from './lib/clock.js';
+import type { IdGenerator } from './lib/ids.js';
+import { composeServices } from './compose.js';
+import { randomBase62 } from './lib/random.js';
+import { recordExpiredKeys } from './keys/expiry-sweeper.js';
+import { keysRoutes } from './keys/keys.routes.js';
+import { membersRoutes } from './members/members.routes.js';
+import { subscriptionRoutes } from './orgs/subscription.routes.js';
+import type { PlanCatalogue } from './plans/catalogue.js';
+import { usageRoutes } from './usage/usage.routes.js';
+
+export interface AppOptions {
+  config: Config;
+  clock?: Clock;
+  newId?: IdGenerator;
+  /** An already open database (tests, CLI); otherwise the configured one is opened. */
+  database?: DatabaseHandle;
+  /** Where logs go (tests capture them); stdout by default. */
+  logStream?: NodeJS.WritableStream;
+  plans?: PlanCatalogue;
+}
+
+/** Anything that looks like an API key in a logged URL is masked, whatever route it hit. */
+const KEY_IN_TEXT = /bdoc_[0-9A-Za-z]{20,}/g;
+
+function loggerOptions(config: Config, stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {
+  return {
+    level: config.logLevel,
+    ...(stream ? { stream } : {}),
+    redact: {
+      paths: ['req.headers["x-api-key"]', 'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'req.body.password', 'req.body.token'],
+      censor: '[redacted]',
+    },
+    serializers: {
+      req: (req: { method: string; url: string; ip?: string; id?: string }) => ({ method: req.method, url: req.url.replace(KEY_IN_TEXT, 'bdoc_[redacted]').replace(/token=[^&#]+/g, 'token=[redacted]'), ip: req.ip }),
+    },
+  };
+}
+
+/** Builds the whole service: database, caches, services and routes. `server.ts` only boots it. */
+export async function buildApp(options: AppOptions) {
+  const { config } = options;
+  const handle = options.database ?? openDatabase(config);
+  await migrateToLatest(handle);
+  const { db } = handle;
+
+  const nodePrefix = randomBase62(6);
+  let requestCounter = 0;
+  const app = Fastify({
+    logger: loggerOptions(config, options.logStream),
+    trustProxy: config.trustProxy,
+    genReqId: () => `req_${nodePrefix}${(++requestCounter).toString(36)}`,
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  const services = composeServices({ config, handle, clock: options.clock, newId: options.newId, plans: options.plans });
+  const { clock } = services;
+  const { changes, cache, usage, audit, auth, keys, members, orgs, usageQueries } = services;
+  changes.onError = (error) => app.log.warn({ err: error }, 'change feed poll failed; retrying');
+  usage.onError = (error) => app.log.error({ err: error }, 'usage flush failed; counts kept for the next flush');
+  const cookie = { secure: config.publicUrl.startsWith('https:') };
+
+  await app.register(fastifyCookie);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Build a Doc portal API', version: '1.0.0', description: 'Manage the API keys, team, usage and audit log of a Build a Doc organisation. The connector-facing API is under /v1.' },
+      servers: [{ url: config.publicUrl }],
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'bdoc_session' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        },
+      },
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', uiConfig: { docExpansion: 'list' } });
+  installErrorHandling(app, config.publicUrl);
+  installSessionGuard(app, { auth, publicUrl: config.publicUrl, cookie });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await sql`select 1`.execute(db);
+      return { status: 'ready', database: handle.dialect };
+    } catch {
+      return sendProblem(reply, new AppError('unavailable', 'The database cannot be reached.'), config.publicUrl);
+    }
+  });
+  app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+
+  authRoutes(app, { auth, members, orgs, cookie });
+  keysRoutes(app, keys);
+  usageRoutes(app, usageQueries);
+  membersRoutes(app, members);
+  auditRoutes(app, { audit, db });
+  subscriptionRoutes(app, orgs);
+  gatewayRoutes(app, { cache, clock, usage });
+
+  const sweep = () =>
+    recordExpiredKeys({ db, clock, audit, changes }).catch((error) => app.log.warn({ err: error }, 'expiry sweep failed'));
+  let sweeper: NodeJS.Timeout | undefined;
+
+  app.addHook('onReady', async () => {
+    await changes.start();
+    usage.start(config.usageFlushMs);
+    await sweep();
+    sweeper = setInterval(sweep, MINUTE);
+    sweeper.unref();
+  });
+  // Runs after in-flight requests have finished: nothing buffered is lost on shutdown.
+  app.addHook('onClose', async () => {
+    clearInterval(sweeper);
+    await changes.stop();
+    await usage.stop();
+    if (!options.database) await db.destroy();
+  });
+
+  return { app, services };
+}
+
+export type BuiltApp = Awaited<ReturnType<typeof buildApp>>;

@@ -1,0 +1,129 @@
+import type { Clock } from '../lib/clock.js';
+import type { IdGenerator } from '../lib/ids.js';
+import type { DbOrTrx } from '../db/database.js';
+import type { AuditRow, Role } from '../db/schema.js';
+
+/** Who did something: a signed-in person, or the operator's CLI (no user). */
+export interface Actor {
+  orgId: string;
+  userId: string | null;
+  email: string | null;
+  role: Role | 'operator';
+  ip: string | null;
+}
+
+export type Severity = 'info' | 'warning' | 'error';
+
+export interface AuditEvent {
+  eventType: string;
+  resourceType: string;
+  resourceId: string | null;
+  action: string;
+  details?: Record<string, unknown>;
+  severity?: Severity;
+}
+
+/** One audit log entry as the API shows it. */
+export interface AuditEntryView {
+  id: string;
+  timestamp: string;
+  eventType: string;
+  userId: string | null;
+  userEmail: string | null;
+  resourceType: string;
+  resourceId: string | null;
+  action: string;
+  details: Record<string, unknown>;
+  ip: string | null;
+  severity: Severity;
+}
+
+export interface AuditFilter {
+  from?: string;
+  to?: string;
+  userId?: string;
+  eventType?: string;
+  resourceId?: string;
+}
+
+export interface AuditService {
+  record(db: DbOrTrx, actor: Actor, event: AuditEvent): Promise<void>;
+  list(db: DbOrTrx, orgId: string, filter: AuditFilter, page: { limit: number; offset: number }): Promise<{ items: AuditEntryView[]; total: number }>;
+}
+
+export function createAuditService(deps: { clock: Clock; newId: IdGenerator }): AuditService {
+  return {
+    async record(db, actor, event) {
+      await db
+        .insertInto('auditLog')
+        .values({
+          id: deps.newId('aud'),
+          orgId: actor.orgId,
+          timestamp: deps.clock.now().toISOString(),
+          eventType: event.eventType,
+          userId: actor.userId,
+          userEmail: actor.email,
+          resourceType: event.resourceType,
+          resourceId: event.resourceId,
+          action: event.action,
+          details: JSON.stringify(event.details ?? {}),
+          ip: actor.ip,
+          severity: event.severity ?? 'info',
+        })
+        .execute();
+    },
+
+    async list(db, orgId, filter, page) {
+      let query = db.selectFrom('auditLog').where('orgId', '=', orgId);
+      if (filter.from) query = query.where('timestamp', '>=', filter.from);
+      if (filter.to) query = query.where('timestamp', '<', filter.to);
+      if (filter.userId) query = query.where('userId', '=', filter.userId);
+      if (filter.eventType) query = query.where('eventType', '=', filter.eventType);
+      if (filter.resourceId) query = query.where('resourceId', '=', filter.resourceId);
+      const [rows, count] = await Promise.all([
+        query.selectAll().orderBy('timestamp', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute(),
+        query.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow(),
+      ]);
+      return { items: rows.map(toAuditView), total: Number(count.n) };
+    },
+  };
+}
+
+export function toAuditView(row: AuditRow): AuditEntryView {
+  return {
+    id: row.id,
+    timestamp: row.timestamp,
+    eventType: row.eventType,
+    userId: row.userId,
+    userEmail: row.userEmail,
+    resourceType: row.resourceType,
+    resourceId: row.resourceId,
+    action: row.action,
+    details: JSON.parse(row.details) as Record<string, unknown>,
+    ip: row.ip,
+    severity: row.severity,
+  };
+}
+
+const CSV_COLUMNS = ['timestamp', 'eventType', 'userId', 'userEmail', 'resourceType', 'resourceId', 'action', 'details', 'ip', 'severity'] as const;
+
+/** RFC 4180 CSV; cells that a spreadsheet would run as a formula are prefixed with `'`. */
+export function auditToCsv(entries: AuditEntryView[]): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const entry of entries) {
+    lines.push(
+      CSV_COLUMNS.map((column) => {
+        const value = entry[column];
+        return csvCell(typeof value === 'object' && value !== null ? JSON.stringify(value) : value);
+      }).join(','),
+    );
+  }
+  return lines.join('\r\n') + '\r\n';
+}
+
+export function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  let text = String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}

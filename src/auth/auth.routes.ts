@@ -1,0 +1,89 @@
+import { Type } from 'typebox';
+import { SESSION_COOKIE, actorOf, clearSessionCookie, setSessionCookie, type CookieSettings } from '../http/session-guard.js';
+import { EmailSchema, PasswordSchema, PersonNameSchema, UserSchema, problems } from '../http/schemas.js';
+import type { App } from '../http/types.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthService, RequestContext, SignedIn } from './auth.service.js';
+import type { MembersService } from '../members/members.service.js';
+import type { OrgsService } from '../orgs/orgs.service.js';
+
+const OrganisationSchema = Type.Object({ id: Type.String(), name: Type.String(), plan: Type.String(), subscriptionStatus: Type.String() });
+const MeSchema = Type.Object({ user: UserSchema, organisation: OrganisationSchema });
+
+export function requestContext(request: FastifyRequest): RequestContext {
+  return { ip: request.ip, userAgent: request.headers['user-agent'] ?? null };
+}
+
+export function authRoutes(app: App, deps: { auth: AuthService; members: MembersService; orgs: OrgsService; cookie: CookieSettings }): void {
+  const tags = ['Sessions'];
+
+  /** Sets the cookie of a new session and makes it this request's actor. */
+  function signedIn(request: FastifyRequest, reply: FastifyReply, signed: SignedIn): void {
+    setSessionCookie(reply, signed.token, signed.expiresAt, deps.cookie);
+    request.user = signed.user;
+    request.actor = { orgId: signed.orgId, userId: signed.user.id, email: signed.user.email, role: signed.user.role, ip: request.ip };
+  }
+
+  async function me(request: FastifyRequest) {
+    const actor = actorOf(request);
+    const sub = await deps.orgs.subscription(actor);
+    return {
+      user: request.user!,
+      organisation: { id: actor.orgId, name: sub.organisation.name, plan: sub.plan, subscriptionStatus: sub.status },
+    };
+  }
+
+  app.post('/api/auth/signup', {
+    config: { public: true },
+    schema: {
+      tags,
+      summary: 'Create an organisation on the Free plan and its first Admin, and sign in',
+      body: Type.Object({ email: EmailSchema, password: PasswordSchema, name: PersonNameSchema, organisation: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }) }, { additionalProperties: false }),
+      response: { 201: MeSchema, ...problems(400, 403, 409) },
+    },
+  }, async (request, reply) => {
+    const signed = await deps.auth.signup(request.body, requestContext(request));
+    signedIn(request, reply, signed);
+    return reply.code(201).send(await me(request));
+  });
+
+  app.post('/api/auth/signin', {
+    config: { public: true },
+    schema: {
+      tags,
+      summary: 'Sign in with email and password',
+      body: Type.Object({ email: EmailSchema, password: PasswordSchema }, { additionalProperties: false }),
+      response: { 200: MeSchema, ...problems(400, 401, 403, 429) },
+    },
+  }, async (request, reply) => {
+    const signed = await deps.auth.signin(request.body, requestContext(request));
+    signedIn(request, reply, signed);
+    return me(request);
+  });
+
+  app.post('/api/auth/signout', {
+    schema: { tags, summary: 'Sign out (ends this session)', response: { 204: Type.Null(), ...problems(401, 403) } },
+  }, async (request, reply) => {
+    await deps.auth.signout(request.cookies[SESSION_COOKIE]!, actorOf(request));
+    clearSessionCookie(reply, deps.cookie);
+    return reply.code(204).send(null);
+  });
+
+  app.get('/api/me', {
+    schema: { tags, summary: 'The signed-in user and organisation', response: { 200: MeSchema, ...problems(401) } },
+  }, me);
+
+  app.post('/api/invitations/accept', {
+    config: { public: true },
+    schema: {
+      tags: ['Team'],
+      summary: 'Accept an invitation: set a name and password, and sign in',
+      body: Type.Object({ token: Type.String({ minLength: 10, maxLength: 200 }), name: PersonNameSchema, password: PasswordSchema }, { additionalProperties: false }),
+      response: { 200: MeSchema, ...problems(400, 403, 404, 409) },
+    },
+  }, async (request, reply) => {
+    const signed = await deps.members.accept(request.body, requestContext(request));
+    signedIn(request, reply, signed);
+    return me(request);
+  });
+}

@@ -1,0 +1,210 @@
+import type { Actor, AuditService } from '../audit/audit.service.js';
+import { commitWithChanges, type ChangeFeed } from '../changes/change-feed.js';
+import type { Db, DbOrTrx, Trx } from '../db/database.js';
+import type { Role, UserRow } from '../db/schema.js';
+import { AppError, validationFailed } from '../errors/catalogue.js';
+import { HOUR, MINUTE, type Clock } from '../lib/clock.js';
+import { sha256Hex } from '../lib/hash.js';
+import type { IdGenerator } from '../lib/ids.js';
+import { randomToken } from '../lib/random.js';
+import { DUMMY_HASH_PROMISE, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import type { FailureThrottle } from './throttle.js';
+
+/** A session may be extended for this long at most after sign-in. */
+const ABSOLUTE_SESSION_MS = 30 * 24 * HOUR;
+/** Sliding expiry is written at most this often, not on every request. */
+const TOUCH_EVERY_MS = 5 * MINUTE;
+
+export interface RequestContext {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface UserView {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  status: 'active' | 'deactivated';
+  createdAt: string;
+  deactivatedAt: string | null;
+}
+
+export interface SignedIn {
+  token: string;
+  expiresAt: string;
+  orgId: string;
+  user: UserView;
+}
+
+export interface SessionInfo {
+  user: UserView;
+  orgId: string;
+  sessionId: string;
+  /** Set when the sliding expiry moved and the cookie should be sent again. */
+  renewedUntil: string | null;
+}
+
+export function toUserView(row: UserRow): UserView {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    role: row.role,
+    status: row.status,
+    createdAt: row.createdAt,
+    deactivatedAt: row.deactivatedAt,
+  };
+}
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export interface AuthServiceDeps {
+  db: Db;
+  clock: Clock;
+  newId: IdGenerator;
+  changes: ChangeFeed;
+  audit: AuditService;
+  ipThrottle: FailureThrottle;
+  accountThrottle: FailureThrottle;
+  sessionIdleMs: number;
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;
+
+export function createAuthService(deps: AuthServiceDeps) {
+  const { db, clock, audit } = deps;
+
+  async function startSession(trx: DbOrTrx, user: UserRow, ctx: RequestContext): Promise<SignedIn> {
+    const token = randomToken();
+    const now = clock.now();
+    const expiresAt = new Date(now.getTime() + deps.sessionIdleMs).toISOString();
+    await trx
+      .insertInto('sessions')
+      .values({
+        id: deps.newId('ses'),
+        tokenHash: sha256Hex(token),
+        userId: user.id,
+        orgId: user.orgId,
+        createdAt: now.toISOString(),
+        expiresAt,
+        lastSeenAt: now.toISOString(),
+        ip: ctx.ip,
+        userAgent: ctx.userAgent?.slice(0, 300) ?? null,
+      })
+      .execute();
+    return { token, expiresAt, orgId: user.orgId, user: toUserView(user) };
+  }
+
+  function actorOf(user: UserRow, ctx: RequestContext): Actor {
+    return { orgId: user.orgId, userId: user.id, email: user.email, role: user.role, ip: ctx.ip };
+  }
+
+  return {
+    startSession,
+
+    /** Creates an organisation on the Free plan with its first Admin, and signs them in. */
+    async signup(input: { email: string; password: string; name: string; organisation: string }, ctx: RequestContext): Promise<SignedIn> {
+      const email = normaliseEmail(input.email);
+      const problem = passwordProblem(input.password, email);
+      if (problem) throw validationFailed([{ path: '/password', message: problem }], problem);
+      const passwordHash = await hashPassword(input.password);
+      return commitWithChanges(db, deps.changes, async (trx) => {
+        if (await trx.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()) {
+          throw new AppError('conflict', 'An account with this email already exists. Sign in instead, or use another email.');
+        }
+        const orgId = await createOrganisation(trx, deps, input.organisation.trim(), 'free');
+        const user = await insertUser(trx, deps, { orgId, email, name: input.name.trim(), passwordHash, role: 'admin' });
+        const actor = actorOf(user, ctx);
+        await audit.record(trx, actor, { eventType: 'org.created', resourceType: 'organisation', resourceId: orgId, action: 'create', details: { name: input.organisation.trim(), plan: 'free' } });
+        await audit.record(trx, actor, { eventType: 'auth.signed_in', resourceType: 'user', resourceId: user.id, action: 'sign_in', details: { method: 'signup' } });
+        return startSession(trx, user, ctx);
+      });
+    },
+
+    async signin(input: { email: string; password: string }, ctx: RequestContext): Promise<SignedIn> {
+      const email = normaliseEmail(input.email);
+      const ipSubject = `ip:${ctx.ip ?? 'unknown'}`;
+      const accountSubject = `account:${email}`;
+      const wait = Math.max(deps.ipThrottle.retryAfter(ipSubject), deps.accountThrottle.retryAfter(accountSubject));
+      if (wait > 0) {
+        throw new AppError('rate_limited', `Too many failed sign-in attempts. Try again in ${Math.ceil(wait / 60)} minute(s), or ask an Admin to invite you again if you forgot your password.`, {
+          headers: { 'retry-after': String(wait) },
+        });
+      }
+      const user = await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+      const ok = await verifyPassword(input.password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE));
+      if (!user || !ok || user.status !== 'active') {
+        deps.ipThrottle.fail(ipSubject);
+        deps.accountThrottle.fail(accountSubject);
+        if (user) {
+          const reason = !ok ? 'wrong_password' : 'deactivated';
+          await audit.record(db, actorOf(user, ctx), { eventType: 'auth.sign_in_failed', resourceType: 'user', resourceId: user.id, action: 'sign_in', details: { reason }, severity: 'warning' });
+        }
+        if (user && ok && user.status !== 'active') {
+          throw new AppError('unauthenticated', 'This account was deactivated by an Admin of your organisation. Ask them to invite you again if you need access.');
+        }
+        throw new AppError('unauthenticated', 'The email or password is not correct.');
+      }
+      deps.accountThrottle.reset(accountSubject);
+      return db.transaction().execute(async (trx) => {
+        await audit.record(trx, actorOf(user, ctx), { eventType: 'auth.signed_in', resourceType: 'user', resourceId: user.id, action: 'sign_in' });
+        return startSession(trx, user, ctx);
+      });
+    },
+
+    async signout(token: string, actor: Actor): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('sessions').where('tokenHash', '=', sha256Hex(token)).execute();
+        await audit.record(trx, actor, { eventType: 'auth.signed_out', resourceType: 'user', resourceId: actor.userId, action: 'sign_out' });
+      });
+    },
+
+    /** The session of a cookie token, extended on use; undefined when absent, expired or the user is gone. */
+    async resolveSession(token: string): Promise<SessionInfo | undefined> {
+      const now = clock.now();
+      const row = await db
+        .selectFrom('sessions')
+        .innerJoin('users', 'users.id', 'sessions.userId')
+        .selectAll('users')
+        .select(['sessions.id as sessionId', 'sessions.expiresAt', 'sessions.lastSeenAt', 'sessions.createdAt as sessionCreatedAt'])
+        .where('sessions.tokenHash', '=', sha256Hex(token))
+        .executeTakeFirst();
+      if (!row || row.expiresAt <= now.toISOString() || row.status !== 'active') return undefined;
+      let renewedUntil: string | null = null;
+      if (now.getTime() - Date.parse(row.lastSeenAt) > TOUCH_EVERY_MS) {
+        const until = Math.min(now.getTime() + deps.sessionIdleMs, Date.parse(row.sessionCreatedAt) + ABSOLUTE_SESSION_MS);
+        renewedUntil = new Date(until).toISOString();
+        await db.updateTable('sessions').set({ lastSeenAt: now.toISOString(), expiresAt: renewedUntil }).where('id', '=', row.sessionId).execute();
+      }
+      return { user: toUserView(row), orgId: row.orgId, sessionId: row.sessionId, renewedUntil };
+    },
+  };
+}
+
+/** Creates an organisation and its subscription (status active, period from today). */
+export async function createOrganisation(trx: Trx, deps: { clock: Clock; newId: IdGenerator }, name: string, plan: string): Promise<string> {
+  const id = deps.newId('org');
+  const now = deps.clock.now().toISOString();
+  await trx.insertInto('organisations').values({ id, name, createdAt: now }).execute();
+  await trx.insertInto('subscriptions').values({ orgId: id, plan, status: 'active', periodStart: now, periodEnd: null, overrides: '{}', updatedAt: now }).execute();
+  return id;
+}
+
+export async function insertUser(
+  trx: Trx,
+  deps: { clock: Clock; newId: IdGenerator },
+  fields: { orgId: string; email: string; name: string; passwordHash: string; role: Role },
+): Promise<UserRow> {
+  const row: UserRow = {
+    id: deps.newId('usr'),
+    ...fields,
+    status: 'active',
+    createdAt: deps.clock.now().toISOString(),
+    deactivatedAt: null,
+  };
+  await trx.insertInto('users').values(row).execute();
+  return row;
+}

@@ -1,0 +1,50 @@
+import { createAuditService } from './audit/audit.service.js';
+import { createAuthService } from './auth/auth.service.js';
+import { createMemoryThrottle } from './auth/throttle.js';
+import { DbChangeFeed } from './changes/change-feed.js';
+import type { Config } from './config.js';
+import type { DatabaseHandle } from './db/database.js';
+import { KeyCache } from './gateway/key-cache.js';
+import { createKeyService } from './keys/keys.service.js';
+import { HOUR, MINUTE, systemClock, type Clock } from './lib/clock.js';
+import { newId as defaultNewId, type IdGenerator } from './lib/ids.js';
+import { createMembersService } from './members/members.service.js';
+import { createOrgsService } from './orgs/orgs.service.js';
+import { PlanCatalogue } from './plans/catalogue.js';
+import { UsageBuffer } from './usage/usage-buffer.js';
+import { createUsageService } from './usage/usage.service.js';
+
+/**
+ * The one place the parts are wired together, as plain objects. The server and the CLI
+ * use the same services, so a change made from the CLI is audited and announced like any other.
+ */
+export function composeServices(input: { config: Config; handle: DatabaseHandle; clock?: Clock; newId?: IdGenerator; plans?: PlanCatalogue }) {
+  const { config, handle } = input;
+  const { db } = handle;
+  const clock = input.clock ?? systemClock;
+  const newId = input.newId ?? defaultNewId;
+  const plans = input.plans ?? new PlanCatalogue();
+
+  const changes = new DbChangeFeed(db, clock, config.changePollMs);
+  const cache = new KeyCache(db, clock, plans, changes);
+  const usage = new UsageBuffer(db);
+  const audit = createAuditService({ clock, newId });
+  const auth = createAuthService({
+    db,
+    clock,
+    newId,
+    changes,
+    audit,
+    ipThrottle: createMemoryThrottle(clock, 30, 10 * MINUTE),
+    accountThrottle: createMemoryThrottle(clock, 10, 10 * MINUTE),
+    sessionIdleMs: config.sessionIdleHours * HOUR,
+  });
+  const keys = createKeyService({ db, clock, newId, changes, audit, plans });
+  const members = createMembersService({ db, clock, newId, changes, audit, auth, publicUrl: config.publicUrl });
+  const orgs = createOrgsService({ db, clock, newId, changes, audit, plans, publicUrl: config.publicUrl });
+  const usageQueries = createUsageService({ db, clock, audit });
+
+  return { db, dialect: handle.dialect, clock, newId, plans, changes, cache, usage, audit, auth, keys, members, orgs, usageQueries };
+}
+
+export type Services = ReturnType<typeof composeServices>;

@@ -1,0 +1,175 @@
+import type { Change, ChangeFeed } from '../changes/change-feed.js';
+import type { Db } from '../db/database.js';
+import type { KeyStatus, SubscriptionStatus } from '../db/schema.js';
+import type { Clock } from '../lib/clock.js';
+import { parseOverrides, type Plan, type PlanCatalogue } from '../plans/catalogue.js';
+
+/** What the gateway needs to know of a key, held in memory. */
+export interface CachedKey {
+  id: string;
+  orgId: string;
+  name: string;
+  status: KeyStatus;
+  deleted: boolean;
+  revokedAt: string | null;
+  expiresAt: string | null;
+  expiresAtMs: number | null;
+  graceEndsAt: string | null;
+  graceEndsAtMs: number | null;
+}
+
+export interface CachedOrg {
+  id: string;
+  name: string;
+  status: SubscriptionStatus;
+  plan: Plan;
+  periodStart: string;
+}
+
+interface Entry<T> {
+  value: T;
+  loadedAt: number;
+}
+
+export interface KeyCacheOptions {
+  /** Entries are re-read after this long even without a change event (a safety net, not the mechanism). */
+  ttlMs: number;
+  maxKeys: number;
+  /** Unknown hashes remembered, so a flood of made-up keys cannot reach the database. */
+  maxNegative: number;
+}
+
+const DEFAULTS: KeyCacheOptions = { ttlMs: 5 * 60_000, maxKeys: 500_000, maxNegative: 50_000 };
+
+/**
+ * The gateway's in-process view of keys (by hash) and organisations. It reads the database
+ * only on a miss; the change feed tells it what to forget, so a revoke, suspend or delete
+ * made on any node applies to the very next request.
+ */
+export class KeyCache {
+  readonly #db: Db;
+  readonly #clock: Clock;
+  readonly #plans: PlanCatalogue;
+  readonly #options: KeyCacheOptions;
+  readonly #byHash = new Map<string, Entry<CachedKey>>();
+  readonly #hashById = new Map<string, string>();
+  readonly #negative = new Map<string, number>();
+  readonly #orgs = new Map<string, Entry<CachedOrg>>();
+  readonly #loading = new Map<string, Promise<CachedKey | null>>();
+  readonly #orgLoading = new Map<string, Promise<CachedOrg | null>>();
+  /** Bumped on every invalidation, so a load that raced a change is not cached. */
+  #generation = 0;
+
+  constructor(db: Db, clock: Clock, plans: PlanCatalogue, feed: ChangeFeed, options: Partial<KeyCacheOptions> = {}) {
+    this.#db = db;
+    this.#clock = clock;
+    this.#plans = plans;
+    this.#options = { ...DEFAULTS, ...options };
+    feed.subscribe((change) => this.invalidate(change));
+  }
+
+  invalidate(change: Change): void {
+    this.#generation++;
+    if (change.entity === 'key') {
+      const hash = this.#hashById.get(change.id);
+      if (hash) {
+        this.#byHash.delete(hash);
+        this.#hashById.delete(change.id);
+      } else {
+        // A key we never saw: it may be new, and its hash may sit among the unknown ones.
+        this.#negative.clear();
+      }
+    } else if (change.entity === 'org') {
+      this.#orgs.delete(change.id);
+    }
+  }
+
+  /** The key with this hash, `null` when no key has it. */
+  key(hash: string): CachedKey | null | Promise<CachedKey | null> {
+    const now = this.#clock.now().getTime();
+    const hit = this.#byHash.get(hash);
+    if (hit && now - hit.loadedAt < this.#options.ttlMs) return hit.value;
+    const miss = this.#negative.get(hash);
+    if (miss !== undefined && now - miss < this.#options.ttlMs) return null;
+    let pending = this.#loading.get(hash);
+    if (!pending) {
+      pending = this.#loadKey(hash).finally(() => this.#loading.delete(hash));
+      this.#loading.set(hash, pending);
+    }
+    return pending;
+  }
+
+  org(orgId: string): CachedOrg | null | Promise<CachedOrg | null> {
+    const hit = this.#orgs.get(orgId);
+    if (hit && this.#clock.now().getTime() - hit.loadedAt < this.#options.ttlMs) return hit.value;
+    let pending = this.#orgLoading.get(orgId);
+    if (!pending) {
+      pending = this.#loadOrg(orgId).finally(() => this.#orgLoading.delete(orgId));
+      this.#orgLoading.set(orgId, pending);
+    }
+    return pending;
+  }
+
+  get size(): { keys: number; negative: number; orgs: number } {
+    return { keys: this.#byHash.size, negative: this.#negative.size, orgs: this.#orgs.size };
+  }
+
+  async #loadKey(hash: string): Promise<CachedKey | null> {
+    const generation = this.#generation;
+    const row = await this.#db
+      .selectFrom('apiKeys')
+      .select(['id', 'orgId', 'name', 'status', 'deletedAt', 'revokedAt', 'expiresAt', 'graceEndsAt'])
+      .where('hash', '=', hash)
+      .executeTakeFirst();
+    const loadedAt = this.#clock.now().getTime();
+    if (!row) {
+      if (generation === this.#generation) {
+        if (this.#negative.size >= this.#options.maxNegative) this.#negative.delete(this.#negative.keys().next().value!);
+        this.#negative.set(hash, loadedAt);
+      }
+      return null;
+    }
+    const value: CachedKey = {
+      id: row.id,
+      orgId: row.orgId,
+      name: row.name,
+      status: row.status,
+      deleted: row.deletedAt !== null,
+      revokedAt: row.revokedAt,
+      expiresAt: row.expiresAt,
+      expiresAtMs: row.expiresAt ? Date.parse(row.expiresAt) : null,
+      graceEndsAt: row.graceEndsAt,
+      graceEndsAtMs: row.graceEndsAt ? Date.parse(row.graceEndsAt) : null,
+    };
+    if (generation === this.#generation) {
+      if (this.#byHash.size >= this.#options.maxKeys) {
+        const oldest = this.#byHash.keys().next().value!;
+        this.#hashById.delete(this.#byHash.get(oldest)!.value.id);
+        this.#byHash.delete(oldest);
+      }
+      this.#byHash.set(hash, { value, loadedAt });
+      this.#hashById.set(value.id, hash);
+    }
+    return value;
+  }
+
+  async #loadOrg(orgId: string): Promise<CachedOrg | null> {
+    const generation = this.#generation;
+    const row = await this.#db
+      .selectFrom('subscriptions')
+      .innerJoin('organisations', 'organisations.id', 'subscriptions.orgId')
+      .select(['organisations.name', 'subscriptions.plan', 'subscriptions.status', 'subscriptions.overrides', 'subscriptions.periodStart'])
+      .where('subscriptions.orgId', '=', orgId)
+      .executeTakeFirst();
+    if (!row) return null;
+    const value: CachedOrg = {
+      id: orgId,
+      name: row.name,
+      status: row.status,
+      plan: this.#plans.limits(row.plan, parseOverrides(row.overrides)),
+      periodStart: row.periodStart,
+    };
+    if (generation === this.#generation) this.#orgs.set(orgId, { value, loadedAt: this.#clock.now().getTime() });
+    return value;
+  }
+}

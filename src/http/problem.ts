@@ -1,0 +1,84 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, ERROR_CATALOGUE, type ErrorCode, type FieldError } from '../errors/catalogue.js';
+
+/** The RFC 9457 document every failure answers with. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  requestId: string;
+  [extra: string]: unknown;
+}
+
+export function problemOf(error: AppError, requestId: string, publicUrl: string): Problem {
+  const { status, title } = ERROR_CATALOGUE[error.code];
+  return { type: `${publicUrl}/problems/${error.code}`, title, status, detail: error.detail, code: error.code, requestId, ...error.extras };
+}
+
+export function sendProblem(reply: FastifyReply, error: AppError, publicUrl: string): FastifyReply {
+  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
+  return reply
+    .code(error.status)
+    .type('application/problem+json')
+    .serializer(JSON.stringify)
+    .send(problemOf(error, reply.request.id, publicUrl));
+}
+
+interface AjvIssue {
+  instancePath?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/** Turns Ajv's findings into `{path, message}` a person can act on. */
+function fieldErrors(issues: AjvIssue[], context: string | undefined): FieldError[] {
+  const where = context === 'body' ? '' : `/${context ?? ''}`;
+  return issues.map((issue) => {
+    const missing = issue.params?.missingProperty as string | undefined;
+    const extra = issue.params?.additionalProperty as string | undefined;
+    const allowed = issue.params?.allowedValues as unknown[] | undefined;
+    const path = `${where}${issue.instancePath ?? ''}${missing ? `/${missing}` : ''}${extra ? `/${extra}` : ''}` || '/';
+    let message = issue.message ?? 'is not valid';
+    if (missing) message = 'is required';
+    else if (extra) message = 'is not a known field';
+    else if (allowed) message = `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`;
+    return { path, message };
+  });
+}
+
+/** Maps every error Fastify or a service raises to problem+json; never leaks internals. */
+export function installErrorHandling(app: FastifyInstance, publicUrl: string): void {
+  app.setErrorHandler((error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof AppError) return sendProblem(reply, error, publicUrl);
+    const fastifyError = error as FastifyError;
+    if (fastifyError.validation) {
+      const errors = fieldErrors(fastifyError.validation as AjvIssue[], fastifyError.validationContext);
+      const detail = `The request is not valid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}.`;
+      return sendProblem(reply, new AppError('validation_failed', detail, { extras: { errors } }), publicUrl);
+    }
+    switch (fastifyError.code) {
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return sendProblem(reply, new AppError('payload_too_large', 'The request body is larger than this operation accepts. Send smaller files or fewer of them.'), publicUrl);
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return sendProblem(reply, new AppError('unsupported_media_type', `This operation does not accept content of type "${request.headers['content-type'] ?? ''}". Send application/json.`), publicUrl);
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return sendProblem(reply, new AppError('validation_failed', 'The request body is not valid JSON.', { extras: { errors: [{ path: '/', message: 'is not valid JSON' }] } }), publicUrl);
+      default:
+        break;
+    }
+    const status = fastifyError.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const code: ErrorCode = status === 404 ? 'not_found' : status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'validation_failed';
+      return sendProblem(reply, new AppError(code, 'The request could not be processed: check its format and try again.'), publicUrl);
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return sendProblem(reply, new AppError('internal', 'Something went wrong on our side. Try again in a moment; if it keeps failing, contact support with the request id.'), publicUrl);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, new AppError('not_found', `There is no ${request.method} ${request.url.split('?')[0]} route.`), publicUrl),
+  );
+}

@@ -1,0 +1,55 @@
+import { Type, type Static, type TSchema } from 'typebox';
+
+/** Shared TypeBox schemas: each validates input, shapes output and documents OpenAPI. */
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: Type.String(),
+    requestId: Type.String(),
+  },
+  { additionalProperties: true, description: 'RFC 9457 problem details' },
+);
+
+/** Error responses a route declares, by status. */
+export function problems(...statuses: number[]): Record<number, typeof ProblemSchema> {
+  return Object.fromEntries(statuses.map((s) => [s, ProblemSchema]));
+}
+
+export const PageQuery = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'Items per page' })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'Items to skip' })),
+};
+
+export function page(query: { limit?: number; offset?: number }): { limit: number; offset: number } {
+  return { limit: query.limit ?? 50, offset: query.offset ?? 0 };
+}
+
+export const Paged = <T extends TSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() });
+
+export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export const RoleSchema = Type.Union([Type.Literal('admin'), Type.Literal('member'), Type.Literal('viewer')]);
+
+export const UserRefSchema = Type.Object({ id: Type.String(), email: Type.String(), name: Type.String(), deactivated: Type.Boolean() });
+
+export const UserSchema = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  name: Type.String(),
+  role: RoleSchema,
+  status: Type.Union([Type.Literal('active'), Type.Literal('deactivated')]),
+  createdAt: Type.String(),
+  deactivatedAt: Nullable(Type.String()),
+});
+
+export const EmailSchema = Type.String({ minLength: 3, maxLength: 254, pattern: '^\\s*[^\\s@]+@[^\\s@]+\\.[^\\s@]+\\s*$', description: 'An email address' });
+export const PasswordSchema = Type.String({ minLength: 1, maxLength: 200 });
+export const PersonNameSchema = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
+
+export type PageQueryType = Static<ReturnType<typeof Type.Object<typeof PageQuery>>>;

@@ -1,0 +1,72 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthService } from '../auth/auth.service.js';
+import { AppError } from '../errors/catalogue.js';
+import { sendProblem } from './problem.js';
+import type { App } from './types.js';
+
+export const SESSION_COOKIE = 'bdoc_session';
+
+export interface CookieSettings {
+  secure: boolean;
+}
+
+export function setSessionCookie(reply: FastifyReply, token: string, expiresAt: string, settings: CookieSettings): void {
+  reply.setCookie(SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: settings.secure,
+    path: '/',
+    expires: new Date(expiresAt),
+  });
+}
+
+export function clearSessionCookie(reply: FastifyReply, settings: CookieSettings): void {
+  reply.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: settings.secure, path: '/' });
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The edge of `/api`: refuses cross-origin mutations, then turns the session cookie into
+ * `request.actor`. Routes marked `config.public` skip the session check, not the origin check.
+ */
+export function installSessionGuard(app: App, deps: { auth: AuthService; publicUrl: string; cookie: CookieSettings }): void {
+  const publicOrigin = new URL(deps.publicUrl).origin;
+
+  app.decorateRequest('actor', undefined);
+  app.decorateRequest('user', undefined);
+
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!request.url.startsWith('/api/')) return;
+    if (!SAFE_METHODS.has(request.method) && !sameOrigin(request, publicOrigin)) {
+      return sendProblem(reply, new AppError('csrf_rejected', 'This request came from another website, so it was refused. Use the Build a Doc portal itself.'), deps.publicUrl);
+    }
+    if (request.routeOptions.config?.public) return;
+    const token = request.cookies[SESSION_COOKIE];
+    const session = token ? await deps.auth.resolveSession(token) : undefined;
+    if (!session) {
+      if (token) clearSessionCookie(reply, deps.cookie);
+      return sendProblem(reply, new AppError('unauthenticated', 'You are not signed in, or your session ended. Sign in to the Build a Doc portal.'), deps.publicUrl);
+    }
+    if (session.renewedUntil && token) setSessionCookie(reply, token, session.renewedUntil, deps.cookie);
+    request.user = session.user;
+    request.actor = { orgId: session.orgId, userId: session.user.id, email: session.user.email, role: session.user.role, ip: request.ip };
+  });
+}
+
+/** A browser names the page's origin in `Origin` (or at least `Sec-Fetch-Site`); other clients send neither. */
+function sameOrigin(request: FastifyRequest, publicOrigin: string): boolean {
+  const origin = request.headers.origin;
+  if (origin) {
+    if (origin === publicOrigin) return true;
+    return origin === `${request.protocol}://${request.headers.host ?? ''}`;
+  }
+  const site = request.headers['sec-fetch-site'];
+  return site === undefined || site === 'same-origin' || site === 'none';
+}
+
+/** The actor of a guarded route; the guard guarantees it is there. */
+export function actorOf(request: FastifyRequest) {
+  if (!request.actor) throw new AppError('unauthenticated', 'You are not signed in.');
+  return request.actor;
+}

@@ -1,0 +1,81 @@
+import type { ApiKeyRow, KeyEnvironment } from '../db/schema.js';
+
+export type KeyDisplayStatus = 'active' | 'suspended' | 'revoked' | 'expired';
+
+export interface UserRef {
+  id: string;
+  email: string;
+  name: string;
+  /** The person was deactivated; the keys they created keep working and are flagged. */
+  deactivated: boolean;
+}
+
+/** An API key as every route shows it. Built only by `toKeyView`, so the hash cannot leak. */
+export interface KeyView {
+  id: string;
+  name: string;
+  start: string;
+  last4: string;
+  status: KeyDisplayStatus;
+  environment: KeyEnvironment | null;
+  team: string | null;
+  createdAt: string;
+  createdBy: UserRef | null;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  suspendedAt: string | null;
+  revokedAt: string | null;
+  revokedBy: UserRef | null;
+  replacesKeyId: string | null;
+  replacedByKeyId: string | null;
+  graceEndsAt: string | null;
+  flowCount: number;
+}
+
+/** A key row with its creator's and revoker's names joined in. */
+export interface KeyRowWithPeople extends ApiKeyRow {
+  creatorEmail: string | null;
+  creatorName: string | null;
+  creatorStatus: string | null;
+  revokerEmail: string | null;
+  revokerName: string | null;
+  revokerStatus: string | null;
+  flowCount: number | string | null;
+}
+
+/** Revoked (or deleted, or past its rotation grace) beats expired beats the stored state. */
+export function displayStatus(row: Pick<ApiKeyRow, 'status' | 'revokedAt' | 'deletedAt' | 'expiresAt' | 'graceEndsAt'>, now: Date): KeyDisplayStatus {
+  const at = now.toISOString();
+  if (row.status === 'revoked' || row.revokedAt || row.deletedAt) return 'revoked';
+  if (row.graceEndsAt && row.graceEndsAt <= at) return 'revoked';
+  if (row.expiresAt && row.expiresAt <= at) return 'expired';
+  return row.status;
+}
+
+function userRef(id: string | null, email: string | null, name: string | null, status: string | null): UserRef | null {
+  if (!id || !email) return null;
+  return { id, email, name: name ?? email, deactivated: status === 'deactivated' };
+}
+
+export function toKeyView(row: KeyRowWithPeople, now: Date): KeyView {
+  return {
+    id: row.id,
+    name: row.name,
+    start: row.start,
+    last4: row.last4,
+    status: displayStatus(row, now),
+    environment: row.environment,
+    team: row.team,
+    createdAt: row.createdAt,
+    createdBy: userRef(row.createdBy, row.creatorEmail, row.creatorName, row.creatorStatus),
+    expiresAt: row.expiresAt,
+    lastUsedAt: row.lastUsedAt,
+    suspendedAt: row.suspendedAt,
+    revokedAt: row.revokedAt ?? (row.graceEndsAt && row.graceEndsAt <= now.toISOString() ? row.graceEndsAt : null),
+    revokedBy: userRef(row.revokedBy, row.revokerEmail, row.revokerName, row.revokerStatus),
+    replacesKeyId: row.replacesKeyId,
+    replacedByKeyId: row.replacedByKeyId,
+    graceEndsAt: row.graceEndsAt,
+    flowCount: Number(row.flowCount ?? 0),
+  };
+}

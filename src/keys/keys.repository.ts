@@ -1,0 +1,162 @@
+import type { ExpressionBuilder, SelectQueryBuilder } from 'kysely';
+import type { DbOrTrx } from '../db/database.js';
+import type { ApiKeyRow, ApiKeyUpdate, Database, KeyEnvironment, NewApiKeyRow } from '../db/schema.js';
+import type { KeyRowWithPeople } from './key-view.js';
+
+/** Filters of the key list; `status` uses the displayed status (expired is derived). */
+export interface KeyListFilter {
+  q?: string;
+  status?: 'active' | 'suspended' | 'revoked' | 'expired' | 'expiring';
+  environment?: KeyEnvironment;
+  ownerId?: string;
+  sort?: 'createdAt' | 'name' | 'lastUsedAt' | 'expiresAt';
+  order?: 'asc' | 'desc';
+}
+
+/** How close to its expiry a key counts as "expiring soon". */
+export const EXPIRING_SOON_MS = 14 * 24 * 60 * 60 * 1000;
+
+type KeyQuery = SelectQueryBuilder<Database, 'apiKeys', object>;
+
+function withPeople(db: DbOrTrx) {
+  return db
+    .selectFrom('apiKeys')
+    .leftJoin('users as creator', 'creator.id', 'apiKeys.createdBy')
+    .leftJoin('users as revoker', 'revoker.id', 'apiKeys.revokedBy')
+    .selectAll('apiKeys')
+    .select((eb) => [
+      'creator.email as creatorEmail',
+      'creator.name as creatorName',
+      'creator.status as creatorStatus',
+      'revoker.email as revokerEmail',
+      'revoker.name as revokerName',
+      'revoker.status as revokerStatus',
+      eb.selectFrom('keyFlows').whereRef('keyFlows.keyId', '=', 'apiKeys.id').select(eb.fn.countAll().as('n')).as('flowCount'),
+    ]);
+}
+
+export async function findKeyView(db: DbOrTrx, orgId: string, id: string): Promise<KeyRowWithPeople | undefined> {
+  return (await withPeople(db)
+    .where('apiKeys.orgId', '=', orgId)
+    .where('apiKeys.id', '=', id)
+    .where('apiKeys.deletedAt', 'is', null)
+    .executeTakeFirst()) as KeyRowWithPeople | undefined;
+}
+
+export async function findKeyRow(db: DbOrTrx, orgId: string, id: string): Promise<ApiKeyRow | undefined> {
+  return db
+    .selectFrom('apiKeys')
+    .selectAll()
+    .where('orgId', '=', orgId)
+    .where('id', '=', id)
+    .where('deletedAt', 'is', null)
+    .executeTakeFirst();
+}
+
+export async function findKeyByHash(db: DbOrTrx, hash: string): Promise<ApiKeyRow | undefined> {
+  return db.selectFrom('apiKeys').selectAll().where('hash', '=', hash).executeTakeFirst();
+}
+
+export async function insertKey(db: DbOrTrx, row: NewApiKeyRow): Promise<void> {
+  await db.insertInto('apiKeys').values(row).execute();
+}
+
+export async function updateKey(db: DbOrTrx, id: string, patch: ApiKeyUpdate): Promise<void> {
+  await db.updateTable('apiKeys').set(patch).where('id', '=', id).execute();
+}
+
+function applyFilter(query: KeyQuery, filter: KeyListFilter, now: string): KeyQuery {
+  let q = query;
+  if (filter.q) {
+    // `%` and `_` in a search act as wildcards; harmless for a name search.
+    const like = `%${filter.q.toLowerCase()}%`;
+    q = q.where((eb) =>
+      eb.or([
+        eb(eb.fn('lower', ['apiKeys.name']), 'like', like),
+        eb(eb.fn('lower', ['apiKeys.team']), 'like', like),
+        eb(eb.fn('lower', ['apiKeys.start']), 'like', like),
+        eb(eb.fn('lower', ['apiKeys.last4']), 'like', like),
+      ]),
+    );
+  }
+  if (filter.environment) q = q.where('apiKeys.environment', '=', filter.environment);
+  if (filter.ownerId) q = q.where('apiKeys.createdBy', '=', filter.ownerId);
+  const notExpired = (eb: ExpressionBuilder<Database, 'apiKeys'>) =>
+    eb.or([eb('apiKeys.expiresAt', 'is', null), eb('apiKeys.expiresAt', '>', now)]);
+  const notGraceEnded = (eb: ExpressionBuilder<Database, 'apiKeys'>) =>
+    eb.or([eb('apiKeys.graceEndsAt', 'is', null), eb('apiKeys.graceEndsAt', '>', now)]);
+  switch (filter.status) {
+    case 'revoked':
+      q = q.where((eb) => eb.or([eb('apiKeys.status', '=', 'revoked'), eb('apiKeys.graceEndsAt', '<=', now)]));
+      break;
+    case 'expired':
+      q = q.where('apiKeys.status', '!=', 'revoked').where((eb) => eb.and([eb('apiKeys.expiresAt', '<=', now), notGraceEnded(eb)]));
+      break;
+    case 'active':
+    case 'suspended':
+      q = q.where('apiKeys.status', '=', filter.status).where(notExpired).where(notGraceEnded);
+      break;
+    case 'expiring': {
+      const soon = new Date(Date.parse(now) + EXPIRING_SOON_MS).toISOString();
+      q = q.where('apiKeys.status', '=', 'active').where('apiKeys.expiresAt', '>', now).where('apiKeys.expiresAt', '<=', soon).where(notGraceEnded);
+      break;
+    }
+    default:
+      break;
+  }
+  return q;
+}
+
+export async function listKeys(
+  db: DbOrTrx,
+  orgId: string,
+  filter: KeyListFilter,
+  page: { limit: number; offset: number },
+  now: Date,
+): Promise<{ rows: KeyRowWithPeople[]; total: number }> {
+  const at = now.toISOString();
+  const base = db.selectFrom('apiKeys').where('apiKeys.orgId', '=', orgId).where('apiKeys.deletedAt', 'is', null);
+  const count = await applyFilter(base, filter, at).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+  const sort = filter.sort ?? 'createdAt';
+  const order = filter.order ?? (sort === 'name' ? 'asc' : 'desc');
+  let query = withPeople(db).where('apiKeys.orgId', '=', orgId).where('apiKeys.deletedAt', 'is', null) as unknown as KeyQuery;
+  query = applyFilter(query, filter, at);
+  const rows = (await query
+    .orderBy(sort === 'name' ? (eb) => eb.fn('lower', ['apiKeys.name']) : `apiKeys.${sort}`, order)
+    .orderBy('apiKeys.id', order)
+    .limit(page.limit)
+    .offset(page.offset)
+    .selectAll()
+    .execute()) as unknown as KeyRowWithPeople[];
+  return { rows, total: Number(count.n) };
+}
+
+/** Live keys (active or suspended, not expired, not deleted) of an organisation. */
+export async function countLiveKeys(db: DbOrTrx, orgId: string, now: Date): Promise<number> {
+  const at = now.toISOString();
+  const row = await db
+    .selectFrom('apiKeys')
+    .where('orgId', '=', orgId)
+    .where('deletedAt', 'is', null)
+    .where('status', 'in', ['active', 'suspended'])
+    .where((eb) => eb.or([eb('expiresAt', 'is', null), eb('expiresAt', '>', at)]))
+    .where((eb) => eb.or([eb('graceEndsAt', 'is', null), eb('graceEndsAt', '>', at)]))
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Other live keys with the same name (case-insensitive), for the portal's warning. */
+export async function liveKeysNamed(db: DbOrTrx, orgId: string, name: string, exceptId: string | null, now: Date): Promise<number> {
+  const at = now.toISOString();
+  let query = db
+    .selectFrom('apiKeys')
+    .where('orgId', '=', orgId)
+    .where('deletedAt', 'is', null)
+    .where('status', 'in', ['active', 'suspended'])
+    .where((eb) => eb.or([eb('expiresAt', 'is', null), eb('expiresAt', '>', at)]))
+    .where((eb) => eb(eb.fn('lower', ['name']), '=', name.toLowerCase()));
+  if (exceptId) query = query.where('id', '!=', exceptId);
+  const row = await query.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -1,0 +1,269 @@
+import type { Actor, AuditService } from '../audit/audit.service.js';
+import { requireKeyManagement, requirePermission } from '../auth/permissions.js';
+import { commitWithChanges, type ChangeFeed } from '../changes/change-feed.js';
+import type { Db, Trx } from '../db/database.js';
+import type { ApiKeyRow, KeyEnvironment } from '../db/schema.js';
+import { AppError, notFound } from '../errors/catalogue.js';
+import { DAY, HOUR, type Clock } from '../lib/clock.js';
+import { sha256Hex } from '../lib/hash.js';
+import type { IdGenerator } from '../lib/ids.js';
+import { parseOverrides, type PlanCatalogue } from '../plans/catalogue.js';
+import { generateApiKey, keyDisplayParts } from './key-format.js';
+import { displayStatus, toKeyView, type KeyView } from './key-view.js';
+import { nameWarnings } from './key-names.js';
+import * as repo from './keys.repository.js';
+
+export const EXPIRY_CHOICES = [30, 60, 90, 365] as const;
+export type ExpiryChoice = (typeof EXPIRY_CHOICES)[number] | null;
+
+export interface CreateKeyInput {
+  name: string;
+  expiresInDays?: ExpiryChoice;
+  environment?: KeyEnvironment | null;
+  team?: string | null;
+}
+
+/** The answer of create and rotate: the only place a plaintext key ever appears. */
+export interface IssuedKey {
+  key: KeyView;
+  secret: string;
+  warnings: string[];
+}
+
+export interface KeyServiceDeps {
+  db: Db;
+  clock: Clock;
+  newId: IdGenerator;
+  changes: ChangeFeed;
+  audit: AuditService;
+  plans: PlanCatalogue;
+}
+
+export type KeyService = ReturnType<typeof createKeyService>;
+
+export function createKeyService(deps: KeyServiceDeps) {
+  const { db, clock, audit, changes } = deps;
+
+  async function view(orgId: string, id: string): Promise<KeyView> {
+    const row = await repo.findKeyView(db, orgId, id);
+    if (!row) throw notFound('The API key');
+    return toKeyView(row, clock.now());
+  }
+
+  async function loadForChange(trx: Trx, actor: Actor, id: string): Promise<ApiKeyRow> {
+    const row = await repo.findKeyRow(trx, actor.orgId, id);
+    if (!row) throw notFound('The API key');
+    requireKeyManagement(actor, row);
+    return row;
+  }
+
+  async function assertUnderKeyLimit(trx: Trx, orgId: string, allowance: number): Promise<void> {
+    const sub = await trx.selectFrom('subscriptions').select(['plan', 'overrides']).where('orgId', '=', orgId).executeTakeFirst();
+    const plan = deps.plans.limits(sub?.plan ?? 'free', parseOverrides(sub?.overrides ?? '{}'));
+    if (plan.maxKeys === null) return;
+    const live = await repo.countLiveKeys(trx, orgId, clock.now());
+    if (live >= plan.maxKeys + allowance) {
+      throw new AppError(
+        'key_limit_reached',
+        `Your ${plan.name} plan allows ${plan.maxKeys} live API keys and your organisation has ${live}. Revoke a key you no longer use, or change to a larger plan.`,
+        { extras: { limit: plan.maxKeys, plan: plan.id } },
+      );
+    }
+  }
+
+  async function issue(
+    trx: Trx,
+    actor: Actor,
+    fields: { name: string; environment: KeyEnvironment | null; team: string | null; expiresAt: string | null; replacesKeyId: string | null },
+  ): Promise<{ id: string; secret: string }> {
+    const secret = generateApiKey();
+    const id = deps.newId('key');
+    await repo.insertKey(trx, {
+      id,
+      orgId: actor.orgId,
+      name: fields.name,
+      hash: sha256Hex(secret),
+      ...keyDisplayParts(secret),
+      status: 'active',
+      environment: fields.environment,
+      team: fields.team,
+      createdAt: clock.now().toISOString(),
+      createdBy: actor.userId,
+      expiresAt: fields.expiresAt,
+      lastUsedAt: null,
+      suspendedAt: null,
+      revokedAt: null,
+      revokedBy: null,
+      deletedAt: null,
+      replacesKeyId: fields.replacesKeyId,
+      replacedByKeyId: null,
+      graceEndsAt: null,
+      expiryRecordedAt: null,
+    });
+    return { id, secret };
+  }
+
+  /** Runs a state change on one key: load, check the actor may, change, audit, announce. */
+  async function change(
+    actor: Actor,
+    id: string,
+    apply: (trx: Trx, row: ApiKeyRow, now: string) => Promise<{ eventType: string; action: string; details?: Record<string, unknown>; severity?: 'info' | 'warning' }>,
+  ): Promise<KeyView> {
+    await commitWithChanges(db, changes, async (trx, changed) => {
+      const row = await loadForChange(trx, actor, id);
+      const event = await apply(trx, row, clock.now().toISOString());
+      await audit.record(trx, actor, { resourceType: 'api_key', resourceId: id, ...event, details: { name: row.name, ...event.details } });
+      changed({ entity: 'key', id });
+    });
+    return view(actor.orgId, id);
+  }
+
+  function requireState(row: ApiKeyRow, allowed: Array<'active' | 'suspended' | 'expired'>, verb: string): void {
+    const status = displayStatus(row, clock.now());
+    if (status === 'revoked') {
+      throw new AppError('conflict', `This API key was revoked on ${formatDate(row.revokedAt ?? row.graceEndsAt)}; a revoked key cannot be ${verb}.`);
+    }
+    if (!allowed.includes(status)) {
+      const why = status === 'expired' ? `expired on ${formatDate(row.expiresAt)}` : `is ${status}`;
+      throw new AppError('conflict', `This API key ${why}, so it cannot be ${verb}.`);
+    }
+  }
+
+  return {
+    async list(actor: Actor, filter: repo.KeyListFilter, page: { limit: number; offset: number }) {
+      requirePermission(actor, 'keys.view');
+      const { rows, total } = await repo.listKeys(db, actor.orgId, filter, page, clock.now());
+      const now = clock.now();
+      return { items: rows.map((row) => toKeyView(row, now)), total };
+    },
+
+    async get(actor: Actor, id: string): Promise<KeyView> {
+      requirePermission(actor, 'keys.view');
+      return view(actor.orgId, id);
+    },
+
+    async create(actor: Actor, input: CreateKeyInput): Promise<IssuedKey> {
+      requirePermission(actor, 'keys.create');
+      const now = clock.now();
+      const issued = await commitWithChanges(db, changes, async (trx, changed) => {
+        await assertUnderKeyLimit(trx, actor.orgId, 0);
+        const expiresAt = input.expiresInDays ? new Date(now.getTime() + input.expiresInDays * DAY).toISOString() : null;
+        const result = await issue(trx, actor, {
+          name: input.name,
+          environment: input.environment ?? null,
+          team: input.team ?? null,
+          expiresAt,
+          replacesKeyId: null,
+        });
+        await audit.record(trx, actor, {
+          eventType: 'key.created',
+          resourceType: 'api_key',
+          resourceId: result.id,
+          action: 'create',
+          details: { name: input.name, environment: input.environment ?? null, team: input.team ?? null, expiresAt },
+        });
+        changed({ entity: 'key', id: result.id });
+        return result;
+      });
+      const warnings = nameWarnings(input.name, await repo.liveKeysNamed(db, actor.orgId, input.name, issued.id, now));
+      return { key: await view(actor.orgId, issued.id), secret: issued.secret, warnings };
+    },
+
+    async update(actor: Actor, id: string, patch: { name?: string; environment?: KeyEnvironment | null; team?: string | null }) {
+      const key = await change(actor, id, async (trx, row) => {
+        requireState(row, ['active', 'suspended', 'expired'], 'changed');
+        await repo.updateKey(trx, id, patch);
+        const renamed = patch.name !== undefined && patch.name !== row.name;
+        return {
+          eventType: renamed ? 'key.renamed' : 'key.updated',
+          action: renamed ? 'rename' : 'update',
+          details: { ...(renamed ? { from: row.name, to: patch.name } : {}), ...patch },
+        };
+      });
+      const warnings = patch.name ? nameWarnings(patch.name, await repo.liveKeysNamed(db, actor.orgId, patch.name, id, clock.now())) : [];
+      return { key, warnings };
+    },
+
+    suspend: (actor: Actor, id: string) =>
+      change(actor, id, async (trx, row, now) => {
+        requireState(row, ['active'], 'suspended');
+        await repo.updateKey(trx, id, { status: 'suspended', suspendedAt: now });
+        return { eventType: 'key.suspended', action: 'suspend', severity: 'warning' };
+      }),
+
+    resume: (actor: Actor, id: string) =>
+      change(actor, id, async (trx, row) => {
+        requireState(row, ['suspended'], 'resumed');
+        await repo.updateKey(trx, id, { status: 'active', suspendedAt: null });
+        return { eventType: 'key.resumed', action: 'resume' };
+      }),
+
+    revoke: (actor: Actor, id: string) =>
+      change(actor, id, async (trx, row, now) => {
+        requireState(row, ['active', 'suspended', 'expired'], 'revoked again');
+        await repo.updateKey(trx, id, { status: 'revoked', revokedAt: now, revokedBy: actor.userId });
+        return { eventType: 'key.revoked', action: 'revoke', severity: 'warning' };
+      }),
+
+    /** Deleting revokes first (if needed), then hides the key; both are final. */
+    async delete(actor: Actor, id: string): Promise<void> {
+      await change(actor, id, async (trx, row, now) => {
+        const wasRevoked = displayStatus(row, clock.now()) === 'revoked';
+        await repo.updateKey(trx, id, {
+          status: 'revoked',
+          revokedAt: row.revokedAt ?? now,
+          revokedBy: row.revokedBy ?? actor.userId,
+          deletedAt: now,
+        });
+        return { eventType: 'key.deleted', action: 'delete', severity: 'warning', details: { revokedNow: !wasRevoked } };
+      }).catch((error: unknown) => {
+        // The view after a delete is a 404 by design; the delete itself succeeded.
+        if (error instanceof AppError && error.code === 'not_found') return;
+        throw error;
+      });
+    },
+
+    /**
+     * Issues a successor with the same name, environment, team and lifetime, linked both ways.
+     * Without `graceHours` the old key stays active until someone revokes it; with it, the old
+     * key stops working when the grace period ends.
+     */
+    async rotate(actor: Actor, id: string, input: { graceHours?: number }): Promise<IssuedKey> {
+      const now = clock.now();
+      const issued = await commitWithChanges(db, changes, async (trx, changed) => {
+        const row = await loadForChange(trx, actor, id);
+        requireState(row, ['active', 'suspended'], 'rotated');
+        if (row.replacedByKeyId) {
+          throw new AppError('conflict', `This API key was already rotated; its successor is ${row.replacedByKeyId}. Rotate the successor instead.`);
+        }
+        await assertUnderKeyLimit(trx, actor.orgId, 1);
+        const lifetime = row.expiresAt ? Date.parse(row.expiresAt) - Date.parse(row.createdAt) : null;
+        const result = await issue(trx, actor, {
+          name: row.name,
+          environment: row.environment,
+          team: row.team,
+          expiresAt: lifetime ? new Date(now.getTime() + lifetime).toISOString() : null,
+          replacesKeyId: id,
+        });
+        const graceEndsAt = input.graceHours !== undefined ? new Date(now.getTime() + input.graceHours * HOUR).toISOString() : null;
+        await repo.updateKey(trx, id, { replacedByKeyId: result.id, graceEndsAt });
+        await audit.record(trx, actor, {
+          eventType: 'key.rotated',
+          resourceType: 'api_key',
+          resourceId: id,
+          action: 'rotate',
+          details: { name: row.name, successorId: result.id, graceEndsAt },
+        });
+        changed({ entity: 'key', id });
+        changed({ entity: 'key', id: result.id });
+        return result;
+      });
+      return { key: await view(actor.orgId, issued.id), secret: issued.secret, warnings: [] };
+    },
+  };
+}
+
+/** `2026-03-01` style dates for details written to people. */
+export function formatDate(iso: string | null | undefined): string {
+  return iso ? iso.slice(0, 10) : 'an unknown date';
+}

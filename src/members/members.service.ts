@@ -1,0 +1,195 @@
+import type { Actor, AuditService } from '../audit/audit.service.js';
+import { normaliseEmail, insertUser, toUserView, type AuthService, type RequestContext, type SignedIn, type UserView } from '../auth/auth.service.js';
+import { passwordProblem, hashPassword } from '../auth/passwords.js';
+import { requirePermission } from '../auth/permissions.js';
+import { commitWithChanges, type ChangeFeed } from '../changes/change-feed.js';
+import type { Db, DbOrTrx } from '../db/database.js';
+import type { Role } from '../db/schema.js';
+import { AppError, notFound, validationFailed } from '../errors/catalogue.js';
+import { DAY, type Clock } from '../lib/clock.js';
+import { sha256Hex } from '../lib/hash.js';
+import type { IdGenerator } from '../lib/ids.js';
+import { randomToken } from '../lib/random.js';
+
+export const INVITATION_TTL_MS = 7 * DAY;
+
+export interface InvitationView {
+  id: string;
+  email: string;
+  role: Role;
+  createdAt: string;
+  expiresAt: string;
+  acceptedAt: string | null;
+}
+
+export interface MemberView extends UserView {
+  /** Live keys this person created; they keep working after a deactivation. */
+  activeKeyCount: number;
+}
+
+export interface MembersServiceDeps {
+  db: Db;
+  clock: Clock;
+  newId: IdGenerator;
+  changes: ChangeFeed;
+  audit: AuditService;
+  auth: AuthService;
+  publicUrl: string;
+}
+
+/** The one-time link of an invitation; the token rides in the fragment so it never reaches a server log. */
+export function invitationUrl(publicUrl: string, token: string): string {
+  return `${publicUrl}/accept-invitation#token=${token}`;
+}
+
+/** Creates an invitation and returns its one-time token; only the token's hash is stored. */
+export async function createInvitation(
+  db: DbOrTrx,
+  deps: { clock: Clock; newId: IdGenerator },
+  fields: { orgId: string; email: string; role: Role; createdBy: string | null },
+): Promise<{ invitation: InvitationView; token: string }> {
+  const token = randomToken();
+  const now = deps.clock.now();
+  const row = {
+    id: deps.newId('inv'),
+    orgId: fields.orgId,
+    email: normaliseEmail(fields.email),
+    role: fields.role,
+    tokenHash: sha256Hex(token),
+    createdBy: fields.createdBy,
+    createdAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + INVITATION_TTL_MS).toISOString(),
+    acceptedAt: null,
+    acceptedBy: null,
+  };
+  await db.insertInto('invitations').values(row).execute();
+  return { invitation: { id: row.id, email: row.email, role: row.role, createdAt: row.createdAt, expiresAt: row.expiresAt, acceptedAt: null }, token };
+}
+
+export type MembersService = ReturnType<typeof createMembersService>;
+
+export function createMembersService(deps: MembersServiceDeps) {
+  const { db, clock, audit } = deps;
+
+  async function activeAdmins(orgId: string): Promise<number> {
+    const row = await db
+      .selectFrom('users')
+      .where('orgId', '=', orgId)
+      .where('role', '=', 'admin')
+      .where('status', '=', 'active')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async function target(actor: Actor, userId: string) {
+    requirePermission(actor, 'members.manage');
+    const user = await db.selectFrom('users').selectAll().where('orgId', '=', actor.orgId).where('id', '=', userId).executeTakeFirst();
+    if (!user) throw notFound('The user');
+    return user;
+  }
+
+  return {
+    async list(actor: Actor, page: { limit: number; offset: number }): Promise<{ items: MemberView[]; total: number }> {
+      requirePermission(actor, 'members.view');
+      const now = clock.now().toISOString();
+      const [rows, count] = await Promise.all([
+        db
+          .selectFrom('users')
+          .selectAll('users')
+          .select((eb) =>
+            eb
+              .selectFrom('apiKeys')
+              .whereRef('apiKeys.createdBy', '=', 'users.id')
+              .where('apiKeys.status', 'in', ['active', 'suspended'])
+              .where('apiKeys.deletedAt', 'is', null)
+              .where((k) => k.or([k('apiKeys.expiresAt', 'is', null), k('apiKeys.expiresAt', '>', now)]))
+              .select(eb.fn.countAll().as('n'))
+              .as('activeKeyCount'),
+          )
+          .where('orgId', '=', actor.orgId)
+          .orderBy('createdAt')
+          .orderBy('id')
+          .limit(page.limit)
+          .offset(page.offset)
+          .execute(),
+        db.selectFrom('users').where('orgId', '=', actor.orgId).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow(),
+      ]);
+      return { items: rows.map((row) => ({ ...toUserView(row), activeKeyCount: Number(row.activeKeyCount ?? 0) })), total: Number(count.n) };
+    },
+
+    async invite(actor: Actor, input: { email: string; role: Role }): Promise<{ invitation: InvitationView; url: string }> {
+      requirePermission(actor, 'members.manage');
+      const email = normaliseEmail(input.email);
+      if (await db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()) {
+        throw new AppError('conflict', `${email} already has a Build a Doc account.`);
+      }
+      return db.transaction().execute(async (trx) => {
+        const { invitation, token } = await createInvitation(trx, deps, { orgId: actor.orgId, email, role: input.role, createdBy: actor.userId });
+        await audit.record(trx, actor, { eventType: 'user.invited', resourceType: 'invitation', resourceId: invitation.id, action: 'invite', details: { email, role: input.role, expiresAt: invitation.expiresAt } });
+        return { invitation, url: invitationUrl(deps.publicUrl, token) };
+      });
+    },
+
+    /** Turns a valid invitation into an account with the invited role, and signs it in. */
+    async accept(input: { token: string; name: string; password: string }, ctx: RequestContext): Promise<SignedIn> {
+      const now = clock.now().toISOString();
+      const invitation = await db.selectFrom('invitations').selectAll().where('tokenHash', '=', sha256Hex(input.token)).executeTakeFirst();
+      if (!invitation || invitation.acceptedAt || invitation.expiresAt <= now) {
+        throw new AppError('not_found', 'This invitation link is not valid: it was already used, it expired (links are valid for 7 days), or it was copied incompletely. Ask an Admin of your organisation for a new invitation.');
+      }
+      const problem = passwordProblem(input.password, invitation.email);
+      if (problem) throw validationFailed([{ path: '/password', message: problem }], problem);
+      const passwordHash = await hashPassword(input.password);
+      return db.transaction().execute(async (trx) => {
+        const claimed = await trx
+          .updateTable('invitations')
+          .set({ acceptedAt: now })
+          .where('id', '=', invitation.id)
+          .where('acceptedAt', 'is', null)
+          .executeTakeFirst();
+        if (Number(claimed.numUpdatedRows) !== 1) throw new AppError('conflict', 'This invitation was accepted a moment ago.');
+        if (await trx.selectFrom('users').select('id').where('email', '=', invitation.email).executeTakeFirst()) {
+          throw new AppError('conflict', `${invitation.email} already has a Build a Doc account. Sign in instead.`);
+        }
+        const user = await insertUser(trx, deps, { orgId: invitation.orgId, email: invitation.email, name: input.name.trim(), passwordHash, role: invitation.role });
+        await trx.updateTable('invitations').set({ acceptedBy: user.id }).where('id', '=', invitation.id).execute();
+        const actor: Actor = { orgId: user.orgId, userId: user.id, email: user.email, role: user.role, ip: ctx.ip };
+        await audit.record(trx, actor, { eventType: 'user.joined', resourceType: 'user', resourceId: user.id, action: 'accept_invitation', details: { invitationId: invitation.id, role: user.role } });
+        return deps.auth.startSession(trx, user, ctx);
+      });
+    },
+
+    async changeRole(actor: Actor, userId: string, role: Role): Promise<UserView> {
+      const user = await target(actor, userId);
+      if (user.role === role) return toUserView(user);
+      if (user.role === 'admin' && user.status === 'active' && (await activeAdmins(actor.orgId)) <= 1) {
+        throw new AppError('conflict', 'This is the last active Admin of the organisation; make someone else an Admin first.');
+      }
+      await commitWithChanges(db, deps.changes, async (trx, changed) => {
+        await trx.updateTable('users').set({ role }).where('id', '=', userId).execute();
+        await audit.record(trx, actor, { eventType: 'user.role_changed', resourceType: 'user', resourceId: userId, action: 'change_role', details: { email: user.email, from: user.role, to: role } });
+        changed({ entity: 'user', id: userId });
+      });
+      return toUserView({ ...user, role });
+    },
+
+    /** Ends the person's sessions at once; the keys they created keep working. */
+    async deactivate(actor: Actor, userId: string): Promise<UserView> {
+      const user = await target(actor, userId);
+      if (user.id === actor.userId) throw new AppError('conflict', 'You cannot deactivate yourself; ask another Admin.');
+      if (user.status === 'deactivated') return toUserView(user);
+      if (user.role === 'admin' && (await activeAdmins(actor.orgId)) <= 1) {
+        throw new AppError('conflict', 'This is the last active Admin of the organisation.');
+      }
+      const now = clock.now().toISOString();
+      await commitWithChanges(db, deps.changes, async (trx, changed) => {
+        await trx.updateTable('users').set({ status: 'deactivated', deactivatedAt: now }).where('id', '=', userId).execute();
+        await trx.deleteFrom('sessions').where('userId', '=', userId).execute();
+        await audit.record(trx, actor, { eventType: 'user.deactivated', resourceType: 'user', resourceId: userId, action: 'deactivate', details: { email: user.email }, severity: 'warning' });
+        changed({ entity: 'user', id: userId });
+      });
+      return toUserView({ ...user, status: 'deactivated', deactivatedAt: now });
+    },
+  };
+}

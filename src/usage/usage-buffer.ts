@@ -1,0 +1,215 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { KeyFlowTable, KeyUsageDailyTable } from '../db/schema.js';
+import { utcDay } from '../lib/clock.js';
+import { sha256Hex } from '../lib/hash.js';
+
+export type ActionType = KeyUsageDailyTable['actionType'];
+export type Outcome = KeyUsageDailyTable['outcome'];
+
+/** What the connector's headers tell about the calling flow or app. */
+export interface FlowInfo {
+  workflowName: string | null;
+  workflowId: string | null;
+  runId: string | null;
+  location: string | null;
+  clientEnvironmentId: string | null;
+  userAgent: string | null;
+}
+
+export interface UsageEvent {
+  keyId: string;
+  orgId: string;
+  at: Date;
+  operation: string;
+  actionType: ActionType;
+  outcome: Outcome;
+  /** Accepted requests move the key's `lastUsedAt`; refused ones only count. */
+  accepted: boolean;
+  flow: FlowInfo | null;
+}
+
+type FlowRow = Omit<KeyFlowTable, 'label'>;
+
+/** The identity of a flow: its workflow id, else its name, else the Power Apps environment, else the client. */
+export function flowIdentity(flow: FlowInfo): string | null {
+  if (flow.workflowId) return `wf:${flow.workflowId}`;
+  if (flow.workflowName) return `wf:${flow.workflowName}`;
+  if (flow.clientEnvironmentId) return `env:${flow.clientEnvironmentId}`;
+  if (flow.userAgent) return `ua:${flow.userAgent}`;
+  return null;
+}
+
+/** Stable per key and flow, so every node computes the same row id without reading. */
+export function flowId(keyId: string, identity: string): string {
+  return `flw_${sha256Hex(`${keyId}\n${identity}`).slice(0, 24)}`;
+}
+
+/**
+ * Collects usage in memory and writes it in one transaction per flush, so recording never
+ * adds a database write to the request path. A failed flush keeps its counts for the next.
+ */
+export class UsageBuffer {
+  readonly #db: Db;
+  #counts = new Map<string, KeyUsageDailyTable>();
+  #flows = new Map<string, FlowRow>();
+  #lastUsed = new Map<string, string>();
+  #flushing: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  onError: (error: unknown) => void = () => {};
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  record(event: UsageEvent): void {
+    const day = utcDay(event.at);
+    const countKey = `${event.keyId}|${day}|${event.operation}|${event.actionType}|${event.outcome}`;
+    const counted = this.#counts.get(countKey);
+    if (counted) counted.count++;
+    else this.#counts.set(countKey, { keyId: event.keyId, orgId: event.orgId, day, operation: event.operation, actionType: event.actionType, outcome: event.outcome, count: 1 });
+
+    const at = event.at.toISOString();
+    if (event.accepted) {
+      const previous = this.#lastUsed.get(event.keyId);
+      if (!previous || previous < at) this.#lastUsed.set(event.keyId, at);
+    }
+    const identity = event.flow && flowIdentity(event.flow);
+    if (event.flow && identity) {
+      const id = flowId(event.keyId, identity);
+      const seen = this.#flows.get(id);
+      if (seen) {
+        seen.calls++;
+        if (at >= seen.lastSeenAt) {
+          seen.lastSeenAt = at;
+          seen.lastOutcome = event.outcome;
+          seen.lastRunId = event.flow.runId ?? seen.lastRunId;
+          seen.location = event.flow.location ?? seen.location;
+          seen.userAgent = event.flow.userAgent ?? seen.userAgent;
+          seen.workflowName = event.flow.workflowName ?? seen.workflowName;
+        }
+      } else {
+        this.#flows.set(id, {
+          id,
+          keyId: event.keyId,
+          orgId: event.orgId,
+          workflowName: event.flow.workflowName,
+          workflowId: event.flow.workflowId,
+          lastRunId: event.flow.runId,
+          location: event.flow.location,
+          clientEnvironmentId: event.flow.clientEnvironmentId,
+          userAgent: event.flow.userAgent,
+          firstSeenAt: at,
+          lastSeenAt: at,
+          calls: 1,
+          lastOutcome: event.outcome,
+        });
+      }
+    }
+  }
+
+  get pending(): number {
+    return this.#counts.size + this.#flows.size + this.#lastUsed.size;
+  }
+
+  start(intervalMs: number): void {
+    this.#timer = setInterval(() => void this.flush().catch((error) => this.onError(error)), intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Stops the timer and writes everything still buffered. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.flush();
+  }
+
+  /** Writes what is buffered; concurrent calls wait for the running flush and then flush again. */
+  async flush(): Promise<void> {
+    while (this.#flushing) await this.#flushing.catch(() => {});
+    if (this.pending === 0) return;
+    this.#flushing = this.#write().finally(() => {
+      this.#flushing = undefined;
+    });
+    return this.#flushing;
+  }
+
+  async #write(): Promise<void> {
+    const counts = this.#counts;
+    const flows = this.#flows;
+    const lastUsed = this.#lastUsed;
+    this.#counts = new Map();
+    this.#flows = new Map();
+    this.#lastUsed = new Map();
+    try {
+      await this.#db.transaction().execute(async (trx) => {
+        for (const batch of chunks([...counts.values()], 200)) {
+          await trx
+            .insertInto('keyUsageDaily')
+            .values(batch)
+            .onConflict((oc) =>
+              oc.columns(['keyId', 'day', 'operation', 'actionType', 'outcome']).doUpdateSet((eb) => ({
+                count: eb('keyUsageDaily.count', '+', eb.ref('excluded.count')),
+              })),
+            )
+            .execute();
+        }
+        for (const batch of chunks([...flows.values()], 100)) {
+          const newer = sql`excluded.last_seen_at >= key_flows.last_seen_at`;
+          await trx
+            .insertInto('keyFlows')
+            .values(batch)
+            .onConflict((oc) =>
+              oc.column('id').doUpdateSet((eb) => ({
+                calls: eb('keyFlows.calls', '+', eb.ref('excluded.calls')),
+                firstSeenAt: sql`case when excluded.first_seen_at < key_flows.first_seen_at then excluded.first_seen_at else key_flows.first_seen_at end`,
+                lastSeenAt: sql`case when ${newer} then excluded.last_seen_at else key_flows.last_seen_at end`,
+                lastOutcome: sql`case when ${newer} then excluded.last_outcome else key_flows.last_outcome end`,
+                lastRunId: sql`case when ${newer} then coalesce(excluded.last_run_id, key_flows.last_run_id) else key_flows.last_run_id end`,
+                location: sql`coalesce(excluded.location, key_flows.location)`,
+                userAgent: sql`coalesce(excluded.user_agent, key_flows.user_agent)`,
+                workflowName: sql`coalesce(excluded.workflow_name, key_flows.workflow_name)`,
+              })),
+            )
+            .execute();
+        }
+        for (const [keyId, at] of lastUsed) {
+          await trx
+            .updateTable('apiKeys')
+            .set({ lastUsedAt: at })
+            .where('id', '=', keyId)
+            .where((eb) => eb.or([eb('lastUsedAt', 'is', null), eb('lastUsedAt', '<', at)]))
+            .execute();
+        }
+      });
+    } catch (error) {
+      this.#restore(counts, flows, lastUsed);
+      throw error;
+    }
+  }
+
+  /** Puts unwritten counts back so the next flush carries them; nothing is lost. */
+  #restore(counts: Map<string, KeyUsageDailyTable>, flows: Map<string, FlowRow>, lastUsed: Map<string, string>): void {
+    for (const [key, row] of counts) {
+      const now = this.#counts.get(key);
+      if (now) now.count += row.count;
+      else this.#counts.set(key, row);
+    }
+    for (const [id, row] of flows) {
+      const now = this.#flows.get(id);
+      if (!now) this.#flows.set(id, row);
+      else {
+        now.calls += row.calls;
+        if (row.firstSeenAt < now.firstSeenAt) now.firstSeenAt = row.firstSeenAt;
+      }
+    }
+    for (const [keyId, at] of lastUsed) {
+      const now = this.#lastUsed.get(keyId);
+      if (!now || now < at) this.#lastUsed.set(keyId, at);
+    }
+  }
+}
+
+function* chunks<T>(items: T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}

@@ -1,0 +1,117 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type { LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { Clock } from '../../src/lib/clock.js';
+
+/** Captures every log line the app writes, so tests can assert what never reaches a log. */
+export class LogCapture extends Writable {
+  lines: string[] = [];
+  override _write(chunk: Buffer, _encoding: string, callback: () => void): void {
+    this.lines.push(chunk.toString());
+    callback();
+  }
+  get text(): string {
+    return this.lines.join('');
+  }
+}
+
+export interface TestApp {
+  app: Awaited<ReturnType<typeof buildApp>>['app'];
+  services: Awaited<ReturnType<typeof buildApp>>['services'];
+  config: Config;
+  logs: LogCapture;
+  dataDir: string;
+  dbFile: string;
+  close(): Promise<void>;
+}
+
+/** The real app on a fresh SQLite file in a temporary folder, with logs captured. */
+export async function startTestApp(options: { clock?: Clock; env?: Record<string, string> } = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'bdoc-test-'));
+  const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_URL: 'http://portal.test', LOG_LEVEL: 'info', CHANGE_POLL_MS: '50', USAGE_FLUSH_MS: '100', ...options.env });
+  const logs = new LogCapture();
+  const { app, services } = await buildApp({ config, clock: options.clock, logStream: logs });
+  await app.ready();
+  let closed = false;
+  return {
+    app,
+    services,
+    config,
+    logs,
+    dataDir,
+    dbFile: path.join(dataDir, 'build-a-doc.sqlite'),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every byte the database keeps on disk (main file and WAL). */
+export function databaseBytes(t: TestApp): string {
+  return ['', '-wal', '-shm']
+    .map((suffix) => {
+      try {
+        return readFileSync(t.dbFile + suffix).toString('latin1');
+      } catch {
+        return '';
+      }
+    })
+    .join('');
+}
+
+export interface Session {
+  cookie: string;
+  userId: string;
+  orgId: string;
+  email: string;
+}
+
+let counter = 0;
+export function uniqueEmail(prefix = 'user'): string {
+  counter++;
+  return `${prefix}.${process.pid}.${counter}.${Date.now()}@example.com`;
+}
+
+export const PASSWORD = 'correct horse battery staple';
+
+function cookieOf(response: LightMyRequestResponse): string {
+  const cookie = response.cookies.find((c) => c.name === 'bdoc_session');
+  if (!cookie) throw new Error(`no session cookie in ${response.statusCode} ${response.body}`);
+  return `bdoc_session=${cookie.value}`;
+}
+
+export async function signup(t: TestApp, organisation = 'Contoso', email = uniqueEmail('admin')): Promise<Session> {
+  const response = await t.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { email, password: PASSWORD, name: 'Ada Admin', organisation } });
+  if (response.statusCode !== 201) throw new Error(`signup failed: ${response.statusCode} ${response.body}`);
+  const body = response.json();
+  return { cookie: cookieOf(response), userId: body.user.id, orgId: body.organisation.id, email };
+}
+
+/** An Admin invites someone with a role; they accept and are signed in. */
+export async function addMember(t: TestApp, admin: Session, role: 'admin' | 'member' | 'viewer', name = `${role} person`): Promise<Session> {
+  const email = uniqueEmail(role);
+  const invited = await t.app.inject({ method: 'POST', url: '/api/invitations', headers: { cookie: admin.cookie }, payload: { email, role } });
+  if (invited.statusCode !== 201) throw new Error(`invite failed: ${invited.statusCode} ${invited.body}`);
+  const token = new URL(invited.json().url).hash.replace('#token=', '');
+  const accepted = await t.app.inject({ method: 'POST', url: '/api/invitations/accept', payload: { token, name, password: PASSWORD } });
+  if (accepted.statusCode !== 200) throw new Error(`accept failed: ${accepted.statusCode} ${accepted.body}`);
+  return { cookie: cookieOf(accepted), userId: accepted.json().user.id, orgId: admin.orgId, email };
+}
+
+export async function createKey(t: TestApp, who: Session, body: Record<string, unknown> = {}): Promise<{ id: string; secret: string; key: any }> {
+  const response = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: who.cookie }, payload: { name: 'prod-invoice-flow-finance', ...body } });
+  if (response.statusCode !== 201) throw new Error(`create key failed: ${response.statusCode} ${response.body}`);
+  const json = response.json();
+  return { id: json.key.id, secret: json.secret, key: json.key };
+}
+
+export function callGateway(t: TestApp, apiKey: string | undefined, headers: Record<string, string> = {}) {
+  return t.app.inject({ method: 'GET', url: '/v1/connection', headers: { ...(apiKey === undefined ? {} : { 'x-api-key': apiKey }), ...headers } });
+}
