@@ -35,7 +35,7 @@ interface AjvIssue {
 /** Turns Ajv's findings into `{path, message}` a person can act on. */
 function fieldErrors(issues: AjvIssue[], context: string | undefined): FieldError[] {
   const where = context === 'body' ? '' : `/${context ?? ''}`;
-  return issues.map((issue) => {
+  const all = issues.map((issue) => {
     const missing = issue.params?.missingProperty as string | undefined;
     const extra = issue.params?.additionalProperty as string | undefined;
     const allowed = issue.params?.allowedValues as unknown[] | undefined;
@@ -46,6 +46,15 @@ function fieldErrors(issues: AjvIssue[], context: string | undefined): FieldErro
     else if (allowed) message = `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`;
     return { path, message };
   });
+  // One entry per path: the alternatives of a nullable or union field become "… or …".
+  const byPath = new Map<string, string[]>();
+  for (const { path, message } of all) {
+    if (message === 'must match a schema in anyOf') continue;
+    const messages = byPath.get(path) ?? [];
+    if (!messages.includes(message)) messages.push(message);
+    byPath.set(path, messages);
+  }
+  return [...byPath].map(([path, messages]) => ({ path, message: messages.join(' or ') }));
 }
 
 /** Maps every error Fastify or a service raises to problem+json; never leaks internals. */

@@ -66,7 +66,7 @@ export function checkKeyShape(header: string | string[] | undefined): KeyShape {
     };
   }
   // Node reads header bytes as latin1; a pasted UTF-8 no-break space arrives as "Â\u00a0".
-  const value = /[\u0080-\u00ff]/.test(raw) ? Buffer.from(raw, 'latin1').toString('utf8') : raw;
+  const value = /[\u0080-\u00ff]/.test(raw) ? decodeUtf8(raw) : raw;
 
   const wrappers: string[] = [];
   if (BEARER.test(value)) wrappers.push('a "Bearer " prefix (the key goes into the x-api-key header on its own)');
@@ -105,6 +105,12 @@ export function checkKeyShape(header: string | string[] | undefined): KeyShape {
     };
   }
   return { ok: true, key: value };
+}
+
+/** Reads latin1-decoded header bytes as UTF-8 when they are valid UTF-8 (what a paste sends). */
+function decodeUtf8(raw: string): string {
+  const decoded = Buffer.from(raw, 'latin1').toString('utf8');
+  return decoded.includes('\uFFFD') ? raw : decoded;
 }
 
 function joinList(items: string[]): string {

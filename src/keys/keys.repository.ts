@@ -126,7 +126,6 @@ export async function listKeys(
     .orderBy('apiKeys.id', order)
     .limit(page.limit)
     .offset(page.offset)
-    .selectAll()
     .execute()) as unknown as KeyRowWithPeople[];
   return { rows, total: Number(count.n) };
 }

@@ -83,7 +83,7 @@ export function keysRoutes(app: App, keys: KeyService): void {
       summary: 'Create an API key (the key is shown once)',
       body: Type.Object({
         name: Name,
-        expiresInDays: Type.Optional(Nullable(Type.Union([Type.Literal(30), Type.Literal(60), Type.Literal(90), Type.Literal(365)], { description: '30, 60, 90 or 365 days; null or absent: never' }))),
+        expiresInDays: Type.Optional(Type.Unsafe<30 | 60 | 90 | 365 | null>({ enum: [30, 60, 90, 365, null], description: '30, 60, 90 or 365 days; null or absent: never' })),
         environment: Type.Optional(Nullable(Environment)),
         team: Type.Optional(Nullable(Team)),
       }, { additionalProperties: false }),

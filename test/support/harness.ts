@@ -87,11 +87,22 @@ function cookieOf(response: LightMyRequestResponse): string {
   return `bdoc_session=${cookie.value}`;
 }
 
-export async function signup(t: TestApp, organisation = 'Contoso', email = uniqueEmail('admin')): Promise<Session> {
+/**
+ * Signs up a new organisation and its Admin. Sign-up always starts on Free (2 keys); tests
+ * that need more keys get the Large plan (100 keys) unless they ask for `plan: 'free'`.
+ */
+export async function signup(t: TestApp, organisation = 'Contoso', email = uniqueEmail('admin'), options: { plan?: string } = {}): Promise<Session> {
   const response = await t.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { email, password: PASSWORD, name: 'Ada Admin', organisation } });
   if (response.statusCode !== 201) throw new Error(`signup failed: ${response.statusCode} ${response.body}`);
   const body = response.json();
+  const plan = options.plan ?? 'large';
+  if (plan !== 'free') await t.services.orgs.setSubscription(operatorOf(body.organisation.id), { plan });
   return { cookie: cookieOf(response), userId: body.user.id, orgId: body.organisation.id, email };
+}
+
+/** The operator (CLI) acting on an organisation. */
+export function operatorOf(orgId: string) {
+  return { orgId, userId: null, email: null, role: 'operator' as const, ip: null };
 }
 
 /** An Admin invites someone with a role; they accept and are signed in. */

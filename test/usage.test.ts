@@ -1,0 +1,135 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { callGateway, createKey, signup, startTestApp, type TestApp } from './support/harness.js';
+
+const FLOW_HEADERS = {
+  'x-ms-workflow-name': '5a1c1f2e-8d7b-4c47-9d3a-0f6f2d1e9b10',
+  'x-ms-workflow-id': '/workflows/5a1c1f2e8d7b4c479d3a0f6f2d1e9b10',
+  'x-ms-workflow-run-id': '08584657881234567890',
+  'x-ms-execution-location': 'westeurope',
+  'user-agent': 'azure-logic-apps/1.0 (workflow 5a1c1f2e; version 0858)',
+};
+
+describe('usage is recorded per key, day, operation, outcome and flow', () => {
+  let t: TestApp;
+  afterEach(() => t?.close());
+
+  it('counts a concurrent burst exactly, including refused requests, without a write on the request path', async () => {
+    t = await startTestApp({ env: { USAGE_FLUSH_MS: '1000' } });
+    const admin = await signup(t, 'Burst Inc');
+    const { id, secret } = await createKey(t, admin, { name: 'prod-burst-flow-ops' });
+    const burst = await Promise.all(Array.from({ length: 300 }, () => callGateway(t, secret, FLOW_HEADERS)));
+    expect(burst.every((r) => r.statusCode === 200)).toBe(true);
+    // Still in memory: the requests wrote nothing.
+    const before = await t.services.db.selectFrom('keyUsageDaily').selectAll().where('keyId', '=', id).execute();
+    expect(before).toEqual([]);
+    expect(t.services.usage.pending).toBeGreaterThan(0);
+
+    await t.app.inject({ method: 'POST', url: `/api/keys/${id}/suspend`, headers: { cookie: admin.cookie } });
+    const refused = await Promise.all(Array.from({ length: 40 }, () => callGateway(t, secret, FLOW_HEADERS)));
+    expect(refused.every((r) => r.json().code === 'api_key_suspended')).toBe(true);
+    await t.services.usage.flush();
+
+    const usage = (await t.app.inject({ method: 'GET', url: `/api/keys/${id}/usage`, headers: { cookie: admin.cookie } })).json();
+    expect(usage.totals).toEqual({ success: 300, client_error: 0, server_error: 0, rejected: 40 });
+    expect(usage.items).toEqual([
+      expect.objectContaining({ operation: 'CheckConnection', actionType: 'none', outcome: 'rejected', count: 40 }),
+      expect.objectContaining({ operation: 'CheckConnection', actionType: 'none', outcome: 'success', count: 300 }),
+    ]);
+
+    const flows = (await t.app.inject({ method: 'GET', url: `/api/keys/${id}/flows`, headers: { cookie: admin.cookie } })).json();
+    expect(flows.total).toBe(1);
+    expect(flows.items[0]).toMatchObject({
+      workflowName: FLOW_HEADERS['x-ms-workflow-name'],
+      workflowId: FLOW_HEADERS['x-ms-workflow-id'],
+      lastRunId: FLOW_HEADERS['x-ms-workflow-run-id'],
+      location: 'westeurope',
+      userAgent: FLOW_HEADERS['user-agent'],
+      calls: 340,
+      lastOutcome: 'rejected',
+      callingDeadKey: true,
+    });
+  });
+
+  it('lastUsedAt moves forward on accepted requests only', async () => {
+    t = await startTestApp();
+    const admin = await signup(t, 'Last Used Ltd');
+    const { id, secret } = await createKey(t, admin, { name: 'prod-last-used-ops' });
+    await callGateway(t, secret);
+    await t.services.usage.flush();
+    const used = (await t.app.inject({ method: 'GET', url: `/api/keys/${id}`, headers: { cookie: admin.cookie } })).json().lastUsedAt;
+    expect(used).toEqual(expect.any(String));
+    await t.app.inject({ method: 'POST', url: `/api/keys/${id}/suspend`, headers: { cookie: admin.cookie } });
+    await new Promise((r) => setTimeout(r, 5));
+    await callGateway(t, secret);
+    await t.services.usage.flush();
+    expect((await t.app.inject({ method: 'GET', url: `/api/keys/${id}`, headers: { cookie: admin.cookie } })).json().lastUsedAt).toBe(used);
+  });
+
+  it('flushes by itself within the flush interval', async () => {
+    t = await startTestApp({ env: { USAGE_FLUSH_MS: '100' } });
+    const admin = await signup(t, 'Timer Ltd');
+    const { id, secret } = await createKey(t, admin, { name: 'prod-timer-flow-ops' });
+    await callGateway(t, secret);
+    let rows: unknown[] = [];
+    for (let i = 0; i < 40 && rows.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      rows = await t.services.db.selectFrom('keyUsageDaily').selectAll().where('keyId', '=', id).execute();
+    }
+    expect(rows).toHaveLength(1);
+  });
+
+  it('nothing is lost on a graceful stop: buffered counts are written on close', async () => {
+    t = await startTestApp({ env: { USAGE_FLUSH_MS: '1000' } });
+    const admin = await signup(t, 'Shutdown Ltd');
+    const { id, secret } = await createKey(t, admin, { name: 'prod-stop-flow-ops' });
+    await Promise.all(Array.from({ length: 123 }, () => callGateway(t, secret, FLOW_HEADERS)));
+    const dataDir = t.dataDir;
+    await t.app.close();
+    // Reopen the same database with a new app, as after a restart.
+    const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+    const reopened = await buildApp({ config });
+    try {
+      const rows = await reopened.services.db.selectFrom('keyUsageDaily').select(['outcome', 'count']).where('keyId', '=', id).execute();
+      expect(rows).toEqual([{ outcome: 'success', count: 123 }]);
+      const flow = await reopened.services.db.selectFrom('keyFlows').select('calls').where('keyId', '=', id).executeTakeFirstOrThrow();
+      expect(flow.calls).toBe(123);
+    } finally {
+      await reopened.app.close();
+      await t.close();
+    }
+  });
+
+  it('a failed flush keeps its counts for the next one', async () => {
+    t = await startTestApp({ env: { USAGE_FLUSH_MS: '1000' } });
+    const admin = await signup(t, 'Retry Ltd');
+    const { id, secret } = await createKey(t, admin, { name: 'prod-retry-flow-ops' });
+    await Promise.all(Array.from({ length: 10 }, () => callGateway(t, secret)));
+    const { sql } = await import('kysely');
+    await sql`alter table key_usage_daily rename to key_usage_daily_away`.execute(t.services.db);
+    await expect(t.services.usage.flush()).rejects.toThrow();
+    await sql`alter table key_usage_daily_away rename to key_usage_daily`.execute(t.services.db);
+    await Promise.all(Array.from({ length: 5 }, () => callGateway(t, secret)));
+    await t.services.usage.flush();
+    const row = await t.services.db.selectFrom('keyUsageDaily').select('count').where('keyId', '=', id).executeTakeFirstOrThrow();
+    expect(row.count).toBe(15);
+  });
+
+  it('a user can label a flow; the label survives further calls', async () => {
+    t = await startTestApp();
+    const admin = await signup(t, 'Labels Ltd');
+    const { id, secret } = await createKey(t, admin, { name: 'prod-label-flow-ops' });
+    await callGateway(t, secret, FLOW_HEADERS);
+    await t.services.usage.flush();
+    const flow = (await t.app.inject({ method: 'GET', url: `/api/keys/${id}/flows`, headers: { cookie: admin.cookie } })).json().items[0];
+    const labelled = await t.app.inject({ method: 'PATCH', url: `/api/keys/${id}/flows/${flow.id}`, headers: { cookie: admin.cookie }, payload: { label: 'Invoice approval flow' } });
+    expect(labelled.statusCode).toBe(204);
+    await callGateway(t, secret, FLOW_HEADERS);
+    await t.services.usage.flush();
+    const after = (await t.app.inject({ method: 'GET', url: `/api/keys/${id}/flows`, headers: { cookie: admin.cookie } })).json().items[0];
+    expect(after).toMatchObject({ id: flow.id, label: 'Invoice approval flow', calls: 2 });
+    const missing = await t.app.inject({ method: 'PATCH', url: `/api/keys/${id}/flows/flw_nope`, headers: { cookie: admin.cookie }, payload: { label: 'x' } });
+    expect(missing.statusCode).toBe(404);
+  });
+});
