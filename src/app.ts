@@ -91,6 +91,10 @@ export async function buildApp(options: AppOptions) {
       },
     },
   });
+  // The documentation page is public, like the OpenAPI document it shows.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api/docs')) route.config = { ...route.config, public: true };
+  });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', uiConfig: { docExpansion: 'list' } });
   installErrorHandling(app, config.publicUrl);
   installSessionGuard(app, { auth, publicUrl: config.publicUrl, cookie });

@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSqlite } from '../src/db/database.js';
+import { PASSWORD, startTestApp } from './support/harness.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('the server process over real HTTP', () => {
+  let child: ChildProcess;
+  let base: string;
+  let dataDir: string;
+  let output = '';
+  let exit: Promise<number | null>;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'bdoc-server-'));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'serve'], {
+      cwd: ROOT,
+      env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: base, LOG_LEVEL: 'info', USAGE_FLUSH_MS: '1000' },
+    });
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    for (let i = 0; i < 200; i++) {
+      const up = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+      if (up) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`server did not start:\n${output}`);
+  }, 60_000);
+
+  afterAll(() => {
+    child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves health, readiness and the API documentation', async () => {
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: 'ready', database: 'sqlite' });
+    const spec = await (await fetch(`${base}/api/openapi.json`)).json();
+    expect(spec.openapi).toMatch(/^3\./);
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/keys', '/api/keys/{id}/revoke', '/v1/connection']));
+    const docs = await fetch(`${base}/api/docs`);
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toMatch(/swagger/i);
+  });
+
+  it('signs up, creates a key, uses it, and SIGTERM flushes every count before exiting 0', async () => {
+    const signup = await fetch(`${base}/api/auth/signup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'ops@example.com', password: PASSWORD, name: 'Ops', organisation: 'Real HTTP Ltd' }),
+    });
+    expect(signup.status).toBe(201);
+    const cookie = signup.headers.get('set-cookie')!.split(';')[0]!;
+    expect(signup.headers.get('set-cookie')).toMatch(/HttpOnly/i);
+    expect(signup.headers.get('set-cookie')).toMatch(/SameSite=Lax/i);
+    const created = await fetch(`${base}/api/keys`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'prod-real-flow-ops' }) });
+    const { key, secret } = await created.json();
+
+    const calls = await Promise.all(
+      Array.from({ length: 200 }, () => fetch(`${base}/v1/connection`, { headers: { 'x-api-key': secret, 'x-ms-workflow-name': 'real-flow' } }).then((r) => r.status)),
+    );
+    expect(calls.every((s) => s === 200)).toBe(true);
+    expect(output).not.toContain(secret);
+
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    const db = openSqlite(path.join(dataDir, 'build-a-doc.sqlite'));
+    try {
+      const rows = await db.selectFrom('keyUsageDaily').select(['outcome', 'count']).where('keyId', '=', key.id).execute();
+      expect(rows).toEqual([{ outcome: 'success', count: 200 }]);
+      const flow = await db.selectFrom('keyFlows').select(['workflowName', 'calls']).where('keyId', '=', key.id).executeTakeFirstOrThrow();
+      expect(flow).toEqual({ workflowName: 'real-flow', calls: 200 });
+    } finally {
+      await db.destroy();
+    }
+    expect(output).not.toContain(secret);
+    expect(output).not.toContain(PASSWORD);
+  });
+});
+
+describe('readiness', () => {
+  it('answers 503 unavailable when the database cannot be reached', async () => {
+    const t = await startTestApp();
+    try {
+      expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+      await t.services.db.destroy();
+      const response = await t.app.inject({ method: 'GET', url: '/readyz' });
+      expect(response.statusCode).toBe(503);
+      expect(response.json()).toMatchObject({ code: 'unavailable' });
+      expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    } finally {
+      await t.close().catch(() => {});
+    }
+  });
+});
