@@ -53,7 +53,7 @@ describe('the server process over real HTTP', () => {
   it('serves health, readiness and the API documentation', async () => {
     expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
     expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: 'ready', database: 'sqlite' });
-    const spec = await (await fetch(`${base}/api/openapi.json`)).json();
+    const spec = (await (await fetch(`${base}/api/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(spec.openapi).toMatch(/^3\./);
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/keys', '/api/keys/{id}/revoke', '/v1/connection']));
     const docs = await fetch(`${base}/api/docs`);
@@ -72,7 +72,7 @@ describe('the server process over real HTTP', () => {
     expect(signup.headers.get('set-cookie')).toMatch(/HttpOnly/i);
     expect(signup.headers.get('set-cookie')).toMatch(/SameSite=Lax/i);
     const created = await fetch(`${base}/api/keys`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'prod-real-flow-ops' }) });
-    const { key, secret } = await created.json();
+    const { key, secret } = (await created.json()) as { key: { id: string }; secret: string };
 
     const calls = await Promise.all(
       Array.from({ length: 200 }, () => fetch(`${base}/v1/connection`, { headers: { 'x-api-key': secret, 'x-ms-workflow-name': 'real-flow' } }).then((r) => r.status)),
