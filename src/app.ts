@@ -97,10 +97,10 @@ export async function buildApp(options: AppOptions) {
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', uiConfig: { docExpansion: 'list' } });
   installErrorHandling(app, config.publicUrl);
-  installSessionGuard(app, { auth, publicUrl: config.publicUrl, cookie });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  installSessionGuard(app, { auth, publicUrl: config.publicUrl, cookie });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {

@@ -42,7 +42,7 @@ export function composeServices(input: { config: Config; handle: DatabaseHandle;
   const keys = createKeyService({ db, clock, newId, changes, audit, plans });
   const members = createMembersService({ db, clock, newId, changes, audit, auth, publicUrl: config.publicUrl });
   const orgs = createOrgsService({ db, clock, newId, changes, audit, plans, publicUrl: config.publicUrl });
-  const usageQueries = createUsageService({ db, clock, audit });
+  const usageQueries = createUsageService({ db, clock, audit, plans });
 
   return { db, dialect: handle.dialect, clock, newId, plans, changes, cache, usage, audit, auth, keys, members, orgs, usageQueries };
 }

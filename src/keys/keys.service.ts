@@ -108,14 +108,19 @@ export function createKeyService(deps: KeyServiceDeps) {
     actor: Actor,
     id: string,
     apply: (trx: Trx, row: ApiKeyRow, now: string) => Promise<{ eventType: string; action: string; details?: Record<string, unknown>; severity?: 'info' | 'warning' }>,
-  ): Promise<KeyView> {
+  ): Promise<void> {
     await commitWithChanges(db, changes, async (trx, changed) => {
       const row = await loadForChange(trx, actor, id);
       const event = await apply(trx, row, clock.now().toISOString());
       await audit.record(trx, actor, { resourceType: 'api_key', resourceId: id, ...event, details: { name: row.name, ...event.details } });
       changed({ entity: 'key', id });
     });
-    return view(actor.orgId, id);
+  }
+
+  /** A state change answered with the key as it is afterwards. */
+  async function changeAndView(...args: Parameters<typeof change>): Promise<KeyView> {
+    await change(...args);
+    return view(args[0].orgId, args[1]);
   }
 
   function requireState(row: ApiKeyRow, allowed: Array<'active' | 'suspended' | 'expired'>, verb: string): void {
@@ -170,7 +175,7 @@ export function createKeyService(deps: KeyServiceDeps) {
     },
 
     async update(actor: Actor, id: string, patch: { name?: string; environment?: KeyEnvironment | null; team?: string | null }) {
-      const key = await change(actor, id, async (trx, row) => {
+      const key = await changeAndView(actor, id, async (trx, row) => {
         requireState(row, ['active', 'suspended', 'expired'], 'changed');
         await repo.updateKey(trx, id, patch);
         const renamed = patch.name !== undefined && patch.name !== row.name;
@@ -185,21 +190,21 @@ export function createKeyService(deps: KeyServiceDeps) {
     },
 
     suspend: (actor: Actor, id: string) =>
-      change(actor, id, async (trx, row, now) => {
+      changeAndView(actor, id, async (trx, row, now) => {
         requireState(row, ['active'], 'suspended');
         await repo.updateKey(trx, id, { status: 'suspended', suspendedAt: now });
         return { eventType: 'key.suspended', action: 'suspend', severity: 'warning' };
       }),
 
     resume: (actor: Actor, id: string) =>
-      change(actor, id, async (trx, row) => {
+      changeAndView(actor, id, async (trx, row) => {
         requireState(row, ['suspended'], 'resumed');
         await repo.updateKey(trx, id, { status: 'active', suspendedAt: null });
         return { eventType: 'key.resumed', action: 'resume' };
       }),
 
     revoke: (actor: Actor, id: string) =>
-      change(actor, id, async (trx, row, now) => {
+      changeAndView(actor, id, async (trx, row, now) => {
         requireState(row, ['active', 'suspended', 'expired'], 'revoked again');
         await repo.updateKey(trx, id, { status: 'revoked', revokedAt: now, revokedBy: actor.userId });
         return { eventType: 'key.revoked', action: 'revoke', severity: 'warning' };
@@ -216,10 +221,6 @@ export function createKeyService(deps: KeyServiceDeps) {
           deletedAt: now,
         });
         return { eventType: 'key.deleted', action: 'delete', severity: 'warning', details: { revokedNow: !wasRevoked } };
-      }).catch((error: unknown) => {
-        // The view after a delete is a 404 by design; the delete itself succeeded.
-        if (error instanceof AppError && error.code === 'not_found') return;
-        throw error;
       });
     },
 

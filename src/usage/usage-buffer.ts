@@ -1,7 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { KeyFlowTable, KeyUsageDailyTable } from '../db/schema.js';
-import { utcDay } from '../lib/clock.js';
 import { sha256Hex } from '../lib/hash.js';
 
 export type ActionType = KeyUsageDailyTable['actionType'];
@@ -63,13 +62,13 @@ export class UsageBuffer {
   }
 
   record(event: UsageEvent): void {
-    const day = utcDay(event.at);
+    const at = event.at.toISOString();
+    const day = at.slice(0, 10);
     const countKey = `${event.keyId}|${day}|${event.operation}|${event.actionType}|${event.outcome}`;
     const counted = this.#counts.get(countKey);
     if (counted) counted.count++;
     else this.#counts.set(countKey, { keyId: event.keyId, orgId: event.orgId, day, operation: event.operation, actionType: event.actionType, outcome: event.outcome, count: 1 });
 
-    const at = event.at.toISOString();
     if (event.accepted) {
       const previous = this.#lastUsed.get(event.keyId);
       if (!previous || previous < at) this.#lastUsed.set(event.keyId, at);

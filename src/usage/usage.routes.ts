@@ -25,8 +25,25 @@ const FlowSchema = Type.Object({
 
 const Outcome = Type.Enum(['success', 'client_error', 'server_error', 'rejected']);
 
+const Count = Type.Union([Type.Integer(), Type.Null()]);
+const QuotaSchema = Type.Object({
+  actionType: Type.Union([Type.Literal('document'), Type.Literal('utility')]),
+  used: Type.Integer(),
+  limit: Count,
+  remaining: Count,
+  percent: Type.Union([Type.Number(), Type.Null()]),
+});
+
 export function usageRoutes(app: App, usage: UsageService): void {
   const tags = ['API keys'];
+  app.get('/api/usage', {
+    schema: {
+      tags: ['Subscription'],
+      summary: "This billing period's usage per action type: used, limit, remaining, percent",
+      response: { 200: Type.Object({ periodStart: Type.String(), periodEnd: Type.String(), quotas: Type.Array(QuotaSchema) }), ...problems(401, 403) },
+    },
+  }, async (request) => usage.orgUsage(actorOf(request)));
+
   app.get('/api/keys/:id/usage', {
     schema: {
       tags,

@@ -6,6 +6,23 @@ import { DAY, utcDay, type Clock } from '../lib/clock.js';
 import { displayStatus } from '../keys/key-view.js';
 import { findKeyRow } from '../keys/keys.repository.js';
 import type { ActionType, Outcome } from './usage-buffer.js';
+import { parseOverrides, type PlanCatalogue } from '../plans/catalogue.js';
+import { currentPeriod } from '../plans/period.js';
+
+export interface QuotaView {
+  actionType: 'document' | 'utility';
+  used: number;
+  /** `null`: unlimited. */
+  limit: number | null;
+  remaining: number | null;
+  percent: number | null;
+}
+
+export interface OrgUsageView {
+  periodStart: string;
+  periodEnd: string;
+  quotas: QuotaView[];
+}
 
 export interface UsageRowView {
   day: string;
@@ -34,7 +51,7 @@ export interface FlowView {
 
 export type UsageService = ReturnType<typeof createUsageService>;
 
-export function createUsageService(deps: { db: Db; clock: Clock; audit: AuditService }) {
+export function createUsageService(deps: { db: Db; clock: Clock; audit: AuditService; plans: PlanCatalogue }) {
   const { db, clock } = deps;
 
   async function keyOf(actor: Actor, keyId: string) {
@@ -45,6 +62,40 @@ export function createUsageService(deps: { db: Db; clock: Clock; audit: AuditSer
   }
 
   return {
+    /** This billing period's successful actions per action type, against the plan's limits. */
+    async orgUsage(actor: Actor): Promise<OrgUsageView> {
+      requirePermission(actor, 'subscription.view');
+      const sub = await db.selectFrom('subscriptions').selectAll().where('orgId', '=', actor.orgId).executeTakeFirst();
+      if (!sub) throw notFound('The organisation');
+      const plan = deps.plans.limits(sub.plan, parseOverrides(sub.overrides));
+      const period = currentPeriod(sub, clock.now());
+      const rows = await db
+        .selectFrom('keyUsageDaily')
+        .select(['actionType', (eb) => eb.fn.sum<number>('count').as('used')])
+        .where('orgId', '=', actor.orgId)
+        .where('outcome', '=', 'success')
+        .where('day', '>=', period.start.slice(0, 10))
+        .where('day', '<', period.end.slice(0, 10))
+        .groupBy('actionType')
+        .execute();
+      const usedOf = (type: string) => Number(rows.find((r) => r.actionType === type)?.used ?? 0);
+      const quota = (actionType: 'document' | 'utility', limit: number | null): QuotaView => {
+        const used = usedOf(actionType);
+        return {
+          actionType,
+          used,
+          limit,
+          remaining: limit === null ? null : Math.max(0, limit - used),
+          percent: limit === null ? null : limit === 0 ? 100 : Math.round((used / limit) * 1000) / 10,
+        };
+      };
+      return {
+        periodStart: period.start,
+        periodEnd: period.end,
+        quotas: [quota('document', plan.documentActionsPerMonth), quota('utility', plan.utilityActionsPerMonth)],
+      };
+    },
+
     /** Daily counts of one key between two days (inclusive), 30 days by default. */
     async keyUsage(actor: Actor, keyId: string, range: { from?: string; to?: string }) {
       await keyOf(actor, keyId);
