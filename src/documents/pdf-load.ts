@@ -1,0 +1,43 @@
+/**
+ * Opens a caller's PDF, turning every way it can fail into a validation error that names the
+ * file. Shared by all PDF actions so "not a PDF" reads the same everywhere.
+ */
+import { PDFDocument } from 'pdf-lib';
+import { validationFailed } from '../errors/catalogue.js';
+import { labelForPath } from './file-input.js';
+import { describeFileType, looksLikePdf, sniffFileType } from './file-type.js';
+
+export async function loadPdf(bytes: Buffer, path: string, label = labelForPath(path)): Promise<PDFDocument> {
+  if (!looksLikePdf(bytes)) {
+    const kind = describeFileType(sniffFileType(bytes));
+    throw validationFailed(
+      [{ path, message: `is not a PDF (it looks like ${kind})` }],
+      `${label} is not a PDF: it looks like ${kind}. Pass the content of a .pdf file; convert other documents with ConvertToPdf first.`,
+    );
+  }
+  let doc: PDFDocument;
+  try {
+    // Keep the author's metadata (title, producer, dates) as it was: we only rearrange pages.
+    // Encryption is checked below: pdf-lib's EncryptedPDFError does not survive its ES5 build
+    // as a class, so `instanceof` cannot recognise it.
+    doc = await PDFDocument.load(bytes, { updateMetadata: false, ignoreEncryption: true });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw validationFailed(
+      [{ path, message: `is a damaged PDF: ${reason}` }],
+      `${label} starts like a PDF but could not be read: it is probably truncated or damaged. Open and re-save it, or check the step that produced it.`,
+    );
+  }
+  if (doc.isEncrypted) {
+    throw validationFailed(
+      [{ path, message: 'is password-protected (encrypted)' }],
+      `${label} is password-protected, so its pages cannot be changed. Remove the password (save an unprotected copy) and try again.`,
+    );
+  }
+  return doc;
+}
+
+/** pdf-lib hands back a Uint8Array; wrap it without copying. */
+export function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

@@ -1,0 +1,94 @@
+/**
+ * Page-level PDF actions built on pdf-lib: MergePdfs, SplitPdf and (re-exported from its own
+ * module) AddPdfWatermark. Inputs are already-decoded bytes; `path` arguments only name the
+ * inputs in errors so they match what the caller sent (`files[1]`, `file`, `ranges`).
+ */
+import { PDFDocument } from 'pdf-lib';
+import { validationFailed } from '../errors/catalogue.js';
+import { loadPdf, toBuffer } from './pdf-load.js';
+import { MAX_RANGE_PARTS, parsePageRanges, rangeIndices, type PageRange } from './page-ranges.js';
+
+export { addPdfWatermark, type WatermarkOptions } from './pdf-watermark.js';
+
+/** More files than this is almost certainly a loop gone wrong in the flow. */
+export const MAX_MERGE_FILES = 200;
+
+/** Concatenates two or more PDFs, pages in the order given. */
+export async function mergePdfs(buffers: Buffer[], path = 'files'): Promise<Buffer> {
+  if (buffers.length < 2) {
+    throw validationFailed(
+      [{ path, message: `must hold at least 2 PDFs (got ${buffers.length})` }],
+      `MergePdfs needs at least two PDFs in "${path}", but ${buffers.length === 0 ? 'the list is empty' : 'only one was sent'}. Add the PDFs to merge, in the order they should appear.`,
+    );
+  }
+  if (buffers.length > MAX_MERGE_FILES) {
+    throw validationFailed(
+      [{ path, message: `must hold at most ${MAX_MERGE_FILES} PDFs (got ${buffers.length})` }],
+      `MergePdfs accepts at most ${MAX_MERGE_FILES} PDFs per call; ${buffers.length} were sent. Merge in batches and then merge the results.`,
+    );
+  }
+
+  // Parse every input before building anything, so a bad file 5 fails fast and cheaply.
+  const sources: PDFDocument[] = [];
+  for (const [i, bytes] of buffers.entries()) sources.push(await loadPdf(bytes, `${path}[${i}]`));
+
+  const merged = await PDFDocument.create();
+  for (const source of sources) {
+    const pages = await merged.copyPages(source, source.getPageIndices());
+    for (const page of pages) merged.addPage(page);
+  }
+  return toBuffer(await merged.save());
+}
+
+export interface SplitPart {
+  /** The range as written by the caller ("1-3"), or the page number when splitting by page. */
+  range: string;
+  /** Number of pages in this part. */
+  pages: number;
+  pdf: Buffer;
+}
+
+/**
+ * Cuts a PDF into one document per comma-separated part of `ranges` ("1-3,5" → two
+ * documents). Without `ranges` (or with ""), every page becomes its own document. Parts may
+ * overlap.
+ */
+export async function splitPdf(
+  buffer: Buffer,
+  ranges?: string,
+  paths: { file?: string; ranges?: string } = {},
+): Promise<SplitPart[]> {
+  const source = await loadPdf(buffer, paths.file ?? 'file', 'The PDF');
+  const pageCount = source.getPageCount();
+  if (pageCount === 0) {
+    throw validationFailed(
+      [{ path: paths.file ?? 'file', message: 'has no pages' }],
+      'The PDF has no pages, so there is nothing to split. Check the step that produced it.',
+    );
+  }
+  // Power Automate may send an optional field as "" when the maker leaves it empty.
+  const everyPage = ranges === undefined || ranges.trim() === '';
+  if (everyPage && pageCount > MAX_RANGE_PARTS) {
+    throw validationFailed(
+      [{ path: paths.ranges ?? 'ranges', message: `is required for documents of more than ${MAX_RANGE_PARTS} pages` }],
+      `The PDF has ${pageCount} pages; splitting it into single pages would make more than ${MAX_RANGE_PARTS} documents. Give page ranges, e.g. 1-500,501-${pageCount}.`,
+    );
+  }
+  const parts: PageRange[] = everyPage
+    ? source.getPageIndices().map((i) => ({ label: String(i + 1), first: i + 1, last: i + 1 }))
+    : parsePageRanges(ranges, pageCount, paths.ranges ?? 'ranges');
+
+  const results: SplitPart[] = [];
+  for (const part of parts) {
+    const out = await PDFDocument.create();
+    const pages = await out.copyPages(source, rangeIndices(part));
+    for (const page of pages) out.addPage(page);
+    results.push({ range: part.label, pages: pages.length, pdf: toBuffer(await out.save()) });
+  }
+  return results;
+}
+
+/** Number of pages, for callers that report it (and for tests). */
+export async function countPdfPages(buffer: Buffer, path = 'file'): Promise<number> {
+  return (await loadPdf(buffer, path)).getPageCount();
+}
