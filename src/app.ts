@@ -11,6 +11,7 @@ import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { AppError } from './errors/catalogue.js';
 import { gatewayRoutes } from './gateway/gateway.routes.js';
+import { GATEWAY_OPERATIONS } from './gateway/operations.js';
 import { installErrorHandling, sendProblem } from './http/problem.js';
 import { installSessionGuard } from './http/session-guard.js';
 import type { App } from './http/types.js';
@@ -67,7 +68,16 @@ export async function buildApp(options: AppOptions) {
     trustProxy: config.trustProxy,
     genReqId: () => `req_${nodePrefix}${(++requestCounter).toString(36)}`,
     bodyLimit: 1024 * 1024,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    ajv: {
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: 'array',
+        useDefaults: true,
+        allErrors: true,
+        // Annotations for the connector definition; they document, they do not validate.
+        keywords: ['x-ms-summary', 'x-ms-visibility', 'x-bdoc-file'],
+      },
+    },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   const services = composeServices({ config, handle, clock: options.clock, newId: options.newId, plans: options.plans });
@@ -119,7 +129,7 @@ export async function buildApp(options: AppOptions) {
   membersRoutes(app, members);
   auditRoutes(app, { audit, db });
   subscriptionRoutes(app, orgs);
-  gatewayRoutes(app, { cache, clock, usage });
+  gatewayRoutes(app, { cache, clock, usage, operations: GATEWAY_OPERATIONS });
 
   const sweep = () =>
     recordExpiredKeys({ db, clock, audit, changes }).catch((error) => app.log.warn({ err: error }, 'expiry sweep failed'));

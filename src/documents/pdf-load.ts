@@ -21,6 +21,8 @@ export async function loadPdf(bytes: Buffer, path: string, label = labelForPath(
     // Encryption is checked below: pdf-lib's EncryptedPDFError does not survive its ES5 build
     // as a class, so `instanceof` cannot recognise it.
     doc = await PDFDocument.load(bytes, { updateMetadata: false, ignoreEncryption: true });
+    // A file with a PDF header but no document catalogue loads "fine" and fails on first use.
+    doc.getPageCount();
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw validationFailed(

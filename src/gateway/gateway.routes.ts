@@ -1,16 +1,18 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
 import type { Clock } from '../lib/clock.js';
 import { problems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import type { FlowInfo, Outcome, UsageBuffer } from '../usage/usage-buffer.js';
 import type { KeyCache } from './key-cache.js';
-import { verifyApiKey } from './verifier.js';
+import type { GatewayOperation } from './operation.js';
+import { verifyApiKey, type Verification } from './verifier.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The key was known but refused at checks 5–11: counted as `rejected`. */
     gatewayRefused: boolean;
+    /** When the gateway received the request (epoch ms), for every check and the usage record. */
+    gatewayAt: number;
   }
 }
 
@@ -18,6 +20,7 @@ export interface GatewayDeps {
   cache: KeyCache;
   clock: Clock;
   usage: UsageBuffer;
+  operations: readonly GatewayOperation[];
 }
 
 const HEADER_MAX = 200;
@@ -49,9 +52,9 @@ function outcomeOf(request: FastifyRequest, reply: FastifyReply): Outcome {
 }
 
 /**
- * The connector-facing API under `/v1`. Every request passes the key check (CONTRACT §4,
- * checks 1–8) before its body is even read, then the handler; usage is counted after the
- * answer is sent, in memory.
+ * The connector-facing API under `/v1`, one route per operation. A request passes the key
+ * checks (CONTRACT §4) before its body is even read, then the handler; its usage is counted
+ * in memory once the answer is sent.
  */
 export function gatewayRoutes(app: App, deps: GatewayDeps): void {
   app.register(
@@ -59,61 +62,60 @@ export function gatewayRoutes(app: App, deps: GatewayDeps): void {
       gateway.decorateRequest('gatewayKey', undefined);
       gateway.decorateRequest('gatewayOrg', undefined);
       gateway.decorateRequest('gatewayRefused', false);
+      gateway.decorateRequest('gatewayAt', 0);
 
-      gateway.addHook('onRequest', async (request) => {
-        const result = await verifyApiKey(request.headers['x-api-key'], deps.cache, deps.clock);
-        request.gatewayKey = result.key;
-        request.gatewayOrg = result.org;
-        if (!result.ok) {
+      // Callback-style hook: a cached key is checked without a promise or a database read.
+      gateway.addHook('onRequest', (request, _reply, done) => {
+        const nowMs = deps.clock.nowMs();
+        request.gatewayAt = nowMs;
+        const settle = (result: Verification) => {
+          request.gatewayKey = result.key;
+          request.gatewayOrg = result.org;
+          if (result.ok) return done();
           request.gatewayRefused = true;
-          throw result.error;
-        }
+          done(result.error);
+        };
+        const result = verifyApiKey(request.headers['x-api-key'], deps.cache, nowMs);
+        if (result instanceof Promise) result.then(settle, done);
+        else settle(result);
       });
 
-      gateway.addHook('onResponse', (request, reply, done) => {
-        const key = request.gatewayKey;
-        const route = request.routeOptions.config?.gateway;
-        if (key && route) {
-          const outcome = outcomeOf(request, reply);
-          deps.usage.record({
-            keyId: key.id,
-            orgId: key.orgId,
-            at: deps.clock.now(),
-            operation: route.operation,
-            actionType: route.actionType,
-            outcome,
-            accepted: !request.gatewayRefused,
-            flow: flowInfo(request),
-          });
-        }
-        done();
-      });
-
-      gateway.get('/connection', {
-        config: { gateway: { operation: 'CheckConnection', actionType: 'none', feature: 'connection' } },
-        schema: {
-          tags: ['Connector'],
-          operationId: 'CheckConnection',
-          summary: 'Check the connection',
-          description: 'Checks that the API key of the connection works and tells which organisation and plan it belongs to.',
-          response: {
-            200: Type.Object({
-              keyName: Type.String({ description: 'The name of the API key' }),
-              keyId: Type.String({ description: 'The id of the API key' }),
-              organisation: Type.String({ description: 'The organisation the key belongs to' }),
-              organisationId: Type.String({ description: 'The id of the organisation' }),
-              plan: Type.String({ description: 'The subscription plan' }),
-              subscriptionStatus: Type.String({ description: 'The subscription status' }),
-            }),
-            ...problems(401, 403, 429, 500),
-          },
-        },
-      }, async (request) => {
-        const key = request.gatewayKey!;
-        const org = request.gatewayOrg!;
-        return { keyName: key.name, keyId: key.id, organisation: org.name, organisationId: org.id, plan: org.plan.id, subscriptionStatus: org.status };
-      });
+      for (const operation of deps.operations) registerOperation(gateway, operation, deps.usage);
     },
     { prefix: '/v1' },
   );
+}
+
+function registerOperation(gateway: App, operation: GatewayOperation, usage: UsageBuffer): void {
+  gateway.route({
+    method: operation.method,
+    url: operation.path,
+    ...(operation.bodyLimit ? { bodyLimit: operation.bodyLimit } : {}),
+    schema: {
+      tags: ['Connector'],
+      operationId: operation.operationId,
+      summary: operation.summary,
+      description: operation.description,
+      ...(operation.body ? { body: operation.body } : {}),
+      response: { 200: operation.response, ...problems(400, 401, 403, 413, 415, 429, 500, 503) },
+    },
+    // Counted after the answer is sent, whatever it was, against the key when one was known.
+    onResponse: (request, reply, done) => {
+      const key = request.gatewayKey;
+      if (key) {
+        usage.record({
+          keyId: key.id,
+          orgId: key.orgId,
+          at: request.gatewayAt,
+          operation: operation.operationId,
+          actionType: operation.actionType,
+          outcome: outcomeOf(request, reply),
+          accepted: !request.gatewayRefused,
+          flow: flowInfo(request),
+        });
+      }
+      done();
+    },
+    handler: async (request) => operation.handle(request.body, { key: request.gatewayKey!, org: request.gatewayOrg! }),
+  });
 }

@@ -84,9 +84,15 @@ export class KeyCache {
     }
   }
 
+  /** A fresh cached key with this hash, without reading anything; undefined on a miss. */
+  peek(hash: string): CachedKey | undefined {
+    const hit = this.#byHash.get(hash);
+    return hit && this.#clock.nowMs() - hit.loadedAt < this.#options.ttlMs ? hit.value : undefined;
+  }
+
   /** The key with this hash, `null` when no key has it. */
   key(hash: string): CachedKey | null | Promise<CachedKey | null> {
-    const now = this.#clock.now().getTime();
+    const now = this.#clock.nowMs();
     const hit = this.#byHash.get(hash);
     if (hit && now - hit.loadedAt < this.#options.ttlMs) return hit.value;
     const miss = this.#negative.get(hash);
@@ -101,7 +107,7 @@ export class KeyCache {
 
   org(orgId: string): CachedOrg | null | Promise<CachedOrg | null> {
     const hit = this.#orgs.get(orgId);
-    if (hit && this.#clock.now().getTime() - hit.loadedAt < this.#options.ttlMs) return hit.value;
+    if (hit && this.#clock.nowMs() - hit.loadedAt < this.#options.ttlMs) return hit.value;
     let pending = this.#orgLoading.get(orgId);
     if (!pending) {
       pending = this.#loadOrg(orgId).finally(() => this.#orgLoading.delete(orgId));
@@ -121,7 +127,7 @@ export class KeyCache {
       .select(['id', 'orgId', 'name', 'status', 'deletedAt', 'revokedAt', 'expiresAt', 'graceEndsAt'])
       .where('hash', '=', hash)
       .executeTakeFirst();
-    const loadedAt = this.#clock.now().getTime();
+    const loadedAt = this.#clock.nowMs();
     if (!row) {
       if (generation === this.#generation) {
         if (this.#negative.size >= this.#options.maxNegative) this.#negative.delete(this.#negative.keys().next().value!);
@@ -169,7 +175,7 @@ export class KeyCache {
       plan: this.#plans.limits(row.plan, parseOverrides(row.overrides)),
       periodStart: row.periodStart,
     };
-    if (generation === this.#generation) this.#orgs.set(orgId, { value, loadedAt: this.#clock.now().getTime() });
+    if (generation === this.#generation) this.#orgs.set(orgId, { value, loadedAt: this.#clock.nowMs() });
     return value;
   }
 }

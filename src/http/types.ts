@@ -21,7 +21,5 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** `/api` routes reachable without a session (sign-up, sign-in, invitation acceptance). */
     public?: boolean;
-    /** Gateway routes: the usage they count. */
-    gateway?: { operation: string; actionType: 'document' | 'utility' | 'none'; feature: string };
   }
 }

@@ -1,0 +1,160 @@
+import { Type, type TSchema } from 'typebox';
+import { defineOperation } from '../gateway/operation.js';
+import { SOURCE_FORMATS, convertToPdf } from './convert.js';
+import { decodeFile, decodeFiles, MAX_REQUEST_BODY_BYTES } from './file-input.js';
+import { addPdfWatermark, countPdfPages, mergePdfs, splitPdf } from './pdf.js';
+import { populateWordTemplate } from './word-template.js';
+
+/**
+ * A file argument: base64 text, or Power Automate's file object
+ * `{"$content-type", "$content"}`. Validation is left to `decodeFile`, whose messages name
+ * the file and say what to pick instead; the connector definition shows it as `format: byte`.
+ */
+export function FileArgument(summary: string, description: string): TSchema {
+  return Type.Unsafe<unknown>({ 'x-bdoc-file': true, 'x-ms-summary': summary, description });
+}
+
+const FileName = (summary: string, description: string) =>
+  Type.Optional(Type.String({ maxLength: 200, 'x-ms-summary': summary, description, 'x-ms-visibility': 'advanced' }));
+
+const FileResult = Type.Object({
+  fileName: Type.String({ 'x-ms-summary': 'File Name', description: 'The name of the produced file' }),
+  fileContent: Type.String({ format: 'byte', 'x-ms-summary': 'File Content', description: 'The produced file, base64-encoded' }),
+  pageCount: Type.Optional(Type.Integer({ 'x-ms-summary': 'Page Count', description: 'The number of pages of the produced PDF' })),
+});
+
+function pdfName(requested: string | undefined, fallback: string): string {
+  const name = requested?.trim() || fallback;
+  return /\.pdf$/i.test(name) ? name : `${name}.pdf`;
+}
+
+export const mergePdfsOperation = defineOperation({
+  operationId: 'MergePdfs',
+  method: 'POST',
+  path: '/pdf/merge',
+  summary: 'Merge PDF files',
+  description: 'Combines two or more PDF files into one PDF, in the order given.',
+  actionType: 'document',
+  feature: 'pdf',
+  visibility: 'important',
+  bodyLimit: MAX_REQUEST_BODY_BYTES,
+  body: Type.Object({
+    files: Type.Array(FileArgument('File Content', 'The content of a PDF file to merge'), { 'x-ms-summary': 'Files', description: 'The PDF files to merge, in order' }),
+    fileName: FileName('Output File Name', 'The name of the merged file (default merged.pdf)'),
+  }),
+  response: FileResult,
+  async handle(body) {
+    const pdf = await mergePdfs(decodeFiles(body.files).map((f) => f.bytes));
+    return { fileName: pdfName(body.fileName, 'merged.pdf'), fileContent: pdf.toString('base64'), pageCount: await countPdfPages(pdf) };
+  },
+});
+
+export const splitPdfOperation = defineOperation({
+  operationId: 'SplitPdf',
+  method: 'POST',
+  path: '/pdf/split',
+  summary: 'Split a PDF file',
+  description: 'Cuts a PDF file into several PDF files by page ranges such as 1-3,5; without ranges, every page becomes its own file.',
+  actionType: 'document',
+  feature: 'pdf',
+  visibility: 'important',
+  bodyLimit: MAX_REQUEST_BODY_BYTES,
+  body: Type.Object({
+    fileContent: FileArgument('File Content', 'The content of the PDF file to split'),
+    ranges: Type.Optional(Type.String({ maxLength: 10_000, 'x-ms-summary': 'Page Ranges', description: 'Comma-separated pages or ranges, one output file each, for example 1-3,5,7-' })),
+    fileName: FileName('Output File Name', 'The base name of the produced files (default part)'),
+  }),
+  response: Type.Object({
+    files: Type.Array(
+      Type.Object({
+        fileName: Type.String({ 'x-ms-summary': 'File Name', description: 'The name of this part' }),
+        fileContent: Type.String({ format: 'byte', 'x-ms-summary': 'File Content', description: 'This part as a PDF, base64-encoded' }),
+        range: Type.String({ 'x-ms-summary': 'Range', description: 'The pages of this part, as requested' }),
+        pageCount: Type.Integer({ 'x-ms-summary': 'Page Count', description: 'The number of pages in this part' }),
+      }),
+      { 'x-ms-summary': 'Files', description: 'One PDF file per range' },
+    ),
+  }),
+  async handle(body) {
+    const parts = await splitPdf(decodeFile(body.fileContent, 'fileContent').bytes, body.ranges, { file: 'fileContent', ranges: 'ranges' });
+    const base = (body.fileName?.trim() || 'part').replace(/\.pdf$/i, '');
+    return {
+      files: parts.map((part) => ({ fileName: `${base}-${part.range}.pdf`, fileContent: part.pdf.toString('base64'), range: part.range, pageCount: part.pages })),
+    };
+  },
+});
+
+export const addPdfWatermarkOperation = defineOperation({
+  operationId: 'AddPdfWatermark',
+  method: 'POST',
+  path: '/pdf/watermark',
+  summary: 'Add a text watermark to a PDF file',
+  description: 'Writes a text watermark across the pages of a PDF file, with the opacity, rotation and pages you choose.',
+  actionType: 'document',
+  feature: 'pdf',
+  bodyLimit: MAX_REQUEST_BODY_BYTES,
+  body: Type.Object({
+    fileContent: FileArgument('File Content', 'The content of the PDF file to watermark'),
+    text: Type.String({ minLength: 1, maxLength: 200, 'x-ms-summary': 'Watermark Text', description: 'The text of the watermark, for example CONFIDENTIAL' }),
+    opacity: Type.Optional(Type.Number({ minimum: 0, maximum: 1, 'x-ms-summary': 'Opacity', description: 'From 0 (invisible) to 1 (opaque); default 0.3', 'x-ms-visibility': 'advanced' })),
+    rotation: Type.Optional(Type.Number({ minimum: -360, maximum: 360, 'x-ms-summary': 'Rotation', description: 'Degrees counter-clockwise; default 45', 'x-ms-visibility': 'advanced' })),
+    pages: Type.Optional(Type.String({ maxLength: 10_000, 'x-ms-summary': 'Pages', description: 'Pages to watermark, for example 1-3,5; default all pages', 'x-ms-visibility': 'advanced' })),
+    fontSize: Type.Optional(Type.Number({ minimum: 4, maximum: 400, 'x-ms-summary': 'Font Size', description: 'Font size in points; default the largest that fits', 'x-ms-visibility': 'advanced' })),
+    fileName: FileName('Output File Name', 'The name of the watermarked file (default watermarked.pdf)'),
+  }),
+  response: FileResult,
+  async handle(body) {
+    const pdf = await addPdfWatermark(decodeFile(body.fileContent, 'fileContent').bytes, { text: body.text, opacity: body.opacity, rotation: body.rotation, pages: body.pages, fontSize: body.fontSize }, 'fileContent');
+    return { fileName: pdfName(body.fileName, 'watermarked.pdf'), fileContent: pdf.toString('base64'), pageCount: await countPdfPages(pdf) };
+  },
+});
+
+export const populateWordTemplateOperation = defineOperation({
+  operationId: 'PopulateWordTemplate',
+  method: 'POST',
+  path: '/word/populate',
+  summary: 'Populate a Word template',
+  description: 'Fills the fields, loops and conditions of a Word (.docx) template with JSON data and returns the document.',
+  actionType: 'document',
+  feature: 'word',
+  visibility: 'important',
+  bodyLimit: MAX_REQUEST_BODY_BYTES,
+  body: Type.Object({
+    templateContent: FileArgument('Template Content', 'The content of the .docx template, with fields such as {customer.name}'),
+    data: Type.Unsafe<unknown>({ type: 'object', 'x-ms-summary': 'Data', description: 'The values for the template, as a JSON object' }),
+    fileName: FileName('Output File Name', 'The name of the produced document (default document.docx)'),
+  }),
+  response: Type.Object({
+    fileName: Type.String({ 'x-ms-summary': 'File Name', description: 'The name of the produced document' }),
+    fileContent: Type.String({ format: 'byte', 'x-ms-summary': 'File Content', description: 'The populated .docx document, base64-encoded' }),
+  }),
+  handle(body) {
+    const docx = populateWordTemplate(decodeFile(body.templateContent, 'templateContent', { label: 'The template' }).bytes, body.data, { template: 'templateContent', data: 'data' });
+    const name = body.fileName?.trim() || 'document.docx';
+    return { fileName: /\.docx$/i.test(name) ? name : `${name}.docx`, fileContent: docx.toString('base64') };
+  },
+});
+
+export const convertToPdfOperation = defineOperation({
+  operationId: 'ConvertToPdf',
+  method: 'POST',
+  path: '/convert/pdf',
+  summary: 'Convert a document to PDF',
+  description: 'Converts a Word, Excel, PowerPoint or HTML document to PDF.',
+  actionType: 'document',
+  feature: 'convert',
+  visibility: 'important',
+  bodyLimit: MAX_REQUEST_BODY_BYTES,
+  body: Type.Object({
+    fileContent: FileArgument('File Content', 'The content of the document to convert'),
+    sourceFormat: Type.Optional(Type.Union(SOURCE_FORMATS.map((f) => Type.Literal(f)), { 'x-ms-summary': 'Source Format', description: 'The format of the document, such as docx, xlsx, pptx or html; detected for docx, xlsx and pptx when left empty' })),
+    fileName: FileName('Output File Name', 'The name of the PDF file (default converted.pdf)'),
+  }),
+  response: FileResult,
+  async handle(body) {
+    const pdf = await convertToPdf(decodeFile(body.fileContent, 'fileContent').bytes, body.sourceFormat, 'fileContent');
+    return { fileName: pdfName(body.fileName, 'converted.pdf'), fileContent: pdf.toString('base64'), pageCount: await countPdfPages(pdf) };
+  },
+});
+
+export const DOCUMENT_OPERATIONS = [mergePdfsOperation, splitPdfOperation, addPdfWatermarkOperation, populateWordTemplateOperation, convertToPdfOperation];

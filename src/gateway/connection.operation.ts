@@ -1,0 +1,30 @@
+import { Type } from 'typebox';
+import { defineOperation } from './operation.js';
+
+/** CheckConnection: Power Automate's connection test; not billed. */
+export const checkConnection = defineOperation({
+  operationId: 'CheckConnection',
+  method: 'GET',
+  path: '/connection',
+  summary: 'Check the connection',
+  description: 'Checks that the API key of the connection works and tells which organisation and plan it belongs to.',
+  actionType: 'none',
+  feature: 'connection',
+  visibility: 'internal',
+  response: Type.Object({
+    keyName: Type.String({ description: 'The name of the API key', 'x-ms-summary': 'Key name' }),
+    keyId: Type.String({ description: 'The id of the API key', 'x-ms-summary': 'Key ID' }),
+    organisation: Type.String({ description: 'The organisation the key belongs to', 'x-ms-summary': 'Organisation' }),
+    organisationId: Type.String({ description: 'The id of the organisation', 'x-ms-summary': 'Organisation ID' }),
+    plan: Type.String({ description: 'The subscription plan', 'x-ms-summary': 'Plan' }),
+    subscriptionStatus: Type.String({ description: 'The subscription status', 'x-ms-summary': 'Subscription Status' }),
+  }),
+  handle: (_body, { key, org }) => ({
+    keyName: key.name,
+    keyId: key.id,
+    organisation: org.name,
+    organisationId: org.id,
+    plan: org.plan.id,
+    subscriptionStatus: org.status,
+  }),
+});

@@ -1,0 +1,41 @@
+import type { Static, TSchema } from 'typebox';
+import type { CachedKey, CachedOrg } from './key-cache.js';
+
+export type ActionType = 'document' | 'utility' | 'none';
+
+/** What a handler knows of the caller: the verified key and its organisation. */
+export interface OperationContext {
+  key: CachedKey;
+  org: CachedOrg;
+}
+
+/**
+ * One connector action. The same object registers the `/v1` route (validation and
+ * serialisation), counts its usage, and generates its entry in the connector definition,
+ * so the three cannot drift apart.
+ */
+export interface GatewayOperation<B extends TSchema = TSchema, R extends TSchema = TSchema> {
+  /** PascalCase, unique: the connector's operationId. */
+  operationId: string;
+  method: 'GET' | 'POST';
+  /** Below `/v1`. */
+  path: string;
+  /** Sentence case, at most 80 characters, no trailing punctuation. */
+  summary: string;
+  /** A sentence or two, ending with a period. */
+  description: string;
+  actionType: ActionType;
+  /** The plan feature that includes this action. */
+  feature: string;
+  visibility?: 'important' | 'advanced' | 'internal';
+  body?: B;
+  response: R;
+  /** Largest accepted request body in bytes (default: the server's). */
+  bodyLimit?: number;
+  handle(body: Static<B>, context: OperationContext): Promise<Static<R>> | Static<R>;
+}
+
+/** Declares an operation with its types inferred from its schemas. */
+export function defineOperation<B extends TSchema, R extends TSchema>(operation: GatewayOperation<B, R>): GatewayOperation<B, R> {
+  return operation;
+}
