@@ -20,6 +20,7 @@ import type { IdGenerator } from './lib/ids.js';
 import { composeServices } from './compose.js';
 import { randomBase62 } from './lib/random.js';
 import { recordExpiredKeys } from './keys/expiry-sweeper.js';
+import { recordQuotaThreshold } from './limits/quota-events.js';
 import { keysRoutes } from './keys/keys.routes.js';
 import { membersRoutes } from './members/members.routes.js';
 import { subscriptionRoutes } from './orgs/subscription.routes.js';
@@ -85,6 +86,8 @@ export async function buildApp(options: AppOptions) {
   const { changes, cache, usage, audit, auth, keys, members, orgs, usageQueries } = services;
   changes.onError = (error) => app.log.warn({ err: error }, 'change feed poll failed; retrying');
   usage.onError = (error) => app.log.error({ err: error }, 'usage flush failed; counts kept for the next flush');
+  services.quotas.onThreshold = (event) =>
+    void recordQuotaThreshold({ db, audit }, event).catch((error) => app.log.error({ err: error }, 'could not record a quota threshold'));
   const cookie = { secure: config.publicUrl.startsWith('https:') };
 
   await app.register(fastifyCookie);
@@ -129,7 +132,7 @@ export async function buildApp(options: AppOptions) {
   membersRoutes(app, members);
   auditRoutes(app, { audit, db });
   subscriptionRoutes(app, orgs);
-  gatewayRoutes(app, { cache, clock, usage, operations: GATEWAY_OPERATIONS });
+  gatewayRoutes(app, { cache, clock, usage, plans: services.plans, rateLimiter: services.rateLimiter, quotas: services.quotas, operations: GATEWAY_OPERATIONS });
 
   const sweep = () =>
     recordExpiredKeys({ db, clock, audit, changes }).catch((error) => app.log.warn({ err: error }, 'expiry sweep failed'));

@@ -5,6 +5,8 @@ import { DbChangeFeed } from './changes/change-feed.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/database.js';
 import { KeyCache } from './gateway/key-cache.js';
+import { QuotaTracker } from './limits/quota-tracker.js';
+import { MemoryRateLimiter } from './limits/rate-limiter.js';
 import { createKeyService } from './keys/keys.service.js';
 import { HOUR, MINUTE, systemClock, type Clock } from './lib/clock.js';
 import { newId as defaultNewId, type IdGenerator } from './lib/ids.js';
@@ -28,6 +30,8 @@ export function composeServices(input: { config: Config; handle: DatabaseHandle;
   const changes = new DbChangeFeed(db, clock, config.changePollMs);
   const cache = new KeyCache(db, clock, plans, changes);
   const usage = new UsageBuffer(db);
+  const rateLimiter = new MemoryRateLimiter();
+  const quotas = new QuotaTracker(db);
   const audit = createAuditService({ clock, newId });
   const auth = createAuthService({
     db,
@@ -44,7 +48,7 @@ export function composeServices(input: { config: Config; handle: DatabaseHandle;
   const orgs = createOrgsService({ db, clock, newId, changes, audit, plans, publicUrl: config.publicUrl });
   const usageQueries = createUsageService({ db, clock, audit, plans });
 
-  return { db, dialect: handle.dialect, clock, newId, plans, changes, cache, usage, audit, auth, keys, members, orgs, usageQueries };
+  return { db, dialect: handle.dialect, clock, newId, plans, changes, cache, usage, rateLimiter, quotas, audit, auth, keys, members, orgs, usageQueries };
 }
 
 export type Services = ReturnType<typeof composeServices>;

@@ -5,6 +5,7 @@ import type { App } from '../http/types.js';
 import type { FlowInfo, Outcome, UsageBuffer } from '../usage/usage-buffer.js';
 import type { KeyCache } from './key-cache.js';
 import type { GatewayOperation } from './operation.js';
+import { planChecks, type PlanCheckDeps } from './plan-checks.js';
 import { verifyApiKey, type Verification } from './verifier.js';
 
 declare module 'fastify' {
@@ -16,7 +17,7 @@ declare module 'fastify' {
   }
 }
 
-export interface GatewayDeps {
+export interface GatewayDeps extends PlanCheckDeps {
   cache: KeyCache;
   clock: Clock;
   usage: UsageBuffer;
@@ -63,6 +64,7 @@ export function gatewayRoutes(app: App, deps: GatewayDeps): void {
       gateway.decorateRequest('gatewayOrg', undefined);
       gateway.decorateRequest('gatewayRefused', false);
       gateway.decorateRequest('gatewayAt', 0);
+      gateway.decorateRequest('quotaReservation', undefined);
 
       // Callback-style hook: a cached key is checked without a promise or a database read.
       gateway.addHook('onRequest', (request, _reply, done) => {
@@ -80,13 +82,13 @@ export function gatewayRoutes(app: App, deps: GatewayDeps): void {
         else settle(result);
       });
 
-      for (const operation of deps.operations) registerOperation(gateway, operation, deps.usage);
+      for (const operation of deps.operations) registerOperation(gateway, operation, deps);
     },
     { prefix: '/v1' },
   );
 }
 
-function registerOperation(gateway: App, operation: GatewayOperation, usage: UsageBuffer): void {
+function registerOperation(gateway: App, operation: GatewayOperation, deps: GatewayDeps): void {
   gateway.route({
     method: operation.method,
     url: operation.path,
@@ -99,11 +101,23 @@ function registerOperation(gateway: App, operation: GatewayOperation, usage: Usa
       ...(operation.body ? { body: operation.body } : {}),
       response: { 200: operation.response, ...problems(400, 401, 403, 413, 415, 429, 500, 503) },
     },
+    // Checks 9–11, after the key checks of the /v1 hook.
+    onRequest: planChecks(operation, deps),
+    // A request that ends before its answer gives its quota place back.
+    onRequestAbort: (request, done) => {
+      request.quotaReservation?.release();
+      done();
+    },
     // Counted after the answer is sent, whatever it was, against the key when one was known.
     onResponse: (request, reply, done) => {
+      const reservation = request.quotaReservation;
+      if (reservation) {
+        if (reply.statusCode < 300) reservation.commit();
+        else reservation.release();
+      }
       const key = request.gatewayKey;
       if (key) {
-        usage.record({
+        deps.usage.record({
           keyId: key.id,
           orgId: key.orgId,
           at: request.gatewayAt,

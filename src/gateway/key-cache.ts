@@ -24,6 +24,7 @@ export interface CachedOrg {
   status: SubscriptionStatus;
   plan: Plan;
   periodStart: string;
+  periodEnd: string | null;
 }
 
 interface Entry<T> {
@@ -164,7 +165,7 @@ export class KeyCache {
     const row = await this.#db
       .selectFrom('subscriptions')
       .innerJoin('organisations', 'organisations.id', 'subscriptions.orgId')
-      .select(['organisations.name', 'subscriptions.plan', 'subscriptions.status', 'subscriptions.overrides', 'subscriptions.periodStart'])
+      .select(['organisations.name', 'subscriptions.plan', 'subscriptions.status', 'subscriptions.overrides', 'subscriptions.periodStart', 'subscriptions.periodEnd'])
       .where('subscriptions.orgId', '=', orgId)
       .executeTakeFirst();
     if (!row) return null;
@@ -174,6 +175,7 @@ export class KeyCache {
       status: row.status,
       plan: this.#plans.limits(row.plan, parseOverrides(row.overrides)),
       periodStart: row.periodStart,
+      periodEnd: row.periodEnd,
     };
     if (generation === this.#generation) this.#orgs.set(orgId, { value, loadedAt: this.#clock.nowMs() });
     return value;

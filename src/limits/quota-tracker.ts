@@ -20,6 +20,18 @@ interface Counter {
   reserved: number;
 }
 
+/** Usage crossed 80 % or 100 % of a quota: recorded for the notifications to come. */
+export interface QuotaThreshold {
+  orgId: string;
+  actionType: QuotaActionType;
+  threshold: 80 | 100;
+  used: number;
+  limit: number;
+  period: BillingPeriod;
+}
+
+const THRESHOLDS = [80, 100] as const;
+
 
 /**
  * Monthly quotas per organisation and action type. Only successful actions use quota, yet
@@ -32,19 +44,30 @@ export class QuotaTracker {
   readonly #counters = new Map<string, Counter>();
   readonly #loading = new Map<string, Promise<Counter>>();
 
+  /** Called (after the answer, off the request path) when a commit crosses a threshold. */
+  onThreshold: (event: QuotaThreshold) => void = () => {};
+
   constructor(db: Db) {
     this.#db = db;
   }
 
-  async reserve(
+  /** Synchronous once this period's count is loaded; a promise only the first time. */
+  reserve(
     org: { id: string; periodStart: string; periodEnd: string | null },
     actionType: QuotaActionType,
     limit: number | null,
     now: Date,
-  ): Promise<QuotaDecision> {
+  ): QuotaDecision | Promise<QuotaDecision> {
     const period = currentPeriod(org, now);
     const key = `${org.id}|${period.start}|${actionType}`;
-    const counter = this.#counters.get(key) ?? (await this.#load(key, org.id, actionType, period));
+    const counter = this.#counters.get(key);
+    const context = { orgId: org.id, actionType, period };
+    if (counter) return this.#decide(counter, limit, context);
+    return this.#load(key, org.id, actionType, period).then((loaded) => this.#decide(loaded, limit, context));
+  }
+
+  #decide(counter: Counter, limit: number | null, context: { orgId: string; actionType: QuotaActionType; period: BillingPeriod }): QuotaDecision {
+    const { period } = context;
     if (limit !== null && counter.used + counter.reserved >= limit) {
       return { ok: false, used: counter.used, limit, period };
     }
@@ -54,7 +77,14 @@ export class QuotaTracker {
       if (settled) return;
       settled = true;
       counter.reserved--;
-      if (success) counter.used++;
+      if (!success) return;
+      counter.used++;
+      if (limit === null) return;
+      for (const threshold of THRESHOLDS) {
+        if (counter.used === Math.ceil((limit * threshold) / 100)) {
+          this.onThreshold({ ...context, threshold, used: counter.used, limit });
+        }
+      }
     };
     return { ok: true, reservation: { commit: () => settle(true), release: () => settle(false) }, used: counter.used, limit, period };
   }

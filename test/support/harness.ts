@@ -6,6 +6,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Clock } from '../../src/lib/clock.js';
+import type { PlanCatalogue } from '../../src/plans/catalogue.js';
 
 /** Captures every log line the app writes, so tests can assert what never reaches a log. */
 export class LogCapture extends Writable {
@@ -30,11 +31,11 @@ export interface TestApp {
 }
 
 /** The real app on a fresh SQLite file in a temporary folder, with logs captured. */
-export async function startTestApp(options: { clock?: Clock; env?: Record<string, string> } = {}): Promise<TestApp> {
+export async function startTestApp(options: { clock?: Clock; env?: Record<string, string>; plans?: PlanCatalogue } = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bdoc-test-'));
   const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_URL: 'http://portal.test', LOG_LEVEL: 'info', CHANGE_POLL_MS: '50', USAGE_FLUSH_MS: '100', ...options.env });
   const logs = new LogCapture();
-  const { app, services } = await buildApp({ config, clock: options.clock, logStream: logs });
+  const { app, services } = await buildApp({ config, clock: options.clock, logStream: logs, plans: options.plans });
   await app.ready();
   let closed = false;
   return {
