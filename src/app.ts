@@ -131,7 +131,7 @@ export async function buildApp(options: AppOptions) {
   usageRoutes(app, usageQueries);
   membersRoutes(app, members);
   auditRoutes(app, { audit, db });
-  subscriptionRoutes(app, orgs);
+  subscriptionRoutes(app, { orgs, selfServicePlans: config.selfServicePlans });
   gatewayRoutes(app, { cache, clock, usage, plans: services.plans, rateLimiter: services.rateLimiter, quotas: services.quotas, operations: GATEWAY_OPERATIONS });
 
   const sweep = () =>

@@ -22,6 +22,8 @@ export interface Config {
   readonly changePollMs: number;
   /** Trust `X-Forwarded-*` from a reverse proxy (for client IPs in the audit log). */
   readonly trustProxy: boolean;
+  /** Admins may change their organisation's plan in the portal (otherwise only the operator can). */
+  readonly selfServicePlans: boolean;
 }
 
 export class ConfigError extends Error {
@@ -97,5 +99,6 @@ export function loadConfig(env: Env = { ...readDotEnv('.env'), ...process.env })
     usageFlushMs: int(env, 'USAGE_FLUSH_MS', 1000, 10, 1000),
     changePollMs: int(env, 'CHANGE_POLL_MS', 250, 10, 1000),
     trustProxy: bool(env, 'TRUST_PROXY', false),
+    selfServicePlans: bool(env, 'SELF_SERVICE_PLANS', false),
   });
 }

@@ -26,6 +26,7 @@ const PERMISSIONS = {
   manageKeys: { admin: 'all', member: 'own', viewer: 'none' }, // suspend/resume/rotate/revoke/delete/rename, flow labels
   manageTeam: { admin: 'all', member: 'none', viewer: 'none' }, // invite, deactivate, change roles
   audit: { admin: 'all', member: 'own', viewer: 'none' },
+  changePlan: { admin: 'all', member: 'none', viewer: 'none' },
   signedIn: { admin: 'all', member: 'all', viewer: 'all' },
 } as const satisfies Record<string, Record<Role, Reach>>;
 
@@ -106,7 +107,7 @@ interface CaseContext {
 }
 
 interface RouteCase {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** As registered, with `:params`. */
   path: string;
   permission: Permission;
@@ -185,6 +186,9 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/api/subscription', permission: 'view', resource: 'none', success: 200, prepare: async () => ({ url: '/api/subscription' }) },
   // CONTRACT §5: "GET /api/usage (this period, per action type: used, limit, remaining, percent)".
   { method: 'GET', path: '/api/usage', permission: 'view', resource: 'none', success: 200, prepare: async () => ({ url: '/api/usage' }) },
+  { method: 'GET', path: '/api/usage/export.csv', permission: 'view', resource: 'none', success: 200, prepare: async () => ({ url: '/api/usage/export.csv' }) },
+  // Self-service plan changes are on in this app (SELF_SERVICE_PLANS), so only the role decides.
+  { method: 'PUT', path: '/api/subscription', permission: 'changePlan', resource: 'none', success: 200, prepare: async () => ({ url: '/api/subscription', payload: { plan: 'large' } }) },
   { method: 'GET', path: '/api/audit', permission: 'audit', resource: 'none', success: 200, prepare: async () => ({ url: '/api/audit' }) },
   { method: 'GET', path: '/api/audit/export.csv', permission: 'audit', resource: 'none', success: 200, prepare: async () => ({ url: '/api/audit/export.csv' }) },
 
@@ -214,7 +218,7 @@ const world = {} as {
 const OPERATOR = (orgId: string) => ({ orgId, userId: null, email: null, role: 'operator' as const, ip: null });
 
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp({ env: { SELF_SERVICE_PLANS: 'true' } });
   world.admin = await signup(t, 'Contoso');
   world.member = await addMember(t, world.admin, 'member', 'Mo Member');
   world.otherMember = await addMember(t, world.admin, 'member', 'Olga Other');

@@ -178,3 +178,66 @@ describe('plans, quotas and rate limits at the gateway (CONTRACT §4 checks 9–
     expect(currentPeriod({ periodStart: '2026-01-15T00:00:00.000Z', periodEnd: null }, new Date('2026-12-31T12:00:00.000Z'))).toEqual({ start: '2026-12-01T00:00:00.000Z', end: '2027-01-01T00:00:00.000Z' });
   });
 });
+
+describe('subscription and usage in the portal API', () => {
+  let t: TestApp;
+  afterAll(() => t?.close());
+
+  it('an Admin may change the plan only when the operator allows self-service; every change is audited', async () => {
+    t = await startTestApp();
+    const admin = await signup(t, 'Self Service Off', undefined, { plan: 'free' });
+    const refused = await t.app.inject({ method: 'PUT', url: '/api/subscription', headers: { cookie: admin.cookie }, payload: { plan: 'standard' } });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().detail).toMatch(/contact them to change your plan/);
+    expect((await t.app.inject({ method: 'GET', url: '/api/subscription', headers: { cookie: admin.cookie } })).json()).toMatchObject({ plan: 'free', selfService: false });
+    await t.close();
+
+    t = await startTestApp({ env: { SELF_SERVICE_PLANS: 'true' } });
+    const other = await signup(t, 'Self Service On', undefined, { plan: 'free' });
+    const changed = await t.app.inject({ method: 'PUT', url: '/api/subscription', headers: { cookie: other.cookie }, payload: { plan: 'standard' } });
+    expect(changed.statusCode).toBe(200);
+    expect(changed.json()).toMatchObject({ plan: 'standard', limits: { documentActionsPerMonth: 500, utilityActionsPerMonth: 5000, requestsPerMinute: 300, maxKeys: 10 } });
+    const unknown = await t.app.inject({ method: 'PUT', url: '/api/subscription', headers: { cookie: other.cookie }, payload: { plan: 'platinum' } });
+    expect(unknown.statusCode).toBe(400);
+    expect((await t.app.inject({ method: 'PUT', url: '/api/subscription', headers: { cookie: other.cookie }, payload: { plan: 'enterprise' } })).statusCode).toBe(403);
+    const audit = (await t.app.inject({ method: 'GET', url: '/api/audit?eventType=subscription.changed', headers: { cookie: other.cookie } })).json();
+    expect(audit.items).toHaveLength(1);
+    expect(audit.items[0]).toMatchObject({ userId: other.userId, details: { from: { plan: 'free' }, to: { plan: 'standard' } } });
+  });
+
+  it("the usage API's numbers equal the requests made: per action type, per operation, per day, and as CSV", async () => {
+    const clock = new ManualClock('2026-06-15T12:00:00.000Z');
+    t = await startTestApp({ clock });
+    const admin = await signup(t, 'Usage Numbers Ltd');
+    const key = await createKey(t, admin, { name: 'prod-usage-numbers-ops' });
+    const pdf = (await makePdf(1)).toString('base64');
+    const post = (url: string, payload: object) => t.app.inject({ method: 'POST', url: `/v1${url}`, headers: { 'x-api-key': key.secret }, payload });
+    for (let i = 0; i < 3; i++) await post('/pdf/merge', { files: [pdf, pdf] });
+    await post('/pdf/merge', { files: [] });
+    for (let i = 0; i < 4; i++) await post('/data/compute', compute);
+    for (let i = 0; i < 2; i++) await callGateway(t, key.secret);
+    await t.services.usage.flush();
+    const usage = (await t.app.inject({ method: 'GET', url: '/api/usage', headers: { cookie: admin.cookie } })).json();
+    expect(usage.quotas).toEqual([
+      { actionType: 'document', used: 3, limit: 5000, remaining: 4997, percent: 0.1 },
+      { actionType: 'utility', used: 4, limit: 100000, remaining: 99996, percent: 0 },
+    ]);
+    expect(usage.operations).toEqual([
+      { operation: 'CheckConnection', actionType: 'none', success: 2, clientError: 0, serverError: 0, rejected: 0 },
+      { operation: 'ComputeData', actionType: 'utility', success: 4, clientError: 0, serverError: 0, rejected: 0 },
+      { operation: 'MergePdfs', actionType: 'document', success: 3, clientError: 1, serverError: 0, rejected: 0 },
+    ]);
+    const today = '2026-06-15';
+    expect(usage.daily).toEqual([{ day: today, document: 3, utility: 4, none: 2, failed: 1 }]);
+    const csv = await t.app.inject({ method: 'GET', url: '/api/usage/export.csv', headers: { cookie: admin.cookie } });
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+    expect(csv.body.split('\r\n')).toEqual([
+      'day,operation,actionType,outcome,count',
+      `${today},CheckConnection,none,success,2`,
+      `${today},ComputeData,utility,success,4`,
+      `${today},MergePdfs,document,client_error,1`,
+      `${today},MergePdfs,document,success,3`,
+      '',
+    ]);
+  });
+});

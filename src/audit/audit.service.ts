@@ -2,6 +2,7 @@ import type { Clock } from '../lib/clock.js';
 import type { IdGenerator } from '../lib/ids.js';
 import type { DbOrTrx } from '../db/database.js';
 import type { AuditRow, Role } from '../db/schema.js';
+import { toCsv } from '../lib/csv.js';
 
 /** Who did something: a signed-in person, or the operator's CLI (no user). */
 export interface Actor {
@@ -107,23 +108,12 @@ export function toAuditView(row: AuditRow): AuditEntryView {
 
 const CSV_COLUMNS = ['timestamp', 'eventType', 'userId', 'userEmail', 'resourceType', 'resourceId', 'action', 'details', 'ip', 'severity'] as const;
 
-/** RFC 4180 CSV; cells that a spreadsheet would run as a formula are prefixed with `'`. */
 export function auditToCsv(entries: AuditEntryView[]): string {
-  const lines = [CSV_COLUMNS.join(',')];
-  for (const entry of entries) {
-    lines.push(
-      CSV_COLUMNS.map((column) => {
-        const value = entry[column];
-        return csvCell(typeof value === 'object' && value !== null ? JSON.stringify(value) : value);
-      }).join(','),
-    );
-  }
-  return lines.join('\r\n') + '\r\n';
-}
-
-export function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  let text = String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return toCsv(
+    [...CSV_COLUMNS],
+    entries.map((entry) => CSV_COLUMNS.map((column) => {
+      const value = entry[column];
+      return typeof value === 'object' && value !== null ? JSON.stringify(value) : value;
+    })),
+  );
 }

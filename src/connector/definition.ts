@@ -78,18 +78,15 @@ function problemResponse(description: string) {
 
 function pathItemOperation(operation: GatewayOperation): SwaggerSchema {
   const where = operation.operationId;
-  const parameters = operation.body
-    ? [
-        {
-          name: 'body',
-          in: 'body',
-          required: true,
-          'x-ms-summary': 'Request Body',
-          description: 'The input of this action',
-          schema: toSwaggerSchema(operation.body, `${where} body`),
-        },
-      ]
-    : [];
+  // One body parameter: Power Platform shows each of its properties as a field of the action.
+  const body = operation.body && {
+    name: 'body',
+    in: 'body',
+    required: true,
+    'x-ms-summary': 'Request Body',
+    description: 'The input of this action',
+    schema: toSwaggerSchema(operation.body, `${where} body`),
+  };
   const responses: Record<string, unknown> = {
     200: { description: 'The result of the action', schema: toSwaggerSchema(operation.response, `${where} response`) },
   };
@@ -100,7 +97,7 @@ function pathItemOperation(operation: GatewayOperation): SwaggerSchema {
     summary: operation.summary,
     description: operation.description,
     ...(operation.visibility ? { 'x-ms-visibility': operation.visibility } : {}),
-    parameters,
+    ...(body ? { parameters: [body] } : {}),
     responses: Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b))),
   };
 }

@@ -39,10 +39,27 @@ export function usageRoutes(app: App, usage: UsageService): void {
   app.get('/api/usage', {
     schema: {
       tags: ['Subscription'],
-      summary: "This billing period's usage per action type: used, limit, remaining, percent",
-      response: { 200: Type.Object({ periodStart: Type.String(), periodEnd: Type.String(), quotas: Type.Array(QuotaSchema) }), ...problems(401, 403) },
+      summary: "This billing period's usage: quotas per action type, per operation and per day",
+      response: {
+        200: Type.Object({
+          periodStart: Type.String(),
+          periodEnd: Type.String(),
+          quotas: Type.Array(QuotaSchema),
+          operations: Type.Array(Type.Object({ operation: Type.String(), actionType: Type.String(), success: Type.Integer(), clientError: Type.Integer(), serverError: Type.Integer(), rejected: Type.Integer() })),
+          daily: Type.Array(Type.Object({ day: Type.String(), document: Type.Integer(), utility: Type.Integer(), none: Type.Integer(), failed: Type.Integer() })),
+        }),
+        ...problems(401, 403),
+      },
     },
   }, async (request) => usage.orgUsage(actorOf(request)));
+
+  app.get('/api/usage/export.csv', {
+    schema: { tags: ['Subscription'], summary: "This billing period's usage as CSV", produces: ['text/csv'], response: { 200: Type.String(), ...problems(401, 403) } },
+  }, async (request, reply) =>
+    reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="usage-${new Date().toISOString().slice(0, 10)}.csv"`)
+      .send(await usage.orgUsageCsv(actorOf(request))));
 
   app.get('/api/keys/:id/usage', {
     schema: {

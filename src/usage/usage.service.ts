@@ -8,6 +8,7 @@ import { findKeyRow } from '../keys/keys.repository.js';
 import type { ActionType, Outcome } from './usage-buffer.js';
 import { parseOverrides, type PlanCatalogue } from '../plans/catalogue.js';
 import { currentPeriod } from '../plans/period.js';
+import { toCsv } from '../lib/csv.js';
 
 export interface QuotaView {
   actionType: 'document' | 'utility';
@@ -18,10 +19,31 @@ export interface QuotaView {
   percent: number | null;
 }
 
+export interface OperationUsageView {
+  operation: string;
+  actionType: ActionType;
+  success: number;
+  clientError: number;
+  serverError: number;
+  rejected: number;
+}
+
+export interface DailyUsageView {
+  day: string;
+  /** Successful actions of each type that day. */
+  document: number;
+  utility: number;
+  none: number;
+  /** Requests refused or failed that day, of any type. */
+  failed: number;
+}
+
 export interface OrgUsageView {
   periodStart: string;
   periodEnd: string;
   quotas: QuotaView[];
+  operations: OperationUsageView[];
+  daily: DailyUsageView[];
 }
 
 export interface UsageRowView {
@@ -69,31 +91,60 @@ export function createUsageService(deps: { db: Db; clock: Clock; audit: AuditSer
       if (!sub) throw notFound('The organisation');
       const plan = deps.plans.limits(sub.plan, parseOverrides(sub.overrides));
       const period = currentPeriod(sub, clock.now());
-      const rows = await db
-        .selectFrom('keyUsageDaily')
-        .select(['actionType', (eb) => eb.fn.sum<number>('count').as('used')])
-        .where('orgId', '=', actor.orgId)
-        .where('outcome', '=', 'success')
-        .where('day', '>=', period.start.slice(0, 10))
-        .where('day', '<', period.end.slice(0, 10))
-        .groupBy('actionType')
-        .execute();
-      const usedOf = (type: string) => Number(rows.find((r) => r.actionType === type)?.used ?? 0);
-      const quota = (actionType: 'document' | 'utility', limit: number | null): QuotaView => {
-        const used = usedOf(actionType);
-        return {
-          actionType,
-          used,
-          limit,
-          remaining: limit === null ? null : Math.max(0, limit - used),
-          percent: limit === null ? null : limit === 0 ? 100 : Math.round((used / limit) * 1000) / 10,
-        };
-      };
+      const rows = await this.periodRows(actor.orgId, period.start.slice(0, 10), period.end.slice(0, 10));
+      const used = { document: 0, utility: 0, none: 0 };
+      const operations = new Map<string, OperationUsageView>();
+      const daily = new Map<string, DailyUsageView>();
+      const OUTCOME_FIELD = { success: 'success', client_error: 'clientError', server_error: 'serverError', rejected: 'rejected' } as const;
+      for (const row of rows) {
+        const count = Number(row.count);
+        if (row.outcome === 'success') used[row.actionType] += count;
+        const op = operations.get(row.operation) ?? { operation: row.operation, actionType: row.actionType, success: 0, clientError: 0, serverError: 0, rejected: 0 };
+        op[OUTCOME_FIELD[row.outcome]] += count;
+        operations.set(row.operation, op);
+        const day = daily.get(row.day) ?? { day: row.day, document: 0, utility: 0, none: 0, failed: 0 };
+        if (row.outcome === 'success') day[row.actionType] += count;
+        else day.failed += count;
+        daily.set(row.day, day);
+      }
+      const quota = (actionType: 'document' | 'utility', limit: number | null): QuotaView => ({
+        actionType,
+        used: used[actionType],
+        limit,
+        remaining: limit === null ? null : Math.max(0, limit - used[actionType]),
+        percent: limit === null ? null : limit === 0 ? 100 : Math.round((used[actionType] / limit) * 1000) / 10,
+      });
       return {
         periodStart: period.start,
         periodEnd: period.end,
         quotas: [quota('document', plan.documentActionsPerMonth), quota('utility', plan.utilityActionsPerMonth)],
+        operations: [...operations.values()].sort((a, b) => a.operation.localeCompare(b.operation)),
+        daily: [...daily.values()].sort((a, b) => a.day.localeCompare(b.day)),
       };
+    },
+
+    /** Every usage row of the organisation between two days (`to` exclusive), all keys summed. */
+    async periodRows(orgId: string, from: string, to: string) {
+      return db
+        .selectFrom('keyUsageDaily')
+        .select(['day', 'operation', 'actionType', 'outcome', (eb) => eb.fn.sum<number>('count').as('count')])
+        .where('orgId', '=', orgId)
+        .where('day', '>=', from)
+        .where('day', '<', to)
+        .groupBy(['day', 'operation', 'actionType', 'outcome'])
+        .orderBy('day')
+        .orderBy('operation')
+        .execute();
+    },
+
+    /** This period's usage as CSV rows: day, operation, action type, outcome, count. */
+    async orgUsageCsv(actor: Actor): Promise<string> {
+      requirePermission(actor, 'subscription.view');
+      const sub = await db.selectFrom('subscriptions').selectAll().where('orgId', '=', actor.orgId).executeTakeFirst();
+      if (!sub) throw notFound('The organisation');
+      const period = currentPeriod(sub, clock.now());
+      const rows = await this.periodRows(actor.orgId, period.start.slice(0, 10), period.end.slice(0, 10));
+      return toCsv(['day', 'operation', 'actionType', 'outcome', 'count'], rows.map((r) => [r.day, r.operation, r.actionType, r.outcome, Number(r.count)]));
     },
 
     /** Daily counts of one key between two days (inclusive), 30 days by default. */
