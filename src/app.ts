@@ -12,6 +12,8 @@ import { migrateToLatest } from './db/migrate.js';
 import { AppError } from './errors/catalogue.js';
 import { gatewayRoutes } from './gateway/gateway.routes.js';
 import { GATEWAY_OPERATIONS } from './gateway/operations.js';
+import { connectorRoutes } from './connector/connector.routes.js';
+import { privacyRoutes } from './http/privacy.js';
 import { installErrorHandling, sendProblem } from './http/problem.js';
 import { installSessionGuard } from './http/session-guard.js';
 import type { App } from './http/types.js';
@@ -133,6 +135,8 @@ export async function buildApp(options: AppOptions) {
   auditRoutes(app, { audit, db });
   subscriptionRoutes(app, { orgs, selfServicePlans: config.selfServicePlans });
   gatewayRoutes(app, { cache, clock, usage, plans: services.plans, rateLimiter: services.rateLimiter, quotas: services.quotas, operations: GATEWAY_OPERATIONS });
+  connectorRoutes(app, { operations: GATEWAY_OPERATIONS, publicUrl: config.publicUrl });
+  privacyRoutes(app);
 
   const sweep = () =>
     recordExpiredKeys({ db, clock, audit, changes }).catch((error) => app.log.warn({ err: error }, 'expiry sweep failed'));

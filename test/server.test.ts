@@ -111,3 +111,17 @@ describe('readiness', () => {
     }
   });
 });
+
+describe('the privacy policy the connector links to', () => {
+  it('is served as a page', async () => {
+    const t = await startTestApp();
+    try {
+      const response = await t.app.inject({ method: 'GET', url: '/privacy' });
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['content-type']).toMatch(/^text\/html/);
+      expect(response.body).toMatch(/never stored/);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -12,7 +12,7 @@ export const checkConnection = defineOperation({
   feature: 'connection',
   visibility: 'internal',
   response: Type.Object({
-    keyName: Type.String({ description: 'The name of the API key', 'x-ms-summary': 'Key name' }),
+    keyName: Type.String({ description: 'The name of the API key', 'x-ms-summary': 'Key Name' }),
     keyId: Type.String({ description: 'The id of the API key', 'x-ms-summary': 'Key ID' }),
     organisation: Type.String({ description: 'The organisation the key belongs to', 'x-ms-summary': 'Organisation' }),
     organisationId: Type.String({ description: 'The id of the organisation', 'x-ms-summary': 'Organisation ID' }),
