@@ -58,13 +58,15 @@ function outcomeOf(request: FastifyRequest, reply: FastifyReply): Outcome {
  * in memory once the answer is sent.
  */
 export function gatewayRoutes(app: App, deps: GatewayDeps): void {
+  // Decorated on the root, not the /v1 context: one request shape for every route keeps
+  // Fastify's request handling monomorphic (a context-local decoration adds a Request subclass).
+  app.decorateRequest('gatewayKey', undefined);
+  app.decorateRequest('gatewayOrg', undefined);
+  app.decorateRequest('gatewayRefused', false);
+  app.decorateRequest('gatewayAt', 0);
+  app.decorateRequest('quotaReservation', undefined);
   app.register(
     async (gateway: App) => {
-      gateway.decorateRequest('gatewayKey', undefined);
-      gateway.decorateRequest('gatewayOrg', undefined);
-      gateway.decorateRequest('gatewayRefused', false);
-      gateway.decorateRequest('gatewayAt', 0);
-      gateway.decorateRequest('quotaReservation', undefined);
 
       // Callback-style hook: a cached key is checked without a promise or a database read.
       gateway.addHook('onRequest', (request, _reply, done) => {
@@ -103,11 +105,15 @@ function registerOperation(gateway: App, operation: GatewayOperation, deps: Gate
     },
     // Checks 9–11, after the key checks of the /v1 hook.
     onRequest: planChecks(operation, deps),
-    // A request that ends before its answer gives its quota place back.
-    onRequestAbort: (request, done) => {
-      request.quotaReservation?.release();
-      done();
-    },
+    // A billed request that ends before its answer gives its quota place back.
+    ...(operation.actionType === 'none'
+      ? {}
+      : {
+          onRequestAbort: (request: FastifyRequest, done: () => void) => {
+            request.quotaReservation?.release();
+            done();
+          },
+        }),
     // Counted after the answer is sent, whatever it was, against the key when one was known.
     onResponse: (request, reply, done) => {
       const reservation = request.quotaReservation;
