@@ -17,8 +17,7 @@ let admin: Session;
 
 beforeAll(async () => {
   t = await startTestApp();
-  admin = await signup(t, 'Contoso');
-  await t.services.orgs.setSubscription({ orgId: admin.orgId, userId: null, email: null, role: 'operator', ip: null }, { plan: 'enterprise' });
+  admin = await signup(t, 'Contoso', undefined, { plan: 'enterprise' });
 });
 
 afterAll(async () => {
