@@ -23,9 +23,10 @@ const FileResult = Type.Object({
   pageCount: Type.Optional(Type.Integer({ 'x-ms-summary': 'Page Count', description: 'The number of pages of the produced PDF' })),
 });
 
-function pdfName(requested: string | undefined, fallback: string): string {
-  const name = requested?.trim() || fallback;
-  return /\.pdf$/i.test(name) ? name : `${name}.pdf`;
+/** The answer of an action that produces one PDF: its name (always `.pdf`), content and pages. */
+async function pdfResult(pdf: Buffer, requestedName: string | undefined, fallback: string) {
+  const name = requestedName?.trim() || fallback;
+  return { fileName: /\.pdf$/i.test(name) ? name : `${name}.pdf`, fileContent: pdf.toString('base64'), pageCount: await countPdfPages(pdf) };
 }
 
 export const mergePdfsOperation = defineOperation({
@@ -44,8 +45,7 @@ export const mergePdfsOperation = defineOperation({
   }),
   response: FileResult,
   async handle(body) {
-    const pdf = await mergePdfs(decodeFiles(body.files).map((f) => f.bytes));
-    return { fileName: pdfName(body.fileName, 'merged.pdf'), fileContent: pdf.toString('base64'), pageCount: await countPdfPages(pdf) };
+    return pdfResult(await mergePdfs(decodeFiles(body.files).map((f) => f.bytes)), body.fileName, 'merged.pdf');
   },
 });
 
@@ -104,8 +104,8 @@ export const addPdfWatermarkOperation = defineOperation({
   }),
   response: FileResult,
   async handle(body) {
-    const pdf = await addPdfWatermark(decodeFile(body.fileContent, 'fileContent').bytes, { text: body.text, opacity: body.opacity, rotation: body.rotation, pages: body.pages, fontSize: body.fontSize }, 'fileContent');
-    return { fileName: pdfName(body.fileName, 'watermarked.pdf'), fileContent: pdf.toString('base64'), pageCount: await countPdfPages(pdf) };
+    const { fileContent, fileName, ...options } = body;
+    return pdfResult(await addPdfWatermark(decodeFile(fileContent, 'fileContent').bytes, options, 'fileContent'), fileName, 'watermarked.pdf');
   },
 });
 
@@ -152,8 +152,7 @@ export const convertToPdfOperation = defineOperation({
   }),
   response: FileResult,
   async handle(body) {
-    const pdf = await convertToPdf(decodeFile(body.fileContent, 'fileContent').bytes, body.sourceFormat, 'fileContent');
-    return { fileName: pdfName(body.fileName, 'converted.pdf'), fileContent: pdf.toString('base64'), pageCount: await countPdfPages(pdf) };
+    return pdfResult(await convertToPdf(decodeFile(body.fileContent, 'fileContent').bytes, body.sourceFormat, 'fileContent'), body.fileName, 'converted.pdf');
   },
 });
 
