@@ -13,7 +13,9 @@ import { AppError } from './errors/catalogue.js';
 import { gatewayRoutes } from './gateway/gateway.routes.js';
 import { GATEWAY_OPERATIONS } from './gateway/operations.js';
 import { connectorRoutes } from './connector/connector.routes.js';
+import { converterAvailable } from './documents/convert.js';
 import { privacyRoutes } from './http/privacy.js';
+import { portalRoutes } from './http/static.js';
 import { installErrorHandling, sendProblem } from './http/problem.js';
 import { installSessionGuard } from './http/session-guard.js';
 import type { App } from './http/types.js';
@@ -121,7 +123,8 @@ export async function buildApp(options: AppOptions) {
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     try {
       await sql`select 1`.execute(db);
-      return { status: 'ready', database: handle.dialect };
+      // ConvertToPdf needs LibreOffice; without it the rest still works, so this informs, not fails.
+      return { status: 'ready', database: handle.dialect, converter: (await converterAvailable()) ? 'available' : 'unavailable' };
     } catch {
       return sendProblem(reply, new AppError('unavailable', 'The database cannot be reached.'), config.publicUrl);
     }
@@ -137,6 +140,7 @@ export async function buildApp(options: AppOptions) {
   gatewayRoutes(app, { cache, clock, usage, plans: services.plans, rateLimiter: services.rateLimiter, quotas: services.quotas, operations: GATEWAY_OPERATIONS });
   connectorRoutes(app, { operations: GATEWAY_OPERATIONS, publicUrl: config.publicUrl });
   privacyRoutes(app);
+  await portalRoutes(app, { root: `${import.meta.dirname}/public` });
 
   const sweep = () =>
     recordExpiredKeys({ db, clock, audit, changes }).catch((error) => app.log.warn({ err: error }, 'expiry sweep failed'));
