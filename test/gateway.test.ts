@@ -35,6 +35,8 @@ describe('the gateway answers every bad key with the exact problem (CONTRACT §4
       organisationId: admin.orgId,
       plan: 'large',
       subscriptionStatus: 'active',
+      documentActionsLeft: 5000,
+      utilityActionsLeft: 100000,
     });
   });
 

@@ -54,9 +54,11 @@ describe('plans, quotas and rate limits at the gateway (CONTRACT §4 checks 9–
     expect(body).toMatchObject({ code: 'quota_exceeded', actionType: 'document', used: 50, limit: 50, resetsAt: '2026-05-01T00:00:00.000Z' });
     expect(body.detail).toMatch(/used 50 of 50 document actions/);
     expect(body.detail).toMatch(/resets on 2026-05-01/);
-    // Utility actions have their own quota; CheckConnection is not billed.
+    // Utility actions have their own quota; CheckConnection is not billed and tells what is left.
     expect((await post(key.secret, '/data/compute', compute)).statusCode).toBe(200);
-    expect((await callGateway(t, key.secret)).statusCode).toBe(200);
+    const connection = await callGateway(t, key.secret);
+    expect(connection.statusCode).toBe(200);
+    expect(connection.json()).toMatchObject({ documentActionsLeft: 0, utilityActionsLeft: 49 });
 
     await t.services.usage.flush();
     const usage = (await t.app.inject({ method: 'GET', url: '/api/usage', headers: { cookie: admin.cookie } })).json();

@@ -136,6 +136,14 @@ function registerOperation(gateway: App, operation: GatewayOperation, deps: Gate
       }
       done();
     },
-    handler: async (request) => operation.handle(request.body, { key: request.gatewayKey!, org: request.gatewayOrg! }),
+    handler: async (request) => {
+      const org = request.gatewayOrg!;
+      return operation.handle(request.body, {
+        key: request.gatewayKey!,
+        org,
+        quotaLeft: (type) =>
+          deps.quotas.remaining(org, type, type === 'document' ? org.plan.documentActionsPerMonth : org.plan.utilityActionsPerMonth, new Date(request.gatewayAt)),
+      });
+    },
   });
 }

@@ -7,6 +7,8 @@ export type ActionType = 'document' | 'utility' | 'none';
 export interface OperationContext {
   key: CachedKey;
   org: CachedOrg;
+  /** Actions of this type the organisation may still make this billing period (`null`: unlimited). */
+  quotaLeft(actionType: 'document' | 'utility'): Promise<number | null>;
 }
 
 /**

@@ -89,6 +89,15 @@ export class QuotaTracker {
     return { ok: true, reservation: { commit: () => settle(true), release: () => settle(false) }, used: counter.used, limit, period };
   }
 
+  /** Places left this period (`null`: unlimited), counting requests in flight as taken. */
+  async remaining(org: { id: string; periodStart: string; periodEnd: string | null }, actionType: QuotaActionType, limit: number | null, now: Date): Promise<number | null> {
+    if (limit === null) return null;
+    const period = currentPeriod(org, now);
+    const key = `${org.id}|${period.start}|${actionType}`;
+    const counter = this.#counters.get(key) ?? (await this.#load(key, org.id, actionType, period));
+    return Math.max(0, limit - counter.used - counter.reserved);
+  }
+
   /** Successful actions this period as this node counts them (for tests and the usage API). */
   used(orgId: string, actionType: QuotaActionType, period: BillingPeriod): number | undefined {
     return this.#counters.get(`${orgId}|${period.start}|${actionType}`)?.used;
