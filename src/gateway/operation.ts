@@ -8,7 +8,7 @@ export interface OperationContext {
   key: CachedKey;
   org: CachedOrg;
   /** Actions of this type the organisation may still make this billing period (`null`: unlimited). */
-  quotaLeft(actionType: 'document' | 'utility'): Promise<number | null>;
+  quotaLeft(actionType: 'document' | 'utility'): number | null | Promise<number | null>;
 }
 
 /**

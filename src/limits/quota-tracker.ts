@@ -90,12 +90,13 @@ export class QuotaTracker {
   }
 
   /** Places left this period (`null`: unlimited), counting requests in flight as taken. */
-  async remaining(org: { id: string; periodStart: string; periodEnd: string | null }, actionType: QuotaActionType, limit: number | null, now: Date): Promise<number | null> {
+  remaining(org: { id: string; periodStart: string; periodEnd: string | null }, actionType: QuotaActionType, limit: number | null, now: Date): number | null | Promise<number | null> {
     if (limit === null) return null;
     const period = currentPeriod(org, now);
     const key = `${org.id}|${period.start}|${actionType}`;
-    const counter = this.#counters.get(key) ?? (await this.#load(key, org.id, actionType, period));
-    return Math.max(0, limit - counter.used - counter.reserved);
+    const left = (counter: Counter) => Math.max(0, limit - counter.used - counter.reserved);
+    const counter = this.#counters.get(key);
+    return counter ? left(counter) : this.#load(key, org.id, actionType, period).then(left);
   }
 
   /** Successful actions this period as this node counts them (for tests and the usage API). */

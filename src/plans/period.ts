@@ -4,15 +4,26 @@ export interface BillingPeriod {
   end: string;
 }
 
-/**
- * The period `now` falls in. Subscriptions without an explicit end use calendar months
- * (UTC); with one, periods repeat monthly from the subscription's own `periodStart` day.
- */
-export function currentPeriod(sub: { periodStart: string; periodEnd: string | null }, now: Date): BillingPeriod {
-  if (sub.periodEnd && sub.periodStart <= now.toISOString() && now.toISOString() < sub.periodEnd) {
-    return { start: sub.periodStart, end: sub.periodEnd };
-  }
+/** The calendar month last asked for; the gateway asks on every billed request. */
+let month: { startMs: number; endMs: number; period: BillingPeriod } | undefined;
+
+function calendarMonth(now: Date): BillingPeriod {
+  const ms = now.getTime();
+  if (month && ms >= month.startMs && ms < month.endMs) return month.period;
   const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
   const end = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
-  return { start: start.toISOString(), end: end.toISOString() };
+  month = { startMs: start.getTime(), endMs: end.getTime(), period: { start: start.toISOString(), end: end.toISOString() } };
+  return month.period;
+}
+
+/**
+ * The period `now` falls in: the subscription's own period while `now` is inside it,
+ * otherwise the calendar month (UTC).
+ */
+export function currentPeriod(sub: { periodStart: string; periodEnd: string | null }, now: Date): BillingPeriod {
+  if (sub.periodEnd) {
+    const at = now.toISOString();
+    if (sub.periodStart <= at && at < sub.periodEnd) return { start: sub.periodStart, end: sub.periodEnd };
+  }
+  return calendarMonth(now);
 }
