@@ -1,0 +1,230 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { request as apiRequest, type Page } from '@playwright/test';
+import { callGateway, createKeyViaApi, expect, expectAccessible, newPerson, PASSWORD, saveScreenshot, signUp, test } from './support.js';
+
+const repo = path.resolve(import.meta.dirname, '..');
+
+/** The operator CLI against the test server's database (raises the Free plan's key limit). */
+function cli(...args: string[]): string {
+  return execFileSync(process.execPath, ['dist/cli.js', ...args], { cwd: repo, env: { ...process.env, DATA_DIR: process.env.E2E_DATA_DIR, LOG_LEVEL: 'silent' }, encoding: 'utf8' });
+}
+
+async function visit(page: Page, link: string, heading: string): Promise<void> {
+  await page.getByRole('navigation').getByRole('link', { name: link }).click();
+  await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
+}
+
+/** An organisation that has been in use for a while: several keys, flows, people and events. */
+async function seedOrganisation(page: Page, baseURL: string) {
+  const admin = newPerson('Ann Admin', 'Contoso Finance');
+  await signUp(page, admin);
+  const me = (await (await page.request.get('/api/me')).json()) as { organisation: { id: string } };
+  cli('subscription', 'set', '--org', me.organisation.id, '--plan', 'standard');
+  await expect.poll(async () => ((await (await page.request.get('/api/subscription')).json()) as { plan: string }).plan).toBe('standard');
+
+  const invoice = await createKeyViaApi(page.request, 'prod-invoice-flow-finance', { team: 'finance' });
+  const contracts = await createKeyViaApi(page.request, 'prod-contracts-flow-legal', { team: 'legal', expiresInDays: 365 });
+  await createKeyViaApi(page.request, 'test-quotes-flow-sales', { team: 'sales', environment: 'test', expiresInDays: 30 });
+  const old = await createKeyViaApi(page.request, 'dev-reports-app-ops', { team: 'ops', environment: 'development', expiresInDays: null });
+  const suspended = await createKeyViaApi(page.request, 'prod-hr-letters-flow-hr', { team: 'hr' });
+  for (let i = 0; i < 4; i++) expect((await callGateway(page.request, invoice.secret, 'a1b2c3d4-invoice-approval', 'westeurope')).status()).toBe(200);
+  expect((await callGateway(page.request, invoice.secret, 'f00dbabe-month-end-close', 'northeurope')).status()).toBe(200);
+  expect((await callGateway(page.request, contracts.secret, 'c0ffee00-contract-renewals', 'westeurope')).status()).toBe(200);
+  expect((await callGateway(page.request, old.secret, 'reports-canvas-app', 'westus')).status()).toBe(200);
+  expect((await page.request.post(`/api/keys/${old.id}/revoke`)).status()).toBe(200);
+  expect((await callGateway(page.request, old.secret, 'reports-canvas-app', 'westus')).status()).toBe(401);
+  expect((await page.request.post(`/api/keys/${suspended.id}/suspend`)).status()).toBe(200);
+
+  // Two colleagues accept their invitations.
+  for (const [name, role] of [['Mia Member', 'member'], ['Vic Viewer', 'viewer']] as const) {
+    const invited = await page.request.post('/api/invitations', { data: { email: `${name.split(' ')[0]!.toLowerCase()}.${Date.now()}@example.com`, role } });
+    const { url } = (await invited.json()) as { url: string };
+    const guest = await apiRequest.newContext({ baseURL });
+    const accepted = await guest.post('/api/invitations/accept', { data: { token: new URL(url).hash.replace('#token=', ''), name, password: PASSWORD } });
+    expect(accepted.status()).toBe(200);
+    await guest.dispose();
+  }
+  return { admin, invoice };
+}
+
+test.describe('every page', () => {
+  test.describe.configure({ timeout: 180_000 });
+  // Troubleshooting tests a refused key on purpose.
+  test.use({ expectedFailedStatuses: [401] });
+
+  test('is accessible and looks right, signed in as an Admin', async ({ page, baseURL }) => {
+    const { invoice } = await seedOrganisation(page, baseURL!);
+    await page.reload();
+
+    // API keys, with its dialogs.
+    const row = page.getByRole('row', { name: /prod-invoice-flow-finance/ });
+    await expect(row).toContainText('Active');
+    await expect(page.getByRole('row', { name: /dev-reports-app-ops/ })).toContainText('Revoked');
+    await expect(page.getByRole('row', { name: /prod-hr-letters-flow-hr/ })).toContainText('Suspended');
+    await expect(async () => {
+      await page.reload();
+      await expect(row).toContainText('seconds ago', { timeout: 3_000 });
+    }).toPass({ timeout: 15_000 });
+    await expectAccessible(page, 'API Keys');
+    await saveScreenshot(page, 'api-keys');
+
+    await page.getByRole('button', { name: 'Create New Key' }).click();
+    const create = page.getByRole('dialog', { name: 'Create New Key' });
+    await create.getByRole('textbox', { name: 'Name' }).fill('MyKey');
+    await expect(create.getByText('does not say where the key is used')).toBeVisible();
+    await expectAccessible(page, 'the Create New Key dialog');
+    await saveScreenshot(page, 'create-key');
+    await create.getByRole('textbox', { name: 'Name' }).fill('prod-expenses-flow-finance');
+    await create.getByRole('button', { name: 'Create' }).click();
+    const shown = page.getByRole('dialog', { name: 'Your new API key' });
+    await shown.getByRole('button', { name: 'Copy key' }).click();
+    await expect(shown.getByText('Copied to the clipboard.')).toBeVisible();
+    await expectAccessible(page, 'the new key dialog');
+    await saveScreenshot(page, 'new-key-shown-once');
+    await shown.getByRole('button', { name: 'Done' }).click();
+
+    await page.getByRole('button', { name: 'Actions for test-quotes-flow-sales' }).click();
+    await page.getByRole('menuitem', { name: 'Revoke' }).click();
+    await expect(page.getByRole('dialog', { name: 'Revoke API key' })).toBeVisible();
+    await expectAccessible(page, 'the Revoke dialog');
+    await saveScreenshot(page, 'revoke-confirmation');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+
+    // Filters narrow the list on the server.
+    await page.getByRole('combobox', { name: 'Status' }).click();
+    await page.getByRole('option', { name: 'Suspended' }).click();
+    await expect(page.getByRole('row', { name: /prod-hr-letters-flow-hr/ })).toBeVisible();
+    await expect(page.getByRole('row', { name: /prod-invoice-flow-finance/ })).toBeHidden();
+    await page.goto('/keys');
+
+    // Key detail: facts, chart, flows and history.
+    await page.getByRole('link', { name: 'prod-invoice-flow-finance' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'prod-invoice-flow-finance' })).toBeVisible();
+    await expect(page.getByRole('table', { name: 'Flows using this key' })).toContainText('a1b2c3d4-invoice-approval');
+    await expect(page.getByText('Key created')).toBeVisible();
+    await expect(page.locator('.recharts-surface').first()).toBeVisible();
+    await expectAccessible(page, 'the key page');
+    await saveScreenshot(page, 'key-detail', { fullPage: true });
+
+    // A flow still calling a revoked key is flagged.
+    await page.goto('/keys?status=revoked');
+    await page.getByRole('link', { name: 'dev-reports-app-ops' }).click();
+    await expect(page.getByText(/still calling this revoked key/)).toBeVisible();
+    await expect(page.getByText('Calling a dead key')).toBeVisible();
+
+    await visit(page, 'Usage', 'Usage');
+    await expect(page.getByText('Document actions').first()).toBeVisible();
+    await expect(page.getByRole('table', { name: 'Requests by action' })).toContainText('CheckConnection');
+    await expectAccessible(page, 'Usage');
+    await saveScreenshot(page, 'usage', { fullPage: true });
+
+    await visit(page, 'Users', 'Users');
+    await expect(page.getByText('Mia Member')).toBeVisible();
+    await expectAccessible(page, 'Users');
+    await saveScreenshot(page, 'users');
+    await page.getByRole('button', { name: 'Deactivate Mia Member' }).click();
+    await expect(page.getByRole('dialog', { name: 'Deactivate user' })).toContainText('Their keys stay active');
+    await expectAccessible(page, 'the Deactivate dialog');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+
+    await visit(page, 'Audit Logs', 'Audit Logs');
+    await expect(page.getByRole('table', { name: 'Audit log' })).toContainText('Key revoked');
+    await expectAccessible(page, 'Audit Logs');
+    await saveScreenshot(page, 'audit-logs');
+    await page.getByRole('combobox', { name: 'Event type' }).click();
+    await page.getByRole('option', { name: 'Key suspended' }).click();
+    await expect(page.getByRole('table', { name: 'Audit log' })).not.toContainText('Key revoked');
+    await expect(page.getByRole('link', { name: 'Export CSV' })).toHaveAttribute('href', /eventType=key\.suspended/);
+
+    await visit(page, 'Subscription', 'Subscription');
+    await expect(page.getByText('Standard').first()).toBeVisible();
+    await expect(page.getByRole('table', { name: 'Plan limits' })).toContainText('5,000');
+    await expectAccessible(page, 'Subscription');
+    await saveScreenshot(page, 'subscription');
+
+    await visit(page, 'Connector', 'Connector');
+    await expect(page.getByText(new URL(baseURL!).host).first()).toBeVisible();
+    const download = page.waitForEvent('download');
+    await page.getByRole('link', { name: 'Download connector (.zip)' }).click();
+    expect((await download).suggestedFilename()).toBe('build-a-doc-connector.zip');
+    await expectAccessible(page, 'Connector');
+    await saveScreenshot(page, 'connector', { fullPage: true });
+
+    await visit(page, 'Troubleshooting', 'Troubleshooting');
+    await page.getByRole('textbox', { name: 'API key' }).fill(`${invoice.secret} `);
+    await page.getByRole('button', { name: 'Test key' }).click();
+    await expect(page.getByRole('heading', { name: 'This key works' })).toBeVisible();
+    await expectAccessible(page, 'Troubleshooting');
+    await saveScreenshot(page, 'troubleshooting');
+
+    // Dark mode.
+    await page.getByRole('button', { name: 'Switch to dark mode' }).click();
+    await visit(page, 'API Keys', 'API Keys');
+    await expect(page.locator('html')).toHaveAttribute('data-mantine-color-scheme', 'dark');
+    await expectAccessible(page, 'API Keys in dark mode');
+    await saveScreenshot(page, 'api-keys-dark');
+    await visit(page, 'Usage', 'Usage');
+    await expectAccessible(page, 'Usage in dark mode');
+    await page.getByRole('button', { name: 'Switch to light mode' }).click();
+
+    // 375 px wide: the page does not scroll sideways; navigation is behind the menu button.
+    await page.setViewportSize({ width: 375, height: 780 });
+    await expect(page.getByRole('navigation').getByRole('link', { name: 'API Keys' })).toBeHidden();
+    await page.getByRole('button', { name: 'Open navigation' }).click();
+    await visit(page, 'API Keys', 'API Keys');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await expect(page.getByRole('banner').getByText('Contoso Finance')).toBeVisible();
+    await expect(page.getByRole('banner').getByText('Admin', { exact: true })).toBeVisible();
+    await expectAccessible(page, 'API Keys at 375 px');
+    await saveScreenshot(page, 'api-keys-mobile');
+    await page.getByRole('button', { name: 'Open navigation' }).click();
+    await page.getByRole('navigation').getByRole('link', { name: 'Troubleshooting' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Troubleshooting' })).toBeVisible();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+  });
+
+  test('the keyboard alone creates a key', async ({ page }) => {
+    await signUp(page, newPerson());
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press('Tab');
+      if ((await page.evaluate(() => document.activeElement?.textContent)) === 'Create New Key') break;
+    }
+    await page.keyboard.press('Enter');
+    const create = page.getByRole('dialog', { name: 'Create New Key' });
+    await expect(create.getByRole('textbox', { name: 'Name' })).toBeFocused();
+    await page.keyboard.type('prod-keyboard-flow-a11y');
+    await page.keyboard.press('Enter');
+    await expect(page.getByRole('dialog', { name: 'Your new API key' })).toBeVisible();
+  });
+
+  test('signed-out pages are accessible', async ({ page }) => {
+    await page.goto('/');
+    await expect(page).toHaveURL(/\/signin$/);
+    await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+    await expectAccessible(page, 'Sign in');
+    await saveScreenshot(page, 'sign-in');
+
+    await page.getByRole('link', { name: 'Create an organisation' }).click();
+    await expect(page.getByRole('heading', { name: 'Create your organisation' })).toBeVisible();
+    await expectAccessible(page, 'Sign up');
+    await saveScreenshot(page, 'sign-up');
+
+    await page.goto('/accept-invitation#token=not-a-real-token-0000');
+    await expect(page.getByRole('heading', { name: 'Accept your invitation' })).toBeVisible();
+    await expectAccessible(page, 'Accept invitation');
+    await saveScreenshot(page, 'accept-invitation');
+
+    await page.goto('/accept-invitation');
+    await expect(page.getByText('This invitation link is incomplete')).toBeVisible();
+  });
+
+  test('a wrong password is explained on the sign-in page', async ({ page }) => {
+    test.info().annotations.push({ type: 'note', description: 'the sign-in request fails with 401 on purpose' });
+    await page.goto('/signin');
+    await page.getByRole('textbox', { name: 'Email' }).fill('nobody@example.com');
+    await page.getByRole('textbox', { name: 'Password', exact: true }).fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert')).toContainText('The email or password is not correct.');
+  });
+});

@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
+import { expect, test as base, type APIRequestContext, type Page } from '@playwright/test';
+
+export const SCREENSHOTS = path.resolve(import.meta.dirname, '..', 'docs', 'screenshots');
+export const PASSWORD = 'correct horse battery staple';
+
+export interface Person {
+  name: string;
+  email: string;
+  organisation: string;
+  password: string;
+}
+
+export function newPerson(name = 'Ann Admin', organisation = 'Contoso Finance'): Person {
+  const tag = randomBytes(4).toString('hex');
+  return { name, email: `${name.split(' ')[0]!.toLowerCase()}.${tag}@example.com`, organisation, password: PASSWORD };
+}
+
+/**
+ * Every test fails on an uncaught page error or a console error. A test that provokes a failed
+ * request on purpose (a refused key, a wrong password) lists the statuses it expects.
+ */
+export const test = base.extend<{ expectedFailedStatuses: number[]; consoleGuard: void }>({
+  expectedFailedStatuses: [[], { option: true }],
+  consoleGuard: [
+    async ({ page, expectedFailedStatuses }, use) => {
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
+      page.on('console', (message) => {
+        if (message.type() !== 'error') return;
+        const failed = /Failed to load resource: the server responded with a status of (\d+)/.exec(message.text());
+        if (failed && expectedFailedStatuses.includes(Number(failed[1]))) return;
+        errors.push(`console error: ${message.text()} (${message.location().url})`);
+      });
+      await use();
+      expect(errors, 'the page logged errors').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+export { expect };
+
+/** Signs up through the portal, as a new customer does. */
+export async function signUp(page: Page, person: Person): Promise<void> {
+  await page.goto('/signup');
+  await page.getByLabel('Your name').fill(person.name);
+  await page.getByLabel('Work email').fill(person.email);
+  await page.getByLabel('Organisation').fill(person.organisation);
+  await page.getByRole('textbox', { name: 'Password', exact: true }).fill(person.password);
+  await page.getByRole('button', { name: 'Create organisation' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'API Keys' })).toBeVisible();
+}
+
+/** Creates a key through the API with the page's session (setup, not the behaviour under test). */
+export async function createKeyViaApi(request: APIRequestContext, name: string, extra: Record<string, unknown> = {}): Promise<{ id: string; secret: string }> {
+  const response = await request.post('/api/keys', { data: { name, expiresInDays: 90, environment: 'production', ...extra } });
+  expect(response.status(), await response.text()).toBe(201);
+  const body = (await response.json()) as { key: { id: string }; secret: string };
+  return { id: body.key.id, secret: body.secret };
+}
+
+/** Calls the gateway as a Power Automate flow does. */
+export function callGateway(request: APIRequestContext, key: string, flow = 'e2e-flow', location = 'westeurope') {
+  return request.get('/v1/connection', {
+    headers: { 'x-api-key': key, 'x-ms-workflow-name': flow, 'x-ms-execution-location': location, 'x-ms-workflow-run-id': `run-${Date.now()}` },
+  });
+}
+
+/** No serious or critical accessibility violation on what the page shows now. */
+export async function expectAccessible(page: Page, what: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const report = bad.map((v) => `${v.impact} ${v.id}: ${v.help}\n${v.nodes.slice(0, 5).map((n) => `  ${n.target.join(' ')} ${n.failureSummary?.split('\n').slice(1, 2).join('') ?? ''}`).join('\n')}`);
+  expect(report, `accessibility violations on ${what}`).toEqual([]);
+}
+
+/** Saves a screenshot for the README. */
+export async function saveScreenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  // Let charts finish their entry animation and toasts settle.
+  await page.waitForTimeout(400);
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: options.fullPage ?? false, animations: 'disabled' });
+}

@@ -1,0 +1,108 @@
+import { useQuery } from '@tanstack/react-query';
+import { Suspense, lazy, useEffect, type ReactNode } from 'react';
+import { ApiError, get } from './lib/api';
+import { matchPath, navigate, useLocation } from './lib/router';
+import { SessionContext, sessionHint } from './lib/session';
+import type { Me } from './lib/types';
+import { ErrorState, PageLoader } from './components/states';
+import { Shell } from './Shell';
+import { AcceptInvitationPage, SignInPage, SignUpPage } from './pages/AuthPages';
+import { KeysPage } from './pages/keys/KeysPage';
+import { NotFoundPage } from './pages/NotFoundPage';
+
+// Every page but the key list (the landing page) loads on first visit.
+const KeyDetailPage = lazy(() => import('./pages/keys/KeyDetailPage'));
+const UsagePage = lazy(() => import('./pages/UsagePage'));
+const UsersPage = lazy(() => import('./pages/UsersPage'));
+const AuditPage = lazy(() => import('./pages/AuditPage'));
+const SubscriptionPage = lazy(() => import('./pages/SubscriptionPage'));
+const ConnectorPage = lazy(() => import('./pages/ConnectorPage'));
+const TroubleshootingPage = lazy(() => import('./pages/TroubleshootingPage'));
+
+const PUBLIC_PAGES: Record<string, () => ReactNode> = {
+  '/signin': () => <SignInPage />,
+  '/signup': () => <SignUpPage />,
+  '/accept-invitation': () => <AcceptInvitationPage />,
+};
+
+function privatePage(pathname: string): ReactNode {
+  switch (pathname) {
+    case '/':
+    case '/keys':
+      return <KeysPage />;
+    case '/usage':
+      return <UsagePage />;
+    case '/users':
+      return <UsersPage />;
+    case '/audit':
+      return <AuditPage />;
+    case '/subscription':
+      return <SubscriptionPage />;
+    case '/connector':
+      return <ConnectorPage />;
+    case '/troubleshooting':
+      return <TroubleshootingPage />;
+  }
+  const key = matchPath('/keys/:id', pathname);
+  if (key) return <KeyDetailPage key={key.id} id={key.id!} />;
+  return <NotFoundPage />;
+}
+
+/** Who is signed in: the person and organisation, or null when nobody is. */
+export function useMe() {
+  return useQuery({
+    queryKey: ['me'],
+    queryFn: async (): Promise<Me | null> => {
+      // Nobody signed in from this browser: go straight to sign-in, without a request bound to fail.
+      if (!sessionHint.get()) return null;
+      try {
+        const me = await get<Me>('/api/me');
+        sessionHint.set(true);
+        return me;
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 401) {
+          sessionHint.set(false);
+          return null;
+        }
+        throw error;
+      }
+    },
+    staleTime: 60_000,
+  });
+}
+
+function Redirect({ to }: { to: string }) {
+  useEffect(() => navigate(to, { replace: true }), [to]);
+  return null;
+}
+
+export function App() {
+  const { pathname, href } = useLocation();
+  const me = useMe();
+  const publicPage = PUBLIC_PAGES[pathname];
+
+  if (me.isPending) return <PageLoader label="Loading the portal…" />;
+  if (me.isError && !publicPage) {
+    return (
+      <div style={{ maxWidth: 560, margin: '10vh auto', padding: 16 }}>
+        <ErrorState error={me.error} onRetry={() => void me.refetch()} title="The portal cannot reach the server" />
+      </div>
+    );
+  }
+  if (publicPage) {
+    // Signed in already: sign-in and sign-up lead to the keys (an invitation may be for someone else).
+    if (me.data && pathname !== '/accept-invitation') return <Redirect to="/keys" />;
+    return <>{publicPage()}</>;
+  }
+  if (!me.data) {
+    const next = href === '/' || href === '/keys' ? '' : `?next=${encodeURIComponent(href)}`;
+    return <Redirect to={`/signin${next}`} />;
+  }
+  return (
+    <SessionContext.Provider value={me.data}>
+      <Shell>
+        <Suspense fallback={<PageLoader />}>{privatePage(pathname)}</Suspense>
+      </Shell>
+    </SessionContext.Provider>
+  );
+}

@@ -1,0 +1,74 @@
+import dayjs from 'dayjs';
+import relativeTime from 'dayjs/plugin/relativeTime';
+import utc from 'dayjs/plugin/utc';
+import type { ApiKey, Environment, Role } from './types';
+
+dayjs.extend(relativeTime);
+dayjs.extend(utc);
+
+export const EXPIRING_DAYS = 14;
+
+export function maskKey(key: Pick<ApiKey, 'start' | 'last4'>): string {
+  return `${key.start}…${key.last4}`;
+}
+
+/** "3 minutes ago", "in 2 months". */
+export function relative(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return '';
+  return dayjs(iso).from(dayjs(now));
+}
+
+/** "12 Mar 2026, 14:05" in the person's time zone. */
+export function dateTime(iso: string | null | undefined): string {
+  if (!iso) return '';
+  return dayjs(iso).format('D MMM YYYY, HH:mm');
+}
+
+export function date(iso: string | null | undefined): string {
+  if (!iso) return '';
+  return dayjs(iso).format('D MMM YYYY');
+}
+
+/** The exact UTC instant, for tooltips and audit entries. */
+export function utcTime(iso: string): string {
+  return `${dayjs.utc(iso).format('YYYY-MM-DD HH:mm:ss')} UTC`;
+}
+
+export type DisplayStatus = ApiKey['status'] | 'expiring';
+
+/** The status badge: active keys expiring within 14 days are "Expiring soon". */
+export function displayStatus(key: Pick<ApiKey, 'status' | 'expiresAt'>, now = Date.now()): DisplayStatus {
+  if (key.status === 'active' && key.expiresAt && Date.parse(key.expiresAt) - now < EXPIRING_DAYS * 86_400_000) return 'expiring';
+  return key.status;
+}
+
+export const STATUS_LABEL: Record<DisplayStatus, string> = {
+  active: 'Active',
+  suspended: 'Suspended',
+  revoked: 'Revoked',
+  expired: 'Expired',
+  expiring: 'Expiring soon',
+};
+
+export const STATUS_COLOR: Record<DisplayStatus, string> = {
+  active: 'green',
+  suspended: 'yellow',
+  revoked: 'red',
+  expired: 'gray',
+  expiring: 'orange',
+};
+
+export const ENVIRONMENT_LABEL: Record<Environment, string> = {
+  production: 'Production',
+  test: 'Test',
+  development: 'Development',
+  other: 'Other',
+};
+
+export const ROLE_LABEL: Record<Role, string> = { admin: 'Admin', member: 'Member', viewer: 'Viewer' };
+
+export const number = new Intl.NumberFormat('en');
+
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${number.format(count)} ${count === 1 ? one : many}`;
+}

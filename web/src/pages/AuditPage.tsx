@@ -1,0 +1,150 @@
+import { Anchor, Badge, Button, Group, Pagination, Paper, Select, Table, Text, Tooltip } from '@mantine/core';
+import { DatePickerInput, type DatesRangeValue } from '@mantine/dates';
+import '@mantine/dates/styles.css';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { IconDownload, IconListDetails } from '@tabler/icons-react';
+import { useState } from 'react';
+import { PageHeader } from '../components/PageHeader';
+import { ExactDate } from '../components/RelativeTime';
+import { Empty, ErrorState, NotAllowed, TableSkeleton } from '../components/states';
+import { get, withQuery } from '../lib/api';
+import { number } from '../lib/format';
+import { Link } from '../lib/router';
+import { permissions, useSession } from '../lib/session';
+import type { AuditEntry, Member, Paged } from '../lib/types';
+import { EVENT_LABELS, eventLabel } from './audit-events';
+
+const PAGE_SIZE = 50;
+const EVENT_TYPES = Object.entries(EVENT_LABELS).map(([value, label]) => ({ value, label }));
+const SEVERITY_COLOR = { info: 'blue', warning: 'orange', error: 'red' } as const;
+
+function summary(details: Record<string, unknown>): string {
+  return Object.entries(details)
+    .filter(([, v]) => v !== null && v !== undefined && v !== '')
+    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .join(' · ');
+}
+
+export default function AuditPage() {
+  const me = useSession();
+  const allowed = permissions.viewAudit(me);
+  const [range, setRange] = useState<DatesRangeValue<string>>([null, null]);
+  const [userId, setUserId] = useState<string | null>(null);
+  const [eventType, setEventType] = useState<string | null>(null);
+  const [page, setPage] = useState(1);
+  const filters = { from: range[0] ?? undefined, to: range[1] ?? range[0] ?? undefined, userId: userId ?? undefined, eventType: eventType ?? undefined };
+  const audit = useQuery({
+    queryKey: ['audit', filters, page],
+    queryFn: () => get<Paged<AuditEntry>>('/api/audit', { ...filters, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }),
+    placeholderData: keepPreviousData,
+    enabled: allowed.ok,
+  });
+  const members = useQuery({ queryKey: ['members', 'all'], queryFn: () => get<Paged<Member>>('/api/members', { limit: 200 }), enabled: allowed.ok && me.user.role === 'admin' });
+  const filtered = Boolean(filters.from || filters.userId || filters.eventType);
+  const total = audit.data?.total ?? 0;
+  const reset = (fn: () => void) => {
+    fn();
+    setPage(1);
+  };
+
+  if (!allowed.ok) {
+    return (
+      <>
+        <PageHeader title="Audit Logs" description="Who did what, and when." />
+        <NotAllowed reason={allowed.reason} />
+      </>
+    );
+  }
+  return (
+    <>
+      <PageHeader
+        title="Audit Logs"
+        description={me.user.role === 'admin' ? 'Every sign-in and every change to keys, people and the subscription, newest first. Times are in your time zone; hover for UTC.' : 'Your own actions, newest first. Admins see everyone’s.'}
+        actions={
+          <Button component="a" href={withQuery('/api/audit/export.csv', filters)} download variant="default" leftSection={<IconDownload size={16} />}>
+            Export CSV
+          </Button>
+        }
+      />
+      <Paper withBorder radius="md" p={{ base: 'sm', sm: 'md' }}>
+        <Group gap="sm" mb="md" align="flex-end" wrap="wrap">
+          <DatePickerInput
+            type="range"
+            label="Date range"
+            placeholder="Any date"
+            value={range}
+            onChange={(value) => reset(() => setRange(value))}
+            clearable
+            allowSingleDateInRange
+            valueFormat="D MMM YYYY"
+            maxDate={new Date()}
+            style={{ flex: '1 1 220px' }}
+          />
+          {me.user.role === 'admin' && (
+            <Select
+              label="User"
+              placeholder="Anyone"
+              data={(members.data?.items ?? []).map((m) => ({ value: m.id, label: `${m.name} (${m.email})` }))}
+              value={userId}
+              onChange={(v) => reset(() => setUserId(v))}
+              clearable
+              searchable
+              style={{ flex: '1 1 200px' }}
+            />
+          )}
+          <Select label="Event type" placeholder="Any event" data={EVENT_TYPES} value={eventType} onChange={(v) => reset(() => setEventType(v))} clearable searchable style={{ flex: '1 1 200px' }} />
+        </Group>
+        {audit.isError && <ErrorState error={audit.error} onRetry={() => void audit.refetch()} />}
+        {audit.data?.items.length === 0 ? (
+          <Empty icon={<IconListDetails size={28} />} title={filtered ? 'No events match these filters' : 'No events yet'} description={filtered ? 'Widen the date range or clear the filters.' : 'Sign-ins and changes appear here as they happen.'} />
+        ) : (
+          <Table.ScrollContainer minWidth={980} type="native">
+            <Table verticalSpacing="xs" aria-label="Audit log" striped style={{ opacity: audit.isPlaceholderData ? 0.6 : 1 }}>
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Time</Table.Th>
+                  <Table.Th>Event</Table.Th>
+                  <Table.Th>User</Table.Th>
+                  <Table.Th>Resource</Table.Th>
+                  <Table.Th>Details</Table.Th>
+                  <Table.Th>IP</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {audit.isPending && <TableSkeleton columns={6} />}
+                {audit.data?.items.map((entry) => (
+                  <Table.Tr key={entry.id}>
+                    <Table.Td><ExactDate iso={entry.timestamp} /></Table.Td>
+                    <Table.Td>
+                      <Badge variant="light" color={SEVERITY_COLOR[entry.severity]} size="sm" style={{ textTransform: 'none' }}>{eventLabel(entry.eventType)}</Badge>
+                    </Table.Td>
+                    <Table.Td><Text size="sm">{entry.userEmail ?? 'Operator'}</Text></Table.Td>
+                    <Table.Td>
+                      {entry.resourceType === 'api_key' && entry.resourceId ? (
+                        <Anchor component={Link} href={`/keys/${entry.resourceId}`} size="sm" className="mono" underline="hover">{entry.resourceId}</Anchor>
+                      ) : (
+                        <Text size="sm" c="dimmed">{entry.resourceType}{entry.resourceId ? ` ${entry.resourceId}` : ''}</Text>
+                      )}
+                    </Table.Td>
+                    <Table.Td>
+                      <Tooltip label={summary(entry.details) || 'No details'} disabled={!summary(entry.details)}>
+                        <Text size="sm" lineClamp={1} maw={320}>{summary(entry.details) || '—'}</Text>
+                      </Tooltip>
+                    </Table.Td>
+                    <Table.Td><Text size="sm" className="mono">{entry.ip ?? '—'}</Text></Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+        )}
+        {total > 0 && (
+          <Group justify="space-between" mt="md">
+            <Text size="sm" c="dimmed">{number.format(total)} events</Text>
+            {total > PAGE_SIZE && <Pagination total={Math.ceil(total / PAGE_SIZE)} value={page} onChange={setPage} size="sm" />}
+          </Group>
+        )}
+      </Paper>
+    </>
+  );
+}

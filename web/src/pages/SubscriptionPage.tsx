@@ -1,0 +1,124 @@
+import { Alert, Badge, Button, Card, Group, Select, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { PageHeader } from '../components/PageHeader';
+import { ErrorState } from '../components/states';
+import { errorMessage, get, put } from '../lib/api';
+import { date, number } from '../lib/format';
+import { permissions, useSession } from '../lib/session';
+import type { Limits, Subscription } from '../lib/types';
+
+const STATUS_COLOR: Record<string, string> = { active: 'green', trialing: 'blue', past_due: 'orange', cancelled: 'red', suspended: 'red' };
+const STATUS_LABEL: Record<string, string> = { active: 'Active', trialing: 'Trial', past_due: 'Past due', cancelled: 'Cancelled', suspended: 'Suspended' };
+
+const LIMIT_ROWS: Array<{ field: keyof Limits; label: string; unit: string }> = [
+  { field: 'documentActionsPerMonth', label: 'Document actions', unit: 'per month' },
+  { field: 'utilityActionsPerMonth', label: 'Utility actions', unit: 'per month' },
+  { field: 'requestsPerMinute', label: 'Requests', unit: 'per minute' },
+  { field: 'maxKeys', label: 'Live API keys', unit: 'active or suspended' },
+];
+
+const PLANS = [
+  { value: 'free', label: 'Free' },
+  { value: 'standard', label: 'Standard' },
+  { value: 'midsize', label: 'Midsize' },
+  { value: 'large', label: 'Large' },
+];
+
+export default function SubscriptionPage() {
+  const me = useSession();
+  const queryClient = useQueryClient();
+  const sub = useQuery({ queryKey: ['subscription'], queryFn: () => get<Subscription>('/api/subscription') });
+  const [plan, setPlan] = useState<string | null>(null);
+  const change = useMutation({
+    mutationFn: () => put<Subscription>('/api/subscription', { plan }),
+    onSuccess: (next) => {
+      queryClient.setQueryData(['subscription'], next);
+      void queryClient.invalidateQueries({ queryKey: ['me'] });
+      void queryClient.invalidateQueries({ queryKey: ['usage'] });
+      notifications.show({ color: 'green', message: `You are now on the ${next.planName} plan.` });
+      setPlan(null);
+    },
+  });
+  const s = sub.data;
+  const canChange = permissions.changePlan(me, s?.selfService);
+  const inactive = s && s.status !== 'active' && s.status !== 'trialing';
+  return (
+    <>
+      <PageHeader title="Subscription" description="Your plan, its limits and the current billing period." />
+      {sub.isError && <ErrorState error={sub.error} onRetry={() => void sub.refetch()} />}
+      {sub.isPending && <Skeleton h={260} radius="md" />}
+      {s && (
+        <Stack gap="lg">
+          {inactive && (
+            <Alert color="red" variant="light" title={`Your subscription is ${STATUS_LABEL[s.status] ?? s.status}`}>
+              Every connector request is refused with 403 subscription_inactive until it is active again. Contact the Build a Doc team.
+            </Alert>
+          )}
+          <SimpleGrid cols={{ base: 1, sm: 3 }}>
+            <Card withBorder radius="md" padding="lg">
+              <Text size="sm" c="dimmed" fw={600}>Plan</Text>
+              <Text fz={26} fw={700}>{s.planName}</Text>
+            </Card>
+            <Card withBorder radius="md" padding="lg">
+              <Text size="sm" c="dimmed" fw={600}>Status</Text>
+              <Badge mt={8} size="lg" color={STATUS_COLOR[s.status] ?? 'gray'} variant="light">{STATUS_LABEL[s.status] ?? s.status}</Badge>
+            </Card>
+            <Card withBorder radius="md" padding="lg">
+              <Text size="sm" c="dimmed" fw={600}>Current period</Text>
+              <Text fw={600} mt={6}>{date(s.periodStart)} – {s.periodEnd ? date(s.periodEnd) : 'open'}</Text>
+            </Card>
+          </SimpleGrid>
+          <Card withBorder radius="md" padding="lg" component="section" aria-label="Limits">
+            <Title order={2} size="h4" mb="md">Limits</Title>
+            <Table.ScrollContainer minWidth={420} type="native">
+              <Table aria-label="Plan limits">
+                <Table.Thead>
+                  <Table.Tr>
+                    <Table.Th>Limit</Table.Th>
+                    <Table.Th ta="right">Allowed</Table.Th>
+                    <Table.Th>Per</Table.Th>
+                  </Table.Tr>
+                </Table.Thead>
+                <Table.Tbody>
+                  {LIMIT_ROWS.map((row) => (
+                    <Table.Tr key={row.field}>
+                      <Table.Td>
+                        {row.label}
+                        {row.field in s.overrides && <Badge ml="xs" size="xs" variant="light">Contract</Badge>}
+                      </Table.Td>
+                      <Table.Td ta="right" fw={600}>{s.limits[row.field] === null ? 'Unlimited' : number.format(s.limits[row.field]!)}</Table.Td>
+                      <Table.Td>{row.unit}</Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+            </Table.ScrollContainer>
+            {s.features.length > 0 && (
+              <Group gap={6} mt="md">
+                <Text size="sm">Included actions:</Text>
+                {s.features.map((f) => <Badge key={f} variant="outline" size="sm">{f}</Badge>)}
+              </Group>
+            )}
+          </Card>
+          <Card withBorder radius="md" padding="lg" component="section" aria-label="Change plan">
+            <Title order={2} size="h4" mb="sm">Change plan</Title>
+            {!canChange.ok ? (
+              <Text size="sm" c="dimmed">{canChange.reason}</Text>
+            ) : (
+              <Stack gap="sm" maw={420}>
+                {change.error && <Alert color="red" role="alert">{errorMessage(change.error)}</Alert>}
+                <Select label="New plan" data={PLANS.filter((p) => p.value !== s.plan)} value={plan} onChange={setPlan} placeholder="Choose a plan" />
+                <Text size="xs" c="dimmed">The new limits apply at once. Enterprise is arranged with the Build a Doc team.</Text>
+                <Group>
+                  <Button disabled={!plan} loading={change.isPending} onClick={() => change.mutate()}>Change plan</Button>
+                </Group>
+              </Stack>
+            )}
+          </Card>
+        </Stack>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,250 @@
+import { Alert, Anchor, Badge, Button, Code, CopyButton, Group, Modal, Pagination, Paper, Select, Stack, Table, Text, TextInput, Tooltip, VisuallyHidden } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { IconCheck, IconCopy, IconUserPlus, IconUsers } from '@tabler/icons-react';
+import { useState, type FormEvent } from 'react';
+import { PageHeader } from '../components/PageHeader';
+import { ExactDate } from '../components/RelativeTime';
+import { Empty, ErrorState, TableSkeleton } from '../components/states';
+import { errorMessage, get, patch, post } from '../lib/api';
+import { ROLE_LABEL, date, plural } from '../lib/format';
+import { Link } from '../lib/router';
+import { permissions, useSession } from '../lib/session';
+import type { Invitation, Member, Paged, Role } from '../lib/types';
+
+const PAGE_SIZE = 50;
+const ROLES = (Object.keys(ROLE_LABEL) as Role[]).map((value) => ({ value, label: ROLE_LABEL[value] }));
+const ROLE_HELP = 'Admins manage everything; Members create keys and manage their own; Viewers only look.';
+
+export default function UsersPage() {
+  const me = useSession();
+  const queryClient = useQueryClient();
+  const manage = permissions.manageTeam(me);
+  const [page, setPage] = useState(1);
+  const [inviting, setInviting] = useState(false);
+  const [deactivating, setDeactivating] = useState<Member | null>(null);
+  const members = useQuery({
+    queryKey: ['members', page],
+    queryFn: () => get<Paged<Member>>('/api/members', { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }),
+    placeholderData: keepPreviousData,
+  });
+  const changeRole = useMutation({
+    mutationFn: ({ id, role }: { id: string; role: Role }) => patch(`/api/members/${id}`, { role }),
+    onSuccess: (_data, { role }) => {
+      void queryClient.invalidateQueries({ queryKey: ['members'] });
+      notifications.show({ color: 'green', message: `Role changed to ${ROLE_LABEL[role]}.` });
+    },
+    onError: (error) => notifications.show({ color: 'red', title: 'The role was not changed', message: errorMessage(error) }),
+  });
+  const total = members.data?.total ?? 0;
+
+  return (
+    <>
+      <PageHeader
+        title="Users"
+        description={`The people of ${me.organisation.name}. ${ROLE_HELP}`}
+        actions={
+          <Stack gap={4} align="flex-end">
+            <Button leftSection={<IconUserPlus size={16} />} onClick={() => setInviting(true)} disabled={!manage.ok}>
+              Invite user
+            </Button>
+          </Stack>
+        }
+      />
+      {!manage.ok && (
+        <Alert color="gray" variant="light" mb="md">
+          {manage.reason}
+        </Alert>
+      )}
+      {members.isError && <ErrorState error={members.error} onRetry={() => void members.refetch()} />}
+      <Paper withBorder radius="md" p={{ base: 'sm', sm: 'md' }}>
+        {members.data?.items.length === 0 ? (
+          <Empty icon={<IconUsers size={28} />} title="Nobody here yet" description="Invite your colleagues so each of them has their own keys." />
+        ) : (
+          <Table.ScrollContainer minWidth={820} type="native">
+            <Table verticalSpacing="sm" aria-label="Users">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Name</Table.Th>
+                  <Table.Th>Role</Table.Th>
+                  <Table.Th>Status</Table.Th>
+                  <Table.Th>Live keys</Table.Th>
+                  <Table.Th>Joined</Table.Th>
+                  <Table.Th pos="relative">
+                    <VisuallyHidden>Actions</VisuallyHidden>
+                  </Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {members.isPending && <TableSkeleton columns={6} rows={3} />}
+                {members.data?.items.map((member) => {
+                  const self = member.id === me.user.id;
+                  const editable = manage.ok && !self && member.status === 'active';
+                  return (
+                    <Table.Tr key={member.id}>
+                      <Table.Td>
+                        <Text size="sm" fw={600}>
+                          {member.name} {self && <Badge size="xs" variant="outline">You</Badge>}
+                        </Text>
+                        <Text size="xs" c="dimmed">
+                          {member.email}
+                        </Text>
+                      </Table.Td>
+                      <Table.Td>
+                        {editable ? (
+                          <Select
+                            aria-label={`Role of ${member.name}`}
+                            data={ROLES}
+                            value={member.role}
+                            allowDeselect={false}
+                            onChange={(role) => role && role !== member.role && changeRole.mutate({ id: member.id, role: role as Role })}
+                            w={130}
+                            size="xs"
+                          />
+                        ) : (
+                          <Badge variant="light" color={member.role === 'admin' ? 'grape' : member.role === 'member' ? 'blue' : 'gray'}>
+                            {ROLE_LABEL[member.role]}
+                          </Badge>
+                        )}
+                      </Table.Td>
+                      <Table.Td>
+                        {member.status === 'active' ? (
+                          <Badge color="green" variant="light">Active</Badge>
+                        ) : (
+                          <Tooltip label={member.deactivatedAt ? `Deactivated on ${date(member.deactivatedAt)}` : 'Deactivated'}>
+                            <Badge color="gray" variant="light" tabIndex={0}>Deactivated</Badge>
+                          </Tooltip>
+                        )}
+                      </Table.Td>
+                      <Table.Td>
+                        {member.activeKeyCount > 0 ? (
+                          <Anchor component={Link} href={`/keys?ownerId=${member.id}`} size="sm">
+                            {plural(member.activeKeyCount, 'key')}
+                          </Anchor>
+                        ) : (
+                          <Text size="sm" c="dimmed">None</Text>
+                        )}
+                      </Table.Td>
+                      <Table.Td>
+                        <ExactDate iso={member.createdAt} />
+                      </Table.Td>
+                      <Table.Td>
+                        {editable && (
+                          <Button size="xs" variant="subtle" color="red" onClick={() => setDeactivating(member)} aria-label={`Deactivate ${member.name}`}>
+                            Deactivate
+                          </Button>
+                        )}
+                      </Table.Td>
+                    </Table.Tr>
+                  );
+                })}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+        )}
+        {total > PAGE_SIZE && (
+          <Group justify="flex-end" mt="md">
+            <Pagination total={Math.ceil(total / PAGE_SIZE)} value={page} onChange={setPage} size="sm" />
+          </Group>
+        )}
+      </Paper>
+      <InviteModal opened={inviting} onClose={() => setInviting(false)} />
+      <DeactivateModal member={deactivating} onClose={() => setDeactivating(null)} />
+    </>
+  );
+}
+
+function InviteModal({ opened, onClose }: { opened: boolean; onClose: () => void }) {
+  const queryClient = useQueryClient();
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState<string | null>('member');
+  const mutation = useMutation({
+    mutationFn: () => post<{ invitation: Invitation; url: string }>('/api/invitations', { email: email.trim(), role }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['audit'] }),
+  });
+  const close = () => {
+    setEmail('');
+    setRole('member');
+    mutation.reset();
+    onClose();
+  };
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    mutation.mutate();
+  };
+  const result = mutation.data;
+  return (
+    <Modal opened={opened} onClose={close} title={result ? 'Invitation created' : 'Invite user'} size="lg" centered>
+      {!result ? (
+        <form onSubmit={submit}>
+          <Stack>
+            {mutation.error && <Alert color="red" role="alert">{errorMessage(mutation.error)}</Alert>}
+            <TextInput label="Email" type="email" required value={email} onChange={(e) => setEmail(e.currentTarget.value)} data-autofocus autoComplete="off" />
+            <Select label="Role" data={ROLES} value={role} onChange={setRole} allowDeselect={false} description={ROLE_HELP} />
+            <Group justify="flex-end">
+              <Button variant="default" onClick={close}>Cancel</Button>
+              <Button type="submit" loading={mutation.isPending} disabled={!email.trim()}>Create invitation</Button>
+            </Group>
+          </Stack>
+        </form>
+      ) : (
+        <Stack>
+          <Text size="sm">
+            Send this link to <b>{result.invitation.email}</b> ({ROLE_LABEL[result.invitation.role]}). It works once and expires on {date(result.invitation.expiresAt)}.
+          </Text>
+          <Code block className="secret" aria-label="Invitation link" data-testid="invitation-link">{result.url}</Code>
+          <Group>
+            <CopyButton value={result.url}>
+              {({ copied, copy }) => (
+                <Button leftSection={copied ? <IconCheck size={16} /> : <IconCopy size={16} />} color={copied ? 'teal' : undefined} onClick={copy}>
+                  {copied ? 'Link copied' : 'Copy link'}
+                </Button>
+              )}
+            </CopyButton>
+          </Group>
+          <Alert color="blue" variant="light">The link is shown only now. Anyone with it can join as this person, so send it only to them.</Alert>
+          <Group justify="flex-end">
+            <Button variant="default" onClick={close}>Done</Button>
+          </Group>
+        </Stack>
+      )}
+    </Modal>
+  );
+}
+
+function DeactivateModal({ member, onClose }: { member: Member | null; onClose: () => void }) {
+  const queryClient = useQueryClient();
+  const mutation = useMutation({
+    mutationFn: () => post(`/api/members/${member!.id}/deactivate`),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ['members'] });
+      void queryClient.invalidateQueries({ queryKey: ['keys'] });
+      notifications.show({ color: 'green', message: `${member!.name} was deactivated and signed out.` });
+      mutation.reset();
+      onClose();
+    },
+  });
+  return (
+    <Modal opened={member !== null} onClose={() => { mutation.reset(); onClose(); }} title="Deactivate user" centered>
+      {member && (
+        <Stack>
+          {mutation.error && <Alert color="red" role="alert">{errorMessage(mutation.error)}</Alert>}
+          <Text size="sm">
+            <b>{member.name}</b> ({member.email}) will be signed out and cannot sign in again.
+          </Text>
+          <Alert color="orange" variant="light" title="Their keys stay active">
+            {member.activeKeyCount > 0 ? `${plural(member.activeKeyCount, 'live key')} created by ${member.name} keep working, so their flows do not break. ` : 'They have no live keys. '}
+            <Anchor component={Link} href={`/keys?ownerId=${member.id}`} size="sm" onClick={onClose} c="inherit" underline="always" fw={600}>
+              Review their keys
+            </Anchor>{' '}
+            and rotate or revoke any that should stop.
+          </Alert>
+          <Group justify="flex-end">
+            <Button variant="default" onClick={onClose}>Cancel</Button>
+            <Button color="red" loading={mutation.isPending} onClick={() => mutation.mutate()}>Deactivate</Button>
+          </Group>
+        </Stack>
+      )}
+    </Modal>
+  );
+}

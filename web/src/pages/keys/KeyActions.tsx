@@ -1,0 +1,297 @@
+import { Alert, Button, Group, List, Modal, Radio, Stack, Text, TextInput } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { IconAlertTriangle, IconCheck } from '@tabler/icons-react';
+import { useState, type FormEvent, type ReactNode } from 'react';
+import { del, errorMessage, patch, post } from '../../lib/api';
+import { plural } from '../../lib/format';
+import { navigate } from '../../lib/router';
+import type { ApiKey, IssuedKey } from '../../lib/types';
+import { SecretModal } from './SecretModal';
+import { NAME_HINT, vagueNameWarning } from './names';
+
+export type KeyAction = 'rename' | 'suspend' | 'resume' | 'rotate' | 'revoke' | 'delete';
+
+/** Which actions a key's state allows (the server refuses the others with 409). */
+export function availableActions(key: ApiKey): Record<KeyAction, boolean> {
+  const live = key.status === 'active' || key.status === 'suspended';
+  return {
+    rename: key.status !== 'revoked',
+    suspend: key.status === 'active',
+    resume: key.status === 'suspended',
+    rotate: live && !key.replacedByKeyId,
+    revoke: key.status !== 'revoked',
+    delete: true,
+  };
+}
+
+export const ACTION_LABEL: Record<KeyAction, string> = {
+  rename: 'Rename',
+  suspend: 'Suspend',
+  resume: 'Resume',
+  rotate: 'Rotate',
+  revoke: 'Revoke',
+  delete: 'Delete',
+};
+
+function useInvalidateKeys() {
+  const queryClient = useQueryClient();
+  return (id?: string) => {
+    void queryClient.invalidateQueries({ queryKey: ['keys'] });
+    if (id) void queryClient.invalidateQueries({ queryKey: ['key', id] });
+    void queryClient.invalidateQueries({ queryKey: ['audit'] });
+  };
+}
+
+function done(message: string) {
+  notifications.show({ color: 'green', icon: <IconCheck size={16} />, message });
+}
+
+function failed(title: string, error: unknown) {
+  notifications.show({ color: 'red', title, message: errorMessage(error), autoClose: 8000 });
+}
+
+/**
+ * The dialogs behind a key's actions, shared by the key list and the key page.
+ * `open(action, key)` starts one; `modals` renders whichever is open.
+ */
+export function useKeyActions(options: { afterDelete?: () => void } = {}) {
+  const [current, setCurrent] = useState<{ action: KeyAction; key: ApiKey } | null>(null);
+  const [issued, setIssued] = useState<IssuedKey | null>(null);
+  const invalidate = useInvalidateKeys();
+  const close = () => setCurrent(null);
+
+  const resume = useMutation({
+    mutationFn: (key: ApiKey) => post<ApiKey>(`/api/keys/${key.id}/resume`),
+    onSuccess: (key) => {
+      invalidate(key.id);
+      done(`"${key.name}" is active again; flows using it work from the next call.`);
+    },
+    onError: (error) => failed('The key was not resumed', error),
+  });
+
+  const open = (action: KeyAction, key: ApiKey) => {
+    if (action === 'resume') resume.mutate(key);
+    else setCurrent({ action, key });
+  };
+
+  const modals: ReactNode = (
+    <>
+      <RenameModal target={current?.action === 'rename' ? current.key : null} onClose={close} onDone={invalidate} />
+      <SuspendModal target={current?.action === 'suspend' ? current.key : null} onClose={close} onDone={invalidate} />
+      <RotateModal
+        target={current?.action === 'rotate' ? current.key : null}
+        onClose={close}
+        onDone={(result) => {
+          invalidate(result.key.replacesKeyId ?? undefined);
+          close();
+          setIssued(result);
+        }}
+      />
+      <DangerModal
+        target={current && (current.action === 'revoke' || current.action === 'delete') ? current.key : null}
+        action={current?.action === 'delete' ? 'delete' : 'revoke'}
+        onClose={close}
+        onDone={(id, action) => {
+          invalidate(id);
+          if (action === 'delete') options.afterDelete?.();
+        }}
+      />
+      <SecretModal issued={issued} title="Your rotated key" onClose={() => setIssued(null)} />
+    </>
+  );
+  return { open, modals, busy: resume.isPending };
+}
+
+function RenameModal({ target, onClose, onDone }: { target: ApiKey | null; onClose: () => void; onDone: (id: string) => void }) {
+  const [name, setName] = useState('');
+  const [lastTarget, setLastTarget] = useState<ApiKey | null>(null);
+  if (target !== lastTarget) {
+    setLastTarget(target);
+    if (target) setName(target.name);
+  }
+  const mutation = useMutation({
+    mutationFn: () => patch<{ key: ApiKey; warnings: string[] }>(`/api/keys/${target!.id}`, { name: name.trim() }),
+    onSuccess: ({ key, warnings }) => {
+      onDone(key.id);
+      done(`Renamed to "${key.name}".`);
+      for (const warning of warnings) notifications.show({ color: 'yellow', title: 'About the name', message: warning, autoClose: 10_000 });
+      onClose();
+      mutation.reset();
+    },
+  });
+  const warning = vagueNameWarning(name);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (name.trim()) mutation.mutate();
+  };
+  return (
+    <Modal opened={target !== null} onClose={() => { mutation.reset(); onClose(); }} title="Rename key" centered>
+      <form onSubmit={submit}>
+        <Stack>
+          {mutation.error && <Alert color="red" role="alert">{errorMessage(mutation.error)}</Alert>}
+          <TextInput label="Name" description={NAME_HINT} required maxLength={100} value={name} onChange={(e) => setName(e.currentTarget.value)} data-autofocus />
+          {warning && <Alert color="yellow" variant="light" role="status">{warning}</Alert>}
+          <Text size="sm" c="dimmed">
+            Renaming does not change the key itself; flows keep working.
+          </Text>
+          <Group justify="flex-end">
+            <Button variant="default" onClick={onClose}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={mutation.isPending} disabled={!name.trim() || name.trim() === target?.name}>
+              Save name
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
+
+function SuspendModal({ target, onClose, onDone }: { target: ApiKey | null; onClose: () => void; onDone: (id: string) => void }) {
+  const mutation = useMutation({
+    mutationFn: () => post<ApiKey>(`/api/keys/${target!.id}/suspend`),
+    onSuccess: (key) => {
+      onDone(key.id);
+      done(`"${key.name}" is suspended; resume it to let flows call again.`);
+      onClose();
+      mutation.reset();
+    },
+  });
+  return (
+    <Modal opened={target !== null} onClose={() => { mutation.reset(); onClose(); }} title="Suspend key" centered>
+      <Stack>
+        {mutation.error && <Alert color="red" role="alert">{errorMessage(mutation.error)}</Alert>}
+        <Text size="sm">
+          Suspend <b>{target?.name}</b>? From the very next request, flows using it fail with <b>401 api_key_suspended</b>
+          {target && target.flowCount > 0 ? ` (${plural(target.flowCount, 'flow')} called it)` : ''}. You can resume it at any time.
+        </Text>
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onClose}>
+            Cancel
+          </Button>
+          <Button color="yellow.8" loading={mutation.isPending} onClick={() => mutation.mutate()}>
+            Suspend key
+          </Button>
+        </Group>
+      </Stack>
+    </Modal>
+  );
+}
+
+const GRACE = [
+  { value: 'manual', label: 'Until I revoke it', description: 'Recommended: update every flow, check the old key shows no new calls, then revoke it.' },
+  { value: '24', label: 'For 24 hours', description: 'The old key stops working on its own after 24 hours.' },
+  { value: '168', label: 'For 7 days', description: 'The old key stops working on its own after 7 days.' },
+];
+
+function RotateModal({ target, onClose, onDone }: { target: ApiKey | null; onClose: () => void; onDone: (issued: IssuedKey) => void }) {
+  const [grace, setGrace] = useState('manual');
+  const mutation = useMutation({
+    mutationFn: () => post<IssuedKey>(`/api/keys/${target!.id}/rotate`, grace === 'manual' ? {} : { graceHours: Number(grace) }),
+    onSuccess: (issued) => {
+      mutation.reset();
+      setGrace('manual');
+      onDone(issued);
+    },
+  });
+  return (
+    <Modal opened={target !== null} onClose={() => { mutation.reset(); onClose(); }} title="Rotate key" size="lg" centered>
+      <Stack>
+        {mutation.error && <Alert color="red" role="alert">{errorMessage(mutation.error)}</Alert>}
+        <Text size="sm">
+          Rotating <b>{target?.name}</b> issues a successor with the same name, environment, team and lifetime. The new key is shown once.
+        </Text>
+        <Radio.Group label="Keep the old key working" value={grace} onChange={setGrace}>
+          <Stack gap="xs" mt="xs">
+            {GRACE.map((option) => (
+              <Radio key={option.value} value={option.value} label={option.label} description={option.description} />
+            ))}
+          </Stack>
+        </Radio.Group>
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onClose}>
+            Cancel
+          </Button>
+          <Button loading={mutation.isPending} onClick={() => mutation.mutate()}>
+            Rotate key
+          </Button>
+        </Group>
+      </Stack>
+    </Modal>
+  );
+}
+
+/** Revoke and Delete: states the effect and asks for the key's name, because neither can be undone. */
+function DangerModal({ target, action, onClose, onDone }: { target: ApiKey | null; action: 'revoke' | 'delete'; onClose: () => void; onDone: (id: string, action: 'revoke' | 'delete') => void }) {
+  const [typed, setTyped] = useState('');
+  const mutation = useMutation({
+    mutationFn: async () => {
+      if (action === 'delete') await del(`/api/keys/${target!.id}`);
+      else await post(`/api/keys/${target!.id}/revoke`);
+    },
+    onSuccess: () => {
+      const key = target!;
+      onDone(key.id, action);
+      done(action === 'delete' ? `"${key.name}" was deleted.` : `"${key.name}" was revoked; its next request is refused.`);
+      dismiss();
+    },
+  });
+  const dismiss = () => {
+    setTyped('');
+    mutation.reset();
+    onClose();
+  };
+  const verb = action === 'delete' ? 'Delete' : 'Revoke';
+  const alreadyDead = target?.status === 'revoked';
+  const matches = target !== null && typed.trim() === target.name.trim();
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (matches) mutation.mutate();
+  };
+  return (
+    <Modal opened={target !== null} onClose={dismiss} title={`${verb} API key`} size="lg" centered>
+      {target && (
+        <form onSubmit={submit}>
+          <Stack>
+            {mutation.error && <Alert color="red" role="alert">{errorMessage(mutation.error)}</Alert>}
+            <Alert color="red" variant="light" icon={<IconAlertTriangle size={18} />} title={`${verb} "${target.name}"?`}>
+              <List size="sm" spacing={4}>
+                {!alreadyDead && <List.Item>It takes effect immediately, on the very next request.</List.Item>}
+                {!alreadyDead && (
+                  <List.Item>
+                    Every flow using this key will fail with <b>401 api_key_revoked</b>
+                    {target.flowCount > 0 ? ` (${plural(target.flowCount, 'flow')} called it).` : '.'}
+                  </List.Item>
+                )}
+                {action === 'delete' && <List.Item>The key disappears from the list; its audit history stays.</List.Item>}
+                <List.Item>This cannot be undone.</List.Item>
+              </List>
+            </Alert>
+            <TextInput
+              label={`Type the key's name to confirm: ${target.name}`}
+              value={typed}
+              onChange={(event) => setTyped(event.currentTarget.value)}
+              autoComplete="off"
+              data-autofocus
+            />
+            <Group justify="flex-end">
+              <Button variant="default" onClick={dismiss}>
+                Cancel
+              </Button>
+              <Button type="submit" color="red" disabled={!matches} loading={mutation.isPending}>
+                {verb} key
+              </Button>
+            </Group>
+          </Stack>
+        </form>
+      )}
+    </Modal>
+  );
+}
+
+/** Go to a key's page. */
+export function openKey(id: string) {
+  navigate(`/keys/${encodeURIComponent(id)}`);
+}

@@ -1,0 +1,49 @@
+import { ActionIcon, Menu, Text } from '@mantine/core';
+import { IconDots, IconExternalLink, IconPencil, IconPlayerPause, IconPlayerPlay, IconRotateClockwise, IconBan, IconTrash } from '@tabler/icons-react';
+import type { Permission } from '../../lib/session';
+import type { ApiKey } from '../../lib/types';
+import { ACTION_LABEL, availableActions, openKey, type KeyAction } from './KeyActions';
+
+const ICONS: Record<KeyAction, typeof IconPencil> = {
+  rename: IconPencil,
+  suspend: IconPlayerPause,
+  resume: IconPlayerPlay,
+  rotate: IconRotateClockwise,
+  revoke: IconBan,
+  delete: IconTrash,
+};
+
+/** The actions of one key: those its state allows; disabled with the reason when the role may not. */
+export function KeyRowMenu({ apiKey, permission, onAction }: { apiKey: ApiKey; permission: Permission; onAction: (action: KeyAction, key: ApiKey) => void }) {
+  const available = availableActions(apiKey);
+  const actions = (['rename', apiKey.status === 'suspended' ? 'resume' : 'suspend', 'rotate', 'revoke', 'delete'] as KeyAction[]).filter((a) => available[a]);
+  return (
+    <Menu position="bottom-end" withinPortal shadow="md" width={260}>
+      <Menu.Target>
+        <ActionIcon variant="subtle" color="gray" aria-label={`Actions for ${apiKey.name}`}>
+          <IconDots size={18} />
+        </ActionIcon>
+      </Menu.Target>
+      <Menu.Dropdown>
+        <Menu.Item leftSection={<IconExternalLink size={16} />} onClick={() => openKey(apiKey.id)}>
+          View details
+        </Menu.Item>
+        <Menu.Divider />
+        {!permission.ok && (
+          <Text size="xs" c="dimmed" px="sm" py={6} role="note">
+            {permission.reason}
+          </Text>
+        )}
+        {actions.map((action) => {
+          const Icon = ICONS[action];
+          const danger = action === 'revoke' || action === 'delete';
+          return (
+            <Menu.Item key={action} leftSection={<Icon size={16} />} color={danger ? 'red' : undefined} disabled={!permission.ok} onClick={() => onAction(action, apiKey)}>
+              {ACTION_LABEL[action]}
+            </Menu.Item>
+          );
+        })}
+      </Menu.Dropdown>
+    </Menu>
+  );
+}
