@@ -49,7 +49,12 @@ export class AppError extends Error {
     detail: string,
     options: { extras?: Record<string, unknown>; headers?: Record<string, string> } = {},
   ) {
+    // Domain errors are expected answers, not bugs: skip the stack trace, which costs more
+    // than the rest of a refused gateway request (a flood of bad keys must stay cheap).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`${code}: ${detail}`);
+    Error.stackTraceLimit = limit;
     this.name = 'AppError';
     this.code = code;
     this.detail = detail;

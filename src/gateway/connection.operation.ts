@@ -21,14 +21,21 @@ export const checkConnection = defineOperation({
     documentActionsLeft: Type.Union([Type.Integer(), Type.Null()], { description: 'Document actions left this billing period; empty when unlimited', 'x-ms-summary': 'Document Actions Left' }),
     utilityActionsLeft: Type.Union([Type.Integer(), Type.Null()], { description: 'Utility actions left this billing period; empty when unlimited', 'x-ms-summary': 'Utility Actions Left' }),
   }),
-  handle: async (_body, { key, org, quotaLeft }) => ({
-    keyName: key.name,
-    keyId: key.id,
-    organisation: org.name,
-    organisationId: org.id,
-    plan: org.plan.id,
-    subscriptionStatus: org.status,
-    documentActionsLeft: await quotaLeft('document'),
-    utilityActionsLeft: await quotaLeft('utility'),
-  }),
+  handle: (_body, { key, org, quotaLeft }) => {
+    const answer = (documentActionsLeft: number | null, utilityActionsLeft: number | null) => ({
+      keyName: key.name,
+      keyId: key.id,
+      organisation: org.name,
+      organisationId: org.id,
+      plan: org.plan.id,
+      subscriptionStatus: org.status,
+      documentActionsLeft,
+      utilityActionsLeft,
+    });
+    const document = quotaLeft('document');
+    const utility = quotaLeft('utility');
+    // Both counts are in memory after an organisation's first request: answer without awaiting.
+    if (document instanceof Promise || utility instanceof Promise) return Promise.all([document, utility]).then(([d, u]) => answer(d, u));
+    return answer(document, utility);
+  },
 });

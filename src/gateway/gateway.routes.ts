@@ -34,15 +34,20 @@ function header(request: FastifyRequest, name: string): string | null {
 
 /** The calling flow or app, from the headers Power Automate, Logic Apps and Power Apps send. */
 export function flowInfo(request: FastifyRequest): FlowInfo | null {
-  const flow: FlowInfo = {
-    workflowName: header(request, 'x-ms-workflow-name'),
-    workflowId: header(request, 'x-ms-workflow-id'),
+  const workflowName = header(request, 'x-ms-workflow-name');
+  const workflowId = header(request, 'x-ms-workflow-id');
+  const clientEnvironmentId = header(request, 'x-ms-client-environment-id');
+  const userAgent = header(request, 'user-agent');
+  // The identity headers decide whether there is a flow to record at all (usage-buffer's flowIdentity).
+  if (!workflowName && !workflowId && !clientEnvironmentId && !userAgent) return null;
+  return {
+    workflowName,
+    workflowId,
     runId: header(request, 'x-ms-workflow-run-id'),
     location: header(request, 'x-ms-execution-location'),
-    clientEnvironmentId: header(request, 'x-ms-client-environment-id'),
-    userAgent: header(request, 'user-agent'),
+    clientEnvironmentId,
+    userAgent,
   };
-  return Object.values(flow).some((v) => v !== null) ? flow : null;
 }
 
 function outcomeOf(request: FastifyRequest, reply: FastifyReply): Outcome {
