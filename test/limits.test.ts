@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/lib/clock.js';
 import { DEFAULT_PLANS, PlanCatalogue } from '../src/plans/catalogue.js';
 import { makePdf } from './documents/fixtures.js';
-import { callGateway, createKey, operatorOf, signup, startTestApp, type Session, type TestApp } from './support/harness.js';
+import { callGateway, createKey, operatorOf, signup, startTestApp, type TestApp } from './support/harness.js';
 
 const compute = { data: [{ a: 1 }, { a: 2 }], expression: 'Sum(a)' };
 

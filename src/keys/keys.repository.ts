@@ -53,10 +53,6 @@ export async function findKeyRow(db: DbOrTrx, orgId: string, id: string): Promis
     .executeTakeFirst();
 }
 
-export async function findKeyByHash(db: DbOrTrx, hash: string): Promise<ApiKeyRow | undefined> {
-  return db.selectFrom('apiKeys').selectAll().where('hash', '=', hash).executeTakeFirst();
-}
-
 export async function insertKey(db: DbOrTrx, row: NewApiKeyRow): Promise<void> {
   await db.insertInto('apiKeys').values(row).execute();
 }

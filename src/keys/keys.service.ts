@@ -13,8 +13,8 @@ import { displayStatus, toKeyView, type KeyView } from './key-view.js';
 import { nameWarnings } from './key-names.js';
 import * as repo from './keys.repository.js';
 
-export const EXPIRY_CHOICES = [30, 60, 90, 365] as const;
-export type ExpiryChoice = (typeof EXPIRY_CHOICES)[number] | null;
+/** The expiry choices of CONTRACT §3 (days); `null` is never. */
+export type ExpiryChoice = 30 | 60 | 90 | 365 | null;
 
 export interface CreateKeyInput {
   name: string;
