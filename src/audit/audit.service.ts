@@ -1,8 +1,11 @@
 import type { Clock } from '../lib/clock.js';
 import type { IdGenerator } from '../lib/ids.js';
 import type { DbOrTrx } from '../db/database.js';
+import type { AuditEntryView, Severity } from '../api/views.js';
 import type { AuditRow, Role } from '../db/schema.js';
 import { toCsv } from '../lib/csv.js';
+
+export type { AuditEntryView, Severity } from '../api/views.js';
 
 /** Who did something: a signed-in person, or the operator's CLI (no user). */
 export interface Actor {
@@ -13,8 +16,6 @@ export interface Actor {
   ip: string | null;
 }
 
-export type Severity = 'info' | 'warning' | 'error';
-
 export interface AuditEvent {
   eventType: string;
   resourceType: string;
@@ -22,21 +23,6 @@ export interface AuditEvent {
   action: string;
   details?: Record<string, unknown>;
   severity?: Severity;
-}
-
-/** One audit log entry as the API shows it. */
-export interface AuditEntryView {
-  id: string;
-  timestamp: string;
-  eventType: string;
-  userId: string | null;
-  userEmail: string | null;
-  resourceType: string;
-  resourceId: string | null;
-  action: string;
-  details: Record<string, unknown>;
-  ip: string | null;
-  severity: Severity;
 }
 
 export interface AuditFilter {

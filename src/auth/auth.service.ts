@@ -1,3 +1,4 @@
+import type { UserView } from '../api/views.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import { commitWithChanges, type ChangeFeed } from '../changes/change-feed.js';
 import type { Db, DbOrTrx, Trx } from '../db/database.js';
@@ -10,6 +11,8 @@ import { randomToken } from '../lib/random.js';
 import { DUMMY_HASH_PROMISE, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import type { FailureThrottle } from './throttle.js';
 
+export type { UserView } from '../api/views.js';
+
 /** A session may be extended for this long at most after sign-in. */
 const ABSOLUTE_SESSION_MS = 30 * 24 * HOUR;
 /** Sliding expiry is written at most this often, not on every request. */
@@ -18,16 +21,6 @@ const TOUCH_EVERY_MS = 5 * MINUTE;
 export interface RequestContext {
   ip: string | null;
   userAgent: string | null;
-}
-
-export interface UserView {
-  id: string;
-  email: string;
-  name: string;
-  role: Role;
-  status: 'active' | 'deactivated';
-  createdAt: string;
-  deactivatedAt: string | null;
 }
 
 export interface SignedIn {

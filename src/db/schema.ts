@@ -1,4 +1,7 @@
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ActionType, KeyEnvironment, Outcome, Role, Severity } from '../api/views.js';
+
+export type { KeyEnvironment, Role } from '../api/views.js';
 
 /**
  * Row types of the database. Column names are snake_case in SQL and camelCase here
@@ -18,10 +21,8 @@ export interface Database {
   changes: ChangeTable;
 }
 
-export type Role = 'admin' | 'member' | 'viewer';
 export type SubscriptionStatus = 'active' | 'trialing' | 'past_due' | 'cancelled' | 'suspended';
 export type KeyStatus = 'active' | 'suspended' | 'revoked';
-export type KeyEnvironment = 'production' | 'test' | 'development' | 'other';
 
 export interface OrganisationTable {
   id: string;
@@ -110,8 +111,8 @@ export interface KeyUsageDailyTable {
   orgId: string;
   day: string;
   operation: string;
-  actionType: 'document' | 'utility' | 'none';
-  outcome: 'success' | 'client_error' | 'server_error' | 'rejected';
+  actionType: ActionType;
+  outcome: Outcome;
   count: number;
 }
 
@@ -146,7 +147,7 @@ export interface AuditLogTable {
   /** JSON object; never holds a secret. */
   details: string;
   ip: string | null;
-  severity: 'info' | 'warning' | 'error';
+  severity: Severity;
 }
 
 /** Every change other nodes must notice (cache invalidation), in commit order. */

@@ -1,36 +1,7 @@
-import type { ApiKeyRow, KeyEnvironment } from '../db/schema.js';
+import type { KeyDisplayStatus, KeyView, UserRef } from '../api/views.js';
+import type { ApiKeyRow } from '../db/schema.js';
 
-export type KeyDisplayStatus = 'active' | 'suspended' | 'revoked' | 'expired';
-
-export interface UserRef {
-  id: string;
-  email: string;
-  name: string;
-  /** The person was deactivated; the keys they created keep working and are flagged. */
-  deactivated: boolean;
-}
-
-/** An API key as every route shows it. Built only by `toKeyView`, so the hash cannot leak. */
-export interface KeyView {
-  id: string;
-  name: string;
-  start: string;
-  last4: string;
-  status: KeyDisplayStatus;
-  environment: KeyEnvironment | null;
-  team: string | null;
-  createdAt: string;
-  createdBy: UserRef | null;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  suspendedAt: string | null;
-  revokedAt: string | null;
-  revokedBy: UserRef | null;
-  replacesKeyId: string | null;
-  replacedByKeyId: string | null;
-  graceEndsAt: string | null;
-  flowCount: number;
-}
+export type { KeyDisplayStatus, KeyView, UserRef } from '../api/views.js';
 
 /** A key row with its creator's and revoker's names joined in. */
 export interface KeyRowWithPeople extends ApiKeyRow {

@@ -1,3 +1,4 @@
+import type { InvitationView, MemberView } from '../api/views.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import { normaliseEmail, insertUser, toUserView, type AuthService, type RequestContext, type SignedIn, type UserView } from '../auth/auth.service.js';
 import { passwordProblem, hashPassword } from '../auth/passwords.js';
@@ -11,21 +12,9 @@ import { sha256Hex } from '../lib/hash.js';
 import type { IdGenerator } from '../lib/ids.js';
 import { randomToken } from '../lib/random.js';
 
+export type { InvitationView, MemberView } from '../api/views.js';
+
 export const INVITATION_TTL_MS = 7 * DAY;
-
-export interface InvitationView {
-  id: string;
-  email: string;
-  role: Role;
-  createdAt: string;
-  expiresAt: string;
-  acceptedAt: string | null;
-}
-
-export interface MemberView extends UserView {
-  /** Live keys this person created; they keep working after a deactivation. */
-  activeKeyCount: number;
-}
 
 export interface MembersServiceDeps {
   db: Db;

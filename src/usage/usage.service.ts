@@ -1,3 +1,4 @@
+import type { FlowView, OperationUsageView, OrgUsageView, QuotaView, DailyUsageView } from '../api/views.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import { requireKeyManagement, requirePermission } from '../auth/permissions.js';
 import type { Db } from '../db/database.js';
@@ -10,41 +11,7 @@ import { parseOverrides, type PlanCatalogue } from '../plans/catalogue.js';
 import { currentPeriod } from '../plans/period.js';
 import { toCsv } from '../lib/csv.js';
 
-export interface QuotaView {
-  actionType: 'document' | 'utility';
-  used: number;
-  /** `null`: unlimited. */
-  limit: number | null;
-  remaining: number | null;
-  percent: number | null;
-}
-
-export interface OperationUsageView {
-  operation: string;
-  actionType: ActionType;
-  success: number;
-  clientError: number;
-  serverError: number;
-  rejected: number;
-}
-
-export interface DailyUsageView {
-  day: string;
-  /** Successful actions of each type that day. */
-  document: number;
-  utility: number;
-  none: number;
-  /** Requests refused or failed that day, of any type. */
-  failed: number;
-}
-
-export interface OrgUsageView {
-  periodStart: string;
-  periodEnd: string;
-  quotas: QuotaView[];
-  operations: OperationUsageView[];
-  daily: DailyUsageView[];
-}
+export type { FlowView, OrgUsageView, QuotaView } from '../api/views.js';
 
 export interface UsageRowView {
   day: string;
@@ -52,23 +19,6 @@ export interface UsageRowView {
   actionType: ActionType;
   outcome: Outcome;
   count: number;
-}
-
-export interface FlowView {
-  id: string;
-  label: string | null;
-  workflowName: string | null;
-  workflowId: string | null;
-  lastRunId: string | null;
-  location: string | null;
-  clientEnvironmentId: string | null;
-  userAgent: string | null;
-  firstSeenAt: string;
-  lastSeenAt: string;
-  calls: number;
-  lastOutcome: string;
-  /** The flow called this key after it stopped working: it needs the new key. */
-  callingDeadKey: boolean;
 }
 
 export type UsageService = ReturnType<typeof createUsageService>;
