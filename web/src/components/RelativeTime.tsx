@@ -1,21 +1,60 @@
-import { Text, Tooltip } from '@mantine/core';
+import { Tooltip } from '@mantine/core';
+import { useEffect, useId, useRef, useState } from 'react';
 import { date, dateTime, relative, utcTime } from '../lib/format';
 
-/** A time shown one way and explained another way on hover and focus; `empty` when there is none. */
+const OPEN_DELAY_MS = 200;
+
+/**
+ * A time shown one way and explained another way on hover and focus; `empty` when there is none.
+ *
+ * Tables show dozens of these, so the tooltip is mounted only once a pointer or the keyboard
+ * reaches the time (a Mantine Tooltip per cell costs a floating-ui instance and a layout read at
+ * mount), and the time itself is a plain element. Escape hides the tooltip, as WCAG 1.4.13 asks.
+ */
 function HoverTime({ iso, empty, shown, explained }: { iso: string | null | undefined; empty: string; shown: (iso: string) => string; explained: (iso: string) => string }) {
+  const ref = useRef<HTMLSpanElement>(null);
+  const id = useId();
+  const [opened, setOpened] = useState(false);
+  const [mounted, setMounted] = useState(false);
+  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEffect(() => () => clearTimeout(timer.current), []);
+
   if (!iso) {
     return (
-      <Text span size="sm" c="dimmed">
-        {empty}
-      </Text>
+      <span className="hover-time dimmed">{empty}</span>
     );
   }
+  const show = (delay: number) => {
+    setMounted(true);
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => setOpened(true), delay);
+  };
+  const hide = () => {
+    clearTimeout(timer.current);
+    setOpened(false);
+  };
   return (
-    <Tooltip label={explained(iso)} withArrow openDelay={200} events={{ hover: true, focus: true, touch: true }}>
-      <Text span size="sm" tabIndex={0} style={{ whiteSpace: 'nowrap', cursor: 'help' }}>
+    <>
+      <span
+        className="hover-time"
+        ref={ref}
+        tabIndex={0}
+        aria-describedby={opened ? id : undefined}
+        onPointerEnter={() => show(OPEN_DELAY_MS)}
+        onPointerLeave={hide}
+        onFocus={() => show(0)}
+        onBlur={hide}
+        onKeyDown={(event) => {
+          if (event.key === 'Escape' && opened) {
+            event.stopPropagation();
+            hide();
+          }
+        }}
+      >
         <time dateTime={iso}>{shown(iso)}</time>
-      </Text>
-    </Tooltip>
+      </span>
+      {mounted && <Tooltip id={id} target={ref} label={explained(iso)} opened={opened} withArrow />}
+    </>
   );
 }
 

@@ -1,23 +1,20 @@
-import { Anchor, Badge, Button, Group, Pagination, Paper, Select, Stack, Table, Text, TextInput, UnstyledButton, VisuallyHidden } from '@mantine/core';
+import { Anchor, Button, Group, Pagination, Paper, Select, Stack, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { IconAlertTriangle, IconChevronDown, IconChevronUp, IconKey, IconPlus, IconSearch, IconSelector } from '@tabler/icons-react';
-import { useEffect, useState, type ReactNode } from 'react';
-import { Empty, ErrorState, TableSkeleton } from '../../components/states';
-import { KeyStatusBadge } from '../../components/KeyStatusBadge';
+import { IconAlertTriangle, IconKey, IconPlus, IconSearch } from '@tabler/icons-react';
+import { useEffect, useState } from 'react';
+import { Empty, ErrorState } from '../../components/states';
 import { PageHeader } from '../../components/PageHeader';
-import { ExactDate, RelativeTime } from '../../components/RelativeTime';
 import { get } from '../../lib/api';
-import { ENVIRONMENT_LABEL, maskKey, number, plural } from '../../lib/format';
+import { ENVIRONMENT_LABEL, number, plural } from '../../lib/format';
 import { Link, navigate, useLocation } from '../../lib/router';
 import { permissions, useSession } from '../../lib/session';
 import type { ApiKey, Environment, IssuedKey, Member, Paged } from '../../lib/types';
 import { CreateKeyModal } from './CreateKeyModal';
 import { PAGE_SIZE, keysListQuery, keysListState, type SortField } from './keys-query';
 import { useKeyActions } from './KeyActions';
-import { KeyRowMenu } from './KeyRowMenu';
+import { KeyTable } from './KeyTable';
 import { SecretModal } from './SecretModal';
-
 
 const STATUS_FILTER = [
   { value: 'active', label: 'Active' },
@@ -46,19 +43,6 @@ function useListState() {
     navigate(`/keys${text ? `?${text}` : ''}`, { replace: true });
   };
   return [state, update] as const;
-}
-
-function SortHeader({ field, label, state, onSort }: { field: SortField; label: string; state: { sort: SortField; order: 'asc' | 'desc' }; onSort: (field: SortField) => void }) {
-  const active = state.sort === field;
-  const Icon = active ? (state.order === 'asc' ? IconChevronUp : IconChevronDown) : IconSelector;
-  return (
-    <Table.Th aria-sort={active ? (state.order === 'asc' ? 'ascending' : 'descending') : 'none'}>
-      <UnstyledButton className="sort-button" onClick={() => onSort(field)}>
-        {label}
-        <Icon size={14} aria-hidden />
-      </UnstyledButton>
-    </Table.Th>
-  );
 }
 
 export function KeysPage() {
@@ -96,57 +80,6 @@ export function KeysPage() {
   const total = keys.data?.total ?? 0;
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const ownerName = state.ownerId ? owners.find((o) => o.value === state.ownerId)?.label : null;
-
-  let body: ReactNode;
-  if (keys.isPending) body = <TableSkeleton columns={11} />;
-  else if (keys.isError && !keys.data) body = null;
-  else if (keys.data && keys.data.items.length === 0) body = null;
-  else
-    body = keys.data!.items.map((key) => (
-      <Table.Tr key={key.id}>
-        <Table.Td miw={200} maw={320} style={{ whiteSpace: 'normal' }}>
-          <Anchor component={Link} href={`/keys/${key.id}`} fw={600} size="sm" underline="hover">
-            {key.name}
-          </Anchor>
-          {key.replacesKeyId && (
-            <Text size="xs" c="dimmed">
-              Rotated successor
-            </Text>
-          )}
-        </Table.Td>
-        <Table.Td>
-          <span className="mono">{maskKey(key)}</span>
-        </Table.Td>
-        <Table.Td>
-          <KeyStatusBadge apiKey={key} />
-        </Table.Td>
-        <Table.Td>{key.environment ? ENVIRONMENT_LABEL[key.environment] : <Text span size="sm" c="dimmed">—</Text>}</Table.Td>
-        <Table.Td>{key.team ?? <Text span size="sm" c="dimmed">—</Text>}</Table.Td>
-        <Table.Td>
-          <Text size="sm">
-            {key.createdBy?.name ?? 'Operator'}
-          </Text>
-          {key.createdBy?.deactivated && (
-            <Badge size="xs" color="orange" variant="light">
-              Owner deactivated
-            </Badge>
-          )}
-        </Table.Td>
-        <Table.Td>
-          <ExactDate iso={key.createdAt} short />
-        </Table.Td>
-        <Table.Td>
-          <RelativeTime iso={key.lastUsedAt} />
-        </Table.Td>
-        <Table.Td>
-          <ExactDate iso={key.expiresAt} empty="Never" short />
-        </Table.Td>
-        <Table.Td ta="right">{number.format(key.flowCount)}</Table.Td>
-        <Table.Td>
-          <KeyRowMenu apiKey={key} permission={permissions.manageKey(me, key)} onAction={actions.open} />
-        </Table.Td>
-      </Table.Tr>
-    ));
 
   return (
     <>
@@ -190,28 +123,15 @@ export function KeysPage() {
         )}
         {keys.isError && <ErrorState error={keys.error} onRetry={() => void keys.refetch()} title="The keys could not be loaded" />}
         {!keys.isError || keys.data ? (
-          <Table.ScrollContainer minWidth={1000} type="native">
-            <Table verticalSpacing="sm" highlightOnHover aria-label="API keys" aria-busy={keys.isFetching} style={{ opacity: keys.isPlaceholderData ? 0.6 : 1, whiteSpace: 'nowrap' }}>
-              <Table.Thead>
-                <Table.Tr>
-                  <SortHeader field="name" label="Name" state={state} onSort={onSort} />
-                  <Table.Th>Key</Table.Th>
-                  <Table.Th>Status</Table.Th>
-                  <Table.Th>Environment</Table.Th>
-                  <Table.Th>Team</Table.Th>
-                  <Table.Th>Owner</Table.Th>
-                  <SortHeader field="createdAt" label="Created" state={state} onSort={onSort} />
-                  <SortHeader field="lastUsedAt" label="Last used" state={state} onSort={onSort} />
-                  <SortHeader field="expiresAt" label="Expires" state={state} onSort={onSort} />
-                  <Table.Th ta="right">Flows</Table.Th>
-                  <Table.Th pos="relative">
-                    <VisuallyHidden>Actions</VisuallyHidden>
-                  </Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>{body}</Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+          <KeyTable
+            keys={keys.data?.items}
+            loading={keys.isPending}
+            busy={keys.isFetching}
+            dimmed={keys.isPlaceholderData}
+            sort={state}
+            onSort={onSort}
+            onAction={actions.open}
+          />
         ) : null}
         {keys.data && keys.data.items.length === 0 && (
           filtered ? (
