@@ -69,6 +69,21 @@ test.describe('every page', () => {
     await expectAccessible(page, 'API Keys');
     await saveScreenshot(page, 'api-keys');
 
+    // At 1,280 px every column fits: the table does not scroll sideways, the row menu is in view.
+    const frame = page.locator('.key-table-frame');
+    expect(await frame.evaluate((element) => element.scrollWidth - element.clientWidth)).toBeLessThanOrEqual(0);
+    await expect(page.getByRole('columnheader', { name: 'Flows' })).toBeInViewport();
+    await expect(row.getByRole('button', { name: 'Actions for prod-invoice-flow-finance' })).toBeInViewport();
+    // Times show the exact UTC time on hover and on keyboard focus; Escape hides it.
+    await row.locator('time').first().hover();
+    await expect(page.getByRole('tooltip')).toContainText(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC/);
+    await page.mouse.move(0, 0);
+    await expect(page.getByRole('tooltip')).toHaveCount(0);
+    await row.locator('time').nth(1).locator('..').focus();
+    await expect(page.getByRole('tooltip')).toContainText('UTC');
+    await page.keyboard.press('Escape');
+    await expect(page.getByRole('tooltip')).toHaveCount(0);
+
     await page.getByRole('button', { name: 'Create New Key' }).click();
     const create = page.getByRole('dialog', { name: 'Create New Key' });
     await create.getByRole('textbox', { name: 'Name' }).fill('MyKey');
@@ -158,14 +173,19 @@ test.describe('every page', () => {
     await expectAccessible(page, 'Troubleshooting');
     await saveScreenshot(page, 'troubleshooting');
 
-    // Dark mode.
+    // Dark mode: every page again, with axe (contrast differs).
     await page.getByRole('button', { name: 'Switch to dark mode' }).click();
-    await visit(page, 'API Keys', 'API Keys');
     await expect(page.locator('html')).toHaveAttribute('data-mantine-color-scheme', 'dark');
-    await expectAccessible(page, 'API Keys in dark mode');
-    await saveScreenshot(page, 'api-keys-dark');
-    await visit(page, 'Usage', 'Usage');
-    await expectAccessible(page, 'Usage in dark mode');
+    for (const [link, heading] of [['API Keys', 'API Keys'], ['Usage', 'Usage'], ['Users', 'Users'], ['Audit Logs', 'Audit Logs'], ['Subscription', 'Subscription'], ['Connector', 'Connector'], ['Troubleshooting', 'Troubleshooting']] as const) {
+      await visit(page, link, heading);
+      await expect(page.locator('.mantine-Skeleton-root')).toHaveCount(0);
+      await expectAccessible(page, `${link} in dark mode`);
+      if (link === 'API Keys') await saveScreenshot(page, 'api-keys-dark');
+    }
+    await visit(page, 'API Keys', 'API Keys');
+    await page.getByRole('link', { name: 'prod-invoice-flow-finance' }).click();
+    await expect(page.getByRole('table', { name: 'Flows using this key' })).toContainText('a1b2c3d4-invoice-approval');
+    await expectAccessible(page, 'the key page in dark mode');
     await page.getByRole('button', { name: 'Switch to light mode' }).click();
 
     // 375 px wide: the page does not scroll sideways; navigation is behind the menu button.
@@ -174,9 +194,18 @@ test.describe('every page', () => {
     await page.getByRole('button', { name: 'Open navigation' }).click();
     await visit(page, 'API Keys', 'API Keys');
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    // Keys are cards: each fits the screen, its menu in reach, its facts labelled.
+    const card = page.getByRole('row', { name: /prod-invoice-flow-finance/ });
+    expect((await card.boundingBox())!.width).toBeLessThanOrEqual(375);
+    const menu = card.getByRole('button', { name: 'Actions for prod-invoice-flow-finance' });
+    await menu.scrollIntoViewIfNeeded();
+    await expect(menu).toBeInViewport();
+    expect(await card.locator('td[data-label="Last used"]').evaluate((cell) => getComputedStyle(cell, '::before').content)).toBe('"Last used"');
+    await expect(page.getByRole('button', { name: 'Last used' })).toBeVisible();
     await expect(page.getByRole('banner').getByText('Contoso Finance')).toBeVisible();
     await expect(page.getByRole('banner').getByText('Admin', { exact: true })).toBeVisible();
     await expectAccessible(page, 'API Keys at 375 px');
+    await page.evaluate(() => window.scrollTo(0, 0));
     await saveScreenshot(page, 'api-keys-mobile');
     await page.getByRole('button', { name: 'Open navigation' }).click();
     await page.getByRole('navigation').getByRole('link', { name: 'Troubleshooting' }).click();
