@@ -64,6 +64,8 @@ export default defineConfig({
       LOG_LEVEL: 'warn',
       USAGE_FLUSH_MS: '100',
       CHANGE_POLL_MS: '100',
+      // Admins change their own plan on the Subscription page (subscription.spec.ts).
+      SELF_SERVICE_PLANS: 'true',
     },
   },
 });
