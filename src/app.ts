@@ -40,6 +40,8 @@ export interface AppOptions {
   /** Where logs go (tests capture them); stdout by default. */
   logStream?: NodeJS.WritableStream;
   plans?: PlanCatalogue;
+  /** The built portal's folder; `public` beside this module (dist/public) by default. */
+  portalRoot?: string;
 }
 
 /** Anything that looks like an API key in a logged URL is masked, whatever route it hit. */
@@ -140,7 +142,7 @@ export async function buildApp(options: AppOptions) {
   gatewayRoutes(app, { cache, clock, usage, plans: services.plans, rateLimiter: services.rateLimiter, quotas: services.quotas, operations: GATEWAY_OPERATIONS });
   connectorRoutes(app, { operations: GATEWAY_OPERATIONS, publicUrl: config.publicUrl });
   privacyRoutes(app);
-  await portalRoutes(app, { root: `${import.meta.dirname}/public` });
+  await portalRoutes(app, { root: options.portalRoot ?? `${import.meta.dirname}/public` });
 
   const sweep = () =>
     recordExpiredKeys({ db, clock, audit, changes }).catch((error) => app.log.warn({ err: error }, 'expiry sweep failed'));

@@ -78,7 +78,9 @@ export async function portalRoutes(app: App, opts: { root: string }): Promise<vo
 
   app.get('/*', { schema: { hide: true } }, async (request, reply) => {
     const pathname = request.url.split('?')[0] ?? '/';
-    if (NOT_PORTAL.test(pathname) || !wantsHtml(request)) return reply.callNotFound();
+    // The root is the portal for anyone (`curl https://host/` shows what lives there); other
+    // unknown paths are pages only for browsers, so API clients keep a problem+json 404.
+    if (NOT_PORTAL.test(pathname) || (pathname !== '/' && !wantsHtml(request))) return reply.callNotFound();
     return page(request, reply);
   });
 }

@@ -31,11 +31,11 @@ export interface TestApp {
 }
 
 /** The real app on a fresh SQLite file in a temporary folder, with logs captured. */
-export async function startTestApp(options: { clock?: Clock; env?: Record<string, string>; plans?: PlanCatalogue } = {}): Promise<TestApp> {
+export async function startTestApp(options: { clock?: Clock; env?: Record<string, string>; plans?: PlanCatalogue; portalRoot?: string } = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bdoc-test-'));
   const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_URL: 'http://portal.test', LOG_LEVEL: 'info', CHANGE_POLL_MS: '50', USAGE_FLUSH_MS: '100', ...options.env });
   const logs = new LogCapture();
-  const { app, services } = await buildApp({ config, clock: options.clock, logStream: logs, plans: options.plans });
+  const { app, services } = await buildApp({ config, clock: options.clock, logStream: logs, plans: options.plans, portalRoot: options.portalRoot });
   await app.ready();
   let closed = false;
   return {
