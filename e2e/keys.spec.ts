@@ -1,4 +1,11 @@
-import { callGateway, expect, newPerson, signUp, test } from './support.js';
+import type { APIRequestContext } from '@playwright/test';
+import { callGateway, createKeyViaApi, expect, newPerson, signUp, test } from './support.js';
+
+/** The gateway's verdict on a key: 200, or the error code. */
+async function verdict(request: APIRequestContext, key: string): Promise<string> {
+  const response = await callGateway(request, key, 'contract-renewals-flow');
+  return response.ok() ? 'ok' : ((await response.json()) as { code: string }).code;
+}
 
 test.describe('API keys', () => {
   test('an Admin creates a key, copies it, a flow uses it, and revoking it stops the very next request', async ({ page, request }) => {
@@ -78,5 +85,83 @@ test.describe('API keys', () => {
     expect(refused.status()).toBe(401);
     expect(await refused.json()).toMatchObject({ code: 'api_key_revoked' });
     await expect(row).toContainText('Revoked');
+  });
+
+  test('rotation without disruption, then rename, suspend, resume and delete from the key list', async ({ page, request }) => {
+    test.info().annotations.push({ type: 'note', description: 'refused gateway calls are made by the test, not the page' });
+    await signUp(page, newPerson());
+    const old = await createKeyViaApi(page.request, 'prod-contracts-flow-legal', { team: 'legal' });
+    await page.reload();
+    expect(await verdict(request, old.secret)).toBe('ok');
+
+    // Rotate: the successor is shown once; the old key keeps working until it is revoked.
+    await page.getByRole('button', { name: 'Actions for prod-contracts-flow-legal' }).click();
+    await page.getByRole('menuitem', { name: 'Rotate' }).click();
+    const rotate = page.getByRole('dialog', { name: 'Rotate key' });
+    await expect(rotate.getByRole('radio', { name: 'Until I revoke it' })).toBeChecked();
+    await rotate.getByRole('button', { name: 'Rotate key' }).click();
+    const shown = page.getByRole('dialog', { name: 'Your rotated key' });
+    const successor = (await shown.getByLabel('The new API key').textContent())?.trim() ?? '';
+    expect(successor).toMatch(/^bdoc_[0-9A-Za-z]{36}$/);
+    expect(successor).not.toBe(old.secret);
+    await shown.getByRole('button', { name: 'Copy key' }).click();
+    await shown.getByRole('button', { name: 'Done' }).click();
+
+    const rows = page.getByRole('row', { name: /prod-contracts-flow-legal/ });
+    await expect(rows).toHaveCount(2);
+    const newRow = rows.filter({ hasText: 'Rotated successor' });
+    const oldRow = rows.filter({ hasNotText: 'Rotated successor' });
+    await expect(newRow).toContainText(`${successor.slice(0, 9)}…${successor.slice(-4)}`);
+    await expect(newRow).toContainText('legal');
+    await expect(oldRow).toContainText('Active');
+    expect(await verdict(request, old.secret)).toBe('ok');
+    expect(await verdict(request, successor)).toBe('ok');
+
+    // The old key's page links to its successor.
+    await oldRow.getByRole('link', { name: 'prod-contracts-flow-legal' }).click();
+    await expect(page.getByText('Replaced by')).toBeVisible();
+    await page.getByRole('link', { name: 'All API keys' }).click();
+
+    // Flows updated and tested: revoke the old key; the successor carries on.
+    await oldRow.getByRole('button', { name: 'Actions for prod-contracts-flow-legal' }).click();
+    await page.getByRole('menuitem', { name: 'Revoke' }).click();
+    const revoke = page.getByRole('dialog', { name: 'Revoke API key' });
+    await revoke.getByLabel("Type the key's name to confirm").fill('prod-contracts-flow-legal');
+    await revoke.getByRole('button', { name: 'Revoke key' }).click();
+    await expect(revoke).toBeHidden();
+    await expect(page.getByRole('row', { name: /prod-contracts-flow-legal/ }).filter({ hasText: 'Revoked' })).toHaveCount(1);
+    expect(await verdict(request, old.secret)).toBe('api_key_revoked');
+    expect(await verdict(request, successor)).toBe('ok');
+
+    // Rename: the key itself does not change.
+    await newRow.getByRole('button', { name: 'Actions for prod-contracts-flow-legal' }).click();
+    await page.getByRole('menuitem', { name: 'Rename' }).click();
+    const rename = page.getByRole('dialog', { name: 'Rename key' });
+    await rename.getByRole('textbox', { name: 'Name' }).fill('prod-contracts-renewals-legal');
+    await rename.getByRole('button', { name: 'Save name' }).click();
+    const renamed = page.getByRole('row', { name: /prod-contracts-renewals-legal/ });
+    await expect(renamed).toContainText('Active');
+    expect(await verdict(request, successor)).toBe('ok');
+
+    // Suspend, then resume.
+    await renamed.getByRole('button', { name: 'Actions for prod-contracts-renewals-legal' }).click();
+    await page.getByRole('menuitem', { name: 'Suspend' }).click();
+    await page.getByRole('dialog', { name: 'Suspend key' }).getByRole('button', { name: 'Suspend key' }).click();
+    await expect(renamed).toContainText('Suspended');
+    expect(await verdict(request, successor)).toBe('api_key_suspended');
+    await renamed.getByRole('button', { name: 'Actions for prod-contracts-renewals-legal' }).click();
+    await page.getByRole('menuitem', { name: 'Resume' }).click();
+    await expect(renamed).toContainText('Active');
+    expect(await verdict(request, successor)).toBe('ok');
+
+    // Delete, confirmed by typing the name: the row goes, the key stops at once.
+    await renamed.getByRole('button', { name: 'Actions for prod-contracts-renewals-legal' }).click();
+    await page.getByRole('menuitem', { name: 'Delete' }).click();
+    const remove = page.getByRole('dialog', { name: 'Delete API key' });
+    await expect(remove).toContainText('cannot be undone');
+    await remove.getByLabel("Type the key's name to confirm").fill('prod-contracts-renewals-legal');
+    await remove.getByRole('button', { name: 'Delete key' }).click();
+    await expect(renamed).toHaveCount(0);
+    expect(await verdict(request, successor)).toBe('api_key_revoked');
   });
 });
