@@ -79,8 +79,10 @@ test.describe('every page', () => {
     await expect(page.getByRole('tooltip')).toContainText(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC/);
     await page.mouse.move(0, 0);
     await expect(page.getByRole('tooltip')).toHaveCount(0);
-    await row.locator('time').nth(1).locator('..').focus();
+    const lastUsed = row.locator('time').nth(1).locator('..');
+    await lastUsed.focus();
     await expect(page.getByRole('tooltip')).toContainText('UTC');
+    await expect(lastUsed).toHaveAccessibleDescription(/\d{2}:\d{2}:\d{2} UTC/);
     await page.keyboard.press('Escape');
     await expect(page.getByRole('tooltip')).toHaveCount(0);
 

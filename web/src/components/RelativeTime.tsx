@@ -10,6 +10,8 @@ const OPEN_DELAY_MS = 200;
  * Tables show dozens of these, so the tooltip is mounted only once a pointer or the keyboard
  * reaches the time (a Mantine Tooltip per cell costs a floating-ui instance and a layout read at
  * mount), and the time itself is a plain element. Escape hides the tooltip, as WCAG 1.4.13 asks.
+ * Screen readers get the explanation as the time's description, from a hidden element of our own
+ * (the tooltip's element has an id of floating-ui's choosing, and exists only while shown).
  */
 function HoverTime({ iso, empty, shown, explained }: { iso: string | null | undefined; empty: string; shown: (iso: string) => string; explained: (iso: string) => string }) {
   const ref = useRef<HTMLSpanElement>(null);
@@ -19,11 +21,8 @@ function HoverTime({ iso, empty, shown, explained }: { iso: string | null | unde
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => () => clearTimeout(timer.current), []);
 
-  if (!iso) {
-    return (
-      <span className="hover-time dimmed">{empty}</span>
-    );
-  }
+  if (!iso) return <span className="hover-time dimmed">{empty}</span>;
+  const explanation = explained(iso);
   const show = (delay: number) => {
     setMounted(true);
     clearTimeout(timer.current);
@@ -39,7 +38,7 @@ function HoverTime({ iso, empty, shown, explained }: { iso: string | null | unde
         className="hover-time"
         ref={ref}
         tabIndex={0}
-        aria-describedby={opened ? id : undefined}
+        aria-describedby={id}
         onPointerEnter={() => show(OPEN_DELAY_MS)}
         onPointerLeave={hide}
         onFocus={() => show(0)}
@@ -53,7 +52,10 @@ function HoverTime({ iso, empty, shown, explained }: { iso: string | null | unde
       >
         <time dateTime={iso}>{shown(iso)}</time>
       </span>
-      {mounted && <Tooltip id={id} target={ref} label={explained(iso)} opened={opened} withArrow />}
+      <span id={id} hidden>
+        {explanation}
+      </span>
+      {mounted && <Tooltip target={ref} label={explanation} opened={opened} withArrow />}
     </>
   );
 }
