@@ -2,7 +2,7 @@ import { Alert, Button, Group, List, Modal, Radio, Stack, Text, TextInput } from
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { IconAlertTriangle, IconCheck } from '@tabler/icons-react';
-import { useCallback, useLayoutEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useCallback, useState, type FormEvent, type ReactNode } from 'react';
 import { del, errorMessage, patch, post } from '../../lib/api';
 import { plural } from '../../lib/format';
 import { navigate } from '../../lib/router';
@@ -70,16 +70,16 @@ export function useKeyActions(options: { afterDelete?: () => void } = {}) {
     onError: (error) => failed('The key was not resumed', error),
   });
 
-  const openNow = (action: KeyAction, key: ApiKey) => {
-    if (action === 'resume') resume.mutate(key);
-    else setCurrent({ action, key });
-  };
-  // `open` stays the same function across renders, so memoised key rows skip the page's re-renders.
-  const latestOpen = useRef(openNow);
-  useLayoutEffect(() => {
-    latestOpen.current = openNow;
-  });
-  const open = useCallback((action: KeyAction, key: ApiKey) => latestOpen.current(action, key), []);
+  // The same function across renders (`mutate` and `setCurrent` are stable), so memoised key
+  // rows skip the page's re-renders.
+  const resumeKey = resume.mutate;
+  const open = useCallback(
+    (action: KeyAction, key: ApiKey) => {
+      if (action === 'resume') resumeKey(key);
+      else setCurrent({ action, key });
+    },
+    [resumeKey],
+  );
 
   const modals: ReactNode = (
     <>

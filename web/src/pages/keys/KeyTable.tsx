@@ -12,7 +12,7 @@ import type { KeyAction } from './KeyActions';
 import { KeyRowMenu } from './KeyRowMenu';
 import type { SortField } from './keys-query';
 
-export const KEY_TABLE_COLUMNS = 9;
+const KEY_TABLE_COLUMNS = 9;
 
 type Sort = { sort: SortField; order: 'asc' | 'desc' };
 
@@ -33,8 +33,9 @@ const dash = <span className="dimmed">—</span>;
 
 /**
  * One key as a table row. A page shows 25 of them, so cells are plain elements styled by
- * `.key-table` (styles.css) rather than a Mantine component per cell: that is most of the
- * page's render time; rows are memoised (the query keeps unchanged keys identical). Below 48em the same rows become cards (the `data-label`s name the facts).
+ * `.key-table` (styles.css) rather than a Mantine component per cell, and rows are memoised
+ * (the query keeps unchanged keys identical). Below 48em the same rows become cards, their
+ * facts named by the `data-label`s.
  */
 const KeyRow = memo(function KeyRow({ apiKey, onAction }: { apiKey: ApiKey; onAction: (action: KeyAction, key: ApiKey) => void }) {
   const me = useSession();
