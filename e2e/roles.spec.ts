@@ -1,4 +1,4 @@
-import { createKeyViaApi, expect, newPerson, PASSWORD, signUp, test } from './support.js';
+import { acceptInvitation, createKeyViaApi, expect, newPerson, signUp, test } from './support.js';
 
 test.describe('roles', () => {
   test("a Member invited from the Users page cannot revoke an Admin's key", async ({ page, browser, baseURL }) => {
@@ -25,12 +25,7 @@ test.describe('roles', () => {
     const member = await memberContext.newPage();
     const errors: string[] = [];
     member.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    await member.goto(link);
-    await expect(member.getByRole('heading', { name: 'Accept your invitation' })).toBeVisible();
-    await member.getByRole('textbox', { name: 'Your name' }).fill('Mia Member');
-    await member.getByRole('textbox', { name: 'Password', exact: true }).fill(PASSWORD);
-    await member.getByRole('button', { name: 'Join organisation' }).click();
-    await expect(member.getByRole('heading', { level: 1, name: 'API Keys' })).toBeVisible();
+    await acceptInvitation(member, link, 'Mia Member');
     await expect(member.getByRole('banner').getByText('Member', { exact: true })).toBeVisible();
     await expect(member.getByRole('banner').getByText(admin.organisation)).toBeVisible();
 

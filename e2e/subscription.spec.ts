@@ -1,5 +1,5 @@
 import type { Locator } from '@playwright/test';
-import { createKeyViaApi, expect, newPerson, signUp, test } from './support.js';
+import { acceptInvitation, createKeyViaApi, expect, newPerson, signUp, test } from './support.js';
 
 /** The "Allowed" cell of a limit in the Plan limits table. */
 const allowed = (limits: Locator, limit: string) => limits.getByRole('row', { name: new RegExp(limit) }).getByRole('cell').nth(1);
@@ -40,18 +40,13 @@ test.describe('subscription', () => {
   });
 
   test('a Member sees the plan but may not change it', async ({ page, browser, baseURL }) => {
-    const admin = newPerson('Ann Admin', 'Fabrikam');
-    await signUp(page, admin);
+    await signUp(page, newPerson('Ann Admin', 'Fabrikam'));
     const invited = await page.request.post('/api/invitations', { data: { email: `mia.${Date.now()}@example.com`, role: 'member' } });
     const { url } = (await invited.json()) as { url: string };
 
     const context = await browser.newContext({ baseURL });
     const member = await context.newPage();
-    await member.goto(url);
-    await member.getByRole('textbox', { name: 'Your name' }).fill('Mia Member');
-    await member.getByRole('textbox', { name: 'Password', exact: true }).fill(admin.password);
-    await member.getByRole('button', { name: 'Join organisation' }).click();
-    await expect(member.getByRole('heading', { level: 1, name: 'API Keys' })).toBeVisible();
+    await acceptInvitation(member, url, 'Mia Member');
 
     await member.getByRole('navigation').getByRole('link', { name: 'Subscription' }).click();
     const change = member.getByRole('region', { name: 'Change plan' });

@@ -54,6 +54,16 @@ export async function signUp(page: Page, person: Person): Promise<void> {
   await expect(page.getByRole('heading', { level: 1, name: 'API Keys' })).toBeVisible();
 }
 
+/** Accepts an invitation link through the portal, as an invited colleague does, and lands on the keys. */
+export async function acceptInvitation(page: Page, link: string, name: string): Promise<void> {
+  await page.goto(link);
+  await expect(page.getByRole('heading', { name: 'Accept your invitation' })).toBeVisible();
+  await page.getByRole('textbox', { name: 'Your name' }).fill(name);
+  await page.getByRole('textbox', { name: 'Password', exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Join organisation' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'API Keys' })).toBeVisible();
+}
+
 /** Creates a key through the API with the page's session (setup, not the behaviour under test). */
 export async function createKeyViaApi(request: APIRequestContext, name: string, extra: Record<string, unknown> = {}): Promise<{ id: string; secret: string }> {
   const response = await request.post('/api/keys', { data: { name, expiresInDays: 90, environment: 'production', ...extra } });
