@@ -42,6 +42,7 @@ function QuotaCard({ quota }: { quota: Quota }) {
 export default function UsagePage() {
   const usage = useQuery({ queryKey: ['usage'], queryFn: () => get<OrgUsage>('/api/usage'), refetchInterval: 30_000 });
   const data = usage.data;
+  const anyRequests = data?.daily.some((d) => d.document + d.utility + d.none + d.failed > 0) ?? false;
   return (
     <>
       <PageHeader
@@ -64,10 +65,10 @@ export default function UsagePage() {
             Daily trend
           </Title>
           {usage.isPending && <Skeleton h={260} />}
-          {data && data.daily.every((d) => d.document + d.utility + d.none + d.failed === 0) && (
+          {data && !anyRequests && (
             <Empty icon={<IconChartBar size={28} />} title="No requests this period yet" description="Once your flows call Build a Doc, their daily requests appear here." />
           )}
-          {data && data.daily.some((d) => d.document + d.utility + d.none + d.failed > 0) && (
+          {data && anyRequests && (
             <AreaChart
               h={260}
               data={data.daily.map((d) => ({ ...d, day: dayjs(d.day).format('D MMM') }))}
