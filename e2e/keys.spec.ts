@@ -55,10 +55,14 @@ test.describe('API keys', () => {
     expect(await accepted.json()).toMatchObject({ keyName: 'prod-invoice-flow-finance', organisation: admin.organisation });
 
     // The row shows a recent "last used" and the flow (usage is flushed within a second).
+    await page.clock.install();
     await expect(async () => {
       await page.reload();
       await expect(row).toContainText('a few seconds ago', { timeout: 3_000 });
     }).toPass({ timeout: 15_000 });
+    // Left open, the page keeps "last used" current.
+    await page.clock.fastForward('05:00');
+    await expect(row).toContainText('5 minutes ago');
     await expect(row.getByRole("cell").nth(7)).toHaveText('1');
 
     await row.getByRole('link', { name: 'prod-invoice-flow-finance' }).click();

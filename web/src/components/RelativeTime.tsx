@@ -1,6 +1,7 @@
 import { Tooltip } from '@mantine/core';
 import { useEffect, useId, useRef, useState } from 'react';
 import { date, dateTime, relative, utcTime } from '../lib/format';
+import { useTick } from '../lib/tick';
 
 const OPEN_DELAY_MS = 200;
 
@@ -20,6 +21,8 @@ function HoverTime({ iso, empty, shown, explained }: { iso: string | null | unde
   const [mounted, setMounted] = useState(false);
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => () => clearTimeout(timer.current), []);
+  // "5 minutes ago" moves on even when nothing else re-renders this time.
+  useTick();
 
   if (!iso) return <span className="hover-time dimmed">{empty}</span>;
   const explanation = explained(iso);
