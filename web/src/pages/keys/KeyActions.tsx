@@ -122,17 +122,21 @@ function RenameModal({ target, onClose, onDone }: { target: ApiKey | null; onClo
       onDone(key.id);
       done(`Renamed to "${key.name}".`);
       for (const warning of warnings) notifications.show({ color: 'yellow', title: 'About the name', message: warning, autoClose: 10_000 });
-      onClose();
-      mutation.reset();
+      dismiss();
     },
   });
+  // Every way out (Cancel, Escape, the close button, success) forgets a failed attempt.
+  const dismiss = () => {
+    mutation.reset();
+    onClose();
+  };
   const warning = vagueNameWarning(name);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (name.trim()) mutation.mutate();
   };
   return (
-    <Modal opened={target !== null} onClose={() => { mutation.reset(); onClose(); }} title="Rename key" centered>
+    <Modal opened={target !== null} onClose={dismiss} title="Rename key" centered>
       <form onSubmit={submit}>
         <Stack>
           {mutation.error && <Alert color="red" role="alert">{errorMessage(mutation.error)}</Alert>}
@@ -142,7 +146,7 @@ function RenameModal({ target, onClose, onDone }: { target: ApiKey | null; onClo
             Renaming does not change the key itself; flows keep working.
           </Text>
           <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
+            <Button variant="default" onClick={dismiss}>
               Cancel
             </Button>
             <Button type="submit" loading={mutation.isPending} disabled={!name.trim() || name.trim() === target?.name}>
@@ -161,12 +165,15 @@ function SuspendModal({ target, onClose, onDone }: { target: ApiKey | null; onCl
     onSuccess: (key) => {
       onDone(key.id);
       done(`"${key.name}" is suspended; resume it to let flows call again.`);
-      onClose();
-      mutation.reset();
+      dismiss();
     },
   });
+  const dismiss = () => {
+    mutation.reset();
+    onClose();
+  };
   return (
-    <Modal opened={target !== null} onClose={() => { mutation.reset(); onClose(); }} title="Suspend key" centered>
+    <Modal opened={target !== null} onClose={dismiss} title="Suspend key" centered>
       <Stack>
         {mutation.error && <Alert color="red" role="alert">{errorMessage(mutation.error)}</Alert>}
         <Text size="sm">
@@ -174,7 +181,7 @@ function SuspendModal({ target, onClose, onDone }: { target: ApiKey | null; onCl
           {target && target.flowCount > 0 ? ` (${plural(target.flowCount, 'flow')} called it)` : ''}. You can resume it at any time.
         </Text>
         <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
+          <Button variant="default" onClick={dismiss}>
             Cancel
           </Button>
           <Button color="yellow.8" loading={mutation.isPending} onClick={() => mutation.mutate()}>
@@ -197,13 +204,20 @@ function RotateModal({ target, onClose, onDone }: { target: ApiKey | null; onClo
   const mutation = useMutation({
     mutationFn: () => post<IssuedKey>(`/api/keys/${target!.id}/rotate`, grace === 'manual' ? {} : { graceHours: Number(grace) }),
     onSuccess: (issued) => {
-      mutation.reset();
-      setGrace('manual');
+      forget();
       onDone(issued);
     },
   });
+  const forget = () => {
+    mutation.reset();
+    setGrace('manual');
+  };
+  const dismiss = () => {
+    forget();
+    onClose();
+  };
   return (
-    <Modal opened={target !== null} onClose={() => { mutation.reset(); onClose(); }} title="Rotate key" size="lg" centered>
+    <Modal opened={target !== null} onClose={dismiss} title="Rotate key" size="lg" centered>
       <Stack>
         {mutation.error && <Alert color="red" role="alert">{errorMessage(mutation.error)}</Alert>}
         <Text size="sm">
@@ -217,7 +231,7 @@ function RotateModal({ target, onClose, onDone }: { target: ApiKey | null; onClo
           </Stack>
         </Radio.Group>
         <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
+          <Button variant="default" onClick={dismiss}>
             Cancel
           </Button>
           <Button loading={mutation.isPending} onClick={() => mutation.mutate()}>
