@@ -186,4 +186,19 @@ test.describe('API key actions', () => {
     await expect(renamed).toHaveCount(0);
     expect(await verdict(request, successor)).toBe('api_key_revoked');
   });
+
+  test('deleting a key from its own page leads back to the list', async ({ page, request }) => {
+    await signUp(page, newPerson());
+    const key = await createKeyViaApi(page.request, 'test-drafts-flow-sales', { environment: 'test' });
+    await page.goto(`/keys/${key.id}`);
+    await expect(page.getByRole('heading', { level: 1, name: 'test-drafts-flow-sales' })).toBeVisible();
+    await page.getByRole('button', { name: 'Delete' }).click();
+    const remove = page.getByRole('dialog', { name: 'Delete API key' });
+    await remove.getByLabel("Type the key's name to confirm").fill('test-drafts-flow-sales');
+    await remove.getByRole('button', { name: 'Delete key' }).click();
+    // Back on the list, without asking again for the deleted key (the console guard fails on a 404).
+    await expect(page).toHaveURL(/\/keys$/);
+    await expect(page.getByText('No API keys yet')).toBeVisible();
+    expect(await verdict(request, key.secret)).toBe('api_key_revoked');
+  });
 });

@@ -8,7 +8,11 @@ function onError(error: unknown) {
 
 export const queryClient = new QueryClient({
   queryCache: new QueryCache({ onError }),
-  mutationCache: new MutationCache({ onError }),
+  mutationCache: new MutationCache({
+    onError,
+    // Every change the portal makes is written to the audit log: an open log refreshes.
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['audit'] }),
+  }),
   defaultOptions: {
     queries: {
       staleTime: 10_000,

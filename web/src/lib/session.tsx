@@ -1,5 +1,5 @@
 import { createContext, useContext } from 'react';
-import type { ApiKey, Me, Role } from './types';
+import type { ApiKey, Me } from './types';
 import { ROLE_LABEL } from './format';
 
 /**
@@ -39,10 +39,6 @@ export type Permission = { ok: true } | { ok: false; reason: string };
 const allowed: Permission = { ok: true };
 const denied = (reason: string): Permission => ({ ok: false, reason });
 
-function roleName(role: Role): string {
-  return ROLE_LABEL[role];
-}
-
 /** The role matrix of the contract, as the portal applies it to buttons and menus. */
 export const permissions = {
   createKey(me: Me): Permission {
@@ -55,7 +51,7 @@ export const permissions = {
     return denied(`Members manage only the keys they created; this key belongs to ${key.createdBy?.name ?? 'someone else'}. Ask an Admin.`);
   },
   manageTeam(me: Me): Permission {
-    return me.user.role === 'admin' ? allowed : denied(`Only Admins can invite people, change roles and deactivate people; you are a ${roleName(me.user.role)}.`);
+    return me.user.role === 'admin' ? allowed : denied(`Only Admins can invite people, change roles and deactivate people; you are a ${ROLE_LABEL[me.user.role]}.`);
   },
   viewAudit(me: Me): Permission {
     return me.user.role === 'viewer' ? denied('Viewers cannot see the audit log; ask an Admin of your organisation.') : allowed;

@@ -6,7 +6,6 @@ export type {
   AuditEntryView as AuditEntry,
   FlowView as Flow,
   InvitationView as Invitation,
-  KeyDisplayStatus as KeyStatus,
   KeyEnvironment as Environment,
   KeyView as ApiKey,
   MemberView as Member,

@@ -155,12 +155,10 @@ export default function UsersPage() {
 }
 
 function InviteModal({ opened, onClose }: { opened: boolean; onClose: () => void }) {
-  const queryClient = useQueryClient();
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<string | null>('member');
   const mutation = useMutation({
     mutationFn: () => post<{ invitation: Invitation; url: string }>('/api/invitations', { email: email.trim(), role }),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['audit'] }),
   });
   const close = () => {
     setEmail('');

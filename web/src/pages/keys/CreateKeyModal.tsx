@@ -1,10 +1,11 @@
 import { Alert, Button, Group, Modal, SegmentedControl, Select, Stack, Text, TextInput } from '@mantine/core';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation } from '@tanstack/react-query';
 import { IconAlertTriangle, IconBulb } from '@tabler/icons-react';
 import { useState, type FormEvent } from 'react';
 import { ApiError, errorMessage, post } from '../../lib/api';
 import { ENVIRONMENT_LABEL } from '../../lib/format';
 import type { Environment, IssuedKey } from '../../lib/types';
+import { useInvalidateKeys } from './KeyActions';
 import { NAME_HINT, vagueNameWarning } from './names';
 
 const EXPIRY = [
@@ -18,7 +19,7 @@ const EXPIRY = [
 const ENVIRONMENTS = (Object.keys(ENVIRONMENT_LABEL) as Environment[]).map((value) => ({ value, label: ENVIRONMENT_LABEL[value] }));
 
 export function CreateKeyModal({ opened, onClose, onCreated }: { opened: boolean; onClose: () => void; onCreated: (issued: IssuedKey) => void }) {
-  const queryClient = useQueryClient();
+  const invalidateKeys = useInvalidateKeys();
   const [name, setName] = useState('');
   const [environment, setEnvironment] = useState<string | null>('production');
   const [team, setTeam] = useState('');
@@ -32,7 +33,7 @@ export function CreateKeyModal({ opened, onClose, onCreated }: { opened: boolean
         expiresInDays: expiry === 'never' ? null : Number(expiry),
       }),
     onSuccess: (issued) => {
-      void queryClient.invalidateQueries({ queryKey: ['keys'] });
+      invalidateKeys();
       reset();
       onCreated(issued);
     },

@@ -12,10 +12,10 @@ import { NAME_HINT, vagueNameWarning } from './names';
 
 export type KeyAction = 'rename' | 'suspend' | 'resume' | 'rotate' | 'revoke' | 'delete';
 
-/** Which actions a key's state allows (the server refuses the others with 409). */
-export function availableActions(key: ApiKey): Record<KeyAction, boolean> {
+/** Which actions a key's state allows (the server refuses the others with 409), in menu order. */
+export function keyActions(key: ApiKey): KeyAction[] {
   const live = key.status === 'active' || key.status === 'suspended';
-  return {
+  const allowed: Record<KeyAction, boolean> = {
     rename: key.status !== 'revoked',
     suspend: key.status === 'active',
     resume: key.status === 'suspended',
@@ -23,6 +23,12 @@ export function availableActions(key: ApiKey): Record<KeyAction, boolean> {
     revoke: key.status !== 'revoked',
     delete: true,
   };
+  return (Object.keys(allowed) as KeyAction[]).filter((action) => allowed[action]);
+}
+
+/** Revoke and Delete cannot be undone: shown in red, confirmed by typing the key's name. */
+export function isDestructive(action: KeyAction): action is 'revoke' | 'delete' {
+  return action === 'revoke' || action === 'delete';
 }
 
 export const ACTION_LABEL: Record<KeyAction, string> = {
@@ -34,12 +40,17 @@ export const ACTION_LABEL: Record<KeyAction, string> = {
   delete: 'Delete',
 };
 
-function useInvalidateKeys() {
+/**
+ * After a key changed: the lists, the people's key counts and, unless it was deleted, the key's
+ * own page. A deleted key's queries are dropped, not asked for again (they could only 404).
+ */
+export function useInvalidateKeys() {
   const queryClient = useQueryClient();
-  return (id?: string) => {
+  return (id?: string, change?: 'deleted') => {
     void queryClient.invalidateQueries({ queryKey: ['keys'] });
-    if (id) void queryClient.invalidateQueries({ queryKey: ['key', id] });
-    void queryClient.invalidateQueries({ queryKey: ['audit'] });
+    void queryClient.invalidateQueries({ queryKey: ['members'] });
+    if (id && change === 'deleted') queryClient.removeQueries({ queryKey: ['key', id] });
+    else if (id) void queryClient.invalidateQueries({ queryKey: ['key', id] });
   };
 }
 
@@ -95,18 +106,18 @@ export function useKeyActions(options: { afterDelete?: () => void } = {}) {
         }}
       />
       <DangerModal
-        target={current && (current.action === 'revoke' || current.action === 'delete') ? current.key : null}
+        target={current && isDestructive(current.action) ? current.key : null}
         action={current?.action === 'delete' ? 'delete' : 'revoke'}
         onClose={close}
         onDone={(id, action) => {
-          invalidate(id);
+          invalidate(id, action === 'delete' ? 'deleted' : undefined);
           if (action === 'delete') options.afterDelete?.();
         }}
       />
       <SecretModal issued={issued} title="Your rotated key" onClose={() => setIssued(null)} />
     </>
   );
-  return { open, modals, busy: resume.isPending };
+  return { open, modals };
 }
 
 function RenameModal({ target, onClose, onDone }: { target: ApiKey | null; onClose: () => void; onDone: (id: string) => void }) {

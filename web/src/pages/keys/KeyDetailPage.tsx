@@ -13,7 +13,7 @@ import { ENVIRONMENT_LABEL, maskKey, number, utcTime } from '../../lib/format';
 import { Link, navigate } from '../../lib/router';
 import { permissions, useSession } from '../../lib/session';
 import type { ApiKey, AuditEntry, Flow, KeyUsage, Paged } from '../../lib/types';
-import { ACTION_LABEL, availableActions, useKeyActions, type KeyAction } from './KeyActions';
+import { ACTION_LABEL, isDestructive, keyActions, useKeyActions } from './KeyActions';
 import { eventLabel } from '../audit-events';
 
 const KeyUsageChart = lazy(() => import('./KeyUsageChart'));
@@ -62,8 +62,7 @@ export default function KeyDetailPage({ id }: { id: string }) {
   }
   const k = key.data;
   const permission = permissions.manageKey(me, k);
-  const available = availableActions(k);
-  const buttons = (['rename', k.status === 'suspended' ? 'resume' : 'suspend', 'rotate', 'revoke', 'delete'] as KeyAction[]).filter((a) => available[a]);
+  const buttons = keyActions(k);
 
   return (
     <>
@@ -79,7 +78,7 @@ export default function KeyDetailPage({ id }: { id: string }) {
         actions={
           <Group gap="xs">
             {buttons.map((action) => (
-              <Button key={action} size="xs" variant={action === 'revoke' || action === 'delete' ? 'light' : 'default'} color={action === 'revoke' || action === 'delete' ? 'red' : undefined} disabled={!permission.ok} onClick={() => actions.open(action, k)}>
+              <Button key={action} size="xs" variant={isDestructive(action) ? 'light' : 'default'} color={isDestructive(action) ? 'red' : undefined} disabled={!permission.ok} onClick={() => actions.open(action, k)}>
                 {ACTION_LABEL[action]}
               </Button>
             ))}

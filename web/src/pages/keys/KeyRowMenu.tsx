@@ -2,7 +2,7 @@ import { ActionIcon, Menu, Text } from '@mantine/core';
 import { IconDots, IconExternalLink, IconPencil, IconPlayerPause, IconPlayerPlay, IconRotateClockwise, IconBan, IconTrash } from '@tabler/icons-react';
 import type { Permission } from '../../lib/session';
 import type { ApiKey } from '../../lib/types';
-import { ACTION_LABEL, availableActions, openKey, type KeyAction } from './KeyActions';
+import { ACTION_LABEL, isDestructive, keyActions, openKey, type KeyAction } from './KeyActions';
 
 const ICONS: Record<KeyAction, typeof IconPencil> = {
   rename: IconPencil,
@@ -15,8 +15,7 @@ const ICONS: Record<KeyAction, typeof IconPencil> = {
 
 /** The actions of one key: those its state allows; disabled with the reason when the role may not. */
 export function KeyRowMenu({ apiKey, permission, onAction }: { apiKey: ApiKey; permission: Permission; onAction: (action: KeyAction, key: ApiKey) => void }) {
-  const available = availableActions(apiKey);
-  const actions = (['rename', apiKey.status === 'suspended' ? 'resume' : 'suspend', 'rotate', 'revoke', 'delete'] as KeyAction[]).filter((a) => available[a]);
+  const actions = keyActions(apiKey);
   return (
     <Menu position="bottom-end" withinPortal shadow="md" width={260}>
       <Menu.Target>
@@ -36,7 +35,7 @@ export function KeyRowMenu({ apiKey, permission, onAction }: { apiKey: ApiKey; p
         )}
         {actions.map((action) => {
           const Icon = ICONS[action];
-          const danger = action === 'revoke' || action === 'delete';
+          const danger = isDestructive(action);
           return (
             <Menu.Item key={action} leftSection={<Icon size={16} />} color={danger ? 'red' : undefined} disabled={!permission.ok} onClick={() => onAction(action, apiKey)}>
               {ACTION_LABEL[action]}
