@@ -154,18 +154,22 @@ export function Shell({ children }: { children: ReactNode }) {
       </AppShell.Header>
       <AppShell.Navbar p="sm" aria-label="Main navigation" style={hidden ? { visibility: 'hidden' } : undefined}>
         <AppShell.Section grow component="nav">
-          {NAV.map((item) => (
-            <NavLink
-              key={item.href}
-              component={Link}
-              href={item.href}
-              label={item.label}
-              leftSection={<item.icon size={18} stroke={1.6} />}
-              active={pathname === item.href || pathname.startsWith(`${item.href}/`) || (pathname === '/' && item.href === '/keys')}
-              aria-current={pathname === item.href ? 'page' : undefined}
-              style={{ borderRadius: 8 }}
-            />
-          ))}
+          {NAV.map((item) => {
+            // A key's own page, and the landing page, are within API Keys.
+            const active = pathname === item.href || pathname.startsWith(`${item.href}/`) || (pathname === '/' && item.href === '/keys');
+            return (
+              <NavLink
+                key={item.href}
+                component={Link}
+                href={item.href}
+                label={item.label}
+                leftSection={<item.icon size={18} stroke={1.6} />}
+                active={active}
+                aria-current={active ? 'page' : undefined}
+                style={{ borderRadius: 8 }}
+              />
+            );
+          })}
         </AppShell.Section>
         <AppShell.Section>
           <Stack gap={2} p="xs" style={{ borderTop: '1px solid var(--mantine-color-default-border)' }}>

@@ -8,7 +8,7 @@ import { PageHeader } from '../components/PageHeader';
 import { ExactDate } from '../components/RelativeTime';
 import { Empty, ErrorState, NotAllowed, TableSkeleton } from '../components/states';
 import { get, withQuery } from '../lib/api';
-import { number } from '../lib/format';
+import { plural } from '../lib/format';
 import { Link } from '../lib/router';
 import { permissions, useSession } from '../lib/session';
 import type { AuditEntry, Member, Paged } from '../lib/types';
@@ -23,6 +23,16 @@ function summary(details: Record<string, unknown>): string {
     .filter(([, v]) => v !== null && v !== undefined && v !== '')
     .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
     .join(' · ');
+}
+
+/** An entry's details on one line, in full on hover. */
+function DetailsSummary({ details }: { details: Record<string, unknown> }) {
+  const text = summary(details);
+  return (
+    <Tooltip label={text || 'No details'} disabled={!text}>
+      <Text size="sm" lineClamp={1} maw={320}>{text || '—'}</Text>
+    </Tooltip>
+  );
 }
 
 export default function AuditPage() {
@@ -127,9 +137,7 @@ export default function AuditPage() {
                       )}
                     </Table.Td>
                     <Table.Td>
-                      <Tooltip label={summary(entry.details) || 'No details'} disabled={!summary(entry.details)}>
-                        <Text size="sm" lineClamp={1} maw={320}>{summary(entry.details) || '—'}</Text>
-                      </Tooltip>
+                      <DetailsSummary details={entry.details} />
                     </Table.Td>
                     <Table.Td><Text size="sm" className="mono">{entry.ip ?? '—'}</Text></Table.Td>
                   </Table.Tr>
@@ -140,7 +148,7 @@ export default function AuditPage() {
         )}
         {total > 0 && (
           <Group justify="space-between" mt="md">
-            <Text size="sm" c="dimmed">{number.format(total)} events</Text>
+            <Text size="sm" c="dimmed">{plural(total, 'event')}</Text>
             {total > PAGE_SIZE && <Pagination total={Math.ceil(total / PAGE_SIZE)} value={page} onChange={setPage} size="sm" />}
           </Group>
         )}

@@ -9,7 +9,7 @@ import { PageHeader } from '../../components/PageHeader';
 import { ExactDate, RelativeTime } from '../../components/RelativeTime';
 import { Empty, ErrorState, NotAllowed, PageLoader, TableSkeleton } from '../../components/states';
 import { ApiError, errorMessage, get, patch } from '../../lib/api';
-import { ENVIRONMENT_LABEL, maskKey, number, utcTime } from '../../lib/format';
+import { ENVIRONMENT_LABEL, displayStatus, maskKey, number, utcTime } from '../../lib/format';
 import { Link, navigate } from '../../lib/router';
 import { permissions, useSession } from '../../lib/session';
 import type { ApiKey, AuditEntry, Flow, KeyUsage, Paged } from '../../lib/types';
@@ -140,7 +140,7 @@ function StatusAlert({ apiKey: k }: { apiKey: ApiKey }) {
     return <Alert color="yellow" variant="light" icon={<IconAlertTriangle size={18} />} title="This key is suspended">Requests with it are refused with 401 api_key_suspended until someone resumes it.</Alert>;
   if (k.status === 'expired')
     return <Alert color="gray" variant="light" icon={<IconAlertTriangle size={18} />} title="This key has expired">It expired {k.expiresAt ? `on ${utcTime(k.expiresAt)}` : ''}; requests are refused with 401 api_key_expired. Create a new key for the flows below.</Alert>;
-  if (k.expiresAt && dayjs(k.expiresAt).diff(dayjs(), 'day') < 14)
+  if (k.expiresAt && displayStatus(k) === 'expiring')
     return <Alert color="orange" variant="light" icon={<IconAlertTriangle size={18} />} title="This key expires soon">It stops working {dayjs(k.expiresAt).fromNow()}. Rotate it and update the flows before then.</Alert>;
   return null;
 }
