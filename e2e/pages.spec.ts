@@ -114,6 +114,14 @@ test.describe('every page', () => {
     await expect(page.getByRole('row', { name: /prod-hr-letters-flow-hr/ })).toBeVisible();
     await expect(page.getByRole('row', { name: /prod-invoice-flow-finance/ })).toBeHidden();
     await page.goto('/keys');
+    // The search lives in the address; the menu's "API Keys" clears both box and list.
+    await page.getByRole('textbox', { name: 'Search' }).fill('invoice');
+    await expect(page).toHaveURL(/[?&]q=invoice/);
+    await expect(page.getByRole('row', { name: /prod-contracts-flow-legal/ })).toBeHidden();
+    await page.getByRole('navigation').getByRole('link', { name: 'API Keys' }).click();
+    await expect(page).toHaveURL(/\/keys$/);
+    await expect(page.getByRole('textbox', { name: 'Search' })).toHaveValue('');
+    await expect(page.getByRole('row', { name: /prod-contracts-flow-legal/ })).toBeVisible();
 
     // Key detail: facts, chart, flows and history.
     await page.getByRole('link', { name: 'prod-invoice-flow-finance' }).click();

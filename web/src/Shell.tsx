@@ -18,7 +18,7 @@ import {
 } from '@tabler/icons-react';
 import { useEffect, type ReactNode } from 'react';
 import { errorMessage, post } from './lib/api';
-import { ROLE_LABEL } from './lib/format';
+import { ROLE_COLOR, ROLE_LABEL } from './lib/format';
 import { Link, navigate, useLocation } from './lib/router';
 import { sessionHint, useSession } from './lib/session';
 
@@ -32,7 +32,6 @@ const NAV = [
   { href: '/troubleshooting', label: 'Troubleshooting', icon: IconStethoscope },
 ] as const;
 
-const ROLE_COLOR = { admin: 'grape', member: 'blue', viewer: 'gray' } as const;
 
 function initials(name: string): string {
   return name

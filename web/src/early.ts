@@ -1,8 +1,7 @@
-import { keysListQuery } from './pages/keys/keys-query';
-import { get } from './lib/api';
+import { keysListState, keysQuery } from './pages/keys/keys-query';
+import { allMembersQuery } from './lib/queries';
 import { queryClient } from './lib/query';
 import { sessionHint } from './lib/session';
-import type { Member, Paged } from './lib/types';
 
 /**
  * The API Keys page is where most visits land: when this browser is signed in, ask for the
@@ -12,7 +11,6 @@ export function startEarlyRequests(): void {
   if (!sessionHint.get()) return;
   const { pathname, search } = window.location;
   if (pathname !== '/' && pathname !== '/keys') return;
-  const query = keysListQuery(new URLSearchParams(search));
-  void queryClient.prefetchQuery({ queryKey: ['keys', query], queryFn: () => get('/api/keys', query) });
-  void queryClient.prefetchQuery({ queryKey: ['members', 'all'], queryFn: () => get<Paged<Member>>('/api/members', { limit: 200 }) });
+  void queryClient.prefetchQuery(keysQuery(keysListState(new URLSearchParams(search))));
+  void queryClient.prefetchQuery(allMembersQuery);
 }

@@ -42,12 +42,13 @@ export function displayStatus(key: Pick<ApiKey, 'status' | 'expiresAt'>, now = D
   return key.status;
 }
 
+/** In the order the status filter lists them. */
 export const STATUS_LABEL: Record<DisplayStatus, string> = {
   active: 'Active',
-  suspended: 'Suspended',
-  revoked: 'Revoked',
-  expired: 'Expired',
   expiring: 'Expiring soon',
+  suspended: 'Suspended',
+  expired: 'Expired',
+  revoked: 'Revoked',
 };
 
 export const STATUS_COLOR: Record<DisplayStatus, string> = {
@@ -66,6 +67,12 @@ export const ENVIRONMENT_LABEL: Record<Environment, string> = {
 };
 
 export const ROLE_LABEL: Record<Role, string> = { admin: 'Admin', member: 'Member', viewer: 'Viewer' };
+export const ROLE_COLOR: Record<Role, string> = { admin: 'grape', member: 'blue', viewer: 'gray' };
+
+/** A label map as the options of a Select, in the map's order. */
+export function labelOptions<T extends string>(labels: Record<T, string>): Array<{ value: T; label: string }> {
+  return (Object.keys(labels) as T[]).map((value) => ({ value, label: labels[value] }));
+}
 
 export const number = new Intl.NumberFormat('en');
 

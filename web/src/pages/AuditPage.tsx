@@ -8,15 +8,15 @@ import { PageHeader } from '../components/PageHeader';
 import { ExactDate } from '../components/RelativeTime';
 import { Empty, ErrorState, NotAllowed, TableSkeleton } from '../components/states';
 import { get, withQuery } from '../lib/api';
+import { allMembersQuery } from '../lib/queries';
 import { plural } from '../lib/format';
 import { Link } from '../lib/router';
 import { permissions, useSession } from '../lib/session';
-import type { AuditEntry, Member, Paged } from '../lib/types';
-import { EVENT_LABELS, eventLabel } from './audit-events';
+import type { AuditEntry, Paged } from '../lib/types';
+import { EVENT_LABELS, SEVERITY_COLOR, eventLabel } from './audit-events';
 
 const PAGE_SIZE = 50;
 const EVENT_TYPES = Object.entries(EVENT_LABELS).map(([value, label]) => ({ value, label }));
-const SEVERITY_COLOR = { info: 'blue', warning: 'orange', error: 'red' } as const;
 
 function summary(details: Record<string, unknown>): string {
   return Object.entries(details)
@@ -49,7 +49,7 @@ export default function AuditPage() {
     placeholderData: keepPreviousData,
     enabled: allowed.ok,
   });
-  const members = useQuery({ queryKey: ['members', 'all'], queryFn: () => get<Paged<Member>>('/api/members', { limit: 200 }), enabled: allowed.ok && me.user.role === 'admin' });
+  const members = useQuery({ ...allMembersQuery, enabled: allowed.ok && me.user.role === 'admin' });
   const filtered = Boolean(filters.from || filters.userId || filters.eventType);
   const total = audit.data?.total ?? 0;
   const reset = (fn: () => void) => {

@@ -7,13 +7,13 @@ import { PageHeader } from '../components/PageHeader';
 import { ExactDate } from '../components/RelativeTime';
 import { Empty, ErrorState, TableSkeleton } from '../components/states';
 import { errorMessage, get, patch, post } from '../lib/api';
-import { ROLE_LABEL, date, plural } from '../lib/format';
+import { ROLE_COLOR, ROLE_LABEL, date, labelOptions, plural } from '../lib/format';
 import { Link } from '../lib/router';
 import { permissions, useSession } from '../lib/session';
 import type { Invitation, Member, Paged, Role } from '../lib/types';
 
 const PAGE_SIZE = 50;
-const ROLES = (Object.keys(ROLE_LABEL) as Role[]).map((value) => ({ value, label: ROLE_LABEL[value] }));
+const ROLES = labelOptions(ROLE_LABEL);
 const ROLE_HELP = 'Admins manage everything; Members create keys and manage their own; Viewers only look.';
 
 export default function UsersPage() {
@@ -102,7 +102,7 @@ export default function UsersPage() {
                             size="xs"
                           />
                         ) : (
-                          <Badge variant="light" color={member.role === 'admin' ? 'grape' : member.role === 'member' ? 'blue' : 'gray'}>
+                          <Badge variant="light" color={ROLE_COLOR[member.role]}>
                             {ROLE_LABEL[member.role]}
                           </Badge>
                         )}

@@ -1,3 +1,8 @@
+import type { AuditEntry } from '../lib/types';
+
+/** The colour of an entry by severity, in the log and in a key's history. */
+export const SEVERITY_COLOR: Record<AuditEntry['severity'], string> = { info: 'blue', warning: 'orange', error: 'red' };
+
 /** The audit log's event types, in words. */
 export const EVENT_LABELS: Record<string, string> = {
   'auth.signed_in': 'Signed in',

@@ -3,8 +3,8 @@ import { useMutation } from '@tanstack/react-query';
 import { IconAlertTriangle, IconBulb } from '@tabler/icons-react';
 import { useState, type FormEvent } from 'react';
 import { ApiError, errorMessage, post } from '../../lib/api';
-import { ENVIRONMENT_LABEL } from '../../lib/format';
-import type { Environment, IssuedKey } from '../../lib/types';
+import { ENVIRONMENT_LABEL, labelOptions } from '../../lib/format';
+import type { IssuedKey } from '../../lib/types';
 import { useInvalidateKeys } from './KeyActions';
 import { NAME_HINT, vagueNameWarning } from './names';
 
@@ -16,7 +16,7 @@ const EXPIRY = [
   { value: 'never', label: 'Never' },
 ];
 
-const ENVIRONMENTS = (Object.keys(ENVIRONMENT_LABEL) as Environment[]).map((value) => ({ value, label: ENVIRONMENT_LABEL[value] }));
+const ENVIRONMENTS = labelOptions(ENVIRONMENT_LABEL);
 
 export function CreateKeyModal({ opened, onClose, onCreated }: { opened: boolean; onClose: () => void; onCreated: (issued: IssuedKey) => void }) {
   const invalidateKeys = useInvalidateKeys();

@@ -14,7 +14,7 @@ import { Link, navigate } from '../../lib/router';
 import { permissions, useSession } from '../../lib/session';
 import type { ApiKey, AuditEntry, Flow, KeyUsage, Paged } from '../../lib/types';
 import { ACTION_LABEL, isDestructive, keyActions, useKeyActions } from './KeyActions';
-import { eventLabel } from '../audit-events';
+import { SEVERITY_COLOR, eventLabel } from '../audit-events';
 
 const KeyUsageChart = lazy(() => import('./KeyUsageChart'));
 
@@ -309,7 +309,7 @@ function HistorySection({ id }: { id: string }) {
       {history.data && history.data.items.length > 0 && (
         <Timeline bulletSize={14} lineWidth={2}>
           {history.data.items.map((entry) => (
-            <Timeline.Item key={entry.id} title={eventLabel(entry.eventType)} color={entry.severity === 'info' ? 'blue' : entry.severity === 'warning' ? 'orange' : 'red'}>
+            <Timeline.Item key={entry.id} title={eventLabel(entry.eventType)} color={SEVERITY_COLOR[entry.severity]}>
               <Text size="sm" c="dimmed">
                 {entry.userEmail ?? 'Operator'} · <ExactDate iso={entry.timestamp} />
               </Text>

@@ -5,42 +5,26 @@ import { IconAlertTriangle, IconKey, IconPlus, IconSearch } from '@tabler/icons-
 import { useEffect, useState } from 'react';
 import { Empty, ErrorState } from '../../components/states';
 import { PageHeader } from '../../components/PageHeader';
-import { get } from '../../lib/api';
-import { ENVIRONMENT_LABEL, number, plural } from '../../lib/format';
+import { allMembersQuery } from '../../lib/queries';
+import { ENVIRONMENT_LABEL, STATUS_LABEL, labelOptions, number, plural } from '../../lib/format';
 import { Link, navigate, useLocation } from '../../lib/router';
 import { permissions, useSession } from '../../lib/session';
-import type { ApiKey, Environment, IssuedKey, Member, Paged } from '../../lib/types';
+import type { IssuedKey } from '../../lib/types';
 import { CreateKeyModal } from './CreateKeyModal';
-import { PAGE_SIZE, keysListQuery, keysListState, type SortField } from './keys-query';
+import { PAGE_SIZE, keysListHref, keysListState, keysQuery, type KeysListState, type SortField } from './keys-query';
 import { useKeyActions } from './KeyActions';
 import { KeyTable } from './KeyTable';
 import { SecretModal } from './SecretModal';
 
-const STATUS_FILTER = [
-  { value: 'active', label: 'Active' },
-  { value: 'expiring', label: 'Expiring soon' },
-  { value: 'suspended', label: 'Suspended' },
-  { value: 'expired', label: 'Expired' },
-  { value: 'revoked', label: 'Revoked' },
-];
-const ENVIRONMENT_FILTER = (Object.keys(ENVIRONMENT_LABEL) as Environment[]).map((value) => ({ value, label: ENVIRONMENT_LABEL[value] }));
+const STATUS_FILTER = labelOptions(STATUS_LABEL);
+const ENVIRONMENT_FILTER = labelOptions(ENVIRONMENT_LABEL);
 
 /** The list's state lives in the address, so a filtered list can be linked to and survives reloads. */
 function useListState() {
   const { search } = useLocation();
   const state = keysListState(search);
-  const update = (patch: Partial<typeof state>) => {
-    const next = { ...state, ...('page' in patch ? {} : { page: 1 }), ...patch };
-    const params = new URLSearchParams();
-    if (next.q) params.set('q', next.q);
-    if (next.status) params.set('status', next.status);
-    if (next.environment) params.set('environment', next.environment);
-    if (next.ownerId) params.set('ownerId', next.ownerId);
-    if (next.sort !== 'createdAt') params.set('sort', next.sort);
-    if (next.order !== 'desc') params.set('order', next.order);
-    if (next.page > 1) params.set('page', String(next.page));
-    const text = params.toString();
-    navigate(`/keys${text ? `?${text}` : ''}`, { replace: true });
+  const update = (patch: Partial<KeysListState>) => {
+    navigate(keysListHref({ ...state, ...('page' in patch ? {} : { page: 1 }), ...patch }), { replace: true });
   };
   return [state, update] as const;
 }
@@ -49,6 +33,12 @@ export function KeysPage() {
   const me = useSession();
   const [state, update] = useListState();
   const [search, setSearch] = useState(state.q);
+  // The box follows the address when it changes from elsewhere (the menu's "API Keys", Back).
+  const [shownQ, setShownQ] = useState(state.q);
+  if (state.q !== shownQ) {
+    setShownQ(state.q);
+    setSearch(state.q);
+  }
   const [debounced] = useDebouncedValue(search, 250);
   const [creating, setCreating] = useState(false);
   const [issued, setIssued] = useState<IssuedKey | null>(null);
@@ -60,15 +50,8 @@ export function KeysPage() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [debounced]);
 
-  const { search: params } = useLocation();
-  const query = keysListQuery(params);
-  const keys = useQuery({
-    queryKey: ['keys', query],
-    queryFn: () => get<Paged<ApiKey>>('/api/keys', query),
-    placeholderData: keepPreviousData,
-    refetchInterval: 30_000,
-  });
-  const members = useQuery({ queryKey: ['members', 'all'], queryFn: () => get<Paged<Member>>('/api/members', { limit: 200 }), staleTime: 60_000 });
+  const keys = useQuery({ ...keysQuery(state), placeholderData: keepPreviousData, refetchInterval: 30_000 });
+  const members = useQuery(allMembersQuery);
   const owners = (members.data?.items ?? []).map((m) => ({ value: m.id, label: m.status === 'deactivated' ? `${m.name} (deactivated)` : m.name }));
   if (state.ownerId && !owners.some((o) => o.value === state.ownerId)) owners.push({ value: state.ownerId, label: 'Selected person' });
 

@@ -1,3 +1,7 @@
+import { queryOptions } from '@tanstack/react-query';
+import { get, withQuery } from '../../lib/api';
+import type { ApiKey, Paged } from '../../lib/types';
+
 export const PAGE_SIZE = 25;
 export type SortField = 'createdAt' | 'name' | 'lastUsedAt' | 'expiresAt';
 
@@ -14,10 +18,24 @@ export function keysListState(search: URLSearchParams) {
   };
 }
 
-/** The GET /api/keys query for that state (also the query key). */
-export function keysListQuery(search: URLSearchParams) {
-  const state = keysListState(search);
-  return {
+export type KeysListState = ReturnType<typeof keysListState>;
+
+/** The address of the list in that state; defaults are left out. */
+export function keysListHref(state: KeysListState): string {
+  return withQuery('/keys', {
+    q: state.q,
+    status: state.status,
+    environment: state.environment,
+    ownerId: state.ownerId,
+    sort: state.sort === 'createdAt' ? undefined : state.sort,
+    order: state.order === 'desc' ? undefined : state.order,
+    page: state.page > 1 ? state.page : undefined,
+  });
+}
+
+/** GET /api/keys for that state: one query key and fetch for the page and its early request. */
+export function keysQuery(state: KeysListState) {
+  const query = {
     q: state.q || undefined,
     status: state.status ?? undefined,
     environment: state.environment ?? undefined,
@@ -27,4 +45,5 @@ export function keysListQuery(search: URLSearchParams) {
     limit: PAGE_SIZE,
     offset: (state.page - 1) * PAGE_SIZE,
   };
+  return queryOptions({ queryKey: ['keys', query], queryFn: () => get<Paged<ApiKey>>('/api/keys', query) });
 }
