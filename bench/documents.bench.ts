@@ -42,7 +42,7 @@ const SCENARIOS: Record<string, { title: string; prepare: () => Promise<() => Pr
     async prepare() {
       const a = await makeTextPdf(50, 'First');
       const b = await makeTextPdf(50, 'Second');
-      return () => mergePdfs([a, b]);
+      return async () => (await mergePdfs([a, b])).pdf;
     },
   },
   template: {

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AppError, validationFailed } from '../errors/catalogue.js';
 import { locateConverter } from './converter-locate.js';
+import { sniffFileType, type SniffedType } from './file-type.js';
 import { FORMAT_SPECS, assertMatchesFormat, inferSourceFormat, normalizeSourceFormat, type SourceFormat } from './source-formats.js';
 
 export { SOURCE_FORMATS, normalizeSourceFormat, type SourceFormat } from './source-formats.js';
@@ -61,8 +62,11 @@ export function createConverter(options: ConverterOptions = {}): Converter {
   return {
     available: async () => (await command()) !== null,
     async convertToPdf(input, sourceFormat, path = 'file') {
-      const format = resolveFormat(input, sourceFormat);
-      assertMatchesFormat(input, format, path);
+      // Sniffed once: for a ZIP that means opening its directory, and inferring the format,
+      // checking it and explaining a mismatch all need the answer.
+      const type = sniffFileType(input);
+      const format = resolveFormat(type, sourceFormat);
+      assertMatchesFormat(type, format, path);
       const soffice = await command();
       if (soffice === null) {
         throw new AppError(
@@ -87,9 +91,9 @@ export function converterAvailable(): Promise<boolean> {
   return defaultConverter.available();
 }
 
-function resolveFormat(input: Buffer, sourceFormat: string | undefined): SourceFormat {
+function resolveFormat(type: SniffedType, sourceFormat: string | undefined): SourceFormat {
   if (sourceFormat !== undefined && sourceFormat.trim() !== '') return normalizeSourceFormat(sourceFormat);
-  const inferred = inferSourceFormat(input);
+  const inferred = inferSourceFormat(type);
   if (inferred) return inferred;
   throw validationFailed(
     [{ path: 'sourceFormat', message: 'is required for this file' }],

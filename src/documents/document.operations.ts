@@ -2,7 +2,7 @@ import { Type, type TSchema } from 'typebox';
 import { defineOperation } from '../gateway/operation.js';
 import { SOURCE_FORMATS, convertToPdf } from './convert.js';
 import { decodeFile, decodeFiles, MAX_REQUEST_BODY_BYTES } from './file-input.js';
-import { addPdfWatermark, countPdfPages, mergePdfs, splitPdf } from './pdf.js';
+import { MAX_WATERMARK_LENGTH, addPdfWatermark, countPdfPages, mergePdfs, splitPdf, type PdfOutput } from './pdf.js';
 import { populateWordTemplate } from './word-template.js';
 
 /**
@@ -24,9 +24,9 @@ const FileResult = Type.Object({
 });
 
 /** The answer of an action that produces one PDF: its name (always `.pdf`), content and pages. */
-async function pdfResult(pdf: Buffer, requestedName: string | undefined, fallback: string) {
+function pdfResult({ pdf, pages }: PdfOutput, requestedName: string | undefined, fallback: string) {
   const name = requestedName?.trim() || fallback;
-  return { fileName: /\.pdf$/i.test(name) ? name : `${name}.pdf`, fileContent: pdf.toString('base64'), pageCount: await countPdfPages(pdf) };
+  return { fileName: /\.pdf$/i.test(name) ? name : `${name}.pdf`, fileContent: pdf.toString('base64'), pageCount: pages };
 }
 
 export const mergePdfsOperation = defineOperation({
@@ -95,7 +95,7 @@ export const addPdfWatermarkOperation = defineOperation({
   bodyLimit: MAX_REQUEST_BODY_BYTES,
   body: Type.Object({
     fileContent: FileArgument('File Content', 'The content of the PDF file to watermark'),
-    text: Type.String({ minLength: 1, maxLength: 200, 'x-ms-summary': 'Watermark Text', description: 'The text of the watermark, for example CONFIDENTIAL' }),
+    text: Type.String({ minLength: 1, maxLength: MAX_WATERMARK_LENGTH, 'x-ms-summary': 'Watermark Text', description: 'The text of the watermark, for example CONFIDENTIAL' }),
     opacity: Type.Optional(Type.Number({ minimum: 0, maximum: 1, 'x-ms-summary': 'Opacity', description: 'From 0 (invisible) to 1 (opaque); default 0.3', 'x-ms-visibility': 'advanced' })),
     rotation: Type.Optional(Type.Number({ minimum: -360, maximum: 360, 'x-ms-summary': 'Rotation', description: 'Degrees counter-clockwise; default 45', 'x-ms-visibility': 'advanced' })),
     pages: Type.Optional(Type.String({ maxLength: 10_000, 'x-ms-summary': 'Pages', description: 'Pages to watermark, for example 1-3,5; default all pages', 'x-ms-visibility': 'advanced' })),
@@ -152,7 +152,9 @@ export const convertToPdfOperation = defineOperation({
   }),
   response: FileResult,
   async handle(body) {
-    return pdfResult(await convertToPdf(decodeFile(body.fileContent, 'fileContent').bytes, body.sourceFormat, 'fileContent'), body.fileName, 'converted.pdf');
+    const pdf = await convertToPdf(decodeFile(body.fileContent, 'fileContent').bytes, body.sourceFormat, 'fileContent');
+    // LibreOffice's output is the one PDF we did not build with pdf-lib, so only it is parsed to count pages.
+    return pdfResult({ pdf, pages: await countPdfPages(pdf) }, body.fileName, 'converted.pdf');
   },
 });
 

@@ -1,6 +1,7 @@
 /**
  * Opens a caller's PDF, turning every way it can fail into a validation error that names the
- * file. Shared by all PDF actions so "not a PDF" reads the same everywhere.
+ * file, and saves what an action produced. Shared by all PDF actions so "not a PDF" reads the
+ * same everywhere.
  */
 import { PDFDocument } from 'pdf-lib';
 import { validationFailed } from '../errors/catalogue.js';
@@ -40,6 +41,17 @@ export async function loadPdf(bytes: Buffer, path: string, label = labelForPath(
 }
 
 /** pdf-lib hands back a Uint8Array; wrap it without copying. */
-export function toBuffer(bytes: Uint8Array): Buffer {
+function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** A produced PDF with its page count, so nobody parses the finished bytes again to count them. */
+export interface PdfOutput {
+  pdf: Buffer;
+  pages: number;
+}
+
+/** Serialises `doc`, keeping the page count pdf-lib already knows. */
+export async function savePdf(doc: PDFDocument): Promise<PdfOutput> {
+  return { pdf: toBuffer(await doc.save()), pages: doc.getPageCount() };
 }

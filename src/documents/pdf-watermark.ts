@@ -7,7 +7,7 @@
  */
 import { PDFContentStream, StandardFonts, degrees, popGraphicsState, pushGraphicsState, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import { validationFailed } from '../errors/catalogue.js';
-import { loadPdf, toBuffer } from './pdf-load.js';
+import { loadPdf, savePdf, type PdfOutput } from './pdf-load.js';
 import { pageIndexSet, parsePageRanges } from './page-ranges.js';
 
 export interface WatermarkOptions {
@@ -31,7 +31,7 @@ const MIN_AUTO_FONT_SIZE = 6;
 const LINE_SPACING = 1.2;
 const GREY = rgb(0.5, 0.5, 0.5);
 
-export async function addPdfWatermark(buffer: Buffer, options: WatermarkOptions, path = 'file'): Promise<Buffer> {
+export async function addPdfWatermark(buffer: Buffer, options: WatermarkOptions, path = 'file'): Promise<PdfOutput> {
   const lines = checkText(options.text);
   const opacity = checkNumber(options.opacity, 'opacity', DEFAULT_OPACITY, 0, 1, 'a number from 0 (invisible) to 1 (opaque), e.g. 0.3');
   const rotation = checkNumber(options.rotation, 'rotation', DEFAULT_ROTATION, -360, 360, 'an angle in degrees from -360 to 360, e.g. 45');
@@ -52,7 +52,7 @@ export async function addPdfWatermark(buffer: Buffer, options: WatermarkOptions,
     isolateExistingContent(page);
     stamp(page, font, lines, { opacity, rotation, fontSize });
   }
-  return toBuffer(await doc.save());
+  return savePdf(doc);
 }
 
 /**

@@ -5,16 +5,17 @@
  */
 import { PDFDocument } from 'pdf-lib';
 import { validationFailed } from '../errors/catalogue.js';
-import { loadPdf, toBuffer } from './pdf-load.js';
+import { loadPdf, savePdf, type PdfOutput } from './pdf-load.js';
 import { MAX_RANGE_PARTS, parsePageRanges, rangeIndices, type PageRange } from './page-ranges.js';
 
-export { addPdfWatermark, type WatermarkOptions } from './pdf-watermark.js';
+export { MAX_WATERMARK_LENGTH, addPdfWatermark, type WatermarkOptions } from './pdf-watermark.js';
+export type { PdfOutput } from './pdf-load.js';
 
 /** More files than this is almost certainly a loop gone wrong in the flow. */
 export const MAX_MERGE_FILES = 200;
 
 /** Concatenates two or more PDFs, pages in the order given. */
-export async function mergePdfs(buffers: Buffer[], path = 'files'): Promise<Buffer> {
+export async function mergePdfs(buffers: Buffer[], path = 'files'): Promise<PdfOutput> {
   if (buffers.length < 2) {
     throw validationFailed(
       [{ path, message: `must hold at least 2 PDFs (got ${buffers.length})` }],
@@ -37,15 +38,12 @@ export async function mergePdfs(buffers: Buffer[], path = 'files'): Promise<Buff
     const pages = await merged.copyPages(source, source.getPageIndices());
     for (const page of pages) merged.addPage(page);
   }
-  return toBuffer(await merged.save());
+  return savePdf(merged);
 }
 
-export interface SplitPart {
+export interface SplitPart extends PdfOutput {
   /** The range as written by the caller ("1-3"), or the page number when splitting by page. */
   range: string;
-  /** Number of pages in this part. */
-  pages: number;
-  pdf: Buffer;
 }
 
 /**
@@ -81,14 +79,13 @@ export async function splitPdf(
   const results: SplitPart[] = [];
   for (const part of parts) {
     const out = await PDFDocument.create();
-    const pages = await out.copyPages(source, rangeIndices(part));
-    for (const page of pages) out.addPage(page);
-    results.push({ range: part.label, pages: pages.length, pdf: toBuffer(await out.save()) });
+    for (const page of await out.copyPages(source, rangeIndices(part))) out.addPage(page);
+    results.push({ range: part.label, ...(await savePdf(out)) });
   }
   return results;
 }
 
-/** Number of pages, for callers that report it (and for tests). */
+/** Number of pages of a PDF this service did not build itself (ConvertToPdf's output), and for tests. */
 export async function countPdfPages(buffer: Buffer, path = 'file'): Promise<number> {
   return (await loadPdf(buffer, path)).getPageCount();
 }

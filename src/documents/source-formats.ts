@@ -4,7 +4,7 @@
  * declared as .docx into pages of binary garbage, and the maker never learns why.
  */
 import { validationFailed } from '../errors/catalogue.js';
-import { describeFileType, sniffFileType, type SniffedType } from './file-type.js';
+import { describeFileType, type SniffedType } from './file-type.js';
 
 export const SOURCE_FORMATS = ['docx', 'doc', 'odt', 'rtf', 'txt', 'html', 'xlsx', 'xls', 'ods', 'csv', 'pptx', 'ppt', 'odp'] as const;
 export type SourceFormat = (typeof SOURCE_FORMATS)[number];
@@ -77,23 +77,26 @@ export function normalizeSourceFormat(value: unknown, path = 'sourceFormat'): So
   );
 }
 
-/** The format the bytes themselves reveal, when they do (Office Open XML only). */
-export function inferSourceFormat(bytes: Buffer): SourceFormat | null {
-  const type = sniffFileType(bytes);
+/**
+ * The format the file's sniffed type reveals, when it does (Office Open XML only). Both this
+ * and assertMatchesFormat take `sniffFileType`'s answer rather than the bytes: telling a .docx
+ * from an .xlsx means opening the ZIP, which is done once per file.
+ */
+export function inferSourceFormat(type: SniffedType): SourceFormat | null {
   return type === 'docx' || type === 'xlsx' || type === 'pptx' ? type : null;
 }
 
-/** Throws a validation error when the bytes cannot be a `format` file. */
-export function assertMatchesFormat(bytes: Buffer, format: SourceFormat, path = 'file'): void {
-  const type = sniffFileType(bytes);
+/** Throws a validation error when a file of the sniffed `type` cannot be a `format` file. */
+export function assertMatchesFormat(type: SniffedType, format: SourceFormat, path = 'file'): void {
   const { accepts } = FORMAT_SPECS[format];
   const ok = accepts === 'textual' ? !BINARY_TYPES.includes(type) : accepts.includes(type);
   if (ok) return;
   const kind = describeFileType(type);
+  const inferred = inferSourceFormat(type);
   const hint =
     type === 'pdf'
       ? ' It is already a PDF, so it needs no conversion.'
-      : ` Set the source format to match the file${inferSourceFormat(bytes) ? ` ("${inferSourceFormat(bytes)}")` : ''}, or pass the right file.`;
+      : ` Set the source format to match the file${inferred ? ` ("${inferred}")` : ''}, or pass the right file.`;
   throw validationFailed(
     [{ path, message: `is not a ${format} file (it looks like ${kind})` }],
     `The file was declared as ${format}, but it looks like ${kind}.${hint}`,

@@ -16,15 +16,17 @@ describe('mergePdfs', () => {
     const a = await makePdf(2, 100);
     const b = await makePdf(3, 200);
     const c = await makePdf(1, 300);
-    const merged = await mergePdfs([b, a, c]);
+    const { pdf: merged, pages } = await mergePdfs([b, a, c]);
     expect(await countPdfPages(merged)).toBe(6);
+    expect(pages).toBe(6);
     expect(await pageWidths(merged)).toEqual([200, 201, 202, 100, 101, 300]);
   });
 
   it('merges two 50-page documents into 100 pages', async () => {
-    const merged = await mergePdfs([await makePdf(50, 100), await makePdf(50, 300)]);
+    const { pdf: merged, pages } = await mergePdfs([await makePdf(50, 100), await makePdf(50, 300)]);
     const widths = await pageWidths(merged);
     expect(widths).toHaveLength(100);
+    expect(pages).toBe(100);
     expect(widths[49]).toBe(149);
     expect(widths[50]).toBe(300);
   });
@@ -133,9 +135,10 @@ describe('splitPdf', () => {
 describe('addPdfWatermark', () => {
   it('stamps the text on the chosen pages only, with the requested opacity', async () => {
     const pdf = await makePdf(3, 400);
-    const out = await addPdfWatermark(pdf, { text: 'CONFIDENTIAL', opacity: 0.5, pages: '2-3' });
+    const { pdf: out, pages } = await addPdfWatermark(pdf, { text: 'CONFIDENTIAL', opacity: 0.5, pages: '2-3' });
     const doc = await PDFDocument.load(out);
     expect(doc.getPageCount()).toBe(3);
+    expect(pages).toBe(3);
     const [first, second, third] = doc.getPages();
     expect(contentStreams(first!).join('\n')).not.toContain(pdfHex('CONFIDENTIAL'));
     for (const page of [second!, third!]) {
@@ -146,7 +149,7 @@ describe('addPdfWatermark', () => {
   });
 
   it('defaults to every page, opacity 0.3 and 45 degrees', async () => {
-    const out = await addPdfWatermark(await makePdf(2), { text: 'DRAFT' });
+    const { pdf: out } = await addPdfWatermark(await makePdf(2), { text: 'DRAFT' });
     const doc = await PDFDocument.load(out);
     for (const page of doc.getPages()) {
       const content = contentStreams(page).join('\n');
@@ -162,7 +165,7 @@ describe('addPdfWatermark', () => {
     const width = font.widthOfTextAtSize('PAID', 30);
     const cap = font.heightAtSize(30, { descender: false });
     for (const rotation of [0, 45, 90, -30]) {
-      const out = await addPdfWatermark(await makePdf(1, 200), { text: 'PAID', rotation, fontSize: 30 });
+      const { pdf: out } = await addPdfWatermark(await makePdf(1, 200), { text: 'PAID', rotation, fontSize: 30 });
       const [a, b, c, d, x, y] = textMatrices(contentStreams((await PDFDocument.load(out)).getPage(0)).at(-1)!)[0]!;
       // The middle of the text box, (width/2, cap/2) in text space, lands on the page centre (100, 200).
       expect(x + a * (width / 2) + c * (cap / 2)).toBeCloseTo(100, 3);
@@ -172,7 +175,7 @@ describe('addPdfWatermark', () => {
   });
 
   it('writes each line of a multi-line text, one under the other', async () => {
-    const out = await addPdfWatermark(await makePdf(1), { text: 'PAID\n2024-05-01', rotation: 0, fontSize: 30 });
+    const { pdf: out } = await addPdfWatermark(await makePdf(1), { text: 'PAID\n2024-05-01', rotation: 0, fontSize: 30 });
     const content = contentStreams((await PDFDocument.load(out)).getPage(0)).at(-1)!;
     expect(content).toContain(pdfHex('PAID'));
     expect(content).toContain(pdfHex('2024-05-01'));
@@ -189,7 +192,7 @@ describe('addPdfWatermark', () => {
     page.drawText('scaled', { x: 1, y: 1 });
     const source = Buffer.from(await doc.save());
 
-    const streams = contentStreams((await PDFDocument.load(await addPdfWatermark(source, { text: 'COPY' }))).getPage(0));
+    const streams = contentStreams((await PDFDocument.load((await addPdfWatermark(source, { text: 'COPY' })).pdf)).getPage(0));
     expect(streams[0]?.trim()).toBe('q');
     const scaling = streams.findIndex((s) => s.includes('2 0 0 2 0 0 cm'));
     const watermark = streams.findIndex((s) => s.includes(pdfHex('COPY')));
@@ -215,7 +218,7 @@ describe('addPdfWatermark', () => {
   });
 
   it('treats blank optional fields as not given, as Power Automate sends them', async () => {
-    const out = await addPdfWatermark(await makePdf(2), { text: 'A', pages: '', opacity: '' as never, rotation: '' as never });
+    const { pdf: out } = await addPdfWatermark(await makePdf(2), { text: 'A', pages: '', opacity: '' as never, rotation: '' as never });
     const doc = await PDFDocument.load(out);
     for (const page of doc.getPages()) {
       expect(contentStreams(page).join('\n')).toContain(pdfHex('A'));
@@ -224,7 +227,7 @@ describe('addPdfWatermark', () => {
   });
 
   it('accepts numbers sent as text, as Power Automate does for plain inputs', async () => {
-    const out = await addPdfWatermark(await makePdf(1), { text: 'A', opacity: '0.6' as never });
+    const { pdf: out } = await addPdfWatermark(await makePdf(1), { text: 'A', opacity: '0.6' as never });
     expect(fillOpacities((await PDFDocument.load(out)).getPage(0))).toContain(0.6);
   });
 });
