@@ -7,9 +7,8 @@
  * so a row reads as "this route needs that permission". Actions that change state get fresh
  * keys / people per case, so the order of the cases does not matter.
  */
-import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, addMember, callGateway, createKey, signup, startTestApp, uniqueEmail, type Session, type TestApp } from './support/harness.js';
+import { PASSWORD, addMember, callGateway, cookieOf, createKey, expectProblem, invitationToken, signup, startTestApp, uniqueEmail, type Session, type TestApp } from './support/harness.js';
 
 // ---------------------------------------------------------------------------------------------
 // The contract's role table
@@ -135,7 +134,7 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/api/me', permission: 'signedIn', resource: 'none', success: 200, prepare: async () => ({ url: '/api/me' }) },
   {
     method: 'POST', path: '/api/invitations/accept', permission: 'public', resource: 'none', success: 200,
-    prepare: async () => ({ url: '/api/invitations/accept', payload: { token: await invitationToken('member'), name: 'Invited Person', password: PASSWORD } }),
+    prepare: async () => ({ url: '/api/invitations/accept', payload: { token: await freshInvitationToken('member'), name: 'Invited Person', password: PASSWORD } }),
   },
 
   // API keys
@@ -215,20 +214,15 @@ const world = {} as {
   signinTarget: Session;
 };
 
-const OPERATOR = (orgId: string) => ({ orgId, userId: null, email: null, role: 'operator' as const, ip: null });
-
 beforeAll(async () => {
   t = await startTestApp({ env: { SELF_SERVICE_PLANS: 'true' } });
-  world.admin = await signup(t, 'Contoso');
+  // Every case creates keys (about 75 live by the end, close to Large's 100), so both organisations get Enterprise's unlimited keys.
+  world.admin = await signup(t, 'Contoso', undefined, { plan: 'enterprise' });
   world.member = await addMember(t, world.admin, 'member', 'Mo Member');
   world.otherMember = await addMember(t, world.admin, 'member', 'Olga Other');
   world.viewer = await addMember(t, world.admin, 'viewer', 'Vic Viewer');
   world.signinTarget = await addMember(t, world.admin, 'viewer', 'Sid Signin');
-  world.foreignAdmin = await signup(t, 'Fabrikam');
-  // Every case creates keys; the Free plan's two would run out at once.
-  for (const orgId of [world.admin.orgId, world.foreignAdmin.orgId]) {
-    await t.services.orgs.setSubscription(OPERATOR(orgId), { plan: 'enterprise' });
-  }
+  world.foreignAdmin = await signup(t, 'Fabrikam', undefined, { plan: 'enterprise' });
 });
 
 afterAll(async () => {
@@ -268,14 +262,13 @@ async function freshSessionOf(actor: ActorId): Promise<string> {
   const who = sessionOf(actor)!;
   const response = await t.app.inject({ method: 'POST', url: '/api/auth/signin', payload: { email: who.email, password: PASSWORD } });
   expect(response.statusCode).toBe(200);
-  const cookie = response.cookies.find((c) => c.name === 'bdoc_session')!;
-  return `bdoc_session=${cookie.value}`;
+  return cookieOf(response);
 }
 
-async function invitationToken(role: Role): Promise<string> {
+async function freshInvitationToken(role: Role): Promise<string> {
   const response = await t.app.inject({ method: 'POST', url: '/api/invitations', headers: { cookie: world.admin.cookie }, payload: { email: uniqueEmail('joiner'), role } });
   expect(response.statusCode).toBe(201);
-  return new URL(response.json().url).hash.replace('#token=', '');
+  return invitationToken(response.json().url);
 }
 
 async function adminPost(url: string): Promise<void> {
@@ -313,18 +306,6 @@ function contextFor(actor: ActorId): CaseContext {
 // Assertions
 // ---------------------------------------------------------------------------------------------
 
-/** Every refusal is RFC 9457 problem+json with the contract's fields. */
-function expectProblem(response: LightMyRequestResponse, expected: Expected): void {
-  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = response.json();
-  expect(body).toMatchObject({ status: expected.status, code: expected.code });
-  for (const field of ['type', 'title', 'detail', 'requestId'] as const) {
-    expect(typeof body[field], `problem field "${field}"`).toBe('string');
-    expect(body[field].length, `problem field "${field}"`).toBeGreaterThan(0);
-  }
-  expect(body.requestId).toMatch(/^req_/);
-}
-
 function describeExpected(expected: Expected): string {
   return expected.code ? `${expected.status} ${expected.code}` : `${expected.status}`;
 }
@@ -348,7 +329,8 @@ describe('every /api route answers every kind of actor as the role table says', 
             ...(request.payload !== undefined ? { payload: request.payload as Record<string, unknown> } : {}),
           });
           expect(response.statusCode, response.body).toBe(expected.status);
-          if (expected.code) expectProblem(response, expected);
+          // Every refusal is RFC 9457 problem+json with the contract's fields.
+          if (expected.code) expectProblem(response, expected.status, expected.code);
         });
       }
     });

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
-import { callGateway, createKey, signup, startTestApp, type Session, type TestApp } from './support/harness.js';
+import { callGateway, createKey, invitationToken, signup, startTestApp, type Session, type TestApp } from './support/harness.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -75,7 +75,7 @@ describe('the operator CLI', () => {
     const orgId = lines.find((l) => l.startsWith('Organisation: '))!.slice('Organisation: '.length);
     expect(orgId).toMatch(/^org_/);
     const url = lines.find((l) => l.startsWith('http://portal.test/accept-invitation#token='))!;
-    const token = new URL(url).hash.replace('#token=', '');
+    const token = invitationToken(url);
     const accepted = await t.app.inject({ method: 'POST', url: '/api/invitations/accept', payload: { token, name: 'Root Admin', password: 'a very long passphrase' } });
     expect(accepted.statusCode).toBe(200);
     expect(accepted.json()).toMatchObject({ user: { role: 'admin', email: 'root@woodgrove.example' }, organisation: { id: orgId, plan: 'standard', subscriptionStatus: 'active' } });

@@ -1,17 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../src/keys/key-format.js';
 import { DAY, ManualClock } from '../src/lib/clock.js';
-import { callGateway, createKey, operatorOf, signup, startTestApp, type Session, type TestApp } from './support/harness.js';
-
-function expectProblem(response: Awaited<ReturnType<typeof callGateway>>, status: number, code: string) {
-  expect(response.statusCode).toBe(status);
-  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = response.json();
-  expect(body).toMatchObject({ status, code, type: expect.stringContaining(code), title: expect.any(String), detail: expect.any(String) });
-  expect(body.requestId).toMatch(/^req_/);
-  expect(response.headers['x-request-id']).toBe(body.requestId);
-  return body as { detail: string; [k: string]: unknown };
-}
+import { callGateway, createKey, expectProblem, operatorOf, signup, startTestApp, type Session, type TestApp } from './support/harness.js';
 
 describe('the gateway answers every bad key with the exact problem (CONTRACT §4)', () => {
   const clock = new ManualClock('2026-03-01T09:00:00.000Z');

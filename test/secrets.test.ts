@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callGateway, createKey, databaseBytes, PASSWORD, signup, startTestApp, type TestApp } from './support/harness.js';
+import { callGateway, createKey, databaseBytes, invitationToken, PASSWORD, signup, startTestApp, type TestApp } from './support/harness.js';
 
 describe('no plaintext key or password ever reaches the database or a log', () => {
   let t: TestApp;
   const secrets: string[] = [];
-  let invitationToken = '';
+  let invitedToken = '';
 
   beforeAll(async () => {
     t = await startTestApp({ env: { LOG_LEVEL: 'trace' } });
@@ -24,10 +24,10 @@ describe('no plaintext key or password ever reaches the database or a log', () =
     await t.app.inject({ method: 'POST', url: `/api/keys/${second.id}/revoke`, headers: { cookie: admin.cookie } });
     await callGateway(t, second.secret);
     const invited = await t.app.inject({ method: 'POST', url: '/api/invitations', headers: { cookie: admin.cookie }, payload: { email: 'new.person@example.com', role: 'member' } });
-    invitationToken = new URL(invited.json().url).hash.replace('#token=', '');
+    invitedToken = invitationToken(invited.json().url);
     const memberPassword = 'another long passphrase 42';
     secrets.push(memberPassword);
-    await t.app.inject({ method: 'POST', url: '/api/invitations/accept', payload: { token: invitationToken, name: 'New Person', password: memberPassword } });
+    await t.app.inject({ method: 'POST', url: '/api/invitations/accept', payload: { token: invitedToken, name: 'New Person', password: memberPassword } });
     await t.app.inject({ method: 'POST', url: '/api/auth/signin', payload: { email: 'new.person@example.com', password: 'a wrong password entirely' } });
     secrets.push('a wrong password entirely');
     await t.services.usage.flush();
@@ -37,7 +37,7 @@ describe('no plaintext key or password ever reaches the database or a log', () =
   it('the database file holds none of them', () => {
     const bytes = databaseBytes(t);
     expect(bytes.length).toBeGreaterThan(10_000);
-    for (const secret of [...secrets, invitationToken]) {
+    for (const secret of [...secrets, invitedToken]) {
       expect(bytes.includes(secret), `database contains ${secret.slice(0, 6)}…`).toBe(false);
       if (secret.startsWith('bdoc_')) expect(bytes.includes(secret.slice(9, -4))).toBe(false);
     }
@@ -46,7 +46,7 @@ describe('no plaintext key or password ever reaches the database or a log', () =
   it('the logs hold none of them, though they were written at trace level', () => {
     const logs = t.logs.text;
     expect(logs).toContain('request completed');
-    for (const secret of [...secrets, invitationToken]) {
+    for (const secret of [...secrets, invitedToken]) {
       expect(logs.includes(secret), `logs contain ${secret.slice(0, 6)}…`).toBe(false);
     }
   });

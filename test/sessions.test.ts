@@ -4,10 +4,9 @@
  * hashes of session tokens are kept, that other websites cannot make changes, and that bad
  * input is refused field by field without creating anything.
  */
-import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MINUTE, ManualClock } from '../src/lib/clock.js';
-import { PASSWORD, createKey, databaseBytes, signup, startTestApp, uniqueEmail, type Session, type TestApp } from './support/harness.js';
+import { PASSWORD, cookieOf, createKey, databaseBytes, expectProblem, sessionCookieOf, signup, startTestApp, uniqueEmail, type Session, type TestApp } from './support/harness.js';
 
 const PUBLIC_ORIGIN = 'http://portal.test'; // the harness's PUBLIC_URL
 const EVIL_ORIGIN = 'https://evil.example';
@@ -24,16 +23,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-function sessionCookieOf(response: LightMyRequestResponse) {
-  return response.cookies.find((c) => c.name === 'bdoc_session' && c.value !== '');
-}
-
-function cookieHeader(response: LightMyRequestResponse): string {
-  const cookie = sessionCookieOf(response);
-  if (!cookie) throw new Error(`no session cookie in ${response.statusCode} ${response.body}`);
-  return `bdoc_session=${cookie.value}`;
-}
-
 function signinRequest(app: TestApp, email: string, password: string, extra: { remoteAddress?: string; cookie?: string } = {}) {
   return app.app.inject({
     method: 'POST',
@@ -46,14 +35,6 @@ function signinRequest(app: TestApp, email: string, password: string, extra: { r
 
 function me(cookie: string, app: TestApp = t) {
   return app.app.inject({ method: 'GET', url: '/api/me', headers: { cookie } });
-}
-
-function expectProblem(response: LightMyRequestResponse, status: number, code: string): Record<string, any> {
-  expect(response.statusCode, response.body).toBe(status);
-  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = response.json();
-  expect(body).toMatchObject({ status, code, type: expect.any(String), title: expect.any(String), detail: expect.any(String), requestId: expect.any(String) });
-  return body;
 }
 
 async function counts(app: TestApp = t): Promise<{ users: number; organisations: number }> {
@@ -78,7 +59,7 @@ describe('sign-up', () => {
       organisation: { name: 'Northwind Traders', plan: 'free', subscriptionStatus: 'active' },
     });
 
-    const cookie = cookieHeader(response);
+    const cookie = cookieOf(response);
     const session = await me(cookie);
     expect(session.statusCode).toBe(200);
     expect(session.json()).toMatchObject({ user: { email, role: 'admin' }, organisation: { id: response.json().organisation.id, plan: 'free', subscriptionStatus: 'active' } });
@@ -204,15 +185,15 @@ describe('sign-in', () => {
   it('every sign-in starts a new session with a new token, even when an old cookie is sent along', async () => {
     const email = uniqueEmail('person');
     const signedUp = await t.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { email, password: PASSWORD, name: 'Sam Session', organisation: 'Sessions Ltd' } });
-    const first = cookieHeader(signedUp);
-    const second = cookieHeader(await signinRequest(t, email, PASSWORD));
-    const third = cookieHeader(await signinRequest(t, email, PASSWORD, { cookie: second }));
+    const first = cookieOf(signedUp);
+    const second = cookieOf(await signinRequest(t, email, PASSWORD));
+    const third = cookieOf(await signinRequest(t, email, PASSWORD, { cookie: second }));
     expect(new Set([first, second, third]).size).toBe(3);
     expect((await me(third)).statusCode).toBe(200);
   });
 
   it('sign-out ends the session: the same cookie is then refused', async () => {
-    const cookie = cookieHeader(await signinRequest(t, admin.email, PASSWORD));
+    const cookie = cookieOf(await signinRequest(t, admin.email, PASSWORD));
     expect((await me(cookie)).statusCode).toBe(200);
     const out = await t.app.inject({ method: 'POST', url: '/api/auth/signout', headers: { cookie } });
     expect(out.statusCode).toBe(204);

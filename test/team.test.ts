@@ -4,10 +4,9 @@
  * ends sessions but keeps the person's keys working, and an organisation that always keeps
  * an Admin — each step in the audit log.
  */
-import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY, MINUTE, ManualClock } from '../src/lib/clock.js';
-import { PASSWORD, addMember, callGateway, createKey, databaseBytes, signup, uniqueEmail, startTestApp, type Session, type TestApp } from './support/harness.js';
+import { PASSWORD, addMember, callGateway, cookieOf, createKey, databaseBytes, invitationToken, sessionCookieOf, signup, uniqueEmail, startTestApp, type Session, type TestApp } from './support/harness.js';
 
 let t: TestApp;
 let admin: Session;
@@ -34,18 +33,13 @@ async function invite(app: TestApp, by: Session, role: 'admin' | 'member' | 'vie
   const response = await app.app.inject({ method: 'POST', url: '/api/invitations', headers: { cookie: by.cookie }, payload: { email, role } });
   expect(response.statusCode, response.body).toBe(201);
   const url: string = response.json().url;
-  const token = new URL(url).hash.replace('#token=', '');
+  const token = invitationToken(url);
   expect(token.length).toBeGreaterThan(10);
   return { email, url, token, invitation: response.json().invitation };
 }
 
 function accept(app: TestApp, token: string, name = 'Invited Person') {
   return app.app.inject({ method: 'POST', url: '/api/invitations/accept', payload: { token, name, password: PASSWORD } });
-}
-
-function sessionCookie(response: LightMyRequestResponse): string | undefined {
-  const cookie = response.cookies.find((c) => c.name === 'bdoc_session' && c.value !== '');
-  return cookie && `bdoc_session=${cookie.value}`;
 }
 
 function signin(email: string) {
@@ -64,9 +58,8 @@ describe('invitations', () => {
     expect(accepted.statusCode, accepted.body).toBe(200);
     expect(accepted.json()).toMatchObject({ user: { email, name: 'Vera Viewer', role: 'viewer', status: 'active' }, organisation: { id: admin.orgId } });
 
-    const cookie = sessionCookie(accepted);
-    expect(cookie).toBeDefined();
-    const me = await as(cookie!).get('/api/me');
+    expect(sessionCookieOf(accepted)).toBeDefined();
+    const me = await as(cookieOf(accepted)).get('/api/me');
     expect(me.statusCode).toBe(200);
     expect(me.json()).toMatchObject({ user: { email, role: 'viewer' }, organisation: { id: admin.orgId } });
   });
@@ -79,7 +72,7 @@ describe('invitations', () => {
     expect([404, 409]).toContain(again.statusCode);
     expect(again.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(again.json().code).toBe(again.statusCode === 404 ? 'not_found' : 'conflict');
-    expect(sessionCookie(again)).toBeUndefined();
+    expect(sessionCookieOf(again)).toBeUndefined();
     expect(await membersWithEmail(email)).toHaveLength(1);
   });
 
@@ -101,7 +94,7 @@ describe('invitations', () => {
       expect(tooLate.statusCode).toBe(404);
       expect(tooLate.json().code).toBe('not_found');
       expect(tooLate.json().detail).toMatch(/expired|7 days/i);
-      expect(sessionCookie(tooLate)).toBeUndefined();
+      expect(sessionCookieOf(tooLate)).toBeUndefined();
     } finally {
       await app.close();
     }
@@ -159,8 +152,9 @@ describe('roles', () => {
 describe('deactivation', () => {
   it("ends the person's sessions at once, they cannot sign in, and the keys they created keep working, flagged", async () => {
     const person = await addMember(t, admin, 'member', 'Dee Parted');
-    const secondSession = sessionCookie(await signin(person.email));
-    expect(secondSession).toBeDefined();
+    const signedIn = await signin(person.email);
+    expect(sessionCookieOf(signedIn)).toBeDefined();
+    const secondSession = cookieOf(signedIn);
     const key = await createKey(t, person, { name: 'prod-payroll-flow-hr' });
     expect((await callGateway(t, key.secret)).statusCode).toBe(200);
 
@@ -169,7 +163,7 @@ describe('deactivation', () => {
     expect(deactivated.json()).toMatchObject({ id: person.userId, status: 'deactivated' });
     expect(deactivated.json().deactivatedAt).toEqual(expect.any(String));
 
-    for (const cookie of [person.cookie, secondSession!]) {
+    for (const cookie of [person.cookie, secondSession]) {
       const me = await as(cookie).get('/api/me');
       expect(me.statusCode).toBe(401);
       expect(me.json().code).toBe('unauthenticated');
@@ -178,7 +172,7 @@ describe('deactivation', () => {
     const signIn = await signin(person.email);
     expect(signIn.statusCode).toBe(401);
     expect(signIn.json().code).toBe('unauthenticated');
-    expect(sessionCookie(signIn)).toBeUndefined();
+    expect(sessionCookieOf(signIn)).toBeUndefined();
 
     expect((await callGateway(t, key.secret)).statusCode).toBe(200);
     const view = await as(admin).get(`/api/keys/${key.id}`);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
+import { expect } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Clock } from '../../src/lib/clock.js';
@@ -82,10 +83,21 @@ export function uniqueEmail(prefix = 'user'): string {
 
 export const PASSWORD = 'correct horse battery staple';
 
-function cookieOf(response: LightMyRequestResponse): string {
-  const cookie = response.cookies.find((c) => c.name === 'bdoc_session');
+/** The session cookie a response sets, if any; the empty one that clears a session does not count. */
+export function sessionCookieOf(response: LightMyRequestResponse): LightMyRequestResponse['cookies'][number] | undefined {
+  return response.cookies.find((c) => c.name === 'bdoc_session' && c.value !== '');
+}
+
+/** The `cookie` header for the session a response started; throws if it started none. */
+export function cookieOf(response: LightMyRequestResponse): string {
+  const cookie = sessionCookieOf(response);
   if (!cookie) throw new Error(`no session cookie in ${response.statusCode} ${response.body}`);
   return `bdoc_session=${cookie.value}`;
+}
+
+/** The one-time token of an invitation link (`…/accept-invitation#token=…`). */
+export function invitationToken(url: string): string {
+  return new URL(url).hash.replace('#token=', '');
 }
 
 /**
@@ -111,7 +123,7 @@ export async function addMember(t: TestApp, admin: Session, role: 'admin' | 'mem
   const email = uniqueEmail(role);
   const invited = await t.app.inject({ method: 'POST', url: '/api/invitations', headers: { cookie: admin.cookie }, payload: { email, role } });
   if (invited.statusCode !== 201) throw new Error(`invite failed: ${invited.statusCode} ${invited.body}`);
-  const token = new URL(invited.json().url).hash.replace('#token=', '');
+  const token = invitationToken(invited.json().url);
   const accepted = await t.app.inject({ method: 'POST', url: '/api/invitations/accept', payload: { token, name, password: PASSWORD } });
   if (accepted.statusCode !== 200) throw new Error(`accept failed: ${accepted.statusCode} ${accepted.body}`);
   return { cookie: cookieOf(accepted), userId: accepted.json().user.id, orgId: admin.orgId, email };
@@ -126,4 +138,34 @@ export async function createKey(t: TestApp, who: Session, body: Record<string, u
 
 export function callGateway(t: TestApp, apiKey: string | undefined, headers: Record<string, string> = {}) {
   return t.app.inject({ method: 'GET', url: '/v1/connection', headers: { ...(apiKey === undefined ? {} : { 'x-api-key': apiKey }), ...headers } });
+}
+
+/** An RFC 9457 problem+json body: the contract's fields, plus any extras of the error (e.g. `errors`). */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  requestId: string;
+  [extra: string]: any;
+}
+
+/**
+ * Asserts a refusal: the status, and RFC 9457 problem+json with the contract's fields — the `code`,
+ * a `type` naming it, a non-empty title and detail, and a `req_…` request id that the
+ * `x-request-id` header repeats. Returns the body for further checks.
+ */
+export function expectProblem(response: LightMyRequestResponse, status: number, code: string): Problem {
+  expect(response.statusCode, response.body).toBe(status);
+  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+  const body = response.json();
+  expect(body).toMatchObject({ status, code, type: expect.stringContaining(code) });
+  for (const field of ['type', 'title', 'detail', 'requestId'] as const) {
+    expect(typeof body[field], `problem field "${field}"`).toBe('string');
+    expect(body[field].length, `problem field "${field}"`).toBeGreaterThan(0);
+  }
+  expect(body.requestId).toMatch(/^req_/);
+  expect(response.headers['x-request-id']).toBe(body.requestId);
+  return body;
 }
