@@ -1,4 +1,4 @@
-import { acceptInvitation, createKeyViaApi, expect, newPerson, signUp, test } from './support.js';
+import { acceptInvitation, createKeyViaApi, expect, newPerson, signUp, test, watchForErrors } from './support.js';
 
 test.describe('roles', () => {
   test("a Member invited from the Users page cannot revoke an Admin's key", async ({ page, browser, baseURL }) => {
@@ -23,8 +23,7 @@ test.describe('roles', () => {
     // The Member accepts in their own browser.
     const memberContext = await browser.newContext({ baseURL });
     const member = await memberContext.newPage();
-    const errors: string[] = [];
-    member.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    const errors = watchForErrors(member);
     await acceptInvitation(member, link, 'Mia Member');
     await expect(member.getByRole('banner').getByText('Member', { exact: true })).toBeVisible();
     await expect(member.getByRole('banner').getByText(admin.organisation)).toBeVisible();

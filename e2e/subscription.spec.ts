@@ -1,5 +1,5 @@
 import type { Locator } from '@playwright/test';
-import { acceptInvitation, createKeyViaApi, expect, newPerson, signUp, test } from './support.js';
+import { acceptInvitation, createKeyViaApi, expect, newPerson, signUp, test, watchForErrors } from './support.js';
 
 /** The "Allowed" cell of a limit in the Plan limits table. */
 const allowed = (limits: Locator, limit: string) => limits.getByRole('row', { name: new RegExp(limit) }).getByRole('cell').nth(1);
@@ -46,6 +46,7 @@ test.describe('subscription', () => {
 
     const context = await browser.newContext({ baseURL });
     const member = await context.newPage();
+    const errors = watchForErrors(member);
     await acceptInvitation(member, url, 'Mia Member');
 
     await member.getByRole('navigation').getByRole('link', { name: 'Subscription' }).click();
@@ -53,6 +54,7 @@ test.describe('subscription', () => {
     await expect(change).toContainText('Only Admins can change the plan.');
     await expect(change.getByRole('button', { name: 'Change plan' })).toHaveCount(0);
     expect((await member.request.put('/api/subscription', { data: { plan: 'large' } })).status()).toBe(403);
+    expect(errors, "the Member's page logged errors").toEqual([]);
     await context.close();
   });
 });

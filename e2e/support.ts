@@ -20,6 +20,22 @@ export function newPerson(name = 'Ann Admin', organisation = 'Contoso Finance'):
 }
 
 /**
+ * Collects a page's uncaught errors and console errors, except failed requests with one of the
+ * `expected` statuses. Every test's page is watched (below); a test's second browser calls it too.
+ */
+export function watchForErrors(page: Page, expected: number[] = []): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    const failed = /Failed to load resource: the server responded with a status of (\d+)/.exec(message.text());
+    if (failed && expected.includes(Number(failed[1]))) return;
+    errors.push(`console error: ${message.text()} (${message.location().url})`);
+  });
+  return errors;
+}
+
+/**
  * Every test fails on an uncaught page error or a console error. A test that provokes a failed
  * request on purpose (a refused key, a wrong password) lists the statuses it expects.
  */
@@ -27,14 +43,7 @@ export const test = base.extend<{ expectedFailedStatuses: number[]; consoleGuard
   expectedFailedStatuses: [[], { option: true }],
   consoleGuard: [
     async ({ page, expectedFailedStatuses }, use) => {
-      const errors: string[] = [];
-      page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
-      page.on('console', (message) => {
-        if (message.type() !== 'error') return;
-        const failed = /Failed to load resource: the server responded with a status of (\d+)/.exec(message.text());
-        if (failed && expectedFailedStatuses.includes(Number(failed[1]))) return;
-        errors.push(`console error: ${message.text()} (${message.location().url})`);
-      });
+      const errors = watchForErrors(page, expectedFailedStatuses);
       await use();
       expect(errors, 'the page logged errors').toEqual([]);
     },
