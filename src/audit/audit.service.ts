@@ -5,8 +5,6 @@ import type { AuditEntryView, Severity } from '../api/views.js';
 import type { AuditRow, Role } from '../db/schema.js';
 import { toCsv } from '../lib/csv.js';
 
-export type { AuditEntryView, Severity } from '../api/views.js';
-
 /** Who did something: a signed-in person, or the operator's CLI (no user). */
 export interface Actor {
   orgId: string;

@@ -21,8 +21,10 @@ export const checkConnection = defineOperation({
     documentActionsLeft: Type.Union([Type.Integer(), Type.Null()], { description: 'Document actions left this billing period; empty when unlimited', 'x-ms-summary': 'Document Actions Left' }),
     utilityActionsLeft: Type.Union([Type.Integer(), Type.Null()], { description: 'Utility actions left this billing period; empty when unlimited', 'x-ms-summary': 'Utility Actions Left' }),
   }),
-  handle: (_body, { key, org, quotaLeft }) => {
-    const answer = (documentActionsLeft: number | null, utilityActionsLeft: number | null) => ({
+  handle: async (_body, { key, org, quotaLeft }) => {
+    // In memory after the organisation's first request of the period; that one loads both at once.
+    const [documentActionsLeft, utilityActionsLeft] = await Promise.all([quotaLeft('document'), quotaLeft('utility')]);
+    return {
       keyName: key.name,
       keyId: key.id,
       organisation: org.name,
@@ -31,11 +33,6 @@ export const checkConnection = defineOperation({
       subscriptionStatus: org.status,
       documentActionsLeft,
       utilityActionsLeft,
-    });
-    const document = quotaLeft('document');
-    const utility = quotaLeft('utility');
-    // Both counts are in memory after an organisation's first request: answer without awaiting.
-    if (document instanceof Promise || utility instanceof Promise) return Promise.all([document, utility]).then(([d, u]) => answer(d, u));
-    return answer(document, utility);
+    };
   },
 });

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../lib/clock.js';
 import { problems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
+import { monthlyLimit } from '../limits/quota-tracker.js';
 import type { FlowInfo, Outcome, UsageBuffer } from '../usage/usage-buffer.js';
 import type { KeyCache } from './key-cache.js';
 import type { GatewayOperation } from './operation.js';
@@ -32,21 +33,18 @@ function header(request: FastifyRequest, name: string): string | null {
   return text ? text.slice(0, HEADER_MAX) : null;
 }
 
-/** The calling flow or app, from the headers Power Automate, Logic Apps and Power Apps send. */
-export function flowInfo(request: FastifyRequest): FlowInfo | null {
-  const workflowName = header(request, 'x-ms-workflow-name');
-  const workflowId = header(request, 'x-ms-workflow-id');
-  const clientEnvironmentId = header(request, 'x-ms-client-environment-id');
-  const userAgent = header(request, 'user-agent');
-  // The identity headers decide whether there is a flow to record at all (usage-buffer's flowIdentity).
-  if (!workflowName && !workflowId && !clientEnvironmentId && !userAgent) return null;
+/**
+ * The calling flow or app, from the headers Power Automate, Logic Apps and Power Apps send.
+ * Whether there is a flow to record at all is the usage buffer's call (`flowIdentity`).
+ */
+export function flowInfo(request: FastifyRequest): FlowInfo {
   return {
-    workflowName,
-    workflowId,
+    workflowName: header(request, 'x-ms-workflow-name'),
+    workflowId: header(request, 'x-ms-workflow-id'),
     runId: header(request, 'x-ms-workflow-run-id'),
     location: header(request, 'x-ms-execution-location'),
-    clientEnvironmentId,
-    userAgent,
+    clientEnvironmentId: header(request, 'x-ms-client-environment-id'),
+    userAgent: header(request, 'user-agent'),
   };
 }
 
@@ -146,8 +144,7 @@ function registerOperation(gateway: App, operation: GatewayOperation, deps: Gate
       return operation.handle(request.body, {
         key: request.gatewayKey!,
         org,
-        quotaLeft: (type) =>
-          deps.quotas.remaining(org, type, type === 'document' ? org.plan.documentActionsPerMonth : org.plan.utilityActionsPerMonth, new Date(request.gatewayAt)),
+        quotaLeft: (type) => deps.quotas.remaining(org, type, monthlyLimit(org.plan, type), new Date(request.gatewayAt)),
       });
     },
   });

@@ -2,7 +2,7 @@ import type { Change, ChangeFeed } from '../changes/change-feed.js';
 import type { Db } from '../db/database.js';
 import type { KeyStatus, SubscriptionStatus } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
-import { parseOverrides, type Plan, type PlanCatalogue } from '../plans/catalogue.js';
+import type { Plan, PlanCatalogue } from '../plans/catalogue.js';
 
 /** What the gateway needs to know of a key, held in memory. */
 export interface CachedKey {
@@ -173,7 +173,7 @@ export class KeyCache {
       id: orgId,
       name: row.name,
       status: row.status,
-      plan: this.#plans.limits(row.plan, parseOverrides(row.overrides)),
+      plan: this.#plans.ofSubscription(row),
       periodStart: row.periodStart,
       periodEnd: row.periodEnd,
     };

@@ -1,7 +1,6 @@
 import type { Static, TSchema } from 'typebox';
+import type { ActionType } from '../api/views.js';
 import type { CachedKey, CachedOrg } from './key-cache.js';
-
-export type ActionType = 'document' | 'utility' | 'none';
 
 /** What a handler knows of the caller: the verified key and its organisation. */
 export interface OperationContext {

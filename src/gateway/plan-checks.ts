@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors/catalogue.js';
-import type { QuotaTracker, Reservation } from '../limits/quota-tracker.js';
+import { monthlyLimit, type QuotaTracker, type Reservation } from '../limits/quota-tracker.js';
 import type { RateDecision, RateLimiter } from '../limits/rate-limiter.js';
 import type { PlanCatalogue } from '../plans/catalogue.js';
 import type { CachedOrg } from './key-cache.js';
@@ -75,7 +75,7 @@ export function planChecks(operation: GatewayOperation, deps: PlanCheckDeps) {
       return done(error as Error);
     }
     if (!quotaType) return done();
-    const limit = quotaType === 'document' ? org.plan.documentActionsPerMonth : org.plan.utilityActionsPerMonth;
+    const limit = monthlyLimit(org.plan, quotaType);
     const settle = (decision: Awaited<ReturnType<QuotaTracker['reserve']>>) => {
       if (decision.ok) {
         request.quotaReservation = decision.reservation;

@@ -1,7 +1,13 @@
 import type { Db } from '../db/database.js';
+import type { PlanLimits } from '../plans/catalogue.js';
 import { currentPeriod, type BillingPeriod } from '../plans/period.js';
 
 export type QuotaActionType = 'document' | 'utility';
+
+/** The plan's monthly limit for one action type (`null`: unlimited). */
+export function monthlyLimit(plan: PlanLimits, actionType: QuotaActionType): number | null {
+  return actionType === 'document' ? plan.documentActionsPerMonth : plan.utilityActionsPerMonth;
+}
 
 /** A place in the quota held for one request until its outcome is known. */
 export interface Reservation {
@@ -32,6 +38,10 @@ export interface QuotaThreshold {
 
 const THRESHOLDS = [80, 100] as const;
 
+/** One counter per organisation, period and action type. */
+function counterKey(orgId: string, period: BillingPeriod, actionType: QuotaActionType): string {
+  return `${orgId}|${period.start}|${actionType}`;
+}
 
 /**
  * Monthly quotas per organisation and action type. Only successful actions use quota, yet
@@ -59,7 +69,7 @@ export class QuotaTracker {
     now: Date,
   ): QuotaDecision | Promise<QuotaDecision> {
     const period = currentPeriod(org, now);
-    const key = `${org.id}|${period.start}|${actionType}`;
+    const key = counterKey(org.id, period, actionType);
     const counter = this.#counters.get(key);
     const context = { orgId: org.id, actionType, period };
     if (counter) return this.#decide(counter, limit, context);
@@ -93,15 +103,10 @@ export class QuotaTracker {
   remaining(org: { id: string; periodStart: string; periodEnd: string | null }, actionType: QuotaActionType, limit: number | null, now: Date): number | null | Promise<number | null> {
     if (limit === null) return null;
     const period = currentPeriod(org, now);
-    const key = `${org.id}|${period.start}|${actionType}`;
+    const key = counterKey(org.id, period, actionType);
     const left = (counter: Counter) => Math.max(0, limit - counter.used - counter.reserved);
     const counter = this.#counters.get(key);
     return counter ? left(counter) : this.#load(key, org.id, actionType, period).then(left);
-  }
-
-  /** Successful actions this period as this node counts them (for tests and the usage API). */
-  used(orgId: string, actionType: QuotaActionType, period: BillingPeriod): number | undefined {
-    return this.#counters.get(`${orgId}|${period.start}|${actionType}`)?.used;
   }
 
   #load(key: string, orgId: string, actionType: QuotaActionType, period: BillingPeriod): Promise<Counter> {

@@ -12,8 +12,6 @@ import { sha256Hex } from '../lib/hash.js';
 import type { IdGenerator } from '../lib/ids.js';
 import { randomToken } from '../lib/random.js';
 
-export type { InvitationView, MemberView } from '../api/views.js';
-
 export const INVITATION_TTL_MS = 7 * DAY;
 
 export interface MembersServiceDeps {

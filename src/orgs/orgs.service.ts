@@ -33,21 +33,22 @@ export interface SubscriptionChange {
 
 export type OrgsService = ReturnType<typeof createOrgsService>;
 
+/** An organisation's name and subscription; 404 when there is none. */
+export async function loadSubscription(dbx: DbOrTrx, orgId: string): Promise<{ name: string; sub: SubscriptionRow }> {
+  const row = await dbx
+    .selectFrom('subscriptions')
+    .innerJoin('organisations', 'organisations.id', 'subscriptions.orgId')
+    .selectAll('subscriptions')
+    .select('organisations.name')
+    .where('subscriptions.orgId', '=', orgId)
+    .executeTakeFirst();
+  if (!row) throw notFound('The organisation');
+  const { name, ...sub } = row;
+  return { name, sub };
+}
+
 export function createOrgsService(deps: { db: Db; clock: Clock; newId: IdGenerator; changes: ChangeFeed; audit: AuditService; plans: PlanCatalogue; publicUrl: string }) {
   const { db, plans } = deps;
-
-  async function load(dbx: DbOrTrx, orgId: string): Promise<{ name: string; sub: SubscriptionRow }> {
-    const row = await dbx
-      .selectFrom('subscriptions')
-      .innerJoin('organisations', 'organisations.id', 'subscriptions.orgId')
-      .selectAll('subscriptions')
-      .select('organisations.name')
-      .where('subscriptions.orgId', '=', orgId)
-      .executeTakeFirst();
-    if (!row) throw notFound('The organisation');
-    const { name, ...sub } = row;
-    return { name, sub };
-  }
 
   function toView(orgId: string, name: string, sub: SubscriptionRow): SubscriptionView {
     const overrides = parseOverrides(sub.overrides);
@@ -73,7 +74,7 @@ export function createOrgsService(deps: { db: Db; clock: Clock; newId: IdGenerat
   return {
     async subscription(actor: Actor): Promise<SubscriptionView> {
       requirePermission(actor, 'subscription.view');
-      const { name, sub } = await load(db, actor.orgId);
+      const { name, sub } = await loadSubscription(db, actor.orgId);
       return toView(actor.orgId, name, sub);
     },
 
@@ -84,7 +85,7 @@ export function createOrgsService(deps: { db: Db; clock: Clock; newId: IdGenerat
         throw new AppError('validation_failed', `Unknown plan "${change.plan}". Plans: ${plans.ids().join(', ')}.`, { extras: { errors: [{ path: '/plan', message: 'unknown plan' }] } });
       }
       return commitWithChanges(db, deps.changes, async (trx, changed) => {
-        const { name, sub } = await load(trx, actor.orgId);
+        const { name, sub } = await loadSubscription(trx, actor.orgId);
         const overrides = { ...parseOverrides(sub.overrides), ...change.overrides };
         const next = {
           plan: change.plan ?? sub.plan,

@@ -46,6 +46,10 @@ export class PlanCatalogue {
     const plan = this.#plans.get(planId) ?? this.#plans.get('free')!;
     return { ...plan, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
   }
+  /** A subscription's effective plan: its plan with its stored overrides applied. */
+  ofSubscription(sub: { plan: string; overrides: string }): Plan {
+    return this.limits(sub.plan, parseOverrides(sub.overrides));
+  }
 }
 
 export function parseOverrides(json: string): LimitOverrides {

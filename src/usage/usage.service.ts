@@ -7,11 +7,11 @@ import { DAY, utcDay, type Clock } from '../lib/clock.js';
 import { displayStatus } from '../keys/key-view.js';
 import { findKeyRow } from '../keys/keys.repository.js';
 import type { ActionType, Outcome } from './usage-buffer.js';
-import { parseOverrides, type PlanCatalogue } from '../plans/catalogue.js';
+import { monthlyLimit, type QuotaActionType } from '../limits/quota-tracker.js';
+import { loadSubscription } from '../orgs/orgs.service.js';
+import type { PlanCatalogue } from '../plans/catalogue.js';
 import { currentPeriod } from '../plans/period.js';
 import { toCsv } from '../lib/csv.js';
-
-export type { FlowView, OrgUsageView, QuotaView } from '../api/views.js';
 
 export interface UsageRowView {
   day: string;
@@ -33,15 +33,34 @@ export function createUsageService(deps: { db: Db; clock: Clock; audit: AuditSer
     return key;
   }
 
+  /** Every usage row of the organisation between two days (`to` exclusive), all keys summed. */
+  async function periodRows(orgId: string, from: string, to: string) {
+    return db
+      .selectFrom('keyUsageDaily')
+      .select(['day', 'operation', 'actionType', 'outcome', (eb) => eb.fn.sum<number>('count').as('count')])
+      .where('orgId', '=', orgId)
+      .where('day', '>=', from)
+      .where('day', '<', to)
+      .groupBy(['day', 'operation', 'actionType', 'outcome'])
+      .orderBy('day')
+      .orderBy('operation')
+      .execute();
+  }
+
+  /** What both views of this period's usage start from: the check, the subscription, its period and rows. */
+  async function currentPeriodUsage(actor: Actor) {
+    requirePermission(actor, 'subscription.view');
+    const { sub } = await loadSubscription(db, actor.orgId);
+    const period = currentPeriod(sub, clock.now());
+    const rows = await periodRows(actor.orgId, period.start.slice(0, 10), period.end.slice(0, 10));
+    return { sub, period, rows };
+  }
+
   return {
     /** This billing period's successful actions per action type, against the plan's limits. */
     async orgUsage(actor: Actor): Promise<OrgUsageView> {
-      requirePermission(actor, 'subscription.view');
-      const sub = await db.selectFrom('subscriptions').selectAll().where('orgId', '=', actor.orgId).executeTakeFirst();
-      if (!sub) throw notFound('The organisation');
-      const plan = deps.plans.limits(sub.plan, parseOverrides(sub.overrides));
-      const period = currentPeriod(sub, clock.now());
-      const rows = await this.periodRows(actor.orgId, period.start.slice(0, 10), period.end.slice(0, 10));
+      const { sub, period, rows } = await currentPeriodUsage(actor);
+      const plan = deps.plans.ofSubscription(sub);
       const used = { document: 0, utility: 0, none: 0 };
       const operations = new Map<string, OperationUsageView>();
       const daily = new Map<string, DailyUsageView>();
@@ -57,43 +76,30 @@ export function createUsageService(deps: { db: Db; clock: Clock; audit: AuditSer
         else day.failed += count;
         daily.set(row.day, day);
       }
-      const quota = (actionType: 'document' | 'utility', limit: number | null): QuotaView => ({
-        actionType,
-        used: used[actionType],
-        limit,
-        remaining: limit === null ? null : Math.max(0, limit - used[actionType]),
-        percent: limit === null ? null : limit === 0 ? 100 : Math.round((used[actionType] / limit) * 1000) / 10,
-      });
+      const quota = (actionType: QuotaActionType): QuotaView => {
+        const limit = monthlyLimit(plan, actionType);
+        return {
+          actionType,
+          used: used[actionType],
+          limit,
+          remaining: limit === null ? null : Math.max(0, limit - used[actionType]),
+          percent: limit === null ? null : limit === 0 ? 100 : Math.round((used[actionType] / limit) * 1000) / 10,
+        };
+      };
       return {
         periodStart: period.start,
         periodEnd: period.end,
-        quotas: [quota('document', plan.documentActionsPerMonth), quota('utility', plan.utilityActionsPerMonth)],
+        quotas: [quota('document'), quota('utility')],
         operations: [...operations.values()].sort((a, b) => a.operation.localeCompare(b.operation)),
         daily: [...daily.values()].sort((a, b) => a.day.localeCompare(b.day)),
       };
     },
 
-    /** Every usage row of the organisation between two days (`to` exclusive), all keys summed. */
-    async periodRows(orgId: string, from: string, to: string) {
-      return db
-        .selectFrom('keyUsageDaily')
-        .select(['day', 'operation', 'actionType', 'outcome', (eb) => eb.fn.sum<number>('count').as('count')])
-        .where('orgId', '=', orgId)
-        .where('day', '>=', from)
-        .where('day', '<', to)
-        .groupBy(['day', 'operation', 'actionType', 'outcome'])
-        .orderBy('day')
-        .orderBy('operation')
-        .execute();
-    },
+    periodRows,
 
     /** This period's usage as CSV rows: day, operation, action type, outcome, count. */
     async orgUsageCsv(actor: Actor): Promise<string> {
-      requirePermission(actor, 'subscription.view');
-      const sub = await db.selectFrom('subscriptions').selectAll().where('orgId', '=', actor.orgId).executeTakeFirst();
-      if (!sub) throw notFound('The organisation');
-      const period = currentPeriod(sub, clock.now());
-      const rows = await this.periodRows(actor.orgId, period.start.slice(0, 10), period.end.slice(0, 10));
+      const { rows } = await currentPeriodUsage(actor);
       return toCsv(['day', 'operation', 'actionType', 'outcome', 'count'], rows.map((r) => [r.day, r.operation, r.actionType, r.outcome, Number(r.count)]));
     },
 
