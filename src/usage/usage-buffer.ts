@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { KeyFlowTable, KeyUsageDailyTable } from '../db/schema.js';
+import { DAY } from '../lib/clock.js';
 import { sha256Hex } from '../lib/hash.js';
 
 export type ActionType = KeyUsageDailyTable['actionType'];
@@ -29,7 +30,11 @@ export interface UsageEvent {
   flow: FlowInfo | null;
 }
 
-type FlowRow = Omit<KeyFlowTable, 'label'>;
+/** A day's count as buffered: `day` is the UTC day number (epoch ms / DAY), formatted at flush. */
+type CountRow = Omit<KeyUsageDailyTable, 'day'> & { day: number };
+
+/** A flow as buffered: times in epoch ms, formatted at flush; its row id is the digest of its map key. */
+type FlowRow = Omit<KeyFlowTable, 'id' | 'label' | 'firstSeenAt' | 'lastSeenAt'> & { firstSeenAt: number; lastSeenAt: number };
 
 /** The identity of a flow: its workflow id, else its name, else the Power Apps environment, else the client. */
 export function flowIdentity(flow: FlowInfo): string | null {
@@ -40,20 +45,31 @@ export function flowIdentity(flow: FlowInfo): string | null {
   return null;
 }
 
-/** Stable per key and flow, so every node computes the same row id without reading. */
-export function flowId(keyId: string, identity: string): string {
-  return `flw_${sha256Hex(`${keyId}\n${identity}`).slice(0, 24)}`;
+/** The buffer's key of a flow: its API key and identity. */
+function flowKey(keyId: string, identity: string): string {
+  return `${keyId}\n${identity}`;
+}
+
+/** The row id: a digest of the flow key, stable so every node computes the same id without reading. */
+function flowId(key: string): string {
+  return `flw_${sha256Hex(key).slice(0, 24)}`;
+}
+
+/** ISO time of epoch ms, as the tables store it. */
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
 }
 
 /**
  * Collects usage in memory and writes it in one transaction per flush, so recording never
  * adds a database write to the request path. A failed flush keeps its counts for the next.
+ * Times stay epoch ms until the flush: recording compares numbers and formats no dates.
  */
 export class UsageBuffer {
   readonly #db: Db;
-  #counts = new Map<string, KeyUsageDailyTable>();
+  #counts = new Map<string, CountRow>();
   #flows = new Map<string, FlowRow>();
-  #lastUsed = new Map<string, string>();
+  #lastUsed = new Map<string, number>();
   #flushing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   onError: (error: unknown) => void = () => {};
@@ -63,8 +79,8 @@ export class UsageBuffer {
   }
 
   record(event: UsageEvent): void {
-    const at = this.#iso(event.at);
-    const day = at.slice(0, 10);
+    const at = event.at;
+    const day = Math.floor(at / DAY);
     const countKey = `${event.keyId}|${day}|${event.operation}|${event.actionType}|${event.outcome}`;
     const counted = this.#counts.get(countKey);
     if (counted) counted.count++;
@@ -72,13 +88,13 @@ export class UsageBuffer {
 
     if (event.accepted) {
       const previous = this.#lastUsed.get(event.keyId);
-      if (!previous || previous < at) this.#lastUsed.set(event.keyId, at);
+      if (previous === undefined || previous < at) this.#lastUsed.set(event.keyId, at);
     }
     const identity = event.flow && flowIdentity(event.flow);
     if (event.flow && identity) {
-      // Keyed by key and identity; the row id (a digest) is computed once per flush, not per request.
-      const id = `${event.keyId}\n${identity}`;
-      const seen = this.#flows.get(id);
+      // The row id (a digest of this key) is computed once per flush, not per request.
+      const key = flowKey(event.keyId, identity);
+      const seen = this.#flows.get(key);
       if (seen) {
         seen.calls++;
         if (at >= seen.lastSeenAt) {
@@ -90,8 +106,7 @@ export class UsageBuffer {
           seen.workflowName = event.flow.workflowName ?? seen.workflowName;
         }
       } else {
-        this.#flows.set(id, {
-          id: '',
+        this.#flows.set(key, {
           keyId: event.keyId,
           orgId: event.orgId,
           workflowName: event.flow.workflowName,
@@ -107,13 +122,6 @@ export class UsageBuffer {
         });
       }
     }
-  }
-
-  #isoCache = { ms: -1, iso: '' };
-  /** ISO time of the epoch ms; a burst within one millisecond formats it once. */
-  #iso(ms: number): string {
-    if (this.#isoCache.ms !== ms) this.#isoCache = { ms, iso: new Date(ms).toISOString() };
-    return this.#isoCache.iso;
   }
 
   get pending(): number {
@@ -151,7 +159,7 @@ export class UsageBuffer {
     this.#lastUsed = new Map();
     try {
       await this.#db.transaction().execute(async (trx) => {
-        for (const batch of chunks([...counts.values()], 200)) {
+        for (const batch of chunks([...counts.values()].map((row) => ({ ...row, day: iso(row.day * DAY).slice(0, 10) })), 200)) {
           await trx
             .insertInto('keyUsageDaily')
             .values(batch)
@@ -162,7 +170,8 @@ export class UsageBuffer {
             )
             .execute();
         }
-        for (const batch of chunks([...flows].map(([identity, row]) => ({ ...row, id: flowId(row.keyId, identity.slice(row.keyId.length + 1)) })), 100)) {
+        const flowRows = [...flows].map(([key, row]) => ({ ...row, id: flowId(key), firstSeenAt: iso(row.firstSeenAt), lastSeenAt: iso(row.lastSeenAt) }));
+        for (const batch of chunks(flowRows, 100)) {
           const newer = sql`excluded.last_seen_at >= key_flows.last_seen_at`;
           await trx
             .insertInto('keyFlows')
@@ -183,7 +192,7 @@ export class UsageBuffer {
         }
         // One statement per 500 keys: a per-key UPDATE would hold the event loop for ~0.1 ms a key.
         for (const batch of chunks([...lastUsed], 500)) {
-          const rows = sql.join(batch.map(([keyId, at]) => sql`(${keyId}, ${at})`));
+          const rows = sql.join(batch.map(([keyId, at]) => sql`(${keyId}, ${iso(at)})`));
           await sql`update api_keys set last_used_at = v.column2 from (values ${rows}) as v
             where api_keys.id = v.column1 and (api_keys.last_used_at is null or api_keys.last_used_at < v.column2)`.execute(trx);
         }
@@ -195,7 +204,7 @@ export class UsageBuffer {
   }
 
   /** Puts unwritten counts back so the next flush carries them; nothing is lost. */
-  #restore(counts: Map<string, KeyUsageDailyTable>, flows: Map<string, FlowRow>, lastUsed: Map<string, string>): void {
+  #restore(counts: Map<string, CountRow>, flows: Map<string, FlowRow>, lastUsed: Map<string, number>): void {
     for (const [key, row] of counts) {
       const now = this.#counts.get(key);
       if (now) now.count += row.count;
@@ -211,7 +220,7 @@ export class UsageBuffer {
     }
     for (const [keyId, at] of lastUsed) {
       const now = this.#lastUsed.get(keyId);
-      if (!now || now < at) this.#lastUsed.set(keyId, at);
+      if (now === undefined || now < at) this.#lastUsed.set(keyId, at);
     }
   }
 }
