@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The Debian packages the tests need, installed when missing (npm test runs this first):
-# LibreOffice (ConvertToPdf), poppler-utils (pdftotext reads converted PDFs back), fonts
+# bubblewrap (the converter's sandbox), LibreOffice (ConvertToPdf), poppler-utils (pdftotext reads converted PDFs back), fonts
 # (PDFs without a font hold no text), Chromium (the portal's browser tests).
 set -euo pipefail
-PACKAGES="libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui poppler-utils fonts-dejavu-core chromium"
+PACKAGES="bubblewrap libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui poppler-utils fonts-dejavu-core chromium"
 
 command -v dpkg >/dev/null 2>&1 || { echo "system-deps: not a Debian system; install LibreOffice, poppler-utils and Chromium yourself" >&2; exit 0; }
 missing=$(for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done | xargs)

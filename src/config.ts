@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -24,6 +25,35 @@ export interface Config {
   readonly trustProxy: boolean;
   /** Admins may change their organisation's plan in the portal (otherwise only the operator can). */
   readonly selfServicePlans: boolean;
+  /** Caps on document and compute work (CONTRACT §8), and the pools that run it. */
+  readonly documents: DocumentLimits;
+}
+
+/** CONTRACT §8: every cap is configurable; the defaults are the contract's. */
+export interface DocumentLimits {
+  /** Largest accepted file, in bytes (DOC_MAX_UPLOAD_MB). */
+  readonly maxUploadBytes: number;
+  /** Pages per PDF read or written (DOC_MAX_PAGES). */
+  readonly maxPages: number;
+  /** Expanded XML of a Word template, in bytes (DOC_MAX_EXPANDED_MB). */
+  readonly maxExpandedBytes: number;
+  /** Largest produced output, in bytes (DOC_MAX_OUTPUT_MB). */
+  readonly maxOutputBytes: number;
+  /** Run time of one document job (DOC_TIMEOUT_SECONDS). */
+  readonly timeoutMs: number;
+  /** Heap of one document worker, in MB (DOC_WORKER_HEAP_MB). */
+  readonly workerHeapMb: number;
+  /** Document/compute worker threads (DOC_WORKERS; default from the CPU count). */
+  readonly workers: number;
+  /** ComputeData rows (COMPUTE_MAX_ROWS) and run time (COMPUTE_TIMEOUT_SECONDS). */
+  readonly computeMaxRows: number;
+  readonly computeTimeoutMs: number;
+  /** LibreOffice processes at once (CONVERT_WORKERS; default from the CPU count). */
+  readonly convertWorkers: number;
+  /** Conversions waiting at most, all organisations together (CONVERT_QUEUE_MAX). */
+  readonly convertQueueMax: number;
+  /** Longest wait in the conversion queue before 503 (CONVERT_QUEUE_WAIT_SECONDS). */
+  readonly convertQueueWaitMs: number;
 }
 
 export class ConfigError extends Error {
@@ -100,5 +130,26 @@ export function loadConfig(env: Env = { ...readDotEnv('.env'), ...process.env })
     changePollMs: int(env, 'CHANGE_POLL_MS', 250, 10, 1000),
     trustProxy: bool(env, 'TRUST_PROXY', false),
     selfServicePlans: bool(env, 'SELF_SERVICE_PLANS', false),
+    documents: documentLimits(env),
+  });
+}
+
+const MB = 1024 * 1024;
+
+function documentLimits(env: Env): DocumentLimits {
+  const cores = availableParallelism();
+  return Object.freeze({
+    maxUploadBytes: int(env, 'DOC_MAX_UPLOAD_MB', 25, 1, 1024) * MB,
+    maxPages: int(env, 'DOC_MAX_PAGES', 2000, 1, 100_000),
+    maxExpandedBytes: int(env, 'DOC_MAX_EXPANDED_MB', 100, 1, 4096) * MB,
+    maxOutputBytes: int(env, 'DOC_MAX_OUTPUT_MB', 50, 1, 4096) * MB,
+    timeoutMs: int(env, 'DOC_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
+    workerHeapMb: int(env, 'DOC_WORKER_HEAP_MB', 512, 64, 16_384),
+    workers: int(env, 'DOC_WORKERS', Math.max(1, Math.min(4, cores)), 1, 64),
+    computeMaxRows: int(env, 'COMPUTE_MAX_ROWS', 50_000, 1, 10_000_000),
+    computeTimeoutMs: int(env, 'COMPUTE_TIMEOUT_SECONDS', 5, 1, 600) * 1000,
+    convertWorkers: int(env, 'CONVERT_WORKERS', Math.max(1, Math.min(4, Math.floor(cores / 2))), 1, 32),
+    convertQueueMax: int(env, 'CONVERT_QUEUE_MAX', 16, 0, 10_000),
+    convertQueueWaitMs: int(env, 'CONVERT_QUEUE_WAIT_SECONDS', 60, 1, 3600) * 1000,
   });
 }
