@@ -44,11 +44,16 @@ export class AppError extends Error {
   readonly extras: Record<string, unknown>;
   /** Extra response headers (`Retry-After`, …). */
   readonly headers: Record<string, string>;
+  /**
+   * The work had started when this was raised (a job stopped for its time or memory), so the
+   * quota place counts as used: a refusal found before the work is never billed.
+   */
+  readonly billed: boolean;
 
   constructor(
     code: ErrorCode,
     detail: string,
-    options: { extras?: Record<string, unknown>; headers?: Record<string, string> } = {},
+    options: { extras?: Record<string, unknown>; headers?: Record<string, string>; billed?: boolean } = {},
   ) {
     // Domain errors are expected answers, not bugs: skip the stack trace, which costs more
     // than the rest of a refused gateway request (a flood of bad keys must stay cheap).
@@ -61,6 +66,7 @@ export class AppError extends Error {
     this.detail = detail;
     this.extras = options.extras ?? {};
     this.headers = options.headers ?? {};
+    this.billed = options.billed ?? false;
   }
 
   get status(): number {

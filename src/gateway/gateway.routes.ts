@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../errors/catalogue.js';
 import type { Clock } from '../lib/clock.js';
 import { problems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
@@ -15,6 +16,8 @@ declare module 'fastify' {
     gatewayRefused: boolean;
     /** When the gateway received the request (epoch ms), for every check and the usage record. */
     gatewayAt: number;
+    /** The action failed after its work had started (AppError.billed): its quota place is used. */
+    gatewayBilled: boolean;
   }
 }
 
@@ -67,6 +70,7 @@ export function gatewayRoutes(app: App, deps: GatewayDeps): void {
   app.decorateRequest('gatewayOrg', undefined);
   app.decorateRequest('gatewayRefused', false);
   app.decorateRequest('gatewayAt', 0);
+  app.decorateRequest('gatewayBilled', false);
   app.decorateRequest('quotaReservation', undefined);
   app.register(
     async (gateway: App) => {
@@ -108,7 +112,8 @@ function registerOperation(gateway: App, operation: GatewayOperation, deps: Gate
     },
     // Checks 9–11, after the key checks of the /v1 hook.
     onRequest: planChecks(operation, deps),
-    // A billed request that ends before its answer gives its quota place back.
+    // A billed request that ends before its answer gives its quota place back; one whose work
+    // was stopped part-way (time, memory) keeps it used, so it cannot be replayed for free.
     ...(operation.actionType === 'none'
       ? {}
       : {
@@ -116,12 +121,16 @@ function registerOperation(gateway: App, operation: GatewayOperation, deps: Gate
             request.quotaReservation?.release();
             done();
           },
+          onError: (request: FastifyRequest, _reply: FastifyReply, error: Error, done: () => void) => {
+            if (error instanceof AppError && error.billed) request.gatewayBilled = true;
+            done();
+          },
         }),
     // Counted after the answer is sent, whatever it was, against the key when one was known.
     onResponse: (request, reply, done) => {
       const reservation = request.quotaReservation;
       if (reservation) {
-        if (reply.statusCode < 300) reservation.commit();
+        if (reply.statusCode < 300 || request.gatewayBilled) reservation.commit();
         else reservation.release();
       }
       const key = request.gatewayKey;
