@@ -35,7 +35,7 @@ describe('no plaintext key or password ever reaches the database or a log', () =
   afterAll(() => t.close());
 
   it('the database file holds none of them', () => {
-    const bytes = databaseBytes(t);
+    const bytes = await databaseBytes(t);
     expect(bytes.length).toBeGreaterThan(10_000);
     for (const secret of [...secrets, invitedToken]) {
       expect(bytes.includes(secret), `database contains ${secret.slice(0, 6)}…`).toBe(false);

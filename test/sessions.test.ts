@@ -228,7 +228,7 @@ describe('the session cookie', () => {
     const email = uniqueEmail('hashed');
     const signedUp = await t.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { email, password: PASSWORD, name: 'Hal Hash', organisation: 'Hash Ltd' } });
     const tokens = [sessionCookieOf(signedUp)!.value, sessionCookieOf(await signinRequest(t, email, PASSWORD))!.value];
-    const bytes = databaseBytes(t);
+    const bytes = await databaseBytes(t);
     expect(bytes).toContain(email); // the account is there…
     for (const token of tokens) {
       expect(token.length).toBeGreaterThan(20);

@@ -102,13 +102,13 @@ describe('invitations', () => {
 
   it("only the token's hash is stored: the token is nowhere in the database file", async () => {
     const { token, url, email } = await invite(t, admin, 'member');
-    let bytes = databaseBytes(t);
+    let bytes = await databaseBytes(t);
     expect(bytes).toContain(email); // the invitation is there…
     expect(bytes).not.toContain(token); // …its token is not
     expect(bytes).not.toContain(url);
 
     expect((await accept(t, token)).statusCode).toBe(200);
-    bytes = databaseBytes(t);
+    bytes = await databaseBytes(t);
     expect(bytes).not.toContain(token);
   });
 

@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
+import pg from 'pg';
 import { expect } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Clock } from '../../src/lib/clock.js';
 import type { PlanCatalogue } from '../../src/plans/catalogue.js';
+import { createTestDatabase, onPostgres } from './postgres.js';
 
 /** Captures every log line the app writes, so tests can assert what never reaches a log. */
 export class LogCapture extends Writable {
@@ -31,10 +33,22 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real app on a fresh SQLite file in a temporary folder, with logs captured. */
+/**
+ * The real app on a fresh database, with logs captured: a SQLite file in a temporary folder, or,
+ * when the suite runs on PostgreSQL (`TEST_DATABASE=postgres`), a new PostgreSQL database dropped on close.
+ */
 export async function startTestApp(options: { clock?: Clock; env?: Record<string, string>; plans?: PlanCatalogue; portalRoot?: string } = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bdoc-test-'));
-  const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_URL: 'http://portal.test', LOG_LEVEL: 'info', CHANGE_POLL_MS: '50', USAGE_FLUSH_MS: '100', ...options.env });
+  const database = onPostgres && !options.env?.DATABASE_URL ? await createTestDatabase('app') : undefined;
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    PUBLIC_URL: 'http://portal.test',
+    LOG_LEVEL: 'info',
+    CHANGE_POLL_MS: '50',
+    USAGE_FLUSH_MS: '100',
+    ...(database ? { DATABASE_URL: database.url } : {}),
+    ...options.env,
+  });
   const logs = new LogCapture();
   const { app, services } = await buildApp({ config, clock: options.clock, logStream: logs, plans: options.plans, portalRoot: options.portalRoot });
   await app.ready();
@@ -50,13 +64,32 @@ export async function startTestApp(options: { clock?: Clock; env?: Record<string
       if (closed) return;
       closed = true;
       await app.close();
+      await database?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
 
-/** Every byte the database keeps on disk (main file and WAL). */
-export function databaseBytes(t: TestApp): string {
+/**
+ * Everything the database keeps: on SQLite every byte of the main file and its WAL; on PostgreSQL
+ * every row of every table as text (what a dump or a backup would hold).
+ */
+export async function databaseBytes(t: TestApp): Promise<string> {
+  if (t.config.databaseUrl) {
+    const client = new pg.Client({ connectionString: t.config.databaseUrl });
+    await client.connect();
+    try {
+      const tables = await client.query<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'");
+      const parts: string[] = [];
+      for (const { name } of tables.rows) {
+        const rows = await client.query(`SELECT row_to_json(t)::text AS row FROM "${name}" t`);
+        for (const row of rows.rows) parts.push(row.row);
+      }
+      return parts.join('\n');
+    } finally {
+      await client.end();
+    }
+  }
   return ['', '-wal', '-shm']
     .map((suffix) => {
       try {

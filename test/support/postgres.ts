@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/** The PostgreSQL server tests use (CI and the developer machine run one on 127.0.0.1:5432). */
+export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** True when the suite runs on PostgreSQL (`npm run test:postgres`), false on SQLite (`npm test`). */
+export const onPostgres = process.env.TEST_DATABASE === 'postgres';
+
+export interface TestDatabase {
+  /** Connection string of the new, empty database. */
+  url: string;
+  /** Drops the database (terminating what is still connected). */
+  drop(): Promise<void>;
+}
+
+/** Creates a fresh, empty PostgreSQL database for one test file; `drop()` removes it. */
+export async function createTestDatabase(label = 'test'): Promise<TestDatabase> {
+  const name = `bdoc_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase().slice(0, 20)}_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await admin(`CREATE DATABASE "${name}"`);
+  const url = new URL(TEST_POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    },
+  };
+}
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
