@@ -11,6 +11,7 @@ import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { AppError } from './errors/catalogue.js';
 import { gatewayRoutes } from './gateway/gateway.routes.js';
+import { JobPool } from './jobs/job-pool.js';
 import { GATEWAY_OPERATIONS } from './gateway/operations.js';
 import { connectorRoutes } from './connector/connector.routes.js';
 import { converterAvailable } from './documents/convert.js';
@@ -139,7 +140,19 @@ export async function buildApp(options: AppOptions) {
   membersRoutes(app, members);
   auditRoutes(app, { audit, db });
   subscriptionRoutes(app, { orgs, selfServicePlans: config.selfServicePlans });
-  gatewayRoutes(app, { cache, clock, usage, plans: services.plans, rateLimiter: services.rateLimiter, quotas: services.quotas, operations: GATEWAY_OPERATIONS });
+  // Document and compute work runs in worker threads: one tenant's document never stalls the gateway.
+  const jobs = new JobPool({ limits: config.documents, queueMax: config.documents.queueMax });
+  gatewayRoutes(app, {
+    cache,
+    clock,
+    usage,
+    plans: services.plans,
+    rateLimiter: services.rateLimiter,
+    quotas: services.quotas,
+    operations: GATEWAY_OPERATIONS,
+    jobs,
+    limits: config.documents,
+  });
   connectorRoutes(app, { operations: GATEWAY_OPERATIONS, publicUrl: config.publicUrl });
   privacyRoutes(app);
   await portalRoutes(app, { root: options.portalRoot ?? `${import.meta.dirname}/public` });
@@ -160,6 +173,7 @@ export async function buildApp(options: AppOptions) {
     clearInterval(sweeper);
     await changes.stop();
     await usage.stop();
+    await jobs.close();
     if (!options.database) await db.destroy();
   });
 

@@ -45,6 +45,8 @@ export interface DocumentLimits {
   readonly workerHeapMb: number;
   /** Document/compute worker threads (DOC_WORKERS; default from the CPU count). */
   readonly workers: number;
+  /** Document/compute jobs waiting for a worker at most (DOC_QUEUE_MAX); beyond, 503 at once. */
+  readonly queueMax: number;
   /** ComputeData rows (COMPUTE_MAX_ROWS) and run time (COMPUTE_TIMEOUT_SECONDS). */
   readonly computeMaxRows: number;
   readonly computeTimeoutMs: number;
@@ -136,6 +138,11 @@ export function loadConfig(env: Env = { ...readDotEnv('.env'), ...process.env })
 
 const MB = 1024 * 1024;
 
+/** The caps of CONTRACT §8 with no variable set (for callers outside the server, such as tests). */
+export function defaultDocumentLimits(): DocumentLimits {
+  return documentLimits({});
+}
+
 function documentLimits(env: Env): DocumentLimits {
   const cores = availableParallelism();
   return Object.freeze({
@@ -145,7 +152,9 @@ function documentLimits(env: Env): DocumentLimits {
     maxOutputBytes: int(env, 'DOC_MAX_OUTPUT_MB', 50, 1, 4096) * MB,
     timeoutMs: int(env, 'DOC_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
     workerHeapMb: int(env, 'DOC_WORKER_HEAP_MB', 512, 64, 16_384),
-    workers: int(env, 'DOC_WORKERS', Math.max(1, Math.min(4, cores)), 1, 64),
+    // One core stays with the event loop (the gateway); the workers share the others.
+    workers: int(env, 'DOC_WORKERS', Math.max(1, Math.min(4, cores - 1)), 1, 64),
+    queueMax: int(env, 'DOC_QUEUE_MAX', 64, 0, 10_000),
     computeMaxRows: int(env, 'COMPUTE_MAX_ROWS', 50_000, 1, 10_000_000),
     computeTimeoutMs: int(env, 'COMPUTE_TIMEOUT_SECONDS', 5, 1, 600) * 1000,
     convertWorkers: int(env, 'CONVERT_WORKERS', Math.max(1, Math.min(4, Math.floor(cores / 2))), 1, 32),
