@@ -47,6 +47,8 @@ export interface DocumentLimits {
   readonly workers: number;
   /** Document/compute jobs waiting for a worker at most (DOC_QUEUE_MAX); beyond, 503 at once. */
   readonly queueMax: number;
+  /** Longest wait for a document worker before 503 (DOC_QUEUE_WAIT_SECONDS); not billed. */
+  readonly queueWaitMs: number;
   /** ComputeData rows (COMPUTE_MAX_ROWS) and run time (COMPUTE_TIMEOUT_SECONDS). */
   readonly computeMaxRows: number;
   readonly computeTimeoutMs: number;
@@ -155,6 +157,7 @@ function documentLimits(env: Env): DocumentLimits {
     // One core stays with the event loop (the gateway); the workers share the others.
     workers: int(env, 'DOC_WORKERS', Math.max(1, Math.min(4, cores - 1)), 1, 64),
     queueMax: int(env, 'DOC_QUEUE_MAX', 64, 0, 10_000),
+    queueWaitMs: int(env, 'DOC_QUEUE_WAIT_SECONDS', 30, 1, 3600) * 1000,
     computeMaxRows: int(env, 'COMPUTE_MAX_ROWS', 50_000, 1, 10_000_000),
     computeTimeoutMs: int(env, 'COMPUTE_TIMEOUT_SECONDS', 5, 1, 600) * 1000,
     convertWorkers: int(env, 'CONVERT_WORKERS', Math.max(1, Math.min(4, Math.floor(cores / 2))), 1, 32),

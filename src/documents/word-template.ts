@@ -55,7 +55,7 @@ export function populateWordTemplate(template: Buffer, data: unknown, paths: Tem
 }
 
 /** Fields filled in per MiB of DOC_MAX_EXPANDED_MB: loops within loops multiply, and each field filled is output. */
-const FIELDS_PER_MIB = 20_000;
+const FIELDS_PER_MIB = 5_000;
 
 /**
  * The loop-expansion budget, counted while rendering: every field looked up (in every

@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { DocumentLimits } from '../config.js';
 import { AppError } from '../errors/catalogue.js';
@@ -51,14 +52,36 @@ export class JobPool implements JobRunner {
     return { threads: this.#pool.threads.length, queued: this.#pool.queueSize };
   }
 
+  /**
+   * Runs a job. Its time limit counts from the moment a worker starts it (the worker says so
+   * on a private channel), so waiting in the queue or a worker's start-up is not held against
+   * it; a job that waits longer than its limit in the queue answers 503, not billed.
+   */
   async run<R>(kind: string, input: unknown, options: { timeoutMs?: number } = {}): Promise<R> {
     const timeoutMs = options.timeoutMs ?? this.#limits.timeoutMs;
-    const signal = AbortSignal.timeout(timeoutMs);
+    const controller = new AbortController();
+    let phase = 'queued' as 'queued' | 'running' | 'timed out' | 'waited too long';
+    const channel = new MessageChannel();
+    let timer = setTimeout(() => {
+      phase = 'waited too long';
+      controller.abort();
+    }, this.#limits.queueWaitMs);
+    channel.port1.once('message', () => {
+      clearTimeout(timer);
+      phase = 'running';
+      timer = setTimeout(() => {
+        phase = 'timed out';
+        controller.abort();
+      }, timeoutMs);
+    });
     let outcome: JobResult<R> | JobFailure;
     try {
-      outcome = await this.#pool.run({ kind, input } satisfies JobRequest, { signal });
+      outcome = await this.#pool.run({ kind, input, started: channel.port2 } satisfies JobRequest, { signal: controller.signal, transferList: [channel.port2] });
     } catch (error) {
-      throw this.#stopped(error, kind, timeoutMs, signal.aborted);
+      throw this.#stopped(error, kind, phase === 'waited too long' ? this.#limits.queueWaitMs : timeoutMs, phase);
+    } finally {
+      clearTimeout(timer);
+      channel.port1.close();
     }
     if (outcome.ok) return outcome.value;
     const { code, detail, extras, billed } = outcome.error;
@@ -66,10 +89,15 @@ export class JobPool implements JobRunner {
   }
 
   /** Why a job did not finish, as the answer its caller gets. */
-  #stopped(error: unknown, kind: string, timeoutMs: number, timedOut: boolean): Error {
+  #stopped(error: unknown, kind: string, timeoutMs: number, phase: string): Error {
     const code = (error as { code?: string }).code;
     const message = error instanceof Error ? error.message : String(error);
-    if (timedOut) {
+    if (phase === 'waited too long') {
+      return new AppError('unavailable', `Every document worker stayed busy for ${timeoutMs / 1000} s, so ${kind} did not start. Retry in a few seconds.`, {
+        headers: { 'retry-after': '5' },
+      });
+    }
+    if (phase === 'timed out') {
       return new AppError(
         'document_too_complex',
         `${kind} was stopped after ${timeoutMs / 1000} s, the longest one action may run (DOC_TIMEOUT_SECONDS / COMPUTE_TIMEOUT_SECONDS). Send a smaller or simpler document, or split the work into several calls.`,

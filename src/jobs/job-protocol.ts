@@ -1,9 +1,12 @@
 /** What crosses the thread boundary between the pool and its workers (structured-cloned). */
+import type { MessagePort } from 'node:worker_threads';
 import type { ErrorCode } from '../errors/catalogue.js';
 
 export interface JobRequest {
   kind: string;
   input: unknown;
+  /** The worker posts on it when it starts the job: the time limit counts from there. */
+  started: MessagePort;
 }
 
 export interface JobResult<R> {

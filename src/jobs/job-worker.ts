@@ -13,7 +13,9 @@ import type { JobFailure, JobRequest, JobResult } from './job-protocol.js';
 const limits = (workerData as { limits: DocumentLimits }).limits;
 const JOBS: Record<string, (input: never, limits: DocumentLimits) => unknown> = { ...DOCUMENT_JOBS, ...COMPUTE_JOBS };
 
-export default async function runJob({ kind, input }: JobRequest): Promise<JobResult<unknown> | JobFailure> {
+export default async function runJob({ kind, input, started }: JobRequest): Promise<JobResult<unknown> | JobFailure> {
+  started.postMessage(0);
+  started.close();
   const job = JOBS[kind];
   if (!job) throw new Error(`no job called ${kind}`);
   try {
