@@ -12,6 +12,8 @@ export interface Config {
   /** Unset: SQLite at `<dataDir>/build-a-doc.sqlite`; `postgres://…`: PostgreSQL. */
   readonly databaseUrl: string | undefined;
   readonly redisUrl: string | undefined;
+  /** Pool size, timeouts and lock waits of the database (DATABASE_* and SQLITE_LOCK_WAIT_MS). */
+  readonly database: DatabaseTuning;
   /** The base URL users and the connector reach; its origin is the only one allowed to mutate `/api`. */
   readonly publicUrl: string;
   readonly logLevel: LogLevel;
@@ -27,6 +29,22 @@ export interface Config {
   readonly selfServicePlans: boolean;
   /** Caps on document and compute work (CONTRACT §8), and the pools that run it. */
   readonly documents: DocumentLimits;
+}
+
+/** How the database is used: a slow or lost database answers 503 instead of holding requests. */
+export interface DatabaseTuning {
+  /** PostgreSQL connections per node (DATABASE_POOL_MAX). */
+  readonly poolMax: number;
+  /** Longest wait for a new PostgreSQL connection (DATABASE_CONNECT_TIMEOUT_MS). */
+  readonly connectTimeoutMs: number;
+  /** Longest run of one statement (DATABASE_STATEMENT_TIMEOUT_MS). */
+  readonly statementTimeoutMs: number;
+  /** A transaction left idle this long is ended by PostgreSQL (DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS). */
+  readonly idleInTransactionTimeoutMs: number;
+  /** An idle pooled connection is closed after this (DATABASE_IDLE_TIMEOUT_MS). */
+  readonly idleTimeoutMs: number;
+  /** SQLite: how long a write waits for a lock held by another process before 503 (SQLITE_LOCK_WAIT_MS). */
+  readonly sqliteLockWaitMs: number;
 }
 
 /** CONTRACT §8: every cap is configurable; the defaults are the contract's. */
@@ -130,11 +148,23 @@ export function loadConfig(env: Env = { ...readDotEnv('.env'), ...process.env })
     changePollMs: int(env, 'CHANGE_POLL_MS', 250, 10, 1000),
     trustProxy: bool(env, 'TRUST_PROXY', false),
     selfServicePlans: bool(env, 'SELF_SERVICE_PLANS', false),
+    database: databaseTuning(env),
     documents: documentLimits(env),
   });
 }
 
 const MB = 1024 * 1024;
+
+function databaseTuning(env: Env): DatabaseTuning {
+  return Object.freeze({
+    poolMax: int(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
+    connectTimeoutMs: int(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
+    statementTimeoutMs: int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    idleInTransactionTimeoutMs: int(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    idleTimeoutMs: int(env, 'DATABASE_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    sqliteLockWaitMs: int(env, 'SQLITE_LOCK_WAIT_MS', 5000, 0, 600_000),
+  });
+}
 
 function documentLimits(env: Env): DocumentLimits {
   const cores = availableParallelism();

@@ -34,9 +34,10 @@ describe('no plaintext key or password ever reaches the database or a log', () =
   });
   afterAll(() => t.close());
 
-  it('the database file holds none of them', () => {
+  it('the database file holds none of them', async () => {
     const bytes = await databaseBytes(t);
-    expect(bytes.length).toBeGreaterThan(10_000);
+    // What was read is the scenario's data (SQLite file pages or PostgreSQL rows), not an empty store.
+    for (const written of ['Secretive Ltd', 'prod-secret-flow-ops', 'new.person@example.com', 'flow-1']) expect(bytes).toContain(written);
     for (const secret of [...secrets, invitedToken]) {
       expect(bytes.includes(secret), `database contains ${secret.slice(0, 6)}…`).toBe(false);
       if (secret.startsWith('bdoc_')) expect(bytes.includes(secret.slice(9, -4))).toBe(false);
