@@ -4,11 +4,10 @@ import NoSkipsReporter from './test/support/no-skips-reporter.js';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // TEST_DATABASE=postgres: fail at once, with what to fix, when PostgreSQL cannot be reached.
-    globalSetup: ['test/support/global-setup.ts'],
     // CI: a skipped test fails the run (see the reporter); `.only` is refused too.
     reporters: process.env.CI ? ['default', new NoSkipsReporter()] : ['default'],
     allowOnly: !process.env.CI,

@@ -12,9 +12,10 @@ import { probeWrite } from './db/heartbeat.js';
 import { migrateToLatest } from './db/migrate.js';
 import { AppError } from './errors/catalogue.js';
 import { gatewayRoutes } from './gateway/gateway.routes.js';
+import { JobPool } from './jobs/job-pool.js';
 import { GATEWAY_OPERATIONS } from './gateway/operations.js';
 import { connectorRoutes } from './connector/connector.routes.js';
-import { converterAvailable } from './documents/convert.js';
+import { createConverter } from './documents/convert.js';
 import { privacyRoutes } from './http/privacy.js';
 import { portalRoutes } from './http/static.js';
 import { installErrorHandling, sendProblem } from './http/problem.js';
@@ -124,6 +125,19 @@ export async function buildApp(options: AppOptions) {
   installSessionGuard(app, { auth, publicUrl: config.publicUrl, cookie });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  // LibreOffice: sandboxed (bubblewrap) where it can be, behind the fair conversion queue.
+  const converter = createConverter({
+    sandbox: config.convertSandbox,
+    timeoutMs: config.documents.timeoutMs,
+    maxConcurrent: config.documents.convertWorkers,
+    queueMax: config.documents.convertQueueMax,
+    queueWaitMs: config.documents.convertQueueWaitMs,
+  });
+  if (converter.sandbox === 'none' && config.convertSandbox === 'auto') {
+    app.log.warn(
+      'CONVERTER NOT SANDBOXED: bubblewrap is missing or cannot run here, so LibreOffice runs without network isolation; only the document filter keeps it from fetching. Install the Debian package bubblewrap, or set CONVERT_SANDBOX=none to accept this.',
+    );
+  }
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     // Ready means the database takes writes: read-only, full, locked or unreachable is 503.
     const probe = await probeWrite(db, `node_${nodePrefix}`, clock.now(), 2000);
@@ -131,7 +145,7 @@ export async function buildApp(options: AppOptions) {
       return sendProblem(reply, new AppError('unavailable', `The database cannot be written: ${probe.reason}`, { extras: { database: handle.dialect, reason: probe.reason }, headers: { 'retry-after': '5' } }), config.publicUrl);
     }
     // ConvertToPdf needs LibreOffice; without it the rest still works, so this informs, not fails.
-    return { status: 'ready', database: handle.dialect, converter: (await converterAvailable()) ? 'available' : 'unavailable' };
+    return { status: 'ready', database: handle.dialect, converter: (await converter.available()) ? 'available' : 'unavailable', converterSandbox: converter.sandbox };
   });
   app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
@@ -141,7 +155,20 @@ export async function buildApp(options: AppOptions) {
   membersRoutes(app, members);
   auditRoutes(app, { audit, db });
   subscriptionRoutes(app, { orgs, selfServicePlans: config.selfServicePlans });
-  gatewayRoutes(app, { cache, clock, usage, plans: services.plans, rateLimiter: services.rateLimiter, quotas: services.quotas, operations: GATEWAY_OPERATIONS });
+  // Document and compute work runs in worker threads: one tenant's document never stalls the gateway.
+  const jobs = new JobPool({ limits: config.documents, queueMax: config.documents.queueMax });
+  gatewayRoutes(app, {
+    cache,
+    clock,
+    usage,
+    plans: services.plans,
+    rateLimiter: services.rateLimiter,
+    quotas: services.quotas,
+    operations: GATEWAY_OPERATIONS,
+    jobs,
+    limits: config.documents,
+    converter,
+  });
   connectorRoutes(app, { operations: GATEWAY_OPERATIONS, publicUrl: config.publicUrl });
   privacyRoutes(app);
   await portalRoutes(app, { root: options.portalRoot ?? `${import.meta.dirname}/public` });
@@ -163,6 +190,7 @@ export async function buildApp(options: AppOptions) {
     clearInterval(sweeper);
     await changes.stop();
     await usage.stop();
+    await jobs.close();
     if (!options.database) await db.destroy();
   });
 

@@ -29,6 +29,8 @@ export interface Config {
   readonly selfServicePlans: boolean;
   /** Caps on document and compute work (CONTRACT §8), and the pools that run it. */
   readonly documents: DocumentLimits;
+  /** How LibreOffice is confined (CONVERT_SANDBOX): bubblewrap, none, or auto (bubblewrap where it runs). */
+  readonly convertSandbox: 'auto' | 'bubblewrap' | 'none';
 }
 
 /** How the database is used: a slow or lost database answers 503 instead of holding requests. */
@@ -63,6 +65,10 @@ export interface DocumentLimits {
   readonly workerHeapMb: number;
   /** Document/compute worker threads (DOC_WORKERS; default from the CPU count). */
   readonly workers: number;
+  /** Document/compute jobs waiting for a worker at most (DOC_QUEUE_MAX); beyond, 503 at once. */
+  readonly queueMax: number;
+  /** Longest wait for a document worker before 503 (DOC_QUEUE_WAIT_SECONDS); not billed. */
+  readonly queueWaitMs: number;
   /** ComputeData rows (COMPUTE_MAX_ROWS) and run time (COMPUTE_TIMEOUT_SECONDS). */
   readonly computeMaxRows: number;
   readonly computeTimeoutMs: number;
@@ -89,6 +95,13 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (!(choices as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got "${raw}"`);
+  return raw as T;
 }
 
 function bool(env: Env, name: string, fallback: boolean): boolean {
@@ -149,6 +162,7 @@ export function loadConfig(env: Env = { ...readDotEnv('.env'), ...process.env })
     trustProxy: bool(env, 'TRUST_PROXY', false),
     selfServicePlans: bool(env, 'SELF_SERVICE_PLANS', false),
     database: databaseTuning(env),
+    convertSandbox: oneOf(env, 'CONVERT_SANDBOX', ['auto', 'bubblewrap', 'none'] as const, 'auto'),
     documents: documentLimits(env),
   });
 }
@@ -166,6 +180,11 @@ function databaseTuning(env: Env): DatabaseTuning {
   });
 }
 
+/** The caps of CONTRACT §8 with no variable set (for callers outside the server, such as tests). */
+export function defaultDocumentLimits(): DocumentLimits {
+  return documentLimits({});
+}
+
 function documentLimits(env: Env): DocumentLimits {
   const cores = availableParallelism();
   return Object.freeze({
@@ -175,7 +194,10 @@ function documentLimits(env: Env): DocumentLimits {
     maxOutputBytes: int(env, 'DOC_MAX_OUTPUT_MB', 50, 1, 4096) * MB,
     timeoutMs: int(env, 'DOC_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
     workerHeapMb: int(env, 'DOC_WORKER_HEAP_MB', 512, 64, 16_384),
-    workers: int(env, 'DOC_WORKERS', Math.max(1, Math.min(4, cores)), 1, 64),
+    // One core stays with the event loop (the gateway); the workers share the others.
+    workers: int(env, 'DOC_WORKERS', Math.max(1, Math.min(4, cores - 1)), 1, 64),
+    queueMax: int(env, 'DOC_QUEUE_MAX', 64, 0, 10_000),
+    queueWaitMs: int(env, 'DOC_QUEUE_WAIT_SECONDS', 30, 1, 3600) * 1000,
     computeMaxRows: int(env, 'COMPUTE_MAX_ROWS', 50_000, 1, 10_000_000),
     computeTimeoutMs: int(env, 'COMPUTE_TIMEOUT_SECONDS', 5, 1, 600) * 1000,
     convertWorkers: int(env, 'CONVERT_WORKERS', Math.max(1, Math.min(4, Math.floor(cores / 2))), 1, 32),

@@ -11,7 +11,7 @@ function cliProcess(args: string[], t: TestApp): Promise<{ code: number | null; 
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), ...args], {
       cwd: ROOT,
-      env: { ...process.env, DATA_DIR: t.dataDir, ...(t.config.databaseUrl ? { DATABASE_URL: t.config.databaseUrl } : {}), PUBLIC_URL: 'http://portal.test', LOG_LEVEL: 'silent' },
+      env: { ...process.env, DATA_DIR: t.dataDir, DATABASE_URL: t.config.databaseUrl ?? '', PUBLIC_URL: 'http://portal.test', LOG_LEVEL: 'silent' },
     });
     let stdout = '';
     let stderr = '';

@@ -72,9 +72,13 @@ export function planChecks(operation: GatewayOperation, deps: PlanCheckDeps) {
       }
     } catch (error) {
       request.gatewayRefused = true;
-      return done(error as Error);
+      done(error as Error);
+      return;
     }
-    if (!quotaType) return done();
+    if (!quotaType) {
+      done();
+      return;
+    }
     const limit = monthlyLimit(org.plan, quotaType);
     const settle = (decision: Awaited<ReturnType<QuotaTracker['reserve']>>) => {
       if (decision.ok) {

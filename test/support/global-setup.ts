@@ -1,23 +1,17 @@
 import pg from 'pg';
-import { TEST_POSTGRES_URL } from './postgres.js';
+import { onPostgres, TEST_POSTGRES_URL } from './postgres.js';
 
-/**
- * Before any test file: when the suite runs on PostgreSQL (`npm run test:postgres`), the server
- * must answer, or the whole run fails at once with what to fix instead of hundreds of timeouts.
- */
-export default async function setup(): Promise<void> {
-  if (process.env.TEST_DATABASE !== 'postgres') return;
+/** On PostgreSQL runs, a server that cannot be reached fails the run at once, with what to fix. */
+export default async function globalSetup(): Promise<void> {
+  if (!onPostgres) return;
   const client = new pg.Client({ connectionString: TEST_POSTGRES_URL, connectionTimeoutMillis: 5000 });
-  client.on('error', () => {});
   try {
     await client.connect();
-    await client.query('select 1');
+    await client.query('SELECT 1');
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    const where = new URL(TEST_POSTGRES_URL);
+    const url = new URL(TEST_POSTGRES_URL);
     throw new Error(
-      `TEST_DATABASE=postgres but PostgreSQL at ${where.protocol}//${where.host}${where.pathname} cannot be reached (${reason}). ` +
-        'Start PostgreSQL or set TEST_POSTGRES_URL to a server where this user may CREATE DATABASE.',
+      `TEST_DATABASE=postgres, but PostgreSQL at ${url.host} cannot be reached (${(error as Error).message}). Start it, or set TEST_POSTGRES_URL to a server where the user may create databases.`,
     );
   } finally {
     await client.end().catch(() => {});
