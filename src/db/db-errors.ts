@@ -2,10 +2,10 @@
  * Which driver errors mean "the database is unavailable for now" (answer 503 and try again),
  * as opposed to a bug (500). PostgreSQL SQLSTATEs: class 08 (connection), 53 (insufficient
  * resources), 57P01-57P03 (shut down, cannot connect now), 57014 (statement timeout), 25006
- * (read-only transaction), 25P03 (idle-in-transaction timeout); node's socket errors; pg's own
+ * (read-only transaction), 55000 (database not accepting connections), 25P03 (idle-in-transaction timeout); node's socket errors; pg's own
  * connection messages. SQLite: busy, locked, I/O error, full, read-only, can't open.
  */
-const PG_STATES = /^(08|53|57P0[1-3]$|57014$|25006$|25P03$|40001$|40P01$)/;
+const PG_STATES = /^(08|53|55000$|57P0[1-3]$|57014$|25006$|25P03$|40001$|40P01$)/;
 const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 const SQLITE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|READONLY|CANTOPEN|PROTOCOL)/;
 const PG_MESSAGES = [
