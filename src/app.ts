@@ -3,11 +3,12 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
-import { sql } from 'kysely';
 import { auditRoutes } from './audit/audit.routes.js';
 import { authRoutes } from './auth/auth.routes.js';
 import type { Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
+import { runExclusive } from './db/exclusive.js';
+import { probeWrite } from './db/heartbeat.js';
 import { migrateToLatest } from './db/migrate.js';
 import { AppError } from './errors/catalogue.js';
 import { gatewayRoutes } from './gateway/gateway.routes.js';
@@ -89,6 +90,7 @@ export async function buildApp(options: AppOptions) {
     },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
+  handle.onConnectionError = (error) => app.log.warn({ reason: error.message }, 'database connection lost; the pool reconnects');
   const services = composeServices({ config, handle, clock: options.clock, newId: options.newId, plans: options.plans });
   const { clock } = services;
   const { changes, cache, usage, audit, auth, keys, members, orgs, usageQueries } = services;
@@ -140,18 +142,13 @@ export async function buildApp(options: AppOptions) {
     );
   }
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
-    try {
-      await sql`select 1`.execute(db);
-      // ConvertToPdf needs LibreOffice; without it the rest still works, so this informs, not fails.
-      return {
-        status: 'ready',
-        database: handle.dialect,
-        converter: (await converter.available()) ? 'available' : 'unavailable',
-        converterSandbox: converter.sandbox,
-      };
-    } catch {
-      return sendProblem(reply, new AppError('unavailable', 'The database cannot be reached.'), config.publicUrl);
+    // Ready means the database takes writes: read-only, full, locked or unreachable is 503.
+    const probe = await probeWrite(db, `node_${nodePrefix}`, clock.now(), 2000);
+    if (!probe.writable) {
+      return sendProblem(reply, new AppError('unavailable', `The database cannot be written: ${probe.reason}`, { extras: { database: handle.dialect, reason: probe.reason }, headers: { 'retry-after': '5' } }), config.publicUrl);
     }
+    // ConvertToPdf needs LibreOffice; without it the rest still works, so this informs, not fails.
+    return { status: 'ready', database: handle.dialect, converter: (await converter.available()) ? 'available' : 'unavailable', converterSandbox: converter.sandbox };
   });
   app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
@@ -179,8 +176,9 @@ export async function buildApp(options: AppOptions) {
   privacyRoutes(app);
   await portalRoutes(app, { root: options.portalRoot ?? `${import.meta.dirname}/public` });
 
+  // One node at a time sweeps (an advisory lock on PostgreSQL).
   const sweep = () =>
-    recordExpiredKeys({ db, clock, audit, changes }).catch((error) => app.log.warn({ err: error }, 'expiry sweep failed'));
+    runExclusive(handle, 'expiry-sweeper', () => recordExpiredKeys({ db, clock, audit, changes })).catch((error) => app.log.warn({ err: error }, 'expiry sweep failed'));
   let sweeper: NodeJS.Timeout | undefined;
 
   app.addHook('onReady', async () => {

@@ -12,6 +12,8 @@ export interface Config {
   /** Unset: SQLite at `<dataDir>/build-a-doc.sqlite`; `postgres://…`: PostgreSQL. */
   readonly databaseUrl: string | undefined;
   readonly redisUrl: string | undefined;
+  /** Pool size, timeouts and lock waits of the database (DATABASE_* and SQLITE_LOCK_WAIT_MS). */
+  readonly database: DatabaseTuning;
   /** The base URL users and the connector reach; its origin is the only one allowed to mutate `/api`. */
   readonly publicUrl: string;
   readonly logLevel: LogLevel;
@@ -33,6 +35,22 @@ export interface Config {
   readonly documents: DocumentLimits;
   /** How LibreOffice is confined (CONVERT_SANDBOX): bubblewrap, none, or auto (bubblewrap where it runs). */
   readonly convertSandbox: 'auto' | 'bubblewrap' | 'none';
+}
+
+/** How the database is used: a slow or lost database answers 503 instead of holding requests. */
+export interface DatabaseTuning {
+  /** PostgreSQL connections per node (DATABASE_POOL_MAX). */
+  readonly poolMax: number;
+  /** Longest wait for a new PostgreSQL connection (DATABASE_CONNECT_TIMEOUT_MS). */
+  readonly connectTimeoutMs: number;
+  /** Longest run of one statement (DATABASE_STATEMENT_TIMEOUT_MS). */
+  readonly statementTimeoutMs: number;
+  /** A transaction left idle this long is ended by PostgreSQL (DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS). */
+  readonly idleInTransactionTimeoutMs: number;
+  /** An idle pooled connection is closed after this (DATABASE_IDLE_TIMEOUT_MS). */
+  readonly idleTimeoutMs: number;
+  /** SQLite: how long a write waits for a lock held by another process before 503 (SQLITE_LOCK_WAIT_MS). */
+  readonly sqliteLockWaitMs: number;
 }
 
 /** CONTRACT §8: every cap is configurable; the defaults are the contract's. */
@@ -149,12 +167,24 @@ export function loadConfig(env: Env = { ...readDotEnv('.env'), ...process.env })
     selfServicePlans: bool(env, 'SELF_SERVICE_PLANS', false),
     signupsPerIpPerHour: int(env, 'SIGNUPS_PER_IP_PER_HOUR', 10, 1, 1_000_000),
     flowsPerKeyMax: int(env, 'FLOWS_PER_KEY_MAX', 500, 1, 100_000),
+    database: databaseTuning(env),
     convertSandbox: oneOf(env, 'CONVERT_SANDBOX', ['auto', 'bubblewrap', 'none'] as const, 'auto'),
     documents: documentLimits(env),
   });
 }
 
 const MB = 1024 * 1024;
+
+function databaseTuning(env: Env): DatabaseTuning {
+  return Object.freeze({
+    poolMax: int(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
+    connectTimeoutMs: int(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
+    statementTimeoutMs: int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    idleInTransactionTimeoutMs: int(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    idleTimeoutMs: int(env, 'DATABASE_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    sqliteLockWaitMs: int(env, 'SQLITE_LOCK_WAIT_MS', 5000, 0, 600_000),
+  });
+}
 
 /** The caps of CONTRACT §8 with no variable set (for callers outside the server, such as tests). */
 export function defaultDocumentLimits(): DocumentLimits {

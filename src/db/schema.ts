@@ -20,6 +20,7 @@ export interface Database {
   keyFlows: KeyFlowTable;
   auditLog: AuditLogTable;
   changes: ChangeTable;
+  nodeHeartbeats: NodeHeartbeatTable;
 }
 
 export type SubscriptionStatus = 'active' | 'trialing' | 'past_due' | 'cancelled' | 'suspended';
@@ -168,6 +169,12 @@ export interface ChangeTable {
   entity: 'key' | 'org' | 'user';
   entityId: string;
   at: string;
+}
+
+/** One row per node: `/readyz` rewrites it to prove the database takes writes (db/heartbeat.ts owns it). */
+export interface NodeHeartbeatTable {
+  nodeId: string;
+  beatAt: string;
 }
 
 export type ApiKeyRow = Selectable<ApiKeyTable>;
