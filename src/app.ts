@@ -90,8 +90,8 @@ export async function buildApp(options: AppOptions) {
 
   const services = composeServices({ config, handle, clock: options.clock, newId: options.newId, plans: options.plans });
   const { clock } = services;
-  const { changes, cache, usage, audit, auth, keys, members, orgs, usageQueries } = services;
-  changes.onError = (error) => app.log.warn({ err: error }, 'change feed poll failed; retrying');
+  const { events, cache, usage, audit, auth, keys, members, orgs, usageQueries } = services;
+  events.onError = (error) => app.log.warn({ err: error }, 'reading the event log failed; retrying');
   usage.onError = (error) => app.log.error({ err: error }, 'usage flush failed; counts kept for the next flush');
   services.quotas.onThreshold = (event) =>
     void recordQuotaThreshold({ db, audit }, event).catch((error) => app.log.error({ err: error }, 'could not record a quota threshold'));
@@ -158,11 +158,14 @@ export async function buildApp(options: AppOptions) {
   await portalRoutes(app, { root: options.portalRoot ?? `${import.meta.dirname}/public` });
 
   const sweep = () =>
-    recordExpiredKeys({ db, clock, audit, changes }).catch((error) => app.log.warn({ err: error }, 'expiry sweep failed'));
+    Promise.all([
+      recordExpiredKeys({ db, clock, audit, events }).catch((error) => app.log.warn({ err: error }, 'expiry sweep failed')),
+      events.prune().catch((error) => app.log.warn({ err: error }, 'pruning the event log failed')),
+    ]);
   let sweeper: NodeJS.Timeout | undefined;
 
   app.addHook('onReady', async () => {
-    await changes.start();
+    await events.start();
     usage.start(config.usageFlushMs);
     await sweep();
     sweeper = setInterval(sweep, MINUTE);
@@ -171,7 +174,7 @@ export async function buildApp(options: AppOptions) {
   // Runs after in-flight requests have finished: nothing buffered is lost on shutdown.
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
-    await changes.stop();
+    await events.stop();
     await usage.stop();
     await jobs.close();
     if (!options.database) await db.destroy();

@@ -1,11 +1,13 @@
 import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
 import type { DatabaseHandle } from './database.js';
 import { initial } from './migrations/0001-initial.js';
+import { domainEvents } from './migrations/0002-domain-events.js';
 
 /** Migrations in order; the names are permanent once released. */
 function migrations(handle: DatabaseHandle): Record<string, Migration> {
   return {
     '0001-initial': initial(handle.dialect),
+    '0002-domain-events': domainEvents(handle.dialect),
   };
 }
 

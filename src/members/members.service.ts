@@ -3,10 +3,10 @@ import type { Actor, AuditService } from '../audit/audit.service.js';
 import { normaliseEmail, insertUser, toUserView, type AuthService, type RequestContext, type SignedIn, type UserView } from '../auth/auth.service.js';
 import { passwordProblem, hashPassword } from '../auth/passwords.js';
 import { requirePermission } from '../auth/permissions.js';
-import { commitWithChanges, type ChangeFeed } from '../changes/change-feed.js';
 import type { Db, DbOrTrx } from '../db/database.js';
 import type { Role } from '../db/schema.js';
 import { AppError, notFound, validationFailed } from '../errors/catalogue.js';
+import { commitWithEvents, type EventBus } from '../events/event-bus.js';
 import { DAY, type Clock } from '../lib/clock.js';
 import { sha256Hex } from '../lib/hash.js';
 import type { IdGenerator } from '../lib/ids.js';
@@ -18,7 +18,7 @@ export interface MembersServiceDeps {
   db: Db;
   clock: Clock;
   newId: IdGenerator;
-  changes: ChangeFeed;
+  events: EventBus;
   audit: AuditService;
   auth: AuthService;
   publicUrl: string;
@@ -153,10 +153,10 @@ export function createMembersService(deps: MembersServiceDeps) {
       if (user.role === 'admin' && user.status === 'active' && (await activeAdmins(actor.orgId)) <= 1) {
         throw new AppError('conflict', 'This is the last active Admin of the organisation; make someone else an Admin first.');
       }
-      await commitWithChanges(db, deps.changes, async (trx, changed) => {
+      await commitWithEvents(db, deps.events, async (trx, emit) => {
         await trx.updateTable('users').set({ role }).where('id', '=', userId).execute();
         await audit.record(trx, actor, { eventType: 'user.role_changed', resourceType: 'user', resourceId: userId, action: 'change_role', details: { email: user.email, from: user.role, to: role } });
-        changed({ entity: 'user', id: userId });
+        emit({ type: 'member.role_changed', organisationId: actor.orgId, data: { member: toUserView({ ...user, role }), from: user.role, to: role } });
       });
       return toUserView({ ...user, role });
     },
@@ -170,11 +170,11 @@ export function createMembersService(deps: MembersServiceDeps) {
         throw new AppError('conflict', 'This is the last active Admin of the organisation.');
       }
       const now = clock.now().toISOString();
-      await commitWithChanges(db, deps.changes, async (trx, changed) => {
+      await commitWithEvents(db, deps.events, async (trx, emit) => {
         await trx.updateTable('users').set({ status: 'deactivated', deactivatedAt: now }).where('id', '=', userId).execute();
         await trx.deleteFrom('sessions').where('userId', '=', userId).execute();
         await audit.record(trx, actor, { eventType: 'user.deactivated', resourceType: 'user', resourceId: userId, action: 'deactivate', details: { email: user.email }, severity: 'warning' });
-        changed({ entity: 'user', id: userId });
+        emit({ type: 'member.deactivated', organisationId: actor.orgId, data: { member: toUserView({ ...user, status: 'deactivated', deactivatedAt: now }) } });
       });
       return toUserView({ ...user, status: 'deactivated', deactivatedAt: now });
     },
