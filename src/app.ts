@@ -14,7 +14,7 @@ import { gatewayRoutes } from './gateway/gateway.routes.js';
 import { JobPool } from './jobs/job-pool.js';
 import { GATEWAY_OPERATIONS } from './gateway/operations.js';
 import { connectorRoutes } from './connector/connector.routes.js';
-import { converterAvailable } from './documents/convert.js';
+import { createConverter } from './documents/convert.js';
 import { privacyRoutes } from './http/privacy.js';
 import { portalRoutes } from './http/static.js';
 import { installErrorHandling, sendProblem } from './http/problem.js';
@@ -123,11 +123,29 @@ export async function buildApp(options: AppOptions) {
   installSessionGuard(app, { auth, publicUrl: config.publicUrl, cookie });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  // LibreOffice: sandboxed (bubblewrap) where it can be, behind the fair conversion queue.
+  const converter = createConverter({
+    sandbox: config.convertSandbox,
+    timeoutMs: config.documents.timeoutMs,
+    maxConcurrent: config.documents.convertWorkers,
+    queueMax: config.documents.convertQueueMax,
+    queueWaitMs: config.documents.convertQueueWaitMs,
+  });
+  if (converter.sandbox === 'none' && config.convertSandbox === 'auto') {
+    app.log.warn(
+      'CONVERTER NOT SANDBOXED: bubblewrap is missing or cannot run here, so LibreOffice runs without network isolation; only the document filter keeps it from fetching. Install the Debian package bubblewrap, or set CONVERT_SANDBOX=none to accept this.',
+    );
+  }
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     try {
       await sql`select 1`.execute(db);
       // ConvertToPdf needs LibreOffice; without it the rest still works, so this informs, not fails.
-      return { status: 'ready', database: handle.dialect, converter: (await converterAvailable()) ? 'available' : 'unavailable' };
+      return {
+        status: 'ready',
+        database: handle.dialect,
+        converter: (await converter.available()) ? 'available' : 'unavailable',
+        converterSandbox: converter.sandbox,
+      };
     } catch {
       return sendProblem(reply, new AppError('unavailable', 'The database cannot be reached.'), config.publicUrl);
     }
@@ -152,6 +170,7 @@ export async function buildApp(options: AppOptions) {
     operations: GATEWAY_OPERATIONS,
     jobs,
     limits: config.documents,
+    converter,
   });
   connectorRoutes(app, { operations: GATEWAY_OPERATIONS, publicUrl: config.publicUrl });
   privacyRoutes(app);

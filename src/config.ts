@@ -31,6 +31,8 @@ export interface Config {
   readonly selfServicePlans: boolean;
   /** Caps on document and compute work (CONTRACT §8), and the pools that run it. */
   readonly documents: DocumentLimits;
+  /** How LibreOffice is confined (CONVERT_SANDBOX): bubblewrap, none, or auto (bubblewrap where it runs). */
+  readonly convertSandbox: 'auto' | 'bubblewrap' | 'none';
 }
 
 /** CONTRACT §8: every cap is configurable; the defaults are the contract's. */
@@ -79,6 +81,13 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (!(choices as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got "${raw}"`);
+  return raw as T;
 }
 
 function bool(env: Env, name: string, fallback: boolean): boolean {
@@ -140,6 +149,7 @@ export function loadConfig(env: Env = { ...readDotEnv('.env'), ...process.env })
     eventRetentionMs: int(env, 'EVENT_RETENTION_DAYS', 7, 1, 365) * 24 * 3600 * 1000,
     trustProxy: bool(env, 'TRUST_PROXY', false),
     selfServicePlans: bool(env, 'SELF_SERVICE_PLANS', false),
+    convertSandbox: oneOf(env, 'CONVERT_SANDBOX', ['auto', 'bubblewrap', 'none'] as const, 'auto'),
     documents: documentLimits(env),
   });
 }

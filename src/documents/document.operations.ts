@@ -2,7 +2,9 @@ import { type Static, Type, type TSchema } from 'typebox';
 import type { DocumentLimits } from '../config.js';
 import { defineOperation } from '../gateway/operation.js';
 import { checkOutputSize } from './caps.js';
-import { SOURCE_FORMATS, convertToPdf } from './convert.js';
+import { SOURCE_FORMATS } from './convert.js';
+import { withoutExternalReferences } from './external-references.js';
+import type { SourceFormat } from './source-formats.js';
 import { decodeFile, decodeFiles, MAX_REQUEST_BODY_BYTES } from './file-input.js';
 import { MAX_WATERMARK_LENGTH, addPdfWatermark, countPdfPages, mergePdfs, splitPdf, type PdfOutput } from './pdf.js';
 import { populateWordTemplate } from './word-template.js';
@@ -147,8 +149,12 @@ export const convertToPdfOperation = defineOperation({
     fileName: FileName('Output File Name', 'The name of the PDF file (default converted.pdf)'),
   }),
   response: FileResult,
-  async handle(body, { jobs, limits }) {
-    const pdf = await convertToPdf(decodeFile(body.fileContent, 'fileContent', { maxBytes: limits.maxUploadBytes }).bytes, body.sourceFormat, 'fileContent');
+  async handle(body, { jobs, limits, converter, org }) {
+    const bytes = decodeFile(body.fileContent, 'fileContent', { maxBytes: limits.maxUploadBytes }).bytes;
+    const format = converter.resolveFormat(bytes, body.sourceFormat, 'fileContent');
+    // External references are removed or refused in a worker (a large package is unzipped there).
+    const prepared = await jobs.run<Uint8Array>('PrepareConversion', { bytes, format });
+    const pdf = await converter.convertPrepared(Buffer.from(prepared.buffer, prepared.byteOffset, prepared.byteLength), format, org.id, 'fileContent');
     // LibreOffice's output is the one PDF we did not build with pdf-lib, so only it is parsed (in a worker) to count pages.
     const pages = await jobs.run<number>('CountPdfPages', pdf);
     return pdfResult({ pdf, pages }, body.fileName, 'converted.pdf', limits);
@@ -189,6 +195,9 @@ export const DOCUMENT_JOBS = {
     checkOutputSize(docx.byteLength, limits);
     const name = body.fileName?.trim() || 'document.docx';
     return { fileName: /\.docx$/i.test(name) ? name : `${name}.docx`, fileContent: docx.toString('base64') };
+  },
+  PrepareConversion({ bytes, format }: { bytes: Uint8Array; format: SourceFormat }, limits: DocumentLimits) {
+    return withoutExternalReferences(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), format, limits);
   },
   CountPdfPages(pdf: Uint8Array, limits: DocumentLimits) {
     return countPdfPages(Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength), 'file', limits);

@@ -7,7 +7,7 @@ import { monthlyLimit } from '../limits/quota-tracker.js';
 import type { FlowInfo, Outcome, UsageBuffer } from '../usage/usage-buffer.js';
 import type { KeyCache } from './key-cache.js';
 import type { DocumentLimits } from '../config.js';
-import type { GatewayOperation, JobRunner } from './operation.js';
+import type { GatewayOperation, JobRunner, PdfConverter } from './operation.js';
 import { planChecks, type PlanCheckDeps } from './plan-checks.js';
 import { verifyApiKey, type Verification } from './verifier.js';
 
@@ -30,6 +30,7 @@ export interface GatewayDeps extends PlanCheckDeps {
   /** Document and compute work: a worker pool with the caps below. */
   jobs: JobRunner;
   limits: DocumentLimits;
+  converter: PdfConverter;
 }
 
 const HEADER_MAX = 200;
@@ -160,6 +161,7 @@ function registerOperation(gateway: App, operation: GatewayOperation, deps: Gate
         quotaLeft: (type) => deps.quotas.remaining(org, type, monthlyLimit(org.plan, type), new Date(request.gatewayAt)),
         jobs: deps.jobs,
         limits: deps.limits,
+        converter: deps.converter,
       });
     },
   });

@@ -13,6 +13,14 @@ export interface OperationContext {
   jobs: JobRunner;
   /** The caps of document work (CONTRACT §8), for checks made before a job starts. */
   limits: DocumentLimits;
+  /** LibreOffice, sandboxed, behind the fair conversion queue. */
+  converter: PdfConverter;
+}
+
+/** What ConvertToPdf needs of the converter (src/documents/convert.ts). */
+export interface PdfConverter {
+  resolveFormat(input: Buffer, sourceFormat: string | undefined, path?: string): string;
+  convertPrepared(input: Buffer, format: string, orgId: string, path?: string): Promise<Buffer>;
 }
 
 /**
