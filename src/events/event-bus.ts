@@ -8,9 +8,12 @@ import { GapCursor } from './gap-cursor.js';
 /** Tells the other nodes that events were committed; the log itself carries them. */
 export interface EventTransport {
   /** Inside the writing transaction: wake the other nodes when (and only if) it commits. */
-  announce(trx: Trx): Promise<void>;
-  /** Starts listening: `wake` when another node committed events, `reconnected` after listening was lost for `downMs`. */
-  start(handlers: { wake(): void; reconnected(downMs: number): void; error(error: unknown): void }): Promise<void>;
+  announce(trx: Trx, events: readonly DomainEvent[]): Promise<void>;
+  /**
+   * Starts listening: `wake` when another node committed events (with them, when they fit in the
+   * message: a head start, not a replacement for the log), `reconnected` after listening was lost for `downMs`.
+   */
+  start(handlers: { wake(events?: readonly DomainEvent[]): void; reconnected(downMs: number): void; error(error: unknown): void }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -77,7 +80,7 @@ export class EventBus {
     const timestamp = this.#clock.now().toISOString();
     const full = events.map((e) => ({ ...e, id: this.#newId('evt'), timestamp }) as DomainEvent);
     await appendEvents(trx, full);
-    await this.#transport.announce(trx);
+    await this.#transport.announce(trx, full);
     return full;
   }
 
@@ -89,7 +92,11 @@ export class EventBus {
   async start(): Promise<void> {
     this.#cursor = new GapCursor((await logBounds(this.#db)).last, { gapWaitMs: this.#options.gapWaitMs });
     await this.#transport.start({
-      wake: () => this.catchUp(),
+      wake: (events) => {
+        // Listeners hear an event at least once: from the message at once, then (again) from the log.
+        if (events) this.delivered(events);
+        this.catchUp();
+      },
       reconnected: (downMs) => {
         if (downMs >= this.#options.retentionMs) this.#reset();
         this.#unsure = true;

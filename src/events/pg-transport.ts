@@ -1,9 +1,12 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import type { Trx } from '../db/database.js';
+import type { DomainEvent } from './domain-events.js';
 import type { EventTransport } from './event-bus.js';
 
 const CHANNEL = 'bdoc_domain_events';
+/** NOTIFY payloads must stay under 8000 bytes; larger batches send none and are read from the log. */
+const MAX_PAYLOAD = 7500;
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5000;
 
@@ -25,8 +28,9 @@ export class PgNotifyTransport implements EventTransport {
     this.#connectionString = connectionString;
   }
 
-  async announce(trx: Trx): Promise<void> {
-    await sql`select pg_notify(${CHANNEL}, '')`.execute(trx);
+  async announce(trx: Trx, events: readonly DomainEvent[]): Promise<void> {
+    const payload = JSON.stringify(events);
+    await sql`select pg_notify(${CHANNEL}, ${Buffer.byteLength(payload) <= MAX_PAYLOAD ? payload : ''})`.execute(trx);
   }
 
   async start(handlers: Parameters<EventTransport['start']>[0]): Promise<void> {
@@ -45,7 +49,7 @@ export class PgNotifyTransport implements EventTransport {
 
   async #connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.#connectionString, connectionTimeoutMillis: 5000, keepAlive: true });
-    client.on('notification', () => this.#handlers?.wake());
+    client.on('notification', (message) => this.#handlers?.wake(parsePayload(message.payload)));
     client.on('error', (error) => this.#lost(client, error));
     client.on('end', () => this.#lost(client, new Error('the event listener connection closed')));
     try {
@@ -84,5 +88,15 @@ export class PgNotifyTransport implements EventTransport {
       });
     }, delay);
     this.#retry.unref();
+  }
+}
+
+function parsePayload(payload: string | undefined): DomainEvent[] | undefined {
+  if (!payload) return undefined;
+  try {
+    const events = JSON.parse(payload) as unknown;
+    return Array.isArray(events) ? (events as DomainEvent[]) : undefined;
+  } catch {
+    return undefined;
   }
 }

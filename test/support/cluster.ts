@@ -39,11 +39,18 @@ function exited(child: ChildProcess): Promise<number | null> {
  * Starts a real server process (`build-a-doc serve` from the sources) on its own port and data
  * folder, sharing `databaseUrl` with the other nodes; resolves once it answers /healthz.
  */
-export async function startNode(options: { databaseUrl: string; env?: Record<string, string>; timeoutMs?: number }): Promise<ClusterNode> {
+export async function startNode(options: {
+  databaseUrl: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  /** `source` (default) runs src/cli.ts through tsx; `built` runs dist/cli.js (benchmarks, after `npm run build:server`). */
+  entry?: 'source' | 'built';
+}): Promise<ClusterNode> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bdoc-node-'));
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+  const args = options.entry === 'built' ? ['dist/cli.js', 'serve'] : ['--import', 'tsx', 'src/cli.ts', 'serve'];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
