@@ -31,7 +31,7 @@ export function composeServices(input: { config: Config; handle: DatabaseHandle;
   const transport = config.databaseUrl && handle.dialect === 'postgres' ? new PgNotifyTransport(config.databaseUrl) : new InProcessTransport();
   const events = new EventBus({ db, clock, newId, transport }, { pollMs: config.changePollMs, gapWaitMs: config.eventGapWaitMs, retentionMs: config.eventRetentionMs });
   const cache = new KeyCache(db, clock, plans, events);
-  const usage = new UsageBuffer(db);
+  const usage = new UsageBuffer(db, { flowsPerKeyMax: config.flowsPerKeyMax });
   const rateLimiter = new MemoryRateLimiter();
   const quotas = new QuotaTracker(db);
   const audit = createAuditService({ clock, newId });
@@ -43,6 +43,7 @@ export function composeServices(input: { config: Config; handle: DatabaseHandle;
     audit,
     ipThrottle: createMemoryThrottle(clock, 30, 10 * MINUTE),
     accountThrottle: createMemoryThrottle(clock, 10, 10 * MINUTE),
+    signupThrottle: createMemoryThrottle(clock, config.signupsPerIpPerHour, HOUR),
     sessionIdleMs: config.sessionIdleHours * HOUR,
   });
   const keys = createKeyService({ db, clock, newId, events, audit, plans });

@@ -107,9 +107,15 @@ describe('domain events', () => {
     expect((await callGateway(t, secret)).statusCode).toBe(200);
   });
 
-  it('members: a role change and a deactivation are events', async () => {
-    const member = await addMember(t, admin, 'member');
+  it('members: an invitation, its acceptance, a role change and a deactivation are events', async () => {
     await newEvents();
+    const member = await addMember(t, admin, 'member');
+    const joining = await newEvents();
+    expect(joining.map((e) => e.type)).toEqual(['member.invited', 'member.joined']);
+    expect(joining[0]!.data).toMatchObject({ invitation: { email: member.email, role: 'member' } });
+    expect(joining[1]!.data).toMatchObject({ member: { id: member.userId, email: member.email, role: 'member' } });
+    // The invitation link's token never travels in an event.
+    expect(JSON.stringify(joining)).not.toMatch(/token/i);
     expect((await api('PATCH', `/api/members/${member.userId}`, { role: 'viewer' })).statusCode).toBe(200);
     expect((await api('POST', `/api/members/${member.userId}/deactivate`)).statusCode).toBe(200);
     const events = await newEvents();

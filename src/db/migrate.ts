@@ -2,12 +2,14 @@ import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
 import type { DatabaseHandle } from './database.js';
 import { initial } from './migrations/0001-initial.js';
 import { domainEvents } from './migrations/0002-domain-events.js';
+import { invitationsAndDevices } from './migrations/0003-invitations-and-devices.js';
 
 /** Migrations in order; the names are permanent once released. */
 function migrations(handle: DatabaseHandle): Record<string, Migration> {
   return {
     '0001-initial': initial(handle.dialect),
     '0002-domain-events': domainEvents(handle.dialect),
+    '0003-invitations-and-devices': invitationsAndDevices(),
   };
 }
 
