@@ -23,6 +23,10 @@ export interface Config {
   readonly usageFlushMs: number;
   /** How often this node looks for changes written by other processes. */
   readonly changePollMs: number;
+  /** How long a reader waits for an event position committed late before giving it up (EVENT_GAP_WAIT_SECONDS). */
+  readonly eventGapWaitMs: number;
+  /** Events are kept this long (EVENT_RETENTION_DAYS); a node away longer drops its caches. */
+  readonly eventRetentionMs: number;
   /** Trust `X-Forwarded-*` from a reverse proxy (for client IPs in the audit log). */
   readonly trustProxy: boolean;
   /** Admins may change their organisation's plan in the portal (otherwise only the operator can). */
@@ -163,6 +167,8 @@ export function loadConfig(env: Env = { ...readDotEnv('.env'), ...process.env })
     sessionIdleHours: int(env, 'SESSION_IDLE_HOURS', 12, 1, 24 * 90),
     usageFlushMs: int(env, 'USAGE_FLUSH_MS', 1000, 10, 1000),
     changePollMs: int(env, 'CHANGE_POLL_MS', 250, 10, 1000),
+    eventGapWaitMs: int(env, 'EVENT_GAP_WAIT_SECONDS', 60, 1, 3600) * 1000,
+    eventRetentionMs: int(env, 'EVENT_RETENTION_DAYS', 7, 1, 365) * 24 * 3600 * 1000,
     trustProxy: bool(env, 'TRUST_PROXY', false),
     selfServicePlans: bool(env, 'SELF_SERVICE_PLANS', false),
     signupsPerIpPerHour: int(env, 'SIGNUPS_PER_IP_PER_HOUR', 10, 1, 1_000_000),
