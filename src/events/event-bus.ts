@@ -93,7 +93,7 @@ export class EventBus {
     this.#cursor = new GapCursor((await logBounds(this.#db)).last, { gapWaitMs: this.#options.gapWaitMs });
     await this.#transport.start({
       wake: (events) => {
-        // Listeners hear an event at least once: from the message at once, then (again) from the log.
+        // From the message at once; the log read that follows finds it again and skips it (#emit).
         if (events) this.delivered(events);
         this.catchUp();
       },
@@ -174,7 +174,13 @@ export class EventBus {
     for (const listener of this.#listeners) listener.reset();
   }
 
+  /** Ids of the events delivered lately: an event arrives by message and again from the log, and listeners hear it once. */
+  readonly #delivered = new Set<string>();
+
   #emit(event: DomainEvent): void {
+    if (this.#delivered.has(event.id)) return;
+    this.#delivered.add(event.id);
+    if (this.#delivered.size > 10_000) this.#delivered.delete(this.#delivered.values().next().value!);
     for (const listener of this.#listeners) listener.event(event);
   }
 }
