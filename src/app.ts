@@ -17,6 +17,7 @@ import { GATEWAY_OPERATIONS } from './gateway/operations.js';
 import { connectorRoutes } from './connector/connector.routes.js';
 import { createConverter } from './documents/convert.js';
 import { privacyRoutes } from './http/privacy.js';
+import { installSecurityHeaders } from './http/security-headers.js';
 import { portalRoutes } from './http/static.js';
 import { installErrorHandling, sendProblem } from './http/problem.js';
 import { installSessionGuard } from './http/session-guard.js';
@@ -117,7 +118,9 @@ export async function buildApp(options: AppOptions) {
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/api/docs')) route.config = { ...route.config, public: true };
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', uiConfig: { docExpansion: 'list' } });
+  // staticCSP: the docs page gets a Content-Security-Policy with hashes of its own inline parts.
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', uiConfig: { docExpansion: 'list' }, staticCSP: true });
+  installSecurityHeaders(app, config.publicUrl);
   installErrorHandling(app, config.publicUrl);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

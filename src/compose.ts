@@ -29,7 +29,7 @@ export function composeServices(input: { config: Config; handle: DatabaseHandle;
 
   const changes = new DbChangeFeed(db, clock, config.changePollMs);
   const cache = new KeyCache(db, clock, plans, changes);
-  const usage = new UsageBuffer(db);
+  const usage = new UsageBuffer(db, { flowsPerKeyMax: config.flowsPerKeyMax });
   const rateLimiter = new MemoryRateLimiter();
   const quotas = new QuotaTracker(db);
   const audit = createAuditService({ clock, newId });
@@ -41,6 +41,7 @@ export function composeServices(input: { config: Config; handle: DatabaseHandle;
     audit,
     ipThrottle: createMemoryThrottle(clock, 30, 10 * MINUTE),
     accountThrottle: createMemoryThrottle(clock, 10, 10 * MINUTE),
+    signupThrottle: createMemoryThrottle(clock, config.signupsPerIpPerHour, HOUR),
     sessionIdleMs: config.sessionIdleHours * HOUR,
   });
   const keys = createKeyService({ db, clock, newId, changes, audit, plans });

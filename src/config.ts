@@ -29,6 +29,10 @@ export interface Config {
   readonly trustProxy: boolean;
   /** Admins may change their organisation's plan in the portal (otherwise only the operator can). */
   readonly selfServicePlans: boolean;
+  /** Sign-ups from one IP address per hour (SIGNUPS_PER_IP_PER_HOUR). */
+  readonly signupsPerIpPerHour: number;
+  /** Flows remembered per key (FLOWS_PER_KEY_MAX); calls of further flows count under the key only. */
+  readonly flowsPerKeyMax: number;
   /** Caps on document and compute work (CONTRACT §8), and the pools that run it. */
   readonly documents: DocumentLimits;
   /** How LibreOffice is confined (CONVERT_SANDBOX): bubblewrap, none, or auto (bubblewrap where it runs). */
@@ -165,6 +169,8 @@ export function loadConfig(env: Env = { ...readDotEnv('.env'), ...process.env })
     trustProxy: bool(env, 'TRUST_PROXY', false),
     selfServicePlans: bool(env, 'SELF_SERVICE_PLANS', false),
     database: databaseTuning(env),
+    signupsPerIpPerHour: int(env, 'SIGNUPS_PER_IP_PER_HOUR', 10, 1, 1_000_000),
+    flowsPerKeyMax: int(env, 'FLOWS_PER_KEY_MAX', 500, 1, 100_000),
     convertSandbox: oneOf(env, 'CONVERT_SANDBOX', ['auto', 'bubblewrap', 'none'] as const, 'auto'),
     documents: documentLimits(env),
   });

@@ -1,12 +1,14 @@
 import { Migrator, sql, type Migration, type MigrationResultSet } from 'kysely';
 import type { DatabaseHandle, Db } from './database.js';
 import { initial } from './migrations/0001-initial.js';
+import { invitationsAndDevices } from './migrations/0003-invitations-and-devices.js';
 import { heartbeat } from './migrations/0004-heartbeat.js';
 
 /** Migrations in order; the names are permanent once released. */
 function migrations(handle: DatabaseHandle): Record<string, Migration> {
   return {
     '0001-initial': initial(handle.dialect),
+    '0003-invitations-and-devices': invitationsAndDevices(),
     '0004-heartbeat': heartbeat(),
   };
 }

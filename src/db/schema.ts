@@ -14,6 +14,7 @@ export interface Database {
   users: UserTable;
   sessions: SessionTable;
   invitations: InvitationTable;
+  knownDevices: KnownDeviceTable;
   apiKeys: ApiKeyTable;
   keyUsageDaily: KeyUsageDailyTable;
   keyFlows: KeyFlowTable;
@@ -79,6 +80,17 @@ export interface InvitationTable {
   expiresAt: string;
   acceptedAt: string | null;
   acceptedBy: string | null;
+  revokedAt: string | null;
+  /** `revoked` by an Admin, `inviter_deactivated`, `resent` (a new link replaced it). */
+  revokedReason: string | null;
+}
+
+/** A browser a person signed in from: only the SHA-256 of its device cookie is stored. */
+export interface KnownDeviceTable {
+  tokenHash: string;
+  userId: string;
+  createdAt: string;
+  lastUsedAt: string;
 }
 
 export interface ApiKeyTable {

@@ -37,7 +37,9 @@ export function installSessionGuard(app: App, deps: { auth: AuthService; publicU
   app.decorateRequest('user', undefined);
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!request.url.startsWith('/api/')) return;
+    // The route Fastify matched, not the raw URL: `/%61pi/keys` reaches the /api/keys route and must meet the guard too.
+    const route = request.routeOptions.url;
+    if (!route?.startsWith('/api/')) return;
     if (!SAFE_METHODS.has(request.method) && !sameOrigin(request, publicOrigin)) {
       return sendProblem(reply, new AppError('csrf_rejected', 'This request came from another website, so it was refused. Use the Build a Doc portal itself.'), deps.publicUrl);
     }

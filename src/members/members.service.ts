@@ -1,4 +1,4 @@
-import type { InvitationView, MemberView } from '../api/views.js';
+import type { InvitationPreview, InvitationView, MemberView } from '../api/views.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import { normaliseEmail, insertUser, toUserView, type AuthService, type RequestContext, type SignedIn, type UserView } from '../auth/auth.service.js';
 import { passwordProblem, hashPassword } from '../auth/passwords.js';
@@ -11,6 +11,7 @@ import { DAY, type Clock } from '../lib/clock.js';
 import { sha256Hex } from '../lib/hash.js';
 import type { IdGenerator } from '../lib/ids.js';
 import { randomToken } from '../lib/random.js';
+import { invitationsRepository as invitations, type InvitationRow } from './invitations.repository.js';
 
 export const INVITATION_TTL_MS = 7 * DAY;
 
@@ -37,7 +38,7 @@ export async function createInvitation(
 ): Promise<{ invitation: InvitationView; token: string }> {
   const token = randomToken();
   const now = deps.clock.now();
-  const row = {
+  const row: InvitationRow = {
     id: deps.newId('inv'),
     orgId: fields.orgId,
     email: normaliseEmail(fields.email),
@@ -48,9 +49,36 @@ export async function createInvitation(
     expiresAt: new Date(now.getTime() + INVITATION_TTL_MS).toISOString(),
     acceptedAt: null,
     acceptedBy: null,
+    revokedAt: null,
+    revokedReason: null,
   };
-  await db.insertInto('invitations').values(row).execute();
-  return { invitation: { id: row.id, email: row.email, role: row.role, createdAt: row.createdAt, expiresAt: row.expiresAt, acceptedAt: null }, token };
+  await invitations.insert(db, row);
+  return { invitation: toInvitationView(row, null), token };
+}
+
+function toInvitationView(row: InvitationRow, inviterName: string | null): InvitationView {
+  return {
+    id: row.id,
+    email: row.email,
+    role: row.role,
+    createdAt: row.createdAt,
+    expiresAt: row.expiresAt,
+    acceptedAt: row.acceptedAt,
+    invitedBy: row.createdBy ? { id: row.createdBy, name: inviterName } : null,
+  };
+}
+
+/** Why an invitation link cannot be used, in the words of the person holding it; null when it can. */
+function unusable(invitation: InvitationRow | undefined, now: string): string | null {
+  if (!invitation || invitation.acceptedAt || invitation.expiresAt <= now) {
+    return 'This invitation link is not valid: it was already used, it expired (links are valid for 7 days), or it was copied incompletely. Ask an Admin of your organisation for a new invitation.';
+  }
+  if (invitation.revokedAt) {
+    return invitation.revokedReason === 'resent'
+      ? 'This invitation link was replaced by a newer one. Use the link in the latest invitation, or ask an Admin to send it again.'
+      : 'This invitation was withdrawn by your organisation. Ask an Admin of your organisation for a new invitation.';
+  }
+  return null;
 }
 
 export type MembersService = ReturnType<typeof createMembersService>;
@@ -118,29 +146,71 @@ export function createMembersService(deps: MembersServiceDeps) {
       });
     },
 
+    /** Pending invitations (not accepted, withdrawn or expired), newest first. */
+    async listInvitations(actor: Actor, page: { limit: number; offset: number }): Promise<{ items: InvitationView[]; total: number }> {
+      requirePermission(actor, 'members.manage');
+      const { items, total } = await invitations.pending(db, actor.orgId, clock.now().toISOString(), page);
+      return { items: items.map((row) => toInvitationView(row, row.inviterName)), total };
+    },
+
+    /** A new link (valid 7 days again) replaces the old one, which stops working. */
+    async resendInvitation(actor: Actor, id: string): Promise<{ invitation: InvitationView; url: string }> {
+      requirePermission(actor, 'members.manage');
+      const now = clock.now().toISOString();
+      const old = await invitations.inOrg(db, actor.orgId, id);
+      if (!old) throw notFound('The invitation');
+      if (old.acceptedAt) throw new AppError('conflict', `${old.email} already accepted this invitation.`);
+      return db.transaction().execute(async (trx) => {
+        await invitations.revoke(trx, old.id, now, 'resent');
+        const { invitation, token } = await createInvitation(trx, deps, { orgId: actor.orgId, email: old.email, role: old.role, createdBy: actor.userId });
+        await audit.record(trx, actor, {
+          eventType: 'user.invitation_resent',
+          resourceType: 'invitation',
+          resourceId: invitation.id,
+          action: 'resend',
+          details: { email: old.email, role: old.role, replaces: old.id, expiresAt: invitation.expiresAt },
+        });
+        return { invitation, url: invitationUrl(deps.publicUrl, token) };
+      });
+    },
+
+    async revokeInvitation(actor: Actor, id: string): Promise<void> {
+      requirePermission(actor, 'members.manage');
+      const invitation = await invitations.inOrg(db, actor.orgId, id);
+      if (!invitation) throw notFound('The invitation');
+      if (invitation.acceptedAt) throw new AppError('conflict', `${invitation.email} already accepted this invitation; deactivate the person instead.`);
+      if (invitation.revokedAt) return;
+      await db.transaction().execute(async (trx) => {
+        await invitations.revoke(trx, invitation.id, clock.now().toISOString(), 'revoked');
+        await audit.record(trx, actor, { eventType: 'user.invitation_revoked', resourceType: 'invitation', resourceId: invitation.id, action: 'revoke', details: { email: invitation.email, role: invitation.role } });
+      });
+    },
+
+    /** What the accept page shows: organisation, role and inviter; 404 for a link that cannot be used. */
+    async previewInvitation(token: string): Promise<InvitationPreview> {
+      const invitation = await invitations.byTokenHash(db, sha256Hex(token));
+      const why = unusable(invitation, clock.now().toISOString());
+      if (why || !invitation) throw new AppError('not_found', why ?? '');
+      const { organisation, inviterName } = await invitations.context(db, invitation);
+      return { organisation, email: invitation.email, role: invitation.role, inviterName, expiresAt: invitation.expiresAt };
+    },
+
     /** Turns a valid invitation into an account with the invited role, and signs it in. */
     async accept(input: { token: string; name: string; password: string }, ctx: RequestContext): Promise<SignedIn> {
       const now = clock.now().toISOString();
-      const invitation = await db.selectFrom('invitations').selectAll().where('tokenHash', '=', sha256Hex(input.token)).executeTakeFirst();
-      if (!invitation || invitation.acceptedAt || invitation.expiresAt <= now) {
-        throw new AppError('not_found', 'This invitation link is not valid: it was already used, it expired (links are valid for 7 days), or it was copied incompletely. Ask an Admin of your organisation for a new invitation.');
-      }
+      const invitation = await invitations.byTokenHash(db, sha256Hex(input.token));
+      const why = unusable(invitation, now);
+      if (why || !invitation) throw new AppError('not_found', why ?? '');
       const problem = passwordProblem(input.password, invitation.email);
       if (problem) throw validationFailed([{ path: '/password', message: problem }], problem);
       const passwordHash = await hashPassword(input.password);
       return db.transaction().execute(async (trx) => {
-        const claimed = await trx
-          .updateTable('invitations')
-          .set({ acceptedAt: now })
-          .where('id', '=', invitation.id)
-          .where('acceptedAt', 'is', null)
-          .executeTakeFirst();
-        if (Number(claimed.numUpdatedRows) !== 1) throw new AppError('conflict', 'This invitation was accepted a moment ago.');
+        if (!(await invitations.claim(trx, invitation.id, now))) throw new AppError('conflict', 'This invitation was accepted or withdrawn a moment ago.');
         if (await trx.selectFrom('users').select('id').where('email', '=', invitation.email).executeTakeFirst()) {
           throw new AppError('conflict', `${invitation.email} already has a Build a Doc account. Sign in instead.`);
         }
         const user = await insertUser(trx, deps, { orgId: invitation.orgId, email: invitation.email, name: input.name.trim(), passwordHash, role: invitation.role });
-        await trx.updateTable('invitations').set({ acceptedBy: user.id }).where('id', '=', invitation.id).execute();
+        await invitations.setAcceptedBy(trx, invitation.id, user.id);
         const actor: Actor = { orgId: user.orgId, userId: user.id, email: user.email, role: user.role, ip: ctx.ip };
         await audit.record(trx, actor, { eventType: 'user.joined', resourceType: 'user', resourceId: user.id, action: 'accept_invitation', details: { invitationId: invitation.id, role: user.role } });
         return deps.auth.startSession(trx, user, ctx);
@@ -173,7 +243,16 @@ export function createMembersService(deps: MembersServiceDeps) {
       await commitWithChanges(db, deps.changes, async (trx, changed) => {
         await trx.updateTable('users').set({ status: 'deactivated', deactivatedAt: now }).where('id', '=', userId).execute();
         await trx.deleteFrom('sessions').where('userId', '=', userId).execute();
-        await audit.record(trx, actor, { eventType: 'user.deactivated', resourceType: 'user', resourceId: userId, action: 'deactivate', details: { email: user.email }, severity: 'warning' });
+        // What a person sent goes with them: their pending invitations can no longer be accepted.
+        const revoked = await invitations.revokeSentBy(trx, actor.orgId, userId, now, 'inviter_deactivated');
+        await audit.record(trx, actor, {
+          eventType: 'user.deactivated',
+          resourceType: 'user',
+          resourceId: userId,
+          action: 'deactivate',
+          details: { email: user.email, revokedInvitations: revoked.length },
+          severity: 'warning',
+        });
         changed({ entity: 'user', id: userId });
       });
       return toUserView({ ...user, status: 'deactivated', deactivatedAt: now });

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../db/database.js';
+import type { Db, Trx } from '../db/database.js';
 import type { KeyFlowTable, KeyUsageDailyTable } from '../db/schema.js';
 import { DAY } from '../lib/clock.js';
 import { sha256Hex } from '../lib/hash.js';
@@ -74,8 +74,12 @@ export class UsageBuffer {
   #timer: NodeJS.Timeout | undefined;
   onError: (error: unknown) => void = () => {};
 
-  constructor(db: Db) {
+  readonly #flowsPerKeyMax: number;
+
+  /** `flowsPerKeyMax` (FLOWS_PER_KEY_MAX): flows remembered per key; calls of further flows count under the key only. */
+  constructor(db: Db, options: { flowsPerKeyMax?: number } = {}) {
     this.#db = db;
+    this.#flowsPerKeyMax = options.flowsPerKeyMax ?? 500;
   }
 
   record(event: UsageEvent): void {
@@ -90,7 +94,9 @@ export class UsageBuffer {
       const previous = this.#lastUsed.get(event.keyId);
       if (previous === undefined || previous < at) this.#lastUsed.set(event.keyId, at);
     }
-    const identity = event.flow && flowIdentity(event.flow);
+    // Only accepted calls make or update a flow: refused ones (a bad or revoked key, limits)
+    // would let anyone grow the table with made-up workflow names.
+    const identity = event.accepted && event.flow && flowIdentity(event.flow);
     if (event.flow && identity) {
       // The row id (a digest of this key) is computed once per flush, not per request.
       const key = flowKey(event.keyId, identity);
@@ -170,7 +176,10 @@ export class UsageBuffer {
             )
             .execute();
         }
-        const flowRows = [...flows].map(([key, row]) => ({ ...row, id: flowId(key), firstSeenAt: iso(row.firstSeenAt), lastSeenAt: iso(row.lastSeenAt) }));
+        const flowRows = await this.#withinFlowCap(
+          trx,
+          [...flows].map(([key, row]) => ({ ...row, id: flowId(key), firstSeenAt: iso(row.firstSeenAt), lastSeenAt: iso(row.lastSeenAt) })),
+        );
         for (const batch of chunks(flowRows, 100)) {
           const newer = sql`excluded.last_seen_at >= key_flows.last_seen_at`;
           await trx
@@ -204,6 +213,31 @@ export class UsageBuffer {
   }
 
   /** Puts unwritten counts back so the next flush carries them; nothing is lost. */
+  /** Rows of flows already known, and new ones while their key has fewer than FLOWS_PER_KEY_MAX. */
+  async #withinFlowCap<T extends { id: string; keyId: string }>(trx: Trx, rows: T[]): Promise<T[]> {
+    if (rows.length === 0) return rows;
+    const known = new Set<string>();
+    for (const batch of chunks(rows, 500)) {
+      const found = await trx.selectFrom('keyFlows').select('id').where('id', 'in', batch.map((row) => row.id)).execute();
+      for (const { id } of found) known.add(id);
+    }
+    const fresh = rows.filter((row) => !known.has(row.id));
+    if (fresh.length === 0) return rows;
+    const keyIds = [...new Set(fresh.map((row) => row.keyId))];
+    const counts = new Map<string, number>();
+    for (const batch of chunks(keyIds, 500)) {
+      const found = await trx.selectFrom('keyFlows').select((eb) => ['keyId', eb.fn.countAll<number>().as('n')]).where('keyId', 'in', batch).groupBy('keyId').execute();
+      for (const { keyId, n } of found) counts.set(keyId, Number(n));
+    }
+    return rows.filter((row) => {
+      if (known.has(row.id)) return true;
+      const n = counts.get(row.keyId) ?? 0;
+      if (n >= this.#flowsPerKeyMax) return false;
+      counts.set(row.keyId, n + 1);
+      return true;
+    });
+  }
+
   #restore(counts: Map<string, CountRow>, flows: Map<string, FlowRow>, lastUsed: Map<string, number>): void {
     for (const [key, row] of counts) {
       const now = this.#counts.get(key);
