@@ -25,7 +25,14 @@ export async function serve(config: Config): Promise<void> {
       response.setHeader('retry-after', '5');
       response.setHeader('content-type', 'application/problem+json');
       response.end(
-        JSON.stringify({ type: `${config.publicUrl}/problems/unavailable`, title: 'Service unavailable', status: 503, detail: 'This node is shutting down.', code: 'unavailable', reason: 'shutting down' }),
+        JSON.stringify({
+          type: `${config.publicUrl}/problems/unavailable`,
+          title: 'Service unavailable',
+          status: 503,
+          detail: 'This node is shutting down.',
+          code: 'unavailable',
+          reason: 'shutting down',
+        }),
       );
     }
   });

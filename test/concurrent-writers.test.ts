@@ -18,7 +18,9 @@ describe('concurrent writers', () => {
     current = t;
     const owner = await signup(t, 'Race Ltd', undefined, { plan: 'free' });
     const answers = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: owner.cookie }, payload: { name: `prod-race-${i}-ops` } })),
+      Array.from({ length: 12 }, (_, i) =>
+        t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: owner.cookie }, payload: { name: `prod-race-${i}-ops` } }),
+      ),
     );
     const statuses = answers.map((a) => a.statusCode).sort();
     // Free allows 2 live keys: two are created, every other creation is refused with the limit.
@@ -34,7 +36,9 @@ describe('concurrent writers', () => {
       current = t;
       const owner = await signup(t, 'Two Writers Ltd');
       const writer = new Promise<{ ok: number; failed: string[] }>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/support/sqlite-writer.ts'), t.dataDir, owner.orgId, '150'], { cwd: ROOT });
+        const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/support/sqlite-writer.ts'), t.dataDir, owner.orgId, '150'], {
+          cwd: ROOT,
+        });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d) => (stdout += d));
@@ -47,7 +51,12 @@ describe('concurrent writers', () => {
       void writer.finally(() => (done = true)).catch(() => {});
       const loops = Array.from({ length: 3 }, async (_, n) => {
         for (let i = 0; !done || i < 10; i++) {
-          const created = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: owner.cookie }, payload: { name: `prod-writer-${n}-${i}-ops` } });
+          const created = await t.app.inject({
+            method: 'POST',
+            url: '/api/keys',
+            headers: { cookie: owner.cookie },
+            payload: { name: `prod-writer-${n}-${i}-ops` },
+          });
           statuses.push(created.statusCode);
           if (created.statusCode !== 201) continue;
           const revoked = await t.app.inject({ method: 'POST', url: `/api/keys/${created.json().key.id}/revoke`, headers: { cookie: owner.cookie } });

@@ -50,7 +50,10 @@ if (onPostgres) {
 
       // The verified key answers from the node's cache while the database is gone.
       const during = await Promise.all(Array.from({ length: 20 }, () => callGateway(t, secret)));
-      expect(during.map((r) => r.statusCode), during[0]!.body).toEqual(Array(20).fill(200));
+      expect(
+        during.map((r) => r.statusCode),
+        during[0]!.body,
+      ).toEqual(Array(20).fill(200));
 
       // A write (and the session lookup before it) answers 503 unavailable, never 500.
       const write = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: owner.cookie }, payload: { name: 'prod-during-outage-ops' } });

@@ -8,7 +8,23 @@ import { createTestDatabase, onPostgres, type TestDatabase } from './support/pos
 describe('which driver errors mean "unavailable" (503) rather than a bug (500)', () => {
   const coded = (code: string, message = 'x') => Object.assign(new Error(message), { code });
   it('connection, resource, shutdown, read-only and lock errors of both stores are unavailable', () => {
-    for (const code of ['08006', '08001', '53300', '57P01', '57P03', '25006', '55000', 'ECONNREFUSED', 'ECONNRESET', 'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED', 'SQLITE_IOERR_WRITE', 'SQLITE_FULL', 'SQLITE_READONLY']) {
+    for (const code of [
+      '08006',
+      '08001',
+      '53300',
+      '57P01',
+      '57P03',
+      '25006',
+      '55000',
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'SQLITE_BUSY',
+      'SQLITE_BUSY_SNAPSHOT',
+      'SQLITE_LOCKED',
+      'SQLITE_IOERR_WRITE',
+      'SQLITE_FULL',
+      'SQLITE_READONLY',
+    ]) {
       expect(databaseUnavailableReason(coded(code)), code).toBeDefined();
     }
     expect(databaseUnavailableReason(new Error('Connection terminated unexpectedly'))).toBeDefined();

@@ -1,25 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/database.js';
+import { freePort } from './support/processes.js';
 import { PASSWORD } from './support/harness.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from './support/postgres.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Answer {
   status: number;
@@ -55,13 +45,28 @@ describe('SIGTERM with keep-alive clients', () => {
     let output = '';
     child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'serve'], {
       cwd: ROOT,
-      env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: database?.url ?? '', PORT: String(port), PUBLIC_URL: base, LOG_LEVEL: 'warn', SHUTDOWN_DRAIN_MS: '1500', USAGE_FLUSH_MS: '1000' },
+      env: {
+        ...process.env,
+        DATA_DIR: dataDir,
+        DATABASE_URL: database?.url ?? '',
+        PORT: String(port),
+        PUBLIC_URL: base,
+        LOG_LEVEL: 'warn',
+        SHUTDOWN_DRAIN_MS: '1500',
+        USAGE_FLUSH_MS: '1000',
+      },
     });
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
     const exit = new Promise<number | null>((resolve) => child!.on('exit', (code) => resolve(code)));
     for (let i = 0; ; i++) {
-      if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
+      if (
+        await fetch(`${base}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
       if (i > 300) throw new Error(`server did not start:\n${output}`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -71,7 +76,11 @@ describe('SIGTERM with keep-alive clients', () => {
       body: JSON.stringify({ email: 'drain@example.com', password: PASSWORD, name: 'Drain', organisation: 'Drain Ltd' }),
     });
     const cookie = signup.headers.get('set-cookie')!.split(';')[0]!;
-    const created = await fetch(`${base}/api/keys`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'prod-drain-flow-ops' }) });
+    const created = await fetch(`${base}/api/keys`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'prod-drain-flow-ops' }),
+    });
     const { key, secret } = (await created.json()) as { key: { id: string }; secret: string };
 
     // Six clients, each on its own keep-alive connection, sending one request after another,
