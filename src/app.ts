@@ -93,8 +93,8 @@ export async function buildApp(options: AppOptions) {
   handle.onConnectionError = (error) => app.log.warn({ reason: error.message }, 'database connection lost; the pool reconnects');
   const services = composeServices({ config, handle, clock: options.clock, newId: options.newId, plans: options.plans });
   const { clock } = services;
-  const { changes, cache, usage, audit, auth, keys, members, orgs, usageQueries } = services;
-  changes.onError = (error) => app.log.warn({ err: error }, 'change feed poll failed; retrying');
+  const { events, cache, usage, audit, auth, keys, members, orgs, usageQueries } = services;
+  events.onError = (error) => app.log.warn({ err: error }, 'reading the event log failed; retrying');
   usage.onError = (error) => app.log.error({ err: error }, 'usage flush failed; counts kept for the next flush');
   services.quotas.onThreshold = (event) =>
     void recordQuotaThreshold({ db, audit }, event).catch((error) => app.log.error({ err: error }, 'could not record a quota threshold'));
@@ -178,11 +178,14 @@ export async function buildApp(options: AppOptions) {
 
   // One node at a time sweeps (an advisory lock on PostgreSQL).
   const sweep = () =>
-    runExclusive(handle, 'expiry-sweeper', () => recordExpiredKeys({ db, clock, audit, changes })).catch((error) => app.log.warn({ err: error }, 'expiry sweep failed'));
+    Promise.all([
+      runExclusive(handle, 'expiry-sweeper', () => recordExpiredKeys({ db, clock, audit, events })).catch((error) => app.log.warn({ err: error }, 'expiry sweep failed')),
+      runExclusive(handle, 'event-log-pruning', () => events.prune()).catch((error) => app.log.warn({ err: error }, 'pruning the event log failed')),
+    ]);
   let sweeper: NodeJS.Timeout | undefined;
 
   app.addHook('onReady', async () => {
-    await changes.start();
+    await events.start();
     usage.start(config.usageFlushMs);
     await sweep();
     sweeper = setInterval(sweep, MINUTE);
@@ -191,7 +194,7 @@ export async function buildApp(options: AppOptions) {
   // Runs after in-flight requests have finished: nothing buffered is lost on shutdown.
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
-    await changes.stop();
+    await events.stop();
     await usage.stop();
     await jobs.close();
     if (!options.database) await db.destroy();

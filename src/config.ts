@@ -25,6 +25,10 @@ export interface Config {
   readonly usageFlushMs: number;
   /** How often this node looks for changes written by other processes. */
   readonly changePollMs: number;
+  /** How long a reader waits for an event position committed late before giving it up (EVENT_GAP_WAIT_SECONDS). */
+  readonly eventGapWaitMs: number;
+  /** Events are kept this long (EVENT_RETENTION_DAYS); a node away longer drops its caches. */
+  readonly eventRetentionMs: number;
   /** Trust `X-Forwarded-*` from a reverse proxy (for client IPs in the audit log). */
   readonly trustProxy: boolean;
   /** Admins may change their organisation's plan in the portal (otherwise only the operator can). */
@@ -166,11 +170,13 @@ export function loadConfig(env: Env = { ...readDotEnv('.env'), ...process.env })
     shutdownDrainMs: int(env, 'SHUTDOWN_DRAIN_MS', 5000, 0, 120_000),
     usageFlushMs: int(env, 'USAGE_FLUSH_MS', 1000, 10, 1000),
     changePollMs: int(env, 'CHANGE_POLL_MS', 250, 10, 1000),
+    eventGapWaitMs: int(env, 'EVENT_GAP_WAIT_SECONDS', 60, 1, 3600) * 1000,
+    eventRetentionMs: int(env, 'EVENT_RETENTION_DAYS', 7, 1, 365) * 24 * 3600 * 1000,
     trustProxy: bool(env, 'TRUST_PROXY', false),
     selfServicePlans: bool(env, 'SELF_SERVICE_PLANS', false),
-    database: databaseTuning(env),
     signupsPerIpPerHour: int(env, 'SIGNUPS_PER_IP_PER_HOUR', 10, 1, 1_000_000),
     flowsPerKeyMax: int(env, 'FLOWS_PER_KEY_MAX', 500, 1, 100_000),
+    database: databaseTuning(env),
     convertSandbox: oneOf(env, 'CONVERT_SANDBOX', ['auto', 'bubblewrap', 'none'] as const, 'auto'),
     documents: documentLimits(env),
   });

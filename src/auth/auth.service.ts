@@ -1,9 +1,9 @@
 import type { UserView } from '../api/views.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
-import { commitWithChanges, type ChangeFeed } from '../changes/change-feed.js';
 import type { Db, DbOrTrx, Trx } from '../db/database.js';
 import type { Role, UserRow } from '../db/schema.js';
 import { AppError, validationFailed } from '../errors/catalogue.js';
+import { commitWithEvents, type EventBus } from '../events/event-bus.js';
 import { HOUR, MINUTE, type Clock } from '../lib/clock.js';
 import { sha256Hex } from '../lib/hash.js';
 import type { IdGenerator } from '../lib/ids.js';
@@ -62,7 +62,7 @@ export interface AuthServiceDeps {
   db: Db;
   clock: Clock;
   newId: IdGenerator;
-  changes: ChangeFeed;
+  events: EventBus;
   audit: AuditService;
   ipThrottle: FailureThrottle;
   accountThrottle: FailureThrottle;
@@ -131,7 +131,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         throw new AppError('rate_limited', `Too many sign-ups from this network. Try again in ${Math.ceil(wait / 60)} minute(s).`, { headers: { 'retry-after': String(wait) } });
       }
       const passwordHash = await hashPassword(input.password);
-      return commitWithChanges(db, deps.changes, async (trx) => {
+      return commitWithEvents(db, deps.events, async (trx, emit) => {
         if (await trx.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()) {
           // Says no more than a sign-up with this address is not possible (not that an account exists).
           throw new AppError('conflict', 'A new organisation cannot be created with this email address. Sign in if it is yours, or sign up with another email.');
@@ -139,6 +139,8 @@ export function createAuthService(deps: AuthServiceDeps) {
         const orgId = await createOrganisation(trx, deps, input.organisation.trim(), 'free');
         const user = await insertUser(trx, deps, { orgId, email, name: input.name.trim(), passwordHash, role: 'admin' });
         const actor = actorOf(user, ctx);
+        emit({ type: 'organisation.created', organisationId: orgId, data: { organisation: { id: orgId, name: input.organisation.trim() } } });
+        emit({ type: 'member.joined', organisationId: orgId, data: { member: toUserView(user) } });
         await audit.record(trx, actor, { eventType: 'org.created', resourceType: 'organisation', resourceId: orgId, action: 'create', details: { name: input.organisation.trim(), plan: 'free' } });
         await audit.record(trx, actor, { eventType: 'auth.signed_in', resourceType: 'user', resourceId: user.id, action: 'sign_in', details: { method: 'signup' } });
         return startSession(trx, user, ctx);

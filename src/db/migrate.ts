@@ -1,6 +1,7 @@
 import { Migrator, sql, type Migration, type MigrationResultSet } from 'kysely';
 import type { DatabaseHandle, Db } from './database.js';
 import { initial } from './migrations/0001-initial.js';
+import { domainEvents } from './migrations/0002-domain-events.js';
 import { invitationsAndDevices } from './migrations/0003-invitations-and-devices.js';
 import { heartbeat } from './migrations/0004-heartbeat.js';
 
@@ -8,6 +9,7 @@ import { heartbeat } from './migrations/0004-heartbeat.js';
 function migrations(handle: DatabaseHandle): Record<string, Migration> {
   return {
     '0001-initial': initial(handle.dialect),
+    '0002-domain-events': domainEvents(handle.dialect),
     '0003-invitations-and-devices': invitationsAndDevices(),
     '0004-heartbeat': heartbeat(),
   };

@@ -19,8 +19,8 @@ export interface Database {
   keyUsageDaily: KeyUsageDailyTable;
   keyFlows: KeyFlowTable;
   auditLog: AuditLogTable;
-  changes: ChangeTable;
   nodeHeartbeats: NodeHeartbeatTable;
+  domainEvents: DomainEventTable;
 }
 
 export type SubscriptionStatus = 'active' | 'trialing' | 'past_due' | 'cancelled' | 'suspended';
@@ -164,11 +164,15 @@ export interface AuditLogTable {
 }
 
 /** Every change other nodes must notice (cache invalidation), in commit order. */
-export interface ChangeTable {
-  id: Generated<number>;
-  entity: 'key' | 'org' | 'user';
-  entityId: string;
-  at: string;
+/** The event log (src/events/event-log.ts owns it); `position` orders events by insertion, not commit. */
+export interface DomainEventTable {
+  position: Generated<number>;
+  id: string;
+  type: string;
+  organisationId: string;
+  /** The event's `data`, as JSON. */
+  data: string;
+  occurredAt: string;
 }
 
 /** One row per node: `/readyz` rewrites it to prove the database takes writes (db/heartbeat.ts owns it). */

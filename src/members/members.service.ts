@@ -3,10 +3,10 @@ import type { Actor, AuditService } from '../audit/audit.service.js';
 import { normaliseEmail, insertUser, toUserView, type AuthService, type RequestContext, type SignedIn, type UserView } from '../auth/auth.service.js';
 import { passwordProblem, hashPassword } from '../auth/passwords.js';
 import { requirePermission } from '../auth/permissions.js';
-import { commitWithChanges, type ChangeFeed } from '../changes/change-feed.js';
 import type { Db, DbOrTrx } from '../db/database.js';
 import type { Role } from '../db/schema.js';
 import { AppError, notFound, validationFailed } from '../errors/catalogue.js';
+import { commitWithEvents, type EventBus } from '../events/event-bus.js';
 import { DAY, type Clock } from '../lib/clock.js';
 import { sha256Hex } from '../lib/hash.js';
 import type { IdGenerator } from '../lib/ids.js';
@@ -19,7 +19,7 @@ export interface MembersServiceDeps {
   db: Db;
   clock: Clock;
   newId: IdGenerator;
-  changes: ChangeFeed;
+  events: EventBus;
   audit: AuditService;
   auth: AuthService;
   publicUrl: string;
@@ -139,8 +139,9 @@ export function createMembersService(deps: MembersServiceDeps) {
       if (await db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()) {
         throw new AppError('conflict', `${email} already has a Build a Doc account.`);
       }
-      return db.transaction().execute(async (trx) => {
+      return commitWithEvents(db, deps.events, async (trx, emit) => {
         const { invitation, token } = await createInvitation(trx, deps, { orgId: actor.orgId, email, role: input.role, createdBy: actor.userId });
+        emit({ type: 'member.invited', organisationId: actor.orgId, data: { invitation } });
         await audit.record(trx, actor, { eventType: 'user.invited', resourceType: 'invitation', resourceId: invitation.id, action: 'invite', details: { email, role: input.role, expiresAt: invitation.expiresAt } });
         return { invitation, url: invitationUrl(deps.publicUrl, token) };
       });
@@ -204,13 +205,14 @@ export function createMembersService(deps: MembersServiceDeps) {
       const problem = passwordProblem(input.password, invitation.email);
       if (problem) throw validationFailed([{ path: '/password', message: problem }], problem);
       const passwordHash = await hashPassword(input.password);
-      return db.transaction().execute(async (trx) => {
+      return commitWithEvents(db, deps.events, async (trx, emit) => {
         if (!(await invitations.claim(trx, invitation.id, now))) throw new AppError('conflict', 'This invitation was accepted or withdrawn a moment ago.');
         if (await trx.selectFrom('users').select('id').where('email', '=', invitation.email).executeTakeFirst()) {
           throw new AppError('conflict', `${invitation.email} already has a Build a Doc account. Sign in instead.`);
         }
         const user = await insertUser(trx, deps, { orgId: invitation.orgId, email: invitation.email, name: input.name.trim(), passwordHash, role: invitation.role });
         await invitations.setAcceptedBy(trx, invitation.id, user.id);
+        emit({ type: 'member.joined', organisationId: user.orgId, data: { member: toUserView(user) } });
         const actor: Actor = { orgId: user.orgId, userId: user.id, email: user.email, role: user.role, ip: ctx.ip };
         await audit.record(trx, actor, { eventType: 'user.joined', resourceType: 'user', resourceId: user.id, action: 'accept_invitation', details: { invitationId: invitation.id, role: user.role } });
         return deps.auth.startSession(trx, user, ctx);
@@ -223,10 +225,10 @@ export function createMembersService(deps: MembersServiceDeps) {
       if (user.role === 'admin' && user.status === 'active' && (await activeAdmins(actor.orgId)) <= 1) {
         throw new AppError('conflict', 'This is the last active Admin of the organisation; make someone else an Admin first.');
       }
-      await commitWithChanges(db, deps.changes, async (trx, changed) => {
+      await commitWithEvents(db, deps.events, async (trx, emit) => {
         await trx.updateTable('users').set({ role }).where('id', '=', userId).execute();
         await audit.record(trx, actor, { eventType: 'user.role_changed', resourceType: 'user', resourceId: userId, action: 'change_role', details: { email: user.email, from: user.role, to: role } });
-        changed({ entity: 'user', id: userId });
+        emit({ type: 'member.role_changed', organisationId: actor.orgId, data: { member: toUserView({ ...user, role }), from: user.role, to: role } });
       });
       return toUserView({ ...user, role });
     },
@@ -240,7 +242,7 @@ export function createMembersService(deps: MembersServiceDeps) {
         throw new AppError('conflict', 'This is the last active Admin of the organisation.');
       }
       const now = clock.now().toISOString();
-      await commitWithChanges(db, deps.changes, async (trx, changed) => {
+      await commitWithEvents(db, deps.events, async (trx, emit) => {
         await trx.updateTable('users').set({ status: 'deactivated', deactivatedAt: now }).where('id', '=', userId).execute();
         await trx.deleteFrom('sessions').where('userId', '=', userId).execute();
         // What a person sent goes with them: their pending invitations can no longer be accepted.
@@ -253,7 +255,7 @@ export function createMembersService(deps: MembersServiceDeps) {
           details: { email: user.email, revokedInvitations: revoked.length },
           severity: 'warning',
         });
-        changed({ entity: 'user', id: userId });
+        emit({ type: 'member.deactivated', organisationId: actor.orgId, data: { member: toUserView({ ...user, status: 'deactivated', deactivatedAt: now }) } });
       });
       return toUserView({ ...user, status: 'deactivated', deactivatedAt: now });
     },

@@ -34,7 +34,10 @@ export interface UsageEvent {
 type CountRow = Omit<KeyUsageDailyTable, 'day'> & { day: number };
 
 /** A flow as buffered: times in epoch ms, formatted at flush; its row id is the digest of its map key. */
-type FlowRow = Omit<KeyFlowTable, 'id' | 'label' | 'firstSeenAt' | 'lastSeenAt'> & { firstSeenAt: number; lastSeenAt: number };
+type FlowRow = Omit<KeyFlowTable, 'id' | 'label' | 'firstSeenAt' | 'lastSeenAt'> & { firstSeenAt: number; lastSeenAt: number; accepted: boolean };
+
+/** Flows seen only in refused calls, buffered per flush at most: they update known flows and make none. */
+const MAX_REFUSED_FLOWS = 10_000;
 
 /** The identity of a flow: its workflow id, else its name, else the Power Apps environment, else the client. */
 export function flowIdentity(flow: FlowInfo): string | null {
@@ -96,15 +99,17 @@ export class UsageBuffer {
       const previous = this.#lastUsed.get(event.keyId);
       if (previous === undefined || previous < at) this.#lastUsed.set(event.keyId, at);
     }
-    // Only accepted calls make or update a flow: refused ones (a bad or revoked key, limits)
-    // would let anyone grow the table with made-up workflow names.
-    const identity = event.accepted && event.flow && flowIdentity(event.flow);
+    // Only accepted calls make a flow: refused ones (a bad or revoked key, limits) would let
+    // anyone grow the table with made-up workflow names. A refused call of a flow that exists
+    // still counts on it (a flow calling a dead key is what the portal warns about).
+    const identity = event.flow && flowIdentity(event.flow);
     if (event.flow && identity) {
       // The row id (a digest of this key) is computed once per flush, not per request.
       const key = flowKey(event.keyId, identity);
       const seen = this.#flows.get(key);
       if (seen) {
         seen.calls++;
+        seen.accepted ||= event.accepted;
         if (at >= seen.lastSeenAt) {
           seen.lastSeenAt = at;
           seen.lastOutcome = event.outcome;
@@ -113,8 +118,9 @@ export class UsageBuffer {
           seen.userAgent = event.flow.userAgent ?? seen.userAgent;
           seen.workflowName = event.flow.workflowName ?? seen.workflowName;
         }
-      } else {
+      } else if (event.accepted || this.#flows.size < MAX_REFUSED_FLOWS) {
         this.#flows.set(key, {
+          accepted: event.accepted,
           keyId: event.keyId,
           orgId: event.orgId,
           workflowName: event.flow.workflowName,
@@ -178,10 +184,24 @@ export class UsageBuffer {
             )
             .execute();
         }
+        const all = [...flows].map(([key, { accepted, ...row }]) => ({ accepted, row: { ...row, id: flowId(key), firstSeenAt: iso(row.firstSeenAt), lastSeenAt: iso(row.lastSeenAt) } }));
         const flowRows = await this.#withinFlowCap(
           trx,
-          [...flows].map(([key, row]) => ({ ...row, id: flowId(key), firstSeenAt: iso(row.firstSeenAt), lastSeenAt: iso(row.lastSeenAt) })),
+          all.filter((f) => f.accepted).map((f) => f.row),
         );
+        // Refused calls only: counted on flows that exist, never making one.
+        for (const batch of chunks(
+          all.filter((f) => !f.accepted).map((f) => f.row),
+          200,
+        )) {
+          const rows = sql.join(batch.map((r) => sql`(${r.id}, cast(${r.calls} as integer), ${r.lastSeenAt}, ${r.lastOutcome}, ${r.lastRunId})`));
+          const newer = sql`v.column3 >= key_flows.last_seen_at`;
+          await sql`update key_flows set calls = key_flows.calls + v.column2,
+              last_seen_at = case when ${newer} then v.column3 else key_flows.last_seen_at end,
+              last_outcome = case when ${newer} then v.column4 else key_flows.last_outcome end,
+              last_run_id = case when ${newer} then coalesce(v.column5, key_flows.last_run_id) else key_flows.last_run_id end
+            from (values ${rows}) as v where key_flows.id = v.column1`.execute(trx);
+        }
         for (const batch of chunks(flowRows, 100)) {
           const newer = sql`excluded.last_seen_at >= key_flows.last_seen_at`;
           await trx
@@ -251,6 +271,7 @@ export class UsageBuffer {
       if (!now) this.#flows.set(id, row);
       else {
         now.calls += row.calls;
+        now.accepted ||= row.accepted;
         if (row.firstSeenAt < now.firstSeenAt) now.firstSeenAt = row.firstSeenAt;
       }
     }
