@@ -22,7 +22,7 @@ export function problems(...statuses: number[]): Record<number, typeof ProblemSc
 
 export const PageQuery = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'Items per page' })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'Items to skip' })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0, description: 'Items to skip' })),
 };
 
 export function page(query: { limit?: number; offset?: number }): { limit: number; offset: number } {
@@ -31,6 +31,14 @@ export function page(query: { limit?: number; offset?: number }): { limit: numbe
 
 export const Paged = <T extends TSchema>(item: T) =>
   Type.Object({ items: Type.Array(item), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() });
+
+/** A calendar day, checked for real (2026-13-01 and 2026-02-30 are refused). */
+export const DaySchema = Type.String({ format: 'date', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (UTC)' });
+
+/** A day, or an ISO timestamp with its zone (Z or ±hh:mm). */
+export const DayOrTimeSchema = Type.Union([DaySchema, Type.String({ format: 'date-time', description: 'An ISO 8601 timestamp with Z or an offset' })], {
+  description: 'YYYY-MM-DD or an ISO timestamp (UTC)',
+});
 
 export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
