@@ -19,6 +19,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Idle time after which a portal session ends; each use extends it. */
   readonly sessionIdleHours: number;
+  /** On SIGTERM, how long open connections are given to finish (each answered with `Connection: close`) before the listener closes. */
+  readonly shutdownDrainMs: number;
   /** How often buffered usage is written to the database. */
   readonly usageFlushMs: number;
   /** How often this node looks for changes written by other processes. */
@@ -165,6 +167,7 @@ export function loadConfig(env: Env = { ...readDotEnv('.env'), ...process.env })
     publicUrl,
     logLevel,
     sessionIdleHours: int(env, 'SESSION_IDLE_HOURS', 12, 1, 24 * 90),
+    shutdownDrainMs: int(env, 'SHUTDOWN_DRAIN_MS', 5000, 0, 120_000),
     usageFlushMs: int(env, 'USAGE_FLUSH_MS', 1000, 10, 1000),
     changePollMs: int(env, 'CHANGE_POLL_MS', 250, 10, 1000),
     eventGapWaitMs: int(env, 'EVENT_GAP_WAIT_SECONDS', 60, 1, 3600) * 1000,

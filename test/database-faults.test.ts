@@ -50,7 +50,10 @@ if (onPostgres) {
 
       // The verified key answers from the node's cache while the database is gone.
       const during = await Promise.all(Array.from({ length: 20 }, () => callGateway(t, secret)));
-      expect(during.map((r) => r.statusCode), during[0]!.body).toEqual(Array(20).fill(200));
+      expect(
+        during.map((r) => r.statusCode),
+        during[0]!.body,
+      ).toEqual(Array(20).fill(200));
 
       // A write (and the session lookup before it) answers 503 unavailable, never 500.
       const write = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: owner.cookie }, payload: { name: 'prod-during-outage-ops' } });
@@ -71,6 +74,28 @@ if (onPostgres) {
       const after = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: owner.cookie }, payload: { name: 'prod-after-outage-ops' } });
       expect(after.statusCode, after.body).toBe(201);
       expect(t.logs.text).not.toContain(secret);
+    });
+
+    it('a read-only database: /readyz is 503 naming the reason, writes answer 503, reads still work', async () => {
+      const t = await startTestApp();
+      current = t;
+      const owner = await signup(t, 'Read Only Ltd');
+      const name = databaseName(t);
+      await admin(`ALTER DATABASE "${name}" SET default_transaction_read_only = on`);
+      await admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+
+      const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json().reason).toMatch(/^25006/);
+      const write = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: owner.cookie }, payload: { name: 'prod-read-only-ops' } });
+      expect(write.statusCode, write.body).toBe(503);
+      expect(write.headers['retry-after']).toBeDefined();
+      const read = await t.app.inject({ method: 'GET', url: '/api/keys', headers: { cookie: owner.cookie } });
+      expect(read.statusCode, read.body).toBe(200);
+
+      await admin(`ALTER DATABASE "${name}" RESET default_transaction_read_only`);
+      await admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+      expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
     });
   });
 } else {

@@ -32,7 +32,9 @@ describe('start-up errors name what to fix, in one line, and exit 1', () => {
   it('an unreachable DATABASE_URL: the address (without the password) and the variable', async () => {
     const result = await serve({ DATABASE_URL: 'postgres://app:s3cret-pass@127.0.0.1:1/portal', DATA_DIR: scratch });
     expect(result.code).toBe(1);
-    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: cannot reach the database at postgres:\/\/127\.0\.0\.1:1\/portal \(DATABASE_URL\): .*ECONNREFUSED/)]);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^error: cannot reach the database at postgres:\/\/127\.0\.0\.1:1\/portal \(DATABASE_URL\): .*ECONNREFUSED/),
+    ]);
     expect(result.stderr + result.stdout).not.toContain('s3cret-pass');
   });
 

@@ -59,6 +59,10 @@ export function createKeyService(deps: KeyServiceDeps) {
   }
 
   async function assertUnderKeyLimit(trx: Trx, orgId: string, allowance: number): Promise<void> {
+    // Locks the organisation's subscription row until commit (PostgreSQL's equivalent of
+    // SELECT … FOR UPDATE, and valid SQL on SQLite, where BEGIN IMMEDIATE already serialises
+    // writers): two concurrent creates count one after the other and cannot pass the limit.
+    await trx.updateTable('subscriptions').set((eb) => ({ updatedAt: eb.ref('updatedAt') })).where('orgId', '=', orgId).execute();
     const sub = await trx.selectFrom('subscriptions').select(['plan', 'overrides']).where('orgId', '=', orgId).executeTakeFirst();
     const plan = deps.plans.limits(sub?.plan ?? 'free', parseOverrides(sub?.overrides ?? '{}'));
     if (plan.maxKeys === null) return;

@@ -65,7 +65,9 @@ function iso(ms: number): string {
 
 /**
  * Collects usage in memory and writes it in one transaction per flush, so recording never
- * adds a database write to the request path. A failed flush keeps its counts for the next.
+ * adds a database write to the request path. A failed flush keeps its counts for the next
+ * (a database outage loses nothing): they merge back into the same entries, so memory grows
+ * with distinct (key, day, operation, outcome) and flows (capped per key), not with requests.
  * Times stay epoch ms until the flush: recording compares numbers and formats no dates.
  */
 export class UsageBuffer {
