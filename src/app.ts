@@ -18,6 +18,7 @@ import { connectorRoutes } from './connector/connector.routes.js';
 import { createConverter } from './documents/convert.js';
 import { privacyRoutes } from './http/privacy.js';
 import { installSecurityHeaders } from './http/security-headers.js';
+import { installOperationIds } from './http/operation-ids.js';
 import { clientErrorHandler, frameworkErrors, installInputGuard, installValidation } from './http/input-guard.js';
 import { portalRoutes } from './http/static.js';
 import { installErrorHandling, sendProblem } from './http/problem.js';
@@ -109,6 +110,7 @@ export async function buildApp(options: AppOptions) {
       },
     },
   });
+  installOperationIds(app);
   // The documentation page is public, like the OpenAPI document it shows.
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/api/docs')) route.config = { ...route.config, public: true };
