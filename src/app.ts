@@ -88,6 +88,10 @@ export async function buildApp(options: AppOptions) {
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   const services = composeServices({ config, handle, clock: options.clock, newId: options.newId, plans: options.plans });
+  if (services.redis) {
+    services.redis.log = (level, message) => app.log[level](message);
+    await services.redis.connect();
+  }
   const { clock } = services;
   const { changes, cache, usage, audit, auth, keys, members, orgs, usageQueries } = services;
   changes.onError = (error) => app.log.warn({ err: error }, 'change feed poll failed; retrying');
@@ -126,7 +130,9 @@ export async function buildApp(options: AppOptions) {
     try {
       await sql`select 1`.execute(db);
       // ConvertToPdf needs LibreOffice; without it the rest still works, so this informs, not fails.
-      return { status: 'ready', database: handle.dialect, converter: (await converterAvailable()) ? 'available' : 'unavailable' };
+      // Redis lost does not stop serving (limits fall back to a local share): reported, still 200.
+      const redis = services.redis ? (services.redis.healthy ? 'ok' : 'degraded') : 'unused';
+      return { status: 'ready', database: handle.dialect, redis, converter: (await converterAvailable()) ? 'available' : 'unavailable' };
     } catch {
       return sendProblem(reply, new AppError('unavailable', 'The database cannot be reached.'), config.publicUrl);
     }
@@ -160,6 +166,8 @@ export async function buildApp(options: AppOptions) {
     clearInterval(sweeper);
     await changes.stop();
     await usage.stop();
+    await services.quotas.close?.();
+    await services.redis?.close();
     if (!options.database) await db.destroy();
   });
 

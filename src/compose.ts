@@ -5,7 +5,9 @@ import { DbChangeFeed } from './changes/change-feed.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/database.js';
 import { KeyCache } from './gateway/key-cache.js';
-import { QuotaTracker } from './limits/quota-tracker.js';
+import { QuotaTracker, type Quotas } from './limits/quota-tracker.js';
+import { RedisLink } from './limits/redis-link.js';
+import { RedisQuotas } from './limits/redis-quotas.js';
 import { MemoryRateLimiter } from './limits/rate-limiter.js';
 import { createKeyService } from './keys/keys.service.js';
 import { HOUR, MINUTE, systemClock, type Clock } from './lib/clock.js';
@@ -31,7 +33,9 @@ export function composeServices(input: { config: Config; handle: DatabaseHandle;
   const cache = new KeyCache(db, clock, plans, changes);
   const usage = new UsageBuffer(db);
   const rateLimiter = new MemoryRateLimiter();
-  const quotas = new QuotaTracker(db);
+  // With REDIS_URL, quotas are shared by every node; otherwise this node counts alone.
+  const redis = config.redisUrl ? new RedisLink(config.redisUrl, { prefix: config.redisPrefix, timeoutMs: config.redisTimeoutMs }) : undefined;
+  const quotas: Quotas = redis ? new RedisQuotas(db, redis, { expectedNodes: config.limitNodes }) : new QuotaTracker(db);
   const audit = createAuditService({ clock, newId });
   const auth = createAuthService({
     db,
@@ -48,7 +52,7 @@ export function composeServices(input: { config: Config; handle: DatabaseHandle;
   const orgs = createOrgsService({ db, clock, newId, changes, audit, plans, publicUrl: config.publicUrl });
   const usageQueries = createUsageService({ db, clock, audit, plans });
 
-  return { db, dialect: handle.dialect, clock, newId, plans, changes, cache, usage, rateLimiter, quotas, audit, auth, keys, members, orgs, usageQueries };
+  return { db, dialect: handle.dialect, clock, newId, plans, changes, cache, usage, rateLimiter, quotas, redis, audit, auth, keys, members, orgs, usageQueries };
 }
 
 export type Services = ReturnType<typeof composeServices>;

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors/catalogue.js';
-import { monthlyLimit, type QuotaTracker, type Reservation } from '../limits/quota-tracker.js';
+import { monthlyLimit, type Quotas, type Reservation } from '../limits/quota-tracker.js';
 import type { RateDecision, RateLimiter } from '../limits/rate-limiter.js';
 import type { PlanCatalogue } from '../plans/catalogue.js';
 import type { CachedOrg } from './key-cache.js';
@@ -16,7 +16,7 @@ declare module 'fastify' {
 export interface PlanCheckDeps {
   plans: PlanCatalogue;
   rateLimiter: RateLimiter;
-  quotas: QuotaTracker;
+  quotas: Quotas;
 }
 
 const ACTION_NAMES = { document: 'document actions', utility: 'utility actions' } as const;
@@ -76,7 +76,7 @@ export function planChecks(operation: GatewayOperation, deps: PlanCheckDeps) {
     }
     if (!quotaType) return done();
     const limit = monthlyLimit(org.plan, quotaType);
-    const settle = (decision: Awaited<ReturnType<QuotaTracker['reserve']>>) => {
+    const settle = (decision: Awaited<ReturnType<Quotas['reserve']>>) => {
       if (decision.ok) {
         request.quotaReservation = decision.reservation;
         return done();
