@@ -167,6 +167,7 @@ export async function buildApp(options: AppOptions) {
     await changes.stop();
     await usage.stop();
     await services.quotas.close?.();
+    await services.rateLimiter.close?.();
     await services.redis?.close();
     if (!options.database) await db.destroy();
   });

@@ -8,7 +8,8 @@ import { KeyCache } from './gateway/key-cache.js';
 import { QuotaTracker, type Quotas } from './limits/quota-tracker.js';
 import { RedisLink } from './limits/redis-link.js';
 import { RedisQuotas } from './limits/redis-quotas.js';
-import { MemoryRateLimiter } from './limits/rate-limiter.js';
+import { MemoryRateLimiter, type RateLimiter } from './limits/rate-limiter.js';
+import { RedisRateLimiter } from './limits/redis-rate-limiter.js';
 import { createKeyService } from './keys/keys.service.js';
 import { HOUR, MINUTE, systemClock, type Clock } from './lib/clock.js';
 import { newId as defaultNewId, type IdGenerator } from './lib/ids.js';
@@ -32,9 +33,9 @@ export function composeServices(input: { config: Config; handle: DatabaseHandle;
   const changes = new DbChangeFeed(db, clock, config.changePollMs);
   const cache = new KeyCache(db, clock, plans, changes);
   const usage = new UsageBuffer(db);
-  const rateLimiter = new MemoryRateLimiter();
   // With REDIS_URL, quotas are shared by every node; otherwise this node counts alone.
   const redis = config.redisUrl ? new RedisLink(config.redisUrl, { prefix: config.redisPrefix, timeoutMs: config.redisTimeoutMs }) : undefined;
+  const rateLimiter: RateLimiter = redis ? new RedisRateLimiter(redis, { expectedNodes: config.limitNodes }) : new MemoryRateLimiter();
   const quotas: Quotas = redis ? new RedisQuotas(db, redis, { expectedNodes: config.limitNodes }) : new QuotaTracker(db);
   const audit = createAuditService({ clock, newId });
   const auth = createAuthService({

@@ -74,6 +74,20 @@ describe('limits shared through Redis by two nodes on one database (issue 12 ite
     expect(burst.find((r) => r.statusCode === 403)!.json()).toMatchObject({ code: 'quota_exceeded', limit: 10 });
   });
 
+  it('a rate limit of 60 per minute admits 60 across both nodes', async () => {
+    const { admin } = await orgWithKey('Shared Rate Ltd', 10_000);
+    await a.services.orgs.setSubscription(operatorOf(admin.orgId), { overrides: { requestsPerMinute: 60 } });
+    const key = await createKey(a, admin, { name: 'prod-shared-rate-ops' });
+    // The limit counts per minute window: start the burst well inside one.
+    while (Date.now() % 60_000 > 55_000) await new Promise((resolve) => setTimeout(resolve, 250));
+    const responses = await Promise.all(Array.from({ length: 90 }, (_, i) => post(i % 2 ? b : a, key.secret)));
+    const statuses = responses.map((r) => r.statusCode);
+    const admitted = statuses.filter((s) => s === 200).length;
+    expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+    expect(admitted).toBe(60);
+    expect(responses.find((r) => r.statusCode === 429)!.headers['retry-after']).toMatch(/^\d+$/);
+  });
+
   it('/readyz names Redis: ok while shared', async () => {
     for (const t of [a, b]) expect((await t.app.inject({ method: 'GET', url: '/readyz' })).json()).toMatchObject({ status: 'ready', redis: 'ok' });
   });

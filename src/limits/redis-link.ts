@@ -2,6 +2,21 @@ import { Redis } from 'ioredis';
 import { ConfigError } from '../config.js';
 
 /**
+ * Takes up to a block of places from the shared budget of one period, atomically. The budget
+ * starts from the database's count (ARGV[1]) the first time any node sees the period. The block
+ * shrinks near the limit (a share of what is left per node), so a limit of 10 admits exactly 10.
+ * Returns {places taken, total taken by every node}.
+ */
+const LEASE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[5]) end
+local taken = tonumber(redis.call('GET', KEYS[1]))
+local left = tonumber(ARGV[2]) - taken
+if left <= 0 then return {0, taken} end
+local block = math.max(1, math.min(tonumber(ARGV[3]), math.floor(left / tonumber(ARGV[4]))))
+return {block, redis.call('INCRBY', KEYS[1], block)}
+`;
+
+/**
  * The one Redis connection a node shares its limits through. It reports whether Redis is
  * reachable (`healthy`) and logs a loss and a recovery once each, not per failed call.
  */
@@ -23,6 +38,7 @@ export class RedisLink {
       enableOfflineQueue: false,
       retryStrategy: (times) => Math.min(times * 200, 2000),
     });
+    this.client.defineCommand('bdocLease', { numberOfKeys: 1, lua: LEASE });
     this.client.on('error', () => this.markDown());
     this.client.on('ready', () => this.markUp());
   }
@@ -41,6 +57,12 @@ export class RedisLink {
       this.client.disconnect();
       throw new ConfigError(`REDIS_URL: Redis is unreachable (${(error as Error).message})`);
     }
+  }
+
+  /** Takes up to a block of places from the shared budget at `key`: [places taken, total taken by every node]. */
+  lease(key: string, o: { seed: number; limit: number; maxBlock: number; divisor: number; ttlSeconds: number }): Promise<[number, number]> {
+    const client = this.client as unknown as { bdocLease(...args: (string | number)[]): Promise<[number, number]> };
+    return client.bdocLease(key, o.seed, o.limit, o.maxBlock, o.divisor, o.ttlSeconds);
   }
 
   markDown(): void {

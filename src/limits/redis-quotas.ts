@@ -5,21 +5,6 @@ import type { RedisLink } from './redis-link.js';
 
 type OrgPeriod = { id: string; periodStart: string; periodEnd: string | null };
 
-/**
- * Takes up to a block of places from the shared budget of one period, atomically. The budget
- * starts from the database's count (ARGV[1]) the first time any node sees the period. The block
- * shrinks near the limit (a share of what is left per node), so a limit of 10 admits exactly 10.
- * Returns {places taken, total taken by every node}.
- */
-const LEASE = `
-if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[5]) end
-local taken = tonumber(redis.call('GET', KEYS[1]))
-local left = tonumber(ARGV[2]) - taken
-if left <= 0 then return {0, taken} end
-local block = math.max(1, math.min(tonumber(ARGV[3]), math.floor(left / tonumber(ARGV[4]))))
-return {block, redis.call('INCRBY', KEYS[1], block)}
-`;
-
 interface Lease {
   /** Places taken from Redis and not yet handed to a request. */
   places: number;
@@ -58,7 +43,6 @@ export class RedisQuotas implements Quotas {
     this.#nodes = Math.max(1, options.expectedNodes ?? 2);
     this.#maxBlock = options.maxBlock ?? 100;
     this.#unlimited = new QuotaTracker(db);
-    link.client.defineCommand('bdocLease', { numberOfKeys: 1, lua: LEASE });
   }
 
   #key(orgId: string, period: BillingPeriod, actionType: QuotaActionType): string {
@@ -137,8 +121,7 @@ export class RedisQuotas implements Quotas {
         lease.places -= lease.local;
         lease.local = 0;
       }
-      const client = this.#link.client as unknown as { bdocLease(...args: (string | number)[]): Promise<[number, number]> };
-      const [taken, total] = await client.bdocLease(key, seed, limit, this.#maxBlock, 4 * this.#nodes, ttl);
+      const [taken, total] = await this.#link.lease(key, { seed, limit, maxBlock: this.#maxBlock, divisor: 4 * this.#nodes, ttlSeconds: ttl });
       this.#link.markUp();
       const before = total - taken;
       lease.places += taken;
