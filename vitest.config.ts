@@ -1,9 +1,12 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import NoSkipsReporter from './test/support/no-skips-reporter.js';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Several-node tests need PostgreSQL: collected only by `npm run test:postgres`, never skipped.
+    exclude: process.env.TEST_DATABASE === 'postgres' ? configDefaults.exclude : [...configDefaults.exclude, 'test/cluster.test.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -66,6 +66,8 @@ export default defineConfig({
       CHANGE_POLL_MS: '100',
       // Admins change their own plan on the Subscription page (subscription.spec.ts).
       SELF_SERVICE_PLANS: 'true',
+      // Every spec signs up its own organisation from 127.0.0.1.
+      SIGNUPS_PER_IP_PER_HOUR: '100000',
     },
   },
 });

@@ -31,7 +31,7 @@ test.describe('Troubleshooting', () => {
     await expect(page.getByRole('heading', { name: 'This is not a complete key' })).toBeVisible();
     await expect(page.getByText('api_key_malformed')).toBeVisible();
 
-    await input.fill('"' + secret + '"');
+    await input.fill(`"${secret}"`);
     await test.click();
     await expect(page.getByText('The key is wrapped in quotes')).toBeVisible();
 

@@ -3,18 +3,21 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
-import { sql } from 'kysely';
 import { auditRoutes } from './audit/audit.routes.js';
 import { authRoutes } from './auth/auth.routes.js';
 import type { Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
+import { runExclusive } from './db/exclusive.js';
+import { probeWrite } from './db/heartbeat.js';
 import { migrateToLatest } from './db/migrate.js';
 import { AppError } from './errors/catalogue.js';
 import { gatewayRoutes } from './gateway/gateway.routes.js';
+import { JobPool } from './jobs/job-pool.js';
 import { GATEWAY_OPERATIONS } from './gateway/operations.js';
 import { connectorRoutes } from './connector/connector.routes.js';
-import { converterAvailable } from './documents/convert.js';
+import { createConverter } from './documents/convert.js';
 import { privacyRoutes } from './http/privacy.js';
+import { installSecurityHeaders } from './http/security-headers.js';
 import { portalRoutes } from './http/static.js';
 import { installErrorHandling, sendProblem } from './http/problem.js';
 import { installSessionGuard } from './http/session-guard.js';
@@ -87,14 +90,15 @@ export async function buildApp(options: AppOptions) {
     },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
+  handle.onConnectionError = (error) => app.log.warn({ reason: error.message }, 'database connection lost; the pool reconnects');
   const services = composeServices({ config, handle, clock: options.clock, newId: options.newId, plans: options.plans });
   if (services.redis) {
     services.redis.log = (level, message) => app.log[level](message);
     await services.redis.connect();
   }
   const { clock } = services;
-  const { changes, cache, usage, audit, auth, keys, members, orgs, usageQueries } = services;
-  changes.onError = (error) => app.log.warn({ err: error }, 'change feed poll failed; retrying');
+  const { events, cache, usage, audit, auth, keys, members, orgs, usageQueries } = services;
+  events.onError = (error) => app.log.warn({ err: error }, 'reading the event log failed; retrying');
   usage.onError = (error) => app.log.error({ err: error }, 'usage flush failed; counts kept for the next flush');
   services.quotas.onThreshold = (event) =>
     void recordQuotaThreshold({ db, audit }, event).catch((error) => app.log.error({ err: error }, 'could not record a quota threshold'));
@@ -118,7 +122,9 @@ export async function buildApp(options: AppOptions) {
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/api/docs')) route.config = { ...route.config, public: true };
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', uiConfig: { docExpansion: 'list' } });
+  // staticCSP: the docs page gets a Content-Security-Policy with hashes of its own inline parts.
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', uiConfig: { docExpansion: 'list' }, staticCSP: true });
+  installSecurityHeaders(app, config.publicUrl);
   installErrorHandling(app, config.publicUrl);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -126,16 +132,29 @@ export async function buildApp(options: AppOptions) {
   installSessionGuard(app, { auth, publicUrl: config.publicUrl, cookie });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  // LibreOffice: sandboxed (bubblewrap) where it can be, behind the fair conversion queue.
+  const converter = createConverter({
+    sandbox: config.convertSandbox,
+    timeoutMs: config.documents.timeoutMs,
+    maxConcurrent: config.documents.convertWorkers,
+    queueMax: config.documents.convertQueueMax,
+    queueWaitMs: config.documents.convertQueueWaitMs,
+  });
+  if (converter.sandbox === 'none' && config.convertSandbox === 'auto') {
+    app.log.warn(
+      'CONVERTER NOT SANDBOXED: bubblewrap is missing or cannot run here, so LibreOffice runs without network isolation; only the document filter keeps it from fetching. Install the Debian package bubblewrap, or set CONVERT_SANDBOX=none to accept this.',
+    );
+  }
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
-    try {
-      await sql`select 1`.execute(db);
-      // ConvertToPdf needs LibreOffice; without it the rest still works, so this informs, not fails.
-      // Redis lost does not stop serving (limits fall back to a local share): reported, still 200.
-      const redis = services.redis ? (services.redis.healthy ? 'ok' : 'degraded') : 'unused';
-      return { status: 'ready', database: handle.dialect, redis, converter: (await converterAvailable()) ? 'available' : 'unavailable' };
-    } catch {
-      return sendProblem(reply, new AppError('unavailable', 'The database cannot be reached.'), config.publicUrl);
+    // Ready means the database takes writes: read-only, full, locked or unreachable is 503.
+    const probe = await probeWrite(db, `node_${nodePrefix}`, clock.now(), 2000);
+    if (!probe.writable) {
+      return sendProblem(reply, new AppError('unavailable', `The database cannot be written: ${probe.reason}`, { extras: { database: handle.dialect, reason: probe.reason }, headers: { 'retry-after': '5' } }), config.publicUrl);
     }
+    // ConvertToPdf needs LibreOffice; without it the rest still works, so this informs, not fails.
+    // Redis lost does not stop serving (limits fall back to a local share): reported, still 200.
+    const redis = services.redis ? (services.redis.healthy ? 'ok' : 'degraded') : 'unused';
+    return { status: 'ready', database: handle.dialect, redis, converter: (await converter.available()) ? 'available' : 'unavailable', converterSandbox: converter.sandbox };
   });
   app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
@@ -145,17 +164,34 @@ export async function buildApp(options: AppOptions) {
   membersRoutes(app, members);
   auditRoutes(app, { audit, db });
   subscriptionRoutes(app, { orgs, selfServicePlans: config.selfServicePlans });
-  gatewayRoutes(app, { cache, clock, usage, plans: services.plans, rateLimiter: services.rateLimiter, quotas: services.quotas, operations: GATEWAY_OPERATIONS });
+  // Document and compute work runs in worker threads: one tenant's document never stalls the gateway.
+  const jobs = new JobPool({ limits: config.documents, queueMax: config.documents.queueMax });
+  gatewayRoutes(app, {
+    cache,
+    clock,
+    usage,
+    plans: services.plans,
+    rateLimiter: services.rateLimiter,
+    quotas: services.quotas,
+    operations: GATEWAY_OPERATIONS,
+    jobs,
+    limits: config.documents,
+    converter,
+  });
   connectorRoutes(app, { operations: GATEWAY_OPERATIONS, publicUrl: config.publicUrl });
   privacyRoutes(app);
   await portalRoutes(app, { root: options.portalRoot ?? `${import.meta.dirname}/public` });
 
+  // One node at a time sweeps (an advisory lock on PostgreSQL).
   const sweep = () =>
-    recordExpiredKeys({ db, clock, audit, changes }).catch((error) => app.log.warn({ err: error }, 'expiry sweep failed'));
+    Promise.all([
+      runExclusive(handle, 'expiry-sweeper', () => recordExpiredKeys({ db, clock, audit, events })).catch((error) => app.log.warn({ err: error }, 'expiry sweep failed')),
+      runExclusive(handle, 'event-log-pruning', () => events.prune()).catch((error) => app.log.warn({ err: error }, 'pruning the event log failed')),
+    ]);
   let sweeper: NodeJS.Timeout | undefined;
 
   app.addHook('onReady', async () => {
-    await changes.start();
+    await events.start();
     usage.start(config.usageFlushMs);
     await sweep();
     sweeper = setInterval(sweep, MINUTE);
@@ -164,8 +200,9 @@ export async function buildApp(options: AppOptions) {
   // Runs after in-flight requests have finished: nothing buffered is lost on shutdown.
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
-    await changes.stop();
+    await events.stop();
     await usage.stop();
+    await jobs.close();
     await services.quotas.close?.();
     await services.rateLimiter.close?.();
     await services.redis?.close();

@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import type { Actor } from './audit/audit.service.js';
 import { composeServices, type Services } from './compose.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { openDatabase } from './db/database.js';
+import { DataDirError, describeDatabaseUrl, openDatabase } from './db/database.js';
+import { databaseUnavailableReason } from './db/db-errors.js';
 import { migrateToLatest } from './db/migrate.js';
 import { AppError } from './errors/catalogue.js';
 import { maskKey } from './keys/key-format.js';
@@ -65,6 +66,32 @@ async function withServices<T>(config: Config, work: (services: Services) => Pro
     return await work(composeServices({ config, handle }));
   } finally {
     await handle.db.destroy();
+  }
+}
+
+/** The root cause's code or message: `ECONNREFUSED`, `3D000: database "x" does not exist`, … */
+function rootCause(error: unknown): string {
+  let e = error as { cause?: unknown; code?: unknown; message?: unknown };
+  while (e.cause && typeof e.cause === 'object') e = e.cause as typeof e;
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return code && !message.includes(code) ? (message ? `${code}: ${message}` : code) : message || code || String(error);
+}
+
+/** A database that cannot be reached at start, said with the variable to fix and no credentials. */
+function startupDatabaseError(error: unknown, config: Config | undefined): string | undefined {
+  const cfg = config ?? safeConfig();
+  if (!cfg?.databaseUrl) return undefined;
+  const cause = rootCause(error);
+  const unreachable = databaseUnavailableReason(error) !== undefined || /^(3D000|28P01|28000)\b/.test(cause);
+  return unreachable ? `cannot reach the database at ${describeDatabaseUrl(cfg.databaseUrl)} (DATABASE_URL): ${cause}` : undefined;
+}
+
+function safeConfig(): Config | undefined {
+  try {
+    return loadConfig();
+  } catch {
+    return undefined;
   }
 }
 
@@ -177,6 +204,8 @@ export async function runCli(argv: string[], io: CliIo, config?: Config): Promis
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError) io.err(`error: ${error.message}`);
     else if (error instanceof AppError) io.err(`error: ${error.detail}`);
+    else if (error instanceof DataDirError) io.err(`error: ${error.message}`);
+    else if (startupDatabaseError(error, config)) io.err(`error: ${startupDatabaseError(error, config)}`);
     else if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) io.err(`error: ${error.message}`);
     else io.err(`error: ${error instanceof Error ? error.message : String(error)}`);
     return error instanceof UsageError || (error instanceof TypeError && 'code' in error) ? 2 : 1;

@@ -1,9 +1,10 @@
 import { createAuditService } from './audit/audit.service.js';
 import { createAuthService } from './auth/auth.service.js';
 import { createMemoryThrottle } from './auth/throttle.js';
-import { DbChangeFeed } from './changes/change-feed.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/database.js';
+import { EventBus, InProcessTransport } from './events/event-bus.js';
+import { PgNotifyTransport } from './events/pg-transport.js';
 import { KeyCache } from './gateway/key-cache.js';
 import { QuotaTracker, type Quotas } from './limits/quota-tracker.js';
 import { RedisLink } from './limits/redis-link.js';
@@ -30,9 +31,10 @@ export function composeServices(input: { config: Config; handle: DatabaseHandle;
   const newId = input.newId ?? defaultNewId;
   const plans = input.plans ?? new PlanCatalogue();
 
-  const changes = new DbChangeFeed(db, clock, config.changePollMs);
-  const cache = new KeyCache(db, clock, plans, changes);
-  const usage = new UsageBuffer(db);
+  const transport = config.databaseUrl && handle.dialect === 'postgres' ? new PgNotifyTransport(config.databaseUrl) : new InProcessTransport();
+  const events = new EventBus({ db, clock, newId, transport }, { pollMs: config.changePollMs, gapWaitMs: config.eventGapWaitMs, retentionMs: config.eventRetentionMs });
+  const cache = new KeyCache(db, clock, plans, events);
+  const usage = new UsageBuffer(db, { flowsPerKeyMax: config.flowsPerKeyMax });
   // With REDIS_URL, quotas are shared by every node; otherwise this node counts alone.
   const redis = config.redisUrl ? new RedisLink(config.redisUrl, { prefix: config.redisPrefix, timeoutMs: config.redisTimeoutMs }) : undefined;
   const rateLimiter: RateLimiter = redis ? new RedisRateLimiter(redis, { expectedNodes: config.limitNodes }) : new MemoryRateLimiter();
@@ -42,18 +44,19 @@ export function composeServices(input: { config: Config; handle: DatabaseHandle;
     db,
     clock,
     newId,
-    changes,
+    events,
     audit,
     ipThrottle: createMemoryThrottle(clock, 30, 10 * MINUTE),
     accountThrottle: createMemoryThrottle(clock, 10, 10 * MINUTE),
+    signupThrottle: createMemoryThrottle(clock, config.signupsPerIpPerHour, HOUR),
     sessionIdleMs: config.sessionIdleHours * HOUR,
   });
-  const keys = createKeyService({ db, clock, newId, changes, audit, plans });
-  const members = createMembersService({ db, clock, newId, changes, audit, auth, publicUrl: config.publicUrl });
-  const orgs = createOrgsService({ db, clock, newId, changes, audit, plans, publicUrl: config.publicUrl });
+  const keys = createKeyService({ db, clock, newId, events, audit, plans });
+  const members = createMembersService({ db, clock, newId, events, audit, auth, publicUrl: config.publicUrl });
+  const orgs = createOrgsService({ db, clock, newId, events, audit, plans, publicUrl: config.publicUrl });
   const usageQueries = createUsageService({ db, clock, audit, plans });
 
-  return { db, dialect: handle.dialect, clock, newId, plans, changes, cache, usage, rateLimiter, quotas, redis, audit, auth, keys, members, orgs, usageQueries };
+  return { db, dialect: handle.dialect, clock, newId, plans, events, cache, usage, rateLimiter, quotas, redis, audit, auth, keys, members, orgs, usageQueries };
 }
 
 export type Services = ReturnType<typeof composeServices>;

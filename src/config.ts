@@ -18,21 +18,51 @@ export interface Config {
   readonly redisTimeoutMs: number;
   /** Nodes expected to share the limits (LIMIT_NODES): the local share while Redis is lost is 1/n. */
   readonly limitNodes: number;
+  /** Pool size, timeouts and lock waits of the database (DATABASE_* and SQLITE_LOCK_WAIT_MS). */
+  readonly database: DatabaseTuning;
   /** The base URL users and the connector reach; its origin is the only one allowed to mutate `/api`. */
   readonly publicUrl: string;
   readonly logLevel: LogLevel;
   /** Idle time after which a portal session ends; each use extends it. */
   readonly sessionIdleHours: number;
+  /** On SIGTERM, how long open connections are given to finish (each answered with `Connection: close`) before the listener closes. */
+  readonly shutdownDrainMs: number;
   /** How often buffered usage is written to the database. */
   readonly usageFlushMs: number;
   /** How often this node looks for changes written by other processes. */
   readonly changePollMs: number;
+  /** How long a reader waits for an event position committed late before giving it up (EVENT_GAP_WAIT_SECONDS). */
+  readonly eventGapWaitMs: number;
+  /** Events are kept this long (EVENT_RETENTION_DAYS); a node away longer drops its caches. */
+  readonly eventRetentionMs: number;
   /** Trust `X-Forwarded-*` from a reverse proxy (for client IPs in the audit log). */
   readonly trustProxy: boolean;
   /** Admins may change their organisation's plan in the portal (otherwise only the operator can). */
   readonly selfServicePlans: boolean;
+  /** Sign-ups from one IP address per hour (SIGNUPS_PER_IP_PER_HOUR). */
+  readonly signupsPerIpPerHour: number;
+  /** Flows remembered per key (FLOWS_PER_KEY_MAX); calls of further flows count under the key only. */
+  readonly flowsPerKeyMax: number;
   /** Caps on document and compute work (CONTRACT §8), and the pools that run it. */
   readonly documents: DocumentLimits;
+  /** How LibreOffice is confined (CONVERT_SANDBOX): bubblewrap, none, or auto (bubblewrap where it runs). */
+  readonly convertSandbox: 'auto' | 'bubblewrap' | 'none';
+}
+
+/** How the database is used: a slow or lost database answers 503 instead of holding requests. */
+export interface DatabaseTuning {
+  /** PostgreSQL connections per node (DATABASE_POOL_MAX). */
+  readonly poolMax: number;
+  /** Longest wait for a new PostgreSQL connection (DATABASE_CONNECT_TIMEOUT_MS). */
+  readonly connectTimeoutMs: number;
+  /** Longest run of one statement (DATABASE_STATEMENT_TIMEOUT_MS). */
+  readonly statementTimeoutMs: number;
+  /** A transaction left idle this long is ended by PostgreSQL (DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS). */
+  readonly idleInTransactionTimeoutMs: number;
+  /** An idle pooled connection is closed after this (DATABASE_IDLE_TIMEOUT_MS). */
+  readonly idleTimeoutMs: number;
+  /** SQLite: how long a write waits for a lock held by another process before 503 (SQLITE_LOCK_WAIT_MS). */
+  readonly sqliteLockWaitMs: number;
 }
 
 /** CONTRACT §8: every cap is configurable; the defaults are the contract's. */
@@ -51,6 +81,10 @@ export interface DocumentLimits {
   readonly workerHeapMb: number;
   /** Document/compute worker threads (DOC_WORKERS; default from the CPU count). */
   readonly workers: number;
+  /** Document/compute jobs waiting for a worker at most (DOC_QUEUE_MAX); beyond, 503 at once. */
+  readonly queueMax: number;
+  /** Longest wait for a document worker before 503 (DOC_QUEUE_WAIT_SECONDS); not billed. */
+  readonly queueWaitMs: number;
   /** ComputeData rows (COMPUTE_MAX_ROWS) and run time (COMPUTE_TIMEOUT_SECONDS). */
   readonly computeMaxRows: number;
   readonly computeTimeoutMs: number;
@@ -77,6 +111,13 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (!(choices as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got "${raw}"`);
+  return raw as T;
 }
 
 function bool(env: Env, name: string, fallback: boolean): boolean {
@@ -135,15 +176,38 @@ export function loadConfig(env: Env = { ...readDotEnv('.env'), ...process.env })
     publicUrl,
     logLevel,
     sessionIdleHours: int(env, 'SESSION_IDLE_HOURS', 12, 1, 24 * 90),
+    shutdownDrainMs: int(env, 'SHUTDOWN_DRAIN_MS', 5000, 0, 120_000),
     usageFlushMs: int(env, 'USAGE_FLUSH_MS', 1000, 10, 1000),
     changePollMs: int(env, 'CHANGE_POLL_MS', 250, 10, 1000),
+    eventGapWaitMs: int(env, 'EVENT_GAP_WAIT_SECONDS', 60, 1, 3600) * 1000,
+    eventRetentionMs: int(env, 'EVENT_RETENTION_DAYS', 7, 1, 365) * 24 * 3600 * 1000,
     trustProxy: bool(env, 'TRUST_PROXY', false),
     selfServicePlans: bool(env, 'SELF_SERVICE_PLANS', false),
+    signupsPerIpPerHour: int(env, 'SIGNUPS_PER_IP_PER_HOUR', 10, 1, 1_000_000),
+    flowsPerKeyMax: int(env, 'FLOWS_PER_KEY_MAX', 500, 1, 100_000),
+    database: databaseTuning(env),
+    convertSandbox: oneOf(env, 'CONVERT_SANDBOX', ['auto', 'bubblewrap', 'none'] as const, 'auto'),
     documents: documentLimits(env),
   });
 }
 
 const MB = 1024 * 1024;
+
+function databaseTuning(env: Env): DatabaseTuning {
+  return Object.freeze({
+    poolMax: int(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
+    connectTimeoutMs: int(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
+    statementTimeoutMs: int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    idleInTransactionTimeoutMs: int(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    idleTimeoutMs: int(env, 'DATABASE_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    sqliteLockWaitMs: int(env, 'SQLITE_LOCK_WAIT_MS', 5000, 0, 600_000),
+  });
+}
+
+/** The caps of CONTRACT §8 with no variable set (for callers outside the server, such as tests). */
+export function defaultDocumentLimits(): DocumentLimits {
+  return documentLimits({});
+}
 
 function documentLimits(env: Env): DocumentLimits {
   const cores = availableParallelism();
@@ -154,7 +218,10 @@ function documentLimits(env: Env): DocumentLimits {
     maxOutputBytes: int(env, 'DOC_MAX_OUTPUT_MB', 50, 1, 4096) * MB,
     timeoutMs: int(env, 'DOC_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
     workerHeapMb: int(env, 'DOC_WORKER_HEAP_MB', 512, 64, 16_384),
-    workers: int(env, 'DOC_WORKERS', Math.max(1, Math.min(4, cores)), 1, 64),
+    // One core stays with the event loop (the gateway); the workers share the others.
+    workers: int(env, 'DOC_WORKERS', Math.max(1, Math.min(4, cores - 1)), 1, 64),
+    queueMax: int(env, 'DOC_QUEUE_MAX', 64, 0, 10_000),
+    queueWaitMs: int(env, 'DOC_QUEUE_WAIT_SECONDS', 30, 1, 3600) * 1000,
     computeMaxRows: int(env, 'COMPUTE_MAX_ROWS', 50_000, 1, 10_000_000),
     computeTimeoutMs: int(env, 'COMPUTE_TIMEOUT_SECONDS', 5, 1, 600) * 1000,
     convertWorkers: int(env, 'CONVERT_WORKERS', Math.max(1, Math.min(4, Math.floor(cores / 2))), 1, 32),

@@ -1,33 +1,67 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
- * Boots the app on HOST:PORT. SIGTERM/SIGINT: stop accepting, let in-flight requests finish,
- * flush buffered usage (onClose), exit 0.
+ * Boots the app on HOST:PORT. SIGTERM/SIGINT: drain, then stop accepting, let in-flight requests
+ * finish, flush buffered usage (onClose), exit 0.
+ *
+ * Draining (SHUTDOWN_DRAIN_MS): the listener stays open, `/readyz` answers 503 so a load balancer
+ * stops sending, and every response carries `Connection: close`, so each keep-alive connection is
+ * closed by the server right after a complete response, never under a request a client is sending
+ * (which is what an ECONNRESET is). Draining ends early once no connection is open.
  */
 export async function serve(config: Config): Promise<void> {
   const { app } = await buildApp({ config });
+  let draining = false;
+  // Runs before Fastify sees the request: nothing has been written yet, so headers can be set.
+  app.server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (!draining) return;
+    response.setHeader('connection', 'close');
+    if (request.url === '/readyz') {
+      response.statusCode = 503;
+      response.setHeader('retry-after', '5');
+      response.setHeader('content-type', 'application/problem+json');
+      response.end(
+        JSON.stringify({
+          type: `${config.publicUrl}/problems/unavailable`,
+          title: 'Service unavailable',
+          status: 503,
+          detail: 'This node is shutting down.',
+          code: 'unavailable',
+          reason: 'shutting down',
+        }),
+      );
+    }
+  });
   await app.listen({ port: config.port, host: config.host });
   app.log.info({ publicUrl: config.publicUrl }, `Build a Doc portal listening on http://${config.host}:${config.port}`);
 
+  const openConnections = () => new Promise<number>((resolve) => app.server.getConnections((_error, count) => resolve(count ?? 0)));
+
   let closing = false;
-  const shutdown = (signal: string) => {
+  const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    app.log.info({ signal }, 'shutting down: finishing in-flight requests and flushing usage');
+    draining = true;
+    app.log.info({ signal, drainMs: config.shutdownDrainMs }, 'shutting down: draining connections, finishing in-flight requests and flushing usage');
     const force = setTimeout(() => {
-      app.log.error('shutdown took longer than 25 s; exiting');
+      app.log.error('shutdown took longer than 25 s after draining; exiting');
       process.exit(1);
-    }, 25_000);
+    }, config.shutdownDrainMs + 25_000);
     force.unref();
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        app.log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    const drainEnds = Date.now() + config.shutdownDrainMs;
+    while (Date.now() < drainEnds && (await openConnections()) > 0) await sleep(50);
+    try {
+      await app.close();
+      process.exit(0);
+    } catch (error) {
+      app.log.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
 }

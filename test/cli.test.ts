@@ -6,12 +6,12 @@ import { callGateway, createKey, invitationToken, signup, startTestApp, type Ses
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-/** Runs the real CLI in another process against the test app's database. */
-function cliProcess(args: string[], dataDir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs the real CLI in another process against the test app's database (its SQLite file or PostgreSQL database). */
+function cliProcess(args: string[], t: TestApp): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), ...args], {
       cwd: ROOT,
-      env: { ...process.env, DATA_DIR: dataDir, PUBLIC_URL: 'http://portal.test', LOG_LEVEL: 'silent' },
+      env: { ...process.env, DATA_DIR: t.dataDir, DATABASE_URL: t.config.databaseUrl ?? '', PUBLIC_URL: 'http://portal.test', LOG_LEVEL: 'silent' },
     });
     let stdout = '';
     let stderr = '';
@@ -46,7 +46,7 @@ describe('the operator CLI', () => {
   it('a revoke from another process reaches the running server within a second', async () => {
     const { id, secret } = await createKey(t, admin, { name: 'prod-cli-revoke-ops' });
     expect((await callGateway(t, secret)).statusCode).toBe(200);
-    const result = await cliProcess(['keys', 'revoke', '--id', id], t.dataDir);
+    const result = await cliProcess(['keys', 'revoke', '--id', id], t);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`Revoked ${id}`));
@@ -59,7 +59,7 @@ describe('the operator CLI', () => {
   it('a subscription change from another process reaches the running server within a second', async () => {
     const { secret } = await createKey(t, admin, { name: 'prod-cli-sub-ops' });
     expect((await callGateway(t, secret)).statusCode).toBe(200);
-    const result = await cliProcess(['subscription', 'set', '--org', admin.orgId, '--status', 'past_due'], t.dataDir);
+    const result = await cliProcess(['subscription', 'set', '--org', admin.orgId, '--status', 'past_due'], t);
     expect(result.code).toBe(0);
     const { value } = await eventually(() => callGateway(t, secret), (r) => r.statusCode === 403, 1000);
     expect(value.json()).toMatchObject({ code: 'subscription_inactive', subscriptionStatus: 'past_due' });

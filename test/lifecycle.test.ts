@@ -79,7 +79,7 @@ describe('the life of an API key', () => {
     clock.advance(1000);
     expect((await callGateway(t, secret)).json().code).toBe('api_key_expired');
     const { recordExpiredKeys } = await import('../src/keys/expiry-sweeper.js');
-    const deps = { db: t.services.db, clock, audit: t.services.audit, changes: t.services.changes };
+    const deps = { db: t.services.db, clock, audit: t.services.audit, events: t.services.events };
     expect(await recordExpiredKeys(deps)).toBeGreaterThanOrEqual(1);
     expect(await recordExpiredKeys(deps)).toBe(0);
     clock.advance(-30 * DAY);

@@ -1,38 +1,32 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSqlite } from '../src/db/database.js';
+import { openDatabase } from '../src/db/database.js';
+import { freePort } from './support/processes.js';
 import { PASSWORD, startTestApp } from './support/harness.js';
+import { createTestDatabase, onPostgres, type TestDatabase } from './support/postgres.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('the server process over real HTTP', () => {
   let child: ChildProcess;
   let base: string;
   let dataDir: string;
+  let database: TestDatabase | undefined;
   let output = '';
   let exit: Promise<number | null>;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'bdoc-server-'));
+    database = onPostgres ? await createTestDatabase('server') : undefined;
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'serve'], {
       cwd: ROOT,
-      env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: base, LOG_LEVEL: 'info', USAGE_FLUSH_MS: '1000' },
+      env: { ...process.env, DATA_DIR: dataDir, ...(database ? { DATABASE_URL: database.url } : {}), PORT: String(port), PUBLIC_URL: base, LOG_LEVEL: 'info', USAGE_FLUSH_MS: '1000' },
     });
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
@@ -45,14 +39,15 @@ describe('the server process over real HTTP', () => {
     throw new Error(`server did not start:\n${output}`);
   }, 60_000);
 
-  afterAll(() => {
+  afterAll(async () => {
     child.kill('SIGKILL');
+    await database?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('serves health, readiness and the API documentation', async () => {
     expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
-    expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: 'ready', database: 'sqlite', converter: 'available' });
+    expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: 'ready', database: onPostgres ? 'postgres' : 'sqlite', converter: 'available', converterSandbox: 'bubblewrap' });
     const spec = (await (await fetch(`${base}/api/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(spec.openapi).toMatch(/^3\./);
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/keys', '/api/keys/{id}/revoke', '/v1/connection']));
@@ -83,7 +78,7 @@ describe('the server process over real HTTP', () => {
 
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
-    const db = openSqlite(path.join(dataDir, 'build-a-doc.sqlite'));
+    const { db } = openDatabase({ dataDir, databaseUrl: database?.url });
     try {
       const rows = await db.selectFrom('keyUsageDaily').select(['outcome', 'count']).where('keyId', '=', key.id).execute();
       expect(rows).toEqual([{ outcome: 'success', count: 50 }]);

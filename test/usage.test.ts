@@ -88,7 +88,7 @@ describe('usage is recorded per key, day, operation, outcome and flow', () => {
     const dataDir = t.dataDir;
     await t.app.close();
     // Reopen the same database with a new app, as after a restart.
-    const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+    const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...(t.config.databaseUrl ? { DATABASE_URL: t.config.databaseUrl } : {}) });
     const reopened = await buildApp({ config });
     try {
       const rows = await reopened.services.db.selectFrom('keyUsageDaily').select(['outcome', 'count']).where('keyId', '=', id).execute();

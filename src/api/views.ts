@@ -40,6 +40,17 @@ export interface InvitationView {
   createdAt: string;
   expiresAt: string;
   acceptedAt: string | null;
+  /** Who sent it (null when the operator did, from the CLI). */
+  invitedBy: { id: string; name: string | null } | null;
+}
+
+/** What the accept page shows before anyone signs up: who invites whom, to what. */
+export interface InvitationPreview {
+  organisation: string;
+  email: string;
+  role: Role;
+  inviterName: string | null;
+  expiresAt: string;
 }
 
 /** An API key as every route shows it (built only by `toKeyView`, so the hash cannot leak). */

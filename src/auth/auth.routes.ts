@@ -11,8 +11,12 @@ const OrganisationSchema = Type.Object({ id: Type.String(), name: Type.String(),
 const MeSchema = Type.Object({ user: UserSchema, organisation: OrganisationSchema });
 
 export function requestContext(request: FastifyRequest): RequestContext {
-  return { ip: request.ip, userAgent: request.headers['user-agent'] ?? null };
+  return { ip: request.ip, userAgent: request.headers['user-agent'] ?? null, deviceToken: request.cookies[DEVICE_COOKIE] ?? null };
 }
+
+/** Marks a browser someone signed in from, so failures elsewhere cannot lock them out. */
+export const DEVICE_COOKIE = 'bdoc_device';
+const DEVICE_COOKIE_DAYS = 365;
 
 export function authRoutes(app: App, deps: { auth: AuthService; members: MembersService; orgs: OrgsService; cookie: CookieSettings }): void {
   const tags = ['Sessions'];
@@ -20,6 +24,15 @@ export function authRoutes(app: App, deps: { auth: AuthService; members: Members
   /** Sets the cookie of a new session and makes it this request's actor. */
   function signedIn(request: FastifyRequest, reply: FastifyReply, signed: SignedIn): void {
     setSessionCookie(reply, signed.token, signed.expiresAt, deps.cookie);
+    if (signed.newDeviceToken) {
+      reply.setCookie(DEVICE_COOKIE, signed.newDeviceToken, {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: deps.cookie.secure,
+        path: '/api/auth',
+        expires: new Date(Date.now() + DEVICE_COOKIE_DAYS * 24 * 3600 * 1000),
+      });
+    }
     request.user = signed.user;
     request.actor = { orgId: signed.orgId, userId: signed.user.id, email: signed.user.email, role: signed.user.role, ip: request.ip };
   }
@@ -39,7 +52,7 @@ export function authRoutes(app: App, deps: { auth: AuthService; members: Members
       tags,
       summary: 'Create an organisation on the Free plan and its first Admin, and sign in',
       body: Type.Object({ email: EmailSchema, password: PasswordSchema, name: PersonNameSchema, organisation: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }) }, { additionalProperties: false }),
-      response: { 201: MeSchema, ...problems(400, 403, 409) },
+      response: { 201: MeSchema, ...problems(400, 403, 409, 429) },
     },
   }, async (request, reply) => {
     const signed = await deps.auth.signup(request.body, requestContext(request));

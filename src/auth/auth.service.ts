@@ -1,9 +1,9 @@
 import type { UserView } from '../api/views.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
-import { commitWithChanges, type ChangeFeed } from '../changes/change-feed.js';
 import type { Db, DbOrTrx, Trx } from '../db/database.js';
 import type { Role, UserRow } from '../db/schema.js';
 import { AppError, validationFailed } from '../errors/catalogue.js';
+import { commitWithEvents, type EventBus } from '../events/event-bus.js';
 import { HOUR, MINUTE, type Clock } from '../lib/clock.js';
 import { sha256Hex } from '../lib/hash.js';
 import type { IdGenerator } from '../lib/ids.js';
@@ -21,6 +21,8 @@ const TOUCH_EVERY_MS = 5 * MINUTE;
 export interface RequestContext {
   ip: string | null;
   userAgent: string | null;
+  /** The browser's device cookie, when it sent one. */
+  deviceToken?: string | null;
 }
 
 export interface SignedIn {
@@ -28,6 +30,8 @@ export interface SignedIn {
   expiresAt: string;
   orgId: string;
   user: UserView;
+  /** A new device cookie to set (this browser was not known yet), or null. */
+  newDeviceToken?: string | null;
 }
 
 export interface SessionInfo {
@@ -58,10 +62,12 @@ export interface AuthServiceDeps {
   db: Db;
   clock: Clock;
   newId: IdGenerator;
-  changes: ChangeFeed;
+  events: EventBus;
   audit: AuditService;
   ipThrottle: FailureThrottle;
   accountThrottle: FailureThrottle;
+  /** Sign-ups per IP address and hour (SIGNUPS_PER_IP_PER_HOUR), conflicts included. */
+  signupThrottle: FailureThrottle;
   sessionIdleMs: number;
 }
 
@@ -91,6 +97,22 @@ export function createAuthService(deps: AuthServiceDeps) {
     return { token, expiresAt, orgId: user.orgId, user: toUserView(user) };
   }
 
+  async function isKnownDevice(userId: string, token: string): Promise<boolean> {
+    const hash = sha256Hex(token);
+    const row = await db.selectFrom('knownDevices').select('userId').where('tokenHash', '=', hash).executeTakeFirst();
+    if (row?.userId !== userId) return false;
+    await db.updateTable('knownDevices').set({ lastUsedAt: clock.now().toISOString() }).where('tokenHash', '=', hash).execute();
+    return true;
+  }
+
+  /** A new device cookie for this browser; only its hash is kept. */
+  async function rememberDevice(trx: DbOrTrx, userId: string): Promise<string> {
+    const token = randomToken();
+    const now = clock.now().toISOString();
+    await trx.insertInto('knownDevices').values({ tokenHash: sha256Hex(token), userId, createdAt: now, lastUsedAt: now }).execute();
+    return token;
+  }
+
   function actorOf(user: UserRow, ctx: RequestContext): Actor {
     return { orgId: user.orgId, userId: user.id, email: user.email, role: user.role, ip: ctx.ip };
   }
@@ -103,14 +125,22 @@ export function createAuthService(deps: AuthServiceDeps) {
       const email = normaliseEmail(input.email);
       const problem = passwordProblem(input.password, email);
       if (problem) throw validationFailed([{ path: '/password', message: problem }], problem);
+      // Every attempt counts, so nobody can try many addresses from one place to learn who has an account.
+      const wait = deps.signupThrottle.take(`ip:${ctx.ip ?? 'unknown'}`);
+      if (wait > 0) {
+        throw new AppError('rate_limited', `Too many sign-ups from this network. Try again in ${Math.ceil(wait / 60)} minute(s).`, { headers: { 'retry-after': String(wait) } });
+      }
       const passwordHash = await hashPassword(input.password);
-      return commitWithChanges(db, deps.changes, async (trx) => {
+      return commitWithEvents(db, deps.events, async (trx, emit) => {
         if (await trx.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()) {
-          throw new AppError('conflict', 'An account with this email already exists. Sign in instead, or use another email.');
+          // Says no more than a sign-up with this address is not possible (not that an account exists).
+          throw new AppError('conflict', 'A new organisation cannot be created with this email address. Sign in if it is yours, or sign up with another email.');
         }
         const orgId = await createOrganisation(trx, deps, input.organisation.trim(), 'free');
         const user = await insertUser(trx, deps, { orgId, email, name: input.name.trim(), passwordHash, role: 'admin' });
         const actor = actorOf(user, ctx);
+        emit({ type: 'organisation.created', organisationId: orgId, data: { organisation: { id: orgId, name: input.organisation.trim() } } });
+        emit({ type: 'member.joined', organisationId: orgId, data: { member: toUserView(user) } });
         await audit.record(trx, actor, { eventType: 'org.created', resourceType: 'organisation', resourceId: orgId, action: 'create', details: { name: input.organisation.trim(), plan: 'free' } });
         await audit.record(trx, actor, { eventType: 'auth.signed_in', resourceType: 'user', resourceId: user.id, action: 'sign_in', details: { method: 'signup' } });
         return startSession(trx, user, ctx);
@@ -121,17 +151,23 @@ export function createAuthService(deps: AuthServiceDeps) {
       const email = normaliseEmail(input.email);
       const ipSubject = `ip:${ctx.ip ?? 'unknown'}`;
       const accountSubject = `account:${email}`;
-      const wait = Math.max(deps.ipThrottle.retryAfter(ipSubject), deps.accountThrottle.retryAfter(accountSubject));
-      if (wait > 0) {
+      const user = await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+      // A browser this person signed in from before is not held back by failures elsewhere:
+      // nobody can lock an account out by failing on purpose.
+      const knownDevice = user && ctx.deviceToken ? await isKnownDevice(user.id, ctx.deviceToken) : false;
+      // Counted before the (slow) password check, so parallel attempts cannot all slip through.
+      const ipWait = deps.ipThrottle.take(ipSubject);
+      const accountWait = knownDevice ? 0 : deps.accountThrottle.take(accountSubject);
+      if (ipWait > 0 || accountWait > 0) {
+        if (ipWait === 0) deps.ipThrottle.giveBack(ipSubject);
+        if (accountWait === 0 && !knownDevice) deps.accountThrottle.giveBack(accountSubject);
+        const wait = Math.max(ipWait, accountWait);
         throw new AppError('rate_limited', `Too many failed sign-in attempts. Try again in ${Math.ceil(wait / 60)} minute(s), or ask an Admin to invite you again if you forgot your password.`, {
           headers: { 'retry-after': String(wait) },
         });
       }
-      const user = await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
       const ok = await verifyPassword(input.password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE));
       if (!user || !ok || user.status !== 'active') {
-        deps.ipThrottle.fail(ipSubject);
-        deps.accountThrottle.fail(accountSubject);
         if (user) {
           const reason = !ok ? 'wrong_password' : 'deactivated';
           await audit.record(db, actorOf(user, ctx), { eventType: 'auth.sign_in_failed', resourceType: 'user', resourceId: user.id, action: 'sign_in', details: { reason }, severity: 'warning' });
@@ -141,10 +177,12 @@ export function createAuthService(deps: AuthServiceDeps) {
         }
         throw new AppError('unauthenticated', 'The email or password is not correct.');
       }
-      deps.accountThrottle.reset(accountSubject);
+      deps.ipThrottle.giveBack(ipSubject);
+      if (!knownDevice) deps.accountThrottle.reset(accountSubject);
       return db.transaction().execute(async (trx) => {
         await audit.record(trx, actorOf(user, ctx), { eventType: 'auth.signed_in', resourceType: 'user', resourceId: user.id, action: 'sign_in' });
-        return startSession(trx, user, ctx);
+        const signed = await startSession(trx, user, ctx);
+        return { ...signed, newDeviceToken: knownDevice ? null : await rememberDevice(trx, user.id) };
       });
     },
 

@@ -62,7 +62,7 @@ jsep.hooks.add('gobble-token', function (env) {
   if (this.code === OPEN_BRACKET) env.node = gobbleBracketedField(this);
   else if ((this.code >= 48 && this.code <= 57) || this.code === 46) env.node = this.gobbleNumericLiteral();
 });
-jsep.hooks.add('after-token', function (env) {
+jsep.hooks.add('after-token', (env) => {
   const start = tokenStarts.pop();
   if (env.node && start !== undefined) (env.node as RawNode).start ??= start;
 });

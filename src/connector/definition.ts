@@ -109,7 +109,8 @@ function paths(operations: readonly GatewayOperation[]): Record<string, Record<s
     if (ids.has(operation.operationId)) throw new ConnectorSchemaError(`Connector definition: two operations are called ${operation.operationId}`);
     ids.add(operation.operationId);
     if (!operation.path.startsWith('/')) throw new ConnectorSchemaError(`Connector definition: the path of ${operation.operationId} must start with /`);
-    const item = (out[operation.path] ??= {});
+    out[operation.path] ??= {};
+    const item = out[operation.path]!;
     const method = operation.method.toLowerCase();
     if (item[method]) throw new ConnectorSchemaError(`Connector definition: ${operation.method} ${operation.path} is declared twice`);
     item[method] = pathItemOperation(operation);

@@ -1,10 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { CamelCasePlugin, Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import { CamelCasePlugin, Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
-import type { Config } from '../config.js';
+import type { Config, DatabaseTuning } from '../config.js';
 import type { Database } from './schema.js';
+import { ImmediateSqliteDialect } from './sqlite-driver.js';
 
 export type Db = Kysely<Database>;
 export type Trx = Transaction<Database>;
@@ -16,27 +17,82 @@ export interface DatabaseHandle {
   dialect: Dialect;
   /** Where the data lives, for logs (no credentials). */
   location: string;
+  /** Told of a connection the database dropped (logged by the app); never thrown. */
+  onConnectionError: (error: Error) => void;
+}
+
+/** Used when the caller gives none (the bench, tests that open a file directly). */
+const DEFAULT_TUNING: DatabaseTuning = {
+  poolMax: 10,
+  connectTimeoutMs: 5000,
+  statementTimeoutMs: 30_000,
+  idleInTransactionTimeoutMs: 60_000,
+  idleTimeoutMs: 30_000,
+  sqliteLockWaitMs: 5000,
+};
+
+/** Thrown when DATA_DIR cannot hold the database: the message names the path. */
+export class DataDirError extends Error {
+  override name = 'DataDirError';
+}
+
+/** A connection string without its password, for logs and messages. */
+export function describeDatabaseUrl(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
 /** Opens the configured database: PostgreSQL when DATABASE_URL is set, otherwise SQLite in DATA_DIR. */
-export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): DatabaseHandle {
-  if (config.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
-    const url = new URL(config.databaseUrl);
-    return { db, dialect: 'postgres', location: `postgres://${url.host}${url.pathname}` };
-  }
-  mkdirSync(config.dataDir, { recursive: true });
+export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'> & { database?: DatabaseTuning }): DatabaseHandle {
+  const tuning = config.database ?? DEFAULT_TUNING;
+  if (config.databaseUrl) return openPostgres(config.databaseUrl, tuning);
   const file = path.join(config.dataDir, 'build-a-doc.sqlite');
-  return { db: openSqlite(file), dialect: 'sqlite', location: file };
+  try {
+    mkdirSync(config.dataDir, { recursive: true });
+    accessSync(config.dataDir, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new DataDirError(`cannot write the database folder ${config.dataDir} (DATA_DIR): ${code}`);
+  }
+  const handle: DatabaseHandle = { db: openSqlite(file, tuning.sqliteLockWaitMs), dialect: 'sqlite', location: file, onConnectionError: () => {} };
+  return handle;
 }
 
-export function openSqlite(file: string): Db {
+function openPostgres(databaseUrl: string, tuning: DatabaseTuning): DatabaseHandle {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: tuning.poolMax,
+    connectionTimeoutMillis: tuning.connectTimeoutMs,
+    idleTimeoutMillis: tuning.idleTimeoutMs,
+    statement_timeout: tuning.statementTimeoutMs,
+    idle_in_transaction_session_timeout: tuning.idleInTransactionTimeoutMs,
+    // Dead peers (a cut network) are noticed instead of waiting forever.
+    keepAlive: true,
+  });
+  const handle: DatabaseHandle = {
+    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] }),
+    dialect: 'postgres',
+    location: describeDatabaseUrl(databaseUrl),
+    onConnectionError: () => {},
+  };
+  // A terminated or broken connection is an event, not a crash: the pool drops the client and
+  // the next checkout opens a new one; the query in flight fails (and answers 503).
+  const report = (error: Error) => handle.onConnectionError(error);
+  pool.on('error', report);
+  pool.on('connect', (client) => client.on('error', report));
+  return handle;
+}
+
+/**
+ * SQLite in WAL (readers beside the one writer). The busy timeout is short: a lock held by
+ * another process is waited for by async retries (see sqlite-driver.ts), so the event loop
+ * never stops, and cached keys answer at once while a backup or the CLI writes.
+ */
+export function openSqlite(file: string, lockWaitMs = DEFAULT_TUNING.sqliteLockWaitMs): Db {
   const sqlite = new SQLite(file);
-  // WAL lets readers run beside the one writer; busy_timeout lets the CLI and the server share the file.
+  sqlite.pragma('busy_timeout = 5');
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), plugins: [new CamelCasePlugin()] });
+  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect(sqlite, lockWaitMs), plugins: [new CamelCasePlugin()] });
 }

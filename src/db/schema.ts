@@ -14,11 +14,13 @@ export interface Database {
   users: UserTable;
   sessions: SessionTable;
   invitations: InvitationTable;
+  knownDevices: KnownDeviceTable;
   apiKeys: ApiKeyTable;
   keyUsageDaily: KeyUsageDailyTable;
   keyFlows: KeyFlowTable;
   auditLog: AuditLogTable;
-  changes: ChangeTable;
+  nodeHeartbeats: NodeHeartbeatTable;
+  domainEvents: DomainEventTable;
 }
 
 export type SubscriptionStatus = 'active' | 'trialing' | 'past_due' | 'cancelled' | 'suspended';
@@ -78,6 +80,17 @@ export interface InvitationTable {
   expiresAt: string;
   acceptedAt: string | null;
   acceptedBy: string | null;
+  revokedAt: string | null;
+  /** `revoked` by an Admin, `inviter_deactivated`, `resent` (a new link replaced it). */
+  revokedReason: string | null;
+}
+
+/** A browser a person signed in from: only the SHA-256 of its device cookie is stored. */
+export interface KnownDeviceTable {
+  tokenHash: string;
+  userId: string;
+  createdAt: string;
+  lastUsedAt: string;
 }
 
 export interface ApiKeyTable {
@@ -151,11 +164,21 @@ export interface AuditLogTable {
 }
 
 /** Every change other nodes must notice (cache invalidation), in commit order. */
-export interface ChangeTable {
-  id: Generated<number>;
-  entity: 'key' | 'org' | 'user';
-  entityId: string;
-  at: string;
+/** The event log (src/events/event-log.ts owns it); `position` orders events by insertion, not commit. */
+export interface DomainEventTable {
+  position: Generated<number>;
+  id: string;
+  type: string;
+  organisationId: string;
+  /** The event's `data`, as JSON. */
+  data: string;
+  occurredAt: string;
+}
+
+/** One row per node: `/readyz` rewrites it to prove the database takes writes (db/heartbeat.ts owns it). */
+export interface NodeHeartbeatTable {
+  nodeId: string;
+  beatAt: string;
 }
 
 export type ApiKeyRow = Selectable<ApiKeyTable>;

@@ -5,15 +5,21 @@
  * LibreOffice profile (`-env:UserInstallation`): two soffice processes sharing a profile
  * block on its lock, and the second silently produces nothing. The directory is removed
  * whatever happens. A timeout kills the whole process group, because `soffice` is a launcher
- * script whose real work happens in a child process.
+ * script whose real work happens in a child process. LibreOffice runs in a sandbox (sandbox.ts)
+ * with a clean environment, behind a fair, bounded queue (conversion-queue.ts), and only ever
+ * sees documents whose external references were removed or refused (external-references.ts).
  */
 import { spawn } from 'node:child_process';
 import { availableParallelism, tmpdir } from 'node:os';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { defaultDocumentLimits } from '../config.js';
 import { AppError, validationFailed } from '../errors/catalogue.js';
+import { ConversionQueue } from './conversion-queue.js';
 import { locateConverter } from './converter-locate.js';
+import { withoutExternalReferences } from './external-references.js';
+import { bubblewrapArgs, cleanEnvironment, resolveSandbox, type SandboxMode, type SandboxSetting } from './sandbox.js';
 import { sniffFileType, type SniffedType } from './file-type.js';
 import { FORMAT_SPECS, assertMatchesFormat, inferSourceFormat, normalizeSourceFormat, type SourceFormat } from './source-formats.js';
 
@@ -31,11 +37,23 @@ export interface ConverterOptions {
   maxConcurrent?: number;
   /** Where the per-call temporary directories go (default: the OS temp directory). */
   tmpRoot?: string;
+  /** CONVERT_SANDBOX: bubblewrap, none, or auto (bubblewrap where it can run). */
+  sandbox?: SandboxSetting;
+  /** Conversions waiting at most (CONVERT_QUEUE_MAX) and for how long (CONVERT_QUEUE_WAIT_SECONDS). */
+  queueMax?: number;
+  queueWaitMs?: number;
 }
 
 export interface Converter {
   available(): Promise<boolean>;
-  convertToPdf(input: Buffer, sourceFormat?: string, path?: string): Promise<Buffer>;
+  /** How LibreOffice is confined: `bubblewrap`, or `none` (the document filter alone). */
+  readonly sandbox: SandboxMode;
+  /** The format to convert from: the declared one checked against the bytes, or the sniffed one. */
+  resolveFormat(input: Buffer, sourceFormat: string | undefined, path?: string): SourceFormat;
+  /** Converts a document already cleaned of external references, in `orgId`'s turn. */
+  convertPrepared(input: Buffer, format: SourceFormat, orgId: string, path?: string): Promise<Buffer>;
+  /** resolveFormat, the external-reference filter (in this thread) and convertPrepared in one. */
+  convertToPdf(input: Buffer, sourceFormat?: string, path?: string, orgId?: string): Promise<Buffer>;
 }
 
 /**
@@ -54,19 +72,28 @@ const LOCKED_DOWN_PROFILE = `<?xml version="1.0" encoding="UTF-8"?>
 
 export function createConverter(options: ConverterOptions = {}): Converter {
   const timeoutMs = options.timeoutMs ?? DEFAULT_CONVERT_TIMEOUT_MS;
-  const limit = createLimiter(options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT_CONVERSIONS);
+  const sandbox = resolveSandbox(options.sandbox ?? 'auto');
+  const queue = new ConversionQueue({
+    slots: options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT_CONVERSIONS,
+    maxWaiting: options.queueMax ?? 16,
+    maxWaitMs: options.queueWaitMs ?? 60_000,
+  });
   let located: Promise<string | null> | undefined;
   const command = (): Promise<string | null> =>
     (located ??= options.command !== undefined ? Promise.resolve(options.command) : locateConverter());
 
-  return {
+  const converter: Converter = {
     available: async () => (await command()) !== null,
-    async convertToPdf(input, sourceFormat, path = 'file') {
+    sandbox,
+    resolveFormat(input, sourceFormat, path = 'file') {
       // Sniffed once: for a ZIP that means opening its directory, and inferring the format,
       // checking it and explaining a mismatch all need the answer.
       const type = sniffFileType(input);
       const format = resolveFormat(type, sourceFormat);
       assertMatchesFormat(type, format, path);
+      return format;
+    },
+    async convertPrepared(input, format, orgId, path = 'file') {
       const soffice = await command();
       if (soffice === null) {
         throw new AppError(
@@ -74,9 +101,14 @@ export function createConverter(options: ConverterOptions = {}): Converter {
           'Converting to PDF is not available on this server right now (the document converter is not installed). Try again later or contact the Build a Doc operator.',
         );
       }
-      return limit(() => runConversion(soffice, input, format, timeoutMs, options.tmpRoot ?? tmpdir(), path));
+      return queue.run(orgId, () => runConversion({ soffice, sandbox, input, format, timeoutMs, tmpRoot: options.tmpRoot ?? tmpdir(), path }));
+    },
+    async convertToPdf(input, sourceFormat, path = 'file', orgId = 'default') {
+      const format = converter.resolveFormat(input, sourceFormat, path);
+      return converter.convertPrepared(withoutExternalReferences(input, format, defaultDocumentLimits(), path), format, orgId, path);
     },
   };
+  return converter;
 }
 
 const defaultConverter = createConverter();
@@ -101,14 +133,17 @@ function resolveFormat(type: SniffedType, sourceFormat: string | undefined): Sou
   );
 }
 
-async function runConversion(
-  soffice: string,
-  input: Buffer,
-  format: SourceFormat,
-  timeoutMs: number,
-  tmpRoot: string,
-  path: string,
-): Promise<Buffer> {
+interface Conversion {
+  soffice: string;
+  sandbox: SandboxMode;
+  input: Buffer;
+  format: SourceFormat;
+  timeoutMs: number;
+  tmpRoot: string;
+  path: string;
+}
+
+async function runConversion({ soffice, sandbox, input, format, timeoutMs, tmpRoot, path }: Conversion): Promise<Buffer> {
   const workDir = await mkdtemp(join(tmpRoot, 'bdoc-convert-'));
   try {
     const profileDir = join(workDir, 'profile');
@@ -134,11 +169,14 @@ async function runConversion(
       outDir,
       inputPath,
     ];
-    const run = await runProcess(soffice, args, timeoutMs, workDir);
+    const run =
+      sandbox === 'bubblewrap' ? await runProcess('bwrap', bubblewrapArgs(workDir, soffice, args), timeoutMs, workDir) : await runProcess(soffice, args, timeoutMs, workDir);
     if (run.timedOut) {
+      // The work had started: the quota place stays used, so a slow document cannot be replayed for free.
       throw new AppError(
-        'unavailable',
-        `Converting the ${format} file to PDF took longer than ${Math.round(timeoutMs / 1000)} seconds and was stopped. Try a smaller document, or try again later.`,
+        'document_too_complex',
+        `Converting the ${format} file to PDF took longer than ${Math.max(1, Math.round(timeoutMs / 1000))} seconds (DOC_TIMEOUT_SECONDS) and was stopped. Send a smaller or simpler document.`,
+        { billed: true, extras: { limit: 'DOC_TIMEOUT_SECONDS', limitSeconds: timeoutMs / 1000 } },
       );
     }
     try {
@@ -167,8 +205,9 @@ interface ProcessResult {
 
 function runProcess(command: string, args: string[], timeoutMs: number, home: string): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    // HOME too is private: LibreOffice writes caches under it, and concurrent calls must not share them.
-    const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: home } });
+    // A clean environment (no server variable reaches LibreOffice); HOME too is private:
+    // LibreOffice writes caches under it, and concurrent calls must not share them.
+    const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnvironment(home) });
     let output = '';
     const capture = (chunk: Buffer): void => {
       if (output.length < MAX_CAPTURED_OUTPUT) output += chunk.toString('utf8');
@@ -201,23 +240,4 @@ function killGroup(pid: number | undefined): void {
   } catch {
     // Already gone.
   }
-}
-
-/** A minimal FIFO semaphore: at most `max` tasks run at once. */
-function createLimiter(max: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let running = 0;
-  const waiting: (() => void)[] = [];
-  return async (task) => {
-    // A finishing task hands its slot straight to the next waiter, so a newcomer arriving
-    // in between cannot take it too.
-    if (running >= max) await new Promise<void>((resume) => waiting.push(resume));
-    else running++;
-    try {
-      return await task();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else running--;
-    }
-  };
 }

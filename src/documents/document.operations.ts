@@ -1,6 +1,10 @@
-import { Type, type TSchema } from 'typebox';
+import { type Static, Type, type TSchema } from 'typebox';
+import type { DocumentLimits } from '../config.js';
 import { defineOperation } from '../gateway/operation.js';
-import { SOURCE_FORMATS, convertToPdf } from './convert.js';
+import { checkOutputSize } from './caps.js';
+import { SOURCE_FORMATS } from './convert.js';
+import { withoutExternalReferences } from './external-references.js';
+import type { SourceFormat } from './source-formats.js';
 import { decodeFile, decodeFiles, MAX_REQUEST_BODY_BYTES } from './file-input.js';
 import { MAX_WATERMARK_LENGTH, addPdfWatermark, countPdfPages, mergePdfs, splitPdf, type PdfOutput } from './pdf.js';
 import { populateWordTemplate } from './word-template.js';
@@ -24,10 +28,16 @@ const FileResult = Type.Object({
 });
 
 /** The answer of an action that produces one PDF: its name (always `.pdf`), content and pages. */
-function pdfResult({ pdf, pages }: PdfOutput, requestedName: string | undefined, fallback: string) {
+function pdfResult({ pdf, pages }: PdfOutput, requestedName: string | undefined, fallback: string, limits: DocumentLimits) {
+  checkOutputSize(pdf.byteLength, limits);
   const name = requestedName?.trim() || fallback;
   return { fileName: /\.pdf$/i.test(name) ? name : `${name}.pdf`, fileContent: pdf.toString('base64'), pageCount: pages };
 }
+
+const MergeBody = Type.Object({
+  files: Type.Array(FileArgument('File Content', 'The content of a PDF file to merge'), { 'x-ms-summary': 'Files', description: 'The PDF files to merge, in order' }),
+  fileName: FileName('Output File Name', 'The name of the merged file (default merged.pdf)'),
+});
 
 export const mergePdfsOperation = defineOperation({
   operationId: 'MergePdfs',
@@ -39,14 +49,15 @@ export const mergePdfsOperation = defineOperation({
   feature: 'pdf',
   visibility: 'important',
   bodyLimit: MAX_REQUEST_BODY_BYTES,
-  body: Type.Object({
-    files: Type.Array(FileArgument('File Content', 'The content of a PDF file to merge'), { 'x-ms-summary': 'Files', description: 'The PDF files to merge, in order' }),
-    fileName: FileName('Output File Name', 'The name of the merged file (default merged.pdf)'),
-  }),
+  body: MergeBody,
   response: FileResult,
-  async handle(body) {
-    return pdfResult(await mergePdfs(decodeFiles(body.files).map((f) => f.bytes)), body.fileName, 'merged.pdf');
-  },
+  handle: (body, { jobs }) => jobs.run('MergePdfs', body),
+});
+
+const SplitBody = Type.Object({
+  fileContent: FileArgument('File Content', 'The content of the PDF file to split'),
+  ranges: Type.Optional(Type.String({ maxLength: 10_000, 'x-ms-summary': 'Page Ranges', description: 'Comma-separated pages or ranges, one output file each, for example 1-3,5,7-' })),
+  fileName: FileName('Output File Name', 'The base name of the produced files (default part)'),
 });
 
 export const splitPdfOperation = defineOperation({
@@ -59,11 +70,7 @@ export const splitPdfOperation = defineOperation({
   feature: 'pdf',
   visibility: 'important',
   bodyLimit: MAX_REQUEST_BODY_BYTES,
-  body: Type.Object({
-    fileContent: FileArgument('File Content', 'The content of the PDF file to split'),
-    ranges: Type.Optional(Type.String({ maxLength: 10_000, 'x-ms-summary': 'Page Ranges', description: 'Comma-separated pages or ranges, one output file each, for example 1-3,5,7-' })),
-    fileName: FileName('Output File Name', 'The base name of the produced files (default part)'),
-  }),
+  body: SplitBody,
   response: Type.Object({
     files: Type.Array(
       Type.Object({
@@ -75,13 +82,17 @@ export const splitPdfOperation = defineOperation({
       { 'x-ms-summary': 'Files', description: 'One PDF file per range' },
     ),
   }),
-  async handle(body) {
-    const parts = await splitPdf(decodeFile(body.fileContent, 'fileContent').bytes, body.ranges, { file: 'fileContent', ranges: 'ranges' });
-    const base = (body.fileName?.trim() || 'part').replace(/\.pdf$/i, '');
-    return {
-      files: parts.map((part) => ({ fileName: `${base}-${part.range}.pdf`, fileContent: part.pdf.toString('base64'), range: part.range, pageCount: part.pages })),
-    };
-  },
+  handle: (body, { jobs }) => jobs.run('SplitPdf', body),
+});
+
+const WatermarkBody = Type.Object({
+  fileContent: FileArgument('File Content', 'The content of the PDF file to watermark'),
+  text: Type.String({ minLength: 1, maxLength: MAX_WATERMARK_LENGTH, 'x-ms-summary': 'Watermark Text', description: 'The text of the watermark, for example CONFIDENTIAL' }),
+  opacity: Type.Optional(Type.Number({ minimum: 0, maximum: 1, 'x-ms-summary': 'Opacity', description: 'From 0 (invisible) to 1 (opaque); default 0.3', 'x-ms-visibility': 'advanced' })),
+  rotation: Type.Optional(Type.Number({ minimum: -360, maximum: 360, 'x-ms-summary': 'Rotation', description: 'Degrees counter-clockwise; default 45', 'x-ms-visibility': 'advanced' })),
+  pages: Type.Optional(Type.String({ maxLength: 10_000, 'x-ms-summary': 'Pages', description: 'Pages to watermark, for example 1-3,5; default all pages', 'x-ms-visibility': 'advanced' })),
+  fontSize: Type.Optional(Type.Number({ minimum: 4, maximum: 400, 'x-ms-summary': 'Font Size', description: 'Font size in points; default the largest that fits', 'x-ms-visibility': 'advanced' })),
+  fileName: FileName('Output File Name', 'The name of the watermarked file (default watermarked.pdf)'),
 });
 
 export const addPdfWatermarkOperation = defineOperation({
@@ -93,20 +104,15 @@ export const addPdfWatermarkOperation = defineOperation({
   actionType: 'document',
   feature: 'pdf',
   bodyLimit: MAX_REQUEST_BODY_BYTES,
-  body: Type.Object({
-    fileContent: FileArgument('File Content', 'The content of the PDF file to watermark'),
-    text: Type.String({ minLength: 1, maxLength: MAX_WATERMARK_LENGTH, 'x-ms-summary': 'Watermark Text', description: 'The text of the watermark, for example CONFIDENTIAL' }),
-    opacity: Type.Optional(Type.Number({ minimum: 0, maximum: 1, 'x-ms-summary': 'Opacity', description: 'From 0 (invisible) to 1 (opaque); default 0.3', 'x-ms-visibility': 'advanced' })),
-    rotation: Type.Optional(Type.Number({ minimum: -360, maximum: 360, 'x-ms-summary': 'Rotation', description: 'Degrees counter-clockwise; default 45', 'x-ms-visibility': 'advanced' })),
-    pages: Type.Optional(Type.String({ maxLength: 10_000, 'x-ms-summary': 'Pages', description: 'Pages to watermark, for example 1-3,5; default all pages', 'x-ms-visibility': 'advanced' })),
-    fontSize: Type.Optional(Type.Number({ minimum: 4, maximum: 400, 'x-ms-summary': 'Font Size', description: 'Font size in points; default the largest that fits', 'x-ms-visibility': 'advanced' })),
-    fileName: FileName('Output File Name', 'The name of the watermarked file (default watermarked.pdf)'),
-  }),
+  body: WatermarkBody,
   response: FileResult,
-  async handle(body) {
-    const { fileContent, fileName, ...options } = body;
-    return pdfResult(await addPdfWatermark(decodeFile(fileContent, 'fileContent').bytes, options, 'fileContent'), fileName, 'watermarked.pdf');
-  },
+  handle: (body, { jobs }) => jobs.run('AddPdfWatermark', body),
+});
+
+const WordBody = Type.Object({
+  templateContent: FileArgument('Template Content', 'The content of the .docx template, with fields such as {customer.name}'),
+  data: Type.Unsafe<unknown>({ type: 'object', 'x-ms-summary': 'Data', description: 'The values for the template, as a JSON object' }),
+  fileName: FileName('Output File Name', 'The name of the produced document (default document.docx)'),
 });
 
 export const populateWordTemplateOperation = defineOperation({
@@ -119,20 +125,12 @@ export const populateWordTemplateOperation = defineOperation({
   feature: 'word',
   visibility: 'important',
   bodyLimit: MAX_REQUEST_BODY_BYTES,
-  body: Type.Object({
-    templateContent: FileArgument('Template Content', 'The content of the .docx template, with fields such as {customer.name}'),
-    data: Type.Unsafe<unknown>({ type: 'object', 'x-ms-summary': 'Data', description: 'The values for the template, as a JSON object' }),
-    fileName: FileName('Output File Name', 'The name of the produced document (default document.docx)'),
-  }),
+  body: WordBody,
   response: Type.Object({
     fileName: Type.String({ 'x-ms-summary': 'File Name', description: 'The name of the produced document' }),
     fileContent: Type.String({ format: 'byte', 'x-ms-summary': 'File Content', description: 'The populated .docx document, base64-encoded' }),
   }),
-  handle(body) {
-    const docx = populateWordTemplate(decodeFile(body.templateContent, 'templateContent', { label: 'The template' }).bytes, body.data, { template: 'templateContent', data: 'data' });
-    const name = body.fileName?.trim() || 'document.docx';
-    return { fileName: /\.docx$/i.test(name) ? name : `${name}.docx`, fileContent: docx.toString('base64') };
-  },
+  handle: (body, { jobs }) => jobs.run('PopulateWordTemplate', body),
 });
 
 export const convertToPdfOperation = defineOperation({
@@ -151,11 +149,57 @@ export const convertToPdfOperation = defineOperation({
     fileName: FileName('Output File Name', 'The name of the PDF file (default converted.pdf)'),
   }),
   response: FileResult,
-  async handle(body) {
-    const pdf = await convertToPdf(decodeFile(body.fileContent, 'fileContent').bytes, body.sourceFormat, 'fileContent');
-    // LibreOffice's output is the one PDF we did not build with pdf-lib, so only it is parsed to count pages.
-    return pdfResult({ pdf, pages: await countPdfPages(pdf) }, body.fileName, 'converted.pdf');
+  async handle(body, { jobs, limits, converter, org }) {
+    const bytes = decodeFile(body.fileContent, 'fileContent', { maxBytes: limits.maxUploadBytes }).bytes;
+    const format = converter.resolveFormat(bytes, body.sourceFormat, 'fileContent');
+    // External references are removed or refused in a worker (a large package is unzipped there).
+    const prepared = await jobs.run<Uint8Array>('PrepareConversion', { bytes, format });
+    const pdf = await converter.convertPrepared(Buffer.from(prepared.buffer, prepared.byteOffset, prepared.byteLength), format, org.id, 'fileContent');
+    // LibreOffice's output is the one PDF we did not build with pdf-lib, so only it is parsed (in a worker) to count pages.
+    const pages = await jobs.run<number>('CountPdfPages', pdf);
+    return pdfResult({ pdf, pages }, body.fileName, 'converted.pdf', limits);
   },
 });
 
 export const DOCUMENT_OPERATIONS = [mergePdfsOperation, splitPdfOperation, addPdfWatermarkOperation, populateWordTemplateOperation, convertToPdfOperation];
+
+/**
+ * The work of each document action, run by name in a worker thread (`src/jobs/job-worker.ts`)
+ * with the caps of CONTRACT §8: nothing here runs on the event loop.
+ */
+export const DOCUMENT_JOBS = {
+  async MergePdfs(body: Static<typeof MergeBody>, limits: DocumentLimits) {
+    const files = decodeFiles(body.files, 'files', { maxBytes: limits.maxUploadBytes }).map((f) => f.bytes);
+    return pdfResult(await mergePdfs(files, 'files', limits), body.fileName, 'merged.pdf', limits);
+  },
+  async SplitPdf(body: Static<typeof SplitBody>, limits: DocumentLimits) {
+    const bytes = decodeFile(body.fileContent, 'fileContent', { maxBytes: limits.maxUploadBytes }).bytes;
+    const parts = await splitPdf(bytes, body.ranges, { file: 'fileContent', ranges: 'ranges' }, limits);
+    checkOutputSize(
+      parts.reduce((sum, part) => sum + part.pdf.byteLength, 0),
+      limits,
+    );
+    const base = (body.fileName?.trim() || 'part').replace(/\.pdf$/i, '');
+    return {
+      files: parts.map((part) => ({ fileName: `${base}-${part.range}.pdf`, fileContent: part.pdf.toString('base64'), range: part.range, pageCount: part.pages })),
+    };
+  },
+  async AddPdfWatermark(body: Static<typeof WatermarkBody>, limits: DocumentLimits) {
+    const { fileContent, fileName, ...options } = body;
+    const bytes = decodeFile(fileContent, 'fileContent', { maxBytes: limits.maxUploadBytes }).bytes;
+    return pdfResult(await addPdfWatermark(bytes, options, 'fileContent', limits), fileName, 'watermarked.pdf', limits);
+  },
+  PopulateWordTemplate(body: Static<typeof WordBody>, limits: DocumentLimits) {
+    const template = decodeFile(body.templateContent, 'templateContent', { label: 'The template', maxBytes: limits.maxUploadBytes }).bytes;
+    const docx = populateWordTemplate(template, body.data, { template: 'templateContent', data: 'data' }, limits);
+    checkOutputSize(docx.byteLength, limits);
+    const name = body.fileName?.trim() || 'document.docx';
+    return { fileName: /\.docx$/i.test(name) ? name : `${name}.docx`, fileContent: docx.toString('base64') };
+  },
+  PrepareConversion({ bytes, format }: { bytes: Uint8Array; format: SourceFormat }, limits: DocumentLimits) {
+    return withoutExternalReferences(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), format, limits);
+  },
+  CountPdfPages(pdf: Uint8Array, limits: DocumentLimits) {
+    return countPdfPages(Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength), 'file', limits);
+  },
+};

@@ -29,6 +29,8 @@ export interface DecodedFile {
 export interface DecodeOptions {
   /** How the file is named in messages; derived from the path when omitted ("File 2"). */
   label?: string;
+  /** Largest decoded file accepted (DOC_MAX_UPLOAD_MB); MAX_FILE_BYTES when omitted. */
+  maxBytes?: number;
 }
 
 /** "files[1]" → "File 2", "template" → "The template file". */
@@ -94,7 +96,7 @@ export function decodeFile(value: unknown, path: string, options: DecodeOptions 
 
   const padding = encoded.endsWith('==') ? 2 : encoded.endsWith('=') ? 1 : 0;
   const size = (encoded.length / 4) * 3 - padding;
-  assertFileSize(size, path, label);
+  assertFileSize(size, path, label, options.maxBytes);
   return { bytes: Buffer.from(encoded, 'base64'), contentType };
 }
 
@@ -102,14 +104,14 @@ export function decodeFile(value: unknown, path: string, options: DecodeOptions 
  * Decodes a list of file arguments (`files`), enforcing the per-file and the total limit.
  * Counting (e.g. "at least two") is the caller's business: it knows the action.
  */
-export function decodeFiles(values: unknown, path = 'files'): DecodedFile[] {
+export function decodeFiles(values: unknown, path = 'files', options: Pick<DecodeOptions, 'maxBytes'> = {}): DecodedFile[] {
   if (!Array.isArray(values)) {
     throw validationFailed(
       [{ path, message: 'must be a list of files' }],
       `"${path}" must be a list of files (an array), each a base64 string or a file object; ${describeValue(values)} was received.`,
     );
   }
-  const files = values.map((value, i) => decodeFile(value, `${path}[${i}]`));
+  const files = values.map((value, i) => decodeFile(value, `${path}[${i}]`, options));
   assertTotalSize(
     files.map((f) => f.bytes.length),
     path,
@@ -117,12 +119,13 @@ export function decodeFiles(values: unknown, path = 'files'): DecodedFile[] {
   return files;
 }
 
-export function assertFileSize(size: number, path: string, label = labelForPath(path)): void {
-  if (size > MAX_FILE_BYTES) {
+/** Checked on the base64 length, before anything is decoded. */
+export function assertFileSize(size: number, path: string, label = labelForPath(path), maxBytes = MAX_FILE_BYTES): void {
+  if (size > maxBytes) {
     throw new AppError(
       'payload_too_large',
-      `${label} is ${formatMiB(size)}; each file may be at most ${formatMiB(MAX_FILE_BYTES)}. Compress or split the file and try again.`,
-      { extras: { path, sizeBytes: size, limitBytes: MAX_FILE_BYTES } },
+      `${label} is ${formatMiB(size)}; each file may be at most ${formatMiB(maxBytes)} (DOC_MAX_UPLOAD_MB). Compress or split the file and try again.`,
+      { extras: { path, sizeBytes: size, limitBytes: maxBytes } },
     );
   }
 }

@@ -4,11 +4,14 @@
  * same everywhere.
  */
 import { PDFDocument } from 'pdf-lib';
-import { validationFailed } from '../errors/catalogue.js';
+import { type DocumentLimits, defaultDocumentLimits } from '../config.js';
+import { AppError, validationFailed } from '../errors/catalogue.js';
+import { checkPageCount, checkPageTree } from './caps.js';
 import { labelForPath } from './file-input.js';
 import { describeFileType, looksLikePdf, sniffFileType } from './file-type.js';
 
-export async function loadPdf(bytes: Buffer, path: string, label = labelForPath(path)): Promise<PDFDocument> {
+/** Opens a PDF whose page tree is within DOC_MAX_PAGES (walked with a budget before pdf-lib flattens it). */
+export async function loadPdf(bytes: Buffer, path: string, label = labelForPath(path), limits: DocumentLimits = defaultDocumentLimits()): Promise<PDFDocument> {
   if (!looksLikePdf(bytes)) {
     const kind = describeFileType(sniffFileType(bytes));
     throw validationFailed(
@@ -22,14 +25,16 @@ export async function loadPdf(bytes: Buffer, path: string, label = labelForPath(
     // Encryption is checked below: pdf-lib's EncryptedPDFError does not survive its ES5 build
     // as a class, so `instanceof` cannot recognise it.
     doc = await PDFDocument.load(bytes, { updateMetadata: false, ignoreEncryption: true });
-    // A file with a PDF header but no document catalogue loads "fine" and fails on first use.
-    doc.getPageCount();
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw validationFailed(
-      [{ path, message: `is a damaged PDF: ${reason}` }],
-      `${label} starts like a PDF but could not be read: it is probably truncated or damaged. Open and re-save it, or check the step that produced it.`,
-    );
+    throw damaged(error, path, label);
+  }
+  try {
+    checkPageTree(doc, limits, label);
+    // A file with a PDF header but no document catalogue loads "fine" and fails on first use.
+    checkPageCount(doc.getPageCount(), limits, label);
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw damaged(error, path, label);
   }
   if (doc.isEncrypted) {
     throw validationFailed(
@@ -54,4 +59,12 @@ export interface PdfOutput {
 /** Serialises `doc`, keeping the page count pdf-lib already knows. */
 export async function savePdf(doc: PDFDocument): Promise<PdfOutput> {
   return { pdf: toBuffer(await doc.save()), pages: doc.getPageCount() };
+}
+
+function damaged(error: unknown, path: string, label: string): AppError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return validationFailed(
+    [{ path, message: `is a damaged PDF: ${reason}` }],
+    `${label} starts like a PDF but could not be read: it is probably truncated or damaged. Open and re-save it, or check the step that produced it.`,
+  );
 }

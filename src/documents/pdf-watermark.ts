@@ -7,6 +7,7 @@
  */
 import { PDFContentStream, StandardFonts, degrees, popGraphicsState, pushGraphicsState, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import { validationFailed } from '../errors/catalogue.js';
+import { type DocumentLimits, defaultDocumentLimits } from '../config.js';
 import { loadPdf, savePdf, type PdfOutput } from './pdf-load.js';
 import { pageIndexSet, parsePageRanges } from './page-ranges.js';
 
@@ -31,14 +32,14 @@ const MIN_AUTO_FONT_SIZE = 6;
 const LINE_SPACING = 1.2;
 const GREY = rgb(0.5, 0.5, 0.5);
 
-export async function addPdfWatermark(buffer: Buffer, options: WatermarkOptions, path = 'file'): Promise<PdfOutput> {
+export async function addPdfWatermark(buffer: Buffer, options: WatermarkOptions, path = 'file', limits: DocumentLimits = defaultDocumentLimits()): Promise<PdfOutput> {
   const lines = checkText(options.text);
   const opacity = checkNumber(options.opacity, 'opacity', DEFAULT_OPACITY, 0, 1, 'a number from 0 (invisible) to 1 (opaque), e.g. 0.3');
   const rotation = checkNumber(options.rotation, 'rotation', DEFAULT_ROTATION, -360, 360, 'an angle in degrees from -360 to 360, e.g. 45');
   const fontSize =
     options.fontSize === undefined || options.fontSize === null ? undefined : checkNumber(options.fontSize, 'fontSize', 0, 1, 500, 'a size in points from 1 to 500');
 
-  const doc = await loadPdf(buffer, path, 'The PDF');
+  const doc = await loadPdf(buffer, path, 'The PDF', limits);
   const font = await doc.embedFont(StandardFonts.HelveticaBold);
   checkDrawable(font, lines);
 

@@ -4,7 +4,9 @@
  * inputs in errors so they match what the caller sent (`files[1]`, `file`, `ranges`).
  */
 import { PDFDocument } from 'pdf-lib';
+import { type DocumentLimits, defaultDocumentLimits } from '../config.js';
 import { validationFailed } from '../errors/catalogue.js';
+import { checkPageCount, tooComplex } from './caps.js';
 import { loadPdf, savePdf, type PdfOutput } from './pdf-load.js';
 import { MAX_RANGE_PARTS, parsePageRanges, rangeIndices, type PageRange } from './page-ranges.js';
 
@@ -15,7 +17,7 @@ export type { PdfOutput } from './pdf-load.js';
 export const MAX_MERGE_FILES = 200;
 
 /** Concatenates two or more PDFs, pages in the order given. */
-export async function mergePdfs(buffers: Buffer[], path = 'files'): Promise<PdfOutput> {
+export async function mergePdfs(buffers: Buffer[], path = 'files', limits: DocumentLimits = defaultDocumentLimits()): Promise<PdfOutput> {
   if (buffers.length < 2) {
     throw validationFailed(
       [{ path, message: `must hold at least 2 PDFs (got ${buffers.length})` }],
@@ -31,7 +33,12 @@ export async function mergePdfs(buffers: Buffer[], path = 'files'): Promise<PdfO
 
   // Parse every input before building anything, so a bad file 5 fails fast and cheaply.
   const sources: PDFDocument[] = [];
-  for (const [i, bytes] of buffers.entries()) sources.push(await loadPdf(bytes, `${path}[${i}]`));
+  for (const [i, bytes] of buffers.entries()) sources.push(await loadPdf(bytes, `${path}[${i}]`, undefined, limits));
+  checkPageCount(
+    sources.reduce((sum, source) => sum + source.getPageCount(), 0),
+    limits,
+    'The merged PDF',
+  );
 
   const merged = await PDFDocument.create();
   for (const source of sources) {
@@ -55,8 +62,9 @@ export async function splitPdf(
   buffer: Buffer,
   ranges?: string,
   paths: { file?: string; ranges?: string } = {},
+  limits: DocumentLimits = defaultDocumentLimits(),
 ): Promise<SplitPart[]> {
-  const source = await loadPdf(buffer, paths.file ?? 'file', 'The PDF');
+  const source = await loadPdf(buffer, paths.file ?? 'file', 'The PDF', limits);
   const pageCount = source.getPageCount();
   if (pageCount === 0) {
     throw validationFailed(
@@ -75,6 +83,14 @@ export async function splitPdf(
   const parts: PageRange[] = everyPage
     ? source.getPageIndices().map((i) => ({ label: String(i + 1), first: i + 1, last: i + 1 }))
     : parsePageRanges(ranges, pageCount, paths.ranges ?? 'ranges');
+  // Overlapping ranges copy the same pages again and again: count what would be written first.
+  const written = parts.reduce((sum, part) => sum + part.last - part.first + 1, 0);
+  if (written > limits.maxPages) {
+    throw tooComplex(
+      `These ranges would write ${written} pages in ${parts.length} files; one action may write at most ${limits.maxPages} pages (DOC_MAX_PAGES). Ask for fewer or shorter ranges per call.`,
+      { limit: 'DOC_MAX_PAGES', limitPages: limits.maxPages, pages: written },
+    );
+  }
 
   const results: SplitPart[] = [];
   for (const part of parts) {
@@ -86,6 +102,6 @@ export async function splitPdf(
 }
 
 /** Number of pages of a PDF this service did not build itself (ConvertToPdf's output), and for tests. */
-export async function countPdfPages(buffer: Buffer, path = 'file'): Promise<number> {
-  return (await loadPdf(buffer, path)).getPageCount();
+export async function countPdfPages(buffer: Buffer, path = 'file', limits: DocumentLimits = defaultDocumentLimits()): Promise<number> {
+  return (await loadPdf(buffer, path, undefined, limits)).getPageCount();
 }

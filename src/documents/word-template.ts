@@ -13,7 +13,9 @@
  */
 import Docxtemplater from 'docxtemplater';
 import PizZip from 'pizzip';
-import { validationFailed, type FieldError } from '../errors/catalogue.js';
+import { type DocumentLimits, defaultDocumentLimits } from '../config.js';
+import { AppError, validationFailed, type FieldError } from '../errors/catalogue.js';
+import { checkZipExpansion, tooComplex } from './caps.js';
 import { describeFileType, looksLikeZip, sniffFileType } from './file-type.js';
 
 export interface TemplatePaths {
@@ -25,10 +27,12 @@ export interface TemplatePaths {
  * Returns the populated document. `data` must be a JSON object, or a string holding one
  * (Power Automate's Compose often hands JSON over as text).
  */
-export function populateWordTemplate(template: Buffer, data: unknown, paths: TemplatePaths = {}): Buffer {
+export function populateWordTemplate(template: Buffer, data: unknown, paths: TemplatePaths = {}, limits: DocumentLimits = defaultDocumentLimits()): Buffer {
   const templatePath = paths.template ?? 'template';
   const values = checkData(data, paths.data ?? 'data');
+  checkZipExpansion(template, limits, 'The template');
   const zip = openDocx(template, templatePath);
+  const budget = fieldBudget(limits);
 
   let doc: Docxtemplater;
   try {
@@ -40,13 +44,46 @@ export function populateWordTemplate(template: Buffer, data: unknown, paths: Tem
       stripInvalidXMLChars: true,
       // docxtemplater prints "undefined" for a missing field; an empty field is what people expect.
       nullGetter: () => '',
-      parser: dottedPathParser,
+      parser: budget.parser,
     });
     doc.render(values);
   } catch (error) {
+    if (budget.exceeded) throw budget.exceeded;
     throw templateError(error, templatePath);
   }
   return doc.toBuffer({ compression: 'DEFLATE' });
+}
+
+/** Fields filled in per MiB of DOC_MAX_EXPANDED_MB: loops within loops multiply, and each field filled is output. */
+const FIELDS_PER_MIB = 5_000;
+
+/**
+ * The loop-expansion budget, counted while rendering: every field looked up (in every
+ * repetition of every loop) spends one; past the budget rendering stops at once, long
+ * before nested loops over modest lists build gigabytes of XML.
+ */
+function fieldBudget(limits: DocumentLimits): { parser: typeof dottedPathParser; exceeded: AppError | null } {
+  const max = Math.max(1000, Math.floor((limits.maxExpandedBytes / (1024 * 1024)) * FIELDS_PER_MIB));
+  let used = 0;
+  const state = {
+    exceeded: null as AppError | null,
+    parser(tag: string) {
+      const inner = dottedPathParser(tag);
+      return {
+        get(scope: unknown) {
+          if (++used > max) {
+            state.exceeded ??= tooComplex(
+              `The template's loops expand to more than ${max} fields with this data; at most ${max} are filled per document (from DOC_MAX_EXPANDED_MB). Send less data or fewer nested loops per call.`,
+              { limit: 'DOC_MAX_EXPANDED_MB', limitFields: max },
+            );
+            throw state.exceeded;
+          }
+          return inner.get(scope);
+        },
+      };
+    },
+  };
+  return state;
 }
 
 /**

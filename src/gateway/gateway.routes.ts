@@ -6,7 +6,8 @@ import type { App } from '../http/types.js';
 import { monthlyLimit } from '../limits/quota-tracker.js';
 import type { FlowInfo, Outcome, UsageBuffer } from '../usage/usage-buffer.js';
 import type { KeyCache } from './key-cache.js';
-import type { GatewayOperation } from './operation.js';
+import type { DocumentLimits } from '../config.js';
+import type { GatewayOperation, JobRunner, PdfConverter } from './operation.js';
 import { planChecks, type PlanCheckDeps } from './plan-checks.js';
 import { verifyApiKey, type Verification } from './verifier.js';
 
@@ -26,6 +27,10 @@ export interface GatewayDeps extends PlanCheckDeps {
   clock: Clock;
   usage: UsageBuffer;
   operations: readonly GatewayOperation[];
+  /** Document and compute work: a worker pool with the caps below. */
+  jobs: JobRunner;
+  limits: DocumentLimits;
+  converter: PdfConverter;
 }
 
 const HEADER_MAX = 200;
@@ -154,6 +159,9 @@ function registerOperation(gateway: App, operation: GatewayOperation, deps: Gate
         key: request.gatewayKey!,
         org,
         quotaLeft: (type) => deps.quotas.remaining(org, type, monthlyLimit(org.plan, type), new Date(request.gatewayAt)),
+        jobs: deps.jobs,
+        limits: deps.limits,
+        converter: deps.converter,
       });
     },
   });

@@ -1,5 +1,6 @@
-import type { Change, ChangeFeed } from '../changes/change-feed.js';
 import type { Db } from '../db/database.js';
+import type { DomainEvent } from '../events/domain-events.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { KeyStatus, SubscriptionStatus } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import type { Plan, PlanCatalogue } from '../plans/catalogue.js';
@@ -44,7 +45,7 @@ const DEFAULTS: KeyCacheOptions = { ttlMs: 5 * 60_000, maxKeys: 500_000, maxNega
 
 /**
  * The gateway's in-process view of keys (by hash) and organisations. It reads the database
- * only on a miss; the change feed tells it what to forget, so a revoke, suspend or delete
+ * only on a miss; domain events tell it what to forget, so a revoke, suspend or delete
  * made on any node applies to the very next request.
  */
 export class KeyCache {
@@ -61,27 +62,62 @@ export class KeyCache {
   /** Bumped on every invalidation, so a load that raced a change is not cached. */
   #generation = 0;
 
-  constructor(db: Db, clock: Clock, plans: PlanCatalogue, feed: ChangeFeed, options: Partial<KeyCacheOptions> = {}) {
+  constructor(db: Db, clock: Clock, plans: PlanCatalogue, events: Pick<EventBus, 'subscribe'>, options: Partial<KeyCacheOptions> = {}) {
     this.#db = db;
     this.#clock = clock;
     this.#plans = plans;
     this.#options = { ...DEFAULTS, ...options };
-    feed.subscribe((change) => this.invalidate(change));
+    events.subscribe({ event: (event) => this.apply(event), reset: () => this.clear() });
   }
 
-  invalidate(change: Change): void {
-    this.#generation++;
-    if (change.entity === 'key') {
-      const hash = this.#hashById.get(change.id);
-      if (hash) {
-        this.#byHash.delete(hash);
-        this.#hashById.delete(change.id);
-      } else {
-        // A key we never saw: it may be new, and its hash may sit among the unknown ones.
+  /** Forgets what an event makes stale, so the next request on this node reads the key or plan afresh. */
+  apply(event: DomainEvent): void {
+    switch (event.type) {
+      case 'api_key.created':
+        // A new key's hash may sit among the unknown ones.
+        this.#generation++;
         this.#negative.clear();
-      }
-    } else if (change.entity === 'org') {
-      this.#orgs.delete(change.id);
+        return;
+      case 'api_key.rotated':
+        this.#forgetKey(event.data.key.id);
+        this.#forgetKey(event.data.successor.id);
+        return;
+      case 'api_key.updated':
+      case 'api_key.suspended':
+      case 'api_key.resumed':
+      case 'api_key.revoked':
+      case 'api_key.deleted':
+      case 'api_key.expired':
+        this.#forgetKey(event.data.key.id);
+        return;
+      case 'subscription.changed':
+      case 'organisation.created':
+        this.#generation++;
+        this.#orgs.delete(event.organisationId);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Forgets everything: the node could not be sure it saw every change. */
+  clear(): void {
+    this.#generation++;
+    this.#byHash.clear();
+    this.#hashById.clear();
+    this.#negative.clear();
+    this.#orgs.clear();
+  }
+
+  #forgetKey(id: string): void {
+    this.#generation++;
+    const hash = this.#hashById.get(id);
+    if (hash) {
+      this.#byHash.delete(hash);
+      this.#hashById.delete(id);
+    } else {
+      // A key we never saw: its hash may sit among the unknown ones.
+      this.#negative.clear();
     }
   }
 

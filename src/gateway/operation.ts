@@ -1,5 +1,6 @@
 import type { Static, TSchema } from 'typebox';
 import type { ActionType } from '../api/views.js';
+import type { DocumentLimits } from '../config.js';
 import type { CachedKey, CachedOrg } from './key-cache.js';
 
 /** What a handler knows of the caller: the verified key and its organisation. */
@@ -8,6 +9,26 @@ export interface OperationContext {
   org: CachedOrg;
   /** Actions of this type the organisation may still make this billing period (`null`: unlimited). */
   quotaLeft(actionType: 'document' | 'utility'): number | null | Promise<number | null>;
+  /** Where document and compute work runs: a worker pool, off the event loop. */
+  jobs: JobRunner;
+  /** The caps of document work (CONTRACT §8), for checks made before a job starts. */
+  limits: DocumentLimits;
+  /** LibreOffice, sandboxed, behind the fair conversion queue. */
+  converter: PdfConverter;
+}
+
+/** What ConvertToPdf needs of the converter (src/documents/convert.ts). */
+export interface PdfConverter {
+  resolveFormat(input: Buffer, sourceFormat: string | undefined, path?: string): string;
+  convertPrepared(input: Buffer, format: string, orgId: string, path?: string): Promise<Buffer>;
+}
+
+/**
+ * Runs a named job (see `src/jobs/job-worker.ts`) in a worker with its limits; rejects with the
+ * AppError the job raised, or 422 `document_too_complex` (billed) when it was stopped.
+ */
+export interface JobRunner {
+  run<R>(kind: string, input: unknown, options?: { timeoutMs?: number }): Promise<R>;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { PRIVACY_CSP } from './security-headers.js';
 import type { App } from './types.js';
 
 /** The privacy statement the connector definition links to ("Privacy policy" metadata). */
@@ -22,5 +23,7 @@ const PRIVACY_HTML = `<!doctype html>
 </main></body></html>`;
 
 export function privacyRoutes(app: App): void {
-  app.get('/privacy', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(PRIVACY_HTML));
+  app.get('/privacy', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').header('content-security-policy', PRIVACY_CSP).send(PRIVACY_HTML),
+  );
 }

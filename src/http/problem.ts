@@ -1,5 +1,14 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { databaseUnavailableReason } from '../db/db-errors.js';
 import { AppError, ERROR_CATALOGUE, type ErrorCode, type FieldError } from '../errors/catalogue.js';
+
+/** Seconds a client is asked to wait when the database is unavailable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/** 503 `unavailable` with Retry-After: what a database outage answers, never 500. */
+export function databaseUnavailable(): AppError {
+  return new AppError('unavailable', 'The database is unavailable for a moment. Try again shortly.', { headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) } });
+}
 
 /** The RFC 9457 document every failure answers with. */
 export interface Problem {
@@ -82,6 +91,11 @@ export function installErrorHandling(app: FastifyInstance, publicUrl: string): v
     if (status >= 400 && status < 500) {
       const code: ErrorCode = status === 404 ? 'not_found' : status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'validation_failed';
       return sendProblem(reply, new AppError(code, 'The request could not be processed: check its format and try again.'), publicUrl);
+    }
+    const unavailable = databaseUnavailableReason(error);
+    if (unavailable) {
+      request.log.warn({ reason: unavailable }, 'database unavailable: answered 503');
+      return sendProblem(reply, databaseUnavailable(), publicUrl);
     }
     request.log.error({ err: error }, 'unhandled error');
     return sendProblem(reply, new AppError('internal', 'Something went wrong on our side. Try again in a moment; if it keeps failing, contact support with the request id.'), publicUrl);

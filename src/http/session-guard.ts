@@ -37,7 +37,11 @@ export function installSessionGuard(app: App, deps: { auth: AuthService; publicU
   app.decorateRequest('user', undefined);
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!request.url.startsWith('/api/')) return;
+    // The route Fastify matched, not the raw URL: `/%61pi/keys` reaches the /api/keys route and must meet the guard too.
+    // Unknown paths under /api (no route, or the portal's catch-all) are guarded too: a stranger learns no route names from 404s.
+    const matched = request.routeOptions.url;
+    const route = matched && matched !== '/*' ? matched : decodedPath(request.url);
+    if (!route.startsWith('/api/')) return;
     if (!SAFE_METHODS.has(request.method) && !sameOrigin(request, publicOrigin)) {
       return sendProblem(reply, new AppError('csrf_rejected', 'This request came from another website, so it was refused. Use the Build a Doc portal itself.'), deps.publicUrl);
     }
@@ -63,6 +67,15 @@ function sameOrigin(request: FastifyRequest, publicOrigin: string): boolean {
   }
   const site = request.headers['sec-fetch-site'];
   return site === undefined || site === 'same-origin' || site === 'none';
+}
+
+function decodedPath(url: string): string {
+  const path = url.split('?')[0] ?? '';
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }
 
 /** The actor of a guarded route; the guard guarantees it is there. */

@@ -1,13 +1,13 @@
 import type { AuditService } from '../audit/audit.service.js';
-import { commitWithChanges, type ChangeFeed } from '../changes/change-feed.js';
 import type { Db } from '../db/database.js';
+import { commitWithEvents, type EventBus } from '../events/event-bus.js';
 import type { Clock } from '../lib/clock.js';
 
 /**
  * Expiry needs no write to take effect (the gateway compares `expiresAt` with the clock);
  * this only writes the "key expired" audit event once per key, whichever node sees it first.
  */
-export async function recordExpiredKeys(deps: { db: Db; clock: Clock; audit: AuditService; changes: ChangeFeed }): Promise<number> {
+export async function recordExpiredKeys(deps: { db: Db; clock: Clock; audit: AuditService; events: EventBus }): Promise<number> {
   const now = deps.clock.now().toISOString();
   const due = await deps.db
     .selectFrom('apiKeys')
@@ -20,7 +20,7 @@ export async function recordExpiredKeys(deps: { db: Db; clock: Clock; audit: Aud
     .execute();
   let recorded = 0;
   for (const key of due) {
-    await commitWithChanges(deps.db, deps.changes, async (trx, changed) => {
+    await commitWithEvents(deps.db, deps.events, async (trx, emit) => {
       const claimed = await trx.updateTable('apiKeys').set({ expiryRecordedAt: now }).where('id', '=', key.id).where('expiryRecordedAt', 'is', null).executeTakeFirst();
       if (Number(claimed.numUpdatedRows) !== 1) return;
       await deps.audit.record(trx, { orgId: key.orgId, userId: null, email: null, role: 'operator', ip: null }, {
@@ -31,7 +31,7 @@ export async function recordExpiredKeys(deps: { db: Db; clock: Clock; audit: Aud
         details: { name: key.name, expiresAt: key.expiresAt },
         severity: 'warning',
       });
-      changed({ entity: 'key', id: key.id });
+      emit({ type: 'api_key.expired', organisationId: key.orgId, data: { key: { id: key.id, name: key.name, expiresAt: key.expiresAt } } });
       recorded++;
     });
   }

@@ -1,15 +1,16 @@
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import { requireKeyManagement, requirePermission } from '../auth/permissions.js';
-import { commitWithChanges, type ChangeFeed } from '../changes/change-feed.js';
 import type { Db, Trx } from '../db/database.js';
 import type { ApiKeyRow, KeyEnvironment } from '../db/schema.js';
 import { AppError, notFound } from '../errors/catalogue.js';
+import type { KEY_EVENT_TYPES } from '../events/domain-events.js';
+import { commitWithEvents, type EventBus } from '../events/event-bus.js';
 import { DAY, HOUR, type Clock } from '../lib/clock.js';
 import { sha256Hex } from '../lib/hash.js';
 import type { IdGenerator } from '../lib/ids.js';
 import { parseOverrides, type PlanCatalogue } from '../plans/catalogue.js';
 import { generateApiKey, keyDisplayParts } from './key-format.js';
-import { displayStatus, toKeyView, type KeyView } from './key-view.js';
+import { displayStatus, type KeyRowWithPeople, toKeyView, type KeyView } from './key-view.js';
 import { nameWarnings } from './key-names.js';
 import * as repo from './keys.repository.js';
 
@@ -34,7 +35,7 @@ export interface KeyServiceDeps {
   db: Db;
   clock: Clock;
   newId: IdGenerator;
-  changes: ChangeFeed;
+  events: EventBus;
   audit: AuditService;
   plans: PlanCatalogue;
 }
@@ -42,7 +43,7 @@ export interface KeyServiceDeps {
 export type KeyService = ReturnType<typeof createKeyService>;
 
 export function createKeyService(deps: KeyServiceDeps) {
-  const { db, clock, audit, changes } = deps;
+  const { db, clock, audit, events } = deps;
 
   async function view(orgId: string, id: string): Promise<KeyView> {
     const row = await repo.findKeyView(db, orgId, id);
@@ -50,14 +51,18 @@ export function createKeyService(deps: KeyServiceDeps) {
     return toKeyView(row, clock.now());
   }
 
-  async function loadForChange(trx: Trx, actor: Actor, id: string): Promise<ApiKeyRow> {
-    const row = await repo.findKeyRow(trx, actor.orgId, id);
+  async function loadForChange(trx: Trx, actor: Actor, id: string): Promise<KeyRowWithPeople> {
+    const row = await repo.findKeyView(trx, actor.orgId, id);
     if (!row) throw notFound('The API key');
     requireKeyManagement(actor, row);
     return row;
   }
 
   async function assertUnderKeyLimit(trx: Trx, orgId: string, allowance: number): Promise<void> {
+    // Locks the organisation's subscription row until commit (PostgreSQL's equivalent of
+    // SELECT … FOR UPDATE, and valid SQL on SQLite, where BEGIN IMMEDIATE already serialises
+    // writers): two concurrent creates count one after the other and cannot pass the limit.
+    await trx.updateTable('subscriptions').set((eb) => ({ updatedAt: eb.ref('updatedAt') })).where('orgId', '=', orgId).execute();
     const sub = await trx.selectFrom('subscriptions').select(['plan', 'overrides']).where('orgId', '=', orgId).executeTakeFirst();
     const plan = deps.plans.limits(sub?.plan ?? 'free', parseOverrides(sub?.overrides ?? '{}'));
     if (plan.maxKeys === null) return;
@@ -103,24 +108,30 @@ export function createKeyService(deps: KeyServiceDeps) {
     return { id, secret };
   }
 
-  /** Runs a state change on one key: load, check the actor may, change, audit, announce. */
+  /** The key as the API shows it inside `trx`; a key deleted in `trx` as it was, marked revoked. */
+  async function viewIn(trx: Trx, orgId: string, id: string, deleted?: KeyRowWithPeople): Promise<KeyView> {
+    const row = await repo.findKeyView(trx, orgId, id);
+    const now = clock.now();
+    if (row || !deleted) return toKeyView(row ?? (deleted as KeyRowWithPeople), now);
+    return toKeyView({ ...deleted, status: 'revoked', revokedAt: deleted.revokedAt ?? now.toISOString(), deletedAt: now.toISOString() }, now);
+  }
+
+  type KeyChangeEvent = Exclude<(typeof KEY_EVENT_TYPES)[number], 'api_key.created' | 'api_key.rotated' | 'api_key.expired'>;
+
+  /** Runs a state change on one key: load, check the actor may, change, audit, emit its event; answers the key afterwards. */
   async function change(
     actor: Actor,
     id: string,
-    apply: (trx: Trx, row: ApiKeyRow, now: string) => Promise<{ eventType: string; action: string; details?: Record<string, unknown>; severity?: 'info' | 'warning' }>,
-  ): Promise<void> {
-    await commitWithChanges(db, changes, async (trx, changed) => {
+    apply: (trx: Trx, row: ApiKeyRow, now: string) => Promise<{ event: KeyChangeEvent; eventType: string; action: string; details?: Record<string, unknown>; severity?: 'info' | 'warning' }>,
+  ): Promise<KeyView> {
+    return commitWithEvents(db, events, async (trx, emit) => {
       const row = await loadForChange(trx, actor, id);
-      const event = await apply(trx, row, clock.now().toISOString());
-      await audit.record(trx, actor, { resourceType: 'api_key', resourceId: id, ...event, details: { name: row.name, ...event.details } });
-      changed({ entity: 'key', id });
+      const { event, ...entry } = await apply(trx, row, clock.now().toISOString());
+      await audit.record(trx, actor, { resourceType: 'api_key', resourceId: id, ...entry, details: { name: row.name, ...entry.details } });
+      const key = await viewIn(trx, actor.orgId, id, row);
+      emit({ type: event, organisationId: actor.orgId, data: { key } });
+      return key;
     });
-  }
-
-  /** A state change answered with the key as it is afterwards. */
-  async function changeAndView(...args: Parameters<typeof change>): Promise<KeyView> {
-    await change(...args);
-    return view(args[0].orgId, args[1]);
   }
 
   function requireState(row: ApiKeyRow, allowed: Array<'active' | 'suspended' | 'expired'>, verb: string): void {
@@ -150,7 +161,7 @@ export function createKeyService(deps: KeyServiceDeps) {
     async create(actor: Actor, input: CreateKeyInput): Promise<IssuedKey> {
       requirePermission(actor, 'keys.create');
       const now = clock.now();
-      const issued = await commitWithChanges(db, changes, async (trx, changed) => {
+      const issued = await commitWithEvents(db, events, async (trx, emit) => {
         await assertUnderKeyLimit(trx, actor.orgId, 0);
         const expiresAt = input.expiresInDays ? new Date(now.getTime() + input.expiresInDays * DAY).toISOString() : null;
         const result = await issue(trx, actor, {
@@ -167,7 +178,7 @@ export function createKeyService(deps: KeyServiceDeps) {
           action: 'create',
           details: { name: input.name, environment: input.environment ?? null, team: input.team ?? null, expiresAt },
         });
-        changed({ entity: 'key', id: result.id });
+        emit({ type: 'api_key.created', organisationId: actor.orgId, data: { key: await viewIn(trx, actor.orgId, result.id) } });
         return result;
       });
       const warnings = nameWarnings(input.name, await repo.liveKeysNamed(db, actor.orgId, input.name, issued.id, now));
@@ -175,11 +186,12 @@ export function createKeyService(deps: KeyServiceDeps) {
     },
 
     async update(actor: Actor, id: string, patch: { name?: string; environment?: KeyEnvironment | null; team?: string | null }) {
-      const key = await changeAndView(actor, id, async (trx, row) => {
+      const key = await change(actor, id, async (trx, row) => {
         requireState(row, ['active', 'suspended', 'expired'], 'changed');
         await repo.updateKey(trx, id, patch);
         const renamed = patch.name !== undefined && patch.name !== row.name;
         return {
+          event: 'api_key.updated',
           eventType: renamed ? 'key.renamed' : 'key.updated',
           action: renamed ? 'rename' : 'update',
           details: { ...(renamed ? { from: row.name, to: patch.name } : {}), ...patch },
@@ -190,24 +202,24 @@ export function createKeyService(deps: KeyServiceDeps) {
     },
 
     suspend: (actor: Actor, id: string) =>
-      changeAndView(actor, id, async (trx, row, now) => {
+      change(actor, id, async (trx, row, now) => {
         requireState(row, ['active'], 'suspended');
         await repo.updateKey(trx, id, { status: 'suspended', suspendedAt: now });
-        return { eventType: 'key.suspended', action: 'suspend', severity: 'warning' };
+        return { event: 'api_key.suspended', eventType: 'key.suspended', action: 'suspend', severity: 'warning' };
       }),
 
     resume: (actor: Actor, id: string) =>
-      changeAndView(actor, id, async (trx, row) => {
+      change(actor, id, async (trx, row) => {
         requireState(row, ['suspended'], 'resumed');
         await repo.updateKey(trx, id, { status: 'active', suspendedAt: null });
-        return { eventType: 'key.resumed', action: 'resume' };
+        return { event: 'api_key.resumed', eventType: 'key.resumed', action: 'resume' };
       }),
 
     revoke: (actor: Actor, id: string) =>
-      changeAndView(actor, id, async (trx, row, now) => {
+      change(actor, id, async (trx, row, now) => {
         requireState(row, ['active', 'suspended', 'expired'], 'revoked again');
         await repo.updateKey(trx, id, { status: 'revoked', revokedAt: now, revokedBy: actor.userId });
-        return { eventType: 'key.revoked', action: 'revoke', severity: 'warning' };
+        return { event: 'api_key.revoked', eventType: 'key.revoked', action: 'revoke', severity: 'warning' };
       }),
 
     /** Deleting revokes first (if needed), then hides the key; both are final. */
@@ -220,7 +232,7 @@ export function createKeyService(deps: KeyServiceDeps) {
           revokedBy: row.revokedBy ?? actor.userId,
           deletedAt: now,
         });
-        return { eventType: 'key.deleted', action: 'delete', severity: 'warning', details: { revokedNow: !wasRevoked } };
+        return { event: 'api_key.deleted', eventType: 'key.deleted', action: 'delete', severity: 'warning', details: { revokedNow: !wasRevoked } };
       });
     },
 
@@ -231,7 +243,7 @@ export function createKeyService(deps: KeyServiceDeps) {
      */
     async rotate(actor: Actor, id: string, input: { graceHours?: number }): Promise<IssuedKey> {
       const now = clock.now();
-      const issued = await commitWithChanges(db, changes, async (trx, changed) => {
+      const issued = await commitWithEvents(db, events, async (trx, emit) => {
         const row = await loadForChange(trx, actor, id);
         requireState(row, ['active', 'suspended'], 'rotated');
         if (row.replacedByKeyId) {
@@ -255,8 +267,8 @@ export function createKeyService(deps: KeyServiceDeps) {
           action: 'rotate',
           details: { name: row.name, successorId: result.id, graceEndsAt },
         });
-        changed({ entity: 'key', id });
-        changed({ entity: 'key', id: result.id });
+        const [key, successor] = [await viewIn(trx, actor.orgId, id), await viewIn(trx, actor.orgId, result.id)];
+        emit({ type: 'api_key.rotated', organisationId: actor.orgId, data: { key, successor } });
         return result;
       });
       return { key: await view(actor.orgId, issued.id), secret: issued.secret, warnings: [] };

@@ -1,16 +1,17 @@
-import type { InvitationView, MemberView } from '../api/views.js';
+import type { InvitationPreview, InvitationView, MemberView } from '../api/views.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import { normaliseEmail, insertUser, toUserView, type AuthService, type RequestContext, type SignedIn, type UserView } from '../auth/auth.service.js';
 import { passwordProblem, hashPassword } from '../auth/passwords.js';
 import { requirePermission } from '../auth/permissions.js';
-import { commitWithChanges, type ChangeFeed } from '../changes/change-feed.js';
 import type { Db, DbOrTrx } from '../db/database.js';
 import type { Role } from '../db/schema.js';
 import { AppError, notFound, validationFailed } from '../errors/catalogue.js';
+import { commitWithEvents, type EventBus } from '../events/event-bus.js';
 import { DAY, type Clock } from '../lib/clock.js';
 import { sha256Hex } from '../lib/hash.js';
 import type { IdGenerator } from '../lib/ids.js';
 import { randomToken } from '../lib/random.js';
+import { invitationsRepository as invitations, type InvitationRow } from './invitations.repository.js';
 
 export const INVITATION_TTL_MS = 7 * DAY;
 
@@ -18,7 +19,7 @@ export interface MembersServiceDeps {
   db: Db;
   clock: Clock;
   newId: IdGenerator;
-  changes: ChangeFeed;
+  events: EventBus;
   audit: AuditService;
   auth: AuthService;
   publicUrl: string;
@@ -37,7 +38,7 @@ export async function createInvitation(
 ): Promise<{ invitation: InvitationView; token: string }> {
   const token = randomToken();
   const now = deps.clock.now();
-  const row = {
+  const row: InvitationRow = {
     id: deps.newId('inv'),
     orgId: fields.orgId,
     email: normaliseEmail(fields.email),
@@ -48,9 +49,36 @@ export async function createInvitation(
     expiresAt: new Date(now.getTime() + INVITATION_TTL_MS).toISOString(),
     acceptedAt: null,
     acceptedBy: null,
+    revokedAt: null,
+    revokedReason: null,
   };
-  await db.insertInto('invitations').values(row).execute();
-  return { invitation: { id: row.id, email: row.email, role: row.role, createdAt: row.createdAt, expiresAt: row.expiresAt, acceptedAt: null }, token };
+  await invitations.insert(db, row);
+  return { invitation: toInvitationView(row, null), token };
+}
+
+function toInvitationView(row: InvitationRow, inviterName: string | null): InvitationView {
+  return {
+    id: row.id,
+    email: row.email,
+    role: row.role,
+    createdAt: row.createdAt,
+    expiresAt: row.expiresAt,
+    acceptedAt: row.acceptedAt,
+    invitedBy: row.createdBy ? { id: row.createdBy, name: inviterName } : null,
+  };
+}
+
+/** Why an invitation link cannot be used, in the words of the person holding it; null when it can. */
+function unusable(invitation: InvitationRow | undefined, now: string): string | null {
+  if (!invitation || invitation.acceptedAt || invitation.expiresAt <= now) {
+    return 'This invitation link is not valid: it was already used, it expired (links are valid for 7 days), or it was copied incompletely. Ask an Admin of your organisation for a new invitation.';
+  }
+  if (invitation.revokedAt) {
+    return invitation.revokedReason === 'resent'
+      ? 'This invitation link was replaced by a newer one. Use the link in the latest invitation, or ask an Admin to send it again.'
+      : 'This invitation was withdrawn by your organisation. Ask an Admin of your organisation for a new invitation.';
+  }
+  return null;
 }
 
 export type MembersService = ReturnType<typeof createMembersService>;
@@ -111,36 +139,80 @@ export function createMembersService(deps: MembersServiceDeps) {
       if (await db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()) {
         throw new AppError('conflict', `${email} already has a Build a Doc account.`);
       }
-      return db.transaction().execute(async (trx) => {
+      return commitWithEvents(db, deps.events, async (trx, emit) => {
         const { invitation, token } = await createInvitation(trx, deps, { orgId: actor.orgId, email, role: input.role, createdBy: actor.userId });
+        emit({ type: 'member.invited', organisationId: actor.orgId, data: { invitation } });
         await audit.record(trx, actor, { eventType: 'user.invited', resourceType: 'invitation', resourceId: invitation.id, action: 'invite', details: { email, role: input.role, expiresAt: invitation.expiresAt } });
         return { invitation, url: invitationUrl(deps.publicUrl, token) };
       });
     },
 
+    /** Pending invitations (not accepted, withdrawn or expired), newest first. */
+    async listInvitations(actor: Actor, page: { limit: number; offset: number }): Promise<{ items: InvitationView[]; total: number }> {
+      requirePermission(actor, 'members.manage');
+      const { items, total } = await invitations.pending(db, actor.orgId, clock.now().toISOString(), page);
+      return { items: items.map((row) => toInvitationView(row, row.inviterName)), total };
+    },
+
+    /** A new link (valid 7 days again) replaces the old one, which stops working. */
+    async resendInvitation(actor: Actor, id: string): Promise<{ invitation: InvitationView; url: string }> {
+      requirePermission(actor, 'members.manage');
+      const now = clock.now().toISOString();
+      const old = await invitations.inOrg(db, actor.orgId, id);
+      if (!old) throw notFound('The invitation');
+      if (old.acceptedAt) throw new AppError('conflict', `${old.email} already accepted this invitation.`);
+      return db.transaction().execute(async (trx) => {
+        await invitations.revoke(trx, old.id, now, 'resent');
+        const { invitation, token } = await createInvitation(trx, deps, { orgId: actor.orgId, email: old.email, role: old.role, createdBy: actor.userId });
+        await audit.record(trx, actor, {
+          eventType: 'user.invitation_resent',
+          resourceType: 'invitation',
+          resourceId: invitation.id,
+          action: 'resend',
+          details: { email: old.email, role: old.role, replaces: old.id, expiresAt: invitation.expiresAt },
+        });
+        return { invitation, url: invitationUrl(deps.publicUrl, token) };
+      });
+    },
+
+    async revokeInvitation(actor: Actor, id: string): Promise<void> {
+      requirePermission(actor, 'members.manage');
+      const invitation = await invitations.inOrg(db, actor.orgId, id);
+      if (!invitation) throw notFound('The invitation');
+      if (invitation.acceptedAt) throw new AppError('conflict', `${invitation.email} already accepted this invitation; deactivate the person instead.`);
+      if (invitation.revokedAt) return;
+      await db.transaction().execute(async (trx) => {
+        await invitations.revoke(trx, invitation.id, clock.now().toISOString(), 'revoked');
+        await audit.record(trx, actor, { eventType: 'user.invitation_revoked', resourceType: 'invitation', resourceId: invitation.id, action: 'revoke', details: { email: invitation.email, role: invitation.role } });
+      });
+    },
+
+    /** What the accept page shows: organisation, role and inviter; 404 for a link that cannot be used. */
+    async previewInvitation(token: string): Promise<InvitationPreview> {
+      const invitation = await invitations.byTokenHash(db, sha256Hex(token));
+      const why = unusable(invitation, clock.now().toISOString());
+      if (why || !invitation) throw new AppError('not_found', why ?? '');
+      const { organisation, inviterName } = await invitations.context(db, invitation);
+      return { organisation, email: invitation.email, role: invitation.role, inviterName, expiresAt: invitation.expiresAt };
+    },
+
     /** Turns a valid invitation into an account with the invited role, and signs it in. */
     async accept(input: { token: string; name: string; password: string }, ctx: RequestContext): Promise<SignedIn> {
       const now = clock.now().toISOString();
-      const invitation = await db.selectFrom('invitations').selectAll().where('tokenHash', '=', sha256Hex(input.token)).executeTakeFirst();
-      if (!invitation || invitation.acceptedAt || invitation.expiresAt <= now) {
-        throw new AppError('not_found', 'This invitation link is not valid: it was already used, it expired (links are valid for 7 days), or it was copied incompletely. Ask an Admin of your organisation for a new invitation.');
-      }
+      const invitation = await invitations.byTokenHash(db, sha256Hex(input.token));
+      const why = unusable(invitation, now);
+      if (why || !invitation) throw new AppError('not_found', why ?? '');
       const problem = passwordProblem(input.password, invitation.email);
       if (problem) throw validationFailed([{ path: '/password', message: problem }], problem);
       const passwordHash = await hashPassword(input.password);
-      return db.transaction().execute(async (trx) => {
-        const claimed = await trx
-          .updateTable('invitations')
-          .set({ acceptedAt: now })
-          .where('id', '=', invitation.id)
-          .where('acceptedAt', 'is', null)
-          .executeTakeFirst();
-        if (Number(claimed.numUpdatedRows) !== 1) throw new AppError('conflict', 'This invitation was accepted a moment ago.');
+      return commitWithEvents(db, deps.events, async (trx, emit) => {
+        if (!(await invitations.claim(trx, invitation.id, now))) throw new AppError('conflict', 'This invitation was accepted or withdrawn a moment ago.');
         if (await trx.selectFrom('users').select('id').where('email', '=', invitation.email).executeTakeFirst()) {
           throw new AppError('conflict', `${invitation.email} already has a Build a Doc account. Sign in instead.`);
         }
         const user = await insertUser(trx, deps, { orgId: invitation.orgId, email: invitation.email, name: input.name.trim(), passwordHash, role: invitation.role });
-        await trx.updateTable('invitations').set({ acceptedBy: user.id }).where('id', '=', invitation.id).execute();
+        await invitations.setAcceptedBy(trx, invitation.id, user.id);
+        emit({ type: 'member.joined', organisationId: user.orgId, data: { member: toUserView(user) } });
         const actor: Actor = { orgId: user.orgId, userId: user.id, email: user.email, role: user.role, ip: ctx.ip };
         await audit.record(trx, actor, { eventType: 'user.joined', resourceType: 'user', resourceId: user.id, action: 'accept_invitation', details: { invitationId: invitation.id, role: user.role } });
         return deps.auth.startSession(trx, user, ctx);
@@ -153,10 +225,10 @@ export function createMembersService(deps: MembersServiceDeps) {
       if (user.role === 'admin' && user.status === 'active' && (await activeAdmins(actor.orgId)) <= 1) {
         throw new AppError('conflict', 'This is the last active Admin of the organisation; make someone else an Admin first.');
       }
-      await commitWithChanges(db, deps.changes, async (trx, changed) => {
+      await commitWithEvents(db, deps.events, async (trx, emit) => {
         await trx.updateTable('users').set({ role }).where('id', '=', userId).execute();
         await audit.record(trx, actor, { eventType: 'user.role_changed', resourceType: 'user', resourceId: userId, action: 'change_role', details: { email: user.email, from: user.role, to: role } });
-        changed({ entity: 'user', id: userId });
+        emit({ type: 'member.role_changed', organisationId: actor.orgId, data: { member: toUserView({ ...user, role }), from: user.role, to: role } });
       });
       return toUserView({ ...user, role });
     },
@@ -170,11 +242,20 @@ export function createMembersService(deps: MembersServiceDeps) {
         throw new AppError('conflict', 'This is the last active Admin of the organisation.');
       }
       const now = clock.now().toISOString();
-      await commitWithChanges(db, deps.changes, async (trx, changed) => {
+      await commitWithEvents(db, deps.events, async (trx, emit) => {
         await trx.updateTable('users').set({ status: 'deactivated', deactivatedAt: now }).where('id', '=', userId).execute();
         await trx.deleteFrom('sessions').where('userId', '=', userId).execute();
-        await audit.record(trx, actor, { eventType: 'user.deactivated', resourceType: 'user', resourceId: userId, action: 'deactivate', details: { email: user.email }, severity: 'warning' });
-        changed({ entity: 'user', id: userId });
+        // What a person sent goes with them: their pending invitations can no longer be accepted.
+        const revoked = await invitations.revokeSentBy(trx, actor.orgId, userId, now, 'inviter_deactivated');
+        await audit.record(trx, actor, {
+          eventType: 'user.deactivated',
+          resourceType: 'user',
+          resourceId: userId,
+          action: 'deactivate',
+          details: { email: user.email, revokedInvitations: revoked.length },
+          severity: 'warning',
+        });
+        emit({ type: 'member.deactivated', organisationId: actor.orgId, data: { member: toUserView({ ...user, status: 'deactivated', deactivatedAt: now }) } });
       });
       return toUserView({ ...user, status: 'deactivated', deactivatedAt: now });
     },

@@ -1,10 +1,10 @@
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import { createOrganisation } from '../auth/auth.service.js';
 import { requirePermission } from '../auth/permissions.js';
-import { commitWithChanges, type ChangeFeed } from '../changes/change-feed.js';
 import type { Db, DbOrTrx } from '../db/database.js';
 import type { SubscriptionRow, SubscriptionStatus } from '../db/schema.js';
 import { AppError, notFound } from '../errors/catalogue.js';
+import { commitWithEvents, type EventBus } from '../events/event-bus.js';
 import type { Clock } from '../lib/clock.js';
 import type { IdGenerator } from '../lib/ids.js';
 import { invitationUrl, createInvitation } from '../members/members.service.js';
@@ -47,7 +47,7 @@ export async function loadSubscription(dbx: DbOrTrx, orgId: string): Promise<{ n
   return { name, sub };
 }
 
-export function createOrgsService(deps: { db: Db; clock: Clock; newId: IdGenerator; changes: ChangeFeed; audit: AuditService; plans: PlanCatalogue; publicUrl: string }) {
+export function createOrgsService(deps: { db: Db; clock: Clock; newId: IdGenerator; events: EventBus; audit: AuditService; plans: PlanCatalogue; publicUrl: string }) {
   const { db, plans } = deps;
 
   function toView(orgId: string, name: string, sub: SubscriptionRow): SubscriptionView {
@@ -84,7 +84,7 @@ export function createOrgsService(deps: { db: Db; clock: Clock; newId: IdGenerat
       if (change.plan !== undefined && !plans.get(change.plan)) {
         throw new AppError('validation_failed', `Unknown plan "${change.plan}". Plans: ${plans.ids().join(', ')}.`, { extras: { errors: [{ path: '/plan', message: 'unknown plan' }] } });
       }
-      return commitWithChanges(db, deps.changes, async (trx, changed) => {
+      return commitWithEvents(db, deps.events, async (trx, emit) => {
         const { name, sub } = await loadSubscription(trx, actor.orgId);
         const overrides = { ...parseOverrides(sub.overrides), ...change.overrides };
         const next = {
@@ -101,8 +101,9 @@ export function createOrgsService(deps: { db: Db; clock: Clock; newId: IdGenerat
           action: 'update',
           details: { from: { plan: sub.plan, status: sub.status, overrides: parseOverrides(sub.overrides) }, to: { plan: next.plan, status: next.status, overrides } },
         });
-        changed({ entity: 'org', id: actor.orgId });
-        return toView(actor.orgId, name, { ...sub, ...next });
+        const subscription = toView(actor.orgId, name, { ...sub, ...next });
+        emit({ type: 'subscription.changed', organisationId: actor.orgId, data: { subscription } });
+        return subscription;
       });
     },
 

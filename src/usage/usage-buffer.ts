@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../db/database.js';
+import type { Db, Trx } from '../db/database.js';
 import type { KeyFlowTable, KeyUsageDailyTable } from '../db/schema.js';
 import { DAY } from '../lib/clock.js';
 import { sha256Hex } from '../lib/hash.js';
@@ -34,7 +34,10 @@ export interface UsageEvent {
 type CountRow = Omit<KeyUsageDailyTable, 'day'> & { day: number };
 
 /** A flow as buffered: times in epoch ms, formatted at flush; its row id is the digest of its map key. */
-type FlowRow = Omit<KeyFlowTable, 'id' | 'label' | 'firstSeenAt' | 'lastSeenAt'> & { firstSeenAt: number; lastSeenAt: number };
+type FlowRow = Omit<KeyFlowTable, 'id' | 'label' | 'firstSeenAt' | 'lastSeenAt'> & { firstSeenAt: number; lastSeenAt: number; accepted: boolean };
+
+/** Flows seen only in refused calls, buffered per flush at most: they update known flows and make none. */
+const MAX_REFUSED_FLOWS = 10_000;
 
 /** The identity of a flow: its workflow id, else its name, else the Power Apps environment, else the client. */
 export function flowIdentity(flow: FlowInfo): string | null {
@@ -62,7 +65,9 @@ function iso(ms: number): string {
 
 /**
  * Collects usage in memory and writes it in one transaction per flush, so recording never
- * adds a database write to the request path. A failed flush keeps its counts for the next.
+ * adds a database write to the request path. A failed flush keeps its counts for the next
+ * (a database outage loses nothing): they merge back into the same entries, so memory grows
+ * with distinct (key, day, operation, outcome) and flows (capped per key), not with requests.
  * Times stay epoch ms until the flush: recording compares numbers and formats no dates.
  */
 export class UsageBuffer {
@@ -74,8 +79,12 @@ export class UsageBuffer {
   #timer: NodeJS.Timeout | undefined;
   onError: (error: unknown) => void = () => {};
 
-  constructor(db: Db) {
+  readonly #flowsPerKeyMax: number;
+
+  /** `flowsPerKeyMax` (FLOWS_PER_KEY_MAX): flows remembered per key; calls of further flows count under the key only. */
+  constructor(db: Db, options: { flowsPerKeyMax?: number } = {}) {
     this.#db = db;
+    this.#flowsPerKeyMax = options.flowsPerKeyMax ?? 500;
   }
 
   record(event: UsageEvent): void {
@@ -90,6 +99,9 @@ export class UsageBuffer {
       const previous = this.#lastUsed.get(event.keyId);
       if (previous === undefined || previous < at) this.#lastUsed.set(event.keyId, at);
     }
+    // Only accepted calls make a flow: refused ones (a bad or revoked key, limits) would let
+    // anyone grow the table with made-up workflow names. A refused call of a flow that exists
+    // still counts on it (a flow calling a dead key is what the portal warns about).
     const identity = event.flow && flowIdentity(event.flow);
     if (event.flow && identity) {
       // The row id (a digest of this key) is computed once per flush, not per request.
@@ -97,6 +109,7 @@ export class UsageBuffer {
       const seen = this.#flows.get(key);
       if (seen) {
         seen.calls++;
+        seen.accepted ||= event.accepted;
         if (at >= seen.lastSeenAt) {
           seen.lastSeenAt = at;
           seen.lastOutcome = event.outcome;
@@ -105,8 +118,9 @@ export class UsageBuffer {
           seen.userAgent = event.flow.userAgent ?? seen.userAgent;
           seen.workflowName = event.flow.workflowName ?? seen.workflowName;
         }
-      } else {
+      } else if (event.accepted || this.#flows.size < MAX_REFUSED_FLOWS) {
         this.#flows.set(key, {
+          accepted: event.accepted,
           keyId: event.keyId,
           orgId: event.orgId,
           workflowName: event.flow.workflowName,
@@ -170,7 +184,24 @@ export class UsageBuffer {
             )
             .execute();
         }
-        const flowRows = [...flows].map(([key, row]) => ({ ...row, id: flowId(key), firstSeenAt: iso(row.firstSeenAt), lastSeenAt: iso(row.lastSeenAt) }));
+        const all = [...flows].map(([key, { accepted, ...row }]) => ({ accepted, row: { ...row, id: flowId(key), firstSeenAt: iso(row.firstSeenAt), lastSeenAt: iso(row.lastSeenAt) } }));
+        const flowRows = await this.#withinFlowCap(
+          trx,
+          all.filter((f) => f.accepted).map((f) => f.row),
+        );
+        // Refused calls only: counted on flows that exist, never making one.
+        for (const batch of chunks(
+          all.filter((f) => !f.accepted).map((f) => f.row),
+          200,
+        )) {
+          const rows = sql.join(batch.map((r) => sql`(${r.id}, cast(${r.calls} as integer), ${r.lastSeenAt}, ${r.lastOutcome}, ${r.lastRunId})`));
+          const newer = sql`v.column3 >= key_flows.last_seen_at`;
+          await sql`update key_flows set calls = key_flows.calls + v.column2,
+              last_seen_at = case when ${newer} then v.column3 else key_flows.last_seen_at end,
+              last_outcome = case when ${newer} then v.column4 else key_flows.last_outcome end,
+              last_run_id = case when ${newer} then coalesce(v.column5, key_flows.last_run_id) else key_flows.last_run_id end
+            from (values ${rows}) as v where key_flows.id = v.column1`.execute(trx);
+        }
         for (const batch of chunks(flowRows, 100)) {
           const newer = sql`excluded.last_seen_at >= key_flows.last_seen_at`;
           await trx
@@ -204,6 +235,31 @@ export class UsageBuffer {
   }
 
   /** Puts unwritten counts back so the next flush carries them; nothing is lost. */
+  /** Rows of flows already known, and new ones while their key has fewer than FLOWS_PER_KEY_MAX. */
+  async #withinFlowCap<T extends { id: string; keyId: string }>(trx: Trx, rows: T[]): Promise<T[]> {
+    if (rows.length === 0) return rows;
+    const known = new Set<string>();
+    for (const batch of chunks(rows, 500)) {
+      const found = await trx.selectFrom('keyFlows').select('id').where('id', 'in', batch.map((row) => row.id)).execute();
+      for (const { id } of found) known.add(id);
+    }
+    const fresh = rows.filter((row) => !known.has(row.id));
+    if (fresh.length === 0) return rows;
+    const keyIds = [...new Set(fresh.map((row) => row.keyId))];
+    const counts = new Map<string, number>();
+    for (const batch of chunks(keyIds, 500)) {
+      const found = await trx.selectFrom('keyFlows').select((eb) => ['keyId', eb.fn.countAll<number>().as('n')]).where('keyId', 'in', batch).groupBy('keyId').execute();
+      for (const { keyId, n } of found) counts.set(keyId, Number(n));
+    }
+    return rows.filter((row) => {
+      if (known.has(row.id)) return true;
+      const n = counts.get(row.keyId) ?? 0;
+      if (n >= this.#flowsPerKeyMax) return false;
+      counts.set(row.keyId, n + 1);
+      return true;
+    });
+  }
+
   #restore(counts: Map<string, CountRow>, flows: Map<string, FlowRow>, lastUsed: Map<string, number>): void {
     for (const [key, row] of counts) {
       const now = this.#counts.get(key);
@@ -215,6 +271,7 @@ export class UsageBuffer {
       if (!now) this.#flows.set(id, row);
       else {
         now.calls += row.calls;
+        now.accepted ||= row.accepted;
         if (row.firstSeenAt < now.firstSeenAt) now.firstSeenAt = row.firstSeenAt;
       }
     }

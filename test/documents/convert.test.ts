@@ -172,11 +172,13 @@ describe('when LibreOffice is missing or misbehaves', () => {
     await chmod(fake, 0o755);
 
     const started = Date.now();
-    const error = await catchAppError(() => createConverter({ command: fake, timeoutMs: 500, tmpRoot }).convertToPdf(Buffer.from('<p>x</p>'), 'html'));
+    const error = await catchAppError(() => createConverter({ command: fake, timeoutMs: 500, tmpRoot, sandbox: 'none' }).convertToPdf(Buffer.from('<p>x</p>'), 'html'));
     // Were only the launcher killed, its child would hold the output pipes open for 30 s.
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(error.code).toBe('unavailable');
-    expect(error.detail).toContain('took longer than 1 seconds');
+    // The work had started: answered as too complex, and billed.
+    expect(error.code).toBe('document_too_complex');
+    expect(error.billed).toBe(true);
+    expect(error.detail).toContain('took longer than 1 seconds (DOC_TIMEOUT_SECONDS)');
     expect(await readdir(tmpRoot)).toEqual([]);
     const child = Number((await readFile(pidFile, 'utf8')).trim());
     expect(await isRunning(child)).toBe(false);
@@ -188,7 +190,7 @@ describe('when LibreOffice is missing or misbehaves', () => {
     const fake = join(dir, 'soffice');
     await writeFile(fake, '#!/bin/sh\necho "something odd happened" >&2\nexit 3\n');
     await chmod(fake, 0o755);
-    const failure = await createConverter({ command: fake, tmpRoot })
+    const failure = await createConverter({ command: fake, tmpRoot, sandbox: 'none' })
       .convertToPdf(Buffer.from('<p>x</p>'), 'html')
       .then(
         () => null,

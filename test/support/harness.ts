@@ -46,6 +46,8 @@ export async function startTestApp(options: { clock?: Clock; env?: Record<string
     LOG_LEVEL: 'info',
     CHANGE_POLL_MS: '50',
     USAGE_FLUSH_MS: '100',
+    // Tests sign up many organisations from one address; the sign-up throttle has its own test.
+    SIGNUPS_PER_IP_PER_HOUR: '100000',
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...options.env,
   });

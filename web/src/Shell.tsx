@@ -115,6 +115,8 @@ export function Shell({ children }: { children: ReactNode }) {
   const me = useSession();
   const [opened, { toggle, close }] = useDisclosure(false);
   const { pathname } = useLocation();
+  // Navigating closes the phone menu: pathname is the trigger, not a value the effect reads.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: deliberate, see above
   useEffect(close, [pathname, close]);
   // On phones the closed menu slides off-screen; hide it from the keyboard and screen readers too.
   const mobile = useMediaQuery('(max-width: 47.99em)', false);

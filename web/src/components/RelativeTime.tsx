@@ -37,9 +37,11 @@ function HoverTime({ iso, empty, shown, explained }: { iso: string | null | unde
   };
   return (
     <>
+      {/* biome-ignore lint/a11y/noStaticElementInteractions: the exact time must reach keyboard users too: the span takes focus to show its tooltip */}
       <span
         className="hover-time"
         ref={ref}
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: focus shows the exact time (see above)
         tabIndex={0}
         aria-describedby={id}
         onPointerEnter={() => show(OPEN_DELAY_MS)}

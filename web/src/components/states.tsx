@@ -22,8 +22,10 @@ export function TableSkeleton({ columns, rows = 6 }: { columns: number; rows?: n
   return (
     <>
       {Array.from({ length: rows }, (_, row) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: placeholder rows have no identity but their place
         <Table.Tr key={row} aria-hidden>
           {Array.from({ length: columns }, (_, column) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: placeholder cells have no identity but their place
             <Table.Td key={column}>
               <Skeleton height={14} radius="sm" />
             </Table.Td>

@@ -6,7 +6,9 @@ import { forwardRef, useSyncExternalStore, type AnchorHTMLAttributes, type Mouse
  * without reloading.
  */
 const listeners = new Set<() => void>();
-const notify = () => listeners.forEach((listener) => listener());
+const notify = () => {
+  for (const listener of listeners) listener();
+};
 window.addEventListener('popstate', notify);
 
 function subscribe(listener: () => void) {

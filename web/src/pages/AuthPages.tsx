@@ -60,7 +60,7 @@ function useSignedIn() {
     sessionHint.set(true);
     queryClient.setQueryData(['me'], me);
     const next = search.get('next');
-    navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/keys', { replace: true });
+    navigate(next?.startsWith('/') && !next.startsWith('//') ? next : '/keys', { replace: true });
   };
 }
 

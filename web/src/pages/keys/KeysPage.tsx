@@ -45,9 +45,10 @@ export function KeysPage() {
   const actions = useKeyActions();
   const canCreate = permissions.createKey(me);
 
+  // Only a new debounced search text updates the URL (state and update change on every render).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: deliberate, see above
   useEffect(() => {
     if (debounced !== state.q) update({ q: debounced });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [debounced]);
 
   const keys = useQuery({ ...keysQuery(state), placeholderData: keepPreviousData, refetchInterval: 30_000 });

@@ -1,0 +1,38 @@
+/**
+ * Which driver errors mean "the database is unavailable for now" (answer 503 and try again),
+ * as opposed to a bug (500). PostgreSQL SQLSTATEs: class 08 (connection), 53 (insufficient
+ * resources), 57P01-57P03 (shut down, cannot connect now), 57014 (statement timeout), 25006
+ * (read-only transaction), 55000 (database not accepting connections), 25P03 (idle-in-transaction timeout); node's socket errors; pg's own
+ * connection messages. SQLite: busy, locked, I/O error, full, read-only, can't open.
+ */
+const PG_STATES = /^(08|53|55000$|57P0[1-3]$|57014$|25006$|25P03$|40001$|40P01$)/;
+const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const SQLITE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|READONLY|CANTOPEN|PROTOCOL)/;
+const PG_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error',
+  'Client was closed and is not queryable',
+  'Cannot use a pool after calling end',
+  'driver has already been destroyed',
+  'The database connection is not open',
+];
+
+/** Why the database is unavailable, for logs and /readyz; undefined for any other error. */
+export function databaseUnavailableReason(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    const message = e instanceof Error ? e.message : '';
+    if (typeof code === 'string') {
+      if (SQLITE_CODES.test(code)) return `${code}: ${message}`;
+      if (NET_CODES.has(code)) return `${code}: ${message}`;
+      if (/^[0-9A-Z]{5}$/.test(code) && PG_STATES.test(code)) return `${code}: ${message}`;
+    }
+    if (PG_MESSAGES.some((m) => message.includes(m))) return message;
+  }
+  return undefined;
+}
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  return databaseUnavailableReason(error) !== undefined;
+}

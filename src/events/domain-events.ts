@@ -1,0 +1,66 @@
+import { type Static, type TSchema, Type } from 'typebox';
+import type { KeyView, UserView } from '../api/views.js';
+
+/**
+ * Events named for what happened (CONTRACT §11). Each is written to the event log in the same
+ * transaction as the change it reports; caches on every node, and later webhooks, read them.
+ * `data` holds views as the API shows them (an object with at least an `id`), never a secret.
+ */
+const view = <T extends { id: string }>() => Type.Unsafe<T>(Type.Object({ id: Type.String() }, { additionalProperties: true }));
+const Key = view<KeyView>();
+const Member = view<UserView>();
+
+function event<T extends string, D extends TSchema>(type: T, data: D) {
+  return Type.Object({
+    id: Type.String({ pattern: '^evt_' }),
+    type: Type.Literal(type),
+    timestamp: Type.String({ format: 'date-time' }),
+    organisationId: Type.String(),
+    data,
+  });
+}
+
+const KeyData = Type.Object({ key: Key });
+
+export const DomainEventSchema = Type.Union([
+  event('api_key.created', KeyData),
+  event('api_key.updated', KeyData),
+  event('api_key.suspended', KeyData),
+  event('api_key.resumed', KeyData),
+  event('api_key.rotated', Type.Object({ key: Key, successor: Key })),
+  event('api_key.revoked', KeyData),
+  event('api_key.deleted', KeyData),
+  event('api_key.expired', Type.Object({ key: view<{ id: string; name: string; expiresAt: string | null }>() })),
+  event('member.invited', Type.Object({ invitation: view<{ id: string; email: string; role: string }>() })),
+  event('member.joined', Type.Object({ member: Member })),
+  event('member.role_changed', Type.Object({ member: Member, from: Type.String(), to: Type.String() })),
+  event('member.deactivated', Type.Object({ member: Member })),
+  event('organisation.created', Type.Object({ organisation: view<{ id: string; name: string }>() })),
+  event(
+    'subscription.changed',
+    Type.Object({
+      subscription: Type.Unsafe<{ organisation: { id: string; name: string }; plan: string; status: string }>(
+        Type.Object({ organisation: Type.Object({ id: Type.String() }) }, { additionalProperties: true }),
+      ),
+    }),
+  ),
+]);
+
+export type DomainEvent = Static<typeof DomainEventSchema>;
+export type DomainEventType = DomainEvent['type'];
+/** One event of a given type. */
+export type EventOf<T extends DomainEventType> = Extract<DomainEvent, { type: T }>;
+/** What a writer emits; the log gives it its id and time. */
+export type NewDomainEvent = { [T in DomainEventType]: Pick<EventOf<T>, 'type' | 'organisationId' | 'data'> }[DomainEventType];
+
+/** The key events after which a node must not answer from what it holds of the key. */
+export const KEY_EVENT_TYPES = [
+  'api_key.created',
+  'api_key.updated',
+  'api_key.suspended',
+  'api_key.resumed',
+  'api_key.rotated',
+  'api_key.revoked',
+  'api_key.deleted',
+  'api_key.expired',
+] as const satisfies readonly DomainEventType[];

@@ -1,0 +1,102 @@
+import { sql } from 'kysely';
+import pg from 'pg';
+import type { Trx } from '../db/database.js';
+import type { DomainEvent } from './domain-events.js';
+import type { EventTransport } from './event-bus.js';
+
+const CHANNEL = 'bdoc_domain_events';
+/** NOTIFY payloads must stay under 8000 bytes; larger batches send none and are read from the log. */
+const MAX_PAYLOAD = 7500;
+const MIN_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 5000;
+
+/**
+ * PostgreSQL LISTEN/NOTIFY on a dedicated connection. NOTIFY is sent inside the writing
+ * transaction, so PostgreSQL delivers it exactly when (and if) the events commit. A lost
+ * connection is reopened with backoff; the bus then catches up from its cursor.
+ */
+export class PgNotifyTransport implements EventTransport {
+  readonly #connectionString: string;
+  #client: pg.Client | undefined;
+  #stopped = false;
+  #backoffMs = MIN_BACKOFF_MS;
+  #downSince: number | undefined;
+  #retry: NodeJS.Timeout | undefined;
+  #handlers: Parameters<EventTransport['start']>[0] | undefined;
+
+  constructor(connectionString: string) {
+    this.#connectionString = connectionString;
+  }
+
+  async announce(trx: Trx, events: readonly DomainEvent[]): Promise<void> {
+    const payload = JSON.stringify(events);
+    await sql`select pg_notify(${CHANNEL}, ${Buffer.byteLength(payload) <= MAX_PAYLOAD ? payload : ''})`.execute(trx);
+  }
+
+  async start(handlers: Parameters<EventTransport['start']>[0]): Promise<void> {
+    this.#handlers = handlers;
+    this.#stopped = false;
+    await this.#connect();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#retry);
+    const client = this.#client;
+    this.#client = undefined;
+    await client?.end().catch(() => {});
+  }
+
+  async #connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.#connectionString, connectionTimeoutMillis: 5000, keepAlive: true });
+    client.on('notification', (message) => this.#handlers?.wake(parsePayload(message.payload)));
+    client.on('error', (error) => this.#lost(client, error));
+    client.on('end', () => this.#lost(client, new Error('the event listener connection closed')));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (error) {
+      client.end().catch(() => {});
+      throw error;
+    }
+    this.#client = client;
+    this.#backoffMs = MIN_BACKOFF_MS;
+    if (this.#downSince !== undefined) {
+      const downMs = Date.now() - this.#downSince;
+      this.#downSince = undefined;
+      this.#handlers?.reconnected(downMs);
+    }
+  }
+
+  #lost(client: pg.Client, error: unknown): void {
+    if (this.#stopped || this.#client !== client) return;
+    this.#client = undefined;
+    this.#downSince ??= Date.now();
+    this.#handlers?.error(error);
+    client.end().catch(() => {});
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#stopped) return;
+    const delay = this.#backoffMs;
+    this.#backoffMs = Math.min(this.#backoffMs * 2, MAX_BACKOFF_MS);
+    this.#retry = setTimeout(() => {
+      this.#connect().catch((error) => {
+        this.#handlers?.error(error);
+        this.#scheduleReconnect();
+      });
+    }, delay);
+    this.#retry.unref();
+  }
+}
+
+function parsePayload(payload: string | undefined): DomainEvent[] | undefined {
+  if (!payload) return undefined;
+  try {
+    const events = JSON.parse(payload) as unknown;
+    return Array.isArray(events) ? (events as DomainEvent[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Document and compute work runs here, off the event loop: a bounded pool of worker threads
+ * (Piscina), each with a heap limit, every job with a run-time limit. A job over a limit is
+ * stopped (its worker is terminated and replaced) and answers 422 `document_too_complex`,
+ * billed, since the work had started; a full queue answers 503 `unavailable` at once.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { DocumentLimits } from '../config.js';
+import { AppError } from '../errors/catalogue.js';
+import type { JobRunner } from '../gateway/operation.js';
+import type { JobFailure, JobRequest, JobResult } from './job-protocol.js';
+
+/** The worker's module: compiled JavaScript beside this file, or the TypeScript source run through tsx. */
+function workerFile(): { filename: string; execArgv: string[] } {
+  const compiled = fileURLToPath(new URL('./job-worker.js', import.meta.url));
+  if (existsSync(compiled)) return { filename: compiled, execArgv: [] };
+  return { filename: fileURLToPath(new URL('./job-worker.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
+}
+
+export interface JobPoolOptions {
+  limits: DocumentLimits;
+  /** Jobs waiting for a worker at most (DOC_QUEUE_MAX); beyond that, 503 at once. */
+  queueMax: number;
+}
+
+export class JobPool implements JobRunner {
+  readonly #pool: Piscina;
+  readonly #limits: DocumentLimits;
+
+  constructor({ limits, queueMax }: JobPoolOptions) {
+    this.#limits = limits;
+    const { filename, execArgv } = workerFile();
+    this.#pool = new Piscina({
+      filename,
+      execArgv,
+      minThreads: 1,
+      maxThreads: limits.workers,
+      maxQueue: queueMax,
+      idleTimeout: 60_000,
+      workerData: { limits },
+      resourceLimits: { maxOldGenerationSizeMb: limits.workerHeapMb, maxYoungGenerationSizeMb: Math.min(64, Math.ceil(limits.workerHeapMb / 8)) },
+    });
+    // A worker that dies between jobs is replaced by Piscina; nothing to answer.
+    this.#pool.on('error', () => {});
+  }
+
+  /** Workers running now and jobs waiting, for readiness and tests. */
+  get stats(): { threads: number; queued: number } {
+    return { threads: this.#pool.threads.length, queued: this.#pool.queueSize };
+  }
+
+  /**
+   * Runs a job. Its time limit counts from the moment a worker starts it (the worker says so
+   * on a private channel), so waiting in the queue or a worker's start-up is not held against
+   * it; a job that waits longer than its limit in the queue answers 503, not billed.
+   */
+  async run<R>(kind: string, input: unknown, options: { timeoutMs?: number } = {}): Promise<R> {
+    const timeoutMs = options.timeoutMs ?? this.#limits.timeoutMs;
+    const controller = new AbortController();
+    let phase = 'queued' as 'queued' | 'running' | 'timed out' | 'waited too long';
+    const channel = new MessageChannel();
+    let timer = setTimeout(() => {
+      phase = 'waited too long';
+      controller.abort();
+    }, this.#limits.queueWaitMs);
+    channel.port1.once('message', () => {
+      clearTimeout(timer);
+      phase = 'running';
+      timer = setTimeout(() => {
+        phase = 'timed out';
+        controller.abort();
+      }, timeoutMs);
+    });
+    let outcome: JobResult<R> | JobFailure;
+    try {
+      outcome = await this.#pool.run({ kind, input, started: channel.port2 } satisfies JobRequest, { signal: controller.signal, transferList: [channel.port2] });
+    } catch (error) {
+      throw this.#stopped(error, kind, phase === 'waited too long' ? this.#limits.queueWaitMs : timeoutMs, phase);
+    } finally {
+      clearTimeout(timer);
+      channel.port1.close();
+    }
+    if (outcome.ok) return outcome.value;
+    const { code, detail, extras, billed } = outcome.error;
+    throw new AppError(code, detail, { extras, billed });
+  }
+
+  /** Why a job did not finish, as the answer its caller gets. */
+  #stopped(error: unknown, kind: string, timeoutMs: number, phase: string): Error {
+    const code = (error as { code?: string }).code;
+    const message = error instanceof Error ? error.message : String(error);
+    if (phase === 'waited too long') {
+      return new AppError('unavailable', `Every document worker stayed busy for ${timeoutMs / 1000} s, so ${kind} did not start. Retry in a few seconds.`, {
+        headers: { 'retry-after': '5' },
+      });
+    }
+    if (phase === 'timed out') {
+      return new AppError(
+        'document_too_complex',
+        `${kind} was stopped after ${timeoutMs / 1000} s, the longest one action may run (DOC_TIMEOUT_SECONDS / COMPUTE_TIMEOUT_SECONDS). Send a smaller or simpler document, or split the work into several calls.`,
+        { billed: true, extras: { limit: 'timeout', limitSeconds: timeoutMs / 1000 } },
+      );
+    }
+    if (code === 'ERR_WORKER_OUT_OF_MEMORY' || /out of memory|heap/i.test(message)) {
+      return new AppError(
+        'document_too_complex',
+        `${kind} needed more than the ${this.#limits.workerHeapMb} MB of memory one action may use (DOC_WORKER_HEAP_MB). Send a smaller or simpler document, or split the work into several calls.`,
+        { billed: true, extras: { limit: 'memory', limitMb: this.#limits.workerHeapMb } },
+      );
+    }
+    if (/queue is at limit|task queue/i.test(message)) {
+      return new AppError('unavailable', 'Every document worker is busy and the queue is full. Retry in a few seconds.', { headers: { 'retry-after': '5' } });
+    }
+    return error instanceof Error ? error : new Error(message);
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close({ force: true });
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The only module that reads or writes the `invitations` table. An invitation is pending while
+ * it is neither accepted, revoked nor expired.
+ */
+import type { DbOrTrx } from '../db/database.js';
+import type { InvitationTable, Role } from '../db/schema.js';
+
+export type InvitationRow = InvitationTable;
+
+export interface PendingInvitation extends InvitationRow {
+  inviterName: string | null;
+}
+
+export const invitationsRepository = {
+  async insert(db: DbOrTrx, row: InvitationRow): Promise<void> {
+    await db.insertInto('invitations').values(row).execute();
+  },
+
+  byTokenHash(db: DbOrTrx, tokenHash: string): Promise<InvitationRow | undefined> {
+    return db.selectFrom('invitations').selectAll().where('tokenHash', '=', tokenHash).executeTakeFirst();
+  },
+
+  /** One invitation of an organisation (another organisation's id finds nothing). */
+  inOrg(db: DbOrTrx, orgId: string, id: string): Promise<InvitationRow | undefined> {
+    return db.selectFrom('invitations').selectAll().where('orgId', '=', orgId).where('id', '=', id).executeTakeFirst();
+  },
+
+  /** Pending invitations of an organisation, newest first, with the inviter's name. */
+  async pending(db: DbOrTrx, orgId: string, now: string, page: { limit: number; offset: number }): Promise<{ items: PendingInvitation[]; total: number }> {
+    const base = db
+      .selectFrom('invitations')
+      .where('invitations.orgId', '=', orgId)
+      .where('invitations.acceptedAt', 'is', null)
+      .where('invitations.revokedAt', 'is', null)
+      .where('invitations.expiresAt', '>', now);
+    const [items, count] = await Promise.all([
+      base
+        .leftJoin('users', 'users.id', 'invitations.createdBy')
+        .selectAll('invitations')
+        .select('users.name as inviterName')
+        .orderBy('invitations.createdAt', 'desc')
+        .orderBy('invitations.id', 'desc')
+        .limit(page.limit)
+        .offset(page.offset)
+        .execute(),
+      base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return { items, total: Number(count.n) };
+  },
+
+  /** Claims an invitation for acceptance; false when someone else claimed it first. */
+  async claim(db: DbOrTrx, id: string, now: string): Promise<boolean> {
+    const result = await db.updateTable('invitations').set({ acceptedAt: now }).where('id', '=', id).where('acceptedAt', 'is', null).where('revokedAt', 'is', null).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  },
+
+  async setAcceptedBy(db: DbOrTrx, id: string, userId: string): Promise<void> {
+    await db.updateTable('invitations').set({ acceptedBy: userId }).where('id', '=', id).execute();
+  },
+
+  async revoke(db: DbOrTrx, id: string, now: string, reason: string): Promise<void> {
+    await db.updateTable('invitations').set({ revokedAt: now, revokedReason: reason }).where('id', '=', id).where('revokedAt', 'is', null).execute();
+  },
+
+  /** Revokes every pending invitation a person sent; returns their ids. */
+  async revokeSentBy(db: DbOrTrx, orgId: string, userId: string, now: string, reason: string): Promise<string[]> {
+    const rows = await db
+      .selectFrom('invitations')
+      .select('id')
+      .where('orgId', '=', orgId)
+      .where('createdBy', '=', userId)
+      .where('acceptedAt', 'is', null)
+      .where('revokedAt', 'is', null)
+      .where('expiresAt', '>', now)
+      .execute();
+    if (rows.length > 0) {
+      await db
+        .updateTable('invitations')
+        .set({ revokedAt: now, revokedReason: reason })
+        .where(
+          'id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .execute();
+    }
+    return rows.map((r) => r.id);
+  },
+
+  /** The organisation's name and the inviter's name, for the accept page. */
+  async context(db: DbOrTrx, invitation: InvitationRow): Promise<{ organisation: string; inviterName: string | null }> {
+    const org = await db.selectFrom('organisations').select('name').where('id', '=', invitation.orgId).executeTakeFirstOrThrow();
+    const inviter = invitation.createdBy ? await db.selectFrom('users').select('name').where('id', '=', invitation.createdBy).executeTakeFirst() : undefined;
+    return { organisation: org.name, inviterName: inviter?.name ?? null };
+  },
+};
+
+export type { Role };

@@ -1,0 +1,147 @@
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { callGateway, createKey, signup, startTestApp, type TestApp } from './support/harness.js';
+import { onPostgres, TEST_POSTGRES_URL } from './support/postgres.js';
+
+/** Runs one statement as the PostgreSQL superuser (outside the app's pool). */
+async function admin(statement: string, values: unknown[] = []): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(statement, values);
+  } finally {
+    await client.end();
+  }
+}
+
+function databaseName(t: TestApp): string {
+  return new URL(t.config.databaseUrl!).pathname.slice(1);
+}
+
+async function usageCount(t: TestApp, keyId: string): Promise<number> {
+  const rows = await t.services.db.selectFrom('keyUsageDaily').select('count').where('keyId', '=', keyId).where('outcome', '=', 'success').execute();
+  return rows.reduce((sum, row) => sum + row.count, 0);
+}
+
+if (onPostgres) {
+  describe('PostgreSQL goes away and comes back', () => {
+    let current: TestApp | undefined;
+    afterEach(async () => {
+      if (current) await admin(`ALTER DATABASE "${databaseName(current)}" ALLOW_CONNECTIONS true`).catch(() => {});
+      await current?.close();
+      current = undefined;
+    });
+
+    it('terminated connections and refused new ones: the process lives, writes answer 503 with Retry-After, cached keys are served, usage is complete after recovery', async () => {
+      const t = await startTestApp({ env: { USAGE_FLUSH_MS: '100', DATABASE_CONNECT_TIMEOUT_MS: '1000' } });
+      current = t;
+      const owner = await signup(t, 'Outage Ltd');
+      const { id, secret } = await createKey(t, owner, { name: 'prod-outage-flow-ops' });
+      expect((await callGateway(t, secret)).statusCode).toBe(200);
+      // The creation's change reaches this node's feed (and drops the entry); the next call caches the key again.
+      await new Promise((resolve) => setTimeout(resolve, 4 * t.config.changePollMs));
+      expect((await callGateway(t, secret)).statusCode).toBe(200);
+      await t.services.usage.flush();
+
+      const name = databaseName(t);
+      await admin(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS false`);
+      await admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+
+      // The verified key answers from the node's cache while the database is gone.
+      const during = await Promise.all(Array.from({ length: 20 }, () => callGateway(t, secret)));
+      expect(
+        during.map((r) => r.statusCode),
+        during[0]!.body,
+      ).toEqual(Array(20).fill(200));
+
+      // A write (and the session lookup before it) answers 503 unavailable, never 500.
+      const write = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: owner.cookie }, payload: { name: 'prod-during-outage-ops' } });
+      expect(write.statusCode, write.body).toBe(503);
+      expect(write.json()).toMatchObject({ code: 'unavailable' });
+      expect(Number(write.headers['retry-after'])).toBeGreaterThan(0);
+      const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json().reason).toBeTruthy();
+
+      // Flushes fail meanwhile and keep their counts (checked below: nothing is missing after recovery).
+      await expect(t.services.usage.flush()).rejects.toThrow();
+
+      await admin(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`);
+      await t.services.usage.flush();
+      expect(await usageCount(t, id)).toBe(22);
+      expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+      const after = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: owner.cookie }, payload: { name: 'prod-after-outage-ops' } });
+      expect(after.statusCode, after.body).toBe(201);
+      expect(t.logs.text).not.toContain(secret);
+    });
+
+    it('a read-only database: /readyz is 503 naming the reason, writes answer 503, reads still work', async () => {
+      const t = await startTestApp();
+      current = t;
+      const owner = await signup(t, 'Read Only Ltd');
+      const name = databaseName(t);
+      await admin(`ALTER DATABASE "${name}" SET default_transaction_read_only = on`);
+      await admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+
+      const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json().reason).toMatch(/^25006/);
+      const write = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: owner.cookie }, payload: { name: 'prod-read-only-ops' } });
+      expect(write.statusCode, write.body).toBe(503);
+      expect(write.headers['retry-after']).toBeDefined();
+      const read = await t.app.inject({ method: 'GET', url: '/api/keys', headers: { cookie: owner.cookie } });
+      expect(read.statusCode, read.body).toBe(200);
+
+      await admin(`ALTER DATABASE "${name}" RESET default_transaction_read_only`);
+      await admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+      expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+    });
+  });
+} else {
+  describe('SQLite locked by another process', () => {
+    let current: TestApp | undefined;
+    let other: SQLite.Database | undefined;
+    afterEach(async () => {
+      if (other?.inTransaction) other.exec('ROLLBACK');
+      other?.close();
+      other = undefined;
+      await current?.close();
+      current = undefined;
+    });
+
+    it('a write lock held elsewhere: cached keys answer at once, writes wait then answer 503 with Retry-After, usage is written after', async () => {
+      const t = await startTestApp({ env: { SQLITE_LOCK_WAIT_MS: '400', USAGE_FLUSH_MS: '100' } });
+      current = t;
+      const owner = await signup(t, 'Locked Ltd');
+      const { id, secret } = await createKey(t, owner, { name: 'prod-locked-flow-ops' });
+      expect((await callGateway(t, secret)).statusCode).toBe(200);
+      await t.services.usage.flush();
+
+      // Another connection (as the CLI or a backup would) takes the write lock and keeps it.
+      other = new SQLite(t.dbFile);
+      other.exec('BEGIN IMMEDIATE');
+
+      // The event loop is free: the cached key answers while a write waits for the lock.
+      const write = t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: owner.cookie }, payload: { name: 'prod-while-locked-ops' } });
+      const started = performance.now();
+      const cached = await callGateway(t, secret);
+      const cachedMs = performance.now() - started;
+      expect(cached.statusCode).toBe(200);
+      expect(cachedMs).toBeLessThan(300);
+
+      const refused = await write;
+      expect(refused.statusCode, refused.body).toBe(503);
+      expect(refused.json()).toMatchObject({ code: 'unavailable' });
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
+
+      other.exec('ROLLBACK');
+      await t.services.usage.flush();
+      expect(await usageCount(t, id)).toBe(2);
+      expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+      const after = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: owner.cookie }, payload: { name: 'prod-after-lock-ops' } });
+      expect(after.statusCode, after.body).toBe(201);
+    });
+  });
+}

@@ -1,0 +1,56 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+/** Starts `build-a-doc serve` as an operator would and waits for it to exit. */
+function serve(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'serve'], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: '', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('start-up errors name what to fix, in one line, and exit 1', () => {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'bdoc-startup-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('an unreachable DATABASE_URL: the address (without the password) and the variable', async () => {
+    const result = await serve({ DATABASE_URL: 'postgres://app:s3cret-pass@127.0.0.1:1/portal', DATA_DIR: scratch });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^error: cannot reach the database at postgres:\/\/127\.0\.0\.1:1\/portal \(DATABASE_URL\): .*ECONNREFUSED/),
+    ]);
+    expect(result.stderr + result.stdout).not.toContain('s3cret-pass');
+  });
+
+  it('a database that does not exist on a reachable server', async () => {
+    const result = await serve({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/bdoc_no_such_database', DATA_DIR: scratch });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'error: cannot reach the database at postgres://127.0.0.1:5432/bdoc_no_such_database (DATABASE_URL): 3D000: database "bdoc_no_such_database" does not exist',
+    ]);
+  });
+
+  it('a DATA_DIR that cannot hold the database: its path and the variable', async () => {
+    const file = path.join(scratch, 'a-file');
+    writeFileSync(file, 'not a folder');
+    const result = await serve({ DATA_DIR: path.join(file, 'data') });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([`error: cannot write the database folder ${path.join(file, 'data')} (DATA_DIR): ENOTDIR`]);
+  });
+});
