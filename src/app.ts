@@ -18,6 +18,8 @@ import { connectorRoutes } from './connector/connector.routes.js';
 import { createConverter } from './documents/convert.js';
 import { privacyRoutes } from './http/privacy.js';
 import { installSecurityHeaders } from './http/security-headers.js';
+import { installOperationIds } from './http/operation-ids.js';
+import { clientErrorHandler, frameworkErrors, installInputGuard, installValidation } from './http/input-guard.js';
 import { portalRoutes } from './http/static.js';
 import { installErrorHandling, sendProblem } from './http/problem.js';
 import { installSessionGuard } from './http/session-guard.js';
@@ -78,17 +80,11 @@ export async function buildApp(options: AppOptions) {
     trustProxy: config.trustProxy,
     genReqId: () => `req_${nodePrefix}${(++requestCounter).toString(36)}`,
     bodyLimit: 1024 * 1024,
-    ajv: {
-      customOptions: {
-        removeAdditional: false,
-        coerceTypes: 'array',
-        useDefaults: true,
-        allErrors: true,
-        // Annotations for the connector definition; they document, they do not validate.
-        keywords: ['x-ms-summary', 'x-ms-visibility', 'x-bdoc-file'],
-      },
-    },
+    routerOptions: { maxParamLength: 200 },
+    frameworkErrors: frameworkErrors(config.publicUrl),
+    clientErrorHandler: clientErrorHandler(config.publicUrl),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+  installValidation(app);
 
   handle.onConnectionError = (error) => app.log.warn({ reason: error.message }, 'database connection lost; the pool reconnects');
   const services = composeServices({ config, handle, clock: options.clock, newId: options.newId, plans: options.plans });
@@ -118,6 +114,7 @@ export async function buildApp(options: AppOptions) {
       },
     },
   });
+  installOperationIds(app);
   // The documentation page is public, like the OpenAPI document it shows.
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/api/docs')) route.config = { ...route.config, public: true };
@@ -125,6 +122,7 @@ export async function buildApp(options: AppOptions) {
   // staticCSP: the docs page gets a Content-Security-Policy with hashes of its own inline parts.
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', uiConfig: { docExpansion: 'list' }, staticCSP: true });
   installSecurityHeaders(app, config.publicUrl);
+  installInputGuard(app, config.publicUrl);
   installErrorHandling(app, config.publicUrl);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -8,6 +8,7 @@
  * keys / people per case, so the order of the cases does not matter.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { responseChecker } from './support/openapi.js';
 import { PASSWORD, addMember, callGateway, cookieOf, createKey, expectProblem, invitationToken, signup, startTestApp, uniqueEmail, type Session, type TestApp } from './support/harness.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -332,6 +333,12 @@ function describeExpected(expected: Expected): string {
 // The matrix
 // ---------------------------------------------------------------------------------------------
 
+let checker: ReturnType<typeof responseChecker> | undefined;
+async function openapi() {
+  checker ??= responseChecker((await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json());
+  return checker;
+}
+
 describe('every /api route answers every kind of actor as the role table says', () => {
   for (const route of ROUTES) {
     describe(`${route.method} ${route.path}`, () => {
@@ -349,6 +356,8 @@ describe('every /api route answers every kind of actor as the role table says', 
           expect(response.statusCode, response.body).toBe(expected.status);
           // Every refusal is RFC 9457 problem+json with the contract's fields.
           if (expected.code) expectProblem(response, expected.status, expected.code);
+          // And every answer, success or refusal, is what the OpenAPI document says it is.
+          if (!UNDOCUMENTED.has(`${route.method} ${route.path}`)) (await openapi())(route.method, route.path, response);
         });
       }
     });

@@ -38,10 +38,11 @@ describe('the gateway answers every bad key with the exact problem (CONTRACT §4
     }
   });
 
-  it('2. whitespace, quotes or a Bearer prefix → 401 api_key_malformed naming which', async () => {
+  it('2. invisible spaces, quotes or a Bearer prefix → 401 api_key_malformed naming which; plain spaces around it are fine', async () => {
     const { secret } = await createKey(t, admin, { name: 'prod-paste-flow-ops' });
+    expect((await callGateway(t, ` ${secret} `)).statusCode).toBe(200);
     const cases: Array<[string, RegExp]> = [
-      [`${secret} `, /trailing whitespace/],
+      [`${secret}\u200b`, /invisible character at its end/],
       [`"${secret}"`, /quotation marks/],
       [`Bearer ${secret}`, /"Bearer " prefix/],
     ];

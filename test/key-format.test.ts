@@ -71,18 +71,22 @@ describe('API key format', () => {
     );
   });
 
-  it('names whitespace, quotes and a Bearer prefix, and never echoes the key', () => {
+  it('plain spaces and tabs around the key do not break it: HTTP removes them', () => {
+    const key = generateApiKey();
+    for (const header of [`${key} `, ` ${key}`, `\t${key}\t`, `  ${key}  `]) expect(checkKeyShape(header), JSON.stringify(header)).toEqual({ ok: true, key });
+  });
+
+  it('names invisible spaces, quotes and a Bearer prefix, and never echoes the key', () => {
     const key = generateApiKey();
     const cases: Array<[string, RegExp]> = [
-      [`${key} `, /trailing whitespace/],
-      [` ${key}`, /leading whitespace/],
-      [`\t${key}\t`, /leading and trailing whitespace/],
-      [`${key}\u00a0`, /trailing whitespace/],
-      [`${Buffer.from(`${key}\u00a0`, 'utf8').toString('latin1')}`, /trailing whitespace/],
+      [`${key}\u00a0`, /invisible character at its end \(a non-breaking or zero-width space/],
+      [`\u200b${key}`, /invisible character at its start/],
+      [`\ufeff${key}\u00a0`, /invisible character at its start and end/],
+      [`${Buffer.from(`${key}\u00a0`, 'utf8').toString('latin1')}`, /invisible character at its end/],
       [`"${key}"`, /quotation marks/],
       [`'${key}'`, /quotation marks/],
       [`Bearer ${key}`, /"Bearer " prefix/],
-      [`bearer "${key}" `, /"Bearer " prefix.*quotation marks.*trailing whitespace/],
+      [`bearer "${key}"\u00a0`, /"Bearer " prefix.*quotation marks.*invisible character at its end/],
     ];
     for (const [header, expected] of cases) {
       const result = checkKeyShape(header);

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { requirePermission } from '../auth/permissions.js';
 import { actorOf } from '../http/session-guard.js';
-import { Nullable, PageQuery, Paged, page, problems } from '../http/schemas.js';
+import { DayOrTimeSchema, Nullable, PageQuery, Paged, page, problems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import type { FastifyRequest } from 'fastify';
 import { auditToCsv, type AuditFilter, type AuditService } from './audit.service.js';
@@ -21,7 +21,7 @@ const AuditEntrySchema = Type.Object({
   severity: Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('error')]),
 });
 
-const DateOrTime = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}(T[0-9:.]+Z?)?$', description: 'YYYY-MM-DD or an ISO timestamp (UTC)' });
+const DateOrTime = DayOrTimeSchema;
 const FilterQuery = {
   from: Type.Optional(DateOrTime),
   to: Type.Optional(DateOrTime),

@@ -53,14 +53,5 @@ export type EventOf<T extends DomainEventType> = Extract<DomainEvent, { type: T 
 /** What a writer emits; the log gives it its id and time. */
 export type NewDomainEvent = { [T in DomainEventType]: Pick<EventOf<T>, 'type' | 'organisationId' | 'data'> }[DomainEventType];
 
-/** The key events after which a node must not answer from what it holds of the key. */
-export const KEY_EVENT_TYPES = [
-  'api_key.created',
-  'api_key.updated',
-  'api_key.suspended',
-  'api_key.resumed',
-  'api_key.rotated',
-  'api_key.revoked',
-  'api_key.deleted',
-  'api_key.expired',
-] as const satisfies readonly DomainEventType[];
+/** The events about one API key. */
+export type KeyEventType = Extract<DomainEventType, `api_key.${string}`>;

@@ -41,6 +41,9 @@ interface AjvIssue {
   params?: Record<string, unknown>;
 }
 
+/** Field errors listed in one answer at most. */
+const MAX_FIELD_ERRORS = 20;
+
 /** Turns Ajv's findings into `{path, message}` a person can act on. */
 function fieldErrors(issues: AjvIssue[], context: string | undefined): FieldError[] {
   const where = context === 'body' ? '' : `/${context ?? ''}`;
@@ -72,9 +75,12 @@ export function installErrorHandling(app: FastifyInstance, publicUrl: string): v
     if (error instanceof AppError) return sendProblem(reply, error, publicUrl);
     const fastifyError = error as FastifyError;
     if (fastifyError.validation) {
-      const errors = fieldErrors(fastifyError.validation as AjvIssue[], fastifyError.validationContext);
-      const detail = `The request is not valid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}.`;
-      return sendProblem(reply, new AppError('validation_failed', detail, { extras: { errors } }), publicUrl);
+      const all = fieldErrors(fastifyError.validation as AjvIssue[], fastifyError.validationContext);
+      // A body with thousands of unknown fields gets a readable answer: the first few, and how many more.
+      const errors = all.slice(0, MAX_FIELD_ERRORS);
+      const more = all.length > errors.length ? ` (and ${all.length - errors.length} more)` : '';
+      const detail = `The request is not valid: ${errors.map((e) => `${e.path.slice(0, 100)} ${e.message}`).join('; ')}${more}.`;
+      return sendProblem(reply, new AppError('validation_failed', detail, { extras: { errors, ...(more ? { moreErrors: all.length - errors.length } : {}) } }), publicUrl);
     }
     switch (fastifyError.code) {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':

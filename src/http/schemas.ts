@@ -15,14 +15,14 @@ export const ProblemSchema = Type.Object(
   { additionalProperties: true, description: 'RFC 9457 problem details' },
 );
 
-/** Error responses a route declares, by status. */
-export function problems(...statuses: number[]): Record<number, typeof ProblemSchema> {
-  return Object.fromEntries(statuses.map((s) => [s, ProblemSchema]));
+/** Error responses a route declares, by status: RFC 9457 documents, served as application/problem+json. */
+export function problems(...statuses: number[]): Record<number, { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }> {
+  return Object.fromEntries(statuses.map((s) => [s, { description: 'A problem (RFC 9457)', content: { 'application/problem+json': { schema: ProblemSchema } } }]));
 }
 
 export const PageQuery = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'Items per page' })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'Items to skip' })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0, description: 'Items to skip' })),
 };
 
 export function page(query: { limit?: number; offset?: number }): { limit: number; offset: number } {
@@ -31,6 +31,14 @@ export function page(query: { limit?: number; offset?: number }): { limit: numbe
 
 export const Paged = <T extends TSchema>(item: T) =>
   Type.Object({ items: Type.Array(item), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() });
+
+/** A calendar day, checked for real (2026-13-01 and 2026-02-30 are refused). */
+export const DaySchema = Type.String({ format: 'date', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (UTC)' });
+
+/** A day, or an ISO timestamp with its zone (Z or ±hh:mm). */
+export const DayOrTimeSchema = Type.Union([DaySchema, Type.String({ format: 'date-time', description: 'An ISO 8601 timestamp with Z or an offset' })], {
+  description: 'YYYY-MM-DD or an ISO timestamp (UTC)',
+});
 
 export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 

@@ -43,8 +43,10 @@ export type KeyShape =
   | { ok: true; key: string }
   | { ok: false; code: 'api_key_missing' | 'api_key_malformed'; detail: string };
 
-// \s covers NBSP and the other Unicode spaces; zero-width characters come along from
-// copying out of chat and office apps and are just as invisible.
+// Plain spaces and tabs around a header value are not part of it (HTTP removes them, RFC 9110
+// §5.5), so they never break a key. What does: NBSP and the other Unicode spaces (\s) and
+// zero-width characters, which come along from copying out of chat and office apps.
+const HTTP_OWS = /^[ \t]+|[ \t]+$/g;
 const EDGE_SPACE = /^[\s\u200B-\u200D\u2060\uFEFF]|[\s\u200B-\u200D\u2060\uFEFF]$/;
 const QUOTES = /^["'\u2018\u2019\u201C\u201D`]|["'\u2018\u2019\u201C\u201D`]$/;
 const BEARER = /^\s*["']?\s*bearer\s/i;
@@ -66,7 +68,7 @@ export function checkKeyShape(header: string | string[] | undefined): KeyShape {
     };
   }
   // Node reads header bytes as latin1; a pasted UTF-8 no-break space arrives as "Â\u00a0".
-  const value = /[\u0080-\u00ff]/.test(raw) ? decodeUtf8(raw) : raw;
+  const value = (/[\u0080-\u00ff]/.test(raw) ? decodeUtf8(raw) : raw).replace(HTTP_OWS, '');
 
   const wrappers: string[] = [];
   if (BEARER.test(value)) wrappers.push('a "Bearer " prefix (the key goes into the x-api-key header on its own)');
@@ -75,8 +77,8 @@ export function checkKeyShape(header: string | string[] | undefined): KeyShape {
   if (EDGE_SPACE.test(value)) {
     const leading = /^[\s\u200B-\u200D\u2060\uFEFF]/.test(value);
     const trailing = /[\s\u200B-\u200D\u2060\uFEFF]$/.test(value);
-    const where = leading && trailing ? 'leading and trailing' : leading ? 'leading' : 'trailing';
-    wrappers.push(`${where} whitespace (an extra space or line break from copying)`);
+    const where = leading && trailing ? 'at its start and end' : leading ? 'at its start' : 'at its end';
+    wrappers.push(`an invisible character ${where} (a non-breaking or zero-width space, copied from a chat or document; plain spaces would not matter)`);
   }
   if (wrappers.length > 0) {
     return {

@@ -3,7 +3,7 @@ import { requireKeyManagement, requirePermission } from '../auth/permissions.js'
 import type { Db, Trx } from '../db/database.js';
 import type { ApiKeyRow, KeyEnvironment } from '../db/schema.js';
 import { AppError, notFound } from '../errors/catalogue.js';
-import type { KEY_EVENT_TYPES } from '../events/domain-events.js';
+import type { KeyEventType } from '../events/domain-events.js';
 import { commitWithEvents, type EventBus } from '../events/event-bus.js';
 import { DAY, HOUR, type Clock } from '../lib/clock.js';
 import { sha256Hex } from '../lib/hash.js';
@@ -116,7 +116,7 @@ export function createKeyService(deps: KeyServiceDeps) {
     return toKeyView({ ...deleted, status: 'revoked', revokedAt: deleted.revokedAt ?? now.toISOString(), deletedAt: now.toISOString() }, now);
   }
 
-  type KeyChangeEvent = Exclude<(typeof KEY_EVENT_TYPES)[number], 'api_key.created' | 'api_key.rotated' | 'api_key.expired'>;
+  type KeyChangeEvent = Exclude<KeyEventType, 'api_key.created' | 'api_key.rotated' | 'api_key.expired'>;
 
   /** Runs a state change on one key: load, check the actor may, change, audit, emit its event; answers the key afterwards. */
   async function change(

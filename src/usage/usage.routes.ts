@@ -1,10 +1,10 @@
 import { Type } from 'typebox';
 import { actorOf } from '../http/session-guard.js';
-import { Nullable, PageQuery, Paged, page, problems } from '../http/schemas.js';
+import { DaySchema, Nullable, PageQuery, Paged, page, problems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import type { UsageService } from './usage.service.js';
 
-const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (UTC)' });
+const Day = DaySchema;
 const KeyParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
 const FlowSchema = Type.Object({

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from '../../src/cli.js';
 import { loadConfig } from '../../src/config.js';
+import { freePort } from './processes.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -17,17 +17,6 @@ export interface ClusterNode {
   stop(): Promise<number | null>;
   /** SIGKILL, waits for the exit. */
   kill(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 function exited(child: ChildProcess): Promise<number | null> {

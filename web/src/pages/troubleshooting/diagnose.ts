@@ -1,7 +1,8 @@
 /**
- * Plain-words diagnosis of a pasted API key. Some mistakes must be caught here, before the
- * request: browsers strip leading and trailing whitespace from header values, so the gateway
- * would never see them, while Power Automate sends them as pasted.
+ * Plain-words diagnosis of a pasted API key, before any request is made. Plain spaces and tabs
+ * around a header value are removed by HTTP itself, so they never break a key and are not
+ * reported; non-breaking and zero-width spaces, line breaks, quotes and "Bearer " are sent as
+ * they are and make it a different key.
  */
 export interface LocalIssue {
   kind: 'leading-space' | 'trailing-space' | 'inner-space' | 'quotes' | 'bearer' | 'line-break';
@@ -24,8 +25,14 @@ export function diagnoseLocally(raw: string): { issues: LocalIssue[]; cleaned: s
   const leading = /^[\s\u00a0\u200b\ufeff]+/.exec(text)?.[0] ?? '';
   const trailing = /[\s\u00a0\u200b\ufeff]+$/.exec(text)?.[0] ?? '';
   if (leading && leading.length === text.length) return { issues: [], cleaned: '' };
-  if (leading) issues.push({ kind: 'leading-space', title: `The key starts with ${describeWhitespace(leading)}`, explanation: 'Extra characters before the key make it a different key; this often happens when copying from an email or a document.' });
-  if (trailing) issues.push({ kind: 'trailing-space', title: `The key ends with ${describeWhitespace(trailing)}`, explanation: 'Extra characters after the key make it a different key; this often happens when double-clicking or copying a whole line.' });
+  // Plain spaces and tabs at either end are removed by HTTP before the key is checked: harmless.
+  const harmless = (chars: string) => /^[ \t]*$/.test(chars);
+  if (leading && !harmless(leading)) {
+    issues.push({ kind: 'leading-space', title: `The key starts with ${describeWhitespace(leading.replace(/[ \t]/g, ''))}`, explanation: 'Invisible characters before the key (a non-breaking or zero-width space, a line break) are sent with it and make it a different key; this often happens when copying from a chat, an email or a document. Plain spaces would not matter.' });
+  }
+  if (trailing && !harmless(trailing)) {
+    issues.push({ kind: 'trailing-space', title: `The key ends with ${describeWhitespace(trailing.replace(/[ \t]/g, ''))}`, explanation: 'Invisible characters after the key (a non-breaking or zero-width space, a line break) are sent with it and make it a different key; this often happens when double-clicking or copying a whole line. Plain spaces would not matter.' });
+  }
   text = text.trim().replace(/^[\u00a0\u200b\ufeff]+|[\u00a0\u200b\ufeff]+$/g, '');
   if (/^bearer\s+/i.test(text)) {
     issues.push({ kind: 'bearer', title: 'The key starts with "Bearer "', explanation: 'Build a Doc keys are sent as they are in the x-api-key header, not as a Bearer token.' });

@@ -1,0 +1,91 @@
+/**
+ * Hostile input gets a clear 4xx problem+json before any route sees it: compressed bodies
+ * (415), an address with bad percent-encoding (400), and what Node's HTTP parser and Fastify's
+ * router refuse themselves (a bad request line, headers too large, a parameter too long, a
+ * request that never finished) — those otherwise answer in their own formats.
+ */
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import { AppError, ERROR_CATALOGUE, type ErrorCode } from '../errors/catalogue.js';
+import { problemOf, sendProblem } from './problem.js';
+import type { App } from './types.js';
+
+const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
+
+export function installInputGuard(app: App, publicUrl: string): void {
+  app.addHook('onRequest', async (request, reply) => {
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      return sendProblem(reply, new AppError('unsupported_media_type', `Compressed request bodies (Content-Encoding: ${encoding.slice(0, 40)}) are not accepted. Send the body uncompressed.`), publicUrl);
+    }
+    if (BAD_PERCENT.test(request.url) || !decodes(request.url)) {
+      return sendProblem(reply, new AppError('validation_failed', 'The address has a "%" that is not followed by two hexadecimal digits (bad percent-encoding). Encode "%" as %25.'), publicUrl);
+    }
+  });
+}
+
+function decodes(url: string): boolean {
+  try {
+    decodeURIComponent(url);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Fastify's router errors (a bad URL, a parameter too long) as problems. */
+export function frameworkErrors(publicUrl: string) {
+  return (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+    if (error.code === 'FST_ERR_BAD_URL') {
+      return sendProblem(reply, new AppError('validation_failed', 'The address is not valid: it has bad percent-encoding. Encode "%" as %25.'), publicUrl);
+    }
+    if (error.statusCode === 414 || error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+      return sendProblem(reply, new AppError('uri_too_long', 'A part of the address is too long. Identifiers are at most 100 characters; send long values in the body.'), publicUrl);
+    }
+    return sendProblem(reply, new AppError('validation_failed', 'The request could not be read: check its address and headers.'), publicUrl);
+  };
+}
+
+/** What Node's HTTP parser refuses before Fastify sees a request, as problem+json on the raw socket. */
+export function clientErrorHandler(publicUrl: string) {
+  return (error: Error & { code?: string }, socket: Socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [code, detail]: [ErrorCode, string] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? ['headers_too_large', 'The request headers are too large (at most 16 KB together). Send fewer or shorter headers.']
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || error.code === 'HPE_HEADERS_TIMEOUT'
+          ? ['request_timeout', 'The request was not completed in time. Send it again.']
+          : ['validation_failed', 'The request could not be parsed as HTTP. Check the request line and headers.'];
+    const body = JSON.stringify(problemOf(new AppError(code, detail), 'req_client_error', publicUrl));
+    const status = ERROR_CATALOGUE[code].status;
+    socket.end(
+      `HTTP/1.1 ${status} ${ERROR_CATALOGUE[code].title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
+    );
+  };
+}
+
+/**
+ * Validation: request bodies are JSON, so their types are taken as sent (no `false` becoming
+ * "false", no 1e309 becoming "Infinity"); query strings and parameters are text by nature and
+ * are converted to the declared types. Formats (dates) are checked for real: month 13 fails.
+ */
+export function installValidation(app: App): void {
+  const options = {
+    removeAdditional: false,
+    useDefaults: true,
+    allErrors: true,
+    strict: false,
+    // Annotations for the connector definition; they document, they do not validate.
+    keywords: ['x-ms-summary', 'x-ms-visibility', 'x-bdoc-file'],
+  };
+  const strict = new Ajv({ ...options, coerceTypes: false as const });
+  const coercing = new Ajv({ ...options, coerceTypes: 'array' as const });
+  addFormats.default(strict);
+  addFormats.default(coercing);
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+}

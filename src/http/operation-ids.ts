@@ -1,0 +1,48 @@
+/**
+ * The operationId of every management operation, in one place (OpenAPI clients name their
+ * methods after them). A documented `/api` route without one stops the server at start, so a
+ * new route cannot be published without a name.
+ */
+import type { App } from './types.js';
+
+const OPERATION_IDS: Record<string, string> = {
+  'POST /api/auth/signup': 'signUp',
+  'POST /api/auth/signin': 'signIn',
+  'POST /api/auth/signout': 'signOut',
+  'GET /api/me': 'getMe',
+  'POST /api/invitations/accept': 'acceptInvitation',
+  'GET /api/keys': 'listKeys',
+  'POST /api/keys': 'createKey',
+  'GET /api/keys/:id': 'getKey',
+  'PATCH /api/keys/:id': 'updateKey',
+  'DELETE /api/keys/:id': 'deleteKey',
+  'POST /api/keys/:id/suspend': 'suspendKey',
+  'POST /api/keys/:id/resume': 'resumeKey',
+  'POST /api/keys/:id/revoke': 'revokeKey',
+  'POST /api/keys/:id/rotate': 'rotateKey',
+  'GET /api/usage': 'getUsage',
+  'GET /api/usage/export.csv': 'exportUsage',
+  'GET /api/keys/:id/usage': 'getKeyUsage',
+  'GET /api/keys/:id/flows': 'listKeyFlows',
+  'PATCH /api/keys/:id/flows/:flowId': 'updateKeyFlow',
+  'GET /api/members': 'listMembers',
+  'POST /api/invitations': 'createInvitation',
+  'PATCH /api/members/:userId': 'updateMember',
+  'POST /api/members/:userId/deactivate': 'deactivateMember',
+  'GET /api/audit': 'listAuditEvents',
+  'GET /api/audit/export.csv': 'exportAuditEvents',
+  'GET /api/subscription': 'getSubscription',
+  'PUT /api/subscription': 'updateSubscription',
+};
+
+export function installOperationIds(app: App): void {
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api/') || route.url.startsWith('/api/docs') || !route.schema || route.schema.hide || route.schema.operationId) return;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (methods.length === 1 && methods[0] === 'HEAD') return;
+    const name = `${methods.filter((m) => m !== 'HEAD').join(',')} ${route.url}`;
+    const id = OPERATION_IDS[name];
+    if (!id) throw new Error(`${name} has no operationId: add one to src/http/operation-ids.ts`);
+    route.schema = { ...route.schema, operationId: id };
+  });
+}

@@ -1,0 +1,203 @@
+/**
+ * Hostile input never answers 5xx or a non-problem error, and changes nothing: property-based
+ * (fast-check) over every mutating route with bodies that are wrong in one way each (a field of
+ * the wrong type or out of range, unknown fields by the thousand, numbers JSON cannot hold, broken
+ * JSON), and over query strings with every kind of bad number, date and percent-encoding.
+ * CI runs thousands of cases per route (HOSTILE_RUNS to change).
+ */
+import fc from 'fast-check';
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addMember, createKey, signup, startTestApp, type Session, type TestApp } from './support/harness.js';
+
+const RUNS = Number(process.env.HOSTILE_RUNS ?? (process.env.CI ? 2000 : 150));
+
+let t: TestApp;
+let admin: Session;
+let keyId: string;
+let keySecret: string;
+let memberId: string;
+
+beforeAll(async () => {
+  t = await startTestApp({ env: { LOG_LEVEL: 'warn' } });
+  admin = await signup(t, 'Hostile Input Ltd');
+  const key = await createKey(t, admin, { name: 'prod-fuzz-flow-ops' });
+  keyId = key.id;
+  keySecret = key.secret;
+  memberId = (await addMember(t, admin, 'member')).userId;
+});
+afterAll(() => t.close());
+
+/** Everything the organisation has that a request could change. */
+async function snapshot(): Promise<string> {
+  const get = async (url: string) => (await t.app.inject({ method: 'GET', url, headers: { cookie: admin.cookie } })).body;
+  await t.services.usage.flush();
+  // A gateway call that gets its 400 still used the key (its last use, usage and calling flow are recorded): not a change of the organisation's data.
+  const keys = (await get('/api/keys?limit=200')).replace(/"(lastUsedAt|flowCount)":("[^"]*"|null|\d+)/g, '');
+  return [keys, await get('/api/members?limit=200'), await get('/api/subscription'), await get('/api/invitations?limit=200'), await get('/api/audit?limit=1')].join('\n');
+}
+
+function expectRefusal(response: LightMyRequestResponse, what: string): void {
+  expect(response.statusCode, `${what} → ${response.statusCode} ${response.body.slice(0, 300)}`).toBeGreaterThanOrEqual(400);
+  expect(response.statusCode, what).toBeLessThan(500);
+  expect(response.headers['content-type'], what).toMatch(/^application\/problem\+json/);
+  const body = response.json();
+  expect(typeof body.detail === 'string' && body.detail.length > 0, what).toBe(true);
+  expect(body.status, what).toBe(response.statusCode);
+}
+
+const list = fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 });
+const object = fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 3 });
+/** What a text field does not take: other types, or far more text than any field allows. */
+const notAString = fc.oneof(fc.boolean(), fc.constant(null), fc.integer(), fc.double(), list, object, fc.string({ minLength: 5000, maxLength: 6000 }));
+/** What a number field does not take: other types, fractions, negatives, beyond any range. */
+const notANumber = fc.oneof(fc.boolean(), fc.constant(null), fc.string({ maxLength: 10 }), list, object, fc.constantFrom(0.5, -1, 1e308, -1e308, Number.MAX_SAFE_INTEGER + 2));
+/** What a list field does not take. */
+const notAList = fc.oneof(fc.boolean(), fc.constant(null), fc.integer(), fc.string({ maxLength: 10 }), object);
+
+/** Raw JSON text JSON.stringify cannot produce: numbers beyond a double, NaN, trailing garbage. */
+const RAW_NUMBERS = ['1e309', '-1e309', '123456789012345678901234567890', 'NaN', 'Infinity', '0x10', '1_000'];
+
+interface MutatingRoute {
+  method: 'POST' | 'PATCH' | 'PUT';
+  url: () => string;
+  valid: Record<string, unknown>;
+  /** Fields where null is a meaning ("never expires"), so null is not wrong there. */
+  nullable?: string[];
+  /** Fields that are not text: numbers and lists. */
+  kinds?: Record<string, 'number' | 'list'>;
+  headers?: () => Record<string, string>;
+  /** Connector actions ignore fields they do not know (Power Automate sends empty optional ones). */
+  toleratesUnknownFields?: boolean;
+}
+
+const ROUTES: Record<string, MutatingRoute> = {
+  'POST /api/keys': { method: 'POST', url: () => '/api/keys', valid: { name: 'prod-valid-flow-ops', expiresInDays: 30 }, kinds: { expiresInDays: 'number' }, nullable: ['expiresInDays'] },
+  'PATCH /api/keys/:id': { method: 'PATCH', url: () => `/api/keys/${keyId}`, valid: { name: 'prod-renamed-flow-ops' } },
+  'POST /api/keys/:id/rotate': { method: 'POST', url: () => `/api/keys/${keyId}/rotate`, valid: { graceHours: 24 }, kinds: { graceHours: 'number' } },
+  'POST /api/invitations': { method: 'POST', url: () => '/api/invitations', valid: { email: 'fuzz@example.com', role: 'viewer' } },
+  'PATCH /api/members/:userId': { method: 'PATCH', url: () => `/api/members/${memberId}`, valid: { role: 'viewer' } },
+  'POST /api/auth/signin': { method: 'POST', url: () => '/api/auth/signin', valid: { email: 'nobody@example.com', password: 'x' } },
+  'POST /v1/data/compute': {
+    method: 'POST',
+    url: () => '/v1/data/compute',
+    valid: { data: [{ amount: 1 }], expression: 'Sum(amount)' },
+    kinds: { data: 'list' },
+    headers: () => ({ 'x-api-key': keySecret }),
+    toleratesUnknownFields: true,
+  },
+  'POST /v1/pdf/watermark': {
+    method: 'POST',
+    url: () => '/v1/pdf/watermark',
+    valid: { fileContent: 'JVBERi0xLjcK', text: 'DRAFT', opacity: 0.5 },
+    kinds: { opacity: 'number' },
+    headers: () => ({ 'x-api-key': keySecret }),
+    toleratesUnknownFields: true,
+  },
+};
+
+/** One way a body is wrong, as the raw text sent. */
+function hostileBody(route: MutatingRoute) {
+  const fields = Object.keys(route.valid);
+  return fc.oneof(
+    // A field of the wrong type, or out of its range.
+    fc.constantFrom(...fields).chain((field) => {
+      const kind = route.kinds?.[field];
+      const wrong = kind === 'number' ? notANumber : kind === 'list' ? notAList : notAString;
+      return wrong.filter((value) => value !== null || !route.nullable?.includes(field)).map((value) => JSON.stringify({ ...route.valid, [field]: value }));
+    }),
+    // A number JSON.stringify could never write.
+    fc.tuple(fc.constantFrom(...fields), fc.constantFrom(...RAW_NUMBERS)).map(([field, raw]) => JSON.stringify({ ...route.valid, [field]: '__RAW__' }).replace('"__RAW__"', raw)),
+    // Unknown fields, from one to thousands (where the route refuses them).
+    fc.integer({ min: 1, max: 3000 }).map((n) =>
+      route.toleratesUnknownFields ? '{"truncated":' : JSON.stringify({ ...route.valid, ...Object.fromEntries(Array.from({ length: n }, (_, i) => [`unknown_${i}`, i])) }),
+    ),
+    // Broken or truncated JSON.
+    fc.nat({ max: 40 }).map((cut) => JSON.stringify(route.valid).slice(0, Math.max(1, cut % JSON.stringify(route.valid).length))),
+  );
+}
+
+describe('hostile bodies on every mutating route: 4xx problem+json, nothing changed', () => {
+  for (const [name, route] of Object.entries(ROUTES)) {
+    it(`${name} (${RUNS} cases)`, { timeout: 600_000 }, async () => {
+      const before = await snapshot();
+      await fc.assert(
+        fc.asyncProperty(hostileBody(route), async (payload) => {
+          const response = await t.app.inject({
+            method: route.method,
+            url: route.url(),
+            headers: { 'content-type': 'application/json', cookie: admin.cookie, ...route.headers?.() },
+            payload,
+          });
+          expectRefusal(response, `${name} ${payload.slice(0, 120)}`);
+        }),
+        { numRuns: RUNS },
+      );
+      expect(await snapshot()).toBe(before);
+    });
+  }
+});
+
+/** Query values of every hostile kind: numbers out of range, impossible dates, bad percent-encoding, junk. */
+const hostileQueryValue = fc.oneof(
+  fc.constantFrom('1e309', '-1', '99999999999999999999999', 'NaN', 'Infinity', '0x10', '2026-13-01', '2026-02-30', '2026-00-10', '2026-12-32T25:61:00Z', '%ZZ', '%', '%E0%A4%A', '', ' '),
+  fc.string({ maxLength: 40 }).map(encodeURIComponent),
+  fc.integer().map(String),
+  fc.string({ minLength: 3000, maxLength: 4000 }).map(encodeURIComponent),
+);
+
+const QUERY_ROUTES: Record<string, (value: string) => string> = {
+  'GET /api/keys?limit&offset': (v) => `/api/keys?limit=${v}&offset=${v}`,
+  'GET /api/keys?q': (v) => `/api/keys?q=${v}`,
+  'GET /api/audit?from&to': (v) => `/api/audit?from=${v}&to=${v}`,
+  'GET /api/keys/:id/usage?from&to': (v) => `/api/keys/${keyId}/usage?from=${v}&to=${v}`,
+  'GET /api/usage/export.csv?from': (v) => `/api/usage/export.csv?from=${v}`,
+  'GET /api/keys/:id (as the id)': (v) => `/api/keys/${v}`,
+};
+
+describe('hostile query strings and parameters: never 5xx, every refusal a problem', () => {
+  for (const [name, url] of Object.entries(QUERY_ROUTES)) {
+    it(`${name} (${RUNS} cases)`, { timeout: 600_000 }, async () => {
+      await fc.assert(
+        fc.asyncProperty(hostileQueryValue, async (value) => {
+          const response = await t.app.inject({ method: 'GET', url: url(value), headers: { cookie: admin.cookie } });
+          if (response.statusCode >= 300) expectRefusal(response, `${name} ${value.slice(0, 80)}`);
+        }),
+        { numRuns: RUNS },
+      );
+    });
+  }
+
+  it('impossible dates and out-of-range numbers are refused, not coerced', async () => {
+    for (const url of ['/api/audit?from=2026-13-01', `/api/keys/${keyId}/usage?from=2026-02-30`, '/api/keys?offset=1e309', '/api/keys?limit=99999999999999999999']) {
+      expectRefusal(await t.app.inject({ method: 'GET', url, headers: { cookie: admin.cookie } }), url);
+    }
+  });
+
+  it('compressed bodies get 415, bad percent-encoding 400, long parameters 414', async () => {
+    const gzip = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: admin.cookie, 'content-type': 'application/json', 'content-encoding': 'gzip' }, payload: '{}' });
+    expectRefusal(gzip, 'gzip');
+    expect(gzip.statusCode).toBe(415);
+    const percent = await t.app.inject({ method: 'GET', url: '/api/keys/%E0%A4%A', headers: { cookie: admin.cookie } });
+    expectRefusal(percent, 'percent');
+    expect(percent.statusCode).toBe(400);
+    const long = await t.app.inject({ method: 'GET', url: `/api/keys/${'k'.repeat(5000)}`, headers: { cookie: admin.cookie } });
+    expectRefusal(long, 'long');
+    expect(long.statusCode).toBe(414);
+  });
+
+  it('a JSON false is not the text "false", and a number is not a name', async () => {
+    for (const payload of ['{"name":false}', '{"name":12345}', '{"name":"prod-a-b-c","expiresInDays":"30"}']) {
+      const response = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: admin.cookie, 'content-type': 'application/json' }, payload });
+      expectRefusal(response, payload);
+    }
+  });
+
+  it('thousands of unknown fields: one short answer listing a few', async () => {
+    const payload = JSON.stringify({ name: 'prod-a-b-c', ...Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`f${i}`, i])) });
+    const response = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: admin.cookie, 'content-type': 'application/json' }, payload });
+    expectRefusal(response, 'unknown fields');
+    expect(response.json().errors.length).toBeLessThanOrEqual(20);
+    expect(response.body.length).toBeLessThan(10_000);
+  });
+});
