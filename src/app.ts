@@ -88,6 +88,10 @@ export async function buildApp(options: AppOptions) {
 
   handle.onConnectionError = (error) => app.log.warn({ reason: error.message }, 'database connection lost; the pool reconnects');
   const services = composeServices({ config, handle, clock: options.clock, newId: options.newId, plans: options.plans });
+  if (services.redis) {
+    services.redis.log = (level, message) => app.log[level](message);
+    await services.redis.connect();
+  }
   const { clock } = services;
   const { events, cache, usage, audit, auth, keys, members, orgs, usageQueries } = services;
   events.onError = (error) => app.log.warn({ err: error }, 'reading the event log failed; retrying');
@@ -146,7 +150,9 @@ export async function buildApp(options: AppOptions) {
       return sendProblem(reply, new AppError('unavailable', `The database cannot be written: ${probe.reason}`, { extras: { database: handle.dialect, reason: probe.reason }, headers: { 'retry-after': '5' } }), config.publicUrl);
     }
     // ConvertToPdf needs LibreOffice; without it the rest still works, so this informs, not fails.
-    return { status: 'ready', database: handle.dialect, converter: (await converter.available()) ? 'available' : 'unavailable', converterSandbox: converter.sandbox };
+    // Redis lost does not stop serving (limits fall back to a local share): reported, still 200.
+    const redis = services.redis ? (services.redis.healthy ? 'ok' : 'degraded') : 'unused';
+    return { status: 'ready', database: handle.dialect, redis, converter: (await converter.available()) ? 'available' : 'unavailable', converterSandbox: converter.sandbox };
   });
   app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
@@ -195,6 +201,9 @@ export async function buildApp(options: AppOptions) {
     await events.stop();
     await usage.stop();
     await jobs.close();
+    await services.quotas.close?.();
+    await services.rateLimiter.close?.();
+    await services.redis?.close();
     if (!options.database) await db.destroy();
   });
 

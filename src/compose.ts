@@ -6,8 +6,11 @@ import type { DatabaseHandle } from './db/database.js';
 import { EventBus, InProcessTransport } from './events/event-bus.js';
 import { PgNotifyTransport } from './events/pg-transport.js';
 import { KeyCache } from './gateway/key-cache.js';
-import { QuotaTracker } from './limits/quota-tracker.js';
-import { MemoryRateLimiter } from './limits/rate-limiter.js';
+import { QuotaTracker, type Quotas } from './limits/quota-tracker.js';
+import { RedisLink } from './limits/redis-link.js';
+import { RedisQuotas } from './limits/redis-quotas.js';
+import { MemoryRateLimiter, type RateLimiter } from './limits/rate-limiter.js';
+import { RedisRateLimiter } from './limits/redis-rate-limiter.js';
 import { createKeyService } from './keys/keys.service.js';
 import { HOUR, MINUTE, systemClock, type Clock } from './lib/clock.js';
 import { newId as defaultNewId, type IdGenerator } from './lib/ids.js';
@@ -32,8 +35,10 @@ export function composeServices(input: { config: Config; handle: DatabaseHandle;
   const events = new EventBus({ db, clock, newId, transport }, { pollMs: config.changePollMs, gapWaitMs: config.eventGapWaitMs, retentionMs: config.eventRetentionMs });
   const cache = new KeyCache(db, clock, plans, events);
   const usage = new UsageBuffer(db, { flowsPerKeyMax: config.flowsPerKeyMax });
-  const rateLimiter = new MemoryRateLimiter();
-  const quotas = new QuotaTracker(db);
+  // With REDIS_URL, quotas are shared by every node; otherwise this node counts alone.
+  const redis = config.redisUrl ? new RedisLink(config.redisUrl, { prefix: config.redisPrefix, timeoutMs: config.redisTimeoutMs }) : undefined;
+  const rateLimiter: RateLimiter = redis ? new RedisRateLimiter(redis, { expectedNodes: config.limitNodes }) : new MemoryRateLimiter();
+  const quotas: Quotas = redis ? new RedisQuotas(db, redis, { expectedNodes: config.limitNodes }) : new QuotaTracker(db);
   const audit = createAuditService({ clock, newId });
   const auth = createAuthService({
     db,
@@ -51,7 +56,7 @@ export function composeServices(input: { config: Config; handle: DatabaseHandle;
   const orgs = createOrgsService({ db, clock, newId, events, audit, plans, publicUrl: config.publicUrl });
   const usageQueries = createUsageService({ db, clock, audit, plans });
 
-  return { db, dialect: handle.dialect, clock, newId, plans, events, cache, usage, rateLimiter, quotas, audit, auth, keys, members, orgs, usageQueries };
+  return { db, dialect: handle.dialect, clock, newId, plans, events, cache, usage, rateLimiter, quotas, redis, audit, auth, keys, members, orgs, usageQueries };
 }
 
 export type Services = ReturnType<typeof composeServices>;

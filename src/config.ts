@@ -12,6 +12,12 @@ export interface Config {
   /** Unset: SQLite at `<dataDir>/build-a-doc.sqlite`; `postgres://…`: PostgreSQL. */
   readonly databaseUrl: string | undefined;
   readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key (REDIS_PREFIX), so several deployments can share one Redis. */
+  readonly redisPrefix: string;
+  /** Redis command timeout (REDIS_TIMEOUT_MS); past it, limits use the local share. */
+  readonly redisTimeoutMs: number;
+  /** Nodes expected to share the limits (LIMIT_NODES): the local share while Redis is lost is 1/n. */
+  readonly limitNodes: number;
   /** Pool size, timeouts and lock waits of the database (DATABASE_* and SQLITE_LOCK_WAIT_MS). */
   readonly database: DatabaseTuning;
   /** The base URL users and the connector reach; its origin is the only one allowed to mutate `/api`. */
@@ -164,6 +170,9 @@ export function loadConfig(env: Env = { ...readDotEnv('.env'), ...process.env })
     dataDir: path.resolve(env.DATA_DIR?.trim() || './data'),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix: env.REDIS_PREFIX?.trim() || 'bdoc:',
+    redisTimeoutMs: int(env, 'REDIS_TIMEOUT_MS', 500, 10, 60_000),
+    limitNodes: int(env, 'LIMIT_NODES', 2, 1, 1000),
     publicUrl,
     logLevel,
     sessionIdleHours: int(env, 'SESSION_IDLE_HOURS', 12, 1, 24 * 90),

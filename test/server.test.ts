@@ -47,7 +47,7 @@ describe('the server process over real HTTP', () => {
 
   it('serves health, readiness and the API documentation', async () => {
     expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
-    expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: 'ready', database: onPostgres ? 'postgres' : 'sqlite', converter: 'available', converterSandbox: 'bubblewrap' });
+    expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: 'ready', database: onPostgres ? 'postgres' : 'sqlite', redis: 'unused', converter: 'available', converterSandbox: 'bubblewrap' });
     const spec = (await (await fetch(`${base}/api/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(spec.openapi).toMatch(/^3\./);
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/keys', '/api/keys/{id}/revoke', '/v1/connection']));

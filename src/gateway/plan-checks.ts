@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors/catalogue.js';
-import { monthlyLimit, type QuotaTracker, type Reservation } from '../limits/quota-tracker.js';
+import { monthlyLimit, type Quotas, type Reservation } from '../limits/quota-tracker.js';
 import type { RateDecision, RateLimiter } from '../limits/rate-limiter.js';
 import type { PlanCatalogue } from '../plans/catalogue.js';
 import type { CachedOrg } from './key-cache.js';
@@ -16,7 +16,7 @@ declare module 'fastify' {
 export interface PlanCheckDeps {
   plans: PlanCatalogue;
   rateLimiter: RateLimiter;
-  quotas: QuotaTracker;
+  quotas: Quotas;
 }
 
 const ACTION_NAMES = { document: 'document actions', utility: 'utility actions' } as const;
@@ -34,7 +34,10 @@ function setRateHeaders(reply: FastifyReply, rate: RateDecision): void {
  */
 export function planChecks(operation: GatewayOperation, deps: PlanCheckDeps) {
   const quotaType = operation.actionType === 'none' ? null : operation.actionType;
-  const includedIn = deps.plans.ids().map((id) => deps.plans.get(id)!).filter((plan) => plan.features.includes(operation.feature));
+  const includedIn = deps.plans
+    .ids()
+    .map((id) => deps.plans.get(id)!)
+    .filter((plan) => plan.features.includes(operation.feature));
 
   function featureCheck(org: CachedOrg): void {
     if (org.plan.features.includes(operation.feature)) return;
@@ -57,39 +60,47 @@ export function planChecks(operation: GatewayOperation, deps: PlanCheckDeps) {
 
   return (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void => {
     const org = request.gatewayOrg!;
-    try {
-      featureCheck(org);
-      const perMinute = org.plan.requestsPerMinute;
-      if (perMinute !== null) {
-        const rate = deps.rateLimiter.take(org.id, perMinute, request.gatewayAt);
-        setRateHeaders(reply, rate);
-        if (!rate.allowed) {
-          throw new AppError('rate_limited', `Too many requests: your plan allows ${perMinute} requests per minute. Retry after ${rate.retryAfterSeconds} second${rate.retryAfterSeconds === 1 ? '' : 's'}; Power Automate retries automatically when the action's retry policy is on.`, {
-            headers: { 'retry-after': String(rate.retryAfterSeconds) },
-            extras: { limit: perMinute, retryAfter: rate.retryAfterSeconds },
-          });
-        }
-      }
-    } catch (error) {
+    const refuse = (error: unknown) => {
       request.gatewayRefused = true;
       done(error as Error);
-      return;
-    }
-    if (!quotaType) {
-      done();
-      return;
-    }
-    const limit = monthlyLimit(org.plan, quotaType);
-    const settle = (decision: Awaited<ReturnType<QuotaTracker['reserve']>>) => {
-      if (decision.ok) {
-        request.quotaReservation = decision.reservation;
-        return done();
-      }
-      request.gatewayRefused = true;
-      done(quotaRefusal(decision.used, decision.limit, decision.period.end));
     };
-    const decision = deps.quotas.reserve(org, quotaType, limit, new Date(request.gatewayAt));
-    if (decision instanceof Promise) decision.then(settle, done);
-    else settle(decision);
+    const reserveQuota = () => {
+      if (!quotaType) return done();
+      const limit = monthlyLimit(org.plan, quotaType);
+      const settle = (decision: Awaited<ReturnType<Quotas['reserve']>>) => {
+        if (decision.ok) {
+          request.quotaReservation = decision.reservation;
+          return done();
+        }
+        refuse(quotaRefusal(decision.used, decision.limit, decision.period.end));
+      };
+      const decision = deps.quotas.reserve(org, quotaType, limit, new Date(request.gatewayAt));
+      if (decision instanceof Promise) decision.then(settle, done);
+      else settle(decision);
+    };
+    const perMinute = org.plan.requestsPerMinute;
+    const afterRate = (rate: RateDecision) => {
+      setRateHeaders(reply, rate);
+      if (rate.allowed) return reserveQuota();
+      refuse(
+        new AppError(
+          'rate_limited',
+          `Too many requests: your plan allows ${perMinute} requests per minute. Retry after ${rate.retryAfterSeconds} second${rate.retryAfterSeconds === 1 ? '' : 's'}; Power Automate retries automatically when the action's retry policy is on.`,
+          {
+            headers: { 'retry-after': String(rate.retryAfterSeconds) },
+            extras: { limit: perMinute, retryAfter: rate.retryAfterSeconds },
+          },
+        ),
+      );
+    };
+    try {
+      featureCheck(org);
+    } catch (error) {
+      return refuse(error);
+    }
+    if (perMinute === null) return reserveQuota();
+    const rate = deps.rateLimiter.take(org.id, perMinute, request.gatewayAt);
+    if (rate instanceof Promise) rate.then(afterRate, done);
+    else afterRate(rate);
   };
 }

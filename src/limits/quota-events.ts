@@ -19,14 +19,25 @@ export async function recordQuotaThreshold(deps: { db: Db; audit: AuditService }
       .where('resourceId', '=', resourceId)
       .executeTakeFirst();
     if (seen) return false;
-    await deps.audit.record(trx, { orgId: event.orgId, userId: null, email: null, role: 'operator', ip: null }, {
-      eventType: QUOTA_EVENT,
-      resourceType: 'quota',
-      resourceId,
-      action: 'threshold',
-      severity: event.threshold === 100 ? 'error' : 'warning',
-      details: { actionType: event.actionType, threshold: event.threshold, used: event.used, limit: event.limit, periodStart: event.period.start, periodEnd: event.period.end },
-    });
+    await deps.audit.record(
+      trx,
+      { orgId: event.orgId, userId: null, email: null, role: 'operator', ip: null },
+      {
+        eventType: QUOTA_EVENT,
+        resourceType: 'quota',
+        resourceId,
+        action: 'threshold',
+        severity: event.threshold === 100 ? 'error' : 'warning',
+        details: {
+          actionType: event.actionType,
+          threshold: event.threshold,
+          used: event.used,
+          limit: event.limit,
+          periodStart: event.period.start,
+          periodEnd: event.period.end,
+        },
+      },
+    );
     return true;
   });
 }

@@ -36,7 +36,31 @@ export interface QuotaThreshold {
   period: BillingPeriod;
 }
 
-const THRESHOLDS = [80, 100] as const;
+export const THRESHOLDS = [80, 100] as const;
+
+type OrgPeriod = { id: string; periodStart: string; periodEnd: string | null };
+
+/** Monthly quotas: this node's own counts (`QuotaTracker`) or shared by every node through Redis. */
+export interface Quotas {
+  onThreshold: (event: QuotaThreshold) => void;
+  reserve(org: OrgPeriod, actionType: QuotaActionType, limit: number | null, now: Date): QuotaDecision | Promise<QuotaDecision>;
+  remaining(org: OrgPeriod, actionType: QuotaActionType, limit: number | null, now: Date): number | null | Promise<number | null>;
+  close?(): Promise<void>;
+}
+
+/** Successful actions of one type this period, as the database has them. */
+export async function loadPeriodUsage(db: Db, orgId: string, actionType: QuotaActionType, period: BillingPeriod): Promise<number> {
+  const row = await db
+    .selectFrom('keyUsageDaily')
+    .select((eb) => eb.fn.sum<number>('count').as('used'))
+    .where('orgId', '=', orgId)
+    .where('actionType', '=', actionType)
+    .where('outcome', '=', 'success')
+    .where('day', '>=', period.start.slice(0, 10))
+    .where('day', '<', period.end.slice(0, 10))
+    .executeTakeFirst();
+  return Number(row?.used ?? 0);
+}
 
 /** One counter per organisation, period and action type. */
 function counterKey(orgId: string, period: BillingPeriod, actionType: QuotaActionType): string {
@@ -49,7 +73,7 @@ function counterKey(orgId: string, period: BillingPeriod, actionType: QuotaActio
  * place, which its success commits and its failure releases. Counts start from the database
  * (successful actions this period) the first time a period is seen on this node.
  */
-export class QuotaTracker {
+export class QuotaTracker implements Quotas {
   readonly #db: Db;
   readonly #counters = new Map<string, Counter>();
   readonly #loading = new Map<string, Promise<Counter>>();
@@ -100,7 +124,12 @@ export class QuotaTracker {
   }
 
   /** Places left this period (`null`: unlimited), counting requests in flight as taken. */
-  remaining(org: { id: string; periodStart: string; periodEnd: string | null }, actionType: QuotaActionType, limit: number | null, now: Date): number | null | Promise<number | null> {
+  remaining(
+    org: { id: string; periodStart: string; periodEnd: string | null },
+    actionType: QuotaActionType,
+    limit: number | null,
+    now: Date,
+  ): number | null | Promise<number | null> {
     if (limit === null) return null;
     const period = currentPeriod(org, now);
     const key = counterKey(org.id, period, actionType);
@@ -112,17 +141,9 @@ export class QuotaTracker {
   #load(key: string, orgId: string, actionType: QuotaActionType, period: BillingPeriod): Promise<Counter> {
     let pending = this.#loading.get(key);
     if (!pending) {
-      pending = this.#db
-        .selectFrom('keyUsageDaily')
-        .select((eb) => eb.fn.sum<number>('count').as('used'))
-        .where('orgId', '=', orgId)
-        .where('actionType', '=', actionType)
-        .where('outcome', '=', 'success')
-        .where('day', '>=', period.start.slice(0, 10))
-        .where('day', '<', period.end.slice(0, 10))
-        .executeTakeFirst()
-        .then((row) => {
-          const counter = this.#counters.get(key) ?? { used: Number(row?.used ?? 0), reserved: 0 };
+      pending = loadPeriodUsage(this.#db, orgId, actionType, period)
+        .then((used) => {
+          const counter = this.#counters.get(key) ?? { used, reserved: 0 };
           this.#counters.set(key, counter);
           return counter;
         })

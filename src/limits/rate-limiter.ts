@@ -14,7 +14,9 @@ export interface RateDecision {
  * the same algorithm in Redis behind this interface so every node shares one allowance.
  */
 export interface RateLimiter {
-  take(subject: string, perMinute: number, nowMs: number): RateDecision;
+  /** Synchronous except when a shared limiter must fetch a new lease. */
+  take(subject: string, perMinute: number, nowMs: number): RateDecision | Promise<RateDecision>;
+  close?(): Promise<void>;
 }
 
 const WINDOW_MS = 60_000;

@@ -1,0 +1,169 @@
+import type { Db } from '../db/database.js';
+import { currentPeriod, type BillingPeriod } from '../plans/period.js';
+import { loadPeriodUsage, QuotaTracker, THRESHOLDS, type QuotaActionType, type QuotaDecision, type Quotas, type QuotaThreshold } from './quota-tracker.js';
+import type { RedisLink } from './redis-link.js';
+
+type OrgPeriod = { id: string; periodStart: string; periodEnd: string | null };
+
+interface Lease {
+  /** Places taken from Redis and not yet handed to a request. */
+  places: number;
+  /** The total taken by every node, as Redis last said. */
+  total: number;
+  /** Places used while Redis was lost, added to the shared count when it returns. */
+  offline: number;
+  /** Of `places`, those granted locally while Redis was lost. */
+  local: number;
+  /** The last fetch found nothing left to take. */
+  exhausted: boolean;
+  /** The database's count when this node first saw the period (seeds the shared count). */
+  seed?: number;
+  fetching?: Promise<void>;
+}
+
+/**
+ * Monthly quotas shared by every node through Redis, without a round trip per request: a node
+ * leases places in blocks and serves requests from its lease; a place given back (the action
+ * failed) returns to the lease; unused places return to Redis on close. Redis lost: the node
+ * admits at most its share (what was left / expected nodes) and adds what it used when Redis returns.
+ */
+export class RedisQuotas implements Quotas {
+  readonly #db: Db;
+  readonly #link: RedisLink;
+  readonly #nodes: number;
+  readonly #maxBlock: number;
+  readonly #leases = new Map<string, Lease>();
+  /** Unlimited quotas need no sharing. */
+  readonly #unlimited: QuotaTracker;
+  onThreshold: (event: QuotaThreshold) => void = () => {};
+
+  constructor(db: Db, link: RedisLink, options: { expectedNodes?: number; maxBlock?: number } = {}) {
+    this.#db = db;
+    this.#link = link;
+    this.#nodes = Math.max(1, options.expectedNodes ?? 2);
+    this.#maxBlock = options.maxBlock ?? 100;
+    this.#unlimited = new QuotaTracker(db);
+  }
+
+  #key(orgId: string, period: BillingPeriod, actionType: QuotaActionType): string {
+    return `${this.#link.prefix}quota:${orgId}:${period.start}:${actionType}`;
+  }
+
+  reserve(org: OrgPeriod, actionType: QuotaActionType, limit: number | null, now: Date): QuotaDecision | Promise<QuotaDecision> {
+    if (limit === null) return this.#unlimited.reserve(org, actionType, limit, now);
+    const period = currentPeriod(org, now);
+    const key = this.#key(org.id, period, actionType);
+    const lease = this.#leases.get(key);
+    // Fast path: a place from the lease, no round trip (unless Redis is back and local places must be reconciled).
+    if (lease && lease.places > 0 && !(lease.local > 0 && this.#link.healthy)) return this.#admit(lease, limit, period);
+    return this.#refill(key, org.id, actionType, period, limit, now).then((filled) => {
+      if (filled.places > 0) return this.#admit(filled, limit, period);
+      // Another waiter took the fetched places: fetch again unless the shared budget is spent.
+      if (filled.exhausted) return { ok: false as const, used: filled.total, limit, period };
+      return this.reserve(org, actionType, limit, now);
+    });
+  }
+
+  #admit(lease: Lease, limit: number, period: BillingPeriod): QuotaDecision {
+    lease.places--;
+    // Places granted while Redis was lost are not in the shared count: they are added when it returns.
+    const local = lease.local > 0;
+    if (local) {
+      lease.local--;
+      lease.offline++;
+    }
+    let settled = false;
+    const settle = (success: boolean) => {
+      if (settled) return;
+      settled = true;
+      if (success) return;
+      lease.places++;
+      if (local) {
+        lease.local++;
+        lease.offline--;
+      }
+    };
+    return {
+      ok: true,
+      reservation: { commit: () => settle(true), release: () => settle(false) },
+      used: Math.max(0, lease.total - lease.places - 1),
+      limit,
+      period,
+    };
+  }
+
+  /** Fetches a new block (one fetch at a time per key); on a Redis failure, grants the local share. */
+  #refill(key: string, orgId: string, actionType: QuotaActionType, period: BillingPeriod, limit: number, now: Date): Promise<Lease> {
+    let lease = this.#leases.get(key);
+    if (!lease) {
+      lease = { places: 0, total: 0, offline: 0, local: 0, exhausted: false };
+      this.#leases.set(key, lease);
+    }
+    const current = lease;
+    if (!current.fetching) {
+      current.fetching = this.#fetch(key, current, orgId, actionType, period, limit, now).finally(() => {
+        current.fetching = undefined;
+      });
+    }
+    return current.fetching.then(() => current);
+  }
+
+  async #fetch(key: string, lease: Lease, orgId: string, actionType: QuotaActionType, period: BillingPeriod, limit: number, now: Date): Promise<void> {
+    lease.seed ??= await loadPeriodUsage(this.#db, orgId, actionType, period);
+    const seed = lease.seed;
+    const ttl = Math.max(60, Math.ceil((Date.parse(period.end) - now.getTime()) / 1000) + 7 * 86_400);
+    try {
+      if (lease.offline > 0 || lease.local > 0) {
+        // Back: what was used alone joins the shared count; unused local places are dropped.
+        const used = lease.offline;
+        await this.#link.client.incrby(key, used);
+        lease.offline -= used;
+        lease.places -= lease.local;
+        lease.local = 0;
+      }
+      const [taken, total] = await this.#link.lease(key, { seed, limit, maxBlock: this.#maxBlock, divisor: 4 * this.#nodes, ttlSeconds: ttl });
+      this.#link.markUp();
+      const before = total - taken;
+      lease.places += taken;
+      lease.total = total;
+      lease.exhausted = taken === 0;
+      for (const threshold of THRESHOLDS) {
+        const at = Math.ceil((limit * threshold) / 100);
+        if (before < at && total >= at) this.onThreshold({ orgId, actionType, threshold, used: at, limit, period });
+      }
+    } catch {
+      this.#link.markDown();
+      // Conservative local share: what was left when last known, split between the nodes.
+      const known = Math.max(lease.total, seed);
+      const share = Math.floor(Math.max(0, limit - known) / this.#nodes);
+      const granted = Math.max(0, share - lease.offline);
+      lease.places += granted;
+      lease.local += granted;
+      lease.total = known + granted;
+      lease.exhausted = granted === 0;
+    }
+  }
+
+  remaining(org: OrgPeriod, actionType: QuotaActionType, limit: number | null, now: Date): number | null | Promise<number | null> {
+    if (limit === null) return null;
+    const period = currentPeriod(org, now);
+    const key = this.#key(org.id, period, actionType);
+    const left = (total: number, places: number) => Math.max(0, limit - total) + places;
+    const lease = this.#leases.get(key);
+    if (lease && this.#link.healthy) return left(lease.total, lease.places);
+    return this.#link.client
+      .get(key)
+      .then(async (value) => left(value === null ? await loadPeriodUsage(this.#db, org.id, actionType, period) : Number(value), lease?.places ?? 0))
+      .catch(() => left(lease?.total ?? 0, lease?.places ?? 0));
+  }
+
+  /** Gives unused places back to the shared budget. */
+  async close(): Promise<void> {
+    const pending: Promise<unknown>[] = [];
+    for (const [key, lease] of this.#leases) {
+      if (lease.places > 0 && this.#link.healthy) pending.push(this.#link.client.decrby(key, lease.places).catch(() => undefined));
+      lease.places = 0;
+    }
+    await Promise.all(pending);
+  }
+}
