@@ -145,8 +145,14 @@ async function main(): Promise<void> {
       writers: { type: 'string', default: '2' },
     },
   });
-  const settings = { keys: Number(values.keys), revocations: Number(values.revocations), concurrency: Number(values.concurrency), writers: Number(values.writers) };
-  for (const [name, value] of Object.entries(settings)) if (!Number.isInteger(value) || value < (name === 'writers' ? 0 : 1)) throw new Error(`--${name} must be a positive whole number`);
+  const settings = {
+    keys: Number(values.keys),
+    revocations: Number(values.revocations),
+    concurrency: Number(values.concurrency),
+    writers: Number(values.writers),
+  };
+  for (const [name, value] of Object.entries(settings))
+    if (!Number.isInteger(value) || value < (name === 'writers' ? 0 : 1)) throw new Error(`--${name} must be a positive whole number`);
   const startedAt = new Date();
   const database = await createTestDatabase('bench_cluster');
   const nodes: ClusterNode[] = [];
@@ -162,12 +168,24 @@ async function main(): Promise<void> {
 
     const propagation = await measureRevocations(a, b, admin, settings);
     const goal = { p99AtMostMs: 100, missed: 0, met: propagation.msAfterAnswer.p99 <= 100 && propagation.missed === 0 };
-    console.log(`revocation propagation A → B over ${propagation.revocations} (at ${propagation.concurrency} a time, ${propagation.renamesBeside} renames beside):`);
-    console.log(`  p50 ${propagation.msAfterAnswer.p50} ms, p90 ${propagation.msAfterAnswer.p90} ms, p99 ${propagation.msAfterAnswer.p99} ms, max ${propagation.msAfterAnswer.max} ms, missed ${propagation.missed}`);
-    console.log(`  one gateway call on B (for scale): p50 ${propagation.gatewayCallMs.p50} ms, p99 ${propagation.gatewayCallMs.p99} ms; load average ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} CPUs`);
+    console.log(
+      `revocation propagation A → B over ${propagation.revocations} (at ${propagation.concurrency} a time, ${propagation.renamesBeside} renames beside):`,
+    );
+    console.log(
+      `  p50 ${propagation.msAfterAnswer.p50} ms, p90 ${propagation.msAfterAnswer.p90} ms, p99 ${propagation.msAfterAnswer.p99} ms, max ${propagation.msAfterAnswer.max} ms, missed ${propagation.missed}`,
+    );
+    console.log(
+      `  one gateway call on B (for scale): p50 ${propagation.gatewayCallMs.p50} ms, p99 ${propagation.gatewayCallMs.p99} ms; load average ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} CPUs`,
+    );
     console.log(`  goal p99 <= 100 ms and 0 missed: ${goal.met ? 'met' : 'NOT met'}`);
 
-    const machine = { loadAverage: os.loadavg(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, platform: `${os.platform()} ${os.release()}` };
+    const machine = {
+      loadAverage: os.loadavg(),
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+    };
     mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
     const file = path.join(ROOT, 'bench/results', `cluster-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, `${JSON.stringify({ startedAt: startedAt.toISOString(), machine, settings, seed, propagation, goal }, null, 2)}\n`);

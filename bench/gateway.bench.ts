@@ -28,12 +28,28 @@ import { sha256Hex } from '../src/lib/hash.js';
 import { newId } from '../src/lib/ids.js';
 
 // autocannon ships no type declarations; this is the subset the benchmark uses.
-interface AcRequest { method: 'GET'; path: string; headers: Record<string, string> }
-interface AcClient { setRequests(requests: AcRequest[]): void }
-interface AcOptions { url: string; connections: number; pipelining: number; duration: number; setupClient?: (client: AcClient) => void }
+interface AcRequest {
+  method: 'GET';
+  path: string;
+  headers: Record<string, string>;
+}
+interface AcClient {
+  setRequests(requests: AcRequest[]): void;
+}
+interface AcOptions {
+  url: string;
+  connections: number;
+  pipelining: number;
+  duration: number;
+  setupClient?: (client: AcClient) => void;
+}
 interface AcResult {
-  requests: { average: number; total: number }; latency: { p50: number; p99: number };
-  non2xx: number; errors: number; timeouts: number; statusCodeStats: Record<string, { count: number }>;
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  statusCodeStats: Record<string, { count: number }>;
 }
 const autocannon = createRequire(import.meta.url)('autocannon') as (options: AcOptions) => Promise<AcResult>;
 
@@ -58,18 +74,28 @@ const settings = {
 
 type Route = 'noop' | 'gateway';
 interface Run {
-  pair: number; route: Route; requestsPerSecond: number; p50Ms: number; p99Ms: number; non2xx: number; errors: number;
-  completed: number; statusCodes: Record<string, number>; serverCpuUsPerRequest: number | null;
+  pair: number;
+  route: Route;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+  completed: number;
+  statusCodes: Record<string, number>;
+  serverCpuUsPerRequest: number | null;
 }
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b), mid = Math.floor(sorted.length / 2);
+  const sorted = [...values].sort((a, b) => a - b),
+    mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 const round = (n: number, digits = 2) => Number(n.toFixed(digits));
 const WIDTHS = [5, 9, 10, 9, 9, 8, 8, 12];
-const row = (cells: Array<string | number | null>) => log(cells.map((c, i) => (i < 2 ? String(c).padEnd(WIDTHS[i]!) : String(c ?? '-').padStart(WIDTHS[i]!))).join(''));
+const row = (cells: Array<string | number | null>) =>
+  log(cells.map((c, i) => (i < 2 ? String(c).padEnd(WIDTHS[i]!) : String(c ?? '-').padStart(WIDTHS[i]!))).join(''));
 
 async function withDatabase<T>(dataDir: string, work: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
   const handle = openDatabase({ dataDir, databaseUrl: undefined });
@@ -90,7 +116,11 @@ function seed(dataDir: string): Promise<string[]> {
     // checks 9–10) run on every request but never refuse. CheckConnection is not billed, so it
     // takes no quota place (check 11 applies to document and utility actions).
     const unreachable = { requestsPerMinute: 1_000_000_000, documentActionsPerMonth: 1_000_000_000, utilityActionsPerMonth: 1_000_000_000 };
-    await db.updateTable('subscriptions').set({ overrides: JSON.stringify(unreachable) }).where('orgId', '=', orgId).execute();
+    await db
+      .updateTable('subscriptions')
+      .set({ overrides: JSON.stringify(unreachable) })
+      .where('orgId', '=', orgId)
+      .execute();
 
     const loadKeys: string[] = [];
     const started = performance.now();
@@ -107,10 +137,26 @@ function seed(dataDir: string): Promise<string[]> {
             // Spread the load keys over the whole table rather than taking the first 1,000.
             if (seeded % every === 0 && loadKeys.length < settings.loadKeys) loadKeys.push(secret);
             rows.push({
-              id: newId('key'), orgId, name: `bench-key-${seeded}`, hash: sha256Hex(secret), ...keyDisplayParts(secret),
-              status: 'active', environment: 'test', team: null, createdAt, createdBy: null, expiresAt: null, lastUsedAt: null,
-              suspendedAt: null, revokedAt: null, revokedBy: null, deletedAt: null, replacesKeyId: null, replacedByKeyId: null,
-              graceEndsAt: null, expiryRecordedAt: null,
+              id: newId('key'),
+              orgId,
+              name: `bench-key-${seeded}`,
+              hash: sha256Hex(secret),
+              ...keyDisplayParts(secret),
+              status: 'active',
+              environment: 'test',
+              team: null,
+              createdAt,
+              createdBy: null,
+              expiresAt: null,
+              lastUsedAt: null,
+              suspendedAt: null,
+              revokedAt: null,
+              revokedBy: null,
+              deletedAt: null,
+              replacesKeyId: null,
+              replacedByKeyId: null,
+              graceEndsAt: null,
+              expiryRecordedAt: null,
             });
           }
           await trx.insertInto('apiKeys').values(rows).execute();
@@ -125,8 +171,12 @@ function seed(dataDir: string): Promise<string[]> {
 /** What the server recorded for the benchmark's keys, read after shutdown (proves the final flush). */
 const recordedUsage = (dataDir: string): Promise<number> =>
   withDatabase(dataDir, async ({ db }) => {
-    const row = await db.selectFrom('keyUsageDaily').select((eb) => eb.fn.sum<number>('count').as('total'))
-      .where('operation', '=', 'CheckConnection').where('outcome', '=', 'success').executeTakeFirst();
+    const row = await db
+      .selectFrom('keyUsageDaily')
+      .select((eb) => eb.fn.sum<number>('count').as('total'))
+      .where('operation', '=', 'CheckConnection')
+      .where('outcome', '=', 'success')
+      .executeTakeFirst();
     return Number(row?.total ?? 0);
   });
 
@@ -154,7 +204,10 @@ async function freePort(): Promise<number> {
 async function waitForHealth(base: string, exited: () => boolean): Promise<void> {
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
     if (exited()) throw new Error('the server exited before it became healthy (see its output above)');
-    const status = await fetch(`${base}/healthz`).then((r) => r.status, () => 0);
+    const status = await fetch(`${base}/healthz`).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (status === 200) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -167,7 +220,10 @@ async function load(base: string, route: Route, keys: string[], seconds: number)
   let client = 0;
   const stride = Math.max(1, Math.floor(keys.length / settings.connections));
   return autocannon({
-    url: `${base}${route === 'noop' ? '/healthz' : '/v1/connection'}`, connections: settings.connections, pipelining: settings.pipelining, duration: seconds,
+    url: `${base}${route === 'noop' ? '/healthz' : '/v1/connection'}`,
+    connections: settings.connections,
+    pipelining: settings.pipelining,
+    duration: seconds,
     ...(route === 'gateway' && {
       setupClient: (c: AcClient) => {
         const offset = (client++ * stride) % requests.length;
@@ -201,7 +257,9 @@ async function main(): Promise<number> {
     // Touch every load key once: proves the seeded keys verify, and fills the key cache before timing.
     log(`Priming the key cache with ${loadKeys.length} keys, then warming up each route for ${settings.warmupSeconds} s …`);
     for (let i = 0; i < loadKeys.length; i += 25) {
-      const statuses = await Promise.all(loadKeys.slice(i, i + 25).map((key) => fetch(`${base}/v1/connection`, { headers: { 'x-api-key': key } }).then((r) => r.status)));
+      const statuses = await Promise.all(
+        loadKeys.slice(i, i + 25).map((key) => fetch(`${base}/v1/connection`, { headers: { 'x-api-key': key } }).then((r) => r.status)),
+      );
       const bad = statuses.find((s) => s !== 200);
       if (bad) throw new Error(`GET /v1/connection answered ${bad} for a seeded key`);
     }
@@ -221,8 +279,15 @@ async function main(): Promise<number> {
         const cpuAfter = serverCpuMs(child.pid);
         const statusCodes = Object.fromEntries(Object.entries(r.statusCodeStats).map(([code, s]) => [code, s.count]));
         const run: Run = {
-          pair, route, requestsPerSecond: round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99, non2xx: r.non2xx,
-          errors: r.errors + r.timeouts, completed: r.requests.total, statusCodes,
+          pair,
+          route,
+          requestsPerSecond: round(r.requests.average),
+          p50Ms: r.latency.p50,
+          p99Ms: r.latency.p99,
+          non2xx: r.non2xx,
+          errors: r.errors + r.timeouts,
+          completed: r.requests.total,
+          statusCodes,
           serverCpuUsPerRequest: cpuBefore === null || cpuAfter === null ? null : round(((cpuAfter - cpuBefore) * 1000) / r.requests.total, 1),
         };
         if (route === 'gateway') gatewayOk += statusCodes['200'] ?? 0;
@@ -243,18 +308,29 @@ async function main(): Promise<number> {
     };
     const ratios = of('gateway').map((g, i) => round(g.requestsPerSecond / of('noop')[i]!.requestsPerSecond, 3));
     const summary = {
-      noopRequestsPerSecondMedian: med('noop', 'requestsPerSecond')!, gatewayRequestsPerSecondMedian: med('gateway', 'requestsPerSecond')!,
-      noopP99MsMedian: med('noop', 'p99Ms'), gatewayP99MsMedian: med('gateway', 'p99Ms'),
-      noopCpuUsPerRequestMedian: med('noop', 'serverCpuUsPerRequest'), gatewayCpuUsPerRequestMedian: med('gateway', 'serverCpuUsPerRequest'),
+      noopRequestsPerSecondMedian: med('noop', 'requestsPerSecond')!,
+      gatewayRequestsPerSecondMedian: med('gateway', 'requestsPerSecond')!,
+      noopP99MsMedian: med('noop', 'p99Ms'),
+      gatewayP99MsMedian: med('gateway', 'p99Ms'),
+      noopCpuUsPerRequestMedian: med('noop', 'serverCpuUsPerRequest'),
+      gatewayCpuUsPerRequestMedian: med('gateway', 'serverCpuUsPerRequest'),
       ratios,
-      medianRatio: round(median(ratios), 3), target: settings.target, targetMet: median(ratios) >= settings.target,
+      medianRatio: round(median(ratios), 3),
+      target: settings.target,
+      targetMet: median(ratios) >= settings.target,
       failedRuns: runs.filter((r) => r.non2xx > 0 || r.errors > 0).length,
       serverExit: { code, signal },
       usage: { gatewayResponsesCounted: gatewayOk, successesRecorded: recorded },
       wallSeconds: round((Date.now() - startedAt.getTime()) / 1000, 1),
     };
     const cpus = os.cpus();
-    const machine = { cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', memoryGiB: round(os.totalmem() / 2 ** 30, 1), platform: `${os.platform()} ${os.release()} ${os.arch()}`, node: process.version };
+    const machine = {
+      cpus: cpus.length,
+      cpuModel: cpus[0]?.model ?? 'unknown',
+      memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+      node: process.version,
+    };
     mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
     const file = path.join(ROOT, 'bench/results', `gateway-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, `${JSON.stringify({ startedAt: startedAt.toISOString(), machine, settings, runs, summary }, null, 2)}\n`);
@@ -263,7 +339,9 @@ async function main(): Promise<number> {
     log(`\nThroughput (median): no-op ${s.noopRequestsPerSecondMedian.toFixed(0)} req/s, gateway ${s.gatewayRequestsPerSecondMedian.toFixed(0)} req/s`);
     log(`p99 latency (median): no-op ${s.noopP99MsMedian} ms, gateway ${s.gatewayP99MsMedian} ms`);
     if (s.noopCpuUsPerRequestMedian && s.gatewayCpuUsPerRequestMedian) {
-      log(`Server CPU per request (median): no-op ${s.noopCpuUsPerRequestMedian} µs, gateway ${s.gatewayCpuUsPerRequestMedian} µs (ratio ${(s.noopCpuUsPerRequestMedian / s.gatewayCpuUsPerRequestMedian).toFixed(3)})`);
+      log(
+        `Server CPU per request (median): no-op ${s.noopCpuUsPerRequestMedian} µs, gateway ${s.gatewayCpuUsPerRequestMedian} µs (ratio ${(s.noopCpuUsPerRequestMedian / s.gatewayCpuUsPerRequestMedian).toFixed(3)})`,
+      );
     }
     log(`Ratio gateway/no-op per pair: ${ratios.join(', ')}; median ${s.medianRatio} — target >= ${settings.target} ${s.targetMet ? 'MET' : 'NOT MET'}`);
     log(`Usage recorded after shutdown: ${recorded} successful CheckConnection calls for ${gatewayOk} 200 responses the client counted`);

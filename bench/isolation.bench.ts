@@ -15,7 +15,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makePdf } from '../test/documents/fixtures.js';
 import { liftLimits, manage, signupOn, startNode } from '../test/support/cluster.js';
-import { computeRows, docxZipBomb, nestedLoopData, nestedLoopTemplate, overlappingSplit, pageTreeBomb, pageTreeLoop } from '../test/support/hostile-documents.js';
+import {
+  computeRows,
+  docxZipBomb,
+  nestedLoopData,
+  nestedLoopTemplate,
+  overlappingSplit,
+  pageTreeBomb,
+  pageTreeLoop,
+} from '../test/support/hostile-documents.js';
 import { createTestDatabase } from '../test/support/postgres.js';
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 5);
@@ -57,7 +65,11 @@ async function main() {
     };
     const send = async (path: string, body: unknown): Promise<{ status: number; ms: number }> => {
       const started = performance.now();
-      const response = await fetch(`${node.url}/v1${path}`, { method: 'POST', headers: { 'x-api-key': attacker, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const response = await fetch(`${node.url}/v1${path}`, {
+        method: 'POST',
+        headers: { 'x-api-key': attacker, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       await response.arrayBuffer();
       return { status: response.status, ms: performance.now() - started };
     };
@@ -102,7 +114,10 @@ async function main() {
     }
     const out = join(dirname(fileURLToPath(import.meta.url)), 'results', `isolation-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     await mkdir(dirname(out), { recursive: true });
-    await writeFile(out, `${JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model }, pairs: PAIRS, probeEveryMs: PROBE_EVERY_MS, results }, null, 2)}\n`);
+    await writeFile(
+      out,
+      `${JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model }, pairs: PAIRS, probeEveryMs: PROBE_EVERY_MS, results }, null, 2)}\n`,
+    );
     console.log(`written to ${out}`);
   } finally {
     await node.stop();

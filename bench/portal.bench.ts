@@ -30,7 +30,15 @@ const KEYS = Number(process.env.BENCH_KEYS ?? 1000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const TARGET_MS = 1000;
 const TARGET_GZIP_KB = 300;
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -86,17 +94,25 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; ; i++) {
       if (i > 100) throw new Error('the server did not start');
-      const ready = await fetch(`${baseURL}/readyz`).then((r) => r.ok, () => false);
+      const ready = await fetch(`${baseURL}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ready) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
 
     // Seed: an organisation with 1,000 keys, created through the API as the portal would.
     const api = await apiRequest.newContext({ baseURL });
-    const signup = await api.post('/api/auth/signup', { data: { email: 'bench@example.com', password: 'correct horse battery', name: 'Bench Admin', organisation: 'Bench Ltd' } });
+    const signup = await api.post('/api/auth/signup', {
+      data: { email: 'bench@example.com', password: 'correct horse battery', name: 'Bench Admin', organisation: 'Bench Ltd' },
+    });
     if (signup.status() !== 201) throw new Error(`sign-up failed: ${await signup.text()}`);
     const { organisation } = (await signup.json()) as { organisation: { id: string } };
-    execFileSync(process.execPath, ['dist/cli.js', 'subscription', 'set', '--org', organisation.id, '--plan', 'enterprise', '--max-keys', 'unlimited'], { cwd: ROOT, env });
+    execFileSync(process.execPath, ['dist/cli.js', 'subscription', 'set', '--org', organisation.id, '--plan', 'enterprise', '--max-keys', 'unlimited'], {
+      cwd: ROOT,
+      env,
+    });
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const seedStart = performance.now();
     const environments = ['production', 'test', 'development', 'other'];
@@ -104,9 +120,18 @@ async function main(): Promise<void> {
       await Promise.all(
         Array.from({ length: Math.min(25, KEYS - i) }, (_, j) => {
           const n = i + j;
-          return api.post('/api/keys', { data: { name: `prod-flow-${n}-team${n % 17}`, environment: environments[n % 4], team: `team${n % 17}`, expiresInDays: [30, 60, 90, 365, null][n % 5] } }).then(async (r) => {
-            if (r.status() !== 201) throw new Error(`key ${n}: ${r.status()} ${await r.text()}`);
-          });
+          return api
+            .post('/api/keys', {
+              data: {
+                name: `prod-flow-${n}-team${n % 17}`,
+                environment: environments[n % 4],
+                team: `team${n % 17}`,
+                expiresInDays: [30, 60, 90, 365, null][n % 5],
+              },
+            })
+            .then(async (r) => {
+              if (r.status() !== 201) throw new Error(`key ${n}: ${r.status()} ${await r.text()}`);
+            });
         }),
       );
     }
@@ -161,13 +186,25 @@ async function main(): Promise<void> {
       })()`);
       await context.close();
       // The first run warms the server (SQLite pages, JIT); it is reported but not counted.
-      if (run > 0) runs.push({ wallMs: Math.round(wallMs), navigationMs: Math.round(timing.navigationMs), domContentLoadedMs: Math.round(timing.domContentLoadedMs), breakdown: timing.breakdown });
+      if (run > 0)
+        runs.push({
+          wallMs: Math.round(wallMs),
+          navigationMs: Math.round(timing.navigationMs),
+          domContentLoadedMs: Math.round(timing.domContentLoadedMs),
+          breakdown: timing.breakdown,
+        });
     }
 
     const result = {
       benchmark: 'portal',
       at: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, platform: `${os.platform()} ${os.release()}`, chromium: browser.version() },
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model,
+        node: process.version,
+        platform: `${os.platform()} ${os.release()}`,
+        chromium: browser.version(),
+      },
       settings: { keys: KEYS, runs: RUNS, pageSize: 25, viewport: '1440x900' },
       seed: { keys: list.total, ms: Math.round(seedMs) },
       interactive: {
@@ -189,9 +226,20 @@ async function main(): Promise<void> {
     };
     const ok = result.interactive.medianMs < TARGET_MS && result.initialJavaScript.gzipKB < TARGET_GZIP_KB;
     console.log(`seeded ${list.total} keys in ${(seedMs / 1000).toFixed(1)} s`);
-    for (const [i, r] of runs.entries()) console.log(`run ${i + 1}: interactive at ${r.navigationMs} ms after navigation start (wall ${r.wallMs} ms, DOMContentLoaded ${r.domContentLoadedMs} ms; ${Object.entries(r.breakdown).map(([k, v]) => `${k.replace(/Ms$/, '')} ${v}`).join(', ')})`);
-    console.log(`API Keys page interactive with ${KEYS} keys: median ${result.interactive.medianMs} ms, max ${result.interactive.maxMs} ms (target < ${TARGET_MS} ms)`);
-    console.log(`initial JavaScript: ${result.initialJavaScript.gzipKB} KB gzip (${(js.bytes / 1024).toFixed(1)} KB raw, ${js.files.length} files; target < ${TARGET_GZIP_KB} KB)`);
+    for (const [i, r] of runs.entries())
+      console.log(
+        `run ${i + 1}: interactive at ${r.navigationMs} ms after navigation start (wall ${r.wallMs} ms, DOMContentLoaded ${r.domContentLoadedMs} ms; ${Object.entries(
+          r.breakdown,
+        )
+          .map(([k, v]) => `${k.replace(/Ms$/, '')} ${v}`)
+          .join(', ')})`,
+      );
+    console.log(
+      `API Keys page interactive with ${KEYS} keys: median ${result.interactive.medianMs} ms, max ${result.interactive.maxMs} ms (target < ${TARGET_MS} ms)`,
+    );
+    console.log(
+      `initial JavaScript: ${result.initialJavaScript.gzipKB} KB gzip (${(js.bytes / 1024).toFixed(1)} KB raw, ${js.files.length} files; target < ${TARGET_GZIP_KB} KB)`,
+    );
     mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
     const file = path.join(ROOT, 'bench', 'results', `portal-${result.at.replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);

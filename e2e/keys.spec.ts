@@ -63,7 +63,7 @@ test.describe('API keys', () => {
     // Left open, the page keeps "last used" current.
     await page.clock.fastForward('05:00');
     await expect(row).toContainText('5 minutes ago');
-    await expect(row.getByRole("cell").nth(7)).toHaveText('1');
+    await expect(row.getByRole('cell').nth(7)).toHaveText('1');
 
     await row.getByRole('link', { name: 'prod-invoice-flow-finance' }).click();
     await expect(page.getByRole('heading', { level: 1, name: 'prod-invoice-flow-finance' })).toBeVisible();
@@ -90,7 +90,6 @@ test.describe('API keys', () => {
     expect(await refused.json()).toMatchObject({ code: 'api_key_revoked' });
     await expect(row).toContainText('Revoked');
   });
-
 });
 
 test.describe('API key actions', () => {

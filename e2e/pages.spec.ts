@@ -7,7 +7,11 @@ const repo = path.resolve(import.meta.dirname, '..');
 
 /** The operator CLI against the test server's database (raises the Free plan's key limit). */
 function cli(...args: string[]): string {
-  return execFileSync(process.execPath, ['dist/cli.js', ...args], { cwd: repo, env: { ...process.env, DATA_DIR: process.env.E2E_DATA_DIR, LOG_LEVEL: 'silent' }, encoding: 'utf8' });
+  return execFileSync(process.execPath, ['dist/cli.js', ...args], {
+    cwd: repo,
+    env: { ...process.env, DATA_DIR: process.env.E2E_DATA_DIR, LOG_LEVEL: 'silent' },
+    encoding: 'utf8',
+  });
 }
 
 async function visit(page: Page, link: string, heading: string): Promise<void> {
@@ -37,7 +41,10 @@ async function seedOrganisation(page: Page, baseURL: string) {
   expect((await page.request.post(`/api/keys/${suspended.id}/suspend`)).status()).toBe(200);
 
   // Two colleagues accept their invitations.
-  for (const [name, role] of [['Mia Member', 'member'], ['Vic Viewer', 'viewer']] as const) {
+  for (const [name, role] of [
+    ['Mia Member', 'member'],
+    ['Vic Viewer', 'viewer'],
+  ] as const) {
     const invited = await page.request.post('/api/invitations', { data: { email: `${name.split(' ')[0]!.toLowerCase()}.${Date.now()}@example.com`, role } });
     const { url } = (await invited.json()) as { url: string };
     const guest = await apiRequest.newContext({ baseURL });
@@ -186,7 +193,15 @@ test.describe('every page', () => {
     // Dark mode: every page again, with axe (contrast differs).
     await page.getByRole('button', { name: 'Switch to dark mode' }).click();
     await expect(page.locator('html')).toHaveAttribute('data-mantine-color-scheme', 'dark');
-    for (const [link, heading] of [['API Keys', 'API Keys'], ['Usage', 'Usage'], ['Users', 'Users'], ['Audit Logs', 'Audit Logs'], ['Subscription', 'Subscription'], ['Connector', 'Connector'], ['Troubleshooting', 'Troubleshooting']] as const) {
+    for (const [link, heading] of [
+      ['API Keys', 'API Keys'],
+      ['Usage', 'Usage'],
+      ['Users', 'Users'],
+      ['Audit Logs', 'Audit Logs'],
+      ['Subscription', 'Subscription'],
+      ['Connector', 'Connector'],
+      ['Troubleshooting', 'Troubleshooting'],
+    ] as const) {
       await visit(page, link, heading);
       await expect(page.locator('.mantine-Skeleton-root')).toHaveCount(0);
       await expectAccessible(page, `${link} in dark mode`);

@@ -2,7 +2,11 @@ import type { Locator } from '@playwright/test';
 import { acceptInvitation, createKeyViaApi, expect, newPerson, signUp, test, watchForErrors } from './support.js';
 
 /** The "Allowed" cell of a limit in the Plan limits table. */
-const allowed = (limits: Locator, limit: string) => limits.getByRole('row', { name: new RegExp(limit) }).getByRole('cell').nth(1);
+const allowed = (limits: Locator, limit: string) =>
+  limits
+    .getByRole('row', { name: new RegExp(limit) })
+    .getByRole('cell')
+    .nth(1);
 
 test.describe('subscription', () => {
   test('an Admin changes the plan and the new limits apply at once', async ({ page }) => {

@@ -57,11 +57,22 @@ function loggerOptions(config: Config, stream?: NodeJS.WritableStream): FastifyS
     level: config.logLevel,
     ...(stream ? { stream } : {}),
     redact: {
-      paths: ['req.headers["x-api-key"]', 'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'req.body.password', 'req.body.token'],
+      paths: [
+        'req.headers["x-api-key"]',
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'res.headers["set-cookie"]',
+        'req.body.password',
+        'req.body.token',
+      ],
       censor: '[redacted]',
     },
     serializers: {
-      req: (req: { method: string; url: string; ip?: string; id?: string }) => ({ method: req.method, url: req.url.replace(KEY_IN_TEXT, 'bdoc_[redacted]').replace(/token=[^&#]+/g, 'token=[redacted]'), ip: req.ip }),
+      req: (req: { method: string; url: string; ip?: string; id?: string }) => ({
+        method: req.method,
+        url: req.url.replace(KEY_IN_TEXT, 'bdoc_[redacted]').replace(/token=[^&#]+/g, 'token=[redacted]'),
+        ip: req.ip,
+      }),
     },
   };
 }
@@ -104,7 +115,11 @@ export async function buildApp(options: AppOptions) {
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Build a Doc portal API', version: '1.0.0', description: 'Manage the API keys, team, usage and audit log of a Build a Doc organisation. The connector-facing API is under /v1.' },
+      info: {
+        title: 'Build a Doc portal API',
+        version: '1.0.0',
+        description: 'Manage the API keys, team, usage and audit log of a Build a Doc organisation. The connector-facing API is under /v1.',
+      },
       servers: [{ url: config.publicUrl }],
       components: {
         securitySchemes: {
@@ -147,12 +162,25 @@ export async function buildApp(options: AppOptions) {
     // Ready means the database takes writes: read-only, full, locked or unreachable is 503.
     const probe = await probeWrite(db, `node_${nodePrefix}`, clock.now(), 2000);
     if (!probe.writable) {
-      return sendProblem(reply, new AppError('unavailable', `The database cannot be written: ${probe.reason}`, { extras: { database: handle.dialect, reason: probe.reason }, headers: { 'retry-after': '5' } }), config.publicUrl);
+      return sendProblem(
+        reply,
+        new AppError('unavailable', `The database cannot be written: ${probe.reason}`, {
+          extras: { database: handle.dialect, reason: probe.reason },
+          headers: { 'retry-after': '5' },
+        }),
+        config.publicUrl,
+      );
     }
     // ConvertToPdf needs LibreOffice; without it the rest still works, so this informs, not fails.
     // Redis lost does not stop serving (limits fall back to a local share): reported, still 200.
     const redis = services.redis ? (services.redis.healthy ? 'ok' : 'degraded') : 'unused';
-    return { status: 'ready', database: handle.dialect, redis, converter: (await converter.available()) ? 'available' : 'unavailable', converterSandbox: converter.sandbox };
+    return {
+      status: 'ready',
+      database: handle.dialect,
+      redis,
+      converter: (await converter.available()) ? 'available' : 'unavailable',
+      converterSandbox: converter.sandbox,
+    };
   });
   app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
@@ -183,7 +211,9 @@ export async function buildApp(options: AppOptions) {
   // One node at a time sweeps (an advisory lock on PostgreSQL).
   const sweep = () =>
     Promise.all([
-      runExclusive(handle, 'expiry-sweeper', () => recordExpiredKeys({ db, clock, audit, events })).catch((error) => app.log.warn({ err: error }, 'expiry sweep failed')),
+      runExclusive(handle, 'expiry-sweeper', () => recordExpiredKeys({ db, clock, audit, events })).catch((error) =>
+        app.log.warn({ err: error }, 'expiry sweep failed'),
+      ),
       runExclusive(handle, 'event-log-pruning', () => events.prune()).catch((error) => app.log.warn({ err: error }, 'pruning the event log failed')),
     ]);
   let sweeper: NodeJS.Timeout | undefined;

@@ -142,7 +142,11 @@ export async function runCli(argv: string[], io: CliIo, config?: Config): Promis
       }
       case 'org create':
         return await withServices(cfg, async (s) => {
-          const created = await s.orgs.createWithAdminInvitation({ name: required(values, 'name'), adminEmail: required(values, 'admin-email'), plan: values.plan ?? 'free' });
+          const created = await s.orgs.createWithAdminInvitation({
+            name: required(values, 'name'),
+            adminEmail: required(values, 'admin-email'),
+            plan: values.plan ?? 'free',
+          });
           io.out(`Organisation: ${created.orgId}`);
           io.out(`Admin invitation (one-time, valid until ${created.expiresAt}):`);
           io.out(created.url);
@@ -170,7 +174,9 @@ export async function runCli(argv: string[], io: CliIo, config?: Config): Promis
           io.out(`${view.organisation.name} (${view.organisation.id}): plan ${view.plan}, status ${view.status}`);
           const l = view.limits;
           const show = (n: number | null) => (n === null ? 'unlimited' : String(n));
-          io.out(`  document actions/month ${show(l.documentActionsPerMonth)}, utility actions/month ${show(l.utilityActionsPerMonth)}, requests/minute ${show(l.requestsPerMinute)}, keys ${show(l.maxKeys)}`);
+          io.out(
+            `  document actions/month ${show(l.documentActionsPerMonth)}, utility actions/month ${show(l.utilityActionsPerMonth)}, requests/minute ${show(l.requestsPerMinute)}, keys ${show(l.maxKeys)}`,
+          );
           return 0;
         });
       case 'keys list':
@@ -186,7 +192,9 @@ export async function runCli(argv: string[], io: CliIo, config?: Config): Promis
           for (const k of items) {
             io.out([k.id, k.name, maskKey(k.start, k.last4), k.status, k.createdBy?.email ?? '-', k.createdAt, k.lastUsedAt ?? 'never'].join('\t'));
           }
-          io.out(`Showing ${items.length ? offset + 1 : 0}–${offset + items.length} of ${total} key(s)${offset + items.length < total ? `; next page: --offset ${offset + items.length}` : ''}.`);
+          io.out(
+            `Showing ${items.length ? offset + 1 : 0}–${offset + items.length} of ${total} key(s)${offset + items.length < total ? `; next page: --offset ${offset + items.length}` : ''}.`,
+          );
           return 0;
         });
       case 'keys revoke':

@@ -32,7 +32,10 @@ export function composeServices(input: { config: Config; handle: DatabaseHandle;
   const plans = input.plans ?? new PlanCatalogue();
 
   const transport = config.databaseUrl && handle.dialect === 'postgres' ? new PgNotifyTransport(config.databaseUrl) : new InProcessTransport();
-  const events = new EventBus({ db, clock, newId, transport }, { pollMs: config.changePollMs, gapWaitMs: config.eventGapWaitMs, retentionMs: config.eventRetentionMs });
+  const events = new EventBus(
+    { db, clock, newId, transport },
+    { pollMs: config.changePollMs, gapWaitMs: config.eventGapWaitMs, retentionMs: config.eventRetentionMs },
+  );
   const cache = new KeyCache(db, clock, plans, events);
   const usage = new UsageBuffer(db, { flowsPerKeyMax: config.flowsPerKeyMax });
   // With REDIS_URL, quotas are shared by every node; otherwise this node counts alone.

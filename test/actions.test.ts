@@ -23,14 +23,19 @@ describe('the connector actions do real work on real documents, through the gate
     await t.services.usage.flush();
     const body = (await t.app.inject({ method: 'GET', url: `/api/keys/${key.id}/usage`, headers: { cookie: admin.cookie } })).json();
     const count = (operation: string, outcome: string) =>
-      body.items.filter((i: { operation: string; outcome: string }) => i.operation === operation && i.outcome === outcome).reduce((n: number, i: { count: number }) => n + i.count, 0);
+      body.items
+        .filter((i: { operation: string; outcome: string }) => i.operation === operation && i.outcome === outcome)
+        .reduce((n: number, i: { count: number }) => n + i.count, 0);
     return { count, items: body.items as Array<{ operation: string; actionType: string; outcome: string; count: number }> };
   }
 
   it('MergePdfs: the merged PDF has the pages of both, in order; a file object works as well as base64', async () => {
     const first = await makePdf(3, 200);
     const second = await makePdf(2, 300);
-    const response = await call('/pdf/merge', { files: [b64(first), { '$content-type': 'application/pdf', '$content': b64(second) }], fileName: 'Contract pack' });
+    const response = await call('/pdf/merge', {
+      files: [b64(first), { '$content-type': 'application/pdf', $content: b64(second) }],
+      fileName: 'Contract pack',
+    });
     expect(response.statusCode).toBe(200);
     const body = response.json();
     expect(body).toMatchObject({ fileName: 'Contract pack.pdf', pageCount: 5 });
@@ -41,7 +46,10 @@ describe('the connector actions do real work on real documents, through the gate
     const response = await call('/pdf/split', { fileContent: b64(await makePdf(6, 100)), ranges: '1-3,5' });
     expect(response.statusCode).toBe(200);
     const { files } = response.json();
-    expect(files.map((f: { range: string; pageCount: number; fileName: string }) => [f.range, f.pageCount, f.fileName])).toEqual([['1-3', 3, 'part-1-3.pdf'], ['5', 1, 'part-5.pdf']]);
+    expect(files.map((f: { range: string; pageCount: number; fileName: string }) => [f.range, f.pageCount, f.fileName])).toEqual([
+      ['1-3', 3, 'part-1-3.pdf'],
+      ['5', 1, 'part-5.pdf'],
+    ]);
     expect(await pageWidths(Buffer.from(files[0].fileContent, 'base64'))).toEqual([100, 101, 102]);
     expect(await pageWidths(Buffer.from(files[1].fileContent, 'base64'))).toEqual([104]);
   });
@@ -56,8 +64,23 @@ describe('the connector actions do real work on real documents, through the gate
   });
 
   it('PopulateWordTemplate: the .docx contains the data, loops and conditions applied', async () => {
-    const template = makeDocx(para('Invoice for {customer.name}'), para('{#lines}{item}: {amount}'), para('{/lines}'), para('{#paid}PAID{/paid}{^paid}DUE{/paid}'));
-    const response = await call('/word/populate', { templateContent: b64(template), data: { customer: { name: 'Contoso' }, lines: [{ item: 'Paper', amount: 12 }, { item: 'Ink', amount: 30 }], paid: false } });
+    const template = makeDocx(
+      para('Invoice for {customer.name}'),
+      para('{#lines}{item}: {amount}'),
+      para('{/lines}'),
+      para('{#paid}PAID{/paid}{^paid}DUE{/paid}'),
+    );
+    const response = await call('/word/populate', {
+      templateContent: b64(template),
+      data: {
+        customer: { name: 'Contoso' },
+        lines: [
+          { item: 'Paper', amount: 12 },
+          { item: 'Ink', amount: 30 },
+        ],
+        paid: false,
+      },
+    });
     expect(response.statusCode).toBe(200);
     const text = docxParagraphs(Buffer.from(response.json().fileContent, 'base64')).join('\n');
     expect(text).toContain('Invoice for Contoso');
@@ -74,14 +97,25 @@ describe('the connector actions do real work on real documents, through the gate
   }, 120_000);
 
   it('ComputeData: known answers, including the sample StDev and Var', async () => {
-    const data = [{ region: 'EU', amount: 2 }, { region: 'EU', amount: 4 }, { region: 'US', amount: 4 }, { region: 'EU', amount: 4 }, { region: 'US', amount: 5 }, { region: 'EU', amount: 5 }, { region: 'US', amount: 7 }, { region: 'EU', amount: 9 }];
+    const data = [
+      { region: 'EU', amount: 2 },
+      { region: 'EU', amount: 4 },
+      { region: 'US', amount: 4 },
+      { region: 'EU', amount: 4 },
+      { region: 'US', amount: 5 },
+      { region: 'EU', amount: 5 },
+      { region: 'US', amount: 7 },
+      { region: 'EU', amount: 9 },
+    ];
     const compute = async (expression: string, extra: object = {}) => (await call('/data/compute', { data, expression, ...extra })).json().result;
     expect(await compute('Sum(amount)')).toBe(40);
     expect(await compute('Avg(amount)')).toBe(5);
     expect(await compute('Var(amount)')).toBeCloseTo(32 / 7, 12);
     expect(await compute('StDev(amount)')).toBeCloseTo(Math.sqrt(32 / 7), 12);
     expect(await compute('Count', { filter: "region == 'US'" })).toBe(3);
-    expect(await compute('Max(total)', { calculatedColumns: [{ name: 'total', definition: 'amount * 10 + 1' }], filter: "region == 'EU' and amount < 9" })).toBe(51);
+    expect(
+      await compute('Max(total)', { calculatedColumns: [{ name: 'total', definition: 'amount * 10 + 1' }], filter: "region == 'EU' and amount < 9" }),
+    ).toBe(51);
     expect(await compute('Min(amount)', { filter: 'amount > 100' })).toBeNull();
   });
 
@@ -129,10 +163,20 @@ describe('the connector actions do real work on real documents, through the gate
   }, 60_000);
 
   it('a body over the size limit is a 413, other content types a 415', async () => {
-    const huge = await t.app.inject({ method: 'POST', url: '/v1/data/compute', headers: { 'x-api-key': key.secret, 'content-type': 'application/json' }, payload: `{"data":[${'{"a":1},'.repeat(2_500_000)}{"a":1}],"expression":"Sum(a)"}` });
+    const huge = await t.app.inject({
+      method: 'POST',
+      url: '/v1/data/compute',
+      headers: { 'x-api-key': key.secret, 'content-type': 'application/json' },
+      payload: `{"data":[${'{"a":1},'.repeat(2_500_000)}{"a":1}],"expression":"Sum(a)"}`,
+    });
     expect(huge.statusCode).toBe(413);
     expect(huge.json().code).toBe('payload_too_large');
-    const xml = await t.app.inject({ method: 'POST', url: '/v1/pdf/merge', headers: { 'x-api-key': key.secret, 'content-type': 'application/xml' }, payload: '<files/>' });
+    const xml = await t.app.inject({
+      method: 'POST',
+      url: '/v1/pdf/merge',
+      headers: { 'x-api-key': key.secret, 'content-type': 'application/xml' },
+      payload: '<files/>',
+    });
     expect(xml.statusCode).toBe(415);
     expect(xml.json().code).toBe('unsupported_media_type');
   });

@@ -9,7 +9,20 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { responseChecker } from './support/openapi.js';
-import { PASSWORD, addMember, callGateway, cookieOf, createKey, expectProblem, invitationToken, signup, startTestApp, uniqueEmail, type Session, type TestApp } from './support/harness.js';
+import {
+  PASSWORD,
+  addMember,
+  callGateway,
+  cookieOf,
+  createKey,
+  expectProblem,
+  invitationToken,
+  signup,
+  startTestApp,
+  uniqueEmail,
+  type Session,
+  type TestApp,
+} from './support/harness.js';
 
 // ---------------------------------------------------------------------------------------------
 // The contract's role table
@@ -120,47 +133,127 @@ interface RouteCase {
 const ROUTES: RouteCase[] = [
   // Sessions
   {
-    method: 'POST', path: '/api/auth/signup', permission: 'public', resource: 'none', success: 201,
-    prepare: async () => ({ url: '/api/auth/signup', payload: { email: uniqueEmail('signup'), password: PASSWORD, name: 'New Person', organisation: 'Northwind' } }),
+    method: 'POST',
+    path: '/api/auth/signup',
+    permission: 'public',
+    resource: 'none',
+    success: 201,
+    prepare: async () => ({
+      url: '/api/auth/signup',
+      payload: { email: uniqueEmail('signup'), password: PASSWORD, name: 'New Person', organisation: 'Northwind' },
+    }),
   },
   {
-    method: 'POST', path: '/api/auth/signin', permission: 'public', resource: 'none', success: 200,
+    method: 'POST',
+    path: '/api/auth/signin',
+    permission: 'public',
+    resource: 'none',
+    success: 200,
     prepare: async () => ({ url: '/api/auth/signin', payload: { email: world.signinTarget.email, password: PASSWORD } }),
   },
   {
-    method: 'POST', path: '/api/auth/signout', permission: 'signedIn', resource: 'none', success: 204,
+    method: 'POST',
+    path: '/api/auth/signout',
+    permission: 'signedIn',
+    resource: 'none',
+    success: 204,
     // Signing out ends the session, so each case signs in afresh as that actor.
     prepare: async ({ actor }) => ({ url: '/api/auth/signout', cookie: actor === 'anonymous' ? null : await freshSessionOf(actor) }),
   },
   { method: 'GET', path: '/api/me', permission: 'signedIn', resource: 'none', success: 200, prepare: async () => ({ url: '/api/me' }) },
   {
-    method: 'POST', path: '/api/invitations/accept', permission: 'public', resource: 'none', success: 200,
-    prepare: async () => ({ url: '/api/invitations/accept', payload: { token: await freshInvitationToken('member'), name: 'Invited Person', password: PASSWORD } }),
+    method: 'POST',
+    path: '/api/invitations/accept',
+    permission: 'public',
+    resource: 'none',
+    success: 200,
+    prepare: async () => ({
+      url: '/api/invitations/accept',
+      payload: { token: await freshInvitationToken('member'), name: 'Invited Person', password: PASSWORD },
+    }),
   },
 
   // API keys
   { method: 'GET', path: '/api/keys', permission: 'view', resource: 'none', success: 200, prepare: async () => ({ url: '/api/keys' }) },
   {
-    method: 'POST', path: '/api/keys', permission: 'createKeys', resource: 'none', success: 201,
+    method: 'POST',
+    path: '/api/keys',
+    permission: 'createKeys',
+    resource: 'none',
+    success: 201,
     prepare: async () => ({ url: '/api/keys', payload: { name: 'prod-matrix-flow-finance' } }),
   },
   { method: 'GET', path: '/api/keys/:id', permission: 'view', resource: 'key', success: 200, prepare: async (c) => ({ url: `/api/keys/${await c.key()}` }) },
   {
-    method: 'PATCH', path: '/api/keys/:id', permission: 'manageKeys', resource: 'key', success: 200,
+    method: 'PATCH',
+    path: '/api/keys/:id',
+    permission: 'manageKeys',
+    resource: 'key',
+    success: 200,
     prepare: async (c) => ({ url: `/api/keys/${await c.key()}`, payload: { name: 'prod-renamed-flow-finance' } }),
   },
-  { method: 'POST', path: '/api/keys/:id/suspend', permission: 'manageKeys', resource: 'key', success: 200, prepare: async (c) => ({ url: `/api/keys/${await c.key()}/suspend` }) },
-  { method: 'POST', path: '/api/keys/:id/resume', permission: 'manageKeys', resource: 'key', success: 200, prepare: async (c) => ({ url: `/api/keys/${await c.suspendedKey()}/resume` }) },
-  { method: 'POST', path: '/api/keys/:id/revoke', permission: 'manageKeys', resource: 'key', success: 200, prepare: async (c) => ({ url: `/api/keys/${await c.key()}/revoke` }) },
-  { method: 'DELETE', path: '/api/keys/:id', permission: 'manageKeys', resource: 'key', success: 204, prepare: async (c) => ({ url: `/api/keys/${await c.key()}` }) },
   {
-    method: 'POST', path: '/api/keys/:id/rotate', permission: 'manageKeys', resource: 'key', success: 201,
+    method: 'POST',
+    path: '/api/keys/:id/suspend',
+    permission: 'manageKeys',
+    resource: 'key',
+    success: 200,
+    prepare: async (c) => ({ url: `/api/keys/${await c.key()}/suspend` }),
+  },
+  {
+    method: 'POST',
+    path: '/api/keys/:id/resume',
+    permission: 'manageKeys',
+    resource: 'key',
+    success: 200,
+    prepare: async (c) => ({ url: `/api/keys/${await c.suspendedKey()}/resume` }),
+  },
+  {
+    method: 'POST',
+    path: '/api/keys/:id/revoke',
+    permission: 'manageKeys',
+    resource: 'key',
+    success: 200,
+    prepare: async (c) => ({ url: `/api/keys/${await c.key()}/revoke` }),
+  },
+  {
+    method: 'DELETE',
+    path: '/api/keys/:id',
+    permission: 'manageKeys',
+    resource: 'key',
+    success: 204,
+    prepare: async (c) => ({ url: `/api/keys/${await c.key()}` }),
+  },
+  {
+    method: 'POST',
+    path: '/api/keys/:id/rotate',
+    permission: 'manageKeys',
+    resource: 'key',
+    success: 201,
     prepare: async (c) => ({ url: `/api/keys/${await c.key()}/rotate`, payload: { graceHours: 24 } }),
   },
-  { method: 'GET', path: '/api/keys/:id/usage', permission: 'view', resource: 'key', success: 200, prepare: async (c) => ({ url: `/api/keys/${await c.key()}/usage` }) },
-  { method: 'GET', path: '/api/keys/:id/flows', permission: 'view', resource: 'key', success: 200, prepare: async (c) => ({ url: `/api/keys/${await c.key()}/flows` }) },
   {
-    method: 'PATCH', path: '/api/keys/:id/flows/:flowId', permission: 'manageKeys', resource: 'key', success: 204,
+    method: 'GET',
+    path: '/api/keys/:id/usage',
+    permission: 'view',
+    resource: 'key',
+    success: 200,
+    prepare: async (c) => ({ url: `/api/keys/${await c.key()}/usage` }),
+  },
+  {
+    method: 'GET',
+    path: '/api/keys/:id/flows',
+    permission: 'view',
+    resource: 'key',
+    success: 200,
+    prepare: async (c) => ({ url: `/api/keys/${await c.key()}/flows` }),
+  },
+  {
+    method: 'PATCH',
+    path: '/api/keys/:id/flows/:flowId',
+    permission: 'manageKeys',
+    resource: 'key',
+    success: 204,
     prepare: async (c) => {
       const { keyId, flowId } = await c.keyWithFlow();
       return { url: `/api/keys/${keyId}/flows/${encodeURIComponent(flowId)}`, payload: { label: 'Invoice approval flow' } };
@@ -170,29 +263,53 @@ const ROUTES: RouteCase[] = [
   // Team
   { method: 'GET', path: '/api/members', permission: 'view', resource: 'none', success: 200, prepare: async () => ({ url: '/api/members' }) },
   {
-    method: 'POST', path: '/api/invitations', permission: 'manageTeam', resource: 'none', success: 201,
+    method: 'POST',
+    path: '/api/invitations',
+    permission: 'manageTeam',
+    resource: 'none',
+    success: 201,
     prepare: async () => ({ url: '/api/invitations', payload: { email: uniqueEmail('invitee'), role: 'member' } }),
   },
   { method: 'GET', path: '/api/invitations', permission: 'manageTeam', resource: 'none', success: 200, prepare: async () => ({ url: '/api/invitations' }) },
   {
-    method: 'POST', path: '/api/invitations/:id/resend', permission: 'manageTeam', resource: 'invitation', success: 200,
+    method: 'POST',
+    path: '/api/invitations/:id/resend',
+    permission: 'manageTeam',
+    resource: 'invitation',
+    success: 200,
     prepare: async () => ({ url: `/api/invitations/${(await freshInvitation('member')).id}/resend` }),
   },
   {
-    method: 'DELETE', path: '/api/invitations/:id', permission: 'manageTeam', resource: 'invitation', success: 204,
+    method: 'DELETE',
+    path: '/api/invitations/:id',
+    permission: 'manageTeam',
+    resource: 'invitation',
+    success: 204,
     prepare: async () => ({ url: `/api/invitations/${(await freshInvitation('member')).id}` }),
   },
   {
     // The accept page reads it before anyone has an account: the link's token is the credential.
-    method: 'GET', path: '/api/invitations/:token', permission: 'public', resource: 'none', success: 200,
+    method: 'GET',
+    path: '/api/invitations/:token',
+    permission: 'public',
+    resource: 'none',
+    success: 200,
     prepare: async () => ({ url: `/api/invitations/${(await freshInvitation('viewer')).token}` }),
   },
   {
-    method: 'PATCH', path: '/api/members/:userId', permission: 'manageTeam', resource: 'user', success: 200,
+    method: 'PATCH',
+    path: '/api/members/:userId',
+    permission: 'manageTeam',
+    resource: 'user',
+    success: 200,
     prepare: async (c) => ({ url: `/api/members/${(await c.person()).userId}`, payload: { role: 'viewer' } }),
   },
   {
-    method: 'POST', path: '/api/members/:userId/deactivate', permission: 'manageTeam', resource: 'user', success: 200,
+    method: 'POST',
+    path: '/api/members/:userId/deactivate',
+    permission: 'manageTeam',
+    resource: 'user',
+    success: 200,
     prepare: async (c) => ({ url: `/api/members/${(await c.person()).userId}/deactivate` }),
   },
 
@@ -202,9 +319,23 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/api/usage', permission: 'view', resource: 'none', success: 200, prepare: async () => ({ url: '/api/usage' }) },
   { method: 'GET', path: '/api/usage/export.csv', permission: 'view', resource: 'none', success: 200, prepare: async () => ({ url: '/api/usage/export.csv' }) },
   // Self-service plan changes are on in this app (SELF_SERVICE_PLANS), so only the role decides.
-  { method: 'PUT', path: '/api/subscription', permission: 'changePlan', resource: 'none', success: 200, prepare: async () => ({ url: '/api/subscription', payload: { plan: 'large' } }) },
+  {
+    method: 'PUT',
+    path: '/api/subscription',
+    permission: 'changePlan',
+    resource: 'none',
+    success: 200,
+    prepare: async () => ({ url: '/api/subscription', payload: { plan: 'large' } }),
+  },
   { method: 'GET', path: '/api/audit', permission: 'audit', resource: 'none', success: 200, prepare: async () => ({ url: '/api/audit' }) },
-  { method: 'GET', path: '/api/audit/export.csv', permission: 'audit', resource: 'none', success: 200, prepare: async () => ({ url: '/api/audit/export.csv' }) },
+  {
+    method: 'GET',
+    path: '/api/audit/export.csv',
+    permission: 'audit',
+    resource: 'none',
+    success: 200,
+    prepare: async () => ({ url: '/api/audit/export.csv' }),
+  },
 
   // The API's own description is public, so tools can read it.
   { method: 'GET', path: '/api/openapi.json', permission: 'public', resource: 'none', success: 200, prepare: async () => ({ url: '/api/openapi.json' }) },
@@ -281,7 +412,12 @@ async function freshSessionOf(actor: ActorId): Promise<string> {
 }
 
 async function freshInvitation(role: Role): Promise<{ id: string; token: string }> {
-  const response = await t.app.inject({ method: 'POST', url: '/api/invitations', headers: { cookie: world.admin.cookie }, payload: { email: uniqueEmail('joiner'), role } });
+  const response = await t.app.inject({
+    method: 'POST',
+    url: '/api/invitations',
+    headers: { cookie: world.admin.cookie },
+    payload: { email: uniqueEmail('joiner'), role },
+  });
   expect(response.statusCode).toBe(201);
   return { id: response.json().invitation.id, token: invitationToken(response.json().url) };
 }
@@ -346,7 +482,7 @@ describe('every /api route answers every kind of actor as the role table says', 
         const expected = expectedFor(route, actor);
         it(`${ACTOR_LABEL[actor]} → ${describeExpected(expected)}`, async () => {
           const request = await route.prepare(contextFor(actor));
-          const cookie = request.cookie !== undefined ? request.cookie : sessionOf(actor)?.cookie ?? null;
+          const cookie = request.cookie !== undefined ? request.cookie : (sessionOf(actor)?.cookie ?? null);
           const response = await t.app.inject({
             method: route.method,
             url: request.url,
@@ -405,7 +541,11 @@ function registeredRoutes(tree: string): Array<{ method: string; path: string }>
     stack.length = depth;
     stack.push(match[2]!);
     const path = stack.join('');
-    for (const method of (match[3] ?? '').split(',').map((m) => m.trim()).filter(Boolean)) routes.push({ method, path });
+    for (const method of (match[3] ?? '')
+      .split(',')
+      .map((m) => m.trim())
+      .filter(Boolean))
+      routes.push({ method, path });
   }
   return routes;
 }
@@ -426,7 +566,10 @@ describe('the role table, beyond status codes', () => {
       const mine = await t.app.inject({ method: 'GET', url, headers: { cookie: world.member.cookie } });
       expect(mine.statusCode).toBe(200);
       const entries: Array<{ userId: string }> = mine.json().items;
-      expect(entries.every((e) => e.userId === world.member.userId), url).toBe(true);
+      expect(
+        entries.every((e) => e.userId === world.member.userId),
+        url,
+      ).toBe(true);
       if (!url.includes('userId=')) expect(entries.length).toBeGreaterThan(0);
     }
 
@@ -457,7 +600,7 @@ describe('the role table, beyond status codes', () => {
     expect(subscription.json().organisation.id).toBe(world.foreignAdmin.orgId);
   });
 
-  it("a key from another organisation is a 404 that does not even say whether it exists", async () => {
+  it('a key from another organisation is a 404 that does not even say whether it exists', async () => {
     const key = await createKey(t, world.member, { name: 'prod-secret-flow-finance' });
     const headers = { cookie: world.foreignAdmin.cookie };
     const real = await t.app.inject({ method: 'GET', url: `/api/keys/${key.id}`, headers });

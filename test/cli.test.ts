@@ -50,7 +50,11 @@ describe('the operator CLI', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`Revoked ${id}`));
-    const { value } = await eventually(() => callGateway(t, secret), (r) => r.statusCode === 401, 1000);
+    const { value } = await eventually(
+      () => callGateway(t, secret),
+      (r) => r.statusCode === 401,
+      1000,
+    );
     expect(value.json().code).toBe('api_key_revoked');
     const audit = (await t.app.inject({ method: 'GET', url: `/api/audit?resourceId=${id}`, headers: { cookie: admin.cookie } })).json();
     expect(audit.items[0]).toMatchObject({ eventType: 'key.revoked', userId: null });
@@ -61,10 +65,18 @@ describe('the operator CLI', () => {
     expect((await callGateway(t, secret)).statusCode).toBe(200);
     const result = await cliProcess(['subscription', 'set', '--org', admin.orgId, '--status', 'past_due'], t);
     expect(result.code).toBe(0);
-    const { value } = await eventually(() => callGateway(t, secret), (r) => r.statusCode === 403, 1000);
+    const { value } = await eventually(
+      () => callGateway(t, secret),
+      (r) => r.statusCode === 403,
+      1000,
+    );
     expect(value.json()).toMatchObject({ code: 'subscription_inactive', subscriptionStatus: 'past_due' });
     await runCli(['subscription', 'set', '--org', admin.orgId, '--status', 'active'], io, t.config);
-    const back = await eventually(() => callGateway(t, secret), (r) => r.statusCode === 200, 1000);
+    const back = await eventually(
+      () => callGateway(t, secret),
+      (r) => r.statusCode === 200,
+      1000,
+    );
     expect(back.value.statusCode).toBe(200);
   });
 
@@ -76,14 +88,38 @@ describe('the operator CLI', () => {
     expect(orgId).toMatch(/^org_/);
     const url = lines.find((l) => l.startsWith('http://portal.test/accept-invitation#token='))!;
     const token = invitationToken(url);
-    const accepted = await t.app.inject({ method: 'POST', url: '/api/invitations/accept', payload: { token, name: 'Root Admin', password: 'a very long passphrase' } });
+    const accepted = await t.app.inject({
+      method: 'POST',
+      url: '/api/invitations/accept',
+      payload: { token, name: 'Root Admin', password: 'a very long passphrase' },
+    });
     expect(accepted.statusCode).toBe(200);
-    expect(accepted.json()).toMatchObject({ user: { role: 'admin', email: 'root@woodgrove.example' }, organisation: { id: orgId, plan: 'standard', subscriptionStatus: 'active' } });
+    expect(accepted.json()).toMatchObject({
+      user: { role: 'admin', email: 'root@woodgrove.example' },
+      organisation: { id: orgId, plan: 'standard', subscriptionStatus: 'active' },
+    });
   });
 
   it('subscription set overrides limits per organisation', async () => {
     lines.length = 0;
-    const code = await runCli(['subscription', 'set', '--org', admin.orgId, '--plan', 'enterprise', '--requests-per-minute', '5000', '--document-actions', '100000', '--max-keys', 'unlimited'], io, t.config);
+    const code = await runCli(
+      [
+        'subscription',
+        'set',
+        '--org',
+        admin.orgId,
+        '--plan',
+        'enterprise',
+        '--requests-per-minute',
+        '5000',
+        '--document-actions',
+        '100000',
+        '--max-keys',
+        'unlimited',
+      ],
+      io,
+      t.config,
+    );
     expect(code).toBe(0);
     const sub = (await t.app.inject({ method: 'GET', url: '/api/subscription', headers: { cookie: admin.cookie } })).json();
     expect(sub).toMatchObject({ plan: 'enterprise', limits: { requestsPerMinute: 5000, documentActionsPerMonth: 100000, maxKeys: null } });
@@ -118,7 +154,10 @@ describe('the operator CLI', () => {
 
   it('a bad configuration value stops with a message naming the variable', async () => {
     const bad = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'migrate'], { cwd: ROOT, env: { ...process.env, PORT: 'eighty' } });
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'migrate'], {
+        cwd: ROOT,
+        env: { ...process.env, PORT: 'eighty' },
+      });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
       child.on('close', (code) => resolve({ code, stderr }));

@@ -4,14 +4,39 @@ import { ConfigError, loadConfig } from '../src/config.js';
 describe('configuration is parsed once and a bad value names its variable', () => {
   it('has the CONTRACT defaults', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 3000, host: '127.0.0.1', databaseUrl: undefined, redisUrl: undefined, publicUrl: 'http://localhost:3000', logLevel: 'info' });
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      publicUrl: 'http://localhost:3000',
+      logLevel: 'info',
+    });
     expect(config.dataDir).toMatch(/\/data$/);
     expect(Object.isFrozen(config)).toBe(true);
   });
 
   it('reads every variable', () => {
-    const config = loadConfig({ PORT: '8080', HOST: '0.0.0.0', DATA_DIR: '/tmp/x', DATABASE_URL: 'postgres://u@db:5432/bdoc', REDIS_URL: 'redis://cache:6379', PUBLIC_URL: 'https://keys.example.com/', LOG_LEVEL: 'WARN', TRUST_PROXY: 'true' });
-    expect(config).toMatchObject({ port: 8080, host: '0.0.0.0', dataDir: '/tmp/x', databaseUrl: 'postgres://u@db:5432/bdoc', redisUrl: 'redis://cache:6379', publicUrl: 'https://keys.example.com', logLevel: 'warn', trustProxy: true });
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      DATA_DIR: '/tmp/x',
+      DATABASE_URL: 'postgres://u@db:5432/bdoc',
+      REDIS_URL: 'redis://cache:6379',
+      PUBLIC_URL: 'https://keys.example.com/',
+      LOG_LEVEL: 'WARN',
+      TRUST_PROXY: 'true',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      dataDir: '/tmp/x',
+      databaseUrl: 'postgres://u@db:5432/bdoc',
+      redisUrl: 'redis://cache:6379',
+      publicUrl: 'https://keys.example.com',
+      logLevel: 'warn',
+      trustProxy: true,
+    });
   });
 
   it.each([

@@ -27,8 +27,40 @@ const schemasDir = process.env.POWER_PLATFORM_SCHEMAS ? path.resolve(process.env
 const PUBLIC_URL = 'https://docs.example.com/portal';
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
 const REQUIRED_ERRORS = ['400', '401', '403', '429', '500'];
-const PRODUCT_NAMES = ['Power Automate', 'Power Apps', 'Power BI', 'Power Pages', 'Power Platform', 'Power Virtual Agents', 'Copilot Studio', 'Logic Apps', 'Dataverse', 'Microsoft Flow', 'AI Builder'];
-const CATEGORIES = ['AI', 'Business Management', 'Business Intelligence', 'Collaboration', 'Commerce', 'Communication', 'Content and Files', 'Finance', 'Data', 'Human Resources', 'Internet of Things', 'IT Operations', 'Lifestyle and Entertainment', 'Marketing', 'Productivity', 'Sales and CRM', 'Security', 'Social Media', 'Website'];
+const PRODUCT_NAMES = [
+  'Power Automate',
+  'Power Apps',
+  'Power BI',
+  'Power Pages',
+  'Power Platform',
+  'Power Virtual Agents',
+  'Copilot Studio',
+  'Logic Apps',
+  'Dataverse',
+  'Microsoft Flow',
+  'AI Builder',
+];
+const CATEGORIES = [
+  'AI',
+  'Business Management',
+  'Business Intelligence',
+  'Collaboration',
+  'Commerce',
+  'Communication',
+  'Content and Files',
+  'Finance',
+  'Data',
+  'Human Resources',
+  'Internet of Things',
+  'IT Operations',
+  'Lifestyle and Entertainment',
+  'Marketing',
+  'Productivity',
+  'Sales and CRM',
+  'Security',
+  'Social Media',
+  'Website',
+];
 const MINOR_WORDS = new Set(['a', 'an', 'and', 'as', 'at', 'by', 'for', 'from', 'in', 'into', 'of', 'on', 'or', 'per', 'the', 'to', 'with']);
 
 async function connectorApp(publicUrl = PUBLIC_URL, operations: readonly GatewayOperation[] = GATEWAY_OPERATIONS): Promise<App> {
@@ -65,7 +97,9 @@ function allSchemas(definition: Json): { where: string; schema: Json }[] {
     ...((operation.parameters ?? []) as Json[]).flatMap((p) => schemaNodes(p.schema, `${where} ${p.name}`)),
     ...Object.entries((operation.responses ?? {}) as Record<string, Json>).flatMap(([status, r]) => schemaNodes(r.schema, `${where} ${status}`)),
   ]);
-  const fromDefinitions = Object.entries((definition.definitions ?? {}) as Record<string, Json>).flatMap(([name, s]) => schemaNodes(s, `#/definitions/${name}`));
+  const fromDefinitions = Object.entries((definition.definitions ?? {}) as Record<string, Json>).flatMap(([name, s]) =>
+    schemaNodes(s, `#/definitions/${name}`),
+  );
   return [...fromOperations, ...fromDefinitions];
 }
 
@@ -74,7 +108,10 @@ const isTitleCase = (text: string) => text.split(/\s+/).every((word, i) => !/^[a
 /** First letter upper-case, and not every later word capitalised (acronyms such as PDF aside). */
 function sentenceCaseProblem(text: string): string | null {
   if (!/^[A-Z]/.test(text)) return 'does not start with a capital letter';
-  const later = text.split(/\s+/).slice(1).filter((w) => /^[A-Za-z]/.test(w) && !/^[A-Z0-9]+$/.test(w));
+  const later = text
+    .split(/\s+/)
+    .slice(1)
+    .filter((w) => /^[A-Za-z]/.test(w) && !/^[A-Z0-9]+$/.test(w));
   return later.length > 0 && later.every((w) => /^[A-Z]/.test(w)) ? 'is in Title Case, not sentence case' : null;
 }
 
@@ -110,7 +147,10 @@ const rules = {
   },
   fieldLabels(definition: Json): string[] {
     const fields = operationsOf(definition).flatMap(({ where, operation }) => [
-      ...((operation.parameters ?? []) as Json[]).flatMap((p) => [{ where: `${where} parameter ${p.name}`, schema: p }, ...propertiesOf(p.schema, `${where} ${p.name}`)]),
+      ...((operation.parameters ?? []) as Json[]).flatMap((p) => [
+        { where: `${where} parameter ${p.name}`, schema: p },
+        ...propertiesOf(p.schema, `${where} ${p.name}`),
+      ]),
       ...Object.entries((operation.responses ?? {}) as Record<string, Json>).flatMap(([status, r]) => propertiesOf(r.schema, `${where} ${status}`)),
     ]);
     const defined = Object.entries((definition.definitions ?? {}) as Record<string, Json>).flatMap(([name, s]) => propertiesOf(s, `#/definitions/${name}`));
@@ -241,7 +281,8 @@ describe('the connector definition follows the certification rules (CONTRACT §7
         files++;
         expect(generated, where).toMatchObject({ type: 'string', format: 'byte' });
       }
-      for (const [name, property] of Object.entries((source.properties ?? {}) as Record<string, Json>)) visit(property, generated?.properties?.[name], `${where}.${name}`);
+      for (const [name, property] of Object.entries((source.properties ?? {}) as Record<string, Json>))
+        visit(property, generated?.properties?.[name], `${where}.${name}`);
       if (source.items) visit(source.items, generated?.items, `${where}[]`);
     };
     for (const operation of GATEWAY_OPERATIONS) {
@@ -255,7 +296,9 @@ describe('the connector definition follows the certification rules (CONTRACT §7
     const found = allSchemas(definition).flatMap(({ where, schema }) => [
       ...forbidden.filter((k) => k in schema).map((k) => `${where} uses ${k}`),
       ...(Array.isArray(schema.type) ? [`${where} has several types`] : []),
-      ...Object.keys(schema).filter((k) => k.startsWith('~')).map((k) => `${where} leaks ${k}`),
+      ...Object.keys(schema)
+        .filter((k) => k.startsWith('~'))
+        .map((k) => `${where} leaks ${k}`),
     ]);
     expect(found).toEqual([]);
     const sourceFormat = definition.paths['/convert/pdf'].post.parameters[0].schema.properties.sourceFormat;
@@ -277,45 +320,49 @@ describe('the connector definition follows the certification rules (CONTRACT §7
   });
 
   // Never skipped in CI: there a missing folder is a broken CI script, and a skip would hide it.
-  if (schemasDir || process.env.CI) describe("validates against Microsoft's connector schemas", () => {
-    function loadSchema(file: string): Json {
-      expect(schemasDir && existsSync(schemasDir), `Microsoft's schemas are missing: set POWER_PLATFORM_SCHEMAS to their folder (now ${schemasDir ?? 'unset'})`).toBe(true);
-      const errors: jsonc.ParseError[] = [];
-      const { id, ...schema } = jsonc.parse(readFileSync(path.join(schemasDir!, file), 'utf8'), errors, { allowTrailingComma: true });
-      expect(errors).toEqual([]);
-      // Draft-04 names a schema with `id`; Ajv's draft-07 mode only knows `$id`.
-      return file.includes('swagger') ? { id, ...schema } : { $id: id, ...schema };
-    }
-    const formats = { uri: (value: string) => URL.canParse(value), email: /^[^\s@]+@[^\s@]+$/ };
-    let compiled: { apiDefinition: ValidateFunction; apiProperties: ValidateFunction } | undefined;
-    const validators = () =>
-      (compiled ??= {
-        apiDefinition: new Ajv04.default({ strict: false, allErrors: true, logger: false, formats }).compile(loadSchema('apiDefinition.swagger.schema.json')),
-        apiProperties: new Ajv({ strict: false, allErrors: true, logger: false, formats }).compile(loadSchema('apiProperties.schema.json')),
+  if (schemasDir || process.env.CI)
+    describe("validates against Microsoft's connector schemas", () => {
+      function loadSchema(file: string): Json {
+        expect(
+          schemasDir && existsSync(schemasDir),
+          `Microsoft's schemas are missing: set POWER_PLATFORM_SCHEMAS to their folder (now ${schemasDir ?? 'unset'})`,
+        ).toBe(true);
+        const errors: jsonc.ParseError[] = [];
+        const { id, ...schema } = jsonc.parse(readFileSync(path.join(schemasDir!, file), 'utf8'), errors, { allowTrailingComma: true });
+        expect(errors).toEqual([]);
+        // Draft-04 names a schema with `id`; Ajv's draft-07 mode only knows `$id`.
+        return file.includes('swagger') ? { id, ...schema } : { $id: id, ...schema };
+      }
+      const formats = { uri: (value: string) => URL.canParse(value), email: /^[^\s@]+@[^\s@]+$/ };
+      let compiled: { apiDefinition: ValidateFunction; apiProperties: ValidateFunction } | undefined;
+      const validators = () =>
+        (compiled ??= {
+          apiDefinition: new Ajv04.default({ strict: false, allErrors: true, logger: false, formats }).compile(loadSchema('apiDefinition.swagger.schema.json')),
+          apiProperties: new Ajv({ strict: false, allErrors: true, logger: false, formats }).compile(loadSchema('apiProperties.schema.json')),
+        });
+
+      it('apiDefinition.swagger.json and apiProperties.json are valid', () => {
+        const { apiDefinition, apiProperties } = validators();
+        expect(apiDefinition(definition), JSON.stringify(apiDefinition.errors, null, 2)).toBe(true);
+        expect(apiProperties(properties), JSON.stringify(apiProperties.errors, null, 2)).toBe(true);
       });
 
-    it('apiDefinition.swagger.json and apiProperties.json are valid', () => {
-      const { apiDefinition, apiProperties } = validators();
-      expect(apiDefinition(definition), JSON.stringify(apiDefinition.errors, null, 2)).toBe(true);
-      expect(apiProperties(properties), JSON.stringify(apiProperties.errors, null, 2)).toBe(true);
+      it('and the same schemas refuse what Power Platform would refuse', () => {
+        const { apiDefinition, apiProperties } = validators();
+        const withAnyOf = structuredClone(definition);
+        withAnyOf.paths['/pdf/merge'].post.parameters[0].schema.properties.fileName.anyOf = [{ type: 'string' }];
+        expect(apiDefinition(withAnyOf)).toBe(false);
+        expect(apiDefinition({ ...definition, swagger: '3.0' })).toBe(false);
+        const hiddenOperation = structuredClone(definition);
+        hiddenOperation.paths['/connection'].get['x-ms-visibility'] = 'hidden';
+        expect(apiDefinition(hiddenOperation)).toBe(false);
+        const passwordParameter = structuredClone(properties);
+        passwordParameter.properties.connectionParameters.api_key.type = 'password';
+        expect(apiProperties(passwordParameter)).toBe(false);
+        const { iconBrandColor: _colour, ...colourless } = properties.properties;
+        expect(apiProperties({ properties: colourless })).toBe(false);
+      });
     });
-
-    it('and the same schemas refuse what Power Platform would refuse', () => {
-      const { apiDefinition, apiProperties } = validators();
-      const withAnyOf = structuredClone(definition);
-      withAnyOf.paths['/pdf/merge'].post.parameters[0].schema.properties.fileName.anyOf = [{ type: 'string' }];
-      expect(apiDefinition(withAnyOf)).toBe(false);
-      expect(apiDefinition({ ...definition, swagger: '3.0' })).toBe(false);
-      const hiddenOperation = structuredClone(definition);
-      hiddenOperation.paths['/connection'].get['x-ms-visibility'] = 'hidden';
-      expect(apiDefinition(hiddenOperation)).toBe(false);
-      const passwordParameter = structuredClone(properties);
-      passwordParameter.properties.connectionParameters.api_key.type = 'password';
-      expect(apiProperties(passwordParameter)).toBe(false);
-      const { iconBrandColor: _colour, ...colourless } = properties.properties;
-      expect(apiProperties({ properties: colourless })).toBe(false);
-    });
-  });
 
   it('the rule checks above do catch broken operations', () => {
     const broken = structuredClone(definition);
@@ -378,12 +425,20 @@ describe('the connector zip', () => {
 
 describe('schema conversion refuses what Swagger 2.0 cannot show', () => {
   it('turns TypeBox literals, nullables, bounds and file arguments into Swagger 2.0', () => {
-    expect(toSwaggerSchema(Type.Union([Type.Literal('a'), Type.Literal('b')], { description: 'd' }), 'x')).toEqual({ type: 'string', enum: ['a', 'b'], description: 'd' });
+    expect(toSwaggerSchema(Type.Union([Type.Literal('a'), Type.Literal('b')], { description: 'd' }), 'x')).toEqual({
+      type: 'string',
+      enum: ['a', 'b'],
+      description: 'd',
+    });
     expect(toSwaggerSchema(Type.Literal(3), 'x')).toEqual({ type: 'number', enum: [3] });
     expect(toSwaggerSchema(Type.Unsafe({ enum: [1, 2] }), 'x')).toEqual({ type: 'integer', enum: [1, 2] });
     expect(toSwaggerSchema(Nullable(Type.String({ maxLength: 5 })), 'x')).toEqual({ type: 'string', maxLength: 5, 'x-nullable': true });
     expect(toSwaggerSchema(Type.Number({ exclusiveMinimum: 0 }), 'x')).toEqual({ type: 'number', minimum: 0, exclusiveMinimum: true });
-    expect(toSwaggerSchema(Type.Unsafe({ 'x-bdoc-file': true, 'x-ms-summary': 'File' }), 'x')).toEqual({ type: 'string', format: 'byte', 'x-ms-summary': 'File' });
+    expect(toSwaggerSchema(Type.Unsafe({ 'x-bdoc-file': true, 'x-ms-summary': 'File' }), 'x')).toEqual({
+      type: 'string',
+      format: 'byte',
+      'x-ms-summary': 'File',
+    });
     const optional = toSwaggerSchema(Type.Object({ a: Type.Optional(Type.String()), b: Type.Boolean() }, { additionalProperties: false, $id: 'Thing' }), 'x');
     expect(optional).toEqual({ type: 'object', required: ['b'], properties: { a: { type: 'string' }, b: { type: 'boolean' } } });
     expect(Reflect.ownKeys(optional.properties as object)).toEqual(['a', 'b']);

@@ -12,11 +12,14 @@ import { callGateway, createKey, expectProblem, signup, startTestApp, type TestA
 function gate(started: string[], name: string) {
   let release!: () => void;
   const done = new Promise<void>((resolve) => (release = resolve));
-  return { task: async () => {
-    started.push(name);
-    await done;
-    return name;
-  }, release: () => release() };
+  return {
+    task: async () => {
+      started.push(name);
+      await done;
+      return name;
+    },
+    release: () => release(),
+  };
 }
 
 describe('ConversionQueue', () => {
@@ -39,8 +42,16 @@ describe('ConversionQueue', () => {
     const queue = new ConversionQueue({ slots: 2, maxWaiting: 4, maxWaitMs: 60_000 });
     const started: string[] = [];
     const gates = Array.from({ length: 40 }, (_, i) => gate(started, `job${i}`));
-    const outcomes = gates.map((g) => queue.run('org', g.task).then(() => 'ok', (error: AppError) => error));
-    const refused = (await Promise.race([Promise.all(outcomes.slice(4)), new Promise((resolve) => setTimeout(() => resolve('still waiting'), 1000))])) as AppError[];
+    const outcomes = gates.map((g) =>
+      queue.run('org', g.task).then(
+        () => 'ok',
+        (error: AppError) => error,
+      ),
+    );
+    const refused = (await Promise.race([
+      Promise.all(outcomes.slice(4)),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 1000)),
+    ])) as AppError[];
     expect(refused).toHaveLength(36);
     for (const error of refused) {
       expect(error).toBeInstanceOf(AppError);
@@ -84,9 +95,16 @@ describe('ConvertToPdf under a burst, through the gateway', () => {
   afterAll(() => t.close());
 
   const convert = (key: string, word: string) =>
-    t.app.inject({ method: 'POST', url: '/v1/convert/pdf', headers: { 'x-api-key': key }, payload: { fileContent: Buffer.from(`<p>${word}</p>`).toString('base64'), sourceFormat: 'html' } });
+    t.app.inject({
+      method: 'POST',
+      url: '/v1/convert/pdf',
+      headers: { 'x-api-key': key },
+      payload: { fileContent: Buffer.from(`<p>${word}</p>`).toString('base64'), sourceFormat: 'html' },
+    });
 
-  it('40 at once: the surplus gets 503 with Retry-After, another organisation still gets its turn, and only conversions done are counted', { timeout: 180_000 }, async () => {
+  it('40 at once: the surplus gets 503 with Retry-After, another organisation still gets its turn, and only conversions done are counted', {
+    timeout: 180_000,
+  }, async () => {
     const documentsLeft = async (key: string) => (await callGateway(t, key)).json().documentActionsLeft as number;
     const burstBefore = await documentsLeft(burst);
     const otherBefore = await documentsLeft(other);

@@ -50,7 +50,12 @@ describe('documents that reference the network or local files', () => {
   });
 
   const convert = (fileContent: Buffer, sourceFormat: string) =>
-    t.app.inject({ method: 'POST', url: '/v1/convert/pdf', headers: { 'x-api-key': secret }, payload: { fileContent: fileContent.toString('base64'), sourceFormat } });
+    t.app.inject({
+      method: 'POST',
+      url: '/v1/convert/pdf',
+      headers: { 'x-api-key': secret },
+      payload: { fileContent: fileContent.toString('base64'), sourceFormat },
+    });
 
   it('the server reports how LibreOffice is sandboxed', async () => {
     const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
@@ -79,7 +84,9 @@ describe('documents that reference the network or local files', () => {
     const picture = expectProblem(await convert(linked.generate({ type: 'nodebuffer' }), 'docx'), 400, 'validation_failed');
     expect(picture.detail).toMatch(/external image link/);
 
-    const field = makeDocx(`<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> INCLUDETEXT "${secretFile}" </w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>`);
+    const field = makeDocx(
+      `<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> INCLUDETEXT "${secretFile}" </w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>`,
+    );
     expect(expectProblem(await convert(field, 'docx'), 400, 'validation_failed').detail).toMatch(/INCLUDETEXT field/);
     expect(received).toEqual([]);
   });
@@ -112,10 +119,17 @@ describe('the sandbox itself', () => {
   it('holds none of the server’s environment: only the clean variables', () => {
     const work = mkdtempSync(path.join(tmpdir(), 'bdoc-sandbox-'));
     try {
-      const run = spawnSync('bwrap', bubblewrapArgs(work, '/usr/bin/env', []), { env: { ...process.env, DATABASE_URL: 'postgres://secret@db/x' }, encoding: 'utf8' });
+      const run = spawnSync('bwrap', bubblewrapArgs(work, '/usr/bin/env', []), {
+        env: { ...process.env, DATABASE_URL: 'postgres://secret@db/x' },
+        encoding: 'utf8',
+      });
       expect(run.status, run.stderr).toBe(0);
       // bubblewrap itself adds PWD (the work directory).
-      const names = run.stdout.trim().split('\n').map((line) => line.split('=')[0]).sort();
+      const names = run.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split('=')[0])
+        .sort();
       expect(names).toEqual([...Object.keys(cleanEnvironment(work)), 'PWD'].sort());
       expect(run.stdout).not.toContain('postgres://');
     } finally {

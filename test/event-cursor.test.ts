@@ -125,7 +125,8 @@ if (onPostgres) {
         await handle.db.transaction().execute((trx) => writer.record(trx, [revoked('key_while_away')]));
         // The writer's InProcessTransport notifies nobody; only the reconnect's catch-up can find it.
         await handle.db.executeQuery(
-          (await import('kysely')).sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query like 'LISTEN%'`.compile(handle.db),
+          (await import('kysely'))
+            .sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query like 'LISTEN%'`.compile(handle.db),
         );
         await until(() => seen.includes('key_while_away'));
         expect(resets).toBe(0);

@@ -34,7 +34,13 @@ async function snapshot(): Promise<string> {
   await t.services.usage.flush();
   // A gateway call that gets its 400 still used the key (its last use, usage and calling flow are recorded): not a change of the organisation's data.
   const keys = (await get('/api/keys?limit=200')).replace(/"(lastUsedAt|flowCount)":("[^"]*"|null|\d+)/g, '');
-  return [keys, await get('/api/members?limit=200'), await get('/api/subscription'), await get('/api/invitations?limit=200'), await get('/api/audit?limit=1')].join('\n');
+  return [
+    keys,
+    await get('/api/members?limit=200'),
+    await get('/api/subscription'),
+    await get('/api/invitations?limit=200'),
+    await get('/api/audit?limit=1'),
+  ].join('\n');
 }
 
 function expectRefusal(response: LightMyRequestResponse, what: string): void {
@@ -51,7 +57,14 @@ const object = fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength:
 /** What a text field does not take: other types, or far more text than any field allows. */
 const notAString = fc.oneof(fc.boolean(), fc.constant(null), fc.integer(), fc.double(), list, object, fc.string({ minLength: 5000, maxLength: 6000 }));
 /** What a number field does not take: other types, fractions, negatives, beyond any range. */
-const notANumber = fc.oneof(fc.boolean(), fc.constant(null), fc.string({ maxLength: 10 }), list, object, fc.constantFrom(0.5, -1, 1e308, -1e308, Number.MAX_SAFE_INTEGER + 2));
+const notANumber = fc.oneof(
+  fc.boolean(),
+  fc.constant(null),
+  fc.string({ maxLength: 10 }),
+  list,
+  object,
+  fc.constantFrom(0.5, -1, 1e308, -1e308, Number.MAX_SAFE_INTEGER + 2),
+);
 /** What a list field does not take. */
 const notAList = fc.oneof(fc.boolean(), fc.constant(null), fc.integer(), fc.string({ maxLength: 10 }), object);
 
@@ -72,7 +85,13 @@ interface MutatingRoute {
 }
 
 const ROUTES: Record<string, MutatingRoute> = {
-  'POST /api/keys': { method: 'POST', url: () => '/api/keys', valid: { name: 'prod-valid-flow-ops', expiresInDays: 30 }, kinds: { expiresInDays: 'number' }, nullable: ['expiresInDays'] },
+  'POST /api/keys': {
+    method: 'POST',
+    url: () => '/api/keys',
+    valid: { name: 'prod-valid-flow-ops', expiresInDays: 30 },
+    kinds: { expiresInDays: 'number' },
+    nullable: ['expiresInDays'],
+  },
   'PATCH /api/keys/:id': { method: 'PATCH', url: () => `/api/keys/${keyId}`, valid: { name: 'prod-renamed-flow-ops' } },
   'POST /api/keys/:id/rotate': { method: 'POST', url: () => `/api/keys/${keyId}/rotate`, valid: { graceHours: 24 }, kinds: { graceHours: 'number' } },
   'POST /api/invitations': { method: 'POST', url: () => '/api/invitations', valid: { email: 'fuzz@example.com', role: 'viewer' } },
@@ -107,11 +126,17 @@ function hostileBody(route: MutatingRoute) {
       return wrong.filter((value) => value !== null || !route.nullable?.includes(field)).map((value) => JSON.stringify({ ...route.valid, [field]: value }));
     }),
     // A number JSON.stringify could never write.
-    fc.tuple(fc.constantFrom(...fields), fc.constantFrom(...RAW_NUMBERS)).map(([field, raw]) => JSON.stringify({ ...route.valid, [field]: '__RAW__' }).replace('"__RAW__"', raw)),
+    fc
+      .tuple(fc.constantFrom(...fields), fc.constantFrom(...RAW_NUMBERS))
+      .map(([field, raw]) => JSON.stringify({ ...route.valid, [field]: '__RAW__' }).replace('"__RAW__"', raw)),
     // Unknown fields, from one to thousands (where the route refuses them).
-    fc.integer({ min: 1, max: 3000 }).map((n) =>
-      route.toleratesUnknownFields ? '{"truncated":' : JSON.stringify({ ...route.valid, ...Object.fromEntries(Array.from({ length: n }, (_, i) => [`unknown_${i}`, i])) }),
-    ),
+    fc
+      .integer({ min: 1, max: 3000 })
+      .map((n) =>
+        route.toleratesUnknownFields
+          ? '{"truncated":'
+          : JSON.stringify({ ...route.valid, ...Object.fromEntries(Array.from({ length: n }, (_, i) => [`unknown_${i}`, i])) }),
+      ),
     // Broken or truncated JSON.
     fc.nat({ max: 40 }).map((cut) => JSON.stringify(route.valid).slice(0, Math.max(1, cut % JSON.stringify(route.valid).length))),
   );
@@ -140,7 +165,23 @@ describe('hostile bodies on every mutating route: 4xx problem+json, nothing chan
 
 /** Query values of every hostile kind: numbers out of range, impossible dates, bad percent-encoding, junk. */
 const hostileQueryValue = fc.oneof(
-  fc.constantFrom('1e309', '-1', '99999999999999999999999', 'NaN', 'Infinity', '0x10', '2026-13-01', '2026-02-30', '2026-00-10', '2026-12-32T25:61:00Z', '%ZZ', '%', '%E0%A4%A', '', ' '),
+  fc.constantFrom(
+    '1e309',
+    '-1',
+    '99999999999999999999999',
+    'NaN',
+    'Infinity',
+    '0x10',
+    '2026-13-01',
+    '2026-02-30',
+    '2026-00-10',
+    '2026-12-32T25:61:00Z',
+    '%ZZ',
+    '%',
+    '%E0%A4%A',
+    '',
+    ' ',
+  ),
   fc.string({ maxLength: 40 }).map(encodeURIComponent),
   fc.integer().map(String),
   fc.string({ minLength: 3000, maxLength: 4000 }).map(encodeURIComponent),
@@ -169,13 +210,23 @@ describe('hostile query strings and parameters: never 5xx, every refusal a probl
   }
 
   it('impossible dates and out-of-range numbers are refused, not coerced', async () => {
-    for (const url of ['/api/audit?from=2026-13-01', `/api/keys/${keyId}/usage?from=2026-02-30`, '/api/keys?offset=1e309', '/api/keys?limit=99999999999999999999']) {
+    for (const url of [
+      '/api/audit?from=2026-13-01',
+      `/api/keys/${keyId}/usage?from=2026-02-30`,
+      '/api/keys?offset=1e309',
+      '/api/keys?limit=99999999999999999999',
+    ]) {
       expectRefusal(await t.app.inject({ method: 'GET', url, headers: { cookie: admin.cookie } }), url);
     }
   });
 
   it('compressed bodies get 415, bad percent-encoding 400, long parameters 414', async () => {
-    const gzip = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: admin.cookie, 'content-type': 'application/json', 'content-encoding': 'gzip' }, payload: '{}' });
+    const gzip = await t.app.inject({
+      method: 'POST',
+      url: '/api/keys',
+      headers: { cookie: admin.cookie, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      payload: '{}',
+    });
     expectRefusal(gzip, 'gzip');
     expect(gzip.statusCode).toBe(415);
     const percent = await t.app.inject({ method: 'GET', url: '/api/keys/%E0%A4%A', headers: { cookie: admin.cookie } });

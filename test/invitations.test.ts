@@ -18,11 +18,17 @@ describe('invitations', () => {
   afterAll(() => t.close());
 
   const invite = async (who: Session, role = 'member') => {
-    const response = await t.app.inject({ method: 'POST', url: '/api/invitations', headers: { cookie: who.cookie }, payload: { email: uniqueEmail('invitee'), role } });
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/invitations',
+      headers: { cookie: who.cookie },
+      payload: { email: uniqueEmail('invitee'), role },
+    });
     expect(response.statusCode, response.body).toBe(201);
     return { id: response.json().invitation.id as string, email: response.json().invitation.email as string, token: invitationToken(response.json().url) };
   };
-  const accept = (token: string) => t.app.inject({ method: 'POST', url: '/api/invitations/accept', payload: { token, name: 'New Person', password: PASSWORD } });
+  const accept = (token: string) =>
+    t.app.inject({ method: 'POST', url: '/api/invitations/accept', payload: { token, name: 'New Person', password: PASSWORD } });
   const pending = async (who: Session) => (await t.app.inject({ method: 'GET', url: '/api/invitations', headers: { cookie: who.cookie } })).json();
 
   it('lists pending invitations with who sent them, paginated, newest first; accepted ones leave the list', async () => {

@@ -51,21 +51,56 @@ describe('a hostile document never stalls another organisation', () => {
   }
 
   async function benignStillWorks() {
-    const response = await t.app.inject({ method: 'POST', url: '/v1/pdf/merge', headers: { 'x-api-key': attacker }, payload: { files: [b64(await makePdf(1)), b64(await makePdf(1))] } });
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/v1/pdf/merge',
+      headers: { 'x-api-key': attacker },
+      payload: { files: [b64(await makePdf(1)), b64(await makePdf(1))] },
+    });
     expect(response.statusCode, response.body).toBe(200);
     expect(response.json().pageCount).toBe(2);
   }
 
   const cases: [string, () => Promise<[string, unknown]>, number, string, RegExp][] = [
-    ['a 1 KB PDF whose page tree describes a billion pages', async () => ['/pdf/watermark', { fileContent: b64(pageTreeBomb()), text: 'X' }], 422, 'document_too_complex', /DOC_MAX_PAGES/],
+    [
+      'a 1 KB PDF whose page tree describes a billion pages',
+      async () => ['/pdf/watermark', { fileContent: b64(pageTreeBomb()), text: 'X' }],
+      422,
+      'document_too_complex',
+      /DOC_MAX_PAGES/,
+    ],
     ['a PDF whose page tree loops back on itself', async () => ['/pdf/split', { fileContent: b64(pageTreeLoop()) }], 422, 'document_too_complex', /loops back/],
-    ['SplitPdf with 1,000 overlapping ranges', async () => {
-      const { pdf, ranges } = await overlappingSplit();
-      return ['/pdf/split', { fileContent: b64(pdf), ranges }];
-    }, 422, 'document_too_complex', /10000 pages/],
-    ['a Word template whose nested loops expand to millions of fields', async () => ['/word/populate', { templateContent: b64(nestedLoopTemplate()), data: nestedLoopData(150) }], 422, 'document_too_complex', /loops expand/],
-    ['a small .docx that expands to 150 MB', async () => ['/word/populate', { templateContent: b64(docxZipBomb(150)), data: {} }], 422, 'document_too_complex', /DOC_MAX_EXPANDED_MB/],
-    ['ComputeData over the row cap', async () => ['/data/compute', { data: computeRows(50_001), expression: 'Sum(amount)' }], 413, 'payload_too_large', /COMPUTE_MAX_ROWS/],
+    [
+      'SplitPdf with 1,000 overlapping ranges',
+      async () => {
+        const { pdf, ranges } = await overlappingSplit();
+        return ['/pdf/split', { fileContent: b64(pdf), ranges }];
+      },
+      422,
+      'document_too_complex',
+      /10000 pages/,
+    ],
+    [
+      'a Word template whose nested loops expand to millions of fields',
+      async () => ['/word/populate', { templateContent: b64(nestedLoopTemplate()), data: nestedLoopData(150) }],
+      422,
+      'document_too_complex',
+      /loops expand/,
+    ],
+    [
+      'a small .docx that expands to 150 MB',
+      async () => ['/word/populate', { templateContent: b64(docxZipBomb(150)), data: {} }],
+      422,
+      'document_too_complex',
+      /DOC_MAX_EXPANDED_MB/,
+    ],
+    [
+      'ComputeData over the row cap',
+      async () => ['/data/compute', { data: computeRows(50_001), expression: 'Sum(amount)' }],
+      413,
+      'payload_too_large',
+      /COMPUTE_MAX_ROWS/,
+    ],
   ];
 
   for (const [name, build, status, code, detail] of cases) {
@@ -104,10 +139,20 @@ describe('a job over its time limit is stopped, billed, and its worker replaced'
   afterAll(() => t.close());
 
   it('answers 422 naming the time limit; its quota place stays used; the next job runs in a fresh worker', async () => {
-    const response = await t.app.inject({ method: 'POST', url: '/v1/word/populate', headers: { 'x-api-key': secret }, payload: { templateContent: b64(nestedLoopTemplate()), data: nestedLoopData(250) } });
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/v1/word/populate',
+      headers: { 'x-api-key': secret },
+      payload: { templateContent: b64(nestedLoopTemplate()), data: nestedLoopData(250) },
+    });
     const problem = expectProblem(response, 422, 'document_too_complex');
     expect(problem.detail).toMatch(/stopped after 1 s/);
-    const next = await t.app.inject({ method: 'POST', url: '/v1/word/populate', headers: { 'x-api-key': secret }, payload: { templateContent: b64(makeDocx(para('Hello {name}'))), data: { name: 'Ada' } } });
+    const next = await t.app.inject({
+      method: 'POST',
+      url: '/v1/word/populate',
+      headers: { 'x-api-key': secret },
+      payload: { templateContent: b64(makeDocx(para('Hello {name}'))), data: { name: 'Ada' } },
+    });
     expect(next.statusCode, next.body).toBe(200);
     // Free plan, 50 document actions a month: both are counted, the stopped one included.
     const connection = (await callGateway(t, secret)).json();

@@ -84,13 +84,22 @@ describe('the life of an API key', () => {
     expect(await recordExpiredKeys(deps)).toBe(0);
     clock.advance(-30 * DAY);
     admin = await signup(t, 'Litware again');
-    const audit = await t.services.audit.list(t.services.db, (await t.services.db.selectFrom('apiKeys').select('orgId').where('id', '=', id).executeTakeFirstOrThrow()).orgId, { resourceId: id, eventType: 'key.expired' }, { limit: 10, offset: 0 });
+    const audit = await t.services.audit.list(
+      t.services.db,
+      (await t.services.db.selectFrom('apiKeys').select('orgId').where('id', '=', id).executeTakeFirstOrThrow()).orgId,
+      { resourceId: id, eventType: 'key.expired' },
+      { limit: 10, offset: 0 },
+    );
     expect(audit.total).toBe(1);
     expect(audit.items[0]).toMatchObject({ eventType: 'key.expired', severity: 'warning', userId: null });
   });
 
   it('expiry choices are 30, 60, 90, 365 days or never; anything else is refused and creates nothing', async () => {
-    for (const [days, expected] of [[60, '2026-07-03T08:00:00.000Z'], [365, '2027-05-04T08:00:00.000Z'], [null, null]] as const) {
+    for (const [days, expected] of [
+      [60, '2026-07-03T08:00:00.000Z'],
+      [365, '2027-05-04T08:00:00.000Z'],
+      [null, null],
+    ] as const) {
       const response = await api('POST', '/api/keys', { name: `prod-expiry-${days}-ops`, expiresInDays: days });
       expect(response.json().key.expiresAt).toBe(expected);
     }
@@ -164,7 +173,18 @@ describe('the life of an API key', () => {
     const { id, secret } = await createKey(t, admin, { name: 'prod-secret-flow-ops' });
     await callGateway(t, secret, { 'x-ms-workflow-name': 'flow-guid-1' });
     await t.services.usage.flush();
-    const reads = ['/api/keys', `/api/keys/${id}`, `/api/keys/${id}/usage`, `/api/keys/${id}/flows`, '/api/audit', '/api/audit/export.csv', '/api/me', '/api/members', '/api/subscription', '/api/openapi.json'];
+    const reads = [
+      '/api/keys',
+      `/api/keys/${id}`,
+      `/api/keys/${id}/usage`,
+      `/api/keys/${id}/flows`,
+      '/api/audit',
+      '/api/audit/export.csv',
+      '/api/me',
+      '/api/members',
+      '/api/subscription',
+      '/api/openapi.json',
+    ];
     for (const url of reads) {
       const response = await api('GET', url);
       expect(response.statusCode, url).toBe(200);

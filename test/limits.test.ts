@@ -10,7 +10,15 @@ describe('plans, quotas and rate limits at the gateway (CONTRACT §4 checks 9–
   const clock = new ManualClock('2026-04-10T10:00:00.000Z');
   // The catalogue is data: a test plan without the PDF feature, next to the real ones.
   const plans = new PlanCatalogue([
-    { id: 'basic', name: 'Basic', documentActionsPerMonth: 5, utilityActionsPerMonth: 5, requestsPerMinute: 600, maxKeys: 5, features: ['connection', 'compute'] },
+    {
+      id: 'basic',
+      name: 'Basic',
+      documentActionsPerMonth: 5,
+      utilityActionsPerMonth: 5,
+      requestsPerMinute: 600,
+      maxKeys: 5,
+      features: ['connection', 'compute'],
+    },
     ...DEFAULT_PLANS,
   ]);
   let t: TestApp;
@@ -171,13 +179,21 @@ describe('plans, quotas and rate limits at the gateway (CONTRACT §4 checks 9–
     // Revoking frees a place.
     await t.app.inject({ method: 'POST', url: `/api/keys/${second.id}/revoke`, headers: { cookie: admin.cookie } });
     await t.app.inject({ method: 'POST', url: `/api/keys/${rotated.json().key.id}/revoke`, headers: { cookie: admin.cookie } });
-    expect((await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: admin.cookie }, payload: { name: 'prod-four-ops' } })).statusCode).toBe(201);
+    expect((await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: admin.cookie }, payload: { name: 'prod-four-ops' } })).statusCode).toBe(
+      201,
+    );
   });
 
   it('periods follow the calendar month by default', async () => {
     const { currentPeriod } = await import('../src/plans/period.js');
-    expect(currentPeriod({ periodStart: '2026-01-15T00:00:00.000Z', periodEnd: null }, new Date('2026-02-28T23:59:59.000Z'))).toEqual({ start: '2026-02-01T00:00:00.000Z', end: '2026-03-01T00:00:00.000Z' });
-    expect(currentPeriod({ periodStart: '2026-01-15T00:00:00.000Z', periodEnd: null }, new Date('2026-12-31T12:00:00.000Z'))).toEqual({ start: '2026-12-01T00:00:00.000Z', end: '2027-01-01T00:00:00.000Z' });
+    expect(currentPeriod({ periodStart: '2026-01-15T00:00:00.000Z', periodEnd: null }, new Date('2026-02-28T23:59:59.000Z'))).toEqual({
+      start: '2026-02-01T00:00:00.000Z',
+      end: '2026-03-01T00:00:00.000Z',
+    });
+    expect(currentPeriod({ periodStart: '2026-01-15T00:00:00.000Z', periodEnd: null }, new Date('2026-12-31T12:00:00.000Z'))).toEqual({
+      start: '2026-12-01T00:00:00.000Z',
+      end: '2027-01-01T00:00:00.000Z',
+    });
   });
 });
 
@@ -191,17 +207,25 @@ describe('subscription and usage in the portal API', () => {
     const refused = await t.app.inject({ method: 'PUT', url: '/api/subscription', headers: { cookie: admin.cookie }, payload: { plan: 'standard' } });
     expect(refused.statusCode).toBe(403);
     expect(refused.json().detail).toMatch(/contact them to change your plan/);
-    expect((await t.app.inject({ method: 'GET', url: '/api/subscription', headers: { cookie: admin.cookie } })).json()).toMatchObject({ plan: 'free', selfService: false });
+    expect((await t.app.inject({ method: 'GET', url: '/api/subscription', headers: { cookie: admin.cookie } })).json()).toMatchObject({
+      plan: 'free',
+      selfService: false,
+    });
     await t.close();
 
     t = await startTestApp({ env: { SELF_SERVICE_PLANS: 'true' } });
     const other = await signup(t, 'Self Service On', undefined, { plan: 'free' });
     const changed = await t.app.inject({ method: 'PUT', url: '/api/subscription', headers: { cookie: other.cookie }, payload: { plan: 'standard' } });
     expect(changed.statusCode).toBe(200);
-    expect(changed.json()).toMatchObject({ plan: 'standard', limits: { documentActionsPerMonth: 500, utilityActionsPerMonth: 5000, requestsPerMinute: 300, maxKeys: 10 } });
+    expect(changed.json()).toMatchObject({
+      plan: 'standard',
+      limits: { documentActionsPerMonth: 500, utilityActionsPerMonth: 5000, requestsPerMinute: 300, maxKeys: 10 },
+    });
     const unknown = await t.app.inject({ method: 'PUT', url: '/api/subscription', headers: { cookie: other.cookie }, payload: { plan: 'platinum' } });
     expect(unknown.statusCode).toBe(400);
-    expect((await t.app.inject({ method: 'PUT', url: '/api/subscription', headers: { cookie: other.cookie }, payload: { plan: 'enterprise' } })).statusCode).toBe(403);
+    expect(
+      (await t.app.inject({ method: 'PUT', url: '/api/subscription', headers: { cookie: other.cookie }, payload: { plan: 'enterprise' } })).statusCode,
+    ).toBe(403);
     const audit = (await t.app.inject({ method: 'GET', url: '/api/audit?eventType=subscription.changed', headers: { cookie: other.cookie } })).json();
     expect(audit.items).toHaveLength(1);
     expect(audit.items[0]).toMatchObject({ userId: other.userId, details: { from: { plan: 'free' }, to: { plan: 'standard' } } });

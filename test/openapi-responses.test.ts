@@ -35,14 +35,22 @@ describe('/v1 answers match the OpenAPI document', () => {
     check('POST', '/v1/data/compute', await call('POST', '/v1/data/compute', key, JSON.stringify({ data: [{ a: 1 }, { a: 2 }], expression: 'Sum(a)' })));
     check('POST', '/v1/data/compute', await call('POST', '/v1/data/compute', key, '{"data":'));
     check('POST', '/v1/data/compute', await call('POST', '/v1/data/compute', key, JSON.stringify({ data: 'rows', expression: 'Sum(a)' })));
-    check('POST', '/v1/data/compute', await t.app.inject({ method: 'POST', url: '/v1/data/compute', headers: { ...key, 'content-type': 'text/csv' }, payload: 'a,b' }));
+    check(
+      'POST',
+      '/v1/data/compute',
+      await t.app.inject({ method: 'POST', url: '/v1/data/compute', headers: { ...key, 'content-type': 'text/csv' }, payload: 'a,b' }),
+    );
     const rows = Array.from({ length: 50_001 }, () => ({ a: 1 }));
     check('POST', '/v1/data/compute', await call('POST', '/v1/data/compute', key, JSON.stringify({ data: rows, expression: 'Sum(a)' })));
   });
 
   it('PDF actions: a damaged PDF and a body over the limit', async () => {
     const key = { 'x-api-key': secret };
-    check('POST', '/v1/pdf/watermark', await call('POST', '/v1/pdf/watermark', key, JSON.stringify({ fileContent: Buffer.from('%PDF-1.7 broken').toString('base64'), text: 'X' })));
+    check(
+      'POST',
+      '/v1/pdf/watermark',
+      await call('POST', '/v1/pdf/watermark', key, JSON.stringify({ fileContent: Buffer.from('%PDF-1.7 broken').toString('base64'), text: 'X' })),
+    );
     check('POST', '/v1/pdf/merge', await call('POST', '/v1/pdf/merge', key, JSON.stringify({ files: ['A'.repeat(80 * 1024 * 1024)] })));
   });
 });

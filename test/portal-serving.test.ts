@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/harness.js';
 
 /** A stand-in for Vite's output: the page, with its inline colour-scheme script, and one hashed asset. */
-const INDEX = '<!doctype html><html><head><script>document.documentElement.dataset.x = "1";</script><script type="module" src="/assets/index-AbC123.js"></script></head><body><div id="root"></div></body></html>';
+const INDEX =
+  '<!doctype html><html><head><script>document.documentElement.dataset.x = "1";</script><script type="module" src="/assets/index-AbC123.js"></script></head><body><div id="root"></div></body></html>';
 
 describe('the portal is served by the same process', () => {
   let t: TestApp;

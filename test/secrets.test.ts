@@ -24,7 +24,12 @@ describe('no plaintext key or password ever reaches the database or a log', () =
     secrets.push(rotated.json().secret);
     await t.app.inject({ method: 'POST', url: `/api/keys/${second.id}/revoke`, headers: { cookie: admin.cookie } });
     await callGateway(t, second.secret);
-    const invited = await t.app.inject({ method: 'POST', url: '/api/invitations', headers: { cookie: admin.cookie }, payload: { email: 'new.person@example.com', role: 'member' } });
+    const invited = await t.app.inject({
+      method: 'POST',
+      url: '/api/invitations',
+      headers: { cookie: admin.cookie },
+      payload: { email: 'new.person@example.com', role: 'member' },
+    });
     invitedToken = invitationToken(invited.json().url);
     const memberPassword = 'another long passphrase 42';
     secrets.push(memberPassword);
@@ -38,7 +43,8 @@ describe('no plaintext key or password ever reaches the database or a log', () =
   it('the database holds none of them', async () => {
     const bytes = await databaseBytes(t);
     // What was read really holds the scenario: every key's hash and the member's name are there.
-    for (const secret of secrets.filter((s) => s.startsWith('bdoc_'))) expect(bytes.includes(sha256Hex(secret)), 'a key hash is missing from what was read').toBe(true);
+    for (const secret of secrets.filter((s) => s.startsWith('bdoc_')))
+      expect(bytes.includes(sha256Hex(secret)), 'a key hash is missing from what was read').toBe(true);
     expect(bytes).toContain('New Person');
     for (const secret of [...secrets, invitedToken]) {
       expect(bytes.includes(secret), `database contains ${secret.slice(0, 6)}…`).toBe(false);

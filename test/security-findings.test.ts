@@ -4,7 +4,7 @@
  * made by refused requests, unthrottled sign-up that named existing accounts, missing headers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, callGateway, cookieOf, createKey, expectProblem, signup, startTestApp, uniqueEmail, type Session, type TestApp } from './support/harness.js';
+import { PASSWORD, callGateway, createKey, expectProblem, signup, startTestApp, uniqueEmail, type Session, type TestApp } from './support/harness.js';
 
 describe('sign-in throttling', () => {
   let t: TestApp;
@@ -14,7 +14,12 @@ describe('sign-in throttling', () => {
   beforeAll(async () => {
     t = await startTestApp();
     admin = await signup(t, 'Throttled Ltd');
-    const first = await t.app.inject({ method: 'POST', url: '/api/auth/signin', payload: { email: admin.email, password: PASSWORD }, remoteAddress: '10.0.0.1' });
+    const first = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/signin',
+      payload: { email: admin.email, password: PASSWORD },
+      remoteAddress: '10.0.0.1',
+    });
     expect(first.statusCode).toBe(200);
     const device = first.cookies.find((c) => c.name === 'bdoc_device');
     expect(device?.httpOnly).toBe(true);
@@ -25,7 +30,12 @@ describe('sign-in throttling', () => {
   it('25 wrong passwords at once: no more than the limit are even checked, the rest get 429 with Retry-After', async () => {
     const attempts = await Promise.all(
       Array.from({ length: 25 }, (_, i) =>
-        t.app.inject({ method: 'POST', url: '/api/auth/signin', payload: { email: admin.email, password: `wrong password ${i}` }, remoteAddress: `192.0.2.${i + 1}` }),
+        t.app.inject({
+          method: 'POST',
+          url: '/api/auth/signin',
+          payload: { email: admin.email, password: `wrong password ${i}` },
+          remoteAddress: `192.0.2.${i + 1}`,
+        }),
       ),
     );
     const unauthorised = attempts.filter((r) => r.statusCode === 401).length;
@@ -36,11 +46,28 @@ describe('sign-in throttling', () => {
   });
 
   it('the right password from a browser that signed in before still gets in; from an unknown one it waits', async () => {
-    const known = await t.app.inject({ method: 'POST', url: '/api/auth/signin', headers: { cookie: deviceCookie }, payload: { email: admin.email, password: PASSWORD }, remoteAddress: '10.0.0.1' });
+    const known = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/signin',
+      headers: { cookie: deviceCookie },
+      payload: { email: admin.email, password: PASSWORD },
+      remoteAddress: '10.0.0.1',
+    });
     expect(known.statusCode, known.body).toBe(200);
-    const unknown = await t.app.inject({ method: 'POST', url: '/api/auth/signin', payload: { email: admin.email, password: PASSWORD }, remoteAddress: '10.0.0.2' });
+    const unknown = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/signin',
+      payload: { email: admin.email, password: PASSWORD },
+      remoteAddress: '10.0.0.2',
+    });
     expectProblem(unknown, 429, 'rate_limited');
-    const forged = await t.app.inject({ method: 'POST', url: '/api/auth/signin', headers: { cookie: 'bdoc_device=made-up-value' }, payload: { email: admin.email, password: PASSWORD }, remoteAddress: '10.0.0.3' });
+    const forged = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/signin',
+      headers: { cookie: 'bdoc_device=made-up-value' },
+      payload: { email: admin.email, password: PASSWORD },
+      remoteAddress: '10.0.0.3',
+    });
     expectProblem(forged, 429, 'rate_limited');
   });
 });
@@ -53,7 +80,12 @@ describe('sign-up', () => {
   afterAll(() => t.close());
 
   const signupFrom = (ip: string, email: string) =>
-    t.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { email, password: PASSWORD, name: 'Sam', organisation: 'Probe Ltd' }, remoteAddress: ip });
+    t.app.inject({
+      method: 'POST',
+      url: '/api/auth/signup',
+      payload: { email, password: PASSWORD, name: 'Sam', organisation: 'Probe Ltd' },
+      remoteAddress: ip,
+    });
 
   it('does not say that an account exists, and is throttled per address (attempts on taken emails count too)', async () => {
     const email = uniqueEmail('taken');
@@ -77,7 +109,12 @@ describe('the session and origin guard', () => {
   afterAll(() => t.close());
 
   it('matches the routed path: /%61pi/keys meets the same guard as /api/keys', async () => {
-    const crossSite = await t.app.inject({ method: 'POST', url: '/%61pi/keys', headers: { cookie: admin.cookie, origin: 'https://evil.example' }, payload: { name: 'prod-evil-flow-ops' } });
+    const crossSite = await t.app.inject({
+      method: 'POST',
+      url: '/%61pi/keys',
+      headers: { cookie: admin.cookie, origin: 'https://evil.example' },
+      payload: { name: 'prod-evil-flow-ops' },
+    });
     expectProblem(crossSite, 403, 'csrf_rejected');
     expectProblem(await t.app.inject({ method: 'GET', url: '/%61pi/keys' }), 401, 'unauthenticated');
     expectProblem(await t.app.inject({ method: 'GET', url: '/api/%6Beys' }), 401, 'unauthenticated');
@@ -97,7 +134,10 @@ describe('flows', () => {
 
   const flowsOf = async (id: string) => {
     await t.services.usage.flush();
-    return (await t.app.inject({ method: 'GET', url: `/api/keys/${id}/flows`, headers: { cookie: admin.cookie } })).json().items as { workflowName: string; calls: number }[];
+    return (await t.app.inject({ method: 'GET', url: `/api/keys/${id}/flows`, headers: { cookie: admin.cookie } })).json().items as {
+      workflowName: string;
+      calls: number;
+    }[];
   };
 
   it('refused requests make no flow; a key keeps at most FLOWS_PER_KEY_MAX flows while every call is still counted', async () => {

@@ -10,7 +10,6 @@ import { createTestDatabase, onPostgres, type TestDatabase } from './support/pos
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-
 describe('the server process over real HTTP', () => {
   let child: ChildProcess;
   let base: string;
@@ -26,13 +25,24 @@ describe('the server process over real HTTP', () => {
     base = `http://127.0.0.1:${port}`;
     child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'serve'], {
       cwd: ROOT,
-      env: { ...process.env, DATA_DIR: dataDir, ...(database ? { DATABASE_URL: database.url } : {}), PORT: String(port), PUBLIC_URL: base, LOG_LEVEL: 'info', USAGE_FLUSH_MS: '1000' },
+      env: {
+        ...process.env,
+        DATA_DIR: dataDir,
+        ...(database ? { DATABASE_URL: database.url } : {}),
+        PORT: String(port),
+        PUBLIC_URL: base,
+        LOG_LEVEL: 'info',
+        USAGE_FLUSH_MS: '1000',
+      },
     });
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
     exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
     for (let i = 0; i < 200; i++) {
-      const up = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+      const up = await fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (up) return;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -47,7 +57,13 @@ describe('the server process over real HTTP', () => {
 
   it('serves health, readiness and the API documentation', async () => {
     expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
-    expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: 'ready', database: onPostgres ? 'postgres' : 'sqlite', redis: 'unused', converter: 'available', converterSandbox: 'bubblewrap' });
+    expect(await (await fetch(`${base}/readyz`)).json()).toEqual({
+      status: 'ready',
+      database: onPostgres ? 'postgres' : 'sqlite',
+      redis: 'unused',
+      converter: 'available',
+      converterSandbox: 'bubblewrap',
+    });
     const spec = (await (await fetch(`${base}/api/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(spec.openapi).toMatch(/^3\./);
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/keys', '/api/keys/{id}/revoke', '/v1/connection']));
@@ -66,11 +82,17 @@ describe('the server process over real HTTP', () => {
     const cookie = signup.headers.get('set-cookie')!.split(';')[0]!;
     expect(signup.headers.get('set-cookie')).toMatch(/HttpOnly/i);
     expect(signup.headers.get('set-cookie')).toMatch(/SameSite=Lax/i);
-    const created = await fetch(`${base}/api/keys`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'prod-real-flow-ops' }) });
+    const created = await fetch(`${base}/api/keys`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'prod-real-flow-ops' }),
+    });
     const { key, secret } = (await created.json()) as { key: { id: string }; secret: string };
 
     const calls = await Promise.all(
-      Array.from({ length: 50 }, () => fetch(`${base}/v1/connection`, { headers: { 'x-api-key': secret, 'x-ms-workflow-name': 'real-flow' } }).then((r) => r.status)),
+      Array.from({ length: 50 }, () =>
+        fetch(`${base}/v1/connection`, { headers: { 'x-api-key': secret, 'x-ms-workflow-name': 'real-flow' } }).then((r) => r.status),
+      ),
     );
     // A new organisation is on Free: 60 requests a minute, so 50 all pass.
     expect(calls.every((s) => s === 200)).toBe(true);

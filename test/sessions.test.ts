@@ -6,7 +6,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MINUTE, ManualClock } from '../src/lib/clock.js';
-import { PASSWORD, cookieOf, createKey, databaseBytes, expectProblem, sessionCookieOf, signup, startTestApp, uniqueEmail, type Session, type TestApp } from './support/harness.js';
+import {
+  PASSWORD,
+  cookieOf,
+  createKey,
+  databaseBytes,
+  expectProblem,
+  sessionCookieOf,
+  signup,
+  startTestApp,
+  uniqueEmail,
+  type Session,
+  type TestApp,
+} from './support/harness.js';
 
 const PUBLIC_ORIGIN = 'http://portal.test'; // the harness's PUBLIC_URL
 const EVIL_ORIGIN = 'https://evil.example';
@@ -39,7 +51,14 @@ function me(cookie: string, app: TestApp = t) {
 
 async function counts(app: TestApp = t): Promise<{ users: number; organisations: number }> {
   const count = async (table: 'users' | 'organisations') =>
-    Number((await app.services.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await app.services.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   return { users: await count('users'), organisations: await count('organisations') };
 }
 
@@ -52,7 +71,11 @@ async function keyTotal(who: Session): Promise<number> {
 describe('sign-up', () => {
   it('creates an organisation on the Free plan, active, with its first Admin, and signs them in', async () => {
     const email = uniqueEmail('founder');
-    const response = await t.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { email, password: PASSWORD, name: 'Fay Founder', organisation: 'Northwind Traders' } });
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/signup',
+      payload: { email, password: PASSWORD, name: 'Fay Founder', organisation: 'Northwind Traders' },
+    });
     expect(response.statusCode, response.body).toBe(201);
     expect(response.json()).toMatchObject({
       user: { email, name: 'Fay Founder', role: 'admin', status: 'active' },
@@ -62,7 +85,10 @@ describe('sign-up', () => {
     const cookie = cookieOf(response);
     const session = await me(cookie);
     expect(session.statusCode).toBe(200);
-    expect(session.json()).toMatchObject({ user: { email, role: 'admin' }, organisation: { id: response.json().organisation.id, plan: 'free', subscriptionStatus: 'active' } });
+    expect(session.json()).toMatchObject({
+      user: { email, role: 'admin' },
+      organisation: { id: response.json().organisation.id, plan: 'free', subscriptionStatus: 'active' },
+    });
 
     const subscription = await t.app.inject({ method: 'GET', url: '/api/subscription', headers: { cookie } });
     expect(subscription.json()).toMatchObject({ plan: 'free', status: 'active' });
@@ -71,7 +97,11 @@ describe('sign-up', () => {
   it('an email that already has an account is a 409, whatever its case, and creates nothing', async () => {
     const before = await counts();
     for (const email of [admin.email, admin.email.toUpperCase()]) {
-      const response = await t.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { email, password: PASSWORD, name: 'Copy Cat', organisation: 'Copycat Ltd' } });
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/auth/signup',
+        payload: { email, password: PASSWORD, name: 'Copy Cat', organisation: 'Copycat Ltd' },
+      });
       expectProblem(response, 409, 'conflict');
       expect(sessionCookieOf(response)).toBeUndefined();
     }
@@ -128,7 +158,9 @@ describe('bad input is a 400 validation_failed naming each field, and creates no
         payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
       });
       const body = expectProblem(response, 400, 'validation_failed');
-      expect(body.errors.every((e: unknown) => typeof (e as { path: unknown }).path === 'string' && typeof (e as { message: unknown }).message === 'string')).toBe(true);
+      expect(
+        body.errors.every((e: unknown) => typeof (e as { path: unknown }).path === 'string' && typeof (e as { message: unknown }).message === 'string'),
+      ).toBe(true);
       expect(body.errors.map((e: { path: string }) => e.path)).toContain(path);
       expect(body).not.toHaveProperty('secret');
       expect(await keyTotal(admin)).toBe(before);
@@ -184,7 +216,11 @@ describe('sign-in', () => {
 
   it('every sign-in starts a new session with a new token, even when an old cookie is sent along', async () => {
     const email = uniqueEmail('person');
-    const signedUp = await t.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { email, password: PASSWORD, name: 'Sam Session', organisation: 'Sessions Ltd' } });
+    const signedUp = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/signup',
+      payload: { email, password: PASSWORD, name: 'Sam Session', organisation: 'Sessions Ltd' },
+    });
     const first = cookieOf(signedUp);
     const second = cookieOf(await signinRequest(t, email, PASSWORD));
     const third = cookieOf(await signinRequest(t, email, PASSWORD, { cookie: second }));
@@ -215,7 +251,11 @@ describe('the session cookie', () => {
   it('is also Secure when PUBLIC_URL is https', async () => {
     const app = await startTestApp({ env: { PUBLIC_URL: 'https://portal.example' } });
     try {
-      const response = await app.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { email: uniqueEmail('secure'), password: PASSWORD, name: 'Sue Secure', organisation: 'Secure Ltd' } });
+      const response = await app.app.inject({
+        method: 'POST',
+        url: '/api/auth/signup',
+        payload: { email: uniqueEmail('secure'), password: PASSWORD, name: 'Sue Secure', organisation: 'Secure Ltd' },
+      });
       expect(response.statusCode, response.body).toBe(201);
       expect(sessionCookieOf(response)).toMatchObject({ httpOnly: true, sameSite: 'Lax', secure: true });
       expect(String(response.headers['set-cookie'])).toMatch(/;\s*Secure/i);
@@ -226,7 +266,11 @@ describe('the session cookie', () => {
 
   it('is stored only as a hash: no session token is in the database file', async () => {
     const email = uniqueEmail('hashed');
-    const signedUp = await t.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { email, password: PASSWORD, name: 'Hal Hash', organisation: 'Hash Ltd' } });
+    const signedUp = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/signup',
+      payload: { email, password: PASSWORD, name: 'Hal Hash', organisation: 'Hash Ltd' },
+    });
     const tokens = [sessionCookieOf(signedUp)!.value, sessionCookieOf(await signinRequest(t, email, PASSWORD))!.value];
     const bytes = await databaseBytes(t);
     expect(bytes).toContain(email); // the account is there…

@@ -6,7 +6,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY, MINUTE, ManualClock } from '../src/lib/clock.js';
-import { PASSWORD, addMember, callGateway, cookieOf, createKey, databaseBytes, invitationToken, sessionCookieOf, signup, uniqueEmail, startTestApp, type Session, type TestApp } from './support/harness.js';
+import {
+  PASSWORD,
+  addMember,
+  callGateway,
+  cookieOf,
+  createKey,
+  databaseBytes,
+  invitationToken,
+  sessionCookieOf,
+  signup,
+  uniqueEmail,
+  startTestApp,
+  type Session,
+  type TestApp,
+} from './support/harness.js';
 
 let t: TestApp;
 let admin: Session;
@@ -185,7 +199,7 @@ describe('deactivation', () => {
     expect(member.status).toBe('deactivated');
   });
 
-  it("keys of people still active are not flagged", async () => {
+  it('keys of people still active are not flagged', async () => {
     const person = await addMember(t, admin, 'member');
     const key = await createKey(t, person);
     expect((await as(admin).get(`/api/keys/${key.id}`)).json().createdBy).toMatchObject({ id: person.userId, deactivated: false });

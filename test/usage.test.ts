@@ -126,7 +126,12 @@ describe('usage is recorded per key, day, operation, outcome and flow', () => {
     await callGateway(t, secret, FLOW_HEADERS);
     await t.services.usage.flush();
     const flow = (await t.app.inject({ method: 'GET', url: `/api/keys/${id}/flows`, headers: { cookie: admin.cookie } })).json().items[0];
-    const labelled = await t.app.inject({ method: 'PATCH', url: `/api/keys/${id}/flows/${flow.id}`, headers: { cookie: admin.cookie }, payload: { label: 'Invoice approval flow' } });
+    const labelled = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/keys/${id}/flows/${flow.id}`,
+      headers: { cookie: admin.cookie },
+      payload: { label: 'Invoice approval flow' },
+    });
     expect(labelled.statusCode).toBe(204);
     await callGateway(t, secret, FLOW_HEADERS);
     await t.services.usage.flush();

@@ -50,23 +50,42 @@ export function auditRoutes(app: App, deps: { audit: AuditService; db: Db }): vo
     return actor.role === 'admin' || actor.role === 'operator' ? filter : { ...filter, userId: actor.userId ?? '' };
   }
 
-  app.get('/api/audit', {
-    schema: { tags, summary: 'The audit log, newest first', querystring: Type.Object({ ...PageQuery, ...FilterQuery }), response: { 200: Paged(AuditEntrySchema), ...problems(400, 401, 403) } },
-  }, async (request) => {
-    const { limit, offset, ...query } = request.query;
-    const paging = page({ limit, offset });
-    const result = await deps.audit.list(deps.db, actorOf(request).orgId, scopedFilter(request, query), paging);
-    return { ...result, ...paging };
-  });
+  app.get(
+    '/api/audit',
+    {
+      schema: {
+        tags,
+        summary: 'The audit log, newest first',
+        querystring: Type.Object({ ...PageQuery, ...FilterQuery }),
+        response: { 200: Paged(AuditEntrySchema), ...problems(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const { limit, offset, ...query } = request.query;
+      const paging = page({ limit, offset });
+      const result = await deps.audit.list(deps.db, actorOf(request).orgId, scopedFilter(request, query), paging);
+      return { ...result, ...paging };
+    },
+  );
 
-  app.get('/api/audit/export.csv', {
-    schema: { tags, summary: 'The audit log as CSV (same filters)', querystring: Type.Object(FilterQuery), produces: ['text/csv'], response: { 200: Type.String(), ...problems(400, 401, 403) } },
-  }, async (request, reply) => {
-    const filter = scopedFilter(request, request.query);
-    const { items } = await deps.audit.list(deps.db, actorOf(request).orgId, filter, { limit: CSV_EXPORT_LIMIT, offset: 0 });
-    return reply
-      .type('text/csv; charset=utf-8')
-      .header('content-disposition', `attachment; filename="audit-log-${new Date().toISOString().slice(0, 10)}.csv"`)
-      .send(auditToCsv(items));
-  });
+  app.get(
+    '/api/audit/export.csv',
+    {
+      schema: {
+        tags,
+        summary: 'The audit log as CSV (same filters)',
+        querystring: Type.Object(FilterQuery),
+        produces: ['text/csv'],
+        response: { 200: Type.String(), ...problems(400, 401, 403) },
+      },
+    },
+    async (request, reply) => {
+      const filter = scopedFilter(request, request.query);
+      const { items } = await deps.audit.list(deps.db, actorOf(request).orgId, filter, { limit: CSV_EXPORT_LIMIT, offset: 0 });
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="audit-log-${new Date().toISOString().slice(0, 10)}.csv"`)
+        .send(auditToCsv(items));
+    },
+  );
 }

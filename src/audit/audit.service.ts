@@ -95,9 +95,11 @@ const CSV_COLUMNS = ['timestamp', 'eventType', 'userId', 'userEmail', 'resourceT
 export function auditToCsv(entries: AuditEntryView[]): string {
   return toCsv(
     [...CSV_COLUMNS],
-    entries.map((entry) => CSV_COLUMNS.map((column) => {
-      const value = entry[column];
-      return typeof value === 'object' && value !== null ? JSON.stringify(value) : value;
-    })),
+    entries.map((entry) =>
+      CSV_COLUMNS.map((column) => {
+        const value = entry[column];
+        return typeof value === 'object' && value !== null ? JSON.stringify(value) : value;
+      }),
+    ),
   );
 }

@@ -46,57 +46,83 @@ export function authRoutes(app: App, deps: { auth: AuthService; members: Members
     };
   }
 
-  app.post('/api/auth/signup', {
-    config: { public: true },
-    schema: {
-      tags,
-      summary: 'Create an organisation on the Free plan and its first Admin, and sign in',
-      body: Type.Object({ email: EmailSchema, password: PasswordSchema, name: PersonNameSchema, organisation: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }) }, { additionalProperties: false }),
-      response: { 201: MeSchema, ...problems(400, 403, 409, 429) },
+  app.post(
+    '/api/auth/signup',
+    {
+      config: { public: true },
+      schema: {
+        tags,
+        summary: 'Create an organisation on the Free plan and its first Admin, and sign in',
+        body: Type.Object(
+          { email: EmailSchema, password: PasswordSchema, name: PersonNameSchema, organisation: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }) },
+          { additionalProperties: false },
+        ),
+        response: { 201: MeSchema, ...problems(400, 403, 409, 429) },
+      },
     },
-  }, async (request, reply) => {
-    const signed = await deps.auth.signup(request.body, requestContext(request));
-    signedIn(request, reply, signed);
-    return reply.code(201).send(await me(request));
-  });
-
-  app.post('/api/auth/signin', {
-    config: { public: true },
-    schema: {
-      tags,
-      summary: 'Sign in with email and password',
-      body: Type.Object({ email: EmailSchema, password: PasswordSchema }, { additionalProperties: false }),
-      response: { 200: MeSchema, ...problems(400, 401, 403, 429) },
+    async (request, reply) => {
+      const signed = await deps.auth.signup(request.body, requestContext(request));
+      signedIn(request, reply, signed);
+      return reply.code(201).send(await me(request));
     },
-  }, async (request, reply) => {
-    const signed = await deps.auth.signin(request.body, requestContext(request));
-    signedIn(request, reply, signed);
-    return me(request);
-  });
+  );
 
-  app.post('/api/auth/signout', {
-    schema: { tags, summary: 'Sign out (ends this session)', response: { 204: Type.Null(), ...problems(401, 403) } },
-  }, async (request, reply) => {
-    await deps.auth.signout(request.cookies[SESSION_COOKIE]!, actorOf(request));
-    clearSessionCookie(reply, deps.cookie);
-    return reply.code(204).send(null);
-  });
-
-  app.get('/api/me', {
-    schema: { tags, summary: 'The signed-in user and organisation', response: { 200: MeSchema, ...problems(401) } },
-  }, me);
-
-  app.post('/api/invitations/accept', {
-    config: { public: true },
-    schema: {
-      tags: ['Team'],
-      summary: 'Accept an invitation: set a name and password, and sign in',
-      body: Type.Object({ token: Type.String({ minLength: 10, maxLength: 200 }), name: PersonNameSchema, password: PasswordSchema }, { additionalProperties: false }),
-      response: { 200: MeSchema, ...problems(400, 403, 404, 409) },
+  app.post(
+    '/api/auth/signin',
+    {
+      config: { public: true },
+      schema: {
+        tags,
+        summary: 'Sign in with email and password',
+        body: Type.Object({ email: EmailSchema, password: PasswordSchema }, { additionalProperties: false }),
+        response: { 200: MeSchema, ...problems(400, 401, 403, 429) },
+      },
     },
-  }, async (request, reply) => {
-    const signed = await deps.members.accept(request.body, requestContext(request));
-    signedIn(request, reply, signed);
-    return me(request);
-  });
+    async (request, reply) => {
+      const signed = await deps.auth.signin(request.body, requestContext(request));
+      signedIn(request, reply, signed);
+      return me(request);
+    },
+  );
+
+  app.post(
+    '/api/auth/signout',
+    {
+      schema: { tags, summary: 'Sign out (ends this session)', response: { 204: Type.Null(), ...problems(401, 403) } },
+    },
+    async (request, reply) => {
+      await deps.auth.signout(request.cookies[SESSION_COOKIE]!, actorOf(request));
+      clearSessionCookie(reply, deps.cookie);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/me',
+    {
+      schema: { tags, summary: 'The signed-in user and organisation', response: { 200: MeSchema, ...problems(401) } },
+    },
+    me,
+  );
+
+  app.post(
+    '/api/invitations/accept',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['Team'],
+        summary: 'Accept an invitation: set a name and password, and sign in',
+        body: Type.Object(
+          { token: Type.String({ minLength: 10, maxLength: 200 }), name: PersonNameSchema, password: PasswordSchema },
+          { additionalProperties: false },
+        ),
+        response: { 200: MeSchema, ...problems(400, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const signed = await deps.members.accept(request.body, requestContext(request));
+      signedIn(request, reply, signed);
+      return me(request);
+    },
+  );
 }

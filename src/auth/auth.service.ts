@@ -109,7 +109,10 @@ export function createAuthService(deps: AuthServiceDeps) {
   async function rememberDevice(trx: DbOrTrx, userId: string): Promise<string> {
     const token = randomToken();
     const now = clock.now().toISOString();
-    await trx.insertInto('knownDevices').values({ tokenHash: sha256Hex(token), userId, createdAt: now, lastUsedAt: now }).execute();
+    await trx
+      .insertInto('knownDevices')
+      .values({ tokenHash: sha256Hex(token), userId, createdAt: now, lastUsedAt: now })
+      .execute();
     return token;
   }
 
@@ -128,21 +131,38 @@ export function createAuthService(deps: AuthServiceDeps) {
       // Every attempt counts, so nobody can try many addresses from one place to learn who has an account.
       const wait = deps.signupThrottle.take(`ip:${ctx.ip ?? 'unknown'}`);
       if (wait > 0) {
-        throw new AppError('rate_limited', `Too many sign-ups from this network. Try again in ${Math.ceil(wait / 60)} minute(s).`, { headers: { 'retry-after': String(wait) } });
+        throw new AppError('rate_limited', `Too many sign-ups from this network. Try again in ${Math.ceil(wait / 60)} minute(s).`, {
+          headers: { 'retry-after': String(wait) },
+        });
       }
       const passwordHash = await hashPassword(input.password);
       return commitWithEvents(db, deps.events, async (trx, emit) => {
         if (await trx.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()) {
           // Says no more than a sign-up with this address is not possible (not that an account exists).
-          throw new AppError('conflict', 'A new organisation cannot be created with this email address. Sign in if it is yours, or sign up with another email.');
+          throw new AppError(
+            'conflict',
+            'A new organisation cannot be created with this email address. Sign in if it is yours, or sign up with another email.',
+          );
         }
         const orgId = await createOrganisation(trx, deps, input.organisation.trim(), 'free');
         const user = await insertUser(trx, deps, { orgId, email, name: input.name.trim(), passwordHash, role: 'admin' });
         const actor = actorOf(user, ctx);
         emit({ type: 'organisation.created', organisationId: orgId, data: { organisation: { id: orgId, name: input.organisation.trim() } } });
         emit({ type: 'member.joined', organisationId: orgId, data: { member: toUserView(user) } });
-        await audit.record(trx, actor, { eventType: 'org.created', resourceType: 'organisation', resourceId: orgId, action: 'create', details: { name: input.organisation.trim(), plan: 'free' } });
-        await audit.record(trx, actor, { eventType: 'auth.signed_in', resourceType: 'user', resourceId: user.id, action: 'sign_in', details: { method: 'signup' } });
+        await audit.record(trx, actor, {
+          eventType: 'org.created',
+          resourceType: 'organisation',
+          resourceId: orgId,
+          action: 'create',
+          details: { name: input.organisation.trim(), plan: 'free' },
+        });
+        await audit.record(trx, actor, {
+          eventType: 'auth.signed_in',
+          resourceType: 'user',
+          resourceId: user.id,
+          action: 'sign_in',
+          details: { method: 'signup' },
+        });
         return startSession(trx, user, ctx);
       });
     },
@@ -162,18 +182,32 @@ export function createAuthService(deps: AuthServiceDeps) {
         if (ipWait === 0) deps.ipThrottle.giveBack(ipSubject);
         if (accountWait === 0 && !knownDevice) deps.accountThrottle.giveBack(accountSubject);
         const wait = Math.max(ipWait, accountWait);
-        throw new AppError('rate_limited', `Too many failed sign-in attempts. Try again in ${Math.ceil(wait / 60)} minute(s), or ask an Admin to invite you again if you forgot your password.`, {
-          headers: { 'retry-after': String(wait) },
-        });
+        throw new AppError(
+          'rate_limited',
+          `Too many failed sign-in attempts. Try again in ${Math.ceil(wait / 60)} minute(s), or ask an Admin to invite you again if you forgot your password.`,
+          {
+            headers: { 'retry-after': String(wait) },
+          },
+        );
       }
       const ok = await verifyPassword(input.password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE));
       if (!user || !ok || user.status !== 'active') {
         if (user) {
           const reason = !ok ? 'wrong_password' : 'deactivated';
-          await audit.record(db, actorOf(user, ctx), { eventType: 'auth.sign_in_failed', resourceType: 'user', resourceId: user.id, action: 'sign_in', details: { reason }, severity: 'warning' });
+          await audit.record(db, actorOf(user, ctx), {
+            eventType: 'auth.sign_in_failed',
+            resourceType: 'user',
+            resourceId: user.id,
+            action: 'sign_in',
+            details: { reason },
+            severity: 'warning',
+          });
         }
         if (user && ok && user.status !== 'active') {
-          throw new AppError('unauthenticated', 'This account was deactivated by an Admin of your organisation. Ask them to invite you again if you need access.');
+          throw new AppError(
+            'unauthenticated',
+            'This account was deactivated by an Admin of your organisation. Ask them to invite you again if you need access.',
+          );
         }
         throw new AppError('unauthenticated', 'The email or password is not correct.');
       }
@@ -220,7 +254,10 @@ export async function createOrganisation(trx: Trx, deps: { clock: Clock; newId: 
   const id = deps.newId('org');
   const now = deps.clock.now().toISOString();
   await trx.insertInto('organisations').values({ id, name, createdAt: now }).execute();
-  await trx.insertInto('subscriptions').values({ orgId: id, plan, status: 'active', periodStart: now, periodEnd: null, overrides: '{}', updatedAt: now }).execute();
+  await trx
+    .insertInto('subscriptions')
+    .values({ orgId: id, plan, status: 'active', periodStart: now, periodEnd: null, overrides: '{}', updatedAt: now })
+    .execute();
   return id;
 }
 

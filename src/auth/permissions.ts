@@ -16,8 +16,26 @@ export type Permission =
   | 'subscription.change';
 
 const MATRIX: Record<Actor['role'], ReadonlySet<Permission>> = {
-  operator: new Set<Permission>(['keys.view', 'keys.create', 'keys.manage', 'members.view', 'members.manage', 'audit.view', 'subscription.view', 'subscription.change']),
-  admin: new Set<Permission>(['keys.view', 'keys.create', 'keys.manage', 'members.view', 'members.manage', 'audit.view', 'subscription.view', 'subscription.change']),
+  operator: new Set<Permission>([
+    'keys.view',
+    'keys.create',
+    'keys.manage',
+    'members.view',
+    'members.manage',
+    'audit.view',
+    'subscription.view',
+    'subscription.change',
+  ]),
+  admin: new Set<Permission>([
+    'keys.view',
+    'keys.create',
+    'keys.manage',
+    'members.view',
+    'members.manage',
+    'audit.view',
+    'subscription.view',
+    'subscription.change',
+  ]),
   member: new Set<Permission>(['keys.view', 'keys.create', 'keys.manage', 'members.view', 'audit.view', 'subscription.view']),
   viewer: new Set<Permission>(['keys.view', 'members.view', 'subscription.view']),
 };

@@ -165,7 +165,10 @@ function compileColumns(value: unknown, known: Set<string>, checkNames: boolean)
     const path = `calculatedColumns[${i}]`;
     const spec = (item ?? {}) as { name?: unknown; definition?: unknown };
     if (typeof spec.name !== 'string' || spec.name.trim() === '') {
-      throw validationFailed([{ path: `${path}.name`, message: 'must be non-empty text' }], `Calculated column ${i + 1} has no name; give it one, e.g. "total".`);
+      throw validationFailed(
+        [{ path: `${path}.name`, message: 'must be non-empty text' }],
+        `Calculated column ${i + 1} has no name; give it one, e.g. "total".`,
+      );
     }
     const name = spec.name.trim();
     if (visible.has(name)) {
@@ -190,7 +193,10 @@ function assertFieldsExist(expr: Expr, available: Set<string>, source: Expressio
     if (available.has(name)) continue;
     const later = columnSpecs?.findIndex((c, j) => j >= (position ?? 0) && (c as { name?: unknown })?.name === name) ?? -1;
     if (later === position) {
-      throw validationFailed([{ path: source.path, message: `uses its own column "${name}"` }], `The ${source.what} uses the column itself; a column cannot refer to itself.`);
+      throw validationFailed(
+        [{ path: source.path, message: `uses its own column "${name}"` }],
+        `The ${source.what} uses the column itself; a column cannot refer to itself.`,
+      );
     }
     if (later > (position ?? 0)) {
       throw validationFailed(

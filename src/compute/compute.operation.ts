@@ -6,19 +6,38 @@ import { computeData } from './compute-data.js';
 import { MAX_EXPRESSION_LENGTH } from './expression-parser.js';
 
 const ComputeBody = Type.Object({
-  data: Type.Array(Type.Unsafe<Record<string, unknown>>({ type: 'object' }), { 'x-ms-summary': 'Data', description: 'The rows, an array of objects such as the value of a List rows action' }),
-  expression: Type.String({ minLength: 1, maxLength: MAX_EXPRESSION_LENGTH, 'x-ms-summary': 'Expression', description: 'The aggregate, for example Sum(amount), Avg(price), Count or StDev(score)' }),
-  filter: Type.Optional(Type.String({ maxLength: MAX_EXPRESSION_LENGTH, 'x-ms-summary': 'Filter', description: "A condition rows must meet, for example amount > 100 and region == 'EU'" })),
+  data: Type.Array(Type.Unsafe<Record<string, unknown>>({ type: 'object' }), {
+    'x-ms-summary': 'Data',
+    description: 'The rows, an array of objects such as the value of a List rows action',
+  }),
+  expression: Type.String({
+    minLength: 1,
+    maxLength: MAX_EXPRESSION_LENGTH,
+    'x-ms-summary': 'Expression',
+    description: 'The aggregate, for example Sum(amount), Avg(price), Count or StDev(score)',
+  }),
+  filter: Type.Optional(
+    Type.String({
+      maxLength: MAX_EXPRESSION_LENGTH,
+      'x-ms-summary': 'Filter',
+      description: "A condition rows must meet, for example amount > 100 and region == 'EU'",
+    }),
+  ),
   calculatedColumns: Type.Optional(
     Type.Array(
       Type.Object({
         name: Type.String({ minLength: 1, maxLength: 100, 'x-ms-summary': 'Column Name', description: 'The name of the new column' }),
-        definition: Type.String({ minLength: 1, maxLength: MAX_EXPRESSION_LENGTH, 'x-ms-summary': 'Definition', description: 'Arithmetic over fields, for example price * quantity' }),
+        definition: Type.String({
+          minLength: 1,
+          maxLength: MAX_EXPRESSION_LENGTH,
+          'x-ms-summary': 'Definition',
+          description: 'Arithmetic over fields, for example price * quantity',
+        }),
       }),
       { 'x-ms-summary': 'Calculated Columns', description: 'Columns computed for every row before the filter', 'x-ms-visibility': 'advanced' },
     ),
   ),
-  });
+});
 
 export const computeDataOperation = defineOperation({
   operationId: 'ComputeData',
@@ -32,7 +51,10 @@ export const computeDataOperation = defineOperation({
   bodyLimit: 16 * 1024 * 1024,
   body: ComputeBody,
   response: Type.Object({
-    result: Type.Union([Type.Number(), Type.Null()], { 'x-ms-summary': 'Result', description: 'The computed number; empty when no value matched (Count gives 0)' }),
+    result: Type.Union([Type.Number(), Type.Null()], {
+      'x-ms-summary': 'Result',
+      description: 'The computed number; empty when no value matched (Count gives 0)',
+    }),
   }),
   handle(body, { jobs, limits }) {
     // Counted before any work (and before the body crosses to a worker): not billed.

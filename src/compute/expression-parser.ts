@@ -47,7 +47,11 @@ jsep.removeUnaryOp('~');
 for (const op of caseVariants('or')) jsep.addBinaryOp(op, 1);
 for (const op of caseVariants('and')) jsep.addBinaryOp(op, 2);
 for (const op of caseVariants('not')) jsep.addUnaryOp(op);
-for (const [word, value] of [['true', true], ['false', false], ['null', null]] as const) {
+for (const [word, value] of [
+  ['true', true],
+  ['false', false],
+  ['null', null],
+] as const) {
   for (const variant of caseVariants(word)) jsep.addLiteral(variant, value);
 }
 

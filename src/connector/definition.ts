@@ -172,7 +172,10 @@ export function buildApiProperties(publicUrl: string): Record<string, unknown> {
 }
 
 /** Both files as the text they are served and zipped as (four-space indent, as Microsoft asks). */
-export function connectorFiles(operations: readonly GatewayOperation[], publicUrl: string): Record<typeof API_DEFINITION_FILE | typeof API_PROPERTIES_FILE, string> {
+export function connectorFiles(
+  operations: readonly GatewayOperation[],
+  publicUrl: string,
+): Record<typeof API_DEFINITION_FILE | typeof API_PROPERTIES_FILE, string> {
   const text = (value: unknown) => `${JSON.stringify(value, null, 4)}\n`;
   return {
     [API_DEFINITION_FILE]: text(buildApiDefinition(operations, publicUrl)),

@@ -12,7 +12,22 @@ export class ConnectorSchemaError extends Error {
 }
 
 /** The `format` values Power Platform's schema accepts. */
-export const SWAGGER_FORMATS: ReadonlySet<string> = new Set(['int32', 'int64', 'float', 'double', 'byte', 'binary', 'date', 'date-time', 'password', 'date-no-tz', 'email', 'html', 'uri', 'uuid']);
+export const SWAGGER_FORMATS: ReadonlySet<string> = new Set([
+  'int32',
+  'int64',
+  'float',
+  'double',
+  'byte',
+  'binary',
+  'date',
+  'date-time',
+  'password',
+  'date-no-tz',
+  'email',
+  'html',
+  'uri',
+  'uuid',
+]);
 
 const TYPES = new Set(['string', 'number', 'integer', 'boolean', 'array', 'object']);
 const VISIBILITIES = new Set(['important', 'advanced', 'internal']);
@@ -38,7 +53,8 @@ function typeOfValues(values: unknown[], where: string): string {
   const types = new Set(values.map((v) => (typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : typeof v)));
   if (types.size === 2 && types.has('integer') && types.has('number')) return 'number';
   const [type] = types;
-  if (types.size !== 1 || !type || !['string', 'integer', 'number', 'boolean'].includes(type)) fail(where, `mixes values of several types (${[...types].join(', ')}) in one enum`);
+  if (types.size !== 1 || !type || !['string', 'integer', 'number', 'boolean'].includes(type))
+    fail(where, `mixes values of several types (${[...types].join(', ')}) in one enum`);
   return type;
 }
 
@@ -106,10 +122,12 @@ function convert(source: Plain, where: string): SwaggerSchema {
       else if (typeof value === 'number' && source[bound] === undefined) Object.assign(out, { [bound]: value, [key]: true });
       else fail(where, `has both ${bound} and a numeric ${key}; keep one`);
     } else if (key === 'format') {
-      if (typeof value !== 'string' || !SWAGGER_FORMATS.has(value)) fail(where, `has the format ${JSON.stringify(value)}, which Power Platform does not know (use one of ${[...SWAGGER_FORMATS].join(', ')})`);
+      if (typeof value !== 'string' || !SWAGGER_FORMATS.has(value))
+        fail(where, `has the format ${JSON.stringify(value)}, which Power Platform does not know (use one of ${[...SWAGGER_FORMATS].join(', ')})`);
       out.format = value;
     } else if (key === 'x-ms-visibility') {
-      if (typeof value !== 'string' || !VISIBILITIES.has(value)) fail(where, `has the x-ms-visibility ${JSON.stringify(value)} (use important, advanced or internal)`);
+      if (typeof value !== 'string' || !VISIBILITIES.has(value))
+        fail(where, `has the x-ms-visibility ${JSON.stringify(value)} (use important, advanced or internal)`);
       out[key] = value;
     } else if (key === 'enum') {
       if (!Array.isArray(value) || value.length === 0) fail(where, 'has an empty enum');

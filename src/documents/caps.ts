@@ -30,11 +30,14 @@ export function checkOutputSize(bytes: number, limits: DocumentLimits): void {
 /** A page count against DOC_MAX_PAGES (pages read or written by one action). */
 export function checkPageCount(pages: number, limits: DocumentLimits, what: string): void {
   if (pages > limits.maxPages) {
-    throw tooComplex(`${what} has ${pages} pages; one action may read or write at most ${limits.maxPages} pages (DOC_MAX_PAGES). Split the work into several calls.`, {
-      limit: 'DOC_MAX_PAGES',
-      limitPages: limits.maxPages,
-      pages,
-    });
+    throw tooComplex(
+      `${what} has ${pages} pages; one action may read or write at most ${limits.maxPages} pages (DOC_MAX_PAGES). Split the work into several calls.`,
+      {
+        limit: 'DOC_MAX_PAGES',
+        limitPages: limits.maxPages,
+        pages,
+      },
+    );
   }
 }
 
@@ -56,9 +59,12 @@ export function checkPageTree(doc: PDFDocument, limits: DocumentLimits, label: s
     let dict: unknown = node;
     if (node instanceof PDFRef) {
       if (path.has(node)) {
-        throw tooComplex(`${label}'s page tree loops back on itself, so its pages cannot be counted. Open and re-save the file, or check the step that produced it.`, {
-          limit: 'page_tree',
-        });
+        throw tooComplex(
+          `${label}'s page tree loops back on itself, so its pages cannot be counted. Open and re-save the file, or check the step that produced it.`,
+          {
+            limit: 'page_tree',
+          },
+        );
       }
       ref = node;
       dict = doc.context.lookup(node);

@@ -49,7 +49,8 @@ export class ConversionQueue {
     const ownWaiting = this.#byOrg.get(orgId)?.length ?? 0;
     const ownShare = Math.max(1, Math.ceil(this.#options.maxWaiting / 2));
     if (this.#waiting >= this.#options.maxWaiting || ownWaiting >= ownShare) {
-      const why = ownWaiting >= ownShare ? `${ownWaiting} of your organisation's conversions are already waiting` : `${this.#waiting} conversions are already waiting`;
+      const why =
+        ownWaiting >= ownShare ? `${ownWaiting} of your organisation's conversions are already waiting` : `${this.#waiting} conversions are already waiting`;
       return Promise.reject(
         new AppError('unavailable', `Every document converter is busy and ${why}. Retry in a few seconds.`, {
           headers: { 'retry-after': retryAfter },
@@ -62,9 +63,13 @@ export class ConversionQueue {
         timer: setTimeout(() => {
           this.#remove(orgId, waiter);
           reject(
-            new AppError('unavailable', `The conversion waited ${this.#options.maxWaitMs / 1000} s for a free converter and did not start; it was not counted. Retry in a few seconds.`, {
-              headers: { 'retry-after': retryAfter },
-            }),
+            new AppError(
+              'unavailable',
+              `The conversion waited ${this.#options.maxWaitMs / 1000} s for a free converter and did not start; it was not counted. Retry in a few seconds.`,
+              {
+                headers: { 'retry-after': retryAfter },
+              },
+            ),
           );
         }, this.#options.maxWaitMs),
       };

@@ -79,8 +79,7 @@ export function createConverter(options: ConverterOptions = {}): Converter {
     maxWaitMs: options.queueWaitMs ?? 60_000,
   });
   let located: Promise<string | null> | undefined;
-  const command = (): Promise<string | null> =>
-    (located ??= options.command !== undefined ? Promise.resolve(options.command) : locateConverter());
+  const command = (): Promise<string | null> => (located ??= options.command !== undefined ? Promise.resolve(options.command) : locateConverter());
 
   const converter: Converter = {
     available: async () => (await command()) !== null,
@@ -170,7 +169,9 @@ async function runConversion({ soffice, sandbox, input, format, timeoutMs, tmpRo
       inputPath,
     ];
     const run =
-      sandbox === 'bubblewrap' ? await runProcess('bwrap', bubblewrapArgs(workDir, soffice, args), timeoutMs, workDir) : await runProcess(soffice, args, timeoutMs, workDir);
+      sandbox === 'bubblewrap'
+        ? await runProcess('bwrap', bubblewrapArgs(workDir, soffice, args), timeoutMs, workDir)
+        : await runProcess(soffice, args, timeoutMs, workDir);
     if (run.timedOut) {
       // The work had started: the quota place stays used, so a slow document cannot be replayed for free.
       throw new AppError(

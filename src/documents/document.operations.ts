@@ -35,7 +35,10 @@ function pdfResult({ pdf, pages }: PdfOutput, requestedName: string | undefined,
 }
 
 const MergeBody = Type.Object({
-  files: Type.Array(FileArgument('File Content', 'The content of a PDF file to merge'), { 'x-ms-summary': 'Files', description: 'The PDF files to merge, in order' }),
+  files: Type.Array(FileArgument('File Content', 'The content of a PDF file to merge'), {
+    'x-ms-summary': 'Files',
+    description: 'The PDF files to merge, in order',
+  }),
   fileName: FileName('Output File Name', 'The name of the merged file (default merged.pdf)'),
 });
 
@@ -56,7 +59,13 @@ export const mergePdfsOperation = defineOperation({
 
 const SplitBody = Type.Object({
   fileContent: FileArgument('File Content', 'The content of the PDF file to split'),
-  ranges: Type.Optional(Type.String({ maxLength: 10_000, 'x-ms-summary': 'Page Ranges', description: 'Comma-separated pages or ranges, one output file each, for example 1-3,5,7-' })),
+  ranges: Type.Optional(
+    Type.String({
+      maxLength: 10_000,
+      'x-ms-summary': 'Page Ranges',
+      description: 'Comma-separated pages or ranges, one output file each, for example 1-3,5,7-',
+    }),
+  ),
   fileName: FileName('Output File Name', 'The base name of the produced files (default part)'),
 });
 
@@ -87,11 +96,47 @@ export const splitPdfOperation = defineOperation({
 
 const WatermarkBody = Type.Object({
   fileContent: FileArgument('File Content', 'The content of the PDF file to watermark'),
-  text: Type.String({ minLength: 1, maxLength: MAX_WATERMARK_LENGTH, 'x-ms-summary': 'Watermark Text', description: 'The text of the watermark, for example CONFIDENTIAL' }),
-  opacity: Type.Optional(Type.Number({ minimum: 0, maximum: 1, 'x-ms-summary': 'Opacity', description: 'From 0 (invisible) to 1 (opaque); default 0.3', 'x-ms-visibility': 'advanced' })),
-  rotation: Type.Optional(Type.Number({ minimum: -360, maximum: 360, 'x-ms-summary': 'Rotation', description: 'Degrees counter-clockwise; default 45', 'x-ms-visibility': 'advanced' })),
-  pages: Type.Optional(Type.String({ maxLength: 10_000, 'x-ms-summary': 'Pages', description: 'Pages to watermark, for example 1-3,5; default all pages', 'x-ms-visibility': 'advanced' })),
-  fontSize: Type.Optional(Type.Number({ minimum: 4, maximum: 400, 'x-ms-summary': 'Font Size', description: 'Font size in points; default the largest that fits', 'x-ms-visibility': 'advanced' })),
+  text: Type.String({
+    minLength: 1,
+    maxLength: MAX_WATERMARK_LENGTH,
+    'x-ms-summary': 'Watermark Text',
+    description: 'The text of the watermark, for example CONFIDENTIAL',
+  }),
+  opacity: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      maximum: 1,
+      'x-ms-summary': 'Opacity',
+      description: 'From 0 (invisible) to 1 (opaque); default 0.3',
+      'x-ms-visibility': 'advanced',
+    }),
+  ),
+  rotation: Type.Optional(
+    Type.Number({
+      minimum: -360,
+      maximum: 360,
+      'x-ms-summary': 'Rotation',
+      description: 'Degrees counter-clockwise; default 45',
+      'x-ms-visibility': 'advanced',
+    }),
+  ),
+  pages: Type.Optional(
+    Type.String({
+      maxLength: 10_000,
+      'x-ms-summary': 'Pages',
+      description: 'Pages to watermark, for example 1-3,5; default all pages',
+      'x-ms-visibility': 'advanced',
+    }),
+  ),
+  fontSize: Type.Optional(
+    Type.Number({
+      minimum: 4,
+      maximum: 400,
+      'x-ms-summary': 'Font Size',
+      description: 'Font size in points; default the largest that fits',
+      'x-ms-visibility': 'advanced',
+    }),
+  ),
   fileName: FileName('Output File Name', 'The name of the watermarked file (default watermarked.pdf)'),
 });
 
@@ -145,7 +190,15 @@ export const convertToPdfOperation = defineOperation({
   bodyLimit: MAX_REQUEST_BODY_BYTES,
   body: Type.Object({
     fileContent: FileArgument('File Content', 'The content of the document to convert'),
-    sourceFormat: Type.Optional(Type.Union(SOURCE_FORMATS.map((f) => Type.Literal(f)), { 'x-ms-summary': 'Source Format', description: 'The format of the document, such as docx, xlsx, pptx or html; detected for docx, xlsx and pptx when left empty' })),
+    sourceFormat: Type.Optional(
+      Type.Union(
+        SOURCE_FORMATS.map((f) => Type.Literal(f)),
+        {
+          'x-ms-summary': 'Source Format',
+          description: 'The format of the document, such as docx, xlsx, pptx or html; detected for docx, xlsx and pptx when left empty',
+        },
+      ),
+    ),
     fileName: FileName('Output File Name', 'The name of the PDF file (default converted.pdf)'),
   }),
   response: FileResult,
@@ -181,7 +234,12 @@ export const DOCUMENT_JOBS = {
     );
     const base = (body.fileName?.trim() || 'part').replace(/\.pdf$/i, '');
     return {
-      files: parts.map((part) => ({ fileName: `${base}-${part.range}.pdf`, fileContent: part.pdf.toString('base64'), range: part.range, pageCount: part.pages })),
+      files: parts.map((part) => ({
+        fileName: `${base}-${part.range}.pdf`,
+        fileContent: part.pdf.toString('base64'),
+        range: part.range,
+        pageCount: part.pages,
+      })),
     };
   },
   async AddPdfWatermark(body: Static<typeof WatermarkBody>, limits: DocumentLimits) {

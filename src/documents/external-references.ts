@@ -9,7 +9,7 @@
  */
 import PizZip from 'pizzip';
 import type { DocumentLimits } from '../config.js';
-import { AppError, validationFailed } from '../errors/catalogue.js';
+import { type AppError, validationFailed } from '../errors/catalogue.js';
 import { checkZipExpansion } from './caps.js';
 import { removeHtmlReferences } from './html-references.js';
 import type { SourceFormat } from './source-formats.js';
@@ -86,7 +86,9 @@ function checkZippedDocument(bytes: Buffer, path: string): void {
       for (const match of xml.matchAll(/xlink:href="([^"]*)"/g)) {
         const href = match[1] ?? '';
         if (/^file:/i.test(href)) throw refused(path, 'a file: URL');
-        const linkedObject = /<(draw:image|draw:object|draw:object-ole|text:section-source|draw:plugin|draw:applet)\b[^>]*$/.test(xml.slice(Math.max(0, (match.index ?? 0) - 300), match.index));
+        const linkedObject = /<(draw:image|draw:object|draw:object-ole|text:section-source|draw:plugin|draw:applet)\b[^>]*$/.test(
+          xml.slice(Math.max(0, (match.index ?? 0) - 300), match.index),
+        );
         if (linkedObject && /^[a-z][a-z0-9+.-]*:/i.test(href)) throw refused(path, 'a linked image or object');
       }
       if (/file:\/\//i.test(xml)) throw refused(path, 'a file: URL');

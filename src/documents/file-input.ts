@@ -89,7 +89,10 @@ export function decodeFile(value: unknown, path: string, options: DecodeOptions 
   }
   encoded = encoded.replace(WHITESPACE, '');
   if (encoded.length === 0) {
-    throw validationFailed([{ path: fieldPath, message: 'is empty' }], `${label} is empty: its content has no bytes. Check that the previous step produced the file.`);
+    throw validationFailed(
+      [{ path: fieldPath, message: 'is empty' }],
+      `${label} is empty: its content has no bytes. Check that the previous step produced the file.`,
+    );
   }
 
   checkBase64(encoded, fieldPath, label);

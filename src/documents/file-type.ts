@@ -6,19 +6,7 @@
  */
 import PizZip from 'pizzip';
 
-export type SniffedType =
-  | 'pdf'
-  | 'docx'
-  | 'xlsx'
-  | 'pptx'
-  | 'zip'
-  | 'ole'
-  | 'png'
-  | 'jpeg'
-  | 'gif'
-  | 'text'
-  | 'empty'
-  | 'unknown';
+export type SniffedType = 'pdf' | 'docx' | 'xlsx' | 'pptx' | 'zip' | 'ole' | 'png' | 'jpeg' | 'gif' | 'text' | 'empty' | 'unknown';
 
 const PDF_MAGIC = Buffer.from('%PDF-', 'latin1');
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);

@@ -7,7 +7,8 @@
 const FETCHING_ELEMENTS = /<(script|iframe|frame|frameset|object|embed|applet|noscript|template|audio|video|portal)\b[\s\S]*?(?:<\/\1\s*>|$)/gi;
 const VOID_FETCHING = /<\/?(link|base|meta|iframe|frame|embed|source|track|object|applet)\b[^>]*>/gi;
 const TAG = /<([a-z][a-z0-9:-]*)\b([^>]*)>/gi;
-const URL_ATTRIBUTES = /\s(src|srcset|background|poster|data|lowsrc|dynsrc|longdesc|usemap|codebase|cite|profile|manifest|action|formaction|xlink:href|imagesrcset|ping)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)/gi;
+const URL_ATTRIBUTES =
+  /\s(src|srcset|background|poster|data|lowsrc|dynsrc|longdesc|usemap|codebase|cite|profile|manifest|action|formaction|xlink:href|imagesrcset|ping)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)/gi;
 const HREF = /\shref\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)/gi;
 const CSS_URL = /url\s*\(\s*(["']?)([^)]*?)\1\s*\)/gi;
 const CSS_IMPORT = /@import\b[^;]*;?/gi;
@@ -23,7 +24,9 @@ export function removeHtmlReferences(html: string): string {
   out = out.replace(URL_ATTRIBUTES, (whole, _name: string, value: string) => (isData(unquote(value)) ? whole : ''));
   // Only a reader's click follows <a href>; on any other element (SVG <image>, <use>) href loads.
   out = out.replace(TAG, (_whole, name: string, attributes: string) => {
-    const kept = attributes.replace(HREF, (attribute, value: string) => (name.toLowerCase() === 'a' && /^\s*(https?:|mailto:|#)/i.test(unquote(value)) ? attribute : ''));
+    const kept = attributes.replace(HREF, (attribute, value: string) =>
+      name.toLowerCase() === 'a' && /^\s*(https?:|mailto:|#)/i.test(unquote(value)) ? attribute : '',
+    );
     return `<${name}${kept}>`;
   });
   out = out.replace(CSS_IMPORT, '');

@@ -51,9 +51,7 @@ export function parsePageRanges(spec: string, pageCount: number, path = 'ranges'
     if (last < first) fail(`${which} ("${label}") runs backwards`, ` Write it as ${last}-${first}.`);
     if (first > pageCount || last > pageCount) {
       const beyond = first > pageCount ? first : last;
-      fail(
-        `${which} ("${label}") asks for page ${beyond}, but the document has ${pageCount} page${pageCount === 1 ? '' : 's'}`,
-      );
+      fail(`${which} ("${label}") asks for page ${beyond}, but the document has ${pageCount} page${pageCount === 1 ? '' : 's'}`);
     }
     return { label, first, last };
   });

@@ -32,12 +32,19 @@ const MIN_AUTO_FONT_SIZE = 6;
 const LINE_SPACING = 1.2;
 const GREY = rgb(0.5, 0.5, 0.5);
 
-export async function addPdfWatermark(buffer: Buffer, options: WatermarkOptions, path = 'file', limits: DocumentLimits = defaultDocumentLimits()): Promise<PdfOutput> {
+export async function addPdfWatermark(
+  buffer: Buffer,
+  options: WatermarkOptions,
+  path = 'file',
+  limits: DocumentLimits = defaultDocumentLimits(),
+): Promise<PdfOutput> {
   const lines = checkText(options.text);
   const opacity = checkNumber(options.opacity, 'opacity', DEFAULT_OPACITY, 0, 1, 'a number from 0 (invisible) to 1 (opaque), e.g. 0.3');
   const rotation = checkNumber(options.rotation, 'rotation', DEFAULT_ROTATION, -360, 360, 'an angle in degrees from -360 to 360, e.g. 45');
   const fontSize =
-    options.fontSize === undefined || options.fontSize === null ? undefined : checkNumber(options.fontSize, 'fontSize', 0, 1, 500, 'a size in points from 1 to 500');
+    options.fontSize === undefined || options.fontSize === null
+      ? undefined
+      : checkNumber(options.fontSize, 'fontSize', 0, 1, 500, 'a size in points from 1 to 500');
 
   const doc = await loadPdf(buffer, path, 'The PDF', limits);
   const font = await doc.embedFont(StandardFonts.HelveticaBold);
@@ -69,12 +76,7 @@ function isolateExistingContent(page: PDFPage): void {
   page.node.wrapContentStreams(start, end);
 }
 
-function stamp(
-  page: PDFPage,
-  font: PDFFont,
-  lines: string[],
-  style: { opacity: number; rotation: number; fontSize: number | undefined },
-): void {
+function stamp(page: PDFPage, font: PDFFont, lines: string[], style: { opacity: number; rotation: number; fontSize: number | undefined }): void {
   const box = page.getCropBox();
   // A page with /Rotate is turned by the viewer; turn the text back so it reads at `rotation`.
   const angle = ((style.rotation + page.getRotation().angle) * Math.PI) / 180;
@@ -109,14 +111,8 @@ function stamp(
 
 /** Largest size at which the widest line spans 80% of the page along the text direction. */
 function autoFontSize(width: number, height: number, cos: number, sin: number, widestAt1pt: number, lineCount: number): number {
-  const along = Math.min(
-    Math.abs(cos) < 1e-9 ? Infinity : width / Math.abs(cos),
-    Math.abs(sin) < 1e-9 ? Infinity : height / Math.abs(sin),
-  );
-  const across = Math.min(
-    Math.abs(sin) < 1e-9 ? Infinity : width / Math.abs(sin),
-    Math.abs(cos) < 1e-9 ? Infinity : height / Math.abs(cos),
-  );
+  const along = Math.min(Math.abs(cos) < 1e-9 ? Infinity : width / Math.abs(cos), Math.abs(sin) < 1e-9 ? Infinity : height / Math.abs(sin));
+  const across = Math.min(Math.abs(sin) < 1e-9 ? Infinity : width / Math.abs(sin), Math.abs(cos) < 1e-9 ? Infinity : height / Math.abs(cos));
   const byWidth = (0.8 * along) / widestAt1pt;
   const byHeight = (0.8 * across) / (lineCount * LINE_SPACING);
   return Math.max(MIN_AUTO_FONT_SIZE, Math.min(MAX_AUTO_FONT_SIZE, byWidth, byHeight));
@@ -160,10 +156,7 @@ function checkNumber(value: unknown, name: string, fallback: number, min: number
   if (value === undefined || value === null || value === '') return fallback;
   const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isFinite(number) || number < min || number > max) {
-    throw validationFailed(
-      [{ path: name, message: `must be ${expected}` }],
-      `"${name}" is ${JSON.stringify(value)}, but it must be ${expected}.`,
-    );
+    throw validationFailed([{ path: name, message: `must be ${expected}` }], `"${name}" is ${JSON.stringify(value)}, but it must be ${expected}.`);
   }
   return number;
 }

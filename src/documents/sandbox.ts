@@ -17,7 +17,16 @@ export function cleanEnvironment(workDir: string): Record<string, string> {
   return { HOME: workDir, TMPDIR: workDir, LANG: 'C.UTF-8', PATH: '/usr/local/bin:/usr/bin:/bin', SAL_USE_VCLPLUGIN: 'svp' };
 }
 
-const READ_ONLY = ['/usr', '/etc/fonts', '/etc/libreoffice', '/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d', '/etc/alternatives', '/var/cache/fontconfig'];
+const READ_ONLY = [
+  '/usr',
+  '/etc/fonts',
+  '/etc/libreoffice',
+  '/etc/ld.so.cache',
+  '/etc/ld.so.conf',
+  '/etc/ld.so.conf.d',
+  '/etc/alternatives',
+  '/var/cache/fontconfig',
+];
 
 /** The bwrap arguments that wrap `command args` in the sandbox, `workDir` its only writable place. */
 export function bubblewrapArgs(workDir: string, command: string, args: string[]): string[] {
@@ -59,10 +68,31 @@ let probed: SandboxMode | undefined;
 
 /** Whether bubblewrap can make a sandbox here (namespaces may be forbidden in a container). */
 export function bubblewrapWorks(): boolean {
-  const run = spawnSync('bwrap', ['--unshare-all', '--die-with-parent', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--', '/usr/bin/true'], {
-    stdio: 'ignore',
-    timeout: 10_000,
-  });
+  const run = spawnSync(
+    'bwrap',
+    [
+      '--unshare-all',
+      '--die-with-parent',
+      '--ro-bind',
+      '/usr',
+      '/usr',
+      '--symlink',
+      'usr/bin',
+      '/bin',
+      '--symlink',
+      'usr/lib',
+      '/lib',
+      '--symlink',
+      'usr/lib64',
+      '/lib64',
+      '--',
+      '/usr/bin/true',
+    ],
+    {
+      stdio: 'ignore',
+      timeout: 10_000,
+    },
+  );
   return run.status === 0;
 }
 
@@ -71,7 +101,9 @@ export function resolveSandbox(setting: SandboxSetting): SandboxMode {
   if (setting === 'none') return 'none';
   probed ??= bubblewrapWorks() ? 'bubblewrap' : 'none';
   if (setting === 'bubblewrap' && probed !== 'bubblewrap') {
-    throw new Error('CONVERT_SANDBOX=bubblewrap, but bubblewrap cannot run here: install the Debian package bubblewrap (and allow user namespaces), or set CONVERT_SANDBOX=auto');
+    throw new Error(
+      'CONVERT_SANDBOX=bubblewrap, but bubblewrap cannot run here: install the Debian package bubblewrap (and allow user namespaces), or set CONVERT_SANDBOX=auto',
+    );
   }
   return probed;
 }

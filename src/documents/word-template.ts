@@ -14,7 +14,7 @@
 import Docxtemplater from 'docxtemplater';
 import PizZip from 'pizzip';
 import { type DocumentLimits, defaultDocumentLimits } from '../config.js';
-import { AppError, validationFailed, type FieldError } from '../errors/catalogue.js';
+import { type AppError, validationFailed, type FieldError } from '../errors/catalogue.js';
 import { checkZipExpansion, tooComplex } from './caps.js';
 import { describeFileType, looksLikeZip, sniffFileType } from './file-type.js';
 

@@ -53,11 +53,7 @@ export class AppError extends Error {
    */
   readonly billed: boolean;
 
-  constructor(
-    code: ErrorCode,
-    detail: string,
-    options: { extras?: Record<string, unknown>; headers?: Record<string, string>; billed?: boolean } = {},
-  ) {
+  constructor(code: ErrorCode, detail: string, options: { extras?: Record<string, unknown>; headers?: Record<string, string>; billed?: boolean } = {}) {
     // Domain errors are expected answers, not bugs: skip the stack trace, which costs more
     // than the rest of a refused gateway request (a flood of bad keys must stay cheap).
     const limit = Error.stackTraceLimit;

@@ -18,8 +18,14 @@ export const checkConnection = defineOperation({
     organisationId: Type.String({ description: 'The id of the organisation', 'x-ms-summary': 'Organisation ID' }),
     plan: Type.String({ description: 'The subscription plan', 'x-ms-summary': 'Plan' }),
     subscriptionStatus: Type.String({ description: 'The subscription status', 'x-ms-summary': 'Subscription Status' }),
-    documentActionsLeft: Type.Union([Type.Integer(), Type.Null()], { description: 'Document actions left this billing period; empty when unlimited', 'x-ms-summary': 'Document Actions Left' }),
-    utilityActionsLeft: Type.Union([Type.Integer(), Type.Null()], { description: 'Utility actions left this billing period; empty when unlimited', 'x-ms-summary': 'Utility Actions Left' }),
+    documentActionsLeft: Type.Union([Type.Integer(), Type.Null()], {
+      description: 'Document actions left this billing period; empty when unlimited',
+      'x-ms-summary': 'Document Actions Left',
+    }),
+    utilityActionsLeft: Type.Union([Type.Integer(), Type.Null()], {
+      description: 'Utility actions left this billing period; empty when unlimited',
+      'x-ms-summary': 'Utility Actions Left',
+    }),
   }),
   handle: async (_body, { key, org, quotaLeft }) => {
     // In memory after the organisation's first request of the period; that one loads both at once.

@@ -79,7 +79,6 @@ export function gatewayRoutes(app: App, deps: GatewayDeps): void {
   app.decorateRequest('quotaReservation', undefined);
   app.register(
     async (gateway: App) => {
-
       // Callback-style hook: a cached key is checked without a promise or a database read.
       gateway.addHook('onRequest', (request, _reply, done) => {
         const nowMs = deps.clock.nowMs();

@@ -201,7 +201,14 @@ export class KeyCache {
     const row = await this.#db
       .selectFrom('subscriptions')
       .innerJoin('organisations', 'organisations.id', 'subscriptions.orgId')
-      .select(['organisations.name', 'subscriptions.plan', 'subscriptions.status', 'subscriptions.overrides', 'subscriptions.periodStart', 'subscriptions.periodEnd'])
+      .select([
+        'organisations.name',
+        'subscriptions.plan',
+        'subscriptions.status',
+        'subscriptions.overrides',
+        'subscriptions.periodStart',
+        'subscriptions.periodEnd',
+      ])
       .where('subscriptions.orgId', '=', orgId)
       .executeTakeFirst();
     if (!row) return null;

@@ -96,9 +96,13 @@ export function planChecks(operation: GatewayOperation, deps: PlanCheckDeps) {
     try {
       featureCheck(org);
     } catch (error) {
-      return refuse(error);
+      refuse(error);
+      return;
     }
-    if (perMinute === null) return reserveQuota();
+    if (perMinute === null) {
+      reserveQuota();
+      return;
+    }
     const rate = deps.rateLimiter.take(org.id, perMinute, request.gatewayAt);
     if (rate instanceof Promise) rate.then(afterRate, done);
     else afterRate(rate);

@@ -56,23 +56,49 @@ function checkState(key: CachedKey, org: CachedOrg | null, nowMs: number): Verif
 
   if (key.deleted || key.status === 'revoked') {
     const what = key.deleted ? 'deleted' : 'revoked';
-    return refuse(new AppError('api_key_revoked', `This API key ("${key.name}") was ${what} on ${day(key.revokedAt)} and no longer works. Create a new key in ${PORTAL} and update the connection with it.`, { extras: { revokedAt: key.revokedAt } }));
+    return refuse(
+      new AppError(
+        'api_key_revoked',
+        `This API key ("${key.name}") was ${what} on ${day(key.revokedAt)} and no longer works. Create a new key in ${PORTAL} and update the connection with it.`,
+        { extras: { revokedAt: key.revokedAt } },
+      ),
+    );
   }
   if (key.graceEndsAtMs !== null && key.graceEndsAtMs <= nowMs) {
-    return refuse(new AppError('api_key_revoked', `This API key ("${key.name}") was rotated and its grace period ended on ${day(key.graceEndsAt)}, so it no longer works. Update the connection with its replacement key, or create a new key in ${PORTAL}.`, { extras: { revokedAt: key.graceEndsAt } }));
+    return refuse(
+      new AppError(
+        'api_key_revoked',
+        `This API key ("${key.name}") was rotated and its grace period ended on ${day(key.graceEndsAt)}, so it no longer works. Update the connection with its replacement key, or create a new key in ${PORTAL}.`,
+        { extras: { revokedAt: key.graceEndsAt } },
+      ),
+    );
   }
   if (key.status === 'suspended') {
-    return refuse(new AppError('api_key_suspended', `This API key ("${key.name}") is suspended. An Admin of your organisation, or the key's owner, can resume it in ${PORTAL}.`));
+    return refuse(
+      new AppError(
+        'api_key_suspended',
+        `This API key ("${key.name}") is suspended. An Admin of your organisation, or the key's owner, can resume it in ${PORTAL}.`,
+      ),
+    );
   }
   if (key.expiresAtMs !== null && key.expiresAtMs <= nowMs) {
-    return refuse(new AppError('api_key_expired', `API key expired on ${day(key.expiresAt)}. Create a new key in ${PORTAL} and update the connection with it.`, { extras: { expiredAt: key.expiresAt } }));
+    return refuse(
+      new AppError('api_key_expired', `API key expired on ${day(key.expiresAt)}. Create a new key in ${PORTAL} and update the connection with it.`, {
+        extras: { expiredAt: key.expiresAt },
+      }),
+    );
   }
-  if (!org) return refuse(new AppError('subscription_inactive', 'The organisation of this API key no longer exists. Create an account in the Build a Doc portal.'));
+  if (!org)
+    return refuse(new AppError('subscription_inactive', 'The organisation of this API key no longer exists. Create an account in the Build a Doc portal.'));
   if (org.status !== 'active' && org.status !== 'trialing') {
     return refuse(
-      new AppError('subscription_inactive', `Your organisation's subscription is ${org.status.replace('_', ' ')}, so Build a Doc refuses requests. Check the subscription in the Build a Doc portal under Subscription, or contact your Admin.`, {
-        extras: { subscriptionStatus: org.status },
-      }),
+      new AppError(
+        'subscription_inactive',
+        `Your organisation's subscription is ${org.status.replace('_', ' ')}, so Build a Doc refuses requests. Check the subscription in the Build a Doc portal under Subscription, or contact your Admin.`,
+        {
+          extras: { subscriptionStatus: org.status },
+        },
+      ),
     );
   }
   return { ok: true, key, org };

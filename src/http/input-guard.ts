@@ -18,10 +18,21 @@ export function installInputGuard(app: App, publicUrl: string): void {
   app.addHook('onRequest', async (request, reply) => {
     const encoding = request.headers['content-encoding'];
     if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-      return sendProblem(reply, new AppError('unsupported_media_type', `Compressed request bodies (Content-Encoding: ${encoding.slice(0, 40)}) are not accepted. Send the body uncompressed.`), publicUrl);
+      return sendProblem(
+        reply,
+        new AppError(
+          'unsupported_media_type',
+          `Compressed request bodies (Content-Encoding: ${encoding.slice(0, 40)}) are not accepted. Send the body uncompressed.`,
+        ),
+        publicUrl,
+      );
     }
     if (BAD_PERCENT.test(request.url) || !decodes(request.url)) {
-      return sendProblem(reply, new AppError('validation_failed', 'The address has a "%" that is not followed by two hexadecimal digits (bad percent-encoding). Encode "%" as %25.'), publicUrl);
+      return sendProblem(
+        reply,
+        new AppError('validation_failed', 'The address has a "%" that is not followed by two hexadecimal digits (bad percent-encoding). Encode "%" as %25.'),
+        publicUrl,
+      );
     }
   });
 }
@@ -42,7 +53,11 @@ export function frameworkErrors(publicUrl: string) {
       return sendProblem(reply, new AppError('validation_failed', 'The address is not valid: it has bad percent-encoding. Encode "%" as %25.'), publicUrl);
     }
     if (error.statusCode === 414 || error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-      return sendProblem(reply, new AppError('uri_too_long', 'A part of the address is too long. Identifiers are at most 100 characters; send long values in the body.'), publicUrl);
+      return sendProblem(
+        reply,
+        new AppError('uri_too_long', 'A part of the address is too long. Identifiers are at most 100 characters; send long values in the body.'),
+        publicUrl,
+      );
     }
     return sendProblem(reply, new AppError('validation_failed', 'The request could not be read: check its address and headers.'), publicUrl);
   };

@@ -7,7 +7,9 @@ export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /** 503 `unavailable` with Retry-After: what a database outage answers, never 500. */
 export function databaseUnavailable(): AppError {
-  return new AppError('unavailable', 'The database is unavailable for a moment. Try again shortly.', { headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) } });
+  return new AppError('unavailable', 'The database is unavailable for a moment. Try again shortly.', {
+    headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
+  });
 }
 
 /** The RFC 9457 document every failure answers with. */
@@ -80,22 +82,42 @@ export function installErrorHandling(app: FastifyInstance, publicUrl: string): v
       const errors = all.slice(0, MAX_FIELD_ERRORS);
       const more = all.length > errors.length ? ` (and ${all.length - errors.length} more)` : '';
       const detail = `The request is not valid: ${errors.map((e) => `${e.path.slice(0, 100)} ${e.message}`).join('; ')}${more}.`;
-      return sendProblem(reply, new AppError('validation_failed', detail, { extras: { errors, ...(more ? { moreErrors: all.length - errors.length } : {}) } }), publicUrl);
+      return sendProblem(
+        reply,
+        new AppError('validation_failed', detail, { extras: { errors, ...(more ? { moreErrors: all.length - errors.length } : {}) } }),
+        publicUrl,
+      );
     }
     switch (fastifyError.code) {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return sendProblem(reply, new AppError('payload_too_large', 'The request body is larger than this operation accepts. Send smaller files or fewer of them.'), publicUrl);
+        return sendProblem(
+          reply,
+          new AppError('payload_too_large', 'The request body is larger than this operation accepts. Send smaller files or fewer of them.'),
+          publicUrl,
+        );
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return sendProblem(reply, new AppError('unsupported_media_type', `This operation does not accept content of type "${request.headers['content-type'] ?? ''}". Send application/json.`), publicUrl);
+        return sendProblem(
+          reply,
+          new AppError(
+            'unsupported_media_type',
+            `This operation does not accept content of type "${request.headers['content-type'] ?? ''}". Send application/json.`,
+          ),
+          publicUrl,
+        );
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        return sendProblem(reply, new AppError('validation_failed', 'The request body is not valid JSON.', { extras: { errors: [{ path: '/', message: 'is not valid JSON' }] } }), publicUrl);
+        return sendProblem(
+          reply,
+          new AppError('validation_failed', 'The request body is not valid JSON.', { extras: { errors: [{ path: '/', message: 'is not valid JSON' }] } }),
+          publicUrl,
+        );
       default:
         break;
     }
     const status = fastifyError.statusCode ?? 500;
     if (status >= 400 && status < 500) {
-      const code: ErrorCode = status === 404 ? 'not_found' : status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'validation_failed';
+      const code: ErrorCode =
+        status === 404 ? 'not_found' : status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'validation_failed';
       return sendProblem(reply, new AppError(code, 'The request could not be processed: check its format and try again.'), publicUrl);
     }
     const unavailable = databaseUnavailableReason(error);
@@ -104,7 +126,11 @@ export function installErrorHandling(app: FastifyInstance, publicUrl: string): v
       return sendProblem(reply, databaseUnavailable(), publicUrl);
     }
     request.log.error({ err: error }, 'unhandled error');
-    return sendProblem(reply, new AppError('internal', 'Something went wrong on our side. Try again in a moment; if it keeps failing, contact support with the request id.'), publicUrl);
+    return sendProblem(
+      reply,
+      new AppError('internal', 'Something went wrong on our side. Try again in a moment; if it keeps failing, contact support with the request id.'),
+      publicUrl,
+    );
   });
 
   app.setNotFoundHandler((request, reply) =>

@@ -16,8 +16,12 @@ export const ProblemSchema = Type.Object(
 );
 
 /** Error responses a route declares, by status: RFC 9457 documents, served as application/problem+json. */
-export function problems(...statuses: number[]): Record<number, { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }> {
-  return Object.fromEntries(statuses.map((s) => [s, { description: 'A problem (RFC 9457)', content: { 'application/problem+json': { schema: ProblemSchema } } }]));
+export function problems(
+  ...statuses: number[]
+): Record<number, { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }> {
+  return Object.fromEntries(
+    statuses.map((s) => [s, { description: 'A problem (RFC 9457)', content: { 'application/problem+json': { schema: ProblemSchema } } }]),
+  );
 }
 
 export const PageQuery = {

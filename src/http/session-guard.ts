@@ -43,14 +43,22 @@ export function installSessionGuard(app: App, deps: { auth: AuthService; publicU
     const route = matched && matched !== '/*' ? matched : decodedPath(request.url);
     if (!route.startsWith('/api/')) return;
     if (!SAFE_METHODS.has(request.method) && !sameOrigin(request, publicOrigin)) {
-      return sendProblem(reply, new AppError('csrf_rejected', 'This request came from another website, so it was refused. Use the Build a Doc portal itself.'), deps.publicUrl);
+      return sendProblem(
+        reply,
+        new AppError('csrf_rejected', 'This request came from another website, so it was refused. Use the Build a Doc portal itself.'),
+        deps.publicUrl,
+      );
     }
     if (request.routeOptions.config?.public) return;
     const token = request.cookies[SESSION_COOKIE];
     const session = token ? await deps.auth.resolveSession(token) : undefined;
     if (!session) {
       if (token) clearSessionCookie(reply, deps.cookie);
-      return sendProblem(reply, new AppError('unauthenticated', 'You are not signed in, or your session ended. Sign in to the Build a Doc portal.'), deps.publicUrl);
+      return sendProblem(
+        reply,
+        new AppError('unauthenticated', 'You are not signed in, or your session ended. Sign in to the Build a Doc portal.'),
+        deps.publicUrl,
+      );
     }
     if (session.renewedUntil && token) setSessionCookie(reply, token, session.renewedUntil, deps.cookie);
     request.user = session.user;

@@ -17,7 +17,10 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
  */
 function contentSecurityPolicy(indexHtml: string): string {
   const inline = [...indexHtml.matchAll(/<script>([\s\S]*?)<\/script>/g)].map(
-    (match) => `'sha256-${createHash('sha256').update(match[1] ?? '').digest('base64')}'`,
+    (match) =>
+      `'sha256-${createHash('sha256')
+        .update(match[1] ?? '')
+        .digest('base64')}'`,
   );
   return [
     "default-src 'self'",

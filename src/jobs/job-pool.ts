@@ -76,7 +76,10 @@ export class JobPool implements JobRunner {
     });
     let outcome: JobResult<R> | JobFailure;
     try {
-      outcome = await this.#pool.run({ kind, input, started: channel.port2 } satisfies JobRequest, { signal: controller.signal, transferList: [channel.port2] });
+      outcome = await this.#pool.run({ kind, input, started: channel.port2 } satisfies JobRequest, {
+        signal: controller.signal,
+        transferList: [channel.port2],
+      });
     } catch (error) {
       throw this.#stopped(error, kind, phase === 'waited too long' ? this.#limits.queueWaitMs : timeoutMs, phase);
     } finally {

@@ -21,16 +21,25 @@ export async function recordExpiredKeys(deps: { db: Db; clock: Clock; audit: Aud
   let recorded = 0;
   for (const key of due) {
     await commitWithEvents(deps.db, deps.events, async (trx, emit) => {
-      const claimed = await trx.updateTable('apiKeys').set({ expiryRecordedAt: now }).where('id', '=', key.id).where('expiryRecordedAt', 'is', null).executeTakeFirst();
+      const claimed = await trx
+        .updateTable('apiKeys')
+        .set({ expiryRecordedAt: now })
+        .where('id', '=', key.id)
+        .where('expiryRecordedAt', 'is', null)
+        .executeTakeFirst();
       if (Number(claimed.numUpdatedRows) !== 1) return;
-      await deps.audit.record(trx, { orgId: key.orgId, userId: null, email: null, role: 'operator', ip: null }, {
-        eventType: 'key.expired',
-        resourceType: 'api_key',
-        resourceId: key.id,
-        action: 'expire',
-        details: { name: key.name, expiresAt: key.expiresAt },
-        severity: 'warning',
-      });
+      await deps.audit.record(
+        trx,
+        { orgId: key.orgId, userId: null, email: null, role: 'operator', ip: null },
+        {
+          eventType: 'key.expired',
+          resourceType: 'api_key',
+          resourceId: key.id,
+          action: 'expire',
+          details: { name: key.name, expiresAt: key.expiresAt },
+          severity: 'warning',
+        },
+      );
       emit({ type: 'api_key.expired', organisationId: key.orgId, data: { key: { id: key.id, name: key.name, expiresAt: key.expiresAt } } });
       recorded++;
     });

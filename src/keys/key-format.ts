@@ -39,9 +39,7 @@ export function maskKey(start: string, last4: string): string {
   return `${start}…${last4}`;
 }
 
-export type KeyShape =
-  | { ok: true; key: string }
-  | { ok: false; code: 'api_key_missing' | 'api_key_malformed'; detail: string };
+export type KeyShape = { ok: true; key: string } | { ok: false; code: 'api_key_missing' | 'api_key_malformed'; detail: string };
 
 // Plain spaces and tabs around a header value are not part of it (HTTP removes them, RFC 9110
 // §5.5), so they never break a key. What does: NBSP and the other Unicode spaces (\s) and

@@ -36,21 +36,13 @@ function withPeople(db: DbOrTrx) {
 }
 
 export async function findKeyView(db: DbOrTrx, orgId: string, id: string): Promise<KeyRowWithPeople | undefined> {
-  return (await withPeople(db)
-    .where('apiKeys.orgId', '=', orgId)
-    .where('apiKeys.id', '=', id)
-    .where('apiKeys.deletedAt', 'is', null)
-    .executeTakeFirst()) as KeyRowWithPeople | undefined;
+  return (await withPeople(db).where('apiKeys.orgId', '=', orgId).where('apiKeys.id', '=', id).where('apiKeys.deletedAt', 'is', null).executeTakeFirst()) as
+    | KeyRowWithPeople
+    | undefined;
 }
 
 export async function findKeyRow(db: DbOrTrx, orgId: string, id: string): Promise<ApiKeyRow | undefined> {
-  return db
-    .selectFrom('apiKeys')
-    .selectAll()
-    .where('orgId', '=', orgId)
-    .where('id', '=', id)
-    .where('deletedAt', 'is', null)
-    .executeTakeFirst();
+  return db.selectFrom('apiKeys').selectAll().where('orgId', '=', orgId).where('id', '=', id).where('deletedAt', 'is', null).executeTakeFirst();
 }
 
 export async function insertKey(db: DbOrTrx, row: NewApiKeyRow): Promise<void> {
@@ -77,10 +69,8 @@ function applyFilter(query: KeyQuery, filter: KeyListFilter, now: string): KeyQu
   }
   if (filter.environment) q = q.where('apiKeys.environment', '=', filter.environment);
   if (filter.ownerId) q = q.where('apiKeys.createdBy', '=', filter.ownerId);
-  const notExpired = (eb: ExpressionBuilder<Database, 'apiKeys'>) =>
-    eb.or([eb('apiKeys.expiresAt', 'is', null), eb('apiKeys.expiresAt', '>', now)]);
-  const notGraceEnded = (eb: ExpressionBuilder<Database, 'apiKeys'>) =>
-    eb.or([eb('apiKeys.graceEndsAt', 'is', null), eb('apiKeys.graceEndsAt', '>', now)]);
+  const notExpired = (eb: ExpressionBuilder<Database, 'apiKeys'>) => eb.or([eb('apiKeys.expiresAt', 'is', null), eb('apiKeys.expiresAt', '>', now)]);
+  const notGraceEnded = (eb: ExpressionBuilder<Database, 'apiKeys'>) => eb.or([eb('apiKeys.graceEndsAt', 'is', null), eb('apiKeys.graceEndsAt', '>', now)]);
   switch (filter.status) {
     case 'revoked':
       q = q.where((eb) => eb.or([eb('apiKeys.status', '=', 'revoked'), eb('apiKeys.graceEndsAt', '<=', now)]));
@@ -112,7 +102,9 @@ export async function listKeys(
 ): Promise<{ rows: KeyRowWithPeople[]; total: number }> {
   const at = now.toISOString();
   const base = db.selectFrom('apiKeys').where('apiKeys.orgId', '=', orgId).where('apiKeys.deletedAt', 'is', null);
-  const count = await applyFilter(base, filter, at).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+  const count = await applyFilter(base, filter, at)
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow();
   const sort = filter.sort ?? 'createdAt';
   const order = filter.order ?? (sort === 'name' ? 'asc' : 'desc');
   let query = withPeople(db).where('apiKeys.orgId', '=', orgId).where('apiKeys.deletedAt', 'is', null) as unknown as KeyQuery;

@@ -55,102 +55,138 @@ function team(raw: string | null | undefined): string | null | undefined {
 
 export function keysRoutes(app: App, keys: KeyService): void {
   const tags = ['API keys'];
-  app.get('/api/keys', {
-    schema: {
-      tags,
-      summary: 'List API keys',
-      querystring: Type.Object({
-        ...PageQuery,
-        q: Type.Optional(Type.String({ maxLength: 100, description: 'Search in name, team, start and last 4 characters' })),
-        status: Type.Optional(Type.Enum(['active', 'suspended', 'revoked', 'expired', 'expiring'])),
-        environment: Type.Optional(Environment),
-        ownerId: Type.Optional(Type.String()),
-        sort: Type.Optional(Type.Enum(['createdAt', 'name', 'lastUsedAt', 'expiresAt'])),
-        order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
-      }),
-      response: { 200: Paged(KeySchema), ...problems(400, 401, 403) },
+  app.get(
+    '/api/keys',
+    {
+      schema: {
+        tags,
+        summary: 'List API keys',
+        querystring: Type.Object({
+          ...PageQuery,
+          q: Type.Optional(Type.String({ maxLength: 100, description: 'Search in name, team, start and last 4 characters' })),
+          status: Type.Optional(Type.Enum(['active', 'suspended', 'revoked', 'expired', 'expiring'])),
+          environment: Type.Optional(Environment),
+          ownerId: Type.Optional(Type.String()),
+          sort: Type.Optional(Type.Enum(['createdAt', 'name', 'lastUsedAt', 'expiresAt'])),
+          order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
+        }),
+        response: { 200: Paged(KeySchema), ...problems(400, 401, 403) },
+      },
     },
-  }, async (request) => {
-    const { limit, offset, ...filter } = request.query;
-    const paging = page({ limit, offset });
-    const result = await keys.list(actorOf(request), filter, paging);
-    return { ...result, ...paging };
-  });
-
-  app.post('/api/keys', {
-    schema: {
-      tags,
-      summary: 'Create an API key (the key is shown once)',
-      body: Type.Object({
-        name: Name,
-        expiresInDays: Type.Optional(Type.Unsafe<30 | 60 | 90 | 365 | null>({ enum: [30, 60, 90, 365, null], description: '30, 60, 90 or 365 days; null or absent: never' })),
-        environment: Type.Optional(Nullable(Environment)),
-        team: Type.Optional(Nullable(Team)),
-      }, { additionalProperties: false }),
-      response: { 201: Issued, ...problems(400, 401, 403) },
+    async (request) => {
+      const { limit, offset, ...filter } = request.query;
+      const paging = page({ limit, offset });
+      const result = await keys.list(actorOf(request), filter, paging);
+      return { ...result, ...paging };
     },
-  }, async (request, reply) => {
-    const body = request.body;
-    const issued = await keys.create(actorOf(request), {
-      name: name(body.name),
-      expiresInDays: body.expiresInDays ?? null,
-      environment: body.environment ?? null,
-      team: team(body.team) ?? null,
-    });
-    reply.header('cache-control', 'no-store');
-    return reply.code(201).send(issued);
-  });
+  );
 
-  app.get('/api/keys/:id', {
-    schema: { tags, summary: 'Get an API key', params: IdParam, response: { 200: KeySchema, ...problems(401, 403, 404) } },
-  }, async (request) => keys.get(actorOf(request), request.params.id));
-
-  app.patch('/api/keys/:id', {
-    schema: {
-      tags,
-      summary: 'Rename an API key or change its environment or team',
-      params: IdParam,
-      body: Type.Object({ name: Type.Optional(Name), environment: Type.Optional(Nullable(Environment)), team: Type.Optional(Nullable(Team)) }, { additionalProperties: false, minProperties: 1 }),
-      response: { 200: KeyWithWarnings, ...problems(400, 401, 403, 404, 409) },
+  app.post(
+    '/api/keys',
+    {
+      schema: {
+        tags,
+        summary: 'Create an API key (the key is shown once)',
+        body: Type.Object(
+          {
+            name: Name,
+            expiresInDays: Type.Optional(
+              Type.Unsafe<30 | 60 | 90 | 365 | null>({ enum: [30, 60, 90, 365, null], description: '30, 60, 90 or 365 days; null or absent: never' }),
+            ),
+            environment: Type.Optional(Nullable(Environment)),
+            team: Type.Optional(Nullable(Team)),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Issued, ...problems(400, 401, 403) },
+      },
     },
-  }, async (request) => {
-    const body = request.body;
-    return keys.update(actorOf(request), request.params.id, {
-      ...(body.name !== undefined ? { name: name(body.name) } : {}),
-      ...(body.environment !== undefined ? { environment: body.environment } : {}),
-      ...(body.team !== undefined ? { team: team(body.team) ?? null } : {}),
-    });
-  });
+    async (request, reply) => {
+      const body = request.body;
+      const issued = await keys.create(actorOf(request), {
+        name: name(body.name),
+        expiresInDays: body.expiresInDays ?? null,
+        environment: body.environment ?? null,
+        team: team(body.team) ?? null,
+      });
+      reply.header('cache-control', 'no-store');
+      return reply.code(201).send(issued);
+    },
+  );
+
+  app.get(
+    '/api/keys/:id',
+    {
+      schema: { tags, summary: 'Get an API key', params: IdParam, response: { 200: KeySchema, ...problems(401, 403, 404) } },
+    },
+    async (request) => keys.get(actorOf(request), request.params.id),
+  );
+
+  app.patch(
+    '/api/keys/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Rename an API key or change its environment or team',
+        params: IdParam,
+        body: Type.Object(
+          { name: Type.Optional(Name), environment: Type.Optional(Nullable(Environment)), team: Type.Optional(Nullable(Team)) },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: { 200: KeyWithWarnings, ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      return keys.update(actorOf(request), request.params.id, {
+        ...(body.name !== undefined ? { name: name(body.name) } : {}),
+        ...(body.environment !== undefined ? { environment: body.environment } : {}),
+        ...(body.team !== undefined ? { team: team(body.team) ?? null } : {}),
+      });
+    },
+  );
 
   for (const [verb, summary] of [
     ['suspend', 'Suspend an API key (reversible)'],
     ['resume', 'Resume a suspended API key'],
     ['revoke', 'Revoke an API key (immediate and final)'],
   ] as const) {
-    app.post(`/api/keys/:id/${verb}`, {
-      schema: { tags, summary, params: IdParam, response: { 200: KeySchema, ...problems(401, 403, 404, 409) } },
-    }, async (request) => keys[verb](actorOf(request), request.params.id));
+    app.post(
+      `/api/keys/:id/${verb}`,
+      {
+        schema: { tags, summary, params: IdParam, response: { 200: KeySchema, ...problems(401, 403, 404, 409) } },
+      },
+      async (request) => keys[verb](actorOf(request), request.params.id),
+    );
   }
 
-  app.delete('/api/keys/:id', {
-    schema: { tags, summary: 'Delete an API key (revokes it first; final)', params: IdParam, response: { 204: Type.Null(), ...problems(401, 403, 404) } },
-  }, async (request, reply) => {
-    await keys.delete(actorOf(request), request.params.id);
-    return reply.code(204).send(null);
-  });
-
-  app.post('/api/keys/:id/rotate', {
-    schema: {
-      tags,
-      summary: 'Rotate an API key: issue a successor shown once',
-      description: 'Without graceHours the old key stays active until you revoke it; with graceHours it stops working when the grace period ends.',
-      params: IdParam,
-      body: Type.Optional(Type.Object({ graceHours: Type.Optional(Type.Integer({ minimum: 0, maximum: 720 })) }, { additionalProperties: false })),
-      response: { 201: Issued, ...problems(400, 401, 403, 404, 409) },
+  app.delete(
+    '/api/keys/:id',
+    {
+      schema: { tags, summary: 'Delete an API key (revokes it first; final)', params: IdParam, response: { 204: Type.Null(), ...problems(401, 403, 404) } },
     },
-  }, async (request, reply) => {
-    const issued = await keys.rotate(actorOf(request), request.params.id, { graceHours: request.body?.graceHours });
-    reply.header('cache-control', 'no-store');
-    return reply.code(201).send(issued);
-  });
+    async (request, reply) => {
+      await keys.delete(actorOf(request), request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/api/keys/:id/rotate',
+    {
+      schema: {
+        tags,
+        summary: 'Rotate an API key: issue a successor shown once',
+        description: 'Without graceHours the old key stays active until you revoke it; with graceHours it stops working when the grace period ends.',
+        params: IdParam,
+        body: Type.Optional(Type.Object({ graceHours: Type.Optional(Type.Integer({ minimum: 0, maximum: 720 })) }, { additionalProperties: false })),
+        response: { 201: Issued, ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const issued = await keys.rotate(actorOf(request), request.params.id, { graceHours: request.body?.graceHours });
+      reply.header('cache-control', 'no-store');
+      return reply.code(201).send(issued);
+    },
+  );
 }

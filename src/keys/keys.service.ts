@@ -62,7 +62,11 @@ export function createKeyService(deps: KeyServiceDeps) {
     // Locks the organisation's subscription row until commit (PostgreSQL's equivalent of
     // SELECT … FOR UPDATE, and valid SQL on SQLite, where BEGIN IMMEDIATE already serialises
     // writers): two concurrent creates count one after the other and cannot pass the limit.
-    await trx.updateTable('subscriptions').set((eb) => ({ updatedAt: eb.ref('updatedAt') })).where('orgId', '=', orgId).execute();
+    await trx
+      .updateTable('subscriptions')
+      .set((eb) => ({ updatedAt: eb.ref('updatedAt') }))
+      .where('orgId', '=', orgId)
+      .execute();
     const sub = await trx.selectFrom('subscriptions').select(['plan', 'overrides']).where('orgId', '=', orgId).executeTakeFirst();
     const plan = deps.plans.limits(sub?.plan ?? 'free', parseOverrides(sub?.overrides ?? '{}'));
     if (plan.maxKeys === null) return;
@@ -122,7 +126,11 @@ export function createKeyService(deps: KeyServiceDeps) {
   async function change(
     actor: Actor,
     id: string,
-    apply: (trx: Trx, row: ApiKeyRow, now: string) => Promise<{ event: KeyChangeEvent; eventType: string; action: string; details?: Record<string, unknown>; severity?: 'info' | 'warning' }>,
+    apply: (
+      trx: Trx,
+      row: ApiKeyRow,
+      now: string,
+    ) => Promise<{ event: KeyChangeEvent; eventType: string; action: string; details?: Record<string, unknown>; severity?: 'info' | 'warning' }>,
   ): Promise<KeyView> {
     return commitWithEvents(db, events, async (trx, emit) => {
       const row = await loadForChange(trx, actor, id);

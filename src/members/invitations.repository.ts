@@ -50,7 +50,13 @@ export const invitationsRepository = {
 
   /** Claims an invitation for acceptance; false when someone else claimed it first. */
   async claim(db: DbOrTrx, id: string, now: string): Promise<boolean> {
-    const result = await db.updateTable('invitations').set({ acceptedAt: now }).where('id', '=', id).where('acceptedAt', 'is', null).where('revokedAt', 'is', null).executeTakeFirst();
+    const result = await db
+      .updateTable('invitations')
+      .set({ acceptedAt: now })
+      .where('id', '=', id)
+      .where('acceptedAt', 'is', null)
+      .where('revokedAt', 'is', null)
+      .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   },
 

@@ -128,7 +128,11 @@ export function createMembersService(deps: MembersServiceDeps) {
           .limit(page.limit)
           .offset(page.offset)
           .execute(),
-        db.selectFrom('users').where('orgId', '=', actor.orgId).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow(),
+        db
+          .selectFrom('users')
+          .where('orgId', '=', actor.orgId)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow(),
       ]);
       return { items: rows.map((row) => ({ ...toUserView(row), activeKeyCount: Number(row.activeKeyCount ?? 0) })), total: Number(count.n) };
     },
@@ -142,7 +146,13 @@ export function createMembersService(deps: MembersServiceDeps) {
       return commitWithEvents(db, deps.events, async (trx, emit) => {
         const { invitation, token } = await createInvitation(trx, deps, { orgId: actor.orgId, email, role: input.role, createdBy: actor.userId });
         emit({ type: 'member.invited', organisationId: actor.orgId, data: { invitation } });
-        await audit.record(trx, actor, { eventType: 'user.invited', resourceType: 'invitation', resourceId: invitation.id, action: 'invite', details: { email, role: input.role, expiresAt: invitation.expiresAt } });
+        await audit.record(trx, actor, {
+          eventType: 'user.invited',
+          resourceType: 'invitation',
+          resourceId: invitation.id,
+          action: 'invite',
+          details: { email, role: input.role, expiresAt: invitation.expiresAt },
+        });
         return { invitation, url: invitationUrl(deps.publicUrl, token) };
       });
     },
@@ -183,7 +193,13 @@ export function createMembersService(deps: MembersServiceDeps) {
       if (invitation.revokedAt) return;
       await db.transaction().execute(async (trx) => {
         await invitations.revoke(trx, invitation.id, clock.now().toISOString(), 'revoked');
-        await audit.record(trx, actor, { eventType: 'user.invitation_revoked', resourceType: 'invitation', resourceId: invitation.id, action: 'revoke', details: { email: invitation.email, role: invitation.role } });
+        await audit.record(trx, actor, {
+          eventType: 'user.invitation_revoked',
+          resourceType: 'invitation',
+          resourceId: invitation.id,
+          action: 'revoke',
+          details: { email: invitation.email, role: invitation.role },
+        });
       });
     },
 
@@ -210,11 +226,23 @@ export function createMembersService(deps: MembersServiceDeps) {
         if (await trx.selectFrom('users').select('id').where('email', '=', invitation.email).executeTakeFirst()) {
           throw new AppError('conflict', `${invitation.email} already has a Build a Doc account. Sign in instead.`);
         }
-        const user = await insertUser(trx, deps, { orgId: invitation.orgId, email: invitation.email, name: input.name.trim(), passwordHash, role: invitation.role });
+        const user = await insertUser(trx, deps, {
+          orgId: invitation.orgId,
+          email: invitation.email,
+          name: input.name.trim(),
+          passwordHash,
+          role: invitation.role,
+        });
         await invitations.setAcceptedBy(trx, invitation.id, user.id);
         emit({ type: 'member.joined', organisationId: user.orgId, data: { member: toUserView(user) } });
         const actor: Actor = { orgId: user.orgId, userId: user.id, email: user.email, role: user.role, ip: ctx.ip };
-        await audit.record(trx, actor, { eventType: 'user.joined', resourceType: 'user', resourceId: user.id, action: 'accept_invitation', details: { invitationId: invitation.id, role: user.role } });
+        await audit.record(trx, actor, {
+          eventType: 'user.joined',
+          resourceType: 'user',
+          resourceId: user.id,
+          action: 'accept_invitation',
+          details: { invitationId: invitation.id, role: user.role },
+        });
         return deps.auth.startSession(trx, user, ctx);
       });
     },
@@ -227,7 +255,13 @@ export function createMembersService(deps: MembersServiceDeps) {
       }
       await commitWithEvents(db, deps.events, async (trx, emit) => {
         await trx.updateTable('users').set({ role }).where('id', '=', userId).execute();
-        await audit.record(trx, actor, { eventType: 'user.role_changed', resourceType: 'user', resourceId: userId, action: 'change_role', details: { email: user.email, from: user.role, to: role } });
+        await audit.record(trx, actor, {
+          eventType: 'user.role_changed',
+          resourceType: 'user',
+          resourceId: userId,
+          action: 'change_role',
+          details: { email: user.email, from: user.role, to: role },
+        });
         emit({ type: 'member.role_changed', organisationId: actor.orgId, data: { member: toUserView({ ...user, role }), from: user.role, to: role } });
       });
       return toUserView({ ...user, role });

@@ -47,7 +47,15 @@ export async function loadSubscription(dbx: DbOrTrx, orgId: string): Promise<{ n
   return { name, sub };
 }
 
-export function createOrgsService(deps: { db: Db; clock: Clock; newId: IdGenerator; events: EventBus; audit: AuditService; plans: PlanCatalogue; publicUrl: string }) {
+export function createOrgsService(deps: {
+  db: Db;
+  clock: Clock;
+  newId: IdGenerator;
+  events: EventBus;
+  audit: AuditService;
+  plans: PlanCatalogue;
+  publicUrl: string;
+}) {
   const { db, plans } = deps;
 
   function toView(orgId: string, name: string, sub: SubscriptionRow): SubscriptionView {
@@ -82,7 +90,9 @@ export function createOrgsService(deps: { db: Db; clock: Clock; newId: IdGenerat
     async setSubscription(actor: Actor, change: SubscriptionChange): Promise<SubscriptionView> {
       requirePermission(actor, 'subscription.change');
       if (change.plan !== undefined && !plans.get(change.plan)) {
-        throw new AppError('validation_failed', `Unknown plan "${change.plan}". Plans: ${plans.ids().join(', ')}.`, { extras: { errors: [{ path: '/plan', message: 'unknown plan' }] } });
+        throw new AppError('validation_failed', `Unknown plan "${change.plan}". Plans: ${plans.ids().join(', ')}.`, {
+          extras: { errors: [{ path: '/plan', message: 'unknown plan' }] },
+        });
       }
       return commitWithEvents(db, deps.events, async (trx, emit) => {
         const { name, sub } = await loadSubscription(trx, actor.orgId);
@@ -99,7 +109,10 @@ export function createOrgsService(deps: { db: Db; clock: Clock; newId: IdGenerat
           resourceType: 'subscription',
           resourceId: actor.orgId,
           action: 'update',
-          details: { from: { plan: sub.plan, status: sub.status, overrides: parseOverrides(sub.overrides) }, to: { plan: next.plan, status: next.status, overrides } },
+          details: {
+            from: { plan: sub.plan, status: sub.status, overrides: parseOverrides(sub.overrides) },
+            to: { plan: next.plan, status: next.status, overrides },
+          },
         });
         const subscription = toView(actor.orgId, name, { ...sub, ...next });
         emit({ type: 'subscription.changed', organisationId: actor.orgId, data: { subscription } });
@@ -118,8 +131,20 @@ export function createOrgsService(deps: { db: Db; clock: Clock; newId: IdGenerat
         const orgId = await createOrganisation(trx, deps, input.name.trim(), input.plan);
         const { invitation, token } = await createInvitation(trx, deps, { orgId, email, role: 'admin', createdBy: null });
         const actor: Actor = { orgId, userId: null, email: null, role: 'operator', ip: null };
-        await deps.audit.record(trx, actor, { eventType: 'org.created', resourceType: 'organisation', resourceId: orgId, action: 'create', details: { name: input.name.trim(), plan: input.plan } });
-        await deps.audit.record(trx, actor, { eventType: 'user.invited', resourceType: 'invitation', resourceId: invitation.id, action: 'invite', details: { email, role: 'admin', expiresAt: invitation.expiresAt } });
+        await deps.audit.record(trx, actor, {
+          eventType: 'org.created',
+          resourceType: 'organisation',
+          resourceId: orgId,
+          action: 'create',
+          details: { name: input.name.trim(), plan: input.plan },
+        });
+        await deps.audit.record(trx, actor, {
+          eventType: 'user.invited',
+          resourceType: 'invitation',
+          resourceId: invitation.id,
+          action: 'invite',
+          details: { email, role: 'admin', expiresAt: invitation.expiresAt },
+        });
         return { orgId, url: invitationUrl(deps.publicUrl, token), expiresAt: invitation.expiresAt };
       });
     },

@@ -23,26 +23,34 @@ export const SubscriptionSchema = Type.Object({
 
 export function subscriptionRoutes(app: App, deps: { orgs: OrgsService; selfServicePlans: boolean }): void {
   const tags = ['Subscription'];
-  app.get('/api/subscription', {
-    schema: { tags, summary: "The organisation's plan, status and limits", response: { 200: SubscriptionSchema, ...problems(401, 403) } },
-  }, async (request) => ({ ...(await deps.orgs.subscription(actorOf(request))), selfService: deps.selfServicePlans }));
-
-  app.put('/api/subscription', {
-    schema: {
-      tags,
-      summary: 'Change the plan (Admins, when the operator allows self-service)',
-      body: Type.Object({ plan: Type.String({ minLength: 1, maxLength: 40 }) }, { additionalProperties: false }),
-      response: { 200: SubscriptionSchema, ...problems(400, 401, 403) },
+  app.get(
+    '/api/subscription',
+    {
+      schema: { tags, summary: "The organisation's plan, status and limits", response: { 200: SubscriptionSchema, ...problems(401, 403) } },
     },
-  }, async (request) => {
-    const actor = actorOf(request);
-    requirePermission(actor, 'subscription.change');
-    if (!deps.selfServicePlans) {
-      throw new AppError('forbidden', 'Plan changes are made by the Build a Doc team for this service; contact them to change your plan.');
-    }
-    if (request.body.plan === 'enterprise') {
-      throw new AppError('forbidden', 'The Enterprise plan is set up with the Build a Doc team; contact them to move to it.');
-    }
-    return { ...(await deps.orgs.setSubscription(actor, { plan: request.body.plan })), selfService: true };
-  });
+    async (request) => ({ ...(await deps.orgs.subscription(actorOf(request))), selfService: deps.selfServicePlans }),
+  );
+
+  app.put(
+    '/api/subscription',
+    {
+      schema: {
+        tags,
+        summary: 'Change the plan (Admins, when the operator allows self-service)',
+        body: Type.Object({ plan: Type.String({ minLength: 1, maxLength: 40 }) }, { additionalProperties: false }),
+        response: { 200: SubscriptionSchema, ...problems(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const actor = actorOf(request);
+      requirePermission(actor, 'subscription.change');
+      if (!deps.selfServicePlans) {
+        throw new AppError('forbidden', 'Plan changes are made by the Build a Doc team for this service; contact them to change your plan.');
+      }
+      if (request.body.plan === 'enterprise') {
+        throw new AppError('forbidden', 'The Enterprise plan is set up with the Build a Doc team; contact them to move to it.');
+      }
+      return { ...(await deps.orgs.setSubscription(actor, { plan: request.body.plan })), selfService: true };
+    },
+  );
 }

@@ -25,7 +25,15 @@ export const DEFAULT_PLANS: readonly Plan[] = [
   { id: 'midsize', name: 'Midsize', documentActionsPerMonth: 1200, utilityActionsPerMonth: 10000, requestsPerMinute: 600, maxKeys: 25, features: ALL_FEATURES },
   { id: 'large', name: 'Large', documentActionsPerMonth: 5000, utilityActionsPerMonth: 100000, requestsPerMinute: 1200, maxKeys: 100, features: ALL_FEATURES },
   // Enterprise limits are set per organisation; until they are, it gets Large's and unlimited keys.
-  { id: 'enterprise', name: 'Enterprise', documentActionsPerMonth: 5000, utilityActionsPerMonth: 100000, requestsPerMinute: 1200, maxKeys: null, features: ALL_FEATURES },
+  {
+    id: 'enterprise',
+    name: 'Enterprise',
+    documentActionsPerMonth: 5000,
+    utilityActionsPerMonth: 100000,
+    requestsPerMinute: 1200,
+    maxKeys: null,
+    features: ALL_FEATURES,
+  },
 ];
 
 export type LimitOverrides = Partial<PlanLimits>;

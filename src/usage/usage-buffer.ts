@@ -93,7 +93,16 @@ export class UsageBuffer {
     const countKey = `${event.keyId}|${day}|${event.operation}|${event.actionType}|${event.outcome}`;
     const counted = this.#counts.get(countKey);
     if (counted) counted.count++;
-    else this.#counts.set(countKey, { keyId: event.keyId, orgId: event.orgId, day, operation: event.operation, actionType: event.actionType, outcome: event.outcome, count: 1 });
+    else
+      this.#counts.set(countKey, {
+        keyId: event.keyId,
+        orgId: event.orgId,
+        day,
+        operation: event.operation,
+        actionType: event.actionType,
+        outcome: event.outcome,
+        count: 1,
+      });
 
     if (event.accepted) {
       const previous = this.#lastUsed.get(event.keyId);
@@ -173,7 +182,10 @@ export class UsageBuffer {
     this.#lastUsed = new Map();
     try {
       await this.#db.transaction().execute(async (trx) => {
-        for (const batch of chunks([...counts.values()].map((row) => ({ ...row, day: iso(row.day * DAY).slice(0, 10) })), 200)) {
+        for (const batch of chunks(
+          [...counts.values()].map((row) => ({ ...row, day: iso(row.day * DAY).slice(0, 10) })),
+          200,
+        )) {
           await trx
             .insertInto('keyUsageDaily')
             .values(batch)
@@ -184,7 +196,10 @@ export class UsageBuffer {
             )
             .execute();
         }
-        const all = [...flows].map(([key, { accepted, ...row }]) => ({ accepted, row: { ...row, id: flowId(key), firstSeenAt: iso(row.firstSeenAt), lastSeenAt: iso(row.lastSeenAt) } }));
+        const all = [...flows].map(([key, { accepted, ...row }]) => ({
+          accepted,
+          row: { ...row, id: flowId(key), firstSeenAt: iso(row.firstSeenAt), lastSeenAt: iso(row.lastSeenAt) },
+        }));
         const flowRows = await this.#withinFlowCap(
           trx,
           all.filter((f) => f.accepted).map((f) => f.row),
@@ -240,7 +255,15 @@ export class UsageBuffer {
     if (rows.length === 0) return rows;
     const known = new Set<string>();
     for (const batch of chunks(rows, 500)) {
-      const found = await trx.selectFrom('keyFlows').select('id').where('id', 'in', batch.map((row) => row.id)).execute();
+      const found = await trx
+        .selectFrom('keyFlows')
+        .select('id')
+        .where(
+          'id',
+          'in',
+          batch.map((row) => row.id),
+        )
+        .execute();
       for (const { id } of found) known.add(id);
     }
     const fresh = rows.filter((row) => !known.has(row.id));
@@ -248,7 +271,12 @@ export class UsageBuffer {
     const keyIds = [...new Set(fresh.map((row) => row.keyId))];
     const counts = new Map<string, number>();
     for (const batch of chunks(keyIds, 500)) {
-      const found = await trx.selectFrom('keyFlows').select((eb) => ['keyId', eb.fn.countAll<number>().as('n')]).where('keyId', 'in', batch).groupBy('keyId').execute();
+      const found = await trx
+        .selectFrom('keyFlows')
+        .select((eb) => ['keyId', eb.fn.countAll<number>().as('n')])
+        .where('keyId', 'in', batch)
+        .groupBy('keyId')
+        .execute();
       for (const { keyId, n } of found) counts.set(keyId, Number(n));
     }
     return rows.filter((row) => {

@@ -68,7 +68,14 @@ export function createUsageService(deps: { db: Db; clock: Clock; audit: AuditSer
       for (const row of rows) {
         const count = Number(row.count);
         if (row.outcome === 'success') used[row.actionType] += count;
-        const op = operations.get(row.operation) ?? { operation: row.operation, actionType: row.actionType, success: 0, clientError: 0, serverError: 0, rejected: 0 };
+        const op = operations.get(row.operation) ?? {
+          operation: row.operation,
+          actionType: row.actionType,
+          success: 0,
+          clientError: 0,
+          serverError: 0,
+          rejected: 0,
+        };
         op[OUTCOME_FIELD[row.outcome]] += count;
         operations.set(row.operation, op);
         const day = daily.get(row.day) ?? { day: row.day, document: 0, utility: 0, none: 0, failed: 0 };
@@ -100,7 +107,10 @@ export function createUsageService(deps: { db: Db; clock: Clock; audit: AuditSer
     /** This period's usage as CSV rows: day, operation, action type, outcome, count. */
     async orgUsageCsv(actor: Actor): Promise<string> {
       const { rows } = await currentPeriodUsage(actor);
-      return toCsv(['day', 'operation', 'actionType', 'outcome', 'count'], rows.map((r) => [r.day, r.operation, r.actionType, r.outcome, Number(r.count)]));
+      return toCsv(
+        ['day', 'operation', 'actionType', 'outcome', 'count'],
+        rows.map((r) => [r.day, r.operation, r.actionType, r.outcome, Number(r.count)]),
+      );
     },
 
     /** Daily counts of one key between two days (inclusive), 30 days by default. */
@@ -129,8 +139,22 @@ export function createUsageService(deps: { db: Db; clock: Clock; audit: AuditSer
       const dead = displayStatus(key, clock.now()) !== 'active';
       const deadSince = key.revokedAt ?? key.suspendedAt ?? key.graceEndsAt ?? key.expiresAt;
       const [rows, count] = await Promise.all([
-        db.selectFrom('keyFlows').selectAll().where('keyId', '=', keyId).where('orgId', '=', actor.orgId).orderBy('lastSeenAt', 'desc').orderBy('id').limit(page.limit).offset(page.offset).execute(),
-        db.selectFrom('keyFlows').where('keyId', '=', keyId).where('orgId', '=', actor.orgId).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow(),
+        db
+          .selectFrom('keyFlows')
+          .selectAll()
+          .where('keyId', '=', keyId)
+          .where('orgId', '=', actor.orgId)
+          .orderBy('lastSeenAt', 'desc')
+          .orderBy('id')
+          .limit(page.limit)
+          .offset(page.offset)
+          .execute(),
+        db
+          .selectFrom('keyFlows')
+          .where('keyId', '=', keyId)
+          .where('orgId', '=', actor.orgId)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow(),
       ]);
       return {
         items: rows.map((row) => ({
@@ -157,9 +181,21 @@ export function createUsageService(deps: { db: Db; clock: Clock; audit: AuditSer
       const key = await keyOf(actor, keyId);
       requireKeyManagement(actor, key);
       await db.transaction().execute(async (trx) => {
-        const result = await trx.updateTable('keyFlows').set({ label }).where('id', '=', flowId).where('keyId', '=', keyId).where('orgId', '=', actor.orgId).executeTakeFirst();
+        const result = await trx
+          .updateTable('keyFlows')
+          .set({ label })
+          .where('id', '=', flowId)
+          .where('keyId', '=', keyId)
+          .where('orgId', '=', actor.orgId)
+          .executeTakeFirst();
         if (Number(result.numUpdatedRows) !== 1) throw notFound('The flow');
-        await deps.audit.record(trx, actor, { eventType: 'flow.labelled', resourceType: 'flow', resourceId: flowId, action: 'label', details: { keyId, label } });
+        await deps.audit.record(trx, actor, {
+          eventType: 'flow.labelled',
+          resourceType: 'flow',
+          resourceId: flowId,
+          action: 'label',
+          details: { keyId, label },
+        });
       });
     },
   };

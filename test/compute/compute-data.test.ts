@@ -165,10 +165,40 @@ describe('computeData: bad input is a 400 naming the problem', () => {
     ['expression', { expression: '' }, 'expression', /"expression" is missing or not text/],
     ['data', { data: { rows: [] } }, 'data', /"data" to be a list/],
     ['data[1]', { data: [{ a: 1 }, 'x'] }, 'data[1]', /Row 2 of "data" \(data\[1\]\) is a string/],
-    ['column', { expression: 'Sum(t)', calculatedColumns: [{ name: 't', definition: 'region * 2' }] }, 'calculatedColumns[0].definition', /row 1 \(data\[0\]\): region is "North", which is not a number/],
-    ['column', { calculatedColumns: [{ name: 'qty', definition: '1' }] }, 'calculatedColumns[0].name', /named "qty", which is already a field of the data\. Choose another name/],
-    ['column', { calculatedColumns: [{ name: 'a', definition: '1' }, { name: 'a', definition: '2' }] }, 'calculatedColumns[1].name', /already the name of an earlier calculated column/],
-    ['column', { calculatedColumns: [{ name: 'a', definition: 'b + 1' }, { name: 'b', definition: '2' }] }, 'calculatedColumns[0].definition', /uses the column "b", which is defined after it/],
+    [
+      'column',
+      { expression: 'Sum(t)', calculatedColumns: [{ name: 't', definition: 'region * 2' }] },
+      'calculatedColumns[0].definition',
+      /row 1 \(data\[0\]\): region is "North", which is not a number/,
+    ],
+    [
+      'column',
+      { calculatedColumns: [{ name: 'qty', definition: '1' }] },
+      'calculatedColumns[0].name',
+      /named "qty", which is already a field of the data\. Choose another name/,
+    ],
+    [
+      'column',
+      {
+        calculatedColumns: [
+          { name: 'a', definition: '1' },
+          { name: 'a', definition: '2' },
+        ],
+      },
+      'calculatedColumns[1].name',
+      /already the name of an earlier calculated column/,
+    ],
+    [
+      'column',
+      {
+        calculatedColumns: [
+          { name: 'a', definition: 'b + 1' },
+          { name: 'b', definition: '2' },
+        ],
+      },
+      'calculatedColumns[0].definition',
+      /uses the column "b", which is defined after it/,
+    ],
     ['column', { calculatedColumns: [{ name: 'a', definition: 'a + 1' }] }, 'calculatedColumns[0].definition', /cannot refer to itself/],
     ['column', { calculatedColumns: [{ name: 'a' }] }, 'calculatedColumns[0].definition', /is missing or not text/],
     ['column', { calculatedColumns: [{ definition: '1' }] }, 'calculatedColumns[0].name', /has no name/],

@@ -35,18 +35,19 @@ describe('computeData properties', () => {
 
   it('Min ≤ Avg ≤ Max, and Avg × Count ≈ Sum', () => {
     fc.assert(
-      fc.property(rows.filter((d) => d.length > 0), (data) => {
-        const [min, avg, max, sum, count] = ['Min', 'Avg', 'Max', 'Sum', 'Count'].map((f) =>
-          computeData({ data, expression: `${f}(amount)` }),
-        ) as number[];
-        // computeData reports -0 as 0; adding 0 normalises the reference the same way.
-        expect(min).toBe(Math.min(...data.map((r) => r.amount)) + 0);
-        expect(max).toBe(Math.max(...data.map((r) => r.amount)) + 0);
-        expect(avg!).toBeGreaterThanOrEqual(min! - 1e-6);
-        expect(avg!).toBeLessThanOrEqual(max! + 1e-6);
-        expect(count).toBe(data.length);
-        expect(Math.abs(avg! * count! - sum!)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(sum!), data.length * 1e6));
-      }),
+      fc.property(
+        rows.filter((d) => d.length > 0),
+        (data) => {
+          const [min, avg, max, sum, count] = ['Min', 'Avg', 'Max', 'Sum', 'Count'].map((f) => computeData({ data, expression: `${f}(amount)` })) as number[];
+          // computeData reports -0 as 0; adding 0 normalises the reference the same way.
+          expect(min).toBe(Math.min(...data.map((r) => r.amount)) + 0);
+          expect(max).toBe(Math.max(...data.map((r) => r.amount)) + 0);
+          expect(avg!).toBeGreaterThanOrEqual(min! - 1e-6);
+          expect(avg!).toBeLessThanOrEqual(max! + 1e-6);
+          expect(count).toBe(data.length);
+          expect(Math.abs(avg! * count! - sum!)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(sum!), data.length * 1e6));
+        },
+      ),
     );
   });
 
@@ -72,9 +73,15 @@ describe('computeData properties', () => {
   });
 
   it('any filter text gives a number or a validation error, never a crash', () => {
-    const data = [{ a: 1, b: 'x', c: true }, { a: 2, b: 'y', c: false }];
+    const data = [
+      { a: 1, b: 'x', c: true },
+      { a: 2, b: 'y', c: false },
+    ];
     const alphabet = fc.constantFrom(...'ab c()[]!=<>&|+-*/%.,;?:\'"0123 andortNOT this constructor __proto__ Math'.split(''));
-    const text = fc.oneof(fc.string({ maxLength: 40 }), fc.array(alphabet, { maxLength: 40 }).map((chars) => chars.join('')));
+    const text = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.array(alphabet, { maxLength: 40 }).map((chars) => chars.join('')),
+    );
     fc.assert(
       fc.property(text, (filter) => {
         try {

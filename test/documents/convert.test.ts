@@ -172,7 +172,9 @@ describe('when LibreOffice is missing or misbehaves', () => {
     await chmod(fake, 0o755);
 
     const started = Date.now();
-    const error = await catchAppError(() => createConverter({ command: fake, timeoutMs: 500, tmpRoot, sandbox: 'none' }).convertToPdf(Buffer.from('<p>x</p>'), 'html'));
+    const error = await catchAppError(() =>
+      createConverter({ command: fake, timeoutMs: 500, tmpRoot, sandbox: 'none' }).convertToPdf(Buffer.from('<p>x</p>'), 'html'),
+    );
     // Were only the launcher killed, its child would hold the output pipes open for 30 s.
     expect(Date.now() - started).toBeLessThan(10_000);
     // The work had started: answered as too complex, and billed.

@@ -1,13 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  MAX_FILE_BYTES,
-  MAX_REQUEST_BODY_BYTES,
-  MAX_TOTAL_FILE_BYTES,
-  decodeFile,
-  decodeFiles,
-  labelForPath,
-} from '../../src/documents/file-input.js';
+import { MAX_FILE_BYTES, MAX_REQUEST_BODY_BYTES, MAX_TOTAL_FILE_BYTES, decodeFile, decodeFiles, labelForPath } from '../../src/documents/file-input.js';
 import { catchAppErrorSync, fieldErrors, makePdf } from './fixtures.js';
 
 describe('decodeFile', () => {
@@ -19,7 +12,7 @@ describe('decodeFile', () => {
   });
 
   it("decodes Power Automate's file object and keeps its content type", () => {
-    const decoded = decodeFile({ '$content-type': 'application/pdf', '$content': Buffer.from('hello').toString('base64') }, 'files[0]');
+    const decoded = decodeFile({ '$content-type': 'application/pdf', $content: Buffer.from('hello').toString('base64') }, 'files[0]');
     expect(decoded.bytes.toString()).toBe('hello');
     expect(decoded.contentType).toBe('application/pdf');
   });
@@ -62,7 +55,7 @@ describe('decodeFile', () => {
   });
 
   it('names the $content member when the file object carries corrupt base64', () => {
-    const error = catchAppErrorSync(() => decodeFile({ '$content-type': 'application/pdf', '$content': 'not base64!' }, 'template'));
+    const error = catchAppErrorSync(() => decodeFile({ '$content-type': 'application/pdf', $content: 'not base64!' }, 'template'));
     expect(fieldErrors(error)[0]?.path).toBe('template.$content');
     expect(error.detail).toContain('The template file is not valid base64');
   });
@@ -80,12 +73,12 @@ describe('decodeFile', () => {
   });
 
   it('rejects a file object whose $content is not text', () => {
-    const error = catchAppErrorSync(() => decodeFile({ '$content-type': 'application/pdf', '$content': 12 }, 'file'));
+    const error = catchAppErrorSync(() => decodeFile({ '$content-type': 'application/pdf', $content: 12 }, 'file'));
     expect(fieldErrors(error)[0]?.path).toBe('file.$content');
   });
 
   it('rejects empty content', () => {
-    for (const value of ['', '  \n', { '$content-type': 'application/pdf', '$content': '' }]) {
+    for (const value of ['', '  \n', { '$content-type': 'application/pdf', $content: '' }]) {
       const error = catchAppErrorSync(() => decodeFile(value, 'file'));
       expect(error.code).toBe('validation_failed');
       expect(error.detail).toContain('is empty');
@@ -107,7 +100,7 @@ describe('decodeFile', () => {
 
 describe('decodeFiles', () => {
   it('decodes every element and names them by index', () => {
-    const files = decodeFiles([Buffer.from('one').toString('base64'), { '$content': Buffer.from('two').toString('base64') }]);
+    const files = decodeFiles([Buffer.from('one').toString('base64'), { $content: Buffer.from('two').toString('base64') }]);
     expect(files.map((f) => f.bytes.toString())).toEqual(['one', 'two']);
 
     const error = catchAppErrorSync(() => decodeFiles(['b25l', 'dHdv', '@@@@']));

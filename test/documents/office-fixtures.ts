@@ -28,9 +28,7 @@ const R_NS = 'http://schemas.openxmlformats.org/officeDocument/2006/relationship
 export function makeXlsx(rows: (string | number)[][]): Buffer {
   const cell = (value: string | number, ref: string): string =>
     typeof value === 'number' ? `<c r="${ref}"><v>${value}</v></c>` : `<c r="${ref}" t="inlineStr"><is><t>${value}</t></is></c>`;
-  const sheetRows = rows.map(
-    (row, r) => `<row r="${r + 1}">${row.map((value, c) => cell(value, `${String.fromCharCode(65 + c)}${r + 1}`)).join('')}</row>`,
-  );
+  const sheetRows = rows.map((row, r) => `<row r="${r + 1}">${row.map((value, c) => cell(value, `${String.fromCharCode(65 + c)}${r + 1}`)).join('')}</row>`);
   const zip = new PizZip();
   zip.file(
     '[Content_Types].xml',

@@ -7,13 +7,34 @@ const spans = (spec: string, pages: number): [number, number][] => parsePageRang
 
 describe('parsePageRanges', () => {
   it.each([
-    ['1-3,5', 10, [[1, 3], [5, 5]]],
+    [
+      '1-3,5',
+      10,
+      [
+        [1, 3],
+        [5, 5],
+      ],
+    ],
     ['7', 10, [[7, 7]]],
-    [' 2 - 4 , 9 ', 10, [[2, 4], [9, 9]]],
+    [
+      ' 2 - 4 , 9 ',
+      10,
+      [
+        [2, 4],
+        [9, 9],
+      ],
+    ],
     ['8-', 10, [[8, 10]]],
     ['1–3', 10, [[1, 3]]],
     ['3-3', 3, [[3, 3]]],
-    ['1-2,2-3', 3, [[1, 2], [2, 3]]],
+    [
+      '1-2,2-3',
+      3,
+      [
+        [1, 2],
+        [2, 3],
+      ],
+    ],
   ] as const)('reads %j of a %i-page document', (spec, pages, expected) => {
     expect(spans(spec, pages)).toEqual(expected);
   });

@@ -23,8 +23,18 @@ describe('populateWordTemplate', () => {
   });
 
   it('repeats table rows', () => {
-    const template = makeDocx(table([['Product', 'Qty'], ['{#items}{product}', '{qty}{/items}']]));
-    const out = populateWordTemplate(template, { items: [{ product: 'Pen', qty: 2 }, { product: 'Ink', qty: 5 }] });
+    const template = makeDocx(
+      table([
+        ['Product', 'Qty'],
+        ['{#items}{product}', '{qty}{/items}'],
+      ]),
+    );
+    const out = populateWordTemplate(template, {
+      items: [
+        { product: 'Pen', qty: 2 },
+        { product: 'Ink', qty: 5 },
+      ],
+    });
     const xml = new PizZip(out).file('word/document.xml')!.asText();
     expect(xml.match(/<w:tr>/g)).toHaveLength(3);
     expect(docxParagraphs(out)).toEqual(['Product', 'Qty', 'Pen', '2', 'Ink', '5']);

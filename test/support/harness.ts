@@ -37,7 +37,9 @@ export interface TestApp {
  * The real app on a fresh database, with logs captured: a SQLite file in a temporary folder, or,
  * when the suite runs on PostgreSQL (`TEST_DATABASE=postgres`), a new PostgreSQL database dropped on close.
  */
-export async function startTestApp(options: { clock?: Clock; env?: Record<string, string>; plans?: PlanCatalogue; portalRoot?: string } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: { clock?: Clock; env?: Record<string, string>; plans?: PlanCatalogue; portalRoot?: string } = {},
+): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bdoc-test-'));
   const database = onPostgres && !options.env?.DATABASE_URL ? await createTestDatabase('app') : undefined;
   const config = loadConfig({
@@ -165,7 +167,12 @@ export async function addMember(t: TestApp, admin: Session, role: 'admin' | 'mem
 }
 
 export async function createKey(t: TestApp, who: Session, body: Record<string, unknown> = {}): Promise<{ id: string; secret: string; key: any }> {
-  const response = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: who.cookie }, payload: { name: 'prod-invoice-flow-finance', ...body } });
+  const response = await t.app.inject({
+    method: 'POST',
+    url: '/api/keys',
+    headers: { cookie: who.cookie },
+    payload: { name: 'prod-invoice-flow-finance', ...body },
+  });
   if (response.statusCode !== 201) throw new Error(`create key failed: ${response.statusCode} ${response.body}`);
   const json = response.json();
   return { id: json.key.id, secret: json.secret, key: json.key };

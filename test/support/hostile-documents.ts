@@ -58,7 +58,8 @@ export function nestedLoopData(width: number): Record<string, unknown> {
  * directory declares a tiny size, so only inflating it shows the truth.
  */
 export function docxZipBomb(expandedMb: number, lie = false): Buffer {
-  const xmlHead = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>';
+  const xmlHead =
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>';
   const xmlTail = '</w:t></w:r></w:p></w:body></w:document>';
   const filler = Buffer.alloc(expandedMb * 1024 * 1024, 0x20);
   const documentXml = Buffer.concat([Buffer.from(xmlHead), filler, Buffer.from(xmlTail)]);

@@ -23,7 +23,9 @@ export function responseChecker(spec: Spec) {
     const declared = operation!.responses[String(response.statusCode)];
     expect(declared, `${where}: status not declared`).toBeDefined();
     if (!declared!.content) return; // 204 and the like: no body declared
-    const type = String(response.headers['content-type'] ?? '').split(';')[0]!.trim();
+    const type = String(response.headers['content-type'] ?? '')
+      .split(';')[0]!
+      .trim();
     const media = declared!.content[type];
     expect(media, `${where}: content type ${type} not declared (${Object.keys(declared!.content).join(', ')})`).toBeDefined();
     if (!type.includes('json')) return;

@@ -16,7 +16,10 @@ export interface TestDatabase {
 
 /** Creates a fresh, empty PostgreSQL database for one test file; `drop()` removes it. */
 export async function createTestDatabase(label = 'test'): Promise<TestDatabase> {
-  const name = `bdoc_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase().slice(0, 20)}_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const name = `bdoc_${label
+    .replace(/[^a-z0-9]/gi, '_')
+    .toLowerCase()
+    .slice(0, 20)}_${process.pid}_${randomBytes(4).toString('hex')}`;
   await admin(`CREATE DATABASE "${name}"`);
   const url = new URL(TEST_POSTGRES_URL);
   url.pathname = `/${name}`;

@@ -1,4 +1,19 @@
-import { ActionIcon, AppShell, Avatar, Badge, Burger, Group, Menu, NavLink, Stack, Text, Tooltip, UnstyledButton, useComputedColorScheme, useMantineColorScheme } from '@mantine/core';
+import {
+  ActionIcon,
+  AppShell,
+  Avatar,
+  Badge,
+  Burger,
+  Group,
+  Menu,
+  NavLink,
+  Stack,
+  Text,
+  Tooltip,
+  UnstyledButton,
+  useComputedColorScheme,
+  useMantineColorScheme,
+} from '@mantine/core';
 import { useDisclosure, useMediaQuery } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { useQueryClient } from '@tanstack/react-query';
@@ -31,7 +46,6 @@ const NAV = [
   { href: '/connector', label: 'Connector', icon: IconPlugConnected },
   { href: '/troubleshooting', label: 'Troubleshooting', icon: IconStethoscope },
 ] as const;
-
 
 function initials(name: string): string {
   return name
@@ -131,7 +145,11 @@ export function Shell({ children }: { children: ReactNode }) {
         <Group h="100%" px="md" justify="space-between" wrap="nowrap" gap="xs">
           <Group gap="sm" wrap="nowrap" style={{ minWidth: 0 }}>
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={opened ? 'Close navigation' : 'Open navigation'} />
-            <Link href="/keys" style={{ textDecoration: 'none', color: 'inherit', display: 'flex', alignItems: 'center', gap: 8 }} aria-label="Build a Doc portal home">
+            <Link
+              href="/keys"
+              style={{ textDecoration: 'none', color: 'inherit', display: 'flex', alignItems: 'center', gap: 8 }}
+              aria-label="Build a Doc portal home"
+            >
               <IconFileText size={24} color="var(--mantine-color-blue-filled)" aria-hidden />
               <Text fw={700} visibleFrom="xs" span>
                 Build a Doc

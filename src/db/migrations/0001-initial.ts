@@ -145,16 +145,25 @@ export function initial(dialect: Dialect): Migration {
 
       await db.schema
         .createTable('changes')
-        .addColumn('id', dialect === 'postgres' ? 'serial' : 'integer', (c) =>
-          dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
-        )
+        .addColumn('id', dialect === 'postgres' ? 'serial' : 'integer', (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
         .addColumn('entity', 'text', (c) => c.notNull())
         .addColumn('entity_id', 'text', (c) => c.notNull())
         .addColumn('at', 'text', (c) => c.notNull())
         .execute();
     },
     async down(db: Kysely<any>) {
-      for (const table of ['changes', 'audit_log', 'key_flows', 'key_usage_daily', 'api_keys', 'invitations', 'sessions', 'users', 'subscriptions', 'organisations']) {
+      for (const table of [
+        'changes',
+        'audit_log',
+        'key_flows',
+        'key_usage_daily',
+        'api_keys',
+        'invitations',
+        'sessions',
+        'users',
+        'subscriptions',
+        'organisations',
+      ]) {
         await db.schema.dropTable(table).execute();
       }
     },

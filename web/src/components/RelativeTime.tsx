@@ -14,7 +14,17 @@ const OPEN_DELAY_MS = 200;
  * Screen readers get the explanation as the time's description, from a hidden element of our own
  * (the tooltip's element has an id of floating-ui's choosing, and exists only while shown).
  */
-function HoverTime({ iso, empty, shown, explained }: { iso: string | null | undefined; empty: string; shown: (iso: string) => string; explained: (iso: string) => string }) {
+function HoverTime({
+  iso,
+  empty,
+  shown,
+  explained,
+}: {
+  iso: string | null | undefined;
+  empty: string;
+  shown: (iso: string) => string;
+  explained: (iso: string) => string;
+}) {
   const ref = useRef<HTMLSpanElement>(null);
   const id = useId();
   const [opened, setOpened] = useState(false);
@@ -73,11 +83,6 @@ export function RelativeTime({ iso, empty = 'Never' }: { iso: string | null | un
 /** A date (and time unless `short`), with the exact time and the relative distance on hover. */
 export function ExactDate({ iso, empty = 'Never', short = false }: { iso: string | null | undefined; empty?: string; short?: boolean }) {
   return (
-    <HoverTime
-      iso={iso}
-      empty={empty}
-      shown={short ? date : dateTime}
-      explained={(t) => `${short ? `${dateTime(t)}, ` : ''}${relative(t)} · ${utcTime(t)}`}
-    />
+    <HoverTime iso={iso} empty={empty} shown={short ? date : dateTime} explained={(t) => `${short ? `${dateTime(t)}, ` : ''}${relative(t)} · ${utcTime(t)}`} />
   );
 }

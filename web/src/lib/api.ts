@@ -24,7 +24,12 @@ export function errorMessage(error: unknown): string {
 }
 
 async function problemOf(response: Response): Promise<Problem> {
-  const fallback: Problem = { title: response.statusText || 'Error', status: response.status, detail: `The server answered ${response.status}.`, code: 'http_error' };
+  const fallback: Problem = {
+    title: response.statusText || 'Error',
+    status: response.status,
+    detail: `The server answered ${response.status}.`,
+    code: 'http_error',
+  };
   try {
     const body = (await response.json()) as Partial<Problem>;
     return { ...fallback, ...body } as Problem;

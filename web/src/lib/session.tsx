@@ -51,7 +51,9 @@ export const permissions = {
     return denied(`Members manage only the keys they created; this key belongs to ${key.createdBy?.name ?? 'someone else'}. Ask an Admin.`);
   },
   manageTeam(me: Me): Permission {
-    return me.user.role === 'admin' ? allowed : denied(`Only Admins can invite people, change roles and deactivate people; you are a ${ROLE_LABEL[me.user.role]}.`);
+    return me.user.role === 'admin'
+      ? allowed
+      : denied(`Only Admins can invite people, change roles and deactivate people; you are a ${ROLE_LABEL[me.user.role]}.`);
   },
   viewAudit(me: Me): Permission {
     return me.user.role === 'viewer' ? denied('Viewers cannot see the audit log; ask an Admin of your organisation.') : allowed;

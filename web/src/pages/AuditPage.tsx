@@ -30,7 +30,9 @@ function DetailsSummary({ details }: { details: Record<string, unknown> }) {
   const text = summary(details);
   return (
     <Tooltip label={text || 'No details'} disabled={!text}>
-      <Text size="sm" lineClamp={1} maw={320}>{text || '—'}</Text>
+      <Text size="sm" lineClamp={1} maw={320}>
+        {text || '—'}
+      </Text>
     </Tooltip>
   );
 }
@@ -69,7 +71,11 @@ export default function AuditPage() {
     <>
       <PageHeader
         title="Audit Logs"
-        description={me.user.role === 'admin' ? 'Every sign-in and every change to keys, people and the subscription, newest first. Times are in your time zone; hover for UTC.' : 'Your own actions, newest first. Admins see everyone’s.'}
+        description={
+          me.user.role === 'admin'
+            ? 'Every sign-in and every change to keys, people and the subscription, newest first. Times are in your time zone; hover for UTC.'
+            : 'Your own actions, newest first. Admins see everyone’s.'
+        }
         actions={
           <Button component="a" href={withQuery('/api/audit/export.csv', filters)} download variant="default" leftSection={<IconDownload size={16} />}>
             Export CSV
@@ -102,11 +108,24 @@ export default function AuditPage() {
               style={{ flex: '1 1 200px' }}
             />
           )}
-          <Select label="Event type" placeholder="Any event" data={EVENT_TYPES} value={eventType} onChange={(v) => reset(() => setEventType(v))} clearable searchable style={{ flex: '1 1 200px' }} />
+          <Select
+            label="Event type"
+            placeholder="Any event"
+            data={EVENT_TYPES}
+            value={eventType}
+            onChange={(v) => reset(() => setEventType(v))}
+            clearable
+            searchable
+            style={{ flex: '1 1 200px' }}
+          />
         </Group>
         {audit.isError && <ErrorState error={audit.error} onRetry={() => void audit.refetch()} />}
         {audit.data?.items.length === 0 ? (
-          <Empty icon={<IconListDetails size={28} />} title={filtered ? 'No events match these filters' : 'No events yet'} description={filtered ? 'Widen the date range or clear the filters.' : 'Sign-ins and changes appear here as they happen.'} />
+          <Empty
+            icon={<IconListDetails size={28} />}
+            title={filtered ? 'No events match these filters' : 'No events yet'}
+            description={filtered ? 'Widen the date range or clear the filters.' : 'Sign-ins and changes appear here as they happen.'}
+          />
         ) : (
           <Table.ScrollContainer minWidth={980} type="native">
             <Table verticalSpacing="xs" aria-label="Audit log" striped style={{ opacity: audit.isPlaceholderData ? 0.6 : 1 }}>
@@ -124,22 +143,37 @@ export default function AuditPage() {
                 {audit.isPending && <TableSkeleton columns={6} />}
                 {audit.data?.items.map((entry) => (
                   <Table.Tr key={entry.id}>
-                    <Table.Td><ExactDate iso={entry.timestamp} /></Table.Td>
                     <Table.Td>
-                      <Badge variant="light" color={SEVERITY_COLOR[entry.severity]} size="sm" style={{ textTransform: 'none' }}>{eventLabel(entry.eventType)}</Badge>
+                      <ExactDate iso={entry.timestamp} />
                     </Table.Td>
-                    <Table.Td><Text size="sm">{entry.userEmail ?? 'Operator'}</Text></Table.Td>
+                    <Table.Td>
+                      <Badge variant="light" color={SEVERITY_COLOR[entry.severity]} size="sm" style={{ textTransform: 'none' }}>
+                        {eventLabel(entry.eventType)}
+                      </Badge>
+                    </Table.Td>
+                    <Table.Td>
+                      <Text size="sm">{entry.userEmail ?? 'Operator'}</Text>
+                    </Table.Td>
                     <Table.Td>
                       {entry.resourceType === 'api_key' && entry.resourceId ? (
-                        <Anchor component={Link} href={`/keys/${entry.resourceId}`} size="sm" className="mono" underline="hover">{entry.resourceId}</Anchor>
+                        <Anchor component={Link} href={`/keys/${entry.resourceId}`} size="sm" className="mono" underline="hover">
+                          {entry.resourceId}
+                        </Anchor>
                       ) : (
-                        <Text size="sm" c="dimmed">{entry.resourceType}{entry.resourceId ? ` ${entry.resourceId}` : ''}</Text>
+                        <Text size="sm" c="dimmed">
+                          {entry.resourceType}
+                          {entry.resourceId ? ` ${entry.resourceId}` : ''}
+                        </Text>
                       )}
                     </Table.Td>
                     <Table.Td>
                       <DetailsSummary details={entry.details} />
                     </Table.Td>
-                    <Table.Td><Text size="sm" className="mono">{entry.ip ?? '—'}</Text></Table.Td>
+                    <Table.Td>
+                      <Text size="sm" className="mono">
+                        {entry.ip ?? '—'}
+                      </Text>
+                    </Table.Td>
                   </Table.Tr>
                 ))}
               </Table.Tbody>
@@ -148,7 +182,9 @@ export default function AuditPage() {
         )}
         {total > 0 && (
           <Group justify="space-between" mt="md">
-            <Text size="sm" c="dimmed">{plural(total, 'event')}</Text>
+            <Text size="sm" c="dimmed">
+              {plural(total, 'event')}
+            </Text>
             {total > PAGE_SIZE && <Pagination total={Math.ceil(total / PAGE_SIZE)} value={page} onChange={setPage} size="sm" />}
           </Group>
         )}

@@ -118,8 +118,25 @@ export function SignUpPage() {
           <FormError error={mutation.error} />
           <TextInput label="Your name" autoComplete="name" required value={form.name} onChange={set('name')} error={errors.name} autoFocus />
           <TextInput label="Work email" type="email" autoComplete="email" required value={form.email} onChange={set('email')} error={errors.email} />
-          <TextInput label="Organisation" autoComplete="organization" required value={form.organisation} onChange={set('organisation')} error={errors.organisation} description="Your company or team, as your colleagues will see it" />
-          <PasswordInput label="Password" autoComplete="new-password" required minLength={10} value={form.password} onChange={set('password')} error={errors.password} description="At least 10 characters" />
+          <TextInput
+            label="Organisation"
+            autoComplete="organization"
+            required
+            value={form.organisation}
+            onChange={set('organisation')}
+            error={errors.organisation}
+            description="Your company or team, as your colleagues will see it"
+          />
+          <PasswordInput
+            label="Password"
+            autoComplete="new-password"
+            required
+            minLength={10}
+            value={form.password}
+            onChange={set('password')}
+            error={errors.password}
+            description="At least 10 characters"
+          />
           <Button type="submit" loading={mutation.isPending} fullWidth>
             Create organisation
           </Button>
@@ -166,8 +183,25 @@ export function AcceptInvitationPage() {
       <form onSubmit={submit}>
         <Stack gap="md">
           <FormError error={mutation.error} />
-          <TextInput label="Your name" autoComplete="name" required value={name} onChange={(e) => setName(e.currentTarget.value)} error={errors.name} autoFocus />
-          <PasswordInput label="Password" autoComplete="new-password" required minLength={10} value={password} onChange={(e) => setPassword(e.currentTarget.value)} error={errors.password} description="At least 10 characters" />
+          <TextInput
+            label="Your name"
+            autoComplete="name"
+            required
+            value={name}
+            onChange={(e) => setName(e.currentTarget.value)}
+            error={errors.name}
+            autoFocus
+          />
+          <PasswordInput
+            label="Password"
+            autoComplete="new-password"
+            required
+            minLength={10}
+            value={password}
+            onChange={(e) => setPassword(e.currentTarget.value)}
+            error={errors.password}
+            description="At least 10 characters"
+          />
           <Button type="submit" loading={mutation.isPending} fullWidth>
             Join organisation
           </Button>

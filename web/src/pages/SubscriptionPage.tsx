@@ -58,20 +58,34 @@ export default function SubscriptionPage() {
           )}
           <SimpleGrid cols={{ base: 1, sm: 3 }}>
             <Card withBorder radius="md" padding="lg">
-              <Text size="sm" c="dimmed" fw={600}>Plan</Text>
-              <Text fz={26} fw={700}>{s.planName}</Text>
+              <Text size="sm" c="dimmed" fw={600}>
+                Plan
+              </Text>
+              <Text fz={26} fw={700}>
+                {s.planName}
+              </Text>
             </Card>
             <Card withBorder radius="md" padding="lg">
-              <Text size="sm" c="dimmed" fw={600}>Status</Text>
-              <Badge mt={8} size="lg" color={STATUS_COLOR[s.status] ?? 'gray'} variant="light">{STATUS_LABEL[s.status] ?? s.status}</Badge>
+              <Text size="sm" c="dimmed" fw={600}>
+                Status
+              </Text>
+              <Badge mt={8} size="lg" color={STATUS_COLOR[s.status] ?? 'gray'} variant="light">
+                {STATUS_LABEL[s.status] ?? s.status}
+              </Badge>
             </Card>
             <Card withBorder radius="md" padding="lg">
-              <Text size="sm" c="dimmed" fw={600}>Current period</Text>
-              <Text fw={600} mt={6}>{date(s.periodStart)} – {s.periodEnd ? date(s.periodEnd) : 'open'}</Text>
+              <Text size="sm" c="dimmed" fw={600}>
+                Current period
+              </Text>
+              <Text fw={600} mt={6}>
+                {date(s.periodStart)} – {s.periodEnd ? date(s.periodEnd) : 'open'}
+              </Text>
             </Card>
           </SimpleGrid>
           <Card withBorder radius="md" padding="lg" component="section" aria-label="Limits">
-            <Title order={2} size="h4" mb="md">Limits</Title>
+            <Title order={2} size="h4" mb="md">
+              Limits
+            </Title>
             <Table.ScrollContainer minWidth={420} type="native">
               <Table aria-label="Plan limits">
                 <Table.Thead>
@@ -86,9 +100,15 @@ export default function SubscriptionPage() {
                     <Table.Tr key={row.field}>
                       <Table.Td>
                         {row.label}
-                        {row.field in s.overrides && <Badge ml="xs" size="xs" variant="light">Contract</Badge>}
+                        {row.field in s.overrides && (
+                          <Badge ml="xs" size="xs" variant="light">
+                            Contract
+                          </Badge>
+                        )}
                       </Table.Td>
-                      <Table.Td ta="right" fw={600}>{s.limits[row.field] === null ? 'Unlimited' : number.format(s.limits[row.field]!)}</Table.Td>
+                      <Table.Td ta="right" fw={600}>
+                        {s.limits[row.field] === null ? 'Unlimited' : number.format(s.limits[row.field]!)}
+                      </Table.Td>
                       <Table.Td>{row.unit}</Table.Td>
                     </Table.Tr>
                   ))}
@@ -98,21 +118,37 @@ export default function SubscriptionPage() {
             {s.features.length > 0 && (
               <Group gap={6} mt="md">
                 <Text size="sm">Included actions:</Text>
-                {s.features.map((f) => <Badge key={f} variant="outline" size="sm">{f}</Badge>)}
+                {s.features.map((f) => (
+                  <Badge key={f} variant="outline" size="sm">
+                    {f}
+                  </Badge>
+                ))}
               </Group>
             )}
           </Card>
           <Card withBorder radius="md" padding="lg" component="section" aria-label="Change plan">
-            <Title order={2} size="h4" mb="sm">Change plan</Title>
+            <Title order={2} size="h4" mb="sm">
+              Change plan
+            </Title>
             {!canChange.ok ? (
-              <Text size="sm" c="dimmed">{canChange.reason}</Text>
+              <Text size="sm" c="dimmed">
+                {canChange.reason}
+              </Text>
             ) : (
               <Stack gap="sm" maw={420}>
-                {change.error && <Alert color="red" role="alert">{errorMessage(change.error)}</Alert>}
+                {change.error && (
+                  <Alert color="red" role="alert">
+                    {errorMessage(change.error)}
+                  </Alert>
+                )}
                 <Select label="New plan" data={PLANS.filter((p) => p.value !== s.plan)} value={plan} onChange={setPlan} placeholder="Choose a plan" />
-                <Text size="xs" c="dimmed">The new limits apply at once. Enterprise is arranged with the Build a Doc team.</Text>
+                <Text size="xs" c="dimmed">
+                  The new limits apply at once. Enterprise is arranged with the Build a Doc team.
+                </Text>
                 <Group>
-                  <Button disabled={!plan} loading={change.isPending} onClick={() => change.mutate()}>Change plan</Button>
+                  <Button disabled={!plan} loading={change.isPending} onClick={() => change.mutate()}>
+                    Change plan
+                  </Button>
                 </Group>
               </Stack>
             )}

@@ -33,8 +33,14 @@ function ExplanationCard({ explanation, heading }: { explanation: Explanation; h
           {explanation.ok ? <IconCircleCheck size={20} /> : <IconCircleX size={20} />}
         </ThemeIcon>
         <Stack gap={6} style={{ flex: 1 }}>
-          {heading && <Text size="xs" c="dimmed" tt="uppercase" fw={600}>{heading}</Text>}
-          <Title order={2} size="h4">{explanation.title}</Title>
+          {heading && (
+            <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
+              {heading}
+            </Text>
+          )}
+          <Title order={2} size="h4">
+            {explanation.title}
+          </Title>
           <Text size="sm">{explanation.meaning}</Text>
           {explanation.fix && (
             <Text size="sm">
@@ -64,7 +70,8 @@ function IssueList({ issues }: { issues: LocalIssue[] }) {
         ))}
       </List>
       <Text size="sm" mt="sm">
-        <b>How to fix it:</b> in Power Automate, edit the connection and paste the key again without it: exactly 41 characters starting with <Code>bdoc_</Code>. The gateway refuses such a key with <Code>api_key_malformed</Code>.
+        <b>How to fix it:</b> in Power Automate, edit the connection and paste the key again without it: exactly 41 characters starting with <Code>bdoc_</Code>.
+        The gateway refuses such a key with <Code>api_key_malformed</Code>.
       </Text>
     </Alert>
   );
@@ -83,16 +90,37 @@ export default function TroubleshootingPage() {
     if (local.cleaned) test.mutate(local.cleaned);
   };
   let result: ReactNode = null;
-  if (test.isPending) result = <Text size="sm" c="dimmed" role="status">Asking the gateway…</Text>;
-  else if (test.isError) result = <Alert color="red" role="alert">The gateway could not be reached: check your network and try again.</Alert>;
-  else if (test.data) result = <ExplanationCard explanation={explainAnswer(test.data.status, test.data.body)} heading={tested && tested.issues.length > 0 ? 'Once that is fixed, the key itself' : undefined} />;
+  if (test.isPending)
+    result = (
+      <Text size="sm" c="dimmed" role="status">
+        Asking the gateway…
+      </Text>
+    );
+  else if (test.isError)
+    result = (
+      <Alert color="red" role="alert">
+        The gateway could not be reached: check your network and try again.
+      </Alert>
+    );
+  else if (test.data)
+    result = (
+      <ExplanationCard
+        explanation={explainAnswer(test.data.status, test.data.body)}
+        heading={tested && tested.issues.length > 0 ? 'Once that is fixed, the key itself' : undefined}
+      />
+    );
 
   return (
     <>
-      <PageHeader title="Troubleshooting" description="A flow fails with 401, 403 or 429? Paste the key it uses: this page calls the gateway with it, exactly as the connector does, and tells you what is wrong and how to fix it." />
+      <PageHeader
+        title="Troubleshooting"
+        description="A flow fails with 401, 403 or 429? Paste the key it uses: this page calls the gateway with it, exactly as the connector does, and tells you what is wrong and how to fix it."
+      />
       <Stack gap="lg" maw={860}>
         <Card withBorder radius="md" padding="lg" component="section" aria-label="Test a key">
-          <Title order={2} size="h4" mb="sm">Test a key</Title>
+          <Title order={2} size="h4" mb="sm">
+            Test a key
+          </Title>
           <form onSubmit={submit}>
             <Stack gap="sm">
               <TextInput
@@ -117,8 +145,12 @@ export default function TroubleshootingPage() {
         {tested && !tested.cleaned && <ExplanationCard explanation={explainAnswer(401, { code: 'api_key_missing' })} />}
         {result}
         <Text size="sm" c="dimmed">
-          Testing a key is not billed, but it shows on the key's page as a caller (your browser). Still stuck? The key's page lists the flows that call it and the{' '}
-          <Anchor component={Link} href="/audit" size="sm">audit log</Anchor> shows who changed it.
+          Testing a key is not billed, but it shows on the key's page as a caller (your browser). Still stuck? The key's page lists the flows that call it and
+          the{' '}
+          <Anchor component={Link} href="/audit" size="sm">
+            audit log
+          </Anchor>{' '}
+          shows who changed it.
         </Text>
       </Stack>
     </>

@@ -29,11 +29,21 @@ function QuotaCard({ quota }: { quota: Quota }) {
         </Text>
       </Group>
       {quota.limit !== null && (
-        <Progress value={Math.min(100, percent)} color={color} mt="sm" size="lg" aria-label={`${ACTION_TYPE_LABEL[quota.actionType]}: ${Math.round(percent)}% of the monthly quota used`} />
+        <Progress
+          value={Math.min(100, percent)}
+          color={color}
+          mt="sm"
+          size="lg"
+          aria-label={`${ACTION_TYPE_LABEL[quota.actionType]}: ${Math.round(percent)}% of the monthly quota used`}
+        />
       )}
       <Group justify="space-between" mt="xs">
         <Text size="sm">{quota.remaining === null ? 'No limit' : `${number.format(quota.remaining)} remaining`}</Text>
-        {quota.percent !== null && <Text size="sm" fw={600} c={percent >= 80 ? `${color}.8` : undefined}>{Math.round(percent)}%</Text>}
+        {quota.percent !== null && (
+          <Text size="sm" fw={600} c={percent >= 80 ? `${color}.8` : undefined}>
+            {Math.round(percent)}%
+          </Text>
+        )}
       </Group>
     </Card>
   );
@@ -47,7 +57,11 @@ export default function UsagePage() {
     <>
       <PageHeader
         title="Usage"
-        description={data ? `This billing period: ${date(data.periodStart)} – ${date(data.periodEnd)}. Quotas reset at the start of each period.` : 'Requests made with your keys this billing period.'}
+        description={
+          data
+            ? `This billing period: ${date(data.periodStart)} – ${date(data.periodEnd)}. Quotas reset at the start of each period.`
+            : 'Requests made with your keys this billing period.'
+        }
         actions={
           <Button component="a" href="/api/usage/export.csv" download variant="default" leftSection={<IconDownload size={16} />}>
             Export CSV
@@ -58,7 +72,9 @@ export default function UsagePage() {
       <Stack gap="lg">
         <SimpleGrid cols={{ base: 1, sm: 2 }}>
           {usage.isPending && [0, 1].map((i) => <Skeleton key={i} h={140} radius="md" />)}
-          {data?.quotas.map((quota) => <QuotaCard key={quota.actionType} quota={quota} />)}
+          {data?.quotas.map((quota) => (
+            <QuotaCard key={quota.actionType} quota={quota} />
+          ))}
         </SimpleGrid>
         <Card withBorder radius="md" padding="lg" component="section" aria-label="Daily trend">
           <Title order={2} size="h4" mb="md">
@@ -66,7 +82,11 @@ export default function UsagePage() {
           </Title>
           {usage.isPending && <Skeleton h={260} />}
           {data && !anyRequests && (
-            <Empty icon={<IconChartBar size={28} />} title="No requests this period yet" description="Once your flows call Build a Doc, their daily requests appear here." />
+            <Empty
+              icon={<IconChartBar size={28} />}
+              title="No requests this period yet"
+              description="Once your flows call Build a Doc, their daily requests appear here."
+            />
           )}
           {data && anyRequests && (
             <AreaChart
@@ -92,7 +112,11 @@ export default function UsagePage() {
             By action
           </Title>
           {usage.isPending && <Skeleton h={120} />}
-          {data && data.operations.length === 0 && <Text size="sm" c="dimmed">No actions were called this period.</Text>}
+          {data && data.operations.length === 0 && (
+            <Text size="sm" c="dimmed">
+              No actions were called this period.
+            </Text>
+          )}
           {data && data.operations.length > 0 && (
             <Table.ScrollContainer minWidth={640} type="native">
               <Table aria-label="Requests by action" striped>

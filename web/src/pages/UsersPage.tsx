@@ -1,4 +1,22 @@
-import { Alert, Anchor, Badge, Button, Code, CopyButton, Group, Modal, Pagination, Paper, Select, Stack, Table, Text, TextInput, Tooltip, VisuallyHidden } from '@mantine/core';
+import {
+  Alert,
+  Anchor,
+  Badge,
+  Button,
+  Code,
+  CopyButton,
+  Group,
+  Modal,
+  Pagination,
+  Paper,
+  Select,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Tooltip,
+  VisuallyHidden,
+} from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { IconCheck, IconCopy, IconUserPlus, IconUsers } from '@tabler/icons-react';
@@ -84,7 +102,12 @@ export default function UsersPage() {
                     <Table.Tr key={member.id}>
                       <Table.Td>
                         <Text size="sm" fw={600}>
-                          {member.name} {self && <Badge size="xs" variant="outline">You</Badge>}
+                          {member.name}{' '}
+                          {self && (
+                            <Badge size="xs" variant="outline">
+                              You
+                            </Badge>
+                          )}
                         </Text>
                         <Text size="xs" c="dimmed">
                           {member.email}
@@ -109,10 +132,14 @@ export default function UsersPage() {
                       </Table.Td>
                       <Table.Td>
                         {member.status === 'active' ? (
-                          <Badge color="green" variant="light">Active</Badge>
+                          <Badge color="green" variant="light">
+                            Active
+                          </Badge>
                         ) : (
                           <Tooltip label={member.deactivatedAt ? `Deactivated on ${date(member.deactivatedAt)}` : 'Deactivated'}>
-                            <Badge color="gray" variant="light" tabIndex={0}>Deactivated</Badge>
+                            <Badge color="gray" variant="light" tabIndex={0}>
+                              Deactivated
+                            </Badge>
                           </Tooltip>
                         )}
                       </Table.Td>
@@ -122,7 +149,9 @@ export default function UsersPage() {
                             {plural(member.activeKeyCount, 'key')}
                           </Anchor>
                         ) : (
-                          <Text size="sm" c="dimmed">None</Text>
+                          <Text size="sm" c="dimmed">
+                            None
+                          </Text>
                         )}
                       </Table.Td>
                       <Table.Td>
@@ -176,21 +205,32 @@ function InviteModal({ opened, onClose }: { opened: boolean; onClose: () => void
       {!result ? (
         <form onSubmit={submit}>
           <Stack>
-            {mutation.error && <Alert color="red" role="alert">{errorMessage(mutation.error)}</Alert>}
+            {mutation.error && (
+              <Alert color="red" role="alert">
+                {errorMessage(mutation.error)}
+              </Alert>
+            )}
             <TextInput label="Email" type="email" required value={email} onChange={(e) => setEmail(e.currentTarget.value)} data-autofocus autoComplete="off" />
             <Select label="Role" data={ROLES} value={role} onChange={setRole} allowDeselect={false} description={ROLE_HELP} />
             <Group justify="flex-end">
-              <Button variant="default" onClick={close}>Cancel</Button>
-              <Button type="submit" loading={mutation.isPending} disabled={!email.trim()}>Create invitation</Button>
+              <Button variant="default" onClick={close}>
+                Cancel
+              </Button>
+              <Button type="submit" loading={mutation.isPending} disabled={!email.trim()}>
+                Create invitation
+              </Button>
             </Group>
           </Stack>
         </form>
       ) : (
         <Stack>
           <Text size="sm">
-            Send this link to <b>{result.invitation.email}</b> ({ROLE_LABEL[result.invitation.role]}). It works once and expires on {date(result.invitation.expiresAt)}.
+            Send this link to <b>{result.invitation.email}</b> ({ROLE_LABEL[result.invitation.role]}). It works once and expires on{' '}
+            {date(result.invitation.expiresAt)}.
           </Text>
-          <Code block className="secret" aria-label="Invitation link" data-testid="invitation-link">{result.url}</Code>
+          <Code block className="secret" aria-label="Invitation link" data-testid="invitation-link">
+            {result.url}
+          </Code>
           <Group>
             <CopyButton value={result.url}>
               {({ copied, copy }) => (
@@ -200,9 +240,13 @@ function InviteModal({ opened, onClose }: { opened: boolean; onClose: () => void
               )}
             </CopyButton>
           </Group>
-          <Alert color="blue" variant="light">The link is shown only now. Anyone with it can join as this person, so send it only to them.</Alert>
+          <Alert color="blue" variant="light">
+            The link is shown only now. Anyone with it can join as this person, so send it only to them.
+          </Alert>
           <Group justify="flex-end">
-            <Button variant="default" onClick={close}>Done</Button>
+            <Button variant="default" onClick={close}>
+              Done
+            </Button>
           </Group>
         </Stack>
       )}
@@ -223,23 +267,41 @@ function DeactivateModal({ member, onClose }: { member: Member | null; onClose: 
     },
   });
   return (
-    <Modal opened={member !== null} onClose={() => { mutation.reset(); onClose(); }} title="Deactivate user" centered>
+    <Modal
+      opened={member !== null}
+      onClose={() => {
+        mutation.reset();
+        onClose();
+      }}
+      title="Deactivate user"
+      centered
+    >
       {member && (
         <Stack>
-          {mutation.error && <Alert color="red" role="alert">{errorMessage(mutation.error)}</Alert>}
+          {mutation.error && (
+            <Alert color="red" role="alert">
+              {errorMessage(mutation.error)}
+            </Alert>
+          )}
           <Text size="sm">
             <b>{member.name}</b> ({member.email}) will be signed out and cannot sign in again.
           </Text>
           <Alert color="orange" variant="light" title="Their keys stay active">
-            {member.activeKeyCount > 0 ? `${plural(member.activeKeyCount, 'live key')} created by ${member.name} keep working, so their flows do not break. ` : 'They have no live keys. '}
+            {member.activeKeyCount > 0
+              ? `${plural(member.activeKeyCount, 'live key')} created by ${member.name} keep working, so their flows do not break. `
+              : 'They have no live keys. '}
             <Anchor component={Link} href={`/keys?ownerId=${member.id}`} size="sm" onClick={onClose} c="inherit" underline="always" fw={600}>
               Review their keys
             </Anchor>{' '}
             and rotate or revoke any that should stop.
           </Alert>
           <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>Cancel</Button>
-            <Button color="red" loading={mutation.isPending} onClick={() => mutation.mutate()}>Deactivate</Button>
+            <Button variant="default" onClick={onClose}>
+              Cancel
+            </Button>
+            <Button color="red" loading={mutation.isPending} onClick={() => mutation.mutate()}>
+              Deactivate
+            </Button>
           </Group>
         </Stack>
       )}

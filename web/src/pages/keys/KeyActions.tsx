@@ -150,9 +150,25 @@ function RenameModal({ target, onClose, onDone }: { target: ApiKey | null; onClo
     <Modal opened={target !== null} onClose={dismiss} title="Rename key" centered>
       <form onSubmit={submit}>
         <Stack>
-          {mutation.error && <Alert color="red" role="alert">{errorMessage(mutation.error)}</Alert>}
-          <TextInput label="Name" description={NAME_HINT} required maxLength={100} value={name} onChange={(e) => setName(e.currentTarget.value)} data-autofocus />
-          {warning && <Alert color="yellow" variant="light" role="status">{warning}</Alert>}
+          {mutation.error && (
+            <Alert color="red" role="alert">
+              {errorMessage(mutation.error)}
+            </Alert>
+          )}
+          <TextInput
+            label="Name"
+            description={NAME_HINT}
+            required
+            maxLength={100}
+            value={name}
+            onChange={(e) => setName(e.currentTarget.value)}
+            data-autofocus
+          />
+          {warning && (
+            <Alert color="yellow" variant="light" role="status">
+              {warning}
+            </Alert>
+          )}
           <Text size="sm" c="dimmed">
             Renaming does not change the key itself; flows keep working.
           </Text>
@@ -186,7 +202,11 @@ function SuspendModal({ target, onClose, onDone }: { target: ApiKey | null; onCl
   return (
     <Modal opened={target !== null} onClose={dismiss} title="Suspend key" centered>
       <Stack>
-        {mutation.error && <Alert color="red" role="alert">{errorMessage(mutation.error)}</Alert>}
+        {mutation.error && (
+          <Alert color="red" role="alert">
+            {errorMessage(mutation.error)}
+          </Alert>
+        )}
         <Text size="sm">
           Suspend <b>{target?.name}</b>? From the very next request, flows using it fail with <b>401 api_key_suspended</b>
           {target && target.flowCount > 0 ? ` (${plural(target.flowCount, 'flow')} called it)` : ''}. You can resume it at any time.
@@ -230,7 +250,11 @@ function RotateModal({ target, onClose, onDone }: { target: ApiKey | null; onClo
   return (
     <Modal opened={target !== null} onClose={dismiss} title="Rotate key" size="lg" centered>
       <Stack>
-        {mutation.error && <Alert color="red" role="alert">{errorMessage(mutation.error)}</Alert>}
+        {mutation.error && (
+          <Alert color="red" role="alert">
+            {errorMessage(mutation.error)}
+          </Alert>
+        )}
         <Text size="sm">
           Rotating <b>{target?.name}</b> issues a successor with the same name, environment, team and lifetime. The new key is shown once.
         </Text>
@@ -255,7 +279,17 @@ function RotateModal({ target, onClose, onDone }: { target: ApiKey | null; onClo
 }
 
 /** Revoke and Delete: states the effect and asks for the key's name, because neither can be undone. */
-function DangerModal({ target, action, onClose, onDone }: { target: ApiKey | null; action: 'revoke' | 'delete'; onClose: () => void; onDone: (id: string, action: 'revoke' | 'delete') => void }) {
+function DangerModal({
+  target,
+  action,
+  onClose,
+  onDone,
+}: {
+  target: ApiKey | null;
+  action: 'revoke' | 'delete';
+  onClose: () => void;
+  onDone: (id: string, action: 'revoke' | 'delete') => void;
+}) {
   const [typed, setTyped] = useState('');
   const mutation = useMutation({
     mutationFn: async () => {
@@ -286,7 +320,11 @@ function DangerModal({ target, action, onClose, onDone }: { target: ApiKey | nul
       {target && (
         <form onSubmit={submit}>
           <Stack>
-            {mutation.error && <Alert color="red" role="alert">{errorMessage(mutation.error)}</Alert>}
+            {mutation.error && (
+              <Alert color="red" role="alert">
+                {errorMessage(mutation.error)}
+              </Alert>
+            )}
             <Alert color="red" variant="light" icon={<IconAlertTriangle size={18} />} title={`${verb} "${target.name}"?`}>
               <List size="sm" spacing={4}>
                 {!alreadyDead && <List.Item>It takes effect immediately, on the very next request.</List.Item>}

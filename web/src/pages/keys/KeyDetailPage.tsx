@@ -1,4 +1,22 @@
-import { ActionIcon, Alert, Anchor, Badge, Button, Card, Group, Modal, SimpleGrid, Skeleton, Stack, Table, Text, TextInput, Timeline, Title, Tooltip } from '@mantine/core';
+import {
+  ActionIcon,
+  Alert,
+  Anchor,
+  Badge,
+  Button,
+  Card,
+  Group,
+  Modal,
+  SimpleGrid,
+  Skeleton,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Timeline,
+  Title,
+  Tooltip,
+} from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { IconAlertTriangle, IconArrowLeft, IconChartBar, IconHistory, IconPencil, IconRoute } from '@tabler/icons-react';
@@ -53,7 +71,15 @@ export default function KeyDetailPage({ id }: { id: string }) {
         <BackLink />
         <PageHeader title={missing ? 'Key not found' : 'API key'} />
         {missing ? (
-          <Empty title="There is no such key" description="It may have been deleted, or it belongs to another organisation." action={<Button component={Link} href="/keys">Back to API keys</Button>} />
+          <Empty
+            title="There is no such key"
+            description="It may have been deleted, or it belongs to another organisation."
+            action={
+              <Button component={Link} href="/keys">
+                Back to API keys
+              </Button>
+            }
+          />
         ) : (
           <ErrorState error={key.error} onRetry={() => void key.refetch()} />
         )}
@@ -78,7 +104,14 @@ export default function KeyDetailPage({ id }: { id: string }) {
         actions={
           <Group gap="xs">
             {buttons.map((action) => (
-              <Button key={action} size="xs" variant={isDestructive(action) ? 'light' : 'default'} color={isDestructive(action) ? 'red' : undefined} disabled={!permission.ok} onClick={() => actions.open(action, k)}>
+              <Button
+                key={action}
+                size="xs"
+                variant={isDestructive(action) ? 'light' : 'default'}
+                color={isDestructive(action) ? 'red' : undefined}
+                disabled={!permission.ok}
+                onClick={() => actions.open(action, k)}
+              >
                 {ACTION_LABEL[action]}
               </Button>
             ))}
@@ -96,24 +129,54 @@ export default function KeyDetailPage({ id }: { id: string }) {
           <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }} spacing="lg">
             <Fact label="Owner">
               <Text size="sm">{k.createdBy ? `${k.createdBy.name} (${k.createdBy.email})` : 'Operator'}</Text>
-              {k.createdBy?.deactivated && <Badge size="xs" color="orange" variant="light">Owner deactivated</Badge>}
+              {k.createdBy?.deactivated && (
+                <Badge size="xs" color="orange" variant="light">
+                  Owner deactivated
+                </Badge>
+              )}
             </Fact>
-            <Fact label="Created"><ExactDate iso={k.createdAt} /></Fact>
-            <Fact label="Expires"><ExactDate iso={k.expiresAt} empty="Never" /></Fact>
-            <Fact label="Last used"><RelativeTime iso={k.lastUsedAt} /></Fact>
-            <Fact label="Environment"><Text size="sm">{k.environment ? ENVIRONMENT_LABEL[k.environment] : '—'}</Text></Fact>
-            <Fact label="Team"><Text size="sm">{k.team ?? '—'}</Text></Fact>
+            <Fact label="Created">
+              <ExactDate iso={k.createdAt} />
+            </Fact>
+            <Fact label="Expires">
+              <ExactDate iso={k.expiresAt} empty="Never" />
+            </Fact>
+            <Fact label="Last used">
+              <RelativeTime iso={k.lastUsedAt} />
+            </Fact>
+            <Fact label="Environment">
+              <Text size="sm">{k.environment ? ENVIRONMENT_LABEL[k.environment] : '—'}</Text>
+            </Fact>
+            <Fact label="Team">
+              <Text size="sm">{k.team ?? '—'}</Text>
+            </Fact>
             <Fact label="Replaces">{k.replacesKeyId ? <KeyLink id={k.replacesKeyId} /> : <Text size="sm">—</Text>}</Fact>
             <Fact label="Replaced by">{k.replacedByKeyId ? <KeyLink id={k.replacedByKeyId} /> : <Text size="sm">—</Text>}</Fact>
-            {k.suspendedAt && <Fact label="Suspended"><ExactDate iso={k.suspendedAt} /></Fact>}
+            {k.suspendedAt && (
+              <Fact label="Suspended">
+                <ExactDate iso={k.suspendedAt} />
+              </Fact>
+            )}
             {k.revokedAt && (
               <Fact label="Revoked">
                 <ExactDate iso={k.revokedAt} />
-                {k.revokedBy && <Text size="xs" c="dimmed">by {k.revokedBy.name}</Text>}
+                {k.revokedBy && (
+                  <Text size="xs" c="dimmed">
+                    by {k.revokedBy.name}
+                  </Text>
+                )}
               </Fact>
             )}
-            {k.graceEndsAt && <Fact label="Old key stops working"><ExactDate iso={k.graceEndsAt} /></Fact>}
-            <Fact label="Key id"><Text size="sm" className="mono">{k.id}</Text></Fact>
+            {k.graceEndsAt && (
+              <Fact label="Old key stops working">
+                <ExactDate iso={k.graceEndsAt} />
+              </Fact>
+            )}
+            <Fact label="Key id">
+              <Text size="sm" className="mono">
+                {k.id}
+              </Text>
+            </Fact>
           </SimpleGrid>
         </Card>
         <UsageSection id={k.id} />
@@ -135,13 +198,30 @@ function BackLink() {
 
 function StatusAlert({ apiKey: k }: { apiKey: ApiKey }) {
   if (k.status === 'revoked')
-    return <Alert color="red" variant="light" icon={<IconAlertTriangle size={18} />} title="This key is revoked">It was revoked {k.revokedAt ? `on ${utcTime(k.revokedAt)}` : ''}. Every request with it is refused with 401 api_key_revoked. Give the flows below a new key.</Alert>;
+    return (
+      <Alert color="red" variant="light" icon={<IconAlertTriangle size={18} />} title="This key is revoked">
+        It was revoked {k.revokedAt ? `on ${utcTime(k.revokedAt)}` : ''}. Every request with it is refused with 401 api_key_revoked. Give the flows below a new
+        key.
+      </Alert>
+    );
   if (k.status === 'suspended')
-    return <Alert color="yellow" variant="light" icon={<IconAlertTriangle size={18} />} title="This key is suspended">Requests with it are refused with 401 api_key_suspended until someone resumes it.</Alert>;
+    return (
+      <Alert color="yellow" variant="light" icon={<IconAlertTriangle size={18} />} title="This key is suspended">
+        Requests with it are refused with 401 api_key_suspended until someone resumes it.
+      </Alert>
+    );
   if (k.status === 'expired')
-    return <Alert color="gray" variant="light" icon={<IconAlertTriangle size={18} />} title="This key has expired">It expired {k.expiresAt ? `on ${utcTime(k.expiresAt)}` : ''}; requests are refused with 401 api_key_expired. Create a new key for the flows below.</Alert>;
+    return (
+      <Alert color="gray" variant="light" icon={<IconAlertTriangle size={18} />} title="This key has expired">
+        It expired {k.expiresAt ? `on ${utcTime(k.expiresAt)}` : ''}; requests are refused with 401 api_key_expired. Create a new key for the flows below.
+      </Alert>
+    );
   if (k.expiresAt && displayStatus(k) === 'expiring')
-    return <Alert color="orange" variant="light" icon={<IconAlertTriangle size={18} />} title="This key expires soon">It stops working {dayjs(k.expiresAt).fromNow()}. Rotate it and update the flows before then.</Alert>;
+    return (
+      <Alert color="orange" variant="light" icon={<IconAlertTriangle size={18} />} title="This key expires soon">
+        It stops working {dayjs(k.expiresAt).fromNow()}. Rotate it and update the flows before then.
+      </Alert>
+    );
   return null;
 }
 
@@ -165,13 +245,23 @@ function Section({ title, icon, children, extra }: { title: string; icon: ReactN
 function UsageSection({ id }: { id: string }) {
   const from = dayjs().subtract(29, 'day').format('YYYY-MM-DD');
   const to = dayjs().format('YYYY-MM-DD');
-  const usage = useQuery({ queryKey: ['key', id, 'usage', from], queryFn: () => get<KeyUsage>(`/api/keys/${id}/usage`, { from, to }), refetchInterval: 30_000 });
+  const usage = useQuery({
+    queryKey: ['key', id, 'usage', from],
+    queryFn: () => get<KeyUsage>(`/api/keys/${id}/usage`, { from, to }),
+    refetchInterval: 30_000,
+  });
   const total = usage.data ? Object.values(usage.data.totals).reduce((a, b) => a + b, 0) : 0;
   return (
     <Section
       title="Requests per day, last 30 days"
       icon={<IconChartBar size={20} aria-hidden />}
-      extra={usage.data && <Text size="sm" c="dimmed">{number.format(total)} requests · {number.format(usage.data.totals.success)} succeeded</Text>}
+      extra={
+        usage.data && (
+          <Text size="sm" c="dimmed">
+            {number.format(total)} requests · {number.format(usage.data.totals.success)} succeeded
+          </Text>
+        )
+      }
     >
       {usage.isPending && <Skeleton h={240} />}
       {usage.isError && <ErrorState error={usage.error} onRetry={() => void usage.refetch()} />}
@@ -190,18 +280,35 @@ function flowName(flow: Flow): string {
 }
 
 function FlowsSection({ apiKey, canLabel }: { apiKey: ApiKey; canLabel: boolean }) {
-  const flows = useQuery({ queryKey: ['key', apiKey.id, 'flows'], queryFn: () => get<Paged<Flow>>(`/api/keys/${apiKey.id}/flows`, { limit: 200 }), refetchInterval: 30_000 });
+  const flows = useQuery({
+    queryKey: ['key', apiKey.id, 'flows'],
+    queryFn: () => get<Paged<Flow>>(`/api/keys/${apiKey.id}/flows`, { limit: 200 }),
+    refetchInterval: 30_000,
+  });
   const [editing, setEditing] = useState<Flow | null>(null);
   const dead = flows.data?.items.filter((f) => f.callingDeadKey) ?? [];
   return (
     <Section title="Flows and apps using this key" icon={<IconRoute size={20} aria-hidden />}>
       {dead.length > 0 && (
-        <Alert color="red" variant="light" icon={<IconAlertTriangle size={18} />} title={`${dead.length === 1 ? 'A flow is' : `${dead.length} flows are`} still calling this ${apiKey.status} key`} mb="md" role="alert">
-          Their requests are refused. Open each flow in Power Automate, edit its Build a Doc connection and paste a working key (create or rotate one), then check it shows up on the new key.
+        <Alert
+          color="red"
+          variant="light"
+          icon={<IconAlertTriangle size={18} />}
+          title={`${dead.length === 1 ? 'A flow is' : `${dead.length} flows are`} still calling this ${apiKey.status} key`}
+          mb="md"
+          role="alert"
+        >
+          Their requests are refused. Open each flow in Power Automate, edit its Build a Doc connection and paste a working key (create or rotate one), then
+          check it shows up on the new key.
         </Alert>
       )}
       {flows.isError && <ErrorState error={flows.error} onRetry={() => void flows.refetch()} />}
-      {flows.data?.items.length === 0 && <Empty title="No flow has called this key yet" description="When a Power Automate flow calls Build a Doc with this key, it appears here with its flow id and region." />}
+      {flows.data?.items.length === 0 && (
+        <Empty
+          title="No flow has called this key yet"
+          description="When a Power Automate flow calls Build a Doc with this key, it appears here with its flow id and region."
+        />
+      )}
       {(flows.isPending || (flows.data && flows.data.items.length > 0)) && (
         <Table.ScrollContainer minWidth={860} type="native">
           <Table verticalSpacing="sm" aria-label="Flows using this key">
@@ -233,18 +340,34 @@ function FlowsSection({ apiKey, canLabel }: { apiKey: ApiKey; canLabel: boolean 
                         </Tooltip>
                       )}
                     </Group>
-                    {flow.callingDeadKey && <Badge color="red" size="xs" variant="filled">Calling a dead key</Badge>}
+                    {flow.callingDeadKey && (
+                      <Badge color="red" size="xs" variant="filled">
+                        Calling a dead key
+                      </Badge>
+                    )}
                   </Table.Td>
                   <Table.Td>
-                    <Text size="sm" className="mono" title={flow.userAgent ?? undefined}>{flow.workflowName ?? flow.workflowId ?? flow.clientEnvironmentId ?? '—'}</Text>
-                    {!flow.workflowName && !flow.workflowId && flow.userAgent && <Text size="xs" c="dimmed" lineClamp={1} maw={240}>{flow.userAgent}</Text>}
+                    <Text size="sm" className="mono" title={flow.userAgent ?? undefined}>
+                      {flow.workflowName ?? flow.workflowId ?? flow.clientEnvironmentId ?? '—'}
+                    </Text>
+                    {!flow.workflowName && !flow.workflowId && flow.userAgent && (
+                      <Text size="xs" c="dimmed" lineClamp={1} maw={240}>
+                        {flow.userAgent}
+                      </Text>
+                    )}
                   </Table.Td>
                   <Table.Td>{flow.location ?? '—'}</Table.Td>
-                  <Table.Td><ExactDate iso={flow.firstSeenAt} /></Table.Td>
-                  <Table.Td><RelativeTime iso={flow.lastSeenAt} /></Table.Td>
+                  <Table.Td>
+                    <ExactDate iso={flow.firstSeenAt} />
+                  </Table.Td>
+                  <Table.Td>
+                    <RelativeTime iso={flow.lastSeenAt} />
+                  </Table.Td>
                   <Table.Td ta="right">{number.format(flow.calls)}</Table.Td>
                   <Table.Td>
-                    <Badge color={OUTCOME_COLOR[flow.lastOutcome] ?? 'gray'} variant="light" size="sm">{OUTCOME_LABEL[flow.lastOutcome] ?? flow.lastOutcome}</Badge>
+                    <Badge color={OUTCOME_COLOR[flow.lastOutcome] ?? 'gray'} variant="light" size="sm">
+                      {OUTCOME_LABEL[flow.lastOutcome] ?? flow.lastOutcome}
+                    </Badge>
                   </Table.Td>
                 </Table.Tr>
               ))}
@@ -282,12 +405,29 @@ function LabelModal({ keyId, flow, onClose }: { keyId: string; flow: Flow | null
     <Modal opened={flow !== null} onClose={onClose} title="Label this flow" centered>
       <form onSubmit={submit}>
         <Stack>
-          {mutation.error && <Alert color="red" role="alert">{errorMessage(mutation.error)}</Alert>}
-          <Text size="sm" c="dimmed">Flow id: <span className="mono">{flow ? flow.workflowName ?? flow.workflowId ?? flow.id : ''}</span></Text>
-          <TextInput label="Label" description="A friendly name, e.g. the flow's name in Power Automate. Leave empty to remove." maxLength={100} value={label} onChange={(e) => setLabel(e.currentTarget.value)} data-autofocus />
+          {mutation.error && (
+            <Alert color="red" role="alert">
+              {errorMessage(mutation.error)}
+            </Alert>
+          )}
+          <Text size="sm" c="dimmed">
+            Flow id: <span className="mono">{flow ? (flow.workflowName ?? flow.workflowId ?? flow.id) : ''}</span>
+          </Text>
+          <TextInput
+            label="Label"
+            description="A friendly name, e.g. the flow's name in Power Automate. Leave empty to remove."
+            maxLength={100}
+            value={label}
+            onChange={(e) => setLabel(e.currentTarget.value)}
+            data-autofocus
+          />
           <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>Cancel</Button>
-            <Button type="submit" loading={mutation.isPending}>Save label</Button>
+            <Button variant="default" onClick={onClose}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={mutation.isPending}>
+              Save label
+            </Button>
           </Group>
         </Stack>
       </form>
@@ -298,14 +438,26 @@ function LabelModal({ keyId, flow, onClose }: { keyId: string; flow: Flow | null
 function HistorySection({ id }: { id: string }) {
   const me = useSession();
   const allowed = permissions.viewAudit(me);
-  const history = useQuery({ queryKey: ['audit', { resourceId: id }], queryFn: () => get<Paged<AuditEntry>>('/api/audit', { resourceId: id, limit: 50 }), enabled: allowed.ok });
+  const history = useQuery({
+    queryKey: ['audit', { resourceId: id }],
+    queryFn: () => get<Paged<AuditEntry>>('/api/audit', { resourceId: id, limit: 50 }),
+    enabled: allowed.ok,
+  });
   return (
     <Section title="History" icon={<IconHistory size={20} aria-hidden />}>
       {!allowed.ok && <NotAllowed reason={allowed.reason} />}
-      {allowed.ok && me.user.role === 'member' && <Text size="sm" c="dimmed" mb="sm">As a Member you see your own actions on this key.</Text>}
+      {allowed.ok && me.user.role === 'member' && (
+        <Text size="sm" c="dimmed" mb="sm">
+          As a Member you see your own actions on this key.
+        </Text>
+      )}
       {history.isLoading && <Skeleton h={80} />}
       {history.isError && <ErrorState error={history.error} onRetry={() => void history.refetch()} />}
-      {history.data?.items.length === 0 && <Text size="sm" c="dimmed">No recorded events.</Text>}
+      {history.data?.items.length === 0 && (
+        <Text size="sm" c="dimmed">
+          No recorded events.
+        </Text>
+      )}
       {history.data && history.data.items.length > 0 && (
         <Timeline bulletSize={14} lineWidth={2}>
           {history.data.items.map((entry) => (

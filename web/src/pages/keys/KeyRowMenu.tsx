@@ -37,7 +37,13 @@ export function KeyRowMenu({ apiKey, permission, onAction }: { apiKey: ApiKey; p
           const Icon = ICONS[action];
           const danger = isDestructive(action);
           return (
-            <Menu.Item key={action} leftSection={<Icon size={16} />} color={danger ? 'red' : undefined} disabled={!permission.ok} onClick={() => onAction(action, apiKey)}>
+            <Menu.Item
+              key={action}
+              leftSection={<Icon size={16} />}
+              color={danger ? 'red' : undefined}
+              disabled={!permission.ok}
+              onClick={() => onAction(action, apiKey)}
+            >
               {ACTION_LABEL[action]}
             </Menu.Item>
           );

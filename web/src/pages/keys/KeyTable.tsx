@@ -83,7 +83,23 @@ const KeyRow = memo(function KeyRow({ apiKey, onAction }: { apiKey: ApiKey; onAc
 });
 
 /** The organisation's keys: sortable headers, one row per key (cards on narrow screens). */
-export function KeyTable({ keys, loading, busy, dimmed, sort, onSort, onAction }: { keys: ApiKey[] | undefined; loading: boolean; busy: boolean; dimmed: boolean; sort: Sort; onSort: (field: SortField) => void; onAction: (action: KeyAction, key: ApiKey) => void }) {
+export function KeyTable({
+  keys,
+  loading,
+  busy,
+  dimmed,
+  sort,
+  onSort,
+  onAction,
+}: {
+  keys: ApiKey[] | undefined;
+  loading: boolean;
+  busy: boolean;
+  dimmed: boolean;
+  sort: Sort;
+  onSort: (field: SortField) => void;
+  onAction: (action: KeyAction, key: ApiKey) => void;
+}) {
   let body: ReactNode = null;
   if (loading) body = <TableSkeleton columns={KEY_TABLE_COLUMNS} />;
   else if (keys) body = keys.map((key) => <KeyRow key={key.id} apiKey={key} onAction={onAction} />);

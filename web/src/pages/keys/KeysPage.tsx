@@ -93,9 +93,34 @@ export function KeysPage() {
             onChange={(e) => setSearch(e.currentTarget.value)}
             style={{ flex: '2 1 220px' }}
           />
-          <Select label="Status" placeholder="Any status" data={STATUS_FILTER} value={state.status} onChange={(v) => update({ status: v })} clearable style={{ flex: '1 1 140px' }} />
-          <Select label="Environment" placeholder="Any environment" data={ENVIRONMENT_FILTER} value={state.environment} onChange={(v) => update({ environment: v })} clearable style={{ flex: '1 1 140px' }} />
-          <Select label="Owner" placeholder="Anyone" data={owners} value={state.ownerId} onChange={(v) => update({ ownerId: v })} clearable searchable style={{ flex: '1 1 160px' }} />
+          <Select
+            label="Status"
+            placeholder="Any status"
+            data={STATUS_FILTER}
+            value={state.status}
+            onChange={(v) => update({ status: v })}
+            clearable
+            style={{ flex: '1 1 140px' }}
+          />
+          <Select
+            label="Environment"
+            placeholder="Any environment"
+            data={ENVIRONMENT_FILTER}
+            value={state.environment}
+            onChange={(v) => update({ environment: v })}
+            clearable
+            style={{ flex: '1 1 140px' }}
+          />
+          <Select
+            label="Owner"
+            placeholder="Anyone"
+            data={owners}
+            value={state.ownerId}
+            onChange={(v) => update({ ownerId: v })}
+            clearable
+            searchable
+            style={{ flex: '1 1 160px' }}
+          />
         </Group>
         {ownerName && (
           <Text size="sm" mb="sm">
@@ -117,18 +142,39 @@ export function KeysPage() {
             onAction={actions.open}
           />
         ) : null}
-        {keys.data && keys.data.items.length === 0 && (
-          filtered ? (
-            <Empty icon={<IconSearch size={28} />} title="No keys match these filters" description="Change the search or clear the filters." action={<Button variant="default" onClick={() => { setSearch(''); update({ q: '', status: null, environment: null, ownerId: null }); }}>Clear filters</Button>} />
+        {keys.data &&
+          keys.data.items.length === 0 &&
+          (filtered ? (
+            <Empty
+              icon={<IconSearch size={28} />}
+              title="No keys match these filters"
+              description="Change the search or clear the filters."
+              action={
+                <Button
+                  variant="default"
+                  onClick={() => {
+                    setSearch('');
+                    update({ q: '', status: null, environment: null, ownerId: null });
+                  }}
+                >
+                  Clear filters
+                </Button>
+              }
+            />
           ) : (
             <Empty
               icon={<IconKey size={28} />}
               title="No API keys yet"
               description="Create a key for each flow or team, named environment–purpose–team, and paste it into the Build a Doc connection in Power Automate."
-              action={canCreate.ok ? <Button leftSection={<IconPlus size={16} />} onClick={() => setCreating(true)}>Create your first key</Button> : undefined}
+              action={
+                canCreate.ok ? (
+                  <Button leftSection={<IconPlus size={16} />} onClick={() => setCreating(true)}>
+                    Create your first key
+                  </Button>
+                ) : undefined
+              }
             />
-          )
-        )}
+          ))}
         {keys.data && total > 0 && (
           <Group justify="space-between" mt="md" wrap="wrap" gap="sm">
             <Text size="sm" c="dimmed" aria-live="polite">
@@ -136,12 +182,27 @@ export function KeysPage() {
                 ? `${number.format((state.page - 1) * PAGE_SIZE + 1)}–${number.format(Math.min(state.page * PAGE_SIZE, total))} of ${plural(total, 'key')}`
                 : plural(total, 'key')}
             </Text>
-            {pages > 1 && <Pagination total={pages} value={state.page} onChange={(page) => update({ page })} size="sm" getControlProps={(control) => ({ 'aria-label': `${control} page` })} />}
+            {pages > 1 && (
+              <Pagination
+                total={pages}
+                value={state.page}
+                onChange={(page) => update({ page })}
+                size="sm"
+                getControlProps={(control) => ({ 'aria-label': `${control} page` })}
+              />
+            )}
           </Group>
         )}
       </Paper>
       <DeadKeyHint />
-      <CreateKeyModal opened={creating} onClose={() => setCreating(false)} onCreated={(result) => { setCreating(false); setIssued(result); }} />
+      <CreateKeyModal
+        opened={creating}
+        onClose={() => setCreating(false)}
+        onCreated={(result) => {
+          setCreating(false);
+          setIssued(result);
+        }}
+      />
       <SecretModal issued={issued} title="Your new API key" onClose={() => setIssued(null)} />
       {actions.modals}
     </>
@@ -163,4 +224,3 @@ function DeadKeyHint() {
     </Group>
   );
 }
-

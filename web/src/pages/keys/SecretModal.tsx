@@ -27,7 +27,12 @@ export function SecretModal({ issued, title, onClose }: { issued: IssuedKey | nu
     try {
       await copyText(issued.secret);
       setCopied(true);
-      notifications.show({ color: 'green', icon: <IconCheck size={16} />, title: 'Copied', message: 'The API key is on your clipboard. Paste it into your password manager or key vault now.' });
+      notifications.show({
+        color: 'green',
+        icon: <IconCheck size={16} />,
+        title: 'Copied',
+        message: 'The API key is on your clipboard. Paste it into your password manager or key vault now.',
+      });
     } catch (error) {
       notifications.show({ color: 'red', title: 'Could not copy', message: error instanceof Error ? error.message : 'Select the key and copy it yourself.' });
     }
@@ -44,7 +49,11 @@ export function SecretModal({ issued, title, onClose }: { issued: IssuedKey | nu
             {issued.secret}
           </Code>
           <Group>
-            <Button leftSection={copied ? <IconCheck size={16} /> : <IconCopy size={16} />} color={copied ? COPIED_GREEN : undefined} onClick={() => void copy()}>
+            <Button
+              leftSection={copied ? <IconCheck size={16} /> : <IconCopy size={16} />}
+              color={copied ? COPIED_GREEN : undefined}
+              onClick={() => void copy()}
+            >
               {copied ? 'Copied' : 'Copy key'}
             </Button>
             {copied && (

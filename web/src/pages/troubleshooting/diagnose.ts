@@ -28,23 +28,45 @@ export function diagnoseLocally(raw: string): { issues: LocalIssue[]; cleaned: s
   // Plain spaces and tabs at either end are removed by HTTP before the key is checked: harmless.
   const harmless = (chars: string) => /^[ \t]*$/.test(chars);
   if (leading && !harmless(leading)) {
-    issues.push({ kind: 'leading-space', title: `The key starts with ${describeWhitespace(leading.replace(/[ \t]/g, ''))}`, explanation: 'Invisible characters before the key (a non-breaking or zero-width space, a line break) are sent with it and make it a different key; this often happens when copying from a chat, an email or a document. Plain spaces would not matter.' });
+    issues.push({
+      kind: 'leading-space',
+      title: `The key starts with ${describeWhitespace(leading.replace(/[ \t]/g, ''))}`,
+      explanation:
+        'Invisible characters before the key (a non-breaking or zero-width space, a line break) are sent with it and make it a different key; this often happens when copying from a chat, an email or a document. Plain spaces would not matter.',
+    });
   }
   if (trailing && !harmless(trailing)) {
-    issues.push({ kind: 'trailing-space', title: `The key ends with ${describeWhitespace(trailing.replace(/[ \t]/g, ''))}`, explanation: 'Invisible characters after the key (a non-breaking or zero-width space, a line break) are sent with it and make it a different key; this often happens when double-clicking or copying a whole line. Plain spaces would not matter.' });
+    issues.push({
+      kind: 'trailing-space',
+      title: `The key ends with ${describeWhitespace(trailing.replace(/[ \t]/g, ''))}`,
+      explanation:
+        'Invisible characters after the key (a non-breaking or zero-width space, a line break) are sent with it and make it a different key; this often happens when double-clicking or copying a whole line. Plain spaces would not matter.',
+    });
   }
   text = text.trim().replace(/^[\u00a0\u200b\ufeff]+|[\u00a0\u200b\ufeff]+$/g, '');
   if (/^bearer\s+/i.test(text)) {
-    issues.push({ kind: 'bearer', title: 'The key starts with "Bearer "', explanation: 'Build a Doc keys are sent as they are in the x-api-key header, not as a Bearer token.' });
+    issues.push({
+      kind: 'bearer',
+      title: 'The key starts with "Bearer "',
+      explanation: 'Build a Doc keys are sent as they are in the x-api-key header, not as a Bearer token.',
+    });
     text = text.replace(/^bearer\s+/i, '');
   }
   if (/^["'“”‘’`].*["'“”‘’`]$/s.test(text) || /^["'“”‘’`]|["'“”‘’`]$/.test(text)) {
-    issues.push({ kind: 'quotes', title: 'The key is wrapped in quotes', explanation: 'The quotation marks were copied with the key (for example from JSON or a script) and are not part of it.' });
+    issues.push({
+      kind: 'quotes',
+      title: 'The key is wrapped in quotes',
+      explanation: 'The quotation marks were copied with the key (for example from JSON or a script) and are not part of it.',
+    });
     text = text.replace(/^["'“”‘’`]+|["'“”‘’`]+$/g, '');
   }
   text = text.trim();
   if (/[\r\n]/.test(text)) {
-    issues.push({ kind: 'line-break', title: 'The key is split over two lines', explanation: 'A line break inside the key usually means it was copied from wrapped text.' });
+    issues.push({
+      kind: 'line-break',
+      title: 'The key is split over two lines',
+      explanation: 'A line break inside the key usually means it was copied from wrapped text.',
+    });
     text = text.replace(/[\r\n]+/g, '');
   }
   if (WHITESPACE.test(text)) {
@@ -65,16 +87,58 @@ export interface Explanation {
 }
 
 const EXPLANATIONS: Record<string, Omit<Explanation, 'ok' | 'status' | 'code' | 'detail'>> = {
-  api_key_missing: { title: 'No key was sent', meaning: 'The request had no API key at all.', fix: 'Edit the Build a Doc connection in Power Automate and paste a key into the "API key" field.' },
-  api_key_malformed: { title: 'This is not a complete key', meaning: 'A Build a Doc key is exactly 41 characters, starting with bdoc_. This one has the wrong length or characters, so it was probably truncated or mistyped when copied.', fix: 'Copy the key again from where you stored it (password manager or key vault). If you no longer have it, rotate the key or create a new one: keys cannot be shown again.' },
-  api_key_invalid: { title: 'Unknown key', meaning: 'The key is well formed but no key like it exists here: it was never issued by this Build a Doc instance, belongs to another instance, or was mistyped.', fix: 'Check that the connection points to this instance and paste the right key, or create a new key on the API Keys page.' },
-  api_key_revoked: { title: 'This key was revoked', meaning: 'Someone revoked or deleted this key. A revoked key never works again.', fix: 'Create a new key (or use the successor if it was rotated) and update every flow that used this one.' },
-  api_key_suspended: { title: 'This key is suspended', meaning: 'An Admin (or the key’s owner) suspended this key for now. Nothing is wrong with the key itself.', fix: 'Ask an Admin to resume it on its page under API Keys, or use another key.' },
-  api_key_expired: { title: 'This key has expired', meaning: 'The key reached its expiry date and stopped working on its own.', fix: 'Create a new key (choose a longer expiry if needed) and update the flows that used this one. Rotate keys before they expire next time.' },
-  subscription_inactive: { title: 'The subscription is not active', meaning: 'The key is fine, but your organisation’s subscription is not active (for example past due or cancelled), so every request is refused.', fix: 'Check the Subscription page, and contact the Build a Doc team or your Admin to reactivate it.' },
-  feature_not_available: { title: 'Not included in your plan', meaning: 'The key works, but your plan does not include this action.', fix: 'Change plan on the Subscription page or ask your Admin.' },
-  rate_limited: { title: 'Too many requests right now', meaning: 'The key works, but your organisation sent more requests per minute than its plan allows.', fix: 'Wait for the time the gateway gives and try again; in flows, enable the retry policy or add a delay in loops. A higher plan raises the limit.' },
-  quota_exceeded: { title: 'Monthly quota used up', meaning: 'The key works, but this month’s quota for this kind of action is used up.', fix: 'Wait for the quota to reset (see Usage) or move to a higher plan.' },
+  api_key_missing: {
+    title: 'No key was sent',
+    meaning: 'The request had no API key at all.',
+    fix: 'Edit the Build a Doc connection in Power Automate and paste a key into the "API key" field.',
+  },
+  api_key_malformed: {
+    title: 'This is not a complete key',
+    meaning:
+      'A Build a Doc key is exactly 41 characters, starting with bdoc_. This one has the wrong length or characters, so it was probably truncated or mistyped when copied.',
+    fix: 'Copy the key again from where you stored it (password manager or key vault). If you no longer have it, rotate the key or create a new one: keys cannot be shown again.',
+  },
+  api_key_invalid: {
+    title: 'Unknown key',
+    meaning:
+      'The key is well formed but no key like it exists here: it was never issued by this Build a Doc instance, belongs to another instance, or was mistyped.',
+    fix: 'Check that the connection points to this instance and paste the right key, or create a new key on the API Keys page.',
+  },
+  api_key_revoked: {
+    title: 'This key was revoked',
+    meaning: 'Someone revoked or deleted this key. A revoked key never works again.',
+    fix: 'Create a new key (or use the successor if it was rotated) and update every flow that used this one.',
+  },
+  api_key_suspended: {
+    title: 'This key is suspended',
+    meaning: 'An Admin (or the key’s owner) suspended this key for now. Nothing is wrong with the key itself.',
+    fix: 'Ask an Admin to resume it on its page under API Keys, or use another key.',
+  },
+  api_key_expired: {
+    title: 'This key has expired',
+    meaning: 'The key reached its expiry date and stopped working on its own.',
+    fix: 'Create a new key (choose a longer expiry if needed) and update the flows that used this one. Rotate keys before they expire next time.',
+  },
+  subscription_inactive: {
+    title: 'The subscription is not active',
+    meaning: 'The key is fine, but your organisation’s subscription is not active (for example past due or cancelled), so every request is refused.',
+    fix: 'Check the Subscription page, and contact the Build a Doc team or your Admin to reactivate it.',
+  },
+  feature_not_available: {
+    title: 'Not included in your plan',
+    meaning: 'The key works, but your plan does not include this action.',
+    fix: 'Change plan on the Subscription page or ask your Admin.',
+  },
+  rate_limited: {
+    title: 'Too many requests right now',
+    meaning: 'The key works, but your organisation sent more requests per minute than its plan allows.',
+    fix: 'Wait for the time the gateway gives and try again; in flows, enable the retry policy or add a delay in loops. A higher plan raises the limit.',
+  },
+  quota_exceeded: {
+    title: 'Monthly quota used up',
+    meaning: 'The key works, but this month’s quota for this kind of action is used up.',
+    fix: 'Wait for the quota to reset (see Usage) or move to a higher plan.',
+  },
 };
 
 /** Turns the gateway's answer into what happened and what to do. */
