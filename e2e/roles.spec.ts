@@ -1,4 +1,4 @@
-import { acceptInvitation, createKeyViaApi, expect, newPerson, signUp, test, watchForErrors } from './support.js';
+import { acceptInvitation, createKeyViaApi, expect, newPerson, saveScreenshot, signUp, test, watchForErrors } from './support.js';
 
 test.describe('roles', () => {
   test("a Member invited from the Users page cannot revoke an Admin's key", async ({ page, browser, baseURL }) => {
@@ -24,6 +24,10 @@ test.describe('roles', () => {
     const memberContext = await browser.newContext({ baseURL });
     const member = await memberContext.newPage();
     const errors = watchForErrors(member);
+    // The accept page says who invites whom, to what, before anything is typed.
+    await member.goto(link);
+    await expect(member.getByText(`Ann Admin invites you to join ${admin.organisation} as a Member (${memberEmail})`)).toBeVisible();
+    await saveScreenshot(member, 'accept-invitation');
     await acceptInvitation(member, link, 'Mia Member');
     await expect(member.getByRole('banner').getByText('Member', { exact: true })).toBeVisible();
     await expect(member.getByRole('banner').getByText(admin.organisation)).toBeVisible();

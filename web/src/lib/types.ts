@@ -6,6 +6,7 @@ export type {
   AuditEntryView as AuditEntry,
   FlowView as Flow,
   InvitationView as Invitation,
+  InvitationPreview,
   KeyEnvironment as Environment,
   KeyView as ApiKey,
   MemberView as Member,

@@ -1,11 +1,11 @@
 import { Alert, Anchor, Button, Center, Group, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { IconAlertTriangle, IconFileText } from '@tabler/icons-react';
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { ApiError, errorMessage, post } from '../lib/api';
+import { ApiError, api, errorMessage, post } from '../lib/api';
 import { Link, navigate, useLocation } from '../lib/router';
 import { sessionHint } from '../lib/session';
-import type { Me } from '../lib/types';
+import type { InvitationPreview, Me } from '../lib/types';
 
 function AuthFrame({ title, subtitle, children }: { title: string; subtitle?: ReactNode; children: ReactNode }) {
   useEffect(() => {
@@ -152,6 +152,8 @@ export function SignUpPage() {
   );
 }
 
+const ROLE_PHRASE: Record<InvitationPreview['role'], string> = { admin: 'an Admin', member: 'a Member', viewer: 'a Viewer' };
+
 /** The invitation link is `/accept-invitation#token=…`: the token stays out of server logs. */
 function tokenFromFragment(): string | null {
   const params = new URLSearchParams(window.location.hash.replace(/^#/, ''));
@@ -164,6 +166,13 @@ export function AcceptInvitationPage() {
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const mutation = useMutation({ mutationFn: () => post<Me>('/api/invitations/accept', { token, name: name.trim(), password }), onSuccess: signedIn });
+  // Who invites whom, to what: read from the link before anyone has an account.
+  const preview = useQuery({
+    queryKey: ['invitation-preview', token],
+    queryFn: () => api<InvitationPreview>('GET', `/api/invitations/${encodeURIComponent(token ?? '')}`),
+    enabled: Boolean(token),
+    retry: false,
+  });
   const errors = fieldErrors(mutation.error);
   if (!token) {
     return (
@@ -178,8 +187,26 @@ export function AcceptInvitationPage() {
     event.preventDefault();
     mutation.mutate();
   };
+  if (preview.error) {
+    return (
+      <AuthFrame title="Accept your invitation">
+        <Alert color="red" variant="light" icon={<IconAlertTriangle size={18} />} title="This invitation cannot be used" role="alert">
+          {errorMessage(preview.error)}
+        </Alert>
+      </AuthFrame>
+    );
+  }
+  const offer = preview.data;
+  const subtitle = offer ? (
+    <>
+      {offer.inviterName ?? 'An Admin'} invites you to join <strong>{offer.organisation}</strong> as {ROLE_PHRASE[offer.role]} ({offer.email}). Choose your name
+      and a password.
+    </>
+  ) : (
+    'Choose your name and a password to join your organisation on Build a Doc.'
+  );
   return (
-    <AuthFrame title="Accept your invitation" subtitle="Choose your name and a password to join your organisation on Build a Doc.">
+    <AuthFrame title="Accept your invitation" subtitle={subtitle}>
       <form onSubmit={submit}>
         <Stack gap="md">
           <FormError error={mutation.error} />
