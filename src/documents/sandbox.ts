@@ -8,6 +8,7 @@
  * environment, and only the document filter (external-references.ts) keeps it off the network.
  */
 import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 
 export type SandboxMode = 'bubblewrap' | 'none';
 export type SandboxSetting = SandboxMode | 'auto';
@@ -68,31 +69,11 @@ let probed: SandboxMode | undefined;
 
 /** Whether bubblewrap can make a sandbox here (namespaces may be forbidden in a container). */
 export function bubblewrapWorks(): boolean {
-  const run = spawnSync(
-    'bwrap',
-    [
-      '--unshare-all',
-      '--die-with-parent',
-      '--ro-bind',
-      '/usr',
-      '/usr',
-      '--symlink',
-      'usr/bin',
-      '/bin',
-      '--symlink',
-      'usr/lib',
-      '/lib',
-      '--symlink',
-      'usr/lib64',
-      '/lib64',
-      '--',
-      '/usr/bin/true',
-    ],
-    {
-      stdio: 'ignore',
-      timeout: 10_000,
-    },
-  );
+  // The very sandbox a conversion gets, around `true`, in the system's temporary directory.
+  const run = spawnSync('bwrap', bubblewrapArgs(tmpdir(), '/usr/bin/true', []), {
+    stdio: 'ignore',
+    timeout: 10_000,
+  });
   return run.status === 0;
 }
 
