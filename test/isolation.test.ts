@@ -159,3 +159,35 @@ describe('a job over its time limit is stopped, billed, and its worker replaced'
     expect(connection.documentActionsLeft).toBe(48);
   });
 });
+
+describe('a job over its heap limit is stopped, billed, and its worker replaced', () => {
+  let t: TestApp;
+  let secret: string;
+
+  beforeAll(async () => {
+    // A field budget too large to stop the template first, and time enough: only memory can.
+    t = await startTestApp({ env: { DOC_WORKER_HEAP_MB: '64', DOC_MAX_EXPANDED_MB: '4096', DOC_TIMEOUT_SECONDS: '300', DOC_WORKERS: '1' } });
+    secret = (await createKey(t, await signup(t, 'Greedy Ltd', undefined, { plan: 'free' }), { name: 'prod-greedy-flow-ops' })).secret;
+  });
+  afterAll(() => t.close());
+
+  it('answers 422 naming DOC_WORKER_HEAP_MB; the place stays used; the server and the next job are fine', { timeout: 300_000 }, async () => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/v1/word/populate',
+      headers: { 'x-api-key': secret },
+      payload: { templateContent: b64(nestedLoopTemplate()), data: nestedLoopData(150) },
+    });
+    const problem = expectProblem(response, 422, 'document_too_complex');
+    expect(problem.detail).toMatch(/DOC_WORKER_HEAP_MB/);
+    expect(problem.limit).toBe('memory');
+    const next = await t.app.inject({
+      method: 'POST',
+      url: '/v1/word/populate',
+      headers: { 'x-api-key': secret },
+      payload: { templateContent: b64(makeDocx(para('Hi {name}'))), data: { name: 'Ada' } },
+    });
+    expect(next.statusCode, next.body).toBe(200);
+    expect((await callGateway(t, secret)).json().documentActionsLeft).toBe(48);
+  });
+});
