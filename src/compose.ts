@@ -1,6 +1,6 @@
 import { createAuditService } from './audit/audit.service.js';
 import { createAuthService } from './auth/auth.service.js';
-import { createMemoryThrottle } from './auth/throttle.js';
+import { createMemoryThrottle, createRedisThrottle, type FailureThrottle } from './auth/throttle.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/database.js';
 import { EventBus, InProcessTransport } from './events/event-bus.js';
@@ -42,6 +42,9 @@ export function composeServices(input: { config: Config; handle: DatabaseHandle;
   const redis = config.redisUrl ? new RedisLink(config.redisUrl, { prefix: config.redisPrefix, timeoutMs: config.redisTimeoutMs }) : undefined;
   const rateLimiter: RateLimiter = redis ? new RedisRateLimiter(redis, { expectedNodes: config.limitNodes }) : new MemoryRateLimiter();
   const quotas: Quotas = redis ? new RedisQuotas(db, redis, { expectedNodes: config.limitNodes }) : new QuotaTracker(db);
+  // Sign-in and sign-up attempts: counted in Redis across every node when there is one.
+  const throttle = (name: string, limit: number, windowMs: number): FailureThrottle =>
+    redis ? createRedisThrottle(redis, clock, { name, limit, windowMs, expectedNodes: config.limitNodes }) : createMemoryThrottle(clock, limit, windowMs);
   const audit = createAuditService({ clock, newId });
   const auth = createAuthService({
     db,
@@ -49,9 +52,9 @@ export function composeServices(input: { config: Config; handle: DatabaseHandle;
     newId,
     events,
     audit,
-    ipThrottle: createMemoryThrottle(clock, 30, 10 * MINUTE),
-    accountThrottle: createMemoryThrottle(clock, 10, 10 * MINUTE),
-    signupThrottle: createMemoryThrottle(clock, config.signupsPerIpPerHour, HOUR),
+    ipThrottle: throttle('signin-ip', 30, 10 * MINUTE),
+    accountThrottle: throttle('signin-account', 10, 10 * MINUTE),
+    signupThrottle: throttle('signup-ip', config.signupsPerIpPerHour, HOUR),
     sessionIdleMs: config.sessionIdleHours * HOUR,
   });
   const keys = createKeyService({ db, clock, newId, events, audit, plans });

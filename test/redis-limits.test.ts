@@ -1,36 +1,9 @@
 import net from 'node:net';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKey, operatorOf, signup, startTestApp, type TestApp } from './support/harness.js';
+import { PASSWORD, createKey, operatorOf, signup, startTestApp, type TestApp } from './support/harness.js';
+import { CuttableProxy, REDIS_URL, dropRedisKeys } from './support/redis-proxy.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const compute = { data: [{ a: 1 }, { a: 2 }], expression: 'Sum(a)' };
-
-/** A TCP proxy in front of the real Redis that the test can cut and restore (the machine's Redis keeps running). */
-class CuttableProxy {
-  #server?: net.Server;
-  readonly #sockets = new Set<net.Socket>();
-  port = 0;
-  async open(): Promise<void> {
-    const target = new URL(REDIS_URL);
-    this.#server = net.createServer((client) => {
-      const upstream = net.connect(Number(target.port || 6379), target.hostname);
-      for (const socket of [client, upstream]) {
-        this.#sockets.add(socket);
-        socket.on('close', () => this.#sockets.delete(socket));
-        socket.on('error', () => socket.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.#server!.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.#server.address() as net.AddressInfo).port;
-  }
-  async cut(): Promise<void> {
-    const server = this.#server;
-    for (const socket of this.#sockets) socket.destroy();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  }
-}
 
 describe('limits shared through Redis by two nodes on one database (issue 12 item 4)', () => {
   const prefix = `bdoc-test-${process.pid}-${Date.now()}:`;
@@ -50,10 +23,7 @@ describe('limits shared through Redis by two nodes on one database (issue 12 ite
     await b?.close();
     await a?.close();
     await proxy.cut();
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await dropRedisKeys(prefix);
   });
 
   const post = (t: TestApp, secret: string) => t.app.inject({ method: 'POST', url: '/v1/data/compute', headers: { 'x-api-key': secret }, payload: compute });
@@ -122,6 +92,105 @@ describe('limits shared through Redis by two nodes on one database (issue 12 ite
     await b.services.usage.flush();
     const usage = (await a.app.inject({ method: 'GET', url: '/api/usage', headers: { cookie: admin.cookie } })).json();
     expect(usage.quotas.find((q: { actionType: string }) => q.actionType === 'utility')).toMatchObject({ used: 40, limit: 40 });
+  });
+});
+
+describe('sign-in and sign-up throttling shared through Redis by two nodes', () => {
+  const prefix = `bdoc-test-throttle-${process.pid}-${Date.now()}:`;
+  const proxy = new CuttableProxy();
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    await proxy.open();
+    const common = { REDIS_PREFIX: prefix, LIMIT_NODES: '2', SIGNUPS_PER_IP_PER_HOUR: '5' };
+    a = await startTestApp({ env: { ...common, REDIS_URL } });
+    const shared: Record<string, string> = a.config.databaseUrl ? { DATABASE_URL: a.config.databaseUrl } : { DATA_DIR: a.dataDir };
+    b = await startTestApp({ env: { ...common, ...shared, REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_TIMEOUT_MS: '200' } });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await proxy.cut();
+    await dropRedisKeys(prefix);
+  });
+
+  let ip = 0;
+  /** Every attempt from its own address: these tests are about the account's count. */
+  const signin = (t: TestApp, email: string, password: string, cookie?: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/api/auth/signin',
+      payload: { email, password },
+      remoteAddress: `192.0.2.${(ip++ % 250) + 1}`,
+      ...(cookie ? { headers: { cookie } } : {}),
+    });
+  const count = (statuses: number[], status: number) => statuses.filter((s) => s === status).length;
+
+  it('25 wrong passwords at once over both nodes: exactly 10 are checked (401), the rest are 429 on either node', async () => {
+    const admin = await signup(a, 'Shared Throttle Ltd');
+    const known = await signin(a, admin.email, PASSWORD);
+    expect(known.statusCode).toBe(200);
+    const device = `bdoc_device=${known.cookies.find((c) => c.name === 'bdoc_device')!.value}`;
+
+    const attempts = await Promise.all(Array.from({ length: 25 }, (_, i) => signin(i % 2 ? b : a, admin.email, `wrong password ${i}`)));
+    const statuses = attempts.map((r) => r.statusCode);
+    expect(count(statuses, 401)).toBe(10);
+    expect(count(statuses, 429)).toBe(15);
+    // Both nodes refused some: the count is one, not one per node.
+    expect(
+      count(
+        statuses.filter((_, i) => i % 2 === 0),
+        429,
+      ),
+    ).toBeGreaterThan(0);
+    expect(
+      count(
+        statuses.filter((_, i) => i % 2 === 1),
+        429,
+      ),
+    ).toBeGreaterThan(0);
+    for (const r of attempts.filter((r) => r.statusCode === 429)) expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+
+    // Locked on both nodes for a browser it does not know; the browser that signed in before still gets in, on either node.
+    expect((await signin(b, admin.email, PASSWORD)).statusCode).toBe(429);
+    expect((await signin(a, admin.email, PASSWORD)).statusCode).toBe(429);
+    expect((await signin(b, admin.email, PASSWORD, device)).statusCode).toBe(200);
+  });
+
+  it('sign-ups from one address are counted across both nodes (SIGNUPS_PER_IP_PER_HOUR 5 admits 5)', async () => {
+    const attempts = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        (i % 2 ? b : a).app.inject({
+          method: 'POST',
+          url: '/api/auth/signup',
+          payload: { email: `signup-${i}-${Date.now()}@example.test`, password: PASSWORD, name: 'Sam', organisation: 'Probe Ltd' },
+          remoteAddress: '198.51.100.77',
+        }),
+      ),
+    );
+    const statuses = attempts.map((r) => r.statusCode);
+    expect(count(statuses, 201)).toBe(5);
+    expect(count(statuses, 429)).toBe(3);
+  });
+
+  it('Redis lost → the node throttles alone with half the limit, says so, keeps serving; back → counted together again', async () => {
+    const admin = await signup(a, 'Throttle Blink Ltd');
+    await proxy.cut();
+    const offline = [];
+    for (let i = 0; i < 8; i++) offline.push((await signin(b, admin.email, `wrong password ${i}`)).statusCode);
+    // Its conservative share: 10 / LIMIT_NODES = 5 checked, then refused; never a 500.
+    expect(offline).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+    expect((await b.app.inject({ method: 'GET', url: '/readyz' })).json()).toMatchObject({ status: 'ready', redis: 'degraded' });
+    expect(b.logs.text).toMatch(/Redis lost: limits and sign-in throttling fall back/);
+
+    await proxy.open();
+    await expect.poll(async () => (await b.app.inject({ method: 'GET', url: '/readyz' })).json().redis, { timeout: 10_000, interval: 100 }).toBe('ok');
+    // Shared again: one count over both nodes, of 10 (the attempts B counted alone stayed on B).
+    const attempts = await Promise.all(Array.from({ length: 14 }, (_, i) => signin(i % 2 ? b : a, admin.email, `wrong again ${i}`)));
+    const statuses = attempts.map((r) => r.statusCode);
+    expect(count(statuses, 401)).toBe(10);
+    expect(count(statuses, 429)).toBe(4);
   });
 });
 

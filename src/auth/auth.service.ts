@@ -129,7 +129,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       const problem = passwordProblem(input.password, email);
       if (problem) throw validationFailed([{ path: '/password', message: problem }], problem);
       // Every attempt counts, so nobody can try many addresses from one place to learn who has an account.
-      const wait = deps.signupThrottle.take(`ip:${ctx.ip ?? 'unknown'}`);
+      const wait = await deps.signupThrottle.take(`ip:${ctx.ip ?? 'unknown'}`);
       if (wait > 0) {
         throw new AppError('rate_limited', `Too many sign-ups from this network. Try again in ${Math.ceil(wait / 60)} minute(s).`, {
           headers: { 'retry-after': String(wait) },
@@ -176,11 +176,12 @@ export function createAuthService(deps: AuthServiceDeps) {
       // nobody can lock an account out by failing on purpose.
       const knownDevice = user && ctx.deviceToken ? await isKnownDevice(user.id, ctx.deviceToken) : false;
       // Counted before the (slow) password check, so parallel attempts cannot all slip through.
-      const ipWait = deps.ipThrottle.take(ipSubject);
-      const accountWait = knownDevice ? 0 : deps.accountThrottle.take(accountSubject);
+      const [ipWait, accountWait] = await Promise.all([deps.ipThrottle.take(ipSubject), knownDevice ? 0 : deps.accountThrottle.take(accountSubject)]);
       if (ipWait > 0 || accountWait > 0) {
-        if (ipWait === 0) deps.ipThrottle.giveBack(ipSubject);
-        if (accountWait === 0 && !knownDevice) deps.accountThrottle.giveBack(accountSubject);
+        await Promise.all([
+          ipWait === 0 && deps.ipThrottle.giveBack(ipSubject),
+          accountWait === 0 && !knownDevice && deps.accountThrottle.giveBack(accountSubject),
+        ]);
         const wait = Math.max(ipWait, accountWait);
         throw new AppError(
           'rate_limited',
@@ -211,8 +212,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         }
         throw new AppError('unauthenticated', 'The email or password is not correct.');
       }
-      deps.ipThrottle.giveBack(ipSubject);
-      if (!knownDevice) deps.accountThrottle.reset(accountSubject);
+      await Promise.all([deps.ipThrottle.giveBack(ipSubject), !knownDevice && deps.accountThrottle.reset(accountSubject)]);
       return db.transaction().execute(async (trx) => {
         await audit.record(trx, actorOf(user, ctx), { eventType: 'auth.signed_in', resourceType: 'user', resourceId: user.id, action: 'sign_in' });
         const signed = await startSession(trx, user, ctx);

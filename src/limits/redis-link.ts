@@ -17,6 +17,27 @@ return {block, redis.call('INCRBY', KEYS[1], block)}
 `;
 
 /**
+ * Counts one attempt in a sliding window (a sorted set of attempt times), atomically: drops the
+ * attempts older than the window, then either refuses (the subject is at its limit: returns the
+ * seconds until the oldest attempt that counts leaves the window) or adds this attempt and returns 0.
+ * KEYS[1] the subject's set; ARGV: now (ms), window (ms), limit, a unique member for this attempt.
+ */
+const ATTEMPT = `
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+if count >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
+  return math.max(1, math.ceil((tonumber(oldest[2]) + window - now) / 1000))
+end
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], window)
+return 0
+`;
+
+/**
  * The one Redis connection a node shares its limits through. It reports whether Redis is
  * reachable (`healthy`) and logs a loss and a recovery once each, not per failed call.
  */
@@ -39,6 +60,7 @@ export class RedisLink {
       retryStrategy: (times) => Math.min(times * 200, 2000),
     });
     this.client.defineCommand('bdocLease', { numberOfKeys: 1, lua: LEASE });
+    this.client.defineCommand('bdocAttempt', { numberOfKeys: 1, lua: ATTEMPT });
     this.client.on('error', () => this.markDown());
     this.client.on('ready', () => this.markUp());
   }
@@ -65,16 +87,22 @@ export class RedisLink {
     return client.bdocLease(key, o.seed, o.limit, o.maxBlock, o.divisor, o.ttlSeconds);
   }
 
+  /** Counts an attempt at `key` unless it is at `limit` within the window: 0, or the seconds to wait. */
+  attempt(key: string, o: { nowMs: number; windowMs: number; limit: number; member: string }): Promise<number> {
+    const client = this.client as unknown as { bdocAttempt(...args: (string | number)[]): Promise<number> };
+    return client.bdocAttempt(key, o.nowMs, o.windowMs, o.limit, o.member);
+  }
+
   markDown(): void {
     if (!this.#healthy || !this.#connected) return;
     this.#healthy = false;
-    this.log('warn', 'Redis lost: limits fall back to a conservative local share until it returns');
+    this.log('warn', 'Redis lost: limits and sign-in throttling fall back to a conservative local share until it returns');
   }
 
   markUp(): void {
     if (this.#healthy) return;
     this.#healthy = true;
-    this.log('info', 'Redis back: limits are shared again');
+    this.log('info', 'Redis back: limits and sign-in throttling are shared again');
   }
 
   async close(): Promise<void> {
