@@ -1,11 +1,14 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 import NoSkipsReporter from './test/support/no-skips-reporter.js';
 
+/** Tests of several server processes on one database: they need PostgreSQL (and Redis). */
+const SEVERAL_NODES = ['test/cluster.test.ts', 'test/cluster-limits.test.ts'];
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // Several-node tests need PostgreSQL: collected only by `npm run test:postgres`, never skipped.
-    exclude: process.env.TEST_DATABASE === 'postgres' ? configDefaults.exclude : [...configDefaults.exclude, 'test/cluster.test.ts'],
+    exclude: process.env.TEST_DATABASE === 'postgres' ? configDefaults.exclude : [...configDefaults.exclude, ...SEVERAL_NODES],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -127,6 +127,7 @@ export async function inParallel<T>(items: readonly T[], concurrency: number, wo
 export interface ClusterAdmin {
   orgId: string;
   cookie: string;
+  email: string;
 }
 
 export async function signupOn(url: string, organisation: string): Promise<ClusterAdmin> {
@@ -138,7 +139,7 @@ export async function signupOn(url: string, organisation: string): Promise<Clust
   });
   if (response.status !== 201) throw new Error(`signup failed: ${response.status} ${await response.text()}`);
   const cookie = (response.headers.getSetCookie().find((c) => c.startsWith('bdoc_session=')) ?? '').split(';')[0]!;
-  return { orgId: ((await response.json()) as { organisation: { id: string } }).organisation.id, cookie };
+  return { orgId: ((await response.json()) as { organisation: { id: string } }).organisation.id, cookie, email };
 }
 
 /** Calls the management API of a node as `admin`; answers status and JSON body. */
@@ -152,11 +153,15 @@ export async function manage(url: string, admin: ClusterAdmin, method: string, r
   return { status: response.status, json: text ? JSON.parse(text) : null };
 }
 
-/** The operator lifts the organisation's limits, so polling never meets a rate limit or key limit. */
-export async function liftLimits(databaseUrl: string, orgId: string): Promise<void> {
+/** The operator sets an organisation's subscription from the CLI (`subscription set --org ID …flags`). */
+export async function setSubscription(databaseUrl: string, orgId: string, flags: string[]): Promise<void> {
   const lines: string[] = [];
   const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
-  const args = ['subscription', 'set', '--org', orgId, '--plan', 'enterprise', '--requests-per-minute', 'unlimited', '--max-keys', 'unlimited'];
-  const code = await runCli(args, io, loadConfig({ DATABASE_URL: databaseUrl }));
+  const code = await runCli(['subscription', 'set', '--org', orgId, ...flags], io, loadConfig({ DATABASE_URL: databaseUrl }));
   if (code !== 0) throw new Error(`subscription set failed: ${lines.join('\n')}`);
+}
+
+/** The operator lifts the organisation's limits, so polling never meets a rate limit or key limit. */
+export function liftLimits(databaseUrl: string, orgId: string): Promise<void> {
+  return setSubscription(databaseUrl, orgId, ['--plan', 'enterprise', '--requests-per-minute', 'unlimited', '--max-keys', 'unlimited']);
 }
