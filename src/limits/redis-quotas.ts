@@ -3,6 +3,9 @@ import { currentPeriod, type BillingPeriod } from '../plans/period.js';
 import { loadPeriodUsage, QuotaTracker, THRESHOLDS, type QuotaActionType, type QuotaDecision, type Quotas, type QuotaThreshold } from './quota-tracker.js';
 import type { RedisLink } from './redis-link.js';
 
+/** How long a shared count read from Redis answers `remaining` before it is read again. */
+const SHARED_COUNT_FRESH_MS = 1000;
+
 type OrgPeriod = { id: string; periodStart: string; periodEnd: string | null };
 
 interface Lease {
@@ -33,6 +36,8 @@ export class RedisQuotas implements Quotas {
   readonly #nodes: number;
   readonly #maxBlock: number;
   readonly #leases = new Map<string, Lease>();
+  /** The shared count as Redis last said it, for periods this node holds no lease of. */
+  readonly #shared = new Map<string, { total: number; atMs: number; fetching?: Promise<void> }>();
   /** Unlimited quotas need no sharing. */
   readonly #unlimited: QuotaTracker;
   onThreshold: (event: QuotaThreshold) => void = () => {};
@@ -144,6 +149,11 @@ export class RedisQuotas implements Quotas {
     }
   }
 
+  /**
+   * Places left this period for every node together. From the lease when this node holds one;
+   * otherwise from the shared count as Redis said it at most a second ago (refreshed one read at
+   * a time, the last value answering meanwhile), so asking costs no round trip per request.
+   */
   remaining(org: OrgPeriod, actionType: QuotaActionType, limit: number | null, now: Date): number | null | Promise<number | null> {
     if (limit === null) return null;
     const period = currentPeriod(org, now);
@@ -151,10 +161,31 @@ export class RedisQuotas implements Quotas {
     const left = (total: number, places: number) => Math.max(0, limit - total) + places;
     const lease = this.#leases.get(key);
     if (lease && this.#link.healthy) return left(lease.total, lease.places);
-    return this.#link.client
+    const places = lease?.places ?? 0;
+    let shared = this.#shared.get(key);
+    if (!shared) {
+      shared = { total: lease?.total ?? 0, atMs: Number.NEGATIVE_INFINITY };
+      this.#shared.set(key, shared);
+    }
+    const known = shared;
+    if (now.getTime() - known.atMs < SHARED_COUNT_FRESH_MS) return left(known.total, places);
+    const hadValue = Number.isFinite(known.atMs);
+    known.fetching ??= this.#link.client
       .get(key)
-      .then(async (value) => left(value === null ? await loadPeriodUsage(this.#db, org.id, actionType, period) : Number(value), lease?.places ?? 0))
-      .catch(() => left(lease?.total ?? 0, lease?.places ?? 0));
+      .then(async (value) => {
+        known.total = value === null ? await loadPeriodUsage(this.#db, org.id, actionType, period) : Number(value);
+        known.atMs = now.getTime();
+      })
+      .catch(() => {
+        // Redis lost: what this node last knew, asked again a second later.
+        known.total = Math.max(known.total, lease?.total ?? 0);
+        known.atMs = now.getTime();
+      })
+      .finally(() => {
+        known.fetching = undefined;
+      });
+    if (hadValue) return left(known.total, places);
+    return known.fetching.then(() => left(known.total, lease?.places ?? 0));
   }
 
   /** Gives unused places back to the shared budget. */
