@@ -1,17 +1,24 @@
 /**
- * Cluster benchmark: two nodes (`node dist/cli.js serve`) on one fresh PostgreSQL database with
- * 1,000,000 keys seeded. Revocation propagation: R keys are created on node A and used on node B
- * (so B holds them in its cache); each is revoked on A, with C revocations at a time and renames
- * on both nodes running beside them (transactions overlap and commit out of order), and B is
- * asked every millisecond or so until it refuses the key (--writers N paced renamers, default 2). The time from A's answer to B's first
- * refusal is the propagation time; a key still accepted after 5 s counts as missed.
- * Goal (CONTRACT §9): p99 <= 100 ms, 0 missed. Writes bench/results/cluster-<timestamp>.json.
+ * Cluster benchmark, on one fresh PostgreSQL database with 1,000,000 keys seeded and built nodes
+ * (`node dist/cli.js serve`): one node with local limits (L) and two nodes sharing limits through
+ * Redis (A, B). In one run:
+ * 1. throughput: gateway (`GET /v1/connection`, keys cycling, rate limit and quotas checked) vs
+ *    no-op (`GET /healthz`) on L and on A+B together, in interleaved pairs; the ratio of each
+ *    pair is one sample, the median is the figure (goal >= 0.90 for both);
+ * 2. revocation propagation: R keys used on B, revoked on A (C at a time, paced renames on both
+ *    nodes beside them); the time from A's answer to B's first refusal; a key still accepted after
+ *    5 s is missed (goal p99 <= 100 ms, 0 missed; any missed fails the run);
+ * 3. usage lost on SIGKILL (goal: at most one flush interval of calls) and on SIGTERM (must be 0;
+ *    any loss fails the run): calls driven through a fresh node, the signal sent while more are
+ *    in flight, the database's count compared with the 2xx answers.
+ * Writes bench/results/cluster-<timestamp>.json and prints a summary.
  *
- * Run with `npm run bench:cluster [-- --keys N --revocations N --concurrency N --writers N]`.
- * Needs PostgreSQL (TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres).
- * Parts are exported functions (seed, start nodes, measure) so other measures can join the run.
+ * Run with `npm run bench:cluster [-- --keys N --revocations N --concurrency N --writers N
+ * --pairs N --duration S --connections N --load-keys N --usage-calls N]`. Needs PostgreSQL
+ * (TEST_POSTGRES_URL, default the local server) and Redis (TEST_REDIS_URL, default the local one).
+ * Parts are exported functions so other measures can join the run.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,10 +27,24 @@ import { createOrganisation } from '../src/auth/auth.service.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
+import { generateApiKey, keyDisplayParts } from '../src/keys/key-format.js';
 import { systemClock } from '../src/lib/clock.js';
+import { sha256Hex } from '../src/lib/hash.js';
 import { newId } from '../src/lib/ids.js';
-import { type ClusterAdmin, type ClusterNode, gatewayStatus, inParallel, liftLimits, manage, signupOn, startNode, timeUntil } from '../test/support/cluster.js';
+import {
+  type ClusterAdmin,
+  type ClusterNode,
+  gatewayStatus,
+  inParallel,
+  manage,
+  setSubscription,
+  signupOn,
+  startNode,
+  timeUntil,
+} from '../test/support/cluster.js';
 import { createTestDatabase } from '../test/support/postgres.js';
+import { dropRedisKeys, REDIS_URL } from '../test/support/redis-proxy.js';
+import { load, median, round, type Route } from './load.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const MISSED_AFTER_MS = 5000;
@@ -83,7 +104,6 @@ function distribution(times: number[]): Distribution {
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-const round = (n: number) => Math.round(n * 10) / 10;
 
 /** Revokes `revocations` keys on A and times how long B keeps accepting each. */
 export async function measureRevocations(
@@ -136,6 +156,237 @@ export async function measureRevocations(
   return { revocations, concurrency, missed, renamesBeside: renames, msAfterAnswer: distribution(times), gatewayCallMs: distribution(calls) };
 }
 
+/** A node's CPU time in ms (utime + stime from /proc; Linux only), or null. */
+function cpuMs(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/** Inserts `count` keys with known secrets into the organisation (stored as the service stores them); answers the secrets. */
+export async function seedLoadKeys(databaseUrl: string, orgId: string, count: number): Promise<string[]> {
+  const handle = openDatabase(loadConfig({ DATABASE_URL: databaseUrl }));
+  try {
+    const secrets = Array.from({ length: count }, () => generateApiKey());
+    const createdAt = new Date().toISOString();
+    await handle.db
+      .insertInto('apiKeys')
+      .values(
+        secrets.map((secret, i) => ({
+          id: newId('key'),
+          orgId,
+          name: `bench-load-${i}`,
+          hash: sha256Hex(secret),
+          ...keyDisplayParts(secret),
+          status: 'active' as const,
+          environment: 'test' as const,
+          team: null,
+          createdAt,
+          createdBy: null,
+          expiresAt: null,
+          lastUsedAt: null,
+          suspendedAt: null,
+          revokedAt: null,
+          revokedBy: null,
+          deletedAt: null,
+          replacesKeyId: null,
+          replacedByKeyId: null,
+          graceEndsAt: null,
+          expiryRecordedAt: null,
+        })),
+      )
+      .execute();
+    return secrets;
+  } finally {
+    await handle.db.destroy();
+  }
+}
+
+interface ThroughputRun {
+  pair: number;
+  setup: 'local' | 'cluster';
+  route: Route;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  failures: number;
+  /** CPU of the node(s) per request, in µs: less sensitive than throughput to the load generator sharing the machine. */
+  cpuUsPerRequest: number | null;
+}
+
+export interface ThroughputSetup {
+  name: 'local' | 'cluster';
+  nodes: ClusterNode[];
+}
+
+/**
+ * Gateway/no-op throughput ratio of each setup, from interleaved pairs: in each round every
+ * setup runs the no-op then the gateway back to to back (the setups take turns going first),
+ * and the ratio of that pair is one sample; the result is the median of the samples.
+ */
+export async function measureThroughput(
+  setups: ThroughputSetup[],
+  keys: string[],
+  options: { pairs: number; seconds: number; connections: number; warmupSeconds: number },
+) {
+  const runs: ThroughputRun[] = [];
+  let gatewayOk = 0;
+  for (const setup of setups) {
+    for (const route of ['noop', 'gateway'] as const) {
+      const warm = await load(
+        setup.nodes.map((n) => n.url),
+        route,
+        keys,
+        { connections: options.connections, seconds: options.warmupSeconds },
+      );
+      if (route === 'gateway') gatewayOk += warm.ok;
+    }
+  }
+  console.log(
+    `  ${'pair'.padEnd(6)}${'setup'.padEnd(9)}${'route'.padEnd(9)}${'req/s'.padStart(9)}${'p99 ms'.padStart(8)}${'cpu µs/req'.padStart(12)}${'fail'.padStart(6)}`,
+  );
+  for (let pair = 1; pair <= options.pairs; pair++) {
+    const order = pair % 2 === 1 ? setups : [...setups].reverse();
+    for (const setup of order) {
+      for (const route of ['noop', 'gateway'] as const) {
+        const before = setup.nodes.map((n) => cpuMs(n.pid));
+        const r = await load(
+          setup.nodes.map((n) => n.url),
+          route,
+          keys,
+          { connections: options.connections, seconds: options.seconds },
+        );
+        const after = setup.nodes.map((n) => cpuMs(n.pid));
+        const cpu = before.some((c) => c === null) || after.some((c) => c === null) ? null : after.reduce<number>((sum, c, i) => sum + c! - before[i]!, 0);
+        if (route === 'gateway') gatewayOk += r.ok;
+        const run: ThroughputRun = {
+          pair,
+          setup: setup.name,
+          route,
+          requestsPerSecond: r.requestsPerSecond,
+          p50Ms: r.p50Ms,
+          p99Ms: r.p99Ms,
+          failures: r.failures,
+          cpuUsPerRequest: cpu === null ? null : round((cpu * 1000) / Math.max(1, r.completed)),
+        };
+        runs.push(run);
+        console.log(
+          `  ${`${pair}/${options.pairs}`.padEnd(6)}${setup.name.padEnd(9)}${route.padEnd(9)}${run.requestsPerSecond.toFixed(0).padStart(9)}${String(run.p99Ms).padStart(8)}${String(run.cpuUsPerRequest ?? '-').padStart(12)}${String(run.failures).padStart(6)}`,
+        );
+      }
+    }
+  }
+  const summary = Object.fromEntries(
+    setups.map((setup) => {
+      const of = (route: Route) => runs.filter((r) => r.setup === setup.name && r.route === route);
+      const noop = of('noop');
+      const gateway = of('gateway');
+      const ratios = gateway.map((g) => round(g.requestsPerSecond / noop.find((n) => n.pair === g.pair)!.requestsPerSecond, 3));
+      const cpu = (list: ThroughputRun[]) => {
+        const values = list.flatMap((r) => (r.cpuUsPerRequest === null ? [] : [r.cpuUsPerRequest]));
+        return values.length ? round(median(values)) : null;
+      };
+      return [
+        setup.name,
+        {
+          nodes: setup.nodes.length,
+          noopRequestsPerSecondMedian: round(median(noop.map((r) => r.requestsPerSecond))),
+          gatewayRequestsPerSecondMedian: round(median(gateway.map((r) => r.requestsPerSecond))),
+          noopCpuUsPerRequestMedian: cpu(noop),
+          gatewayCpuUsPerRequestMedian: cpu(gateway),
+          ratios,
+          medianRatio: round(median(ratios), 3),
+        },
+      ];
+    }),
+  );
+  return { runs, summary, gatewayOk, failedRuns: runs.filter((r) => r.failures > 0).length };
+}
+
+/** Usage counted in the database for one key (successful calls). */
+async function countedUsage(databaseUrl: string, keyId: string): Promise<number> {
+  const handle = openDatabase(loadConfig({ DATABASE_URL: databaseUrl }));
+  try {
+    const row = await handle.db
+      .selectFrom('keyUsageDaily')
+      .select((eb) => eb.fn.sum<number>('count').as('total'))
+      .where('keyId', '=', keyId)
+      .where('outcome', '=', 'success')
+      .executeTakeFirst();
+    return Number(row?.total ?? 0);
+  } finally {
+    await handle.db.destroy();
+  }
+}
+
+export interface UsageLossResult {
+  signal: 'SIGKILL' | 'SIGTERM';
+  answered2xx: number;
+  counted: number;
+  lost: number;
+  /** The lost calls were the last ones answered within this many ms before the signal (0: none lost). */
+  lostWindowMs: number;
+  /** Calls answered in the last flush interval before the signal, for scale. */
+  answeredInLastFlushInterval: number;
+  callsPerSecond: number;
+  exitCode: number | null;
+}
+
+/**
+ * Drives calls through a fresh node (`concurrency` at a time) and sends `signal` once `calls`
+ * were answered, while more are in flight; then compares the usage the database counted for
+ * the key with the 2xx answers the client received. On SIGKILL what was counted since the last
+ * flush is lost: `lostWindowMs` says how many ms of answers that was (goal: one flush interval).
+ */
+export async function measureUsageLoss(
+  databaseUrl: string,
+  admin: ClusterAdmin,
+  nodeEnv: Record<string, string>,
+  { signal, calls, concurrency, flushMs }: { signal: 'SIGKILL' | 'SIGTERM'; calls: number; concurrency: number; flushMs: number },
+): Promise<UsageLossResult> {
+  const node = await startNode({ databaseUrl, entry: 'built', timeoutMs: 60_000, env: nodeEnv });
+  const created = await manage(node.url, admin, 'POST', '/api/keys', { name: `bench-usage-${signal.toLowerCase()}` });
+  if (created.status !== 201) throw new Error(`create key: ${created.status}`);
+  const { secret } = created.json as { secret: string };
+  const keyId = (created.json as { key: { id: string } }).key.id;
+  const answeredAt: number[] = [];
+  let exited: Promise<number | null> | undefined;
+  const started = performance.now();
+  let signalledAt = 0;
+  const worker = async () => {
+    while (!exited) {
+      try {
+        if ((await gatewayStatus(node.url, secret)) < 300) answeredAt.push(performance.now());
+      } catch {
+        return;
+      }
+      if (answeredAt.length >= calls && !exited) {
+        signalledAt = performance.now();
+        exited = signal === 'SIGKILL' ? node.kill().then(() => null) : node.stop();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const exitCode = await exited!;
+  const answered = answeredAt.length;
+  const counted = await countedUsage(databaseUrl, keyId);
+  const lost = Math.max(0, answered - counted);
+  answeredAt.sort((x, y) => x - y);
+  return {
+    signal,
+    answered2xx: answered,
+    counted,
+    lost,
+    lostWindowMs: lost === 0 ? 0 : round(Math.max(0, signalledAt - answeredAt[answered - lost]!)),
+    answeredInLastFlushInterval: answeredAt.filter((t) => t >= signalledAt - flushMs).length,
+    callsPerSecond: round((answered * 1000) / Math.max(1, signalledAt - started)),
+    exitCode,
+  };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -143,6 +394,11 @@ async function main(): Promise<void> {
       revocations: { type: 'string', default: '300' },
       concurrency: { type: 'string', default: '8' },
       writers: { type: 'string', default: '2' },
+      pairs: { type: 'string', default: '5' },
+      duration: { type: 'string', default: '5' },
+      connections: { type: 'string', default: '50' },
+      'load-keys': { type: 'string', default: '200' },
+      'usage-calls': { type: 'string', default: '3000' },
     },
   });
   const settings = {
@@ -150,34 +406,107 @@ async function main(): Promise<void> {
     revocations: Number(values.revocations),
     concurrency: Number(values.concurrency),
     writers: Number(values.writers),
+    pairs: Number(values.pairs),
+    durationSeconds: Number(values.duration),
+    connections: Number(values.connections),
+    loadKeys: Number(values['load-keys']),
+    usageCalls: Number(values['usage-calls']),
+    warmupSeconds: 2,
   };
   for (const [name, value] of Object.entries(settings))
     if (!Number.isInteger(value) || value < (name === 'writers' ? 0 : 1)) throw new Error(`--${name} must be a positive whole number`);
   const startedAt = new Date();
   const database = await createTestDatabase('bench_cluster');
+  const redisPrefix = `bdoc-bench-${process.pid}-${Date.now()}:`;
+  const clusterEnv = { REDIS_URL, REDIS_PREFIX: redisPrefix, LIMIT_NODES: '2' };
+  const flushMs = loadConfig({}).usageFlushMs;
   const nodes: ClusterNode[] = [];
   try {
     console.log(`seeding ${settings.keys.toLocaleString('en')} keys…`);
     const seed = await seedKeys(database.url, settings.keys);
-    console.log(`seeded in ${seed.seconds.toFixed(1)} s; starting two nodes`);
-    nodes.push(await startNode({ databaseUrl: database.url, entry: 'built', timeoutMs: 60_000 }));
-    nodes.push(await startNode({ databaseUrl: database.url, entry: 'built', timeoutMs: 60_000 }));
-    const [a, b] = nodes as [ClusterNode, ClusterNode];
+    console.log(`seeded in ${seed.seconds.toFixed(1)} s; starting one node with local limits and two nodes sharing limits through Redis`);
+    const [local, a, b] = await Promise.all([
+      startNode({ databaseUrl: database.url, entry: 'built', timeoutMs: 60_000 }),
+      startNode({ databaseUrl: database.url, entry: 'built', timeoutMs: 60_000, env: clusterEnv }),
+      startNode({ databaseUrl: database.url, entry: 'built', timeoutMs: 60_000, env: clusterEnv }),
+    ]);
+    nodes.push(local, a, b);
     const admin = await signupOn(a.url, 'Bench Cluster');
-    await liftLimits(database.url, admin.orgId);
+    // Limits the load never reaches, but that every request checks: the rate limit (leased from
+    // Redis on the cluster) and the quotas CheckConnection reports.
+    const unreachable = String(1_000_000_000);
+    await setSubscription(database.url, admin.orgId, [
+      '--plan',
+      'enterprise',
+      '--requests-per-minute',
+      unreachable,
+      '--document-actions',
+      unreachable,
+      '--utility-actions',
+      unreachable,
+      '--max-keys',
+      'unlimited',
+    ]);
+
+    const loadKeys = await seedLoadKeys(database.url, admin.orgId, settings.loadKeys);
+    for (const node of nodes) {
+      await inParallel(loadKeys, 16, async (key) => {
+        if ((await gatewayStatus(node.url, key)) !== 200) throw new Error('a load key was not accepted');
+      });
+      const checked = await fetch(`${node.url}/v1/connection`, { headers: { 'x-api-key': loadKeys[0]! } });
+      if (!checked.headers.get('ratelimit-limit')) throw new Error('GET /v1/connection answered without RateLimit headers: the rate limiter did not run');
+    }
+    console.log(
+      `throughput, gateway/no-op: ${settings.pairs} interleaved pairs of ${settings.durationSeconds} s runs, ${settings.connections} connections (split over the nodes), ${settings.loadKeys} keys cycling`,
+    );
+    const throughput = await measureThroughput(
+      [
+        { name: 'local', nodes: [local] },
+        { name: 'cluster', nodes: [a, b] },
+      ],
+      loadKeys,
+      { pairs: settings.pairs, seconds: settings.durationSeconds, connections: settings.connections, warmupSeconds: settings.warmupSeconds },
+    );
+    const localExit = await local.stop();
+    nodes.splice(nodes.indexOf(local), 1);
 
     const propagation = await measureRevocations(a, b, admin, settings);
-    const goal = { p99AtMostMs: 100, missed: 0, met: propagation.msAfterAnswer.p99 <= 100 && propagation.missed === 0 };
+
+    const usageLoss: UsageLossResult[] = [];
+    for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+      usageLoss.push(await measureUsageLoss(database.url, admin, clusterEnv, { signal, calls: settings.usageCalls, concurrency: 16, flushMs }));
+    }
+    const [killed, terminated] = usageLoss as [UsageLossResult, UsageLossResult];
+
+    const ratioGoal = 0.9;
+    const goals = {
+      ratioAtLeast: ratioGoal,
+      localRatioMet: throughput.summary.local!.medianRatio >= ratioGoal,
+      clusterRatioMet: throughput.summary.cluster!.medianRatio >= ratioGoal,
+      propagationP99AtMostMs: 100,
+      propagationMet: propagation.msAfterAnswer.p99 <= 100 && propagation.missed === 0,
+      sigkillLossAtMostOneFlushInterval: killed.lostWindowMs <= flushMs,
+      sigtermLossZero: terminated.lost === 0 && terminated.exitCode === 0,
+    };
+
+    console.log('\nsummary');
+    for (const name of ['local', 'cluster'] as const) {
+      const t = throughput.summary[name]!;
+      console.log(
+        `  ${name === 'local' ? 'one node, local limits        ' : 'two nodes, PostgreSQL + Redis '}: gateway/no-op ${t.medianRatio} (pairs ${t.ratios.join(', ')}); no-op ${t.noopRequestsPerSecondMedian} req/s, gateway ${t.gatewayRequestsPerSecondMedian} req/s; cpu µs/req no-op ${t.noopCpuUsPerRequestMedian}, gateway ${t.gatewayCpuUsPerRequestMedian}`,
+      );
+    }
     console.log(
-      `revocation propagation A → B over ${propagation.revocations} (at ${propagation.concurrency} a time, ${propagation.renamesBeside} renames beside):`,
+      `  revocation propagation A → B over ${propagation.revocations} (at ${propagation.concurrency} a time, ${propagation.renamesBeside} renames beside): p50 ${propagation.msAfterAnswer.p50} ms, p90 ${propagation.msAfterAnswer.p90} ms, p99 ${propagation.msAfterAnswer.p99} ms, max ${propagation.msAfterAnswer.max} ms, missed ${propagation.missed}`,
     );
+    for (const u of usageLoss) {
+      console.log(
+        `  usage on ${u.signal}: ${u.answered2xx} calls answered 2xx, ${u.counted} counted, ${u.lost} lost = the last ${u.lostWindowMs} ms of answers (flush interval ${flushMs} ms; ${u.answeredInLastFlushInterval} answered in the last one, ${u.callsPerSecond} calls/s); exit ${u.exitCode ?? 'killed'}`,
+      );
+    }
     console.log(
-      `  p50 ${propagation.msAfterAnswer.p50} ms, p90 ${propagation.msAfterAnswer.p90} ms, p99 ${propagation.msAfterAnswer.p99} ms, max ${propagation.msAfterAnswer.max} ms, missed ${propagation.missed}`,
+      `  goals: ratio >= ${ratioGoal} local ${goals.localRatioMet ? 'met' : 'NOT met'}, cluster ${goals.clusterRatioMet ? 'met' : 'NOT met'}; propagation ${goals.propagationMet ? 'met' : 'NOT met'}; SIGKILL loss ${goals.sigkillLossAtMostOneFlushInterval ? 'met' : 'NOT met'}; SIGTERM loss ${goals.sigtermLossZero ? 'met' : 'NOT met'}; load average ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} CPUs`,
     );
-    console.log(
-      `  one gateway call on B (for scale): p50 ${propagation.gatewayCallMs.p50} ms, p99 ${propagation.gatewayCallMs.p99} ms; load average ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} CPUs`,
-    );
-    console.log(`  goal p99 <= 100 ms and 0 missed: ${goal.met ? 'met' : 'NOT met'}`);
 
     const machine = {
       loadAverage: os.loadavg(),
@@ -188,12 +517,31 @@ async function main(): Promise<void> {
     };
     mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
     const file = path.join(ROOT, 'bench/results', `cluster-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, `${JSON.stringify({ startedAt: startedAt.toISOString(), machine, settings, seed, propagation, goal }, null, 2)}\n`);
-    console.log(`written ${path.relative(ROOT, file)}`);
-    if (propagation.missed > 0) process.exitCode = 1;
+    const result = {
+      startedAt: startedAt.toISOString(),
+      wallSeconds: round((Date.now() - startedAt.getTime()) / 1000),
+      machine,
+      settings: { ...settings, usageFlushMs: flushMs },
+      seed,
+      throughput: { summary: throughput.summary, runs: throughput.runs, failedRuns: throughput.failedRuns },
+      propagation,
+      usageLoss,
+      goals,
+    };
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`written ${path.relative(ROOT, file)} (${result.wallSeconds} s in all)`);
+    const failures = [
+      propagation.missed > 0 && `${propagation.missed} revocations missed`,
+      throughput.failedRuns > 0 && `${throughput.failedRuns} throughput runs had non-2xx answers or socket errors`,
+      localExit !== 0 && `the local node exited with ${localExit}`,
+      !goals.sigtermLossZero && 'usage was lost on SIGTERM',
+    ].filter(Boolean);
+    for (const failure of failures) console.error(`FAILED: ${failure}`);
+    if (failures.length > 0) process.exitCode = 1;
   } finally {
     const codes = await Promise.all(nodes.map((n) => n.stop()));
     await database.drop();
+    await dropRedisKeys(redisPrefix);
     if (codes.some((c) => c !== 0)) {
       console.error(`a node exited with ${codes.join(', ')}`);
       process.exitCode = 1;

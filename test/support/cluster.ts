@@ -11,6 +11,8 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 export interface ClusterNode {
   /** Base URL of the node, e.g. http://127.0.0.1:40123 */
   url: string;
+  /** The process id (benchmarks read its CPU time). */
+  pid: number | undefined;
   /** What the process wrote, for failure messages. */
   output(): string;
   /** SIGTERM, waits for the exit; answers the exit code. */
@@ -34,12 +36,14 @@ export async function startNode(options: {
   timeoutMs?: number;
   /** `source` (default) runs src/cli.ts through tsx; `built` runs dist/cli.js (benchmarks, after `npm run build:server`). */
   entry?: 'source' | 'built';
+  /** Node flags for the server process only (e.g. to profile it). */
+  nodeArgs?: string[];
 }): Promise<ClusterNode> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bdoc-node-'));
   const url = `http://127.0.0.1:${port}`;
   const args = options.entry === 'built' ? ['dist/cli.js', 'serve'] : ['--import', 'tsx', 'src/cli.ts', 'serve'];
-  const child = spawn(process.execPath, args, {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...args], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -79,6 +83,7 @@ export async function startNode(options: {
 
   return {
     url,
+    pid: child.pid,
     output: () => output,
     async stop() {
       child.kill('SIGTERM');
