@@ -13,10 +13,12 @@ describe('limits shared through Redis by two nodes on one database (issue 12 ite
 
   beforeAll(async () => {
     await proxy.open();
-    a = await startTestApp({ env: { REDIS_URL, REDIS_PREFIX: prefix, LIMIT_NODES: '2' } });
+    // A generous Redis timeout on both: a busy machine can stall the event loop past a short one, and
+    // a node that times out counts alone for a moment; these tests cut Redis on purpose instead.
+    a = await startTestApp({ env: { REDIS_URL, REDIS_PREFIX: prefix, LIMIT_NODES: '2', REDIS_TIMEOUT_MS: '2000' } });
     const shared: Record<string, string> = a.config.databaseUrl ? { DATABASE_URL: a.config.databaseUrl } : { DATA_DIR: a.dataDir };
     b = await startTestApp({
-      env: { ...shared, REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_PREFIX: prefix, LIMIT_NODES: '2', REDIS_TIMEOUT_MS: '200' },
+      env: { ...shared, REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_PREFIX: prefix, LIMIT_NODES: '2', REDIS_TIMEOUT_MS: '2000' },
     });
   });
   afterAll(async () => {
@@ -103,10 +105,11 @@ describe('sign-in and sign-up throttling shared through Redis by two nodes', () 
 
   beforeAll(async () => {
     await proxy.open();
-    const common = { REDIS_PREFIX: prefix, LIMIT_NODES: '2', SIGNUPS_PER_IP_PER_HOUR: '5' };
+    // A generous Redis timeout, as above: only the cut below may make a node count alone.
+    const common = { REDIS_PREFIX: prefix, LIMIT_NODES: '2', SIGNUPS_PER_IP_PER_HOUR: '5', REDIS_TIMEOUT_MS: '2000' };
     a = await startTestApp({ env: { ...common, REDIS_URL } });
     const shared: Record<string, string> = a.config.databaseUrl ? { DATABASE_URL: a.config.databaseUrl } : { DATA_DIR: a.dataDir };
-    b = await startTestApp({ env: { ...common, ...shared, REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_TIMEOUT_MS: '200' } });
+    b = await startTestApp({ env: { ...common, ...shared, REDIS_URL: `redis://127.0.0.1:${proxy.port}` } });
   });
   afterAll(async () => {
     await b?.close();
