@@ -2,7 +2,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Actor } from './audit/audit.service.js';
+import type { Actor } from './domain/actor.js';
 import { composeServices, type Services } from './compose.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirError, describeDatabaseUrl, openDatabase } from './db/database.js';

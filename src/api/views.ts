@@ -1,14 +1,10 @@
 /**
- * The JSON shapes the portal API answers with. This module imports nothing, so the server's
- * services and the browser app (`web/src/lib/types.ts`) share one definition of each.
+ * The JSON shapes the portal API answers with. This module imports only the shared vocabulary,
+ * so the server's services and the browser app (`web/src/lib/types.ts`) share one definition of each.
  */
+import type { ActionType, KeyDisplayStatus, KeyEnvironment, Role, Severity, UserStatus } from '../domain/vocabulary.js';
 
-export type Role = 'admin' | 'member' | 'viewer';
-export type KeyEnvironment = 'production' | 'test' | 'development' | 'other';
-export type KeyDisplayStatus = 'active' | 'suspended' | 'revoked' | 'expired';
-export type ActionType = 'document' | 'utility' | 'none';
-export type Outcome = 'success' | 'client_error' | 'server_error' | 'rejected';
-export type Severity = 'info' | 'warning' | 'error';
+export type { ActionType, KeyDisplayStatus, KeyEnvironment, Outcome, Role, Severity } from '../domain/vocabulary.js';
 
 export interface UserRef {
   id: string;
@@ -23,7 +19,7 @@ export interface UserView {
   email: string;
   name: string;
   role: Role;
-  status: 'active' | 'deactivated';
+  status: UserStatus;
   createdAt: string;
   deactivatedAt: string | null;
 }

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { requirePermission } from '../auth/permissions.js';
+import { requirePermission } from '../domain/permissions.js';
 import { actorOf } from '../http/session-guard.js';
 import { DayOrTimeSchema, Nullable, PageQuery, Paged, page, problems } from '../http/schemas.js';
 import type { App } from '../http/types.js';

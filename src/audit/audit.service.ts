@@ -1,18 +1,11 @@
 import type { Clock } from '../lib/clock.js';
 import type { IdGenerator } from '../lib/ids.js';
 import type { DbOrTrx } from '../db/database.js';
-import type { AuditEntryView, Severity } from '../api/views.js';
-import type { AuditRow, Role } from '../db/schema.js';
+import type { AuditEntryView } from '../api/views.js';
+import type { Severity } from '../domain/vocabulary.js';
+import type { AuditRow } from '../db/schema.js';
+import type { Actor } from '../domain/actor.js';
 import { toCsv } from '../lib/csv.js';
-
-/** Who did something: a signed-in person, or the operator's CLI (no user). */
-export interface Actor {
-  orgId: string;
-  userId: string | null;
-  email: string | null;
-  role: Role | 'operator';
-  ip: string | null;
-}
 
 export interface AuditEvent {
   eventType: string;

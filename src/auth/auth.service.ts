@@ -1,5 +1,6 @@
 import type { UserView } from '../api/views.js';
-import type { Actor, AuditService } from '../audit/audit.service.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { Actor } from '../domain/actor.js';
 import type { Db, DbOrTrx, Trx } from '../db/database.js';
 import type { Role, UserRow } from '../db/schema.js';
 import { AppError, validationFailed } from '../errors/catalogue.js';

@@ -1,7 +1,7 @@
 import type { Db } from '../db/database.js';
 import type { DomainEvent } from '../events/domain-events.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { KeyStatus, SubscriptionStatus } from '../db/schema.js';
+import type { KeyStatus, SubscriptionStatus } from '../domain/vocabulary.js';
 import type { Clock } from '../lib/clock.js';
 import type { Plan, PlanCatalogue } from '../plans/catalogue.js';
 

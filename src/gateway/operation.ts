@@ -1,5 +1,5 @@
 import type { Static, TSchema } from 'typebox';
-import type { ActionType } from '../api/views.js';
+import type { ActionType } from '../domain/vocabulary.js';
 import type { DocumentLimits } from '../config.js';
 import type { CachedKey, CachedOrg } from './key-cache.js';
 

@@ -2,7 +2,7 @@ import type {} from '@fastify/cookie';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Actor } from '../audit/audit.service.js';
+import type { Actor } from '../domain/actor.js';
 import type { UserView } from '../auth/auth.service.js';
 import type { CachedKey, CachedOrg } from '../gateway/key-cache.js';
 

@@ -1,5 +1,6 @@
-import type { Actor, AuditService } from '../audit/audit.service.js';
-import { requireKeyManagement, requirePermission } from '../auth/permissions.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { Actor } from '../domain/actor.js';
+import { requireKeyManagement, requirePermission } from '../domain/permissions.js';
 import type { Db, Trx } from '../db/database.js';
 import type { ApiKeyRow, KeyEnvironment } from '../db/schema.js';
 import { AppError, notFound } from '../errors/catalogue.js';

@@ -1,8 +1,9 @@
 import type { InvitationPreview, InvitationView, MemberView } from '../api/views.js';
-import type { Actor, AuditService } from '../audit/audit.service.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { Actor } from '../domain/actor.js';
 import { normaliseEmail, insertUser, toUserView, type AuthService, type RequestContext, type SignedIn, type UserView } from '../auth/auth.service.js';
 import { passwordProblem, hashPassword } from '../auth/passwords.js';
-import { requirePermission } from '../auth/permissions.js';
+import { requirePermission } from '../domain/permissions.js';
 import type { Db, DbOrTrx } from '../db/database.js';
 import type { Role } from '../db/schema.js';
 import { AppError, notFound, validationFailed } from '../errors/catalogue.js';

@@ -1,6 +1,7 @@
-import type { Actor, AuditService } from '../audit/audit.service.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { Actor } from '../domain/actor.js';
 import { createOrganisation } from '../auth/auth.service.js';
-import { requirePermission } from '../auth/permissions.js';
+import { requirePermission } from '../domain/permissions.js';
 import type { Db, DbOrTrx } from '../db/database.js';
 import type { SubscriptionRow, SubscriptionStatus } from '../db/schema.js';
 import { AppError, notFound } from '../errors/catalogue.js';

@@ -3,7 +3,7 @@ import { actorOf } from '../http/session-guard.js';
 import { Nullable, problems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import type { OrgsService } from './orgs.service.js';
-import { requirePermission } from '../auth/permissions.js';
+import { requirePermission } from '../domain/permissions.js';
 import { AppError } from '../errors/catalogue.js';
 
 const Limit = Nullable(Type.Integer());

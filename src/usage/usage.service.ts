@@ -1,6 +1,7 @@
 import type { FlowView, OperationUsageView, OrgUsageView, QuotaView, DailyUsageView } from '../api/views.js';
-import type { Actor, AuditService } from '../audit/audit.service.js';
-import { requireKeyManagement, requirePermission } from '../auth/permissions.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { Actor } from '../domain/actor.js';
+import { requireKeyManagement, requirePermission } from '../domain/permissions.js';
 import type { Db } from '../db/database.js';
 import { notFound } from '../errors/catalogue.js';
 import { DAY, utcDay, type Clock } from '../lib/clock.js';
