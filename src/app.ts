@@ -13,7 +13,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { AppError } from './errors/catalogue.js';
 import { gatewayRoutes } from './gateway/gateway.routes.js';
 import { JobPool } from './jobs/job-pool.js';
-import { GATEWAY_OPERATIONS } from './gateway/operations.js';
+import { GATEWAY_OPERATIONS } from './operation-registry.js';
 import { connectorRoutes } from './connector/connector.routes.js';
 import { createConverter } from './documents/convert.js';
 import { privacyRoutes } from './http/privacy.js';

@@ -1,32 +1,11 @@
 import type { Db } from '../db/database.js';
 import type { DomainEvent } from '../events/domain-events.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { KeyStatus, SubscriptionStatus } from '../domain/vocabulary.js';
+import type { CachedKey, CachedOrg } from '../operations/caller.js';
 import type { Clock } from '../lib/clock.js';
-import type { Plan, PlanCatalogue } from '../plans/catalogue.js';
+import type { PlanCatalogue } from '../plans/catalogue.js';
 
-/** What the gateway needs to know of a key, held in memory. */
-export interface CachedKey {
-  id: string;
-  orgId: string;
-  name: string;
-  status: KeyStatus;
-  deleted: boolean;
-  revokedAt: string | null;
-  expiresAt: string | null;
-  expiresAtMs: number | null;
-  graceEndsAt: string | null;
-  graceEndsAtMs: number | null;
-}
-
-export interface CachedOrg {
-  id: string;
-  name: string;
-  status: SubscriptionStatus;
-  plan: Plan;
-  periodStart: string;
-  periodEnd: string | null;
-}
+export type { CachedKey, CachedOrg } from '../operations/caller.js';
 
 interface Entry<T> {
   value: T;
