@@ -142,7 +142,7 @@ export async function buildApp(options: AppOptions) {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  installSessionGuard(app, { auth, publicUrl: config.publicUrl, cookie });
+  installSessionGuard(app, { resolveSession: auth.resolveSession, publicUrl: config.publicUrl, cookie });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   // LibreOffice: sandboxed (bubblewrap) where it can be, behind the fair conversion queue.
