@@ -188,7 +188,7 @@ export async function buildApp(options: AppOptions) {
   keysRoutes(app, keys);
   usageRoutes(app, usageQueries);
   membersRoutes(app, members);
-  auditRoutes(app, { audit, db });
+  auditRoutes(app, audit);
   subscriptionRoutes(app, { orgs, selfServicePlans: config.selfServicePlans });
   // Document and compute work runs in worker threads: one tenant's document never stalls the gateway.
   const jobs = new JobPool({ limits: config.documents, queueMax: config.documents.queueMax });

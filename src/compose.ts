@@ -42,7 +42,7 @@ export function composeServices(input: { config: Config; handle: DatabaseHandle;
   const redis = config.redisUrl ? new RedisLink(config.redisUrl, { prefix: config.redisPrefix, timeoutMs: config.redisTimeoutMs }) : undefined;
   const rateLimiter: RateLimiter = redis ? new RedisRateLimiter(redis, { expectedNodes: config.limitNodes }) : new MemoryRateLimiter();
   const quotas: Quotas = redis ? new RedisQuotas(db, redis, { expectedNodes: config.limitNodes }) : new QuotaTracker(db);
-  const audit = createAuditService({ clock, newId });
+  const audit = createAuditService({ db, clock, newId });
   const auth = createAuthService({
     db,
     clock,
