@@ -184,12 +184,12 @@ export async function buildApp(options: AppOptions) {
   });
   app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
-  authRoutes(app, { auth, members, orgs, cookie });
+  authRoutes(app, { auth, orgs, acceptInvitation: members.accept, cookie });
   keysRoutes(app, keys);
   usageRoutes(app, usageQueries);
   membersRoutes(app, members);
   auditRoutes(app, audit);
-  subscriptionRoutes(app, { orgs, selfServicePlans: config.selfServicePlans });
+  subscriptionRoutes(app, orgs);
   // Document and compute work runs in worker threads: one tenant's document never stalls the gateway.
   const jobs = new JobPool({ limits: config.documents, queueMax: config.documents.queueMax });
   gatewayRoutes(app, {

@@ -55,8 +55,8 @@ export function composeServices(input: { config: Config; handle: DatabaseHandle;
     sessionIdleMs: config.sessionIdleHours * HOUR,
   });
   const keys = createKeyService({ db, clock, newId, events, audit, plans });
-  const members = createMembersService({ db, clock, newId, events, audit, auth, publicUrl: config.publicUrl });
-  const orgs = createOrgsService({ db, clock, newId, events, audit, plans, publicUrl: config.publicUrl });
+  const members = createMembersService({ db, clock, newId, events, audit, auth, plans, publicUrl: config.publicUrl });
+  const orgs = createOrgsService({ db, clock, events, audit, plans, selfServicePlans: config.selfServicePlans });
   const usageQueries = createUsageService({ db, clock, audit, plans });
 
   return { db, dialect: handle.dialect, clock, newId, plans, events, cache, usage, rateLimiter, quotas, redis, audit, auth, keys, members, orgs, usageQueries };

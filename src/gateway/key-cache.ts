@@ -3,6 +3,8 @@ import type { DomainEvent } from '../events/domain-events.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { CachedKey, CachedOrg } from '../operations/caller.js';
 import type { Clock } from '../lib/clock.js';
+import { findKeyByHash } from '../keys/keys.repository.js';
+import { findSubscription } from '../orgs/orgs.repository.js';
 import type { PlanCatalogue } from '../plans/catalogue.js';
 
 export type { CachedKey, CachedOrg } from '../operations/caller.js';
@@ -138,11 +140,7 @@ export class KeyCache {
 
   async #loadKey(hash: string): Promise<CachedKey | null> {
     const generation = this.#generation;
-    const row = await this.#db
-      .selectFrom('apiKeys')
-      .select(['id', 'orgId', 'name', 'status', 'deletedAt', 'revokedAt', 'expiresAt', 'graceEndsAt'])
-      .where('hash', '=', hash)
-      .executeTakeFirst();
+    const row = await findKeyByHash(this.#db, hash);
     const loadedAt = this.#clock.nowMs();
     if (!row) {
       if (generation === this.#generation) {
@@ -177,27 +175,16 @@ export class KeyCache {
 
   async #loadOrg(orgId: string): Promise<CachedOrg | null> {
     const generation = this.#generation;
-    const row = await this.#db
-      .selectFrom('subscriptions')
-      .innerJoin('organisations', 'organisations.id', 'subscriptions.orgId')
-      .select([
-        'organisations.name',
-        'subscriptions.plan',
-        'subscriptions.status',
-        'subscriptions.overrides',
-        'subscriptions.periodStart',
-        'subscriptions.periodEnd',
-      ])
-      .where('subscriptions.orgId', '=', orgId)
-      .executeTakeFirst();
-    if (!row) return null;
+    const found = await findSubscription(this.#db, orgId);
+    if (!found) return null;
+    const { name, sub } = found;
     const value: CachedOrg = {
       id: orgId,
-      name: row.name,
-      status: row.status,
-      plan: this.#plans.ofSubscription(row),
-      periodStart: row.periodStart,
-      periodEnd: row.periodEnd,
+      name,
+      status: sub.status,
+      plan: this.#plans.ofSubscription(sub),
+      periodStart: sub.periodStart,
+      periodEnd: sub.periodEnd,
     };
     if (generation === this.#generation) this.#orgs.set(orgId, { value, loadedAt: this.#clock.nowMs() });
     return value;
