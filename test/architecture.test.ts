@@ -120,7 +120,12 @@ describe('the shape of the source', () => {
 
   it('each table is queried only by the repository that owns it (migrations aside)', () => {
     const schema = readFileSync(path.join(SRC, 'db/schema.ts'), 'utf8');
-    const tables = [...schema.slice(schema.indexOf('export interface Database {')).split('}')[0]!.matchAll(/^\s+(\w+): \w+;$/gm)].map((m) => m[1]!);
+    const tables = [
+      ...schema
+        .slice(schema.indexOf('export interface Database {'))
+        .split('}')[0]!
+        .matchAll(/^\s+(\w+): \w+;$/gm),
+    ].map((m) => m[1]!);
     expect(tables.length).toBeGreaterThan(5);
     expect(tables.filter((table) => !OWNERS[table] && !EXEMPT_TABLES.has(table))).toEqual([]);
 

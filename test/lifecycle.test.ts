@@ -169,7 +169,7 @@ describe('the life of an API key', () => {
     clock.advance(-DAY);
   });
 
-  it('a key past its grace or its expiry is no longer live: it leaves the key limit and the member\'s key count', async () => {
+  it("a key past its grace or its expiry is no longer live: it leaves the key limit and the member's key count", async () => {
     const owner = await signup(t, 'Grace Ltd', undefined, { plan: 'free' });
     let cookie = owner.cookie;
     const as = (method: 'GET' | 'POST', url: string, payload?: object) =>
@@ -178,8 +178,7 @@ describe('the life of an API key', () => {
     const signInAgain = async () => {
       cookie = cookieOf(await t.app.inject({ method: 'POST', url: '/api/auth/signin', payload: { email: owner.email, password: PASSWORD } }));
     };
-    const liveCount = async () =>
-      (await as('GET', '/api/members')).json().items.find((m: { id: string }) => m.id === owner.userId).activeKeyCount as number;
+    const liveCount = async () => (await as('GET', '/api/members')).json().items.find((m: { id: string }) => m.id === owner.userId).activeKeyCount as number;
     await createKey(t, owner, { name: 'prod-expiring-ops', expiresInDays: 30 });
     const rotating = await createKey(t, owner, { name: 'prod-rotating-ops' });
     expect((await as('POST', `/api/keys/${rotating.id}/rotate`, { graceHours: 24 })).statusCode).toBe(201);

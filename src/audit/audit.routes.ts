@@ -1,22 +1,9 @@
 import { Type } from 'typebox';
 import { actorOf } from '../http/session-guard.js';
-import { DayOrTimeSchema, Nullable, PageQuery, Paged, page, problems } from '../http/schemas.js';
+import { AuditEntrySchema } from '../api/views.js';
+import { DayOrTimeSchema, PageQuery, Paged, page, problems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import type { AuditService } from './audit.service.js';
-
-const AuditEntrySchema = Type.Object({
-  id: Type.String(),
-  timestamp: Type.String(),
-  eventType: Type.String(),
-  userId: Nullable(Type.String()),
-  userEmail: Nullable(Type.String()),
-  resourceType: Type.String(),
-  resourceId: Nullable(Type.String()),
-  action: Type.String(),
-  details: Type.Record(Type.String(), Type.Unknown()),
-  ip: Nullable(Type.String()),
-  severity: Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('error')]),
-});
 
 const DateOrTime = DayOrTimeSchema;
 const FilterQuery = {

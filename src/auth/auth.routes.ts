@@ -1,13 +1,11 @@
 import { Type } from 'typebox';
 import { SESSION_COOKIE, actorOf, clearSessionCookie, setSessionCookie, type CookieSettings } from '../http/session-guard.js';
-import { EmailSchema, PasswordSchema, PersonNameSchema, UserSchema, problems } from '../http/schemas.js';
+import { MeSchema } from '../api/views.js';
+import { EmailSchema, PasswordSchema, PersonNameSchema, problems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthService, RequestContext, SignedIn } from './auth.service.js';
 import type { OrgsService } from '../orgs/orgs.service.js';
-
-const OrganisationSchema = Type.Object({ id: Type.String(), name: Type.String(), plan: Type.String(), subscriptionStatus: Type.String() });
-const MeSchema = Type.Object({ user: UserSchema, organisation: OrganisationSchema });
 
 export function requestContext(request: FastifyRequest): RequestContext {
   return { ip: request.ip, userAgent: request.headers['user-agent'] ?? null, deviceToken: request.cookies[DEVICE_COOKIE] ?? null };

@@ -1,3 +1,4 @@
+import type { IssuedKey } from '../api/views.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../domain/actor.js';
 import { requireKeyManagement, requirePermission } from '../domain/permissions.js';
@@ -24,13 +25,6 @@ export interface CreateKeyInput {
   expiresInDays?: ExpiryChoice;
   environment?: KeyEnvironment | null;
   team?: string | null;
-}
-
-/** The answer of create and rotate: the only place a plaintext key ever appears. */
-export interface IssuedKey {
-  key: KeyView;
-  secret: string;
-  warnings: string[];
 }
 
 export interface KeyServiceDeps {

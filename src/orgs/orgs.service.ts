@@ -1,3 +1,4 @@
+import type { SubscriptionView } from '../api/views.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../domain/actor.js';
 import { requirePermission } from '../domain/permissions.js';
@@ -7,22 +8,9 @@ import { AppError, notFound } from '../errors/catalogue.js';
 import { commitWithEvents, type EventBus } from '../events/event-bus.js';
 import type { Clock } from '../lib/clock.js';
 import { findSubscription, updateSubscription } from './orgs.repository.js';
-import { parseOverrides, type LimitOverrides, type PlanCatalogue, type PlanLimits } from '../plans/catalogue.js';
+import { parseOverrides, type LimitOverrides, type PlanCatalogue } from '../plans/catalogue.js';
 
 export const SUBSCRIPTION_STATUSES: readonly SubscriptionStatus[] = ['active', 'trialing', 'past_due', 'cancelled', 'suspended'];
-
-export interface SubscriptionView {
-  organisation: { id: string; name: string };
-  plan: string;
-  planName: string;
-  status: SubscriptionStatus;
-  periodStart: string;
-  periodEnd: string | null;
-  limits: PlanLimits;
-  /** The limits that differ from the plan for this organisation (Enterprise contracts). */
-  overrides: LimitOverrides;
-  features: string[];
-}
 
 export interface SubscriptionChange {
   plan?: string;

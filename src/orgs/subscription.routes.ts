@@ -1,23 +1,9 @@
 import { Type } from 'typebox';
 import { actorOf } from '../http/session-guard.js';
-import { Nullable, problems } from '../http/schemas.js';
+import { SubscriptionSchema } from '../api/views.js';
+import { problems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import type { OrgsService } from './orgs.service.js';
-
-const Limit = Nullable(Type.Integer());
-export const SubscriptionSchema = Type.Object({
-  organisation: Type.Object({ id: Type.String(), name: Type.String() }),
-  plan: Type.String(),
-  planName: Type.String(),
-  status: Type.String(),
-  periodStart: Type.String(),
-  periodEnd: Nullable(Type.String()),
-  limits: Type.Object({ documentActionsPerMonth: Limit, utilityActionsPerMonth: Limit, requestsPerMinute: Limit, maxKeys: Limit }),
-  overrides: Type.Record(Type.String(), Type.Unknown()),
-  features: Type.Array(Type.String()),
-  /** Whether Admins may change the plan themselves. */
-  selfService: Type.Optional(Type.Boolean()),
-});
 
 export function subscriptionRoutes(app: App, orgs: OrgsService): void {
   const tags = ['Subscription'];
