@@ -14,8 +14,8 @@ const SRC = path.resolve(import.meta.dirname, '../src');
  */
 const LAYERS: readonly (readonly string[])[] = [
   ['lib', 'errors', 'config.ts'],
-  ['domain'],
-  ['db', 'api', 'plans'],
+  ['domain', 'plans'],
+  ['db', 'api'],
   ['events', 'operations'],
   ['http'],
   ['audit', 'compute', 'documents'],
