@@ -18,7 +18,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createOrganisation } from '../src/auth/auth.service.js';
+import { createOrganisation } from '../src/orgs/orgs.repository.js';
 import { openDatabase, type DatabaseHandle } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import type { ApiKeyTable } from '../src/db/schema.js';

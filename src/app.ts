@@ -13,7 +13,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { AppError } from './errors/catalogue.js';
 import { gatewayRoutes } from './gateway/gateway.routes.js';
 import { JobPool } from './jobs/job-pool.js';
-import { GATEWAY_OPERATIONS } from './gateway/operations.js';
+import { GATEWAY_OPERATIONS } from './operation-registry.js';
 import { connectorRoutes } from './connector/connector.routes.js';
 import { createConverter } from './documents/convert.js';
 import { privacyRoutes } from './http/privacy.js';
@@ -142,7 +142,7 @@ export async function buildApp(options: AppOptions) {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  installSessionGuard(app, { auth, publicUrl: config.publicUrl, cookie });
+  installSessionGuard(app, { resolveSession: auth.resolveSession, publicUrl: config.publicUrl, cookie });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   // LibreOffice: sandboxed (bubblewrap) where it can be, behind the fair conversion queue.
@@ -184,12 +184,12 @@ export async function buildApp(options: AppOptions) {
   });
   app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
-  authRoutes(app, { auth, members, orgs, cookie });
+  authRoutes(app, { auth, orgs, acceptInvitation: members.accept, cookie });
   keysRoutes(app, keys);
   usageRoutes(app, usageQueries);
   membersRoutes(app, members);
-  auditRoutes(app, { audit, db });
-  subscriptionRoutes(app, { orgs, selfServicePlans: config.selfServicePlans });
+  auditRoutes(app, audit);
+  subscriptionRoutes(app, orgs);
   // Document and compute work runs in worker threads: one tenant's document never stalls the gateway.
   const jobs = new JobPool({ limits: config.documents, queueMax: config.documents.queueMax });
   gatewayRoutes(app, {

@@ -2,7 +2,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Actor } from './audit/audit.service.js';
+import type { Actor } from './domain/actor.js';
 import { composeServices, type Services } from './compose.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirError, describeDatabaseUrl, openDatabase } from './db/database.js';
@@ -10,6 +10,7 @@ import { databaseUnavailableReason } from './db/db-errors.js';
 import { migrateToLatest } from './db/migrate.js';
 import { AppError } from './errors/catalogue.js';
 import { maskKey } from './keys/key-format.js';
+import { findKeyOrgId } from './keys/keys.repository.js';
 import { SUBSCRIPTION_STATUSES } from './orgs/orgs.service.js';
 import type { LimitOverrides } from './plans/catalogue.js';
 import { serve } from './server.js';
@@ -142,7 +143,7 @@ export async function runCli(argv: string[], io: CliIo, config?: Config): Promis
       }
       case 'org create':
         return await withServices(cfg, async (s) => {
-          const created = await s.orgs.createWithAdminInvitation({
+          const created = await s.members.createOrganisationWithAdmin({
             name: required(values, 'name'),
             adminEmail: required(values, 'admin-email'),
             plan: values.plan ?? 'free',
@@ -200,9 +201,9 @@ export async function runCli(argv: string[], io: CliIo, config?: Config): Promis
       case 'keys revoke':
         return await withServices(cfg, async (s) => {
           const id = required(values, 'id');
-          const row = await s.db.selectFrom('apiKeys').select('orgId').where('id', '=', id).where('deletedAt', 'is', null).executeTakeFirst();
-          if (!row) throw new AppError('not_found', `No key with id ${id}.`);
-          const key = await s.keys.revoke(operator(row.orgId), id);
+          const orgId = await findKeyOrgId(s.db, id);
+          if (!orgId) throw new AppError('not_found', `No key with id ${id}.`);
+          const key = await s.keys.revoke(operator(orgId), id);
           io.out(`Revoked ${key.id} (${key.name}) at ${key.revokedAt}. The next request with it gets api_key_revoked.`);
           return 0;
         });

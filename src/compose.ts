@@ -1,6 +1,6 @@
 import { createAuditService } from './audit/audit.service.js';
 import { createAuthService } from './auth/auth.service.js';
-import { createMemoryThrottle, createRedisThrottle, type FailureThrottle } from './auth/throttle.js';
+import { createMemoryThrottle, type FailureThrottle } from './auth/throttle.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/database.js';
 import { EventBus, InProcessTransport } from './events/event-bus.js';
@@ -11,6 +11,7 @@ import { RedisLink } from './limits/redis-link.js';
 import { RedisQuotas } from './limits/redis-quotas.js';
 import { MemoryRateLimiter, type RateLimiter } from './limits/rate-limiter.js';
 import { RedisRateLimiter } from './limits/redis-rate-limiter.js';
+import { createRedisThrottle } from './limits/redis-throttle.js';
 import { createKeyService } from './keys/keys.service.js';
 import { HOUR, MINUTE, systemClock, type Clock } from './lib/clock.js';
 import { newId as defaultNewId, type IdGenerator } from './lib/ids.js';
@@ -45,7 +46,7 @@ export function composeServices(input: { config: Config; handle: DatabaseHandle;
   // Sign-in and sign-up attempts: counted in Redis across every node when there is one.
   const throttle = (name: string, limit: number, windowMs: number): FailureThrottle =>
     redis ? createRedisThrottle(redis, clock, { name, limit, windowMs, expectedNodes: config.limitNodes }) : createMemoryThrottle(clock, limit, windowMs);
-  const audit = createAuditService({ clock, newId });
+  const audit = createAuditService({ db, clock, newId });
   const auth = createAuthService({
     db,
     clock,
@@ -58,8 +59,8 @@ export function composeServices(input: { config: Config; handle: DatabaseHandle;
     sessionIdleMs: config.sessionIdleHours * HOUR,
   });
   const keys = createKeyService({ db, clock, newId, events, audit, plans });
-  const members = createMembersService({ db, clock, newId, events, audit, auth, publicUrl: config.publicUrl });
-  const orgs = createOrgsService({ db, clock, newId, events, audit, plans, publicUrl: config.publicUrl });
+  const members = createMembersService({ db, clock, newId, events, audit, auth, plans, publicUrl: config.publicUrl });
+  const orgs = createOrgsService({ db, clock, events, audit, plans, selfServicePlans: config.selfServicePlans });
   const usageQueries = createUsageService({ db, clock, audit, plans });
 
   return { db, dialect: handle.dialect, clock, newId, plans, events, cache, usage, rateLimiter, quotas, redis, audit, auth, keys, members, orgs, usageQueries };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY, ManualClock } from '../src/lib/clock.js';
-import { callGateway, createKey, signup, startTestApp, type Session, type TestApp } from './support/harness.js';
+import { PASSWORD, callGateway, cookieOf, createKey, signup, startTestApp, type Session, type TestApp } from './support/harness.js';
 
 describe('the life of an API key', () => {
   const clock = new ManualClock('2026-05-04T08:00:00.000Z');
@@ -167,6 +167,38 @@ describe('the life of an API key', () => {
     expect(refused.detail).toMatch(/grace period ended on 2026-05-05/);
     expect((await callGateway(t, rotated.json().secret)).statusCode).toBe(200);
     clock.advance(-DAY);
+  });
+
+  it("a key past its grace or its expiry is no longer live: it leaves the key limit and the member's key count", async () => {
+    const owner = await signup(t, 'Grace Ltd', undefined, { plan: 'free' });
+    let cookie = owner.cookie;
+    const as = (method: 'GET' | 'POST', url: string, payload?: object) =>
+      t.app.inject({ method, url, headers: { cookie }, ...(payload === undefined ? {} : { payload }) });
+    // Days pass between the steps: the session would have ended.
+    const signInAgain = async () => {
+      cookie = cookieOf(await t.app.inject({ method: 'POST', url: '/api/auth/signin', payload: { email: owner.email, password: PASSWORD } }));
+    };
+    const liveCount = async () => (await as('GET', '/api/members')).json().items.find((m: { id: string }) => m.id === owner.userId).activeKeyCount as number;
+    await createKey(t, owner, { name: 'prod-expiring-ops', expiresInDays: 30 });
+    const rotating = await createKey(t, owner, { name: 'prod-rotating-ops' });
+    expect((await as('POST', `/api/keys/${rotating.id}/rotate`, { graceHours: 24 })).statusCode).toBe(201);
+    // The Free plan allows 2 live keys; a rotation may go one over while its predecessor is in its grace.
+    expect(await liveCount()).toBe(3);
+    expect((await as('POST', '/api/keys', { name: 'prod-refused-ops' })).json().code).toBe('key_limit_reached');
+
+    clock.advance(DAY);
+    await signInAgain();
+    // The grace ended: the old key no longer counts (2 live, still at the limit).
+    expect(await liveCount()).toBe(2);
+    expect((await as('POST', '/api/keys', { name: 'prod-refused-ops' })).json().code).toBe('key_limit_reached');
+
+    clock.advance(29 * DAY);
+    await signInAgain();
+    // The first key expired: a place is free.
+    expect(await liveCount()).toBe(1);
+    expect((await as('POST', '/api/keys', { name: 'prod-allowed-ops' })).statusCode).toBe(201);
+    expect(await liveCount()).toBe(2);
+    clock.advance(-30 * DAY);
   });
 
   it('a lost key cannot be retrieved by any route: only create and rotate ever return it', async () => {

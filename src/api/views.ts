@@ -1,144 +1,201 @@
 /**
- * The JSON shapes the portal API answers with. This module imports nothing, so the server's
- * services and the browser app (`web/src/lib/types.ts`) share one definition of each.
+ * The JSON shapes the portal API answers with, each written once as a TypeBox schema: the
+ * routes answer with the schema (it shapes the output and documents OpenAPI), and the
+ * services and the browser app (`web/src/lib/types.ts`) use its static type.
+ * Where the OpenAPI document says only "a string", `Type.Unsafe` keeps that schema while the
+ * static type names the vocabulary's values.
  */
+import { Type, type Static, type TSchema } from 'typebox';
+import type { ActionType, SubscriptionStatus } from '../domain/vocabulary.js';
+import type { LimitOverrides } from '../plans/catalogue.js';
 
-export type Role = 'admin' | 'member' | 'viewer';
-export type KeyEnvironment = 'production' | 'test' | 'development' | 'other';
-export type KeyDisplayStatus = 'active' | 'suspended' | 'revoked' | 'expired';
-export type ActionType = 'document' | 'utility' | 'none';
-export type Outcome = 'success' | 'client_error' | 'server_error' | 'rejected';
-export type Severity = 'info' | 'warning' | 'error';
+export type { ActionType, KeyDisplayStatus, KeyEnvironment, Outcome, Role, Severity } from '../domain/vocabulary.js';
 
-export interface UserRef {
-  id: string;
-  email: string;
-  name: string;
-  /** The person was deactivated; the keys they created keep working and are flagged. */
-  deactivated: boolean;
-}
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
-export interface UserView {
-  id: string;
-  email: string;
-  name: string;
-  role: Role;
-  status: 'active' | 'deactivated';
-  createdAt: string;
-  deactivatedAt: string | null;
-}
+export const RoleSchema = Type.Union([Type.Literal('admin'), Type.Literal('member'), Type.Literal('viewer')]);
+export const EnvironmentSchema = Type.Union([Type.Literal('production'), Type.Literal('test'), Type.Literal('development'), Type.Literal('other')]);
+const OutcomeSchema = Type.Enum(['success', 'client_error', 'server_error', 'rejected']);
 
-export interface MemberView extends UserView {
-  /** Live keys this person created; they keep working after a deactivation. */
-  activeKeyCount: number;
-}
+/** A person as a key shows them; `deactivated`: the keys they created keep working and are flagged. */
+export const UserRefSchema = Type.Object({ id: Type.String(), email: Type.String(), name: Type.String(), deactivated: Type.Boolean() });
+export type UserRef = Static<typeof UserRefSchema>;
 
-export interface InvitationView {
-  id: string;
-  email: string;
-  role: Role;
-  createdAt: string;
-  expiresAt: string;
-  acceptedAt: string | null;
-  /** Who sent it (null when the operator did, from the CLI). */
-  invitedBy: { id: string; name: string | null } | null;
-}
+export const UserSchema = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  name: Type.String(),
+  role: RoleSchema,
+  status: Type.Union([Type.Literal('active'), Type.Literal('deactivated')]),
+  createdAt: Type.String(),
+  deactivatedAt: Nullable(Type.String()),
+});
+export type UserView = Static<typeof UserSchema>;
+
+/** A person of the team with the live keys they created (they keep working after a deactivation). */
+export const MemberSchema = Type.Intersect([UserSchema, Type.Object({ activeKeyCount: Type.Integer() })]);
+export type MemberView = Static<typeof MemberSchema>;
+
+/** `invitedBy` is null when the operator invited, from the CLI. */
+export const InvitationSchema = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  role: RoleSchema,
+  createdAt: Type.String(),
+  expiresAt: Type.String(),
+  acceptedAt: Type.Union([Type.String(), Type.Null()]),
+  invitedBy: Type.Union([Type.Object({ id: Type.String(), name: Type.Union([Type.String(), Type.Null()]) }), Type.Null()]),
+});
+export type InvitationView = Static<typeof InvitationSchema>;
 
 /** What the accept page shows before anyone signs up: who invites whom, to what. */
-export interface InvitationPreview {
-  organisation: string;
-  email: string;
-  role: Role;
-  inviterName: string | null;
-  expiresAt: string;
-}
+export const InvitationPreviewSchema = Type.Object({
+  organisation: Type.String(),
+  email: Type.String(),
+  role: RoleSchema,
+  inviterName: Type.Union([Type.String(), Type.Null()]),
+  expiresAt: Type.String(),
+});
+export type InvitationPreview = Static<typeof InvitationPreviewSchema>;
+
+/** The signed-in person and their organisation. */
+export const MeSchema = Type.Object({
+  user: UserSchema,
+  organisation: Type.Object({ id: Type.String(), name: Type.String(), plan: Type.String(), subscriptionStatus: Type.String() }),
+});
+export type Me = Static<typeof MeSchema>;
 
 /** An API key as every route shows it (built only by `toKeyView`, so the hash cannot leak). */
-export interface KeyView {
-  id: string;
-  name: string;
-  start: string;
-  last4: string;
-  status: KeyDisplayStatus;
-  environment: KeyEnvironment | null;
-  team: string | null;
-  createdAt: string;
-  createdBy: UserRef | null;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  suspendedAt: string | null;
-  revokedAt: string | null;
-  revokedBy: UserRef | null;
-  replacesKeyId: string | null;
-  replacedByKeyId: string | null;
-  graceEndsAt: string | null;
-  flowCount: number;
-}
+export const KeySchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    start: Type.String({ description: 'The first 9 characters of the key' }),
+    last4: Type.String({ description: 'The last 4 characters of the key' }),
+    status: Type.Union([Type.Literal('active'), Type.Literal('suspended'), Type.Literal('revoked'), Type.Literal('expired')]),
+    environment: Nullable(EnvironmentSchema),
+    team: Nullable(Type.String()),
+    createdAt: Type.String(),
+    createdBy: Nullable(UserRefSchema),
+    expiresAt: Nullable(Type.String()),
+    lastUsedAt: Nullable(Type.String()),
+    suspendedAt: Nullable(Type.String()),
+    revokedAt: Nullable(Type.String()),
+    revokedBy: Nullable(UserRefSchema),
+    replacesKeyId: Nullable(Type.String()),
+    replacedByKeyId: Nullable(Type.String()),
+    graceEndsAt: Nullable(Type.String()),
+    flowCount: Type.Integer(),
+  },
+  { $id: 'ApiKey' },
+);
+export type KeyView = Static<typeof KeySchema>;
 
-export interface FlowView {
-  id: string;
-  label: string | null;
-  workflowName: string | null;
-  workflowId: string | null;
-  lastRunId: string | null;
-  location: string | null;
-  clientEnvironmentId: string | null;
-  userAgent: string | null;
-  firstSeenAt: string;
-  lastSeenAt: string;
-  calls: number;
-  lastOutcome: string;
-  /** The flow called this key after it stopped working: it needs the new key. */
-  callingDeadKey: boolean;
-}
+/** The answer of create and rotate: the only place a plaintext key ever appears. */
+export const IssuedKeySchema = Type.Object({
+  key: KeySchema,
+  secret: Type.String({ description: 'The API key itself. Shown only in this response: copy it now.' }),
+  warnings: Type.Array(Type.String()),
+});
+export type IssuedKey = Static<typeof IssuedKeySchema>;
 
-export interface QuotaView {
-  actionType: 'document' | 'utility';
-  used: number;
-  /** `null`: unlimited. */
-  limit: number | null;
-  remaining: number | null;
-  percent: number | null;
-}
+/** `callingDeadKey`: the flow called this key after it stopped working; it needs the new key. */
+export const FlowSchema = Type.Object({
+  id: Type.String(),
+  label: Nullable(Type.String()),
+  workflowName: Nullable(Type.String()),
+  workflowId: Nullable(Type.String()),
+  lastRunId: Nullable(Type.String()),
+  location: Nullable(Type.String()),
+  clientEnvironmentId: Nullable(Type.String()),
+  userAgent: Nullable(Type.String()),
+  firstSeenAt: Type.String(),
+  lastSeenAt: Type.String(),
+  calls: Type.Integer(),
+  lastOutcome: Type.String(),
+  callingDeadKey: Type.Boolean({ description: 'The flow still calls this key although it no longer works' }),
+});
+export type FlowView = Static<typeof FlowSchema>;
 
-export interface OperationUsageView {
-  operation: string;
-  actionType: ActionType;
-  success: number;
-  clientError: number;
-  serverError: number;
-  rejected: number;
-}
+/** Requests of one key per day, operation and outcome. */
+export const KeyUsageSchema = Type.Object({
+  keyId: Type.String(),
+  from: Type.String(),
+  to: Type.String(),
+  items: Type.Array(Type.Object({ day: Type.String(), operation: Type.String(), actionType: Type.String(), outcome: OutcomeSchema, count: Type.Integer() })),
+  totals: Type.Object({ success: Type.Integer(), client_error: Type.Integer(), server_error: Type.Integer(), rejected: Type.Integer() }),
+});
+export type KeyUsageView = Static<typeof KeyUsageSchema>;
 
-export interface DailyUsageView {
-  day: string;
-  /** Successful actions of each type that day. */
-  document: number;
-  utility: number;
-  none: number;
-  /** Requests refused or failed that day, of any type. */
-  failed: number;
-}
+const Count = Type.Union([Type.Integer(), Type.Null()]);
+/** `limit` and `remaining` are null when unlimited. */
+export const QuotaSchema = Type.Object({
+  actionType: Type.Union([Type.Literal('document'), Type.Literal('utility')]),
+  used: Type.Integer(),
+  limit: Count,
+  remaining: Count,
+  percent: Type.Union([Type.Number(), Type.Null()]),
+});
+export type QuotaView = Static<typeof QuotaSchema>;
 
-export interface OrgUsageView {
-  periodStart: string;
-  periodEnd: string;
-  quotas: QuotaView[];
-  operations: OperationUsageView[];
-  daily: DailyUsageView[];
-}
+export const OperationUsageSchema = Type.Object({
+  operation: Type.String(),
+  actionType: Type.Unsafe<ActionType>(Type.String()),
+  success: Type.Integer(),
+  clientError: Type.Integer(),
+  serverError: Type.Integer(),
+  rejected: Type.Integer(),
+});
+export type OperationUsageView = Static<typeof OperationUsageSchema>;
+
+/** Successful actions of each type that day, and the requests refused or failed (of any type). */
+export const DailyUsageSchema = Type.Object({
+  day: Type.String(),
+  document: Type.Integer(),
+  utility: Type.Integer(),
+  none: Type.Integer(),
+  failed: Type.Integer(),
+});
+export type DailyUsageView = Static<typeof DailyUsageSchema>;
+
+export const OrgUsageSchema = Type.Object({
+  periodStart: Type.String(),
+  periodEnd: Type.String(),
+  quotas: Type.Array(QuotaSchema),
+  operations: Type.Array(OperationUsageSchema),
+  daily: Type.Array(DailyUsageSchema),
+});
+export type OrgUsageView = Static<typeof OrgUsageSchema>;
+
+const Limit = Nullable(Type.Integer());
+/** The plan, status and limits of an organisation; `overrides` are the limits that differ from the plan. */
+export const SubscriptionSchema = Type.Object({
+  organisation: Type.Object({ id: Type.String(), name: Type.String() }),
+  plan: Type.String(),
+  planName: Type.String(),
+  status: Type.Unsafe<SubscriptionStatus>(Type.String()),
+  periodStart: Type.String(),
+  periodEnd: Nullable(Type.String()),
+  limits: Type.Object({ documentActionsPerMonth: Limit, utilityActionsPerMonth: Limit, requestsPerMinute: Limit, maxKeys: Limit }),
+  overrides: Type.Unsafe<LimitOverrides>(Type.Record(Type.String(), Type.Unknown())),
+  features: Type.Array(Type.String()),
+  /** Whether Admins may change the plan themselves. */
+  selfService: Type.Optional(Type.Boolean()),
+});
+export type SubscriptionView = Static<typeof SubscriptionSchema>;
 
 /** One audit log entry as the API shows it. */
-export interface AuditEntryView {
-  id: string;
-  timestamp: string;
-  eventType: string;
-  userId: string | null;
-  userEmail: string | null;
-  resourceType: string;
-  resourceId: string | null;
-  action: string;
-  details: Record<string, unknown>;
-  ip: string | null;
-  severity: Severity;
-}
+export const AuditEntrySchema = Type.Object({
+  id: Type.String(),
+  timestamp: Type.String(),
+  eventType: Type.String(),
+  userId: Nullable(Type.String()),
+  userEmail: Nullable(Type.String()),
+  resourceType: Type.String(),
+  resourceId: Nullable(Type.String()),
+  action: Type.String(),
+  details: Type.Record(Type.String(), Type.Unknown()),
+  ip: Nullable(Type.String()),
+  severity: Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('error')]),
+});
+export type AuditEntryView = Static<typeof AuditEntrySchema>;

@@ -1,18 +1,13 @@
 import type { Clock } from '../lib/clock.js';
 import type { IdGenerator } from '../lib/ids.js';
-import type { DbOrTrx } from '../db/database.js';
-import type { AuditEntryView, Severity } from '../api/views.js';
-import type { AuditRow, Role } from '../db/schema.js';
+import type { Db, DbOrTrx } from '../db/database.js';
+import type { AuditEntryView } from '../api/views.js';
+import type { Severity } from '../domain/vocabulary.js';
+import type { AuditRow } from '../db/schema.js';
+import type { Actor } from '../domain/actor.js';
+import { requirePermission } from '../domain/permissions.js';
+import { auditRepository, type AuditFilter } from './audit.repository.js';
 import { toCsv } from '../lib/csv.js';
-
-/** Who did something: a signed-in person, or the operator's CLI (no user). */
-export interface Actor {
-  orgId: string;
-  userId: string | null;
-  email: string | null;
-  role: Role | 'operator';
-  ip: string | null;
-}
 
 export interface AuditEvent {
   eventType: string;
@@ -23,53 +18,77 @@ export interface AuditEvent {
   severity?: Severity;
 }
 
-export interface AuditFilter {
-  from?: string;
-  to?: string;
-  userId?: string;
-  eventType?: string;
-  resourceId?: string;
-}
+export type { AuditFilter } from './audit.repository.js';
+
+/** The filter of the audit page and its CSV export, as the query string gives it. */
+export type AuditQuery = AuditFilter;
+
+/** The most entries one CSV export holds. */
+const CSV_EXPORT_LIMIT = 100_000;
 
 export interface AuditService {
   record(db: DbOrTrx, actor: Actor, event: AuditEvent): Promise<void>;
+  /** Records the event unless the organisation's log already holds one of its type about its resource; true when written. */
+  recordOnce(db: DbOrTrx, actor: Actor, event: AuditEvent & { resourceId: string }): Promise<boolean>;
   list(db: DbOrTrx, orgId: string, filter: AuditFilter, page: { limit: number; offset: number }): Promise<{ items: AuditEntryView[]; total: number }>;
+  /** The log as the actor may see it: Admins everyone's actions, Members only their own, Viewers none. */
+  view(actor: Actor, query: AuditQuery, page: { limit: number; offset: number }): Promise<{ items: AuditEntryView[]; total: number }>;
+  /** The same entries as CSV (at most 100,000). */
+  exportCsv(actor: Actor, query: AuditQuery): Promise<string>;
 }
 
-export function createAuditService(deps: { clock: Clock; newId: IdGenerator }): AuditService {
+/** `to` as a bare day includes that whole day. */
+function toFilter(query: AuditQuery): AuditFilter {
+  const to = query.to && query.to.length === 10 ? new Date(Date.parse(`${query.to}T00:00:00Z`) + 86_400_000).toISOString() : query.to;
+  const from = query.from && query.from.length === 10 ? `${query.from}T00:00:00.000Z` : query.from;
+  return { ...query, from, to };
+}
+
+/** Admins see everyone's actions; Members only their own; Viewers none. */
+function scopedFilter(actor: Actor, query: AuditQuery): AuditFilter {
+  requirePermission(actor, 'audit.view');
+  const filter = toFilter(query);
+  return actor.role === 'admin' || actor.role === 'operator' ? filter : { ...filter, userId: actor.userId ?? '' };
+}
+
+export function createAuditService(deps: { db: Db; clock: Clock; newId: IdGenerator }): AuditService {
+  async function list(db: DbOrTrx, orgId: string, filter: AuditFilter, page: { limit: number; offset: number }) {
+    const { rows, total } = await auditRepository.list(db, orgId, filter, page);
+    return { items: rows.map(toAuditView), total };
+  }
+
+  async function record(db: DbOrTrx, actor: Actor, event: AuditEvent): Promise<void> {
+    await auditRepository.insert(db, {
+      id: deps.newId('aud'),
+      orgId: actor.orgId,
+      timestamp: deps.clock.now().toISOString(),
+      eventType: event.eventType,
+      userId: actor.userId,
+      userEmail: actor.email,
+      resourceType: event.resourceType,
+      resourceId: event.resourceId,
+      action: event.action,
+      details: JSON.stringify(event.details ?? {}),
+      ip: actor.ip,
+      severity: event.severity ?? 'info',
+    });
+  }
+
   return {
-    async record(db, actor, event) {
-      await db
-        .insertInto('auditLog')
-        .values({
-          id: deps.newId('aud'),
-          orgId: actor.orgId,
-          timestamp: deps.clock.now().toISOString(),
-          eventType: event.eventType,
-          userId: actor.userId,
-          userEmail: actor.email,
-          resourceType: event.resourceType,
-          resourceId: event.resourceId,
-          action: event.action,
-          details: JSON.stringify(event.details ?? {}),
-          ip: actor.ip,
-          severity: event.severity ?? 'info',
-        })
-        .execute();
+    record,
+    list,
+
+    async recordOnce(db, actor, event) {
+      if (await auditRepository.exists(db, actor.orgId, event.eventType, event.resourceId)) return false;
+      await record(db, actor, event);
+      return true;
     },
 
-    async list(db, orgId, filter, page) {
-      let query = db.selectFrom('auditLog').where('orgId', '=', orgId);
-      if (filter.from) query = query.where('timestamp', '>=', filter.from);
-      if (filter.to) query = query.where('timestamp', '<', filter.to);
-      if (filter.userId) query = query.where('userId', '=', filter.userId);
-      if (filter.eventType) query = query.where('eventType', '=', filter.eventType);
-      if (filter.resourceId) query = query.where('resourceId', '=', filter.resourceId);
-      const [rows, count] = await Promise.all([
-        query.selectAll().orderBy('timestamp', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute(),
-        query.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow(),
-      ]);
-      return { items: rows.map(toAuditView), total: Number(count.n) };
+    view: (actor, query, page) => list(deps.db, actor.orgId, scopedFilter(actor, query), page),
+
+    async exportCsv(actor, query) {
+      const { items } = await list(deps.db, actor.orgId, scopedFilter(actor, query), { limit: CSV_EXPORT_LIMIT, offset: 0 });
+      return auditToCsv(items);
     },
   };
 }

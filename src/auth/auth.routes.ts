@@ -1,14 +1,11 @@
 import { Type } from 'typebox';
 import { SESSION_COOKIE, actorOf, clearSessionCookie, setSessionCookie, type CookieSettings } from '../http/session-guard.js';
-import { EmailSchema, PasswordSchema, PersonNameSchema, UserSchema, problems } from '../http/schemas.js';
+import { MeSchema } from '../api/views.js';
+import { EmailSchema, PasswordSchema, PersonNameSchema, problems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthService, RequestContext, SignedIn } from './auth.service.js';
-import type { MembersService } from '../members/members.service.js';
 import type { OrgsService } from '../orgs/orgs.service.js';
-
-const OrganisationSchema = Type.Object({ id: Type.String(), name: Type.String(), plan: Type.String(), subscriptionStatus: Type.String() });
-const MeSchema = Type.Object({ user: UserSchema, organisation: OrganisationSchema });
 
 export function requestContext(request: FastifyRequest): RequestContext {
   return { ip: request.ip, userAgent: request.headers['user-agent'] ?? null, deviceToken: request.cookies[DEVICE_COOKIE] ?? null };
@@ -18,7 +15,10 @@ export function requestContext(request: FastifyRequest): RequestContext {
 export const DEVICE_COOKIE = 'bdoc_device';
 const DEVICE_COOKIE_DAYS = 365;
 
-export function authRoutes(app: App, deps: { auth: AuthService; members: MembersService; orgs: OrgsService; cookie: CookieSettings }): void {
+/** Accepting an invitation (the members service): an account with the invited role, signed in. */
+export type AcceptInvitation = (input: { token: string; name: string; password: string }, ctx: RequestContext) => Promise<SignedIn>;
+
+export function authRoutes(app: App, deps: { auth: AuthService; orgs: OrgsService; acceptInvitation: AcceptInvitation; cookie: CookieSettings }): void {
   const tags = ['Sessions'];
 
   /** Sets the cookie of a new session and makes it this request's actor. */
@@ -120,7 +120,7 @@ export function authRoutes(app: App, deps: { auth: AuthService; members: Members
       },
     },
     async (request, reply) => {
-      const signed = await deps.members.accept(request.body, requestContext(request));
+      const signed = await deps.acceptInvitation(request.body, requestContext(request));
       signedIn(request, reply, signed);
       return me(request);
     },

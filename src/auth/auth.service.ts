@@ -1,5 +1,6 @@
 import type { UserView } from '../api/views.js';
-import type { Actor, AuditService } from '../audit/audit.service.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { Actor } from '../domain/actor.js';
 import type { Db, DbOrTrx, Trx } from '../db/database.js';
 import type { Role, UserRow } from '../db/schema.js';
 import { AppError, validationFailed } from '../errors/catalogue.js';
@@ -10,6 +11,9 @@ import type { IdGenerator } from '../lib/ids.js';
 import { randomToken } from '../lib/random.js';
 import { DUMMY_HASH_PROMISE, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import type { FailureThrottle } from './throttle.js';
+import * as sessions from './sessions.repository.js';
+import * as users from './users.repository.js';
+import { createOrganisation } from '../orgs/orgs.repository.js';
 
 export type { UserView } from '../api/views.js';
 
@@ -80,28 +84,24 @@ export function createAuthService(deps: AuthServiceDeps) {
     const token = randomToken();
     const now = clock.now();
     const expiresAt = new Date(now.getTime() + deps.sessionIdleMs).toISOString();
-    await trx
-      .insertInto('sessions')
-      .values({
-        id: deps.newId('ses'),
-        tokenHash: sha256Hex(token),
-        userId: user.id,
-        orgId: user.orgId,
-        createdAt: now.toISOString(),
-        expiresAt,
-        lastSeenAt: now.toISOString(),
-        ip: ctx.ip,
-        userAgent: ctx.userAgent?.slice(0, 300) ?? null,
-      })
-      .execute();
+    await sessions.insertSession(trx, {
+      id: deps.newId('ses'),
+      tokenHash: sha256Hex(token),
+      userId: user.id,
+      orgId: user.orgId,
+      createdAt: now.toISOString(),
+      expiresAt,
+      lastSeenAt: now.toISOString(),
+      ip: ctx.ip,
+      userAgent: ctx.userAgent?.slice(0, 300) ?? null,
+    });
     return { token, expiresAt, orgId: user.orgId, user: toUserView(user) };
   }
 
   async function isKnownDevice(userId: string, token: string): Promise<boolean> {
     const hash = sha256Hex(token);
-    const row = await db.selectFrom('knownDevices').select('userId').where('tokenHash', '=', hash).executeTakeFirst();
-    if (row?.userId !== userId) return false;
-    await db.updateTable('knownDevices').set({ lastUsedAt: clock.now().toISOString() }).where('tokenHash', '=', hash).execute();
+    if ((await sessions.knownDeviceOwner(db, hash)) !== userId) return false;
+    await sessions.touchKnownDevice(db, hash, clock.now().toISOString());
     return true;
   }
 
@@ -109,10 +109,7 @@ export function createAuthService(deps: AuthServiceDeps) {
   async function rememberDevice(trx: DbOrTrx, userId: string): Promise<string> {
     const token = randomToken();
     const now = clock.now().toISOString();
-    await trx
-      .insertInto('knownDevices')
-      .values({ tokenHash: sha256Hex(token), userId, createdAt: now, lastUsedAt: now })
-      .execute();
+    await sessions.insertKnownDevice(trx, { tokenHash: sha256Hex(token), userId, createdAt: now, lastUsedAt: now });
     return token;
   }
 
@@ -137,7 +134,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       }
       const passwordHash = await hashPassword(input.password);
       return commitWithEvents(db, deps.events, async (trx, emit) => {
-        if (await trx.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()) {
+        if (await users.emailTaken(trx, email)) {
           // Says no more than a sign-up with this address is not possible (not that an account exists).
           throw new AppError(
             'conflict',
@@ -171,7 +168,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       const email = normaliseEmail(input.email);
       const ipSubject = `ip:${ctx.ip ?? 'unknown'}`;
       const accountSubject = `account:${email}`;
-      const user = await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+      const user = await users.findUserByEmail(db, email);
       // A browser this person signed in from before is not held back by failures elsewhere:
       // nobody can lock an account out by failing on purpose.
       const knownDevice = user && ctx.deviceToken ? await isKnownDevice(user.id, ctx.deviceToken) : false;
@@ -222,7 +219,7 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     async signout(token: string, actor: Actor): Promise<void> {
       await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('sessions').where('tokenHash', '=', sha256Hex(token)).execute();
+        await sessions.deleteSessionByTokenHash(trx, sha256Hex(token));
         await audit.record(trx, actor, { eventType: 'auth.signed_out', resourceType: 'user', resourceId: actor.userId, action: 'sign_out' });
       });
     },
@@ -230,35 +227,17 @@ export function createAuthService(deps: AuthServiceDeps) {
     /** The session of a cookie token, extended on use; undefined when absent, expired or the user is gone. */
     async resolveSession(token: string): Promise<SessionInfo | undefined> {
       const now = clock.now();
-      const row = await db
-        .selectFrom('sessions')
-        .innerJoin('users', 'users.id', 'sessions.userId')
-        .selectAll('users')
-        .select(['sessions.id as sessionId', 'sessions.expiresAt', 'sessions.lastSeenAt', 'sessions.createdAt as sessionCreatedAt'])
-        .where('sessions.tokenHash', '=', sha256Hex(token))
-        .executeTakeFirst();
+      const row = await sessions.findSessionWithUser(db, sha256Hex(token));
       if (!row || row.expiresAt <= now.toISOString() || row.status !== 'active') return undefined;
       let renewedUntil: string | null = null;
       if (now.getTime() - Date.parse(row.lastSeenAt) > TOUCH_EVERY_MS) {
         const until = Math.min(now.getTime() + deps.sessionIdleMs, Date.parse(row.sessionCreatedAt) + ABSOLUTE_SESSION_MS);
         renewedUntil = new Date(until).toISOString();
-        await db.updateTable('sessions').set({ lastSeenAt: now.toISOString(), expiresAt: renewedUntil }).where('id', '=', row.sessionId).execute();
+        await sessions.extendSession(db, row.sessionId, now.toISOString(), renewedUntil);
       }
       return { user: toUserView(row), orgId: row.orgId, sessionId: row.sessionId, renewedUntil };
     },
   };
-}
-
-/** Creates an organisation and its subscription (status active, period from today). */
-export async function createOrganisation(trx: Trx, deps: { clock: Clock; newId: IdGenerator }, name: string, plan: string): Promise<string> {
-  const id = deps.newId('org');
-  const now = deps.clock.now().toISOString();
-  await trx.insertInto('organisations').values({ id, name, createdAt: now }).execute();
-  await trx
-    .insertInto('subscriptions')
-    .values({ orgId: id, plan, status: 'active', periodStart: now, periodEnd: null, overrides: '{}', updatedAt: now })
-    .execute();
-  return id;
 }
 
 export async function insertUser(
@@ -273,6 +252,6 @@ export async function insertUser(
     createdAt: deps.clock.now().toISOString(),
     deactivatedAt: null,
   };
-  await trx.insertInto('users').values(row).execute();
+  await users.insertUser(trx, row);
   return row;
 }

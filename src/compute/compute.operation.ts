@@ -1,7 +1,7 @@
 import { type Static, Type } from 'typebox';
 import type { DocumentLimits } from '../config.js';
 import { AppError } from '../errors/catalogue.js';
-import { defineOperation } from '../gateway/operation.js';
+import { defineOperation } from '../operations/operation.js';
 import { computeData } from './compute-data.js';
 import { MAX_EXPRESSION_LENGTH } from './expression-parser.js';
 

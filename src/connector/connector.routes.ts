@@ -1,5 +1,5 @@
 import JSZip from 'jszip';
-import type { GatewayOperation } from '../gateway/operation.js';
+import type { GatewayOperation } from '../operations/operation.js';
 import type { App } from '../http/types.js';
 import { API_DEFINITION_FILE, API_PROPERTIES_FILE, CONNECTOR_ZIP_FILE, connectorFiles } from './definition.js';
 

@@ -1,4 +1,4 @@
-import type { GatewayOperation } from '../gateway/operation.js';
+import type { GatewayOperation } from '../operations/operation.js';
 import { ProblemSchema } from '../http/schemas.js';
 import { ConnectorSchemaError, toSwaggerSchema, type SwaggerSchema } from './swagger-schema.js';
 

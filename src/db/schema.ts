@@ -1,7 +1,7 @@
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
-import type { ActionType, KeyEnvironment, Outcome, Role, Severity } from '../api/views.js';
+import type { ActionType, KeyEnvironment, KeyStatus, Outcome, Role, Severity, SubscriptionStatus, UserStatus } from '../domain/vocabulary.js';
 
-export type { KeyEnvironment, Role } from '../api/views.js';
+export type { KeyEnvironment, KeyStatus, Role, SubscriptionStatus } from '../domain/vocabulary.js';
 
 /**
  * Row types of the database. Column names are snake_case in SQL and camelCase here
@@ -22,9 +22,6 @@ export interface Database {
   nodeHeartbeats: NodeHeartbeatTable;
   domainEvents: DomainEventTable;
 }
-
-export type SubscriptionStatus = 'active' | 'trialing' | 'past_due' | 'cancelled' | 'suspended';
-export type KeyStatus = 'active' | 'suspended' | 'revoked';
 
 export interface OrganisationTable {
   id: string;
@@ -51,7 +48,7 @@ export interface UserTable {
   name: string;
   passwordHash: string;
   role: Role;
-  status: 'active' | 'deactivated';
+  status: UserStatus;
   createdAt: string;
   deactivatedAt: string | null;
 }

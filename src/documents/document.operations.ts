@@ -1,6 +1,6 @@
 import { type Static, Type, type TSchema } from 'typebox';
 import type { DocumentLimits } from '../config.js';
-import { defineOperation } from '../gateway/operation.js';
+import { defineOperation } from '../operations/operation.js';
 import { checkOutputSize } from './caps.js';
 import { SOURCE_FORMATS } from './convert.js';
 import { withoutExternalReferences } from './external-references.js';

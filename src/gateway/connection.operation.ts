@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { defineOperation } from './operation.js';
+import { defineOperation } from '../operations/operation.js';
 
 /** CheckConnection: Power Automate's connection test; not billed. */
 export const checkConnection = defineOperation({

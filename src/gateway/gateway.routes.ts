@@ -7,7 +7,7 @@ import { monthlyLimit } from '../limits/quota-tracker.js';
 import type { FlowInfo, Outcome, UsageBuffer } from '../usage/usage-buffer.js';
 import type { KeyCache } from './key-cache.js';
 import type { DocumentLimits } from '../config.js';
-import type { GatewayOperation, JobRunner, PdfConverter } from './operation.js';
+import type { GatewayOperation, JobRunner, PdfConverter } from '../operations/operation.js';
 import { planChecks, type PlanCheckDeps } from './plan-checks.js';
 import { verifyApiKey, type Verification } from './verifier.js';
 

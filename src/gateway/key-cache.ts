@@ -1,32 +1,13 @@
 import type { Db } from '../db/database.js';
 import type { DomainEvent } from '../events/domain-events.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { KeyStatus, SubscriptionStatus } from '../db/schema.js';
+import type { CachedKey, CachedOrg } from '../operations/caller.js';
 import type { Clock } from '../lib/clock.js';
-import type { Plan, PlanCatalogue } from '../plans/catalogue.js';
+import { findKeyByHash } from '../keys/keys.repository.js';
+import { findSubscription } from '../orgs/orgs.repository.js';
+import type { PlanCatalogue } from '../plans/catalogue.js';
 
-/** What the gateway needs to know of a key, held in memory. */
-export interface CachedKey {
-  id: string;
-  orgId: string;
-  name: string;
-  status: KeyStatus;
-  deleted: boolean;
-  revokedAt: string | null;
-  expiresAt: string | null;
-  expiresAtMs: number | null;
-  graceEndsAt: string | null;
-  graceEndsAtMs: number | null;
-}
-
-export interface CachedOrg {
-  id: string;
-  name: string;
-  status: SubscriptionStatus;
-  plan: Plan;
-  periodStart: string;
-  periodEnd: string | null;
-}
+export type { CachedKey, CachedOrg } from '../operations/caller.js';
 
 interface Entry<T> {
   value: T;
@@ -159,11 +140,7 @@ export class KeyCache {
 
   async #loadKey(hash: string): Promise<CachedKey | null> {
     const generation = this.#generation;
-    const row = await this.#db
-      .selectFrom('apiKeys')
-      .select(['id', 'orgId', 'name', 'status', 'deletedAt', 'revokedAt', 'expiresAt', 'graceEndsAt'])
-      .where('hash', '=', hash)
-      .executeTakeFirst();
+    const row = await findKeyByHash(this.#db, hash);
     const loadedAt = this.#clock.nowMs();
     if (!row) {
       if (generation === this.#generation) {
@@ -198,27 +175,16 @@ export class KeyCache {
 
   async #loadOrg(orgId: string): Promise<CachedOrg | null> {
     const generation = this.#generation;
-    const row = await this.#db
-      .selectFrom('subscriptions')
-      .innerJoin('organisations', 'organisations.id', 'subscriptions.orgId')
-      .select([
-        'organisations.name',
-        'subscriptions.plan',
-        'subscriptions.status',
-        'subscriptions.overrides',
-        'subscriptions.periodStart',
-        'subscriptions.periodEnd',
-      ])
-      .where('subscriptions.orgId', '=', orgId)
-      .executeTakeFirst();
-    if (!row) return null;
+    const found = await findSubscription(this.#db, orgId);
+    if (!found) return null;
+    const { name, sub } = found;
     const value: CachedOrg = {
       id: orgId,
-      name: row.name,
-      status: row.status,
-      plan: this.#plans.ofSubscription(row),
-      periodStart: row.periodStart,
-      periodEnd: row.periodEnd,
+      name,
+      status: sub.status,
+      plan: this.#plans.ofSubscription(sub),
+      periodStart: sub.periodStart,
+      periodEnd: sub.periodEnd,
     };
     if (generation === this.#generation) this.#orgs.set(orgId, { value, loadedAt: this.#clock.nowMs() });
     return value;

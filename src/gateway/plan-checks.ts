@@ -4,7 +4,7 @@ import { monthlyLimit, type Quotas, type Reservation } from '../limits/quota-tra
 import type { RateDecision, RateLimiter } from '../limits/rate-limiter.js';
 import type { PlanCatalogue } from '../plans/catalogue.js';
 import type { CachedOrg } from './key-cache.js';
-import type { GatewayOperation } from './operation.js';
+import type { GatewayOperation } from '../operations/operation.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,7 +1,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
 
-/** Shared TypeBox schemas: each validates input, shapes output and documents OpenAPI. */
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+/** Shared TypeBox schemas of requests and problems (the answers' shapes are in api/views.ts). */
+export { Nullable } from '../api/views.js';
 
 export const ProblemSchema = Type.Object(
   {
@@ -45,20 +45,6 @@ export const DayOrTimeSchema = Type.Union([DaySchema, Type.String({ format: 'dat
 });
 
 export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-
-export const RoleSchema = Type.Union([Type.Literal('admin'), Type.Literal('member'), Type.Literal('viewer')]);
-
-export const UserRefSchema = Type.Object({ id: Type.String(), email: Type.String(), name: Type.String(), deactivated: Type.Boolean() });
-
-export const UserSchema = Type.Object({
-  id: Type.String(),
-  email: Type.String(),
-  name: Type.String(),
-  role: RoleSchema,
-  status: Type.Union([Type.Literal('active'), Type.Literal('deactivated')]),
-  createdAt: Type.String(),
-  deactivatedAt: Nullable(Type.String()),
-});
 
 export const EmailSchema = Type.String({ minLength: 3, maxLength: 254, pattern: '^\\s*[^\\s@]+@[^\\s@]+\\.[^\\s@]+\\s*$', description: 'An email address' });
 export const PasswordSchema = Type.String({ minLength: 1, maxLength: 200 });

@@ -1,10 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AuthService } from '../auth/auth.service.js';
+import type { UserView } from '../api/views.js';
 import { AppError } from '../errors/catalogue.js';
 import { sendProblem } from './problem.js';
 import type { App } from './types.js';
 
 export const SESSION_COOKIE = 'bdoc_session';
+
+/** Turns a session cookie's token into its person, extending the session on use (`auth.resolveSession`). */
+export type SessionLookup = (token: string) => Promise<{ user: UserView; orgId: string; renewedUntil: string | null } | undefined>;
 
 export interface CookieSettings {
   secure: boolean;
@@ -30,7 +33,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * The edge of `/api`: refuses cross-origin mutations, then turns the session cookie into
  * `request.actor`. Routes marked `config.public` skip the session check, not the origin check.
  */
-export function installSessionGuard(app: App, deps: { auth: AuthService; publicUrl: string; cookie: CookieSettings }): void {
+export function installSessionGuard(app: App, deps: { resolveSession: SessionLookup; publicUrl: string; cookie: CookieSettings }): void {
   const publicOrigin = new URL(deps.publicUrl).origin;
 
   app.decorateRequest('actor', undefined);
@@ -51,7 +54,7 @@ export function installSessionGuard(app: App, deps: { auth: AuthService; publicU
     }
     if (request.routeOptions.config?.public) return;
     const token = request.cookies[SESSION_COOKIE];
-    const session = token ? await deps.auth.resolveSession(token) : undefined;
+    const session = token ? await deps.resolveSession(token) : undefined;
     if (!session) {
       if (token) clearSessionCookie(reply, deps.cookie);
       return sendProblem(

@@ -2,9 +2,9 @@ import type {} from '@fastify/cookie';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Actor } from '../audit/audit.service.js';
-import type { UserView } from '../auth/auth.service.js';
-import type { CachedKey, CachedOrg } from '../gateway/key-cache.js';
+import type { Actor } from '../domain/actor.js';
+import type { UserView } from '../api/views.js';
+import type { CachedKey, CachedOrg } from '../operations/caller.js';
 
 /** The Fastify instance with the TypeBox type provider, as every route module receives it. */
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;

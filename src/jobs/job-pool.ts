@@ -10,7 +10,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { DocumentLimits } from '../config.js';
 import { AppError } from '../errors/catalogue.js';
-import type { JobRunner } from '../gateway/operation.js';
+import type { JobRunner } from '../operations/operation.js';
 import type { JobFailure, JobRequest, JobResult } from './job-protocol.js';
 
 /** The worker's module: compiled JavaScript beside this file, or the TypeScript source run through tsx. */

@@ -2,6 +2,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { Db } from '../db/database.js';
 import { commitWithEvents, type EventBus } from '../events/event-bus.js';
 import type { Clock } from '../lib/clock.js';
+import { claimExpiryRecord, expiredUnrecorded } from './keys.repository.js';
 
 /**
  * Expiry needs no write to take effect (the gateway compares `expiresAt` with the clock);
@@ -9,25 +10,11 @@ import type { Clock } from '../lib/clock.js';
  */
 export async function recordExpiredKeys(deps: { db: Db; clock: Clock; audit: AuditService; events: EventBus }): Promise<number> {
   const now = deps.clock.now().toISOString();
-  const due = await deps.db
-    .selectFrom('apiKeys')
-    .select(['id', 'orgId', 'name', 'expiresAt'])
-    .where('expiresAt', '<=', now)
-    .where('expiryRecordedAt', 'is', null)
-    .where('status', '!=', 'revoked')
-    .where('deletedAt', 'is', null)
-    .limit(500)
-    .execute();
+  const due = await expiredUnrecorded(deps.db, now, 500);
   let recorded = 0;
   for (const key of due) {
     await commitWithEvents(deps.db, deps.events, async (trx, emit) => {
-      const claimed = await trx
-        .updateTable('apiKeys')
-        .set({ expiryRecordedAt: now })
-        .where('id', '=', key.id)
-        .where('expiryRecordedAt', 'is', null)
-        .executeTakeFirst();
-      if (Number(claimed.numUpdatedRows) !== 1) return;
+      if (!(await claimExpiryRecord(trx, key.id, now))) return;
       await deps.audit.record(
         trx,
         { orgId: key.orgId, userId: null, email: null, role: 'operator', ip: null },

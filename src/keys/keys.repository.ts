@@ -118,32 +118,88 @@ export async function listKeys(
   return { rows, total: Number(count.n) };
 }
 
-/** Live keys (active or suspended, not expired, not deleted) of an organisation. */
-export async function countLiveKeys(db: DbOrTrx, orgId: string, now: Date): Promise<number> {
+/**
+ * A live key: active or suspended, not deleted, not expired and not past the grace period of a
+ * rotation. The one definition, used by the key limit, the member views and the name warning.
+ */
+export function liveKey(now: Date) {
   const at = now.toISOString();
+  return (eb: ExpressionBuilder<Database, 'apiKeys'>) =>
+    eb.and([
+      eb('apiKeys.deletedAt', 'is', null),
+      eb('apiKeys.status', 'in', ['active', 'suspended']),
+      eb.or([eb('apiKeys.expiresAt', 'is', null), eb('apiKeys.expiresAt', '>', at)]),
+      eb.or([eb('apiKeys.graceEndsAt', 'is', null), eb('apiKeys.graceEndsAt', '>', at)]),
+    ]);
+}
+
+/** Live keys of an organisation. */
+export async function countLiveKeys(db: DbOrTrx, orgId: string, now: Date): Promise<number> {
   const row = await db
     .selectFrom('apiKeys')
-    .where('orgId', '=', orgId)
-    .where('deletedAt', 'is', null)
-    .where('status', 'in', ['active', 'suspended'])
-    .where((eb) => eb.or([eb('expiresAt', 'is', null), eb('expiresAt', '>', at)]))
-    .where((eb) => eb.or([eb('graceEndsAt', 'is', null), eb('graceEndsAt', '>', at)]))
+    .where('apiKeys.orgId', '=', orgId)
+    .where(liveKey(now))
     .select((eb) => eb.fn.countAll().as('n'))
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
+/** Live keys each of these people created, by user id (absent: none). */
+export async function liveKeyCountsByCreator(db: DbOrTrx, orgId: string, userIds: readonly string[], now: Date): Promise<Map<string, number>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('apiKeys')
+    .where('apiKeys.orgId', '=', orgId)
+    .where('apiKeys.createdBy', 'in', userIds)
+    .where(liveKey(now))
+    .select((eb) => ['apiKeys.createdBy', eb.fn.countAll().as('n')])
+    .groupBy('apiKeys.createdBy')
+    .execute();
+  return new Map(rows.map((row) => [row.createdBy ?? '', Number(row.n)]));
+}
+
 /** Other live keys with the same name (case-insensitive), for the portal's warning. */
 export async function liveKeysNamed(db: DbOrTrx, orgId: string, name: string, exceptId: string | null, now: Date): Promise<number> {
-  const at = now.toISOString();
   let query = db
     .selectFrom('apiKeys')
-    .where('orgId', '=', orgId)
-    .where('deletedAt', 'is', null)
-    .where('status', 'in', ['active', 'suspended'])
-    .where((eb) => eb.or([eb('expiresAt', 'is', null), eb('expiresAt', '>', at)]))
-    .where((eb) => eb(eb.fn('lower', ['name']), '=', name.toLowerCase()));
-  if (exceptId) query = query.where('id', '!=', exceptId);
+    .where('apiKeys.orgId', '=', orgId)
+    .where(liveKey(now))
+    .where((eb) => eb(eb.fn('lower', ['apiKeys.name']), '=', name.toLowerCase()));
+  if (exceptId) query = query.where('apiKeys.id', '!=', exceptId);
   const row = await query.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/** What the gateway's key cache keeps of the key with this hash (deleted keys included). */
+export function findKeyByHash(db: DbOrTrx, hash: string) {
+  return db
+    .selectFrom('apiKeys')
+    .select(['id', 'orgId', 'name', 'status', 'deletedAt', 'revokedAt', 'expiresAt', 'graceEndsAt'])
+    .where('hash', '=', hash)
+    .executeTakeFirst();
+}
+
+/** The organisation of a key that is not deleted (the operator's CLI knows only the key id). */
+export async function findKeyOrgId(db: DbOrTrx, id: string): Promise<string | undefined> {
+  const row = await db.selectFrom('apiKeys').select('orgId').where('id', '=', id).where('deletedAt', 'is', null).executeTakeFirst();
+  return row?.orgId;
+}
+
+/** Keys past their expiry whose "key expired" event is not written yet (at most `limit`). */
+export function expiredUnrecorded(db: DbOrTrx, now: string, limit: number) {
+  return db
+    .selectFrom('apiKeys')
+    .select(['id', 'orgId', 'name', 'expiresAt'])
+    .where('expiresAt', '<=', now)
+    .where('expiryRecordedAt', 'is', null)
+    .where('status', '!=', 'revoked')
+    .where('deletedAt', 'is', null)
+    .limit(limit)
+    .execute();
+}
+
+/** Marks a key's expiry as recorded; false when another node did it first. */
+export async function claimExpiryRecord(db: DbOrTrx, id: string, now: string): Promise<boolean> {
+  const claimed = await db.updateTable('apiKeys').set({ expiryRecordedAt: now }).where('id', '=', id).where('expiryRecordedAt', 'is', null).executeTakeFirst();
+  return Number(claimed.numUpdatedRows) === 1;
 }

@@ -1,44 +1,17 @@
 import { Type } from 'typebox';
 import { actorOf } from '../http/session-guard.js';
-import { IdParam, Nullable, PageQuery, Paged, UserRefSchema, page, problems } from '../http/schemas.js';
+import { EnvironmentSchema, IssuedKeySchema, KeySchema, Nullable } from '../api/views.js';
+import { IdParam, PageQuery, Paged, page, problems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import { validationFailed } from '../errors/catalogue.js';
 import { cleanKeyName } from './key-names.js';
 import type { KeyService } from './keys.service.js';
 
-const Environment = Type.Union([Type.Literal('production'), Type.Literal('test'), Type.Literal('development'), Type.Literal('other')]);
+const Environment = EnvironmentSchema;
 const Name = Type.String({ minLength: 1, maxLength: 200, description: '1–100 characters after trimming, no control characters' });
 const Team = Type.String({ maxLength: 100 });
 
-export const KeySchema = Type.Object(
-  {
-    id: Type.String(),
-    name: Type.String(),
-    start: Type.String({ description: 'The first 9 characters of the key' }),
-    last4: Type.String({ description: 'The last 4 characters of the key' }),
-    status: Type.Union([Type.Literal('active'), Type.Literal('suspended'), Type.Literal('revoked'), Type.Literal('expired')]),
-    environment: Nullable(Environment),
-    team: Nullable(Type.String()),
-    createdAt: Type.String(),
-    createdBy: Nullable(UserRefSchema),
-    expiresAt: Nullable(Type.String()),
-    lastUsedAt: Nullable(Type.String()),
-    suspendedAt: Nullable(Type.String()),
-    revokedAt: Nullable(Type.String()),
-    revokedBy: Nullable(UserRefSchema),
-    replacesKeyId: Nullable(Type.String()),
-    replacedByKeyId: Nullable(Type.String()),
-    graceEndsAt: Nullable(Type.String()),
-    flowCount: Type.Integer(),
-  },
-  { $id: 'ApiKey' },
-);
-
-const Issued = Type.Object({
-  key: KeySchema,
-  secret: Type.String({ description: 'The API key itself. Shown only in this response: copy it now.' }),
-  warnings: Type.Array(Type.String()),
-});
+const Issued = IssuedKeySchema;
 
 const KeyWithWarnings = Type.Object({ key: KeySchema, warnings: Type.Array(Type.String()) });
 

@@ -1,5 +1,7 @@
-import type { Actor, AuditService } from '../audit/audit.service.js';
-import { requireKeyManagement, requirePermission } from '../auth/permissions.js';
+import type { IssuedKey } from '../api/views.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { Actor } from '../domain/actor.js';
+import { requireKeyManagement, requirePermission } from '../domain/permissions.js';
 import type { Db, Trx } from '../db/database.js';
 import type { ApiKeyRow, KeyEnvironment } from '../db/schema.js';
 import { AppError, notFound } from '../errors/catalogue.js';
@@ -13,6 +15,7 @@ import { generateApiKey, keyDisplayParts } from './key-format.js';
 import { displayStatus, type KeyRowWithPeople, toKeyView, type KeyView } from './key-view.js';
 import { nameWarnings } from './key-names.js';
 import * as repo from './keys.repository.js';
+import { lockSubscription } from '../orgs/orgs.repository.js';
 
 /** The expiry choices of CONTRACT §3 (days); `null` is never. */
 export type ExpiryChoice = 30 | 60 | 90 | 365 | null;
@@ -22,13 +25,6 @@ export interface CreateKeyInput {
   expiresInDays?: ExpiryChoice;
   environment?: KeyEnvironment | null;
   team?: string | null;
-}
-
-/** The answer of create and rotate: the only place a plaintext key ever appears. */
-export interface IssuedKey {
-  key: KeyView;
-  secret: string;
-  warnings: string[];
 }
 
 export interface KeyServiceDeps {
@@ -59,15 +55,8 @@ export function createKeyService(deps: KeyServiceDeps) {
   }
 
   async function assertUnderKeyLimit(trx: Trx, orgId: string, allowance: number): Promise<void> {
-    // Locks the organisation's subscription row until commit (PostgreSQL's equivalent of
-    // SELECT … FOR UPDATE, and valid SQL on SQLite, where BEGIN IMMEDIATE already serialises
-    // writers): two concurrent creates count one after the other and cannot pass the limit.
-    await trx
-      .updateTable('subscriptions')
-      .set((eb) => ({ updatedAt: eb.ref('updatedAt') }))
-      .where('orgId', '=', orgId)
-      .execute();
-    const sub = await trx.selectFrom('subscriptions').select(['plan', 'overrides']).where('orgId', '=', orgId).executeTakeFirst();
+    // Two concurrent creates count one after the other and cannot pass the limit.
+    const sub = await lockSubscription(trx, orgId);
     const plan = deps.plans.limits(sub?.plan ?? 'free', parseOverrides(sub?.overrides ?? '{}'));
     if (plan.maxKeys === null) return;
     const live = await repo.countLiveKeys(trx, orgId, clock.now());

@@ -10,16 +10,8 @@ export const QUOTA_EVENT = 'quota.threshold_reached';
  */
 export async function recordQuotaThreshold(deps: { db: Db; audit: AuditService }, event: QuotaThreshold): Promise<boolean> {
   const resourceId = `${event.actionType}:${event.period.start.slice(0, 10)}:${event.threshold}`;
-  return deps.db.transaction().execute(async (trx) => {
-    const seen = await trx
-      .selectFrom('auditLog')
-      .select('id')
-      .where('orgId', '=', event.orgId)
-      .where('eventType', '=', QUOTA_EVENT)
-      .where('resourceId', '=', resourceId)
-      .executeTakeFirst();
-    if (seen) return false;
-    await deps.audit.record(
+  return deps.db.transaction().execute((trx) =>
+    deps.audit.recordOnce(
       trx,
       { orgId: event.orgId, userId: null, email: null, role: 'operator', ip: null },
       {
@@ -37,7 +29,6 @@ export async function recordQuotaThreshold(deps: { db: Db; audit: AuditService }
           periodEnd: event.period.end,
         },
       },
-    );
-    return true;
-  });
+    ),
+  );
 }

@@ -1,13 +1,9 @@
 import type { Db } from '../db/database.js';
-import type { PlanLimits } from '../plans/catalogue.js';
+import type { QuotaActionType } from '../plans/catalogue.js';
 import { currentPeriod, type BillingPeriod } from '../plans/period.js';
+import { successfulActions } from '../usage/usage.repository.js';
 
-export type QuotaActionType = 'document' | 'utility';
-
-/** The plan's monthly limit for one action type (`null`: unlimited). */
-export function monthlyLimit(plan: PlanLimits, actionType: QuotaActionType): number | null {
-  return actionType === 'document' ? plan.documentActionsPerMonth : plan.utilityActionsPerMonth;
-}
+export { monthlyLimit, type QuotaActionType } from '../plans/catalogue.js';
 
 /** A place in the quota held for one request until its outcome is known. */
 export interface Reservation {
@@ -49,17 +45,8 @@ export interface Quotas {
 }
 
 /** Successful actions of one type this period, as the database has them. */
-export async function loadPeriodUsage(db: Db, orgId: string, actionType: QuotaActionType, period: BillingPeriod): Promise<number> {
-  const row = await db
-    .selectFrom('keyUsageDaily')
-    .select((eb) => eb.fn.sum<number>('count').as('used'))
-    .where('orgId', '=', orgId)
-    .where('actionType', '=', actionType)
-    .where('outcome', '=', 'success')
-    .where('day', '>=', period.start.slice(0, 10))
-    .where('day', '<', period.end.slice(0, 10))
-    .executeTakeFirst();
-  return Number(row?.used ?? 0);
+export function loadPeriodUsage(db: Db, orgId: string, actionType: QuotaActionType, period: BillingPeriod): Promise<number> {
+  return successfulActions(db, orgId, actionType, period.start.slice(0, 10), period.end.slice(0, 10));
 }
 
 /** One counter per organisation, period and action type. */

@@ -92,13 +92,6 @@ export const invitationsRepository = {
     }
     return rows.map((r) => r.id);
   },
-
-  /** The organisation's name and the inviter's name, for the accept page. */
-  async context(db: DbOrTrx, invitation: InvitationRow): Promise<{ organisation: string; inviterName: string | null }> {
-    const org = await db.selectFrom('organisations').select('name').where('id', '=', invitation.orgId).executeTakeFirstOrThrow();
-    const inviter = invitation.createdBy ? await db.selectFrom('users').select('name').where('id', '=', invitation.createdBy).executeTakeFirst() : undefined;
-    return { organisation: org.name, inviterName: inviter?.name ?? null };
-  },
 };
 
 export type { Role };

@@ -1,26 +1,10 @@
 import { Type } from 'typebox';
 import { actorOf } from '../http/session-guard.js';
-import { EmailSchema, PageQuery, Paged, RoleSchema, UserSchema, page, problems } from '../http/schemas.js';
+import { InvitationPreviewSchema, InvitationSchema, MemberSchema, RoleSchema, UserSchema } from '../api/views.js';
+import { EmailSchema, PageQuery, Paged, page, problems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import type { MembersService } from './members.service.js';
 
-const MemberSchema = Type.Intersect([UserSchema, Type.Object({ activeKeyCount: Type.Integer() })]);
-const InvitationSchema = Type.Object({
-  id: Type.String(),
-  email: Type.String(),
-  role: RoleSchema,
-  createdAt: Type.String(),
-  expiresAt: Type.String(),
-  acceptedAt: Type.Union([Type.String(), Type.Null()]),
-  invitedBy: Type.Union([Type.Object({ id: Type.String(), name: Type.Union([Type.String(), Type.Null()]) }), Type.Null()]),
-});
-const InvitationPreviewSchema = Type.Object({
-  organisation: Type.String(),
-  email: Type.String(),
-  role: RoleSchema,
-  inviterName: Type.Union([Type.String(), Type.Null()]),
-  expiresAt: Type.String(),
-});
 const InvitationIdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const UserIdParam = Type.Object({ userId: Type.String({ minLength: 1, maxLength: 64 }) });
 

@@ -1,19 +1,23 @@
 import type { InvitationPreview, InvitationView, MemberView } from '../api/views.js';
-import type { Actor, AuditService } from '../audit/audit.service.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { Actor } from '../domain/actor.js';
 import { normaliseEmail, insertUser, toUserView, type AuthService, type RequestContext, type SignedIn, type UserView } from '../auth/auth.service.js';
 import { passwordProblem, hashPassword } from '../auth/passwords.js';
-import { requirePermission } from '../auth/permissions.js';
-import type { Db, DbOrTrx } from '../db/database.js';
+import { requirePermission } from '../domain/permissions.js';
+import type { Db } from '../db/database.js';
 import type { Role } from '../db/schema.js';
 import { AppError, notFound, validationFailed } from '../errors/catalogue.js';
 import { commitWithEvents, type EventBus } from '../events/event-bus.js';
-import { DAY, type Clock } from '../lib/clock.js';
+import type { Clock } from '../lib/clock.js';
 import { sha256Hex } from '../lib/hash.js';
 import type { IdGenerator } from '../lib/ids.js';
-import { randomToken } from '../lib/random.js';
-import { invitationsRepository as invitations, type InvitationRow } from './invitations.repository.js';
-
-export const INVITATION_TTL_MS = 7 * DAY;
+import { invitationsRepository as invitations } from './invitations.repository.js';
+import { createInvitation, invitationUrl, toInvitationView, unusable } from './invitations.js';
+import { deleteSessionsOfUser } from '../auth/sessions.repository.js';
+import * as users from '../auth/users.repository.js';
+import { liveKeyCountsByCreator } from '../keys/keys.repository.js';
+import { createOrganisation, organisationName } from '../orgs/orgs.repository.js';
+import type { PlanCatalogue } from '../plans/catalogue.js';
 
 export interface MembersServiceDeps {
   db: Db;
@@ -22,63 +26,8 @@ export interface MembersServiceDeps {
   events: EventBus;
   audit: AuditService;
   auth: AuthService;
+  plans: PlanCatalogue;
   publicUrl: string;
-}
-
-/** The one-time link of an invitation; the token rides in the fragment so it never reaches a server log. */
-export function invitationUrl(publicUrl: string, token: string): string {
-  return `${publicUrl}/accept-invitation#token=${token}`;
-}
-
-/** Creates an invitation and returns its one-time token; only the token's hash is stored. */
-export async function createInvitation(
-  db: DbOrTrx,
-  deps: { clock: Clock; newId: IdGenerator },
-  fields: { orgId: string; email: string; role: Role; createdBy: string | null },
-): Promise<{ invitation: InvitationView; token: string }> {
-  const token = randomToken();
-  const now = deps.clock.now();
-  const row: InvitationRow = {
-    id: deps.newId('inv'),
-    orgId: fields.orgId,
-    email: normaliseEmail(fields.email),
-    role: fields.role,
-    tokenHash: sha256Hex(token),
-    createdBy: fields.createdBy,
-    createdAt: now.toISOString(),
-    expiresAt: new Date(now.getTime() + INVITATION_TTL_MS).toISOString(),
-    acceptedAt: null,
-    acceptedBy: null,
-    revokedAt: null,
-    revokedReason: null,
-  };
-  await invitations.insert(db, row);
-  return { invitation: toInvitationView(row, null), token };
-}
-
-function toInvitationView(row: InvitationRow, inviterName: string | null): InvitationView {
-  return {
-    id: row.id,
-    email: row.email,
-    role: row.role,
-    createdAt: row.createdAt,
-    expiresAt: row.expiresAt,
-    acceptedAt: row.acceptedAt,
-    invitedBy: row.createdBy ? { id: row.createdBy, name: inviterName } : null,
-  };
-}
-
-/** Why an invitation link cannot be used, in the words of the person holding it; null when it can. */
-function unusable(invitation: InvitationRow | undefined, now: string): string | null {
-  if (!invitation || invitation.acceptedAt || invitation.expiresAt <= now) {
-    return 'This invitation link is not valid: it was already used, it expired (links are valid for 7 days), or it was copied incompletely. Ask an Admin of your organisation for a new invitation.';
-  }
-  if (invitation.revokedAt) {
-    return invitation.revokedReason === 'resent'
-      ? 'This invitation link was replaced by a newer one. Use the link in the latest invitation, or ask an Admin to send it again.'
-      : 'This invitation was withdrawn by your organisation. Ask an Admin of your organisation for a new invitation.';
-  }
-  return null;
 }
 
 export type MembersService = ReturnType<typeof createMembersService>;
@@ -86,61 +35,60 @@ export type MembersService = ReturnType<typeof createMembersService>;
 export function createMembersService(deps: MembersServiceDeps) {
   const { db, clock, audit } = deps;
 
-  async function activeAdmins(orgId: string): Promise<number> {
-    const row = await db
-      .selectFrom('users')
-      .where('orgId', '=', orgId)
-      .where('role', '=', 'admin')
-      .where('status', '=', 'active')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  }
-
   async function target(actor: Actor, userId: string) {
     requirePermission(actor, 'members.manage');
-    const user = await db.selectFrom('users').selectAll().where('orgId', '=', actor.orgId).where('id', '=', userId).executeTakeFirst();
+    const user = await users.findUserInOrg(db, actor.orgId, userId);
     if (!user) throw notFound('The user');
     return user;
   }
 
   return {
+    /** The operator's `org create`: an organisation and a 7-day Admin invitation link. */
+    async createOrganisationWithAdmin(input: { name: string; adminEmail: string; plan: string }): Promise<{ orgId: string; url: string; expiresAt: string }> {
+      const { plans } = deps;
+      if (!plans.get(input.plan)) throw new AppError('validation_failed', `Unknown plan "${input.plan}". Plans: ${plans.ids().join(', ')}.`);
+      const email = input.adminEmail.trim().toLowerCase();
+      if (await users.emailTaken(db, email)) {
+        throw new AppError('conflict', `${email} already has a Build a Doc account.`);
+      }
+      return db.transaction().execute(async (trx) => {
+        const orgId = await createOrganisation(trx, deps, input.name.trim(), input.plan);
+        const { invitation, token } = await createInvitation(trx, deps, { orgId, email, role: 'admin', createdBy: null });
+        const actor: Actor = { orgId, userId: null, email: null, role: 'operator', ip: null };
+        await audit.record(trx, actor, {
+          eventType: 'org.created',
+          resourceType: 'organisation',
+          resourceId: orgId,
+          action: 'create',
+          details: { name: input.name.trim(), plan: input.plan },
+        });
+        await audit.record(trx, actor, {
+          eventType: 'user.invited',
+          resourceType: 'invitation',
+          resourceId: invitation.id,
+          action: 'invite',
+          details: { email, role: 'admin', expiresAt: invitation.expiresAt },
+        });
+        return { orgId, url: invitationUrl(deps.publicUrl, token), expiresAt: invitation.expiresAt };
+      });
+    },
+
     async list(actor: Actor, page: { limit: number; offset: number }): Promise<{ items: MemberView[]; total: number }> {
       requirePermission(actor, 'members.view');
-      const now = clock.now().toISOString();
-      const [rows, count] = await Promise.all([
-        db
-          .selectFrom('users')
-          .selectAll('users')
-          .select((eb) =>
-            eb
-              .selectFrom('apiKeys')
-              .whereRef('apiKeys.createdBy', '=', 'users.id')
-              .where('apiKeys.status', 'in', ['active', 'suspended'])
-              .where('apiKeys.deletedAt', 'is', null)
-              .where((k) => k.or([k('apiKeys.expiresAt', 'is', null), k('apiKeys.expiresAt', '>', now)]))
-              .select(eb.fn.countAll().as('n'))
-              .as('activeKeyCount'),
-          )
-          .where('orgId', '=', actor.orgId)
-          .orderBy('createdAt')
-          .orderBy('id')
-          .limit(page.limit)
-          .offset(page.offset)
-          .execute(),
-        db
-          .selectFrom('users')
-          .where('orgId', '=', actor.orgId)
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow(),
-      ]);
-      return { items: rows.map((row) => ({ ...toUserView(row), activeKeyCount: Number(row.activeKeyCount ?? 0) })), total: Number(count.n) };
+      const { rows, total } = await users.listUsers(db, actor.orgId, page);
+      const live = await liveKeyCountsByCreator(
+        db,
+        actor.orgId,
+        rows.map((row) => row.id),
+        clock.now(),
+      );
+      return { items: rows.map((row) => ({ ...toUserView(row), activeKeyCount: live.get(row.id) ?? 0 })), total };
     },
 
     async invite(actor: Actor, input: { email: string; role: Role }): Promise<{ invitation: InvitationView; url: string }> {
       requirePermission(actor, 'members.manage');
       const email = normaliseEmail(input.email);
-      if (await db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()) {
+      if (await users.emailTaken(db, email)) {
         throw new AppError('conflict', `${email} already has a Build a Doc account.`);
       }
       return commitWithEvents(db, deps.events, async (trx, emit) => {
@@ -208,7 +156,8 @@ export function createMembersService(deps: MembersServiceDeps) {
       const invitation = await invitations.byTokenHash(db, sha256Hex(token));
       const why = unusable(invitation, clock.now().toISOString());
       if (why || !invitation) throw new AppError('not_found', why ?? '');
-      const { organisation, inviterName } = await invitations.context(db, invitation);
+      const organisation = await organisationName(db, invitation.orgId);
+      const inviterName = invitation.createdBy ? ((await users.userName(db, invitation.createdBy)) ?? null) : null;
       return { organisation, email: invitation.email, role: invitation.role, inviterName, expiresAt: invitation.expiresAt };
     },
 
@@ -223,7 +172,7 @@ export function createMembersService(deps: MembersServiceDeps) {
       const passwordHash = await hashPassword(input.password);
       return commitWithEvents(db, deps.events, async (trx, emit) => {
         if (!(await invitations.claim(trx, invitation.id, now))) throw new AppError('conflict', 'This invitation was accepted or withdrawn a moment ago.');
-        if (await trx.selectFrom('users').select('id').where('email', '=', invitation.email).executeTakeFirst()) {
+        if (await users.emailTaken(trx, invitation.email)) {
           throw new AppError('conflict', `${invitation.email} already has a Build a Doc account. Sign in instead.`);
         }
         const user = await insertUser(trx, deps, {
@@ -250,11 +199,11 @@ export function createMembersService(deps: MembersServiceDeps) {
     async changeRole(actor: Actor, userId: string, role: Role): Promise<UserView> {
       const user = await target(actor, userId);
       if (user.role === role) return toUserView(user);
-      if (user.role === 'admin' && user.status === 'active' && (await activeAdmins(actor.orgId)) <= 1) {
+      if (user.role === 'admin' && user.status === 'active' && (await users.countActiveAdmins(db, actor.orgId)) <= 1) {
         throw new AppError('conflict', 'This is the last active Admin of the organisation; make someone else an Admin first.');
       }
       await commitWithEvents(db, deps.events, async (trx, emit) => {
-        await trx.updateTable('users').set({ role }).where('id', '=', userId).execute();
+        await users.setRole(trx, userId, role);
         await audit.record(trx, actor, {
           eventType: 'user.role_changed',
           resourceType: 'user',
@@ -272,13 +221,13 @@ export function createMembersService(deps: MembersServiceDeps) {
       const user = await target(actor, userId);
       if (user.id === actor.userId) throw new AppError('conflict', 'You cannot deactivate yourself; ask another Admin.');
       if (user.status === 'deactivated') return toUserView(user);
-      if (user.role === 'admin' && (await activeAdmins(actor.orgId)) <= 1) {
+      if (user.role === 'admin' && (await users.countActiveAdmins(db, actor.orgId)) <= 1) {
         throw new AppError('conflict', 'This is the last active Admin of the organisation.');
       }
       const now = clock.now().toISOString();
       await commitWithEvents(db, deps.events, async (trx, emit) => {
-        await trx.updateTable('users').set({ status: 'deactivated', deactivatedAt: now }).where('id', '=', userId).execute();
-        await trx.deleteFrom('sessions').where('userId', '=', userId).execute();
+        await users.deactivateUser(trx, userId, now);
+        await deleteSessionsOfUser(trx, userId);
         // What a person sent goes with them: their pending invitations can no longer be accepted.
         const revoked = await invitations.revokeSentBy(trx, actor.orgId, userId, now, 'inviter_deactivated');
         await audit.record(trx, actor, {

@@ -1,29 +1,16 @@
-import type { Actor, AuditService } from '../audit/audit.service.js';
-import { createOrganisation } from '../auth/auth.service.js';
-import { requirePermission } from '../auth/permissions.js';
+import type { SubscriptionView } from '../api/views.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { Actor } from '../domain/actor.js';
+import { requirePermission } from '../domain/permissions.js';
 import type { Db, DbOrTrx } from '../db/database.js';
 import type { SubscriptionRow, SubscriptionStatus } from '../db/schema.js';
 import { AppError, notFound } from '../errors/catalogue.js';
 import { commitWithEvents, type EventBus } from '../events/event-bus.js';
 import type { Clock } from '../lib/clock.js';
-import type { IdGenerator } from '../lib/ids.js';
-import { invitationUrl, createInvitation } from '../members/members.service.js';
-import { parseOverrides, type LimitOverrides, type PlanCatalogue, type PlanLimits } from '../plans/catalogue.js';
+import { findSubscription, updateSubscription } from './orgs.repository.js';
+import { parseOverrides, type LimitOverrides, type PlanCatalogue } from '../plans/catalogue.js';
 
 export const SUBSCRIPTION_STATUSES: readonly SubscriptionStatus[] = ['active', 'trialing', 'past_due', 'cancelled', 'suspended'];
-
-export interface SubscriptionView {
-  organisation: { id: string; name: string };
-  plan: string;
-  planName: string;
-  status: SubscriptionStatus;
-  periodStart: string;
-  periodEnd: string | null;
-  limits: PlanLimits;
-  /** The limits that differ from the plan for this organisation (Enterprise contracts). */
-  overrides: LimitOverrides;
-  features: string[];
-}
 
 export interface SubscriptionChange {
   plan?: string;
@@ -35,26 +22,19 @@ export type OrgsService = ReturnType<typeof createOrgsService>;
 
 /** An organisation's name and subscription; 404 when there is none. */
 export async function loadSubscription(dbx: DbOrTrx, orgId: string): Promise<{ name: string; sub: SubscriptionRow }> {
-  const row = await dbx
-    .selectFrom('subscriptions')
-    .innerJoin('organisations', 'organisations.id', 'subscriptions.orgId')
-    .selectAll('subscriptions')
-    .select('organisations.name')
-    .where('subscriptions.orgId', '=', orgId)
-    .executeTakeFirst();
-  if (!row) throw notFound('The organisation');
-  const { name, ...sub } = row;
-  return { name, sub };
+  const found = await findSubscription(dbx, orgId);
+  if (!found) throw notFound('The organisation');
+  return found;
 }
 
 export function createOrgsService(deps: {
   db: Db;
   clock: Clock;
-  newId: IdGenerator;
   events: EventBus;
   audit: AuditService;
   plans: PlanCatalogue;
-  publicUrl: string;
+  /** Whether Admins may change the plan themselves (SELF_SERVICE_PLANS). */
+  selfServicePlans: boolean;
 }) {
   const { db, plans } = deps;
 
@@ -79,74 +59,62 @@ export function createOrgsService(deps: {
     };
   }
 
+  /** Changes plan, status or limit overrides; audited, and seen by the gateway on its next request. */
+  async function setSubscription(actor: Actor, change: SubscriptionChange): Promise<SubscriptionView> {
+    requirePermission(actor, 'subscription.change');
+    if (change.plan !== undefined && !plans.get(change.plan)) {
+      throw new AppError('validation_failed', `Unknown plan "${change.plan}". Plans: ${plans.ids().join(', ')}.`, {
+        extras: { errors: [{ path: '/plan', message: 'unknown plan' }] },
+      });
+    }
+    return commitWithEvents(db, deps.events, async (trx, emit) => {
+      const { name, sub } = await loadSubscription(trx, actor.orgId);
+      const overrides = { ...parseOverrides(sub.overrides), ...change.overrides };
+      const next = {
+        plan: change.plan ?? sub.plan,
+        status: change.status ?? sub.status,
+        overrides: JSON.stringify(overrides),
+        updatedAt: deps.clock.now().toISOString(),
+      };
+      await updateSubscription(trx, actor.orgId, next);
+      await deps.audit.record(trx, actor, {
+        eventType: 'subscription.changed',
+        resourceType: 'subscription',
+        resourceId: actor.orgId,
+        action: 'update',
+        details: {
+          from: { plan: sub.plan, status: sub.status, overrides: parseOverrides(sub.overrides) },
+          to: { plan: next.plan, status: next.status, overrides },
+        },
+      });
+      const subscription = toView(actor.orgId, name, { ...sub, ...next });
+      emit({ type: 'subscription.changed', organisationId: actor.orgId, data: { subscription } });
+      return subscription;
+    });
+  }
+
   return {
+    /** Whether Admins may change the plan themselves. */
+    selfServicePlans: deps.selfServicePlans,
+
     async subscription(actor: Actor): Promise<SubscriptionView> {
       requirePermission(actor, 'subscription.view');
       const { name, sub } = await loadSubscription(db, actor.orgId);
       return toView(actor.orgId, name, sub);
     },
 
-    /** Changes plan, status or limit overrides; audited, and seen by the gateway on its next request. */
-    async setSubscription(actor: Actor, change: SubscriptionChange): Promise<SubscriptionView> {
-      requirePermission(actor, 'subscription.change');
-      if (change.plan !== undefined && !plans.get(change.plan)) {
-        throw new AppError('validation_failed', `Unknown plan "${change.plan}". Plans: ${plans.ids().join(', ')}.`, {
-          extras: { errors: [{ path: '/plan', message: 'unknown plan' }] },
-        });
-      }
-      return commitWithEvents(db, deps.events, async (trx, emit) => {
-        const { name, sub } = await loadSubscription(trx, actor.orgId);
-        const overrides = { ...parseOverrides(sub.overrides), ...change.overrides };
-        const next = {
-          plan: change.plan ?? sub.plan,
-          status: change.status ?? sub.status,
-          overrides: JSON.stringify(overrides),
-          updatedAt: deps.clock.now().toISOString(),
-        };
-        await trx.updateTable('subscriptions').set(next).where('orgId', '=', actor.orgId).execute();
-        await deps.audit.record(trx, actor, {
-          eventType: 'subscription.changed',
-          resourceType: 'subscription',
-          resourceId: actor.orgId,
-          action: 'update',
-          details: {
-            from: { plan: sub.plan, status: sub.status, overrides: parseOverrides(sub.overrides) },
-            to: { plan: next.plan, status: next.status, overrides },
-          },
-        });
-        const subscription = toView(actor.orgId, name, { ...sub, ...next });
-        emit({ type: 'subscription.changed', organisationId: actor.orgId, data: { subscription } });
-        return subscription;
-      });
-    },
+    setSubscription,
 
-    /** The operator's `org create`: an organisation and a 7-day Admin invitation link. */
-    async createWithAdminInvitation(input: { name: string; adminEmail: string; plan: string }): Promise<{ orgId: string; url: string; expiresAt: string }> {
-      if (!plans.get(input.plan)) throw new AppError('validation_failed', `Unknown plan "${input.plan}". Plans: ${plans.ids().join(', ')}.`);
-      const email = input.adminEmail.trim().toLowerCase();
-      if (await db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()) {
-        throw new AppError('conflict', `${email} already has a Build a Doc account.`);
+    /** An Admin's own plan change: only when the operator allows self-service, and never to Enterprise. */
+    async choosePlan(actor: Actor, plan: string): Promise<SubscriptionView> {
+      requirePermission(actor, 'subscription.change');
+      if (!deps.selfServicePlans) {
+        throw new AppError('forbidden', 'Plan changes are made by the Build a Doc team for this service; contact them to change your plan.');
       }
-      return db.transaction().execute(async (trx) => {
-        const orgId = await createOrganisation(trx, deps, input.name.trim(), input.plan);
-        const { invitation, token } = await createInvitation(trx, deps, { orgId, email, role: 'admin', createdBy: null });
-        const actor: Actor = { orgId, userId: null, email: null, role: 'operator', ip: null };
-        await deps.audit.record(trx, actor, {
-          eventType: 'org.created',
-          resourceType: 'organisation',
-          resourceId: orgId,
-          action: 'create',
-          details: { name: input.name.trim(), plan: input.plan },
-        });
-        await deps.audit.record(trx, actor, {
-          eventType: 'user.invited',
-          resourceType: 'invitation',
-          resourceId: invitation.id,
-          action: 'invite',
-          details: { email, role: 'admin', expiresAt: invitation.expiresAt },
-        });
-        return { orgId, url: invitationUrl(deps.publicUrl, token), expiresAt: invitation.expiresAt };
-      });
+      if (plan === 'enterprise') {
+        throw new AppError('forbidden', 'The Enterprise plan is set up with the Build a Doc team; contact them to move to it.');
+      }
+      return setSubscription(actor, { plan });
     },
   };
 }

@@ -1,34 +1,18 @@
 import { Type } from 'typebox';
 import { actorOf } from '../http/session-guard.js';
-import { Nullable, problems } from '../http/schemas.js';
+import { SubscriptionSchema } from '../api/views.js';
+import { problems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import type { OrgsService } from './orgs.service.js';
-import { requirePermission } from '../auth/permissions.js';
-import { AppError } from '../errors/catalogue.js';
 
-const Limit = Nullable(Type.Integer());
-export const SubscriptionSchema = Type.Object({
-  organisation: Type.Object({ id: Type.String(), name: Type.String() }),
-  plan: Type.String(),
-  planName: Type.String(),
-  status: Type.String(),
-  periodStart: Type.String(),
-  periodEnd: Nullable(Type.String()),
-  limits: Type.Object({ documentActionsPerMonth: Limit, utilityActionsPerMonth: Limit, requestsPerMinute: Limit, maxKeys: Limit }),
-  overrides: Type.Record(Type.String(), Type.Unknown()),
-  features: Type.Array(Type.String()),
-  /** Whether Admins may change the plan themselves. */
-  selfService: Type.Optional(Type.Boolean()),
-});
-
-export function subscriptionRoutes(app: App, deps: { orgs: OrgsService; selfServicePlans: boolean }): void {
+export function subscriptionRoutes(app: App, orgs: OrgsService): void {
   const tags = ['Subscription'];
   app.get(
     '/api/subscription',
     {
       schema: { tags, summary: "The organisation's plan, status and limits", response: { 200: SubscriptionSchema, ...problems(401, 403) } },
     },
-    async (request) => ({ ...(await deps.orgs.subscription(actorOf(request))), selfService: deps.selfServicePlans }),
+    async (request) => ({ ...(await orgs.subscription(actorOf(request))), selfService: orgs.selfServicePlans }),
   );
 
   app.put(
@@ -41,16 +25,6 @@ export function subscriptionRoutes(app: App, deps: { orgs: OrgsService; selfServ
         response: { 200: SubscriptionSchema, ...problems(400, 401, 403) },
       },
     },
-    async (request) => {
-      const actor = actorOf(request);
-      requirePermission(actor, 'subscription.change');
-      if (!deps.selfServicePlans) {
-        throw new AppError('forbidden', 'Plan changes are made by the Build a Doc team for this service; contact them to change your plan.');
-      }
-      if (request.body.plan === 'enterprise') {
-        throw new AppError('forbidden', 'The Enterprise plan is set up with the Build a Doc team; contact them to move to it.');
-      }
-      return { ...(await deps.orgs.setSubscription(actor, { plan: request.body.plan })), selfService: true };
-    },
+    async (request) => ({ ...(await orgs.choosePlan(actorOf(request), request.body.plan)), selfService: true }),
   );
 }

@@ -10,6 +10,14 @@ export interface PlanLimits {
   maxKeys: number | null;
 }
 
+/** The action types a plan counts against a monthly quota. */
+export type QuotaActionType = 'document' | 'utility';
+
+/** The plan's monthly limit for one action type (`null`: unlimited). */
+export function monthlyLimit(plan: PlanLimits, actionType: QuotaActionType): number | null {
+  return actionType === 'document' ? plan.documentActionsPerMonth : plan.utilityActionsPerMonth;
+}
+
 export interface Plan extends PlanLimits {
   id: string;
   name: string;

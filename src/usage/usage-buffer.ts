@@ -3,6 +3,7 @@ import type { Db, Trx } from '../db/database.js';
 import type { KeyFlowTable, KeyUsageDailyTable } from '../db/schema.js';
 import { DAY } from '../lib/clock.js';
 import { sha256Hex } from '../lib/hash.js';
+import { addDailyCounts } from './usage.repository.js';
 
 export type ActionType = KeyUsageDailyTable['actionType'];
 export type Outcome = KeyUsageDailyTable['outcome'];
@@ -186,15 +187,7 @@ export class UsageBuffer {
           [...counts.values()].map((row) => ({ ...row, day: iso(row.day * DAY).slice(0, 10) })),
           200,
         )) {
-          await trx
-            .insertInto('keyUsageDaily')
-            .values(batch)
-            .onConflict((oc) =>
-              oc.columns(['keyId', 'day', 'operation', 'actionType', 'outcome']).doUpdateSet((eb) => ({
-                count: eb('keyUsageDaily.count', '+', eb.ref('excluded.count')),
-              })),
-            )
-            .execute();
+          await addDailyCounts(trx, batch);
         }
         const all = [...flows].map(([key, { accepted, ...row }]) => ({
           accepted,

@@ -1,38 +1,12 @@
 import { Type } from 'typebox';
 import { actorOf } from '../http/session-guard.js';
-import { DaySchema, Nullable, PageQuery, Paged, page, problems } from '../http/schemas.js';
+import { FlowSchema, KeyUsageSchema, Nullable, OrgUsageSchema } from '../api/views.js';
+import { DaySchema, PageQuery, Paged, page, problems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import type { UsageService } from './usage.service.js';
 
 const Day = DaySchema;
 const KeyParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-
-const FlowSchema = Type.Object({
-  id: Type.String(),
-  label: Nullable(Type.String()),
-  workflowName: Nullable(Type.String()),
-  workflowId: Nullable(Type.String()),
-  lastRunId: Nullable(Type.String()),
-  location: Nullable(Type.String()),
-  clientEnvironmentId: Nullable(Type.String()),
-  userAgent: Nullable(Type.String()),
-  firstSeenAt: Type.String(),
-  lastSeenAt: Type.String(),
-  calls: Type.Integer(),
-  lastOutcome: Type.String(),
-  callingDeadKey: Type.Boolean({ description: 'The flow still calls this key although it no longer works' }),
-});
-
-const Outcome = Type.Enum(['success', 'client_error', 'server_error', 'rejected']);
-
-const Count = Type.Union([Type.Integer(), Type.Null()]);
-const QuotaSchema = Type.Object({
-  actionType: Type.Union([Type.Literal('document'), Type.Literal('utility')]),
-  used: Type.Integer(),
-  limit: Count,
-  remaining: Count,
-  percent: Type.Union([Type.Number(), Type.Null()]),
-});
 
 export function usageRoutes(app: App, usage: UsageService): void {
   const tags = ['API keys'];
@@ -43,24 +17,7 @@ export function usageRoutes(app: App, usage: UsageService): void {
         tags: ['Subscription'],
         summary: "This billing period's usage: quotas per action type, per operation and per day",
         response: {
-          200: Type.Object({
-            periodStart: Type.String(),
-            periodEnd: Type.String(),
-            quotas: Type.Array(QuotaSchema),
-            operations: Type.Array(
-              Type.Object({
-                operation: Type.String(),
-                actionType: Type.String(),
-                success: Type.Integer(),
-                clientError: Type.Integer(),
-                serverError: Type.Integer(),
-                rejected: Type.Integer(),
-              }),
-            ),
-            daily: Type.Array(
-              Type.Object({ day: Type.String(), document: Type.Integer(), utility: Type.Integer(), none: Type.Integer(), failed: Type.Integer() }),
-            ),
-          }),
+          200: OrgUsageSchema,
           ...problems(401, 403),
         },
       },
@@ -94,15 +51,7 @@ export function usageRoutes(app: App, usage: UsageService): void {
         params: KeyParam,
         querystring: Type.Object({ from: Type.Optional(Day), to: Type.Optional(Day) }),
         response: {
-          200: Type.Object({
-            keyId: Type.String(),
-            from: Type.String(),
-            to: Type.String(),
-            items: Type.Array(
-              Type.Object({ day: Type.String(), operation: Type.String(), actionType: Type.String(), outcome: Outcome, count: Type.Integer() }),
-            ),
-            totals: Type.Object({ success: Type.Integer(), client_error: Type.Integer(), server_error: Type.Integer(), rejected: Type.Integer() }),
-          }),
+          200: KeyUsageSchema,
           ...problems(400, 401, 403, 404),
         },
       },

@@ -1,15 +1,16 @@
 import type { FlowView, OperationUsageView, OrgUsageView, QuotaView, DailyUsageView } from '../api/views.js';
-import type { Actor, AuditService } from '../audit/audit.service.js';
-import { requireKeyManagement, requirePermission } from '../auth/permissions.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { Actor } from '../domain/actor.js';
+import { requireKeyManagement, requirePermission } from '../domain/permissions.js';
 import type { Db } from '../db/database.js';
 import { notFound } from '../errors/catalogue.js';
 import { DAY, utcDay, type Clock } from '../lib/clock.js';
 import { displayStatus } from '../keys/key-view.js';
 import { findKeyRow } from '../keys/keys.repository.js';
 import type { ActionType, Outcome } from './usage-buffer.js';
-import { monthlyLimit, type QuotaActionType } from '../limits/quota-tracker.js';
 import { loadSubscription } from '../orgs/orgs.service.js';
-import type { PlanCatalogue } from '../plans/catalogue.js';
+import { monthlyLimit, type PlanCatalogue, type QuotaActionType } from '../plans/catalogue.js';
+import { keyUsage, organisationUsage } from './usage.repository.js';
 import { currentPeriod } from '../plans/period.js';
 import { toCsv } from '../lib/csv.js';
 
@@ -35,16 +36,7 @@ export function createUsageService(deps: { db: Db; clock: Clock; audit: AuditSer
 
   /** Every usage row of the organisation between two days (`to` exclusive), all keys summed. */
   async function periodRows(orgId: string, from: string, to: string) {
-    return db
-      .selectFrom('keyUsageDaily')
-      .select(['day', 'operation', 'actionType', 'outcome', (eb) => eb.fn.sum<number>('count').as('count')])
-      .where('orgId', '=', orgId)
-      .where('day', '>=', from)
-      .where('day', '<', to)
-      .groupBy(['day', 'operation', 'actionType', 'outcome'])
-      .orderBy('day')
-      .orderBy('operation')
-      .execute();
+    return organisationUsage(db, orgId, from, to);
   }
 
   /** What both views of this period's usage start from: the check, the subscription, its period and rows. */
@@ -118,17 +110,7 @@ export function createUsageService(deps: { db: Db; clock: Clock; audit: AuditSer
       await keyOf(actor, keyId);
       const to = range.to ?? utcDay(clock.now());
       const from = range.from ?? utcDay(new Date(Date.parse(`${to}T00:00:00Z`) - 29 * DAY));
-      const rows = await db
-        .selectFrom('keyUsageDaily')
-        .select(['day', 'operation', 'actionType', 'outcome', 'count'])
-        .where('keyId', '=', keyId)
-        .where('orgId', '=', actor.orgId)
-        .where('day', '>=', from)
-        .where('day', '<=', to)
-        .orderBy('day')
-        .orderBy('operation')
-        .orderBy('outcome')
-        .execute();
+      const rows = await keyUsage(db, actor.orgId, keyId, from, to);
       const totals = { success: 0, client_error: 0, server_error: 0, rejected: 0 } satisfies Record<Outcome, number>;
       for (const row of rows) totals[row.outcome] += Number(row.count);
       return { keyId, from, to, items: rows.map((r) => ({ ...r, count: Number(r.count) })), totals };

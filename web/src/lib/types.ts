@@ -1,5 +1,5 @@
 /** The JSON shapes of the portal API (see GET /api/openapi.json). */
-import type { KeyView, Outcome, UserView } from '../../../src/api/views';
+import type { SubscriptionView } from '../../../src/api/views';
 
 // Shared with the server: one definition of each shape the API answers with.
 export type {
@@ -7,21 +7,20 @@ export type {
   FlowView as Flow,
   InvitationView as Invitation,
   InvitationPreview,
+  IssuedKey,
   KeyEnvironment as Environment,
+  KeyUsageView as KeyUsage,
   KeyView as ApiKey,
+  Me,
   MemberView as Member,
   OrgUsageView as OrgUsage,
   Outcome,
   QuotaView as Quota,
   Role,
+  SubscriptionView as Subscription,
   UserRef,
   UserView as User,
 } from '../../../src/api/views';
-
-export interface Me {
-  user: UserView;
-  organisation: { id: string; name: string; plan: string; subscriptionStatus: string };
-}
 
 export interface Paged<T> {
   items: T[];
@@ -30,39 +29,7 @@ export interface Paged<T> {
   offset: number;
 }
 
-export interface IssuedKey {
-  key: KeyView;
-  secret: string;
-  warnings: string[];
-}
-
-export interface KeyUsage {
-  keyId: string;
-  from: string;
-  to: string;
-  items: Array<{ day: string; operation: string; actionType: string; outcome: Outcome; count: number }>;
-  totals: Record<Outcome, number>;
-}
-
-export interface Limits {
-  documentActionsPerMonth: number | null;
-  utilityActionsPerMonth: number | null;
-  requestsPerMinute: number | null;
-  maxKeys: number | null;
-}
-
-export interface Subscription {
-  organisation: { id: string; name: string };
-  plan: string;
-  planName: string;
-  status: string;
-  periodStart: string;
-  periodEnd: string | null;
-  limits: Limits;
-  overrides: Record<string, unknown>;
-  features: string[];
-  selfService?: boolean;
-}
+export type Limits = SubscriptionView['limits'];
 
 export interface Problem {
   type?: string;

@@ -1,7 +1,7 @@
 import type { Static, TSchema } from 'typebox';
-import type { ActionType } from '../api/views.js';
+import type { ActionType } from '../domain/vocabulary.js';
 import type { DocumentLimits } from '../config.js';
-import type { CachedKey, CachedOrg } from './key-cache.js';
+import type { CachedKey, CachedOrg } from './caller.js';
 
 /** What a handler knows of the caller: the verified key and its organisation. */
 export interface OperationContext {

@@ -1,5 +1,5 @@
 import { AppError } from '../errors/catalogue.js';
-import type { Actor } from '../audit/audit.service.js';
+import type { Actor } from './actor.js';
 
 /**
  * The role matrix of CONTRACT §5, in one place. The operator (CLI) may do everything.

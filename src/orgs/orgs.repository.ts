@@ -1,0 +1,54 @@
+/** The only module that reads or writes the `organisations` and `subscriptions` tables. */
+import type { DbOrTrx, Trx } from '../db/database.js';
+import type { SubscriptionRow, SubscriptionTable } from '../db/schema.js';
+import type { Clock } from '../lib/clock.js';
+import type { IdGenerator } from '../lib/ids.js';
+
+/** Creates an organisation and its subscription (status active, period from today). */
+export async function createOrganisation(trx: Trx, deps: { clock: Clock; newId: IdGenerator }, name: string, plan: string): Promise<string> {
+  const id = deps.newId('org');
+  const now = deps.clock.now().toISOString();
+  await trx.insertInto('organisations').values({ id, name, createdAt: now }).execute();
+  await trx
+    .insertInto('subscriptions')
+    .values({ orgId: id, plan, status: 'active', periodStart: now, periodEnd: null, overrides: '{}', updatedAt: now })
+    .execute();
+  return id;
+}
+
+/** An organisation's name and subscription; undefined when there is none. */
+export async function findSubscription(db: DbOrTrx, orgId: string): Promise<{ name: string; sub: SubscriptionRow } | undefined> {
+  const row = await db
+    .selectFrom('subscriptions')
+    .innerJoin('organisations', 'organisations.id', 'subscriptions.orgId')
+    .selectAll('subscriptions')
+    .select('organisations.name')
+    .where('subscriptions.orgId', '=', orgId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { name, ...sub } = row;
+  return { name, sub };
+}
+
+export async function updateSubscription(db: DbOrTrx, orgId: string, patch: Partial<Omit<SubscriptionTable, 'orgId'>>): Promise<void> {
+  await db.updateTable('subscriptions').set(patch).where('orgId', '=', orgId).execute();
+}
+
+/**
+ * Locks the organisation's subscription row until commit (PostgreSQL's equivalent of
+ * SELECT … FOR UPDATE, and valid SQL on SQLite, where BEGIN IMMEDIATE already serialises
+ * writers), then reads its plan: work counted under it happens one transaction at a time.
+ */
+export async function lockSubscription(trx: Trx, orgId: string): Promise<Pick<SubscriptionRow, 'plan' | 'overrides'> | undefined> {
+  await trx
+    .updateTable('subscriptions')
+    .set((eb) => ({ updatedAt: eb.ref('updatedAt') }))
+    .where('orgId', '=', orgId)
+    .execute();
+  return trx.selectFrom('subscriptions').select(['plan', 'overrides']).where('orgId', '=', orgId).executeTakeFirst();
+}
+
+export async function organisationName(db: DbOrTrx, orgId: string): Promise<string> {
+  const row = await db.selectFrom('organisations').select('name').where('id', '=', orgId).executeTakeFirstOrThrow();
+  return row.name;
+}

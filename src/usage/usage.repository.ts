@@ -1,0 +1,61 @@
+/** The only module that reads or writes the `keyUsageDaily` table: usage counted per key, day, operation and outcome. */
+import type { DbOrTrx } from '../db/database.js';
+import type { KeyUsageDailyTable } from '../db/schema.js';
+import type { QuotaActionType } from '../plans/catalogue.js';
+
+/** Adds counts to the day's rows (creating them), in batches; counts from several nodes add up. */
+export async function addDailyCounts(db: DbOrTrx, rows: readonly KeyUsageDailyTable[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db
+    .insertInto('keyUsageDaily')
+    .values([...rows])
+    .onConflict((oc) =>
+      oc.columns(['keyId', 'day', 'operation', 'actionType', 'outcome']).doUpdateSet((eb) => ({
+        count: eb('keyUsageDaily.count', '+', eb.ref('excluded.count')),
+      })),
+    )
+    .execute();
+}
+
+/** Successful actions of one type of an organisation between two days (`toDay` exclusive). */
+export async function successfulActions(db: DbOrTrx, orgId: string, actionType: QuotaActionType, fromDay: string, toDay: string): Promise<number> {
+  const row = await db
+    .selectFrom('keyUsageDaily')
+    .select((eb) => eb.fn.sum<number>('count').as('used'))
+    .where('orgId', '=', orgId)
+    .where('actionType', '=', actionType)
+    .where('outcome', '=', 'success')
+    .where('day', '>=', fromDay)
+    .where('day', '<', toDay)
+    .executeTakeFirst();
+  return Number(row?.used ?? 0);
+}
+
+/** Every usage row of an organisation between two days (`toDay` exclusive), all keys summed. */
+export function organisationUsage(db: DbOrTrx, orgId: string, fromDay: string, toDay: string) {
+  return db
+    .selectFrom('keyUsageDaily')
+    .select(['day', 'operation', 'actionType', 'outcome', (eb) => eb.fn.sum<number>('count').as('count')])
+    .where('orgId', '=', orgId)
+    .where('day', '>=', fromDay)
+    .where('day', '<', toDay)
+    .groupBy(['day', 'operation', 'actionType', 'outcome'])
+    .orderBy('day')
+    .orderBy('operation')
+    .execute();
+}
+
+/** One key's rows between two days (both inclusive). */
+export function keyUsage(db: DbOrTrx, orgId: string, keyId: string, fromDay: string, toDay: string) {
+  return db
+    .selectFrom('keyUsageDaily')
+    .select(['day', 'operation', 'actionType', 'outcome', 'count'])
+    .where('keyId', '=', keyId)
+    .where('orgId', '=', orgId)
+    .where('day', '>=', fromDay)
+    .where('day', '<=', toDay)
+    .orderBy('day')
+    .orderBy('operation')
+    .orderBy('outcome')
+    .execute();
+}
