@@ -10,6 +10,8 @@ export default defineConfig({
     // Several-node tests need PostgreSQL: collected only by `npm run test:postgres`, never skipped.
     exclude: process.env.TEST_DATABASE === 'postgres' ? configDefaults.exclude : [...configDefaults.exclude, ...SEVERAL_NODES],
     globalSetup: ['test/support/global-setup.ts'],
+    // Servers the tests spawn on PostgreSQL need the shared webhook secret key (test value only).
+    env: { WEBHOOK_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { createOrganisation } from '../src/orgs/orgs.repository.js';
 import { openDatabase, type DatabaseHandle } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
-import type { ApiKeyTable } from '../src/db/schema.js';
+import type { NewApiKeyRow } from '../src/db/schema.js';
 import { generateApiKey, keyDisplayParts } from '../src/keys/key-format.js';
 import { systemClock } from '../src/lib/clock.js';
 import { sha256Hex } from '../src/lib/hash.js';
@@ -131,7 +131,7 @@ function seed(dataDir: string): Promise<string[]> {
       const end = Math.min(seeded + settings.transactionSize, settings.keys);
       await db.transaction().execute(async (trx) => {
         while (seeded < end) {
-          const rows: ApiKeyTable[] = [];
+          const rows: NewApiKeyRow[] = [];
           for (const stop = Math.min(seeded + settings.insertBatch, end); seeded < stop; seeded++) {
             const secret = generateApiKey();
             // Spread the load keys over the whole table rather than taking the first 1,000.

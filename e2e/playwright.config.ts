@@ -72,10 +72,15 @@ export default defineConfig({
       LOG_LEVEL: 'warn',
       USAGE_FLUSH_MS: '100',
       CHANGE_POLL_MS: '100',
+      // exposed-keys.spec.ts writes this key list (a self-made key pair standing in for GitHub's) before its first report.
+      GITHUB_SECRET_SCANNING_KEYS_FILE: path.join(process.env.E2E_DATA_DIR, 'github-secret-scanning-keys.json'),
       // Admins change their own plan on the Subscription page (subscription.spec.ts).
       SELF_SERVICE_PLANS: 'true',
       // Every spec signs up its own organisation from 127.0.0.1.
       SIGNUPS_PER_IP_PER_HOUR: '100000',
+      // webhooks.spec.ts delivers to a receiver on 127.0.0.1.
+      WEBHOOKS_ALLOW_PRIVATE: 'true',
+      WEBHOOK_POLL_MS: '100',
     },
   },
 });

@@ -15,6 +15,7 @@ import { gatewayRoutes } from './gateway/gateway.routes.js';
 import { JobPool } from './jobs/job-pool.js';
 import { GATEWAY_OPERATIONS } from './operation-registry.js';
 import { connectorRoutes } from './connector/connector.routes.js';
+import { triggerRoutes } from './connector/trigger.routes.js';
 import { createConverter } from './documents/convert.js';
 import { privacyRoutes } from './http/privacy.js';
 import { installSecurityHeaders } from './http/security-headers.js';
@@ -28,13 +29,19 @@ import { MINUTE, type Clock } from './lib/clock.js';
 import type { IdGenerator } from './lib/ids.js';
 import { composeServices } from './compose.js';
 import { randomBase62 } from './lib/random.js';
-import { recordExpiredKeys } from './keys/expiry-sweeper.js';
-import { recordQuotaThreshold } from './limits/quota-events.js';
+import { announceExpiringKeys, recordExpiredKeys, recordRevokedKeyUse } from './keys/expiry-sweeper.js';
+import { recordQuotaThreshold, sweepQuotaThresholds } from './limits/quota-events.js';
 import { keysRoutes } from './keys/keys.routes.js';
 import { membersRoutes } from './members/members.routes.js';
+import type { MailSender } from './mail/mail.service.js';
+import { mailPreferencesRoutes } from './mail/preferences.routes.js';
+import { mailOnEvents } from './notifications/mail-notifier.js';
+import { secretScanningRoutes } from './leaks/secret-scanning.routes.js';
+import { organisationSettingsRoutes } from './orgs/settings.routes.js';
 import { subscriptionRoutes } from './orgs/subscription.routes.js';
 import type { PlanCatalogue } from './plans/catalogue.js';
 import { usageRoutes } from './usage/usage.routes.js';
+import { webhooksRoutes } from './webhooks/webhooks.routes.js';
 
 export interface AppOptions {
   config: Config;
@@ -47,6 +54,8 @@ export interface AppOptions {
   plans?: PlanCatalogue;
   /** The built portal's folder; `public` beside this module (dist/public) by default. */
   portalRoot?: string;
+  /** Where mail goes (tests); by default SMTP_URL or `.eml` files. */
+  mailSender?: MailSender;
 }
 
 /** Anything that looks like an API key in a logged URL is masked, whatever route it hit. */
@@ -98,7 +107,8 @@ export async function buildApp(options: AppOptions) {
   installValidation(app);
 
   handle.onConnectionError = (error) => app.log.warn({ reason: error.message }, 'database connection lost; the pool reconnects');
-  const services = composeServices({ config, handle, clock: options.clock, newId: options.newId, plans: options.plans });
+  const services = composeServices({ config, handle, clock: options.clock, newId: options.newId, plans: options.plans, mailSender: options.mailSender });
+  services.secretBox.check();
   if (services.redis) {
     services.redis.log = (level, message) => app.log[level](message);
     await services.redis.connect();
@@ -106,9 +116,19 @@ export async function buildApp(options: AppOptions) {
   const { clock } = services;
   const { events, cache, usage, audit, auth, keys, members, orgs, usageQueries } = services;
   events.onError = (error) => app.log.warn({ err: error }, 'reading the event log failed; retrying');
+  services.deliveries.onError = (error) => app.log.warn({ err: error }, 'a webhook delivery round failed; retrying');
+  // Any event (this node's or another's) may have queued deliveries: look for due ones now.
+  events.subscribe({ event: () => services.deliveries.kick(), reset: () => services.deliveries.kick() });
   usage.onError = (error) => app.log.error({ err: error }, 'usage flush failed; counts kept for the next flush');
   services.quotas.onThreshold = (event) =>
-    void recordQuotaThreshold({ db, audit }, event).catch((error) => app.log.error({ err: error }, 'could not record a quota threshold'));
+    void recordQuotaThreshold({ db, audit, events, clock }, event).catch((error) => app.log.error({ err: error }, 'could not record a quota threshold'));
+  services.mail.log = (level, fields, message) => app.log[level](fields, message);
+  const stopMailOnEvents = mailOnEvents({
+    db,
+    events,
+    mail: services.mail,
+    onError: (error) => app.log.error({ err: error }, 'could not queue a mail for an event'),
+  });
   const cookie = { secure: config.publicUrl.startsWith('https:') };
 
   await app.register(fastifyCookie);
@@ -190,7 +210,12 @@ export async function buildApp(options: AppOptions) {
   membersRoutes(app, members);
   auditRoutes(app, audit);
   subscriptionRoutes(app, orgs);
+  mailPreferencesRoutes(app, services.mailPreferences);
+  organisationSettingsRoutes(app, orgs);
+  secretScanningRoutes(app, { keys: services.githubKeys, scanning: services.secretScanning });
+  webhooksRoutes(app, services.webhooks);
   // Document and compute work runs in worker threads: one tenant's document never stalls the gateway.
+  const revokedSeen = new Set<string>();
   const jobs = new JobPool({ limits: config.documents, queueMax: config.documents.queueMax });
   gatewayRoutes(app, {
     cache,
@@ -203,6 +228,15 @@ export async function buildApp(options: AppOptions) {
     jobs,
     limits: config.documents,
     converter,
+    keyedRoutes: (gateway) => triggerRoutes(gateway, { webhooks: services.webhooks, publicUrl: config.publicUrl }),
+    onRevokedKeyUsed: (key) => {
+      // Once per key and day on this node; the day's mark makes it once in the cluster.
+      const seen = `${key.id}:${clock.now().toISOString().slice(0, 10)}`;
+      if (revokedSeen.has(seen)) return;
+      if (revokedSeen.size > 10_000) revokedSeen.clear();
+      revokedSeen.add(seen);
+      void recordRevokedKeyUse({ db, clock, events }, key).catch((error) => app.log.warn({ err: error }, 'could not record the use of a revoked key'));
+    },
   });
   connectorRoutes(app, { operations: GATEWAY_OPERATIONS, publicUrl: config.publicUrl });
   privacyRoutes(app);
@@ -214,21 +248,38 @@ export async function buildApp(options: AppOptions) {
       runExclusive(handle, 'expiry-sweeper', () => recordExpiredKeys({ db, clock, audit, events })).catch((error) =>
         app.log.warn({ err: error }, 'expiry sweep failed'),
       ),
+      runExclusive(handle, 'expiring-keys', () => announceExpiringKeys({ db, clock, events })).catch((error) =>
+        app.log.warn({ err: error }, 'announcing expiring keys failed'),
+      ),
+      runExclusive(handle, 'quota-thresholds', () => sweepQuotaThresholds({ db, clock, audit, events, plans: services.plans })).catch((error) =>
+        app.log.warn({ err: error }, 'the quota threshold sweep failed'),
+      ),
       runExclusive(handle, 'event-log-pruning', () => events.prune()).catch((error) => app.log.warn({ err: error }, 'pruning the event log failed')),
     ]);
   let sweeper: NodeJS.Timeout | undefined;
+  // The outbox is sent by one node at a time; a mail is also held by the node sending it (outbox.repository).
+  const sendMail = () =>
+    runExclusive(handle, 'mail-outbox', () => services.mail.drain()).catch((error) => app.log.warn({ err: error }, 'sending mail failed; retrying'));
+  let mailer: NodeJS.Timeout | undefined;
 
   app.addHook('onReady', async () => {
     await events.start();
     usage.start(config.usageFlushMs);
+    services.deliveries.start();
     await sweep();
     sweeper = setInterval(sweep, MINUTE);
     sweeper.unref();
+    mailer = setInterval(sendMail, config.mail.sendIntervalMs);
+    mailer.unref();
   });
   // Runs after in-flight requests have finished: nothing buffered is lost on shutdown.
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
+    clearInterval(mailer);
+    stopMailOnEvents();
+    await services.deliveries.stop();
     await events.stop();
+    services.mail.close();
     await usage.stop();
     await jobs.close();
     await services.quotas.close?.();

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { createAuditService } from './audit/audit.service.js';
 import { createAuthService } from './auth/auth.service.js';
 import { createMemoryThrottle, type FailureThrottle } from './auth/throttle.js';
@@ -15,17 +16,32 @@ import { createRedisThrottle } from './limits/redis-throttle.js';
 import { createKeyService } from './keys/keys.service.js';
 import { HOUR, MINUTE, systemClock, type Clock } from './lib/clock.js';
 import { newId as defaultNewId, type IdGenerator } from './lib/ids.js';
+import { createMailService, fileSender, smtpSender, type MailSender } from './mail/mail.service.js';
+import { createMailPreferencesService } from './mail/preferences.service.js';
 import { createMembersService } from './members/members.service.js';
+import { GithubKeys } from './leaks/github-keys.js';
+import { createSecretScanningService } from './leaks/secret-scanning.service.js';
 import { createOrgsService } from './orgs/orgs.service.js';
 import { PlanCatalogue } from './plans/catalogue.js';
 import { UsageBuffer } from './usage/usage-buffer.js';
+import { DeliveryWorker } from './webhooks/delivery-worker.js';
+import { loadSecretKey, SecretBox } from './webhooks/secret-box.js';
+import { createWebhookService } from './webhooks/webhooks.service.js';
 import { createUsageService } from './usage/usage.service.js';
 
 /**
  * The one place the parts are wired together, as plain objects. The server and the CLI
  * use the same services, so a change made from the CLI is audited and announced like any other.
  */
-export function composeServices(input: { config: Config; handle: DatabaseHandle; clock?: Clock; newId?: IdGenerator; plans?: PlanCatalogue }) {
+export function composeServices(input: {
+  config: Config;
+  handle: DatabaseHandle;
+  clock?: Clock;
+  newId?: IdGenerator;
+  plans?: PlanCatalogue;
+  /** Where mail goes; by default SMTP_URL, or `.eml` files in `DATA_DIR/outbox/`. */
+  mailSender?: MailSender;
+}) {
   const { config, handle } = input;
   const { db } = handle;
   const clock = input.clock ?? systemClock;
@@ -59,11 +75,57 @@ export function composeServices(input: { config: Config; handle: DatabaseHandle;
     sessionIdleMs: config.sessionIdleHours * HOUR,
   });
   const keys = createKeyService({ db, clock, newId, events, audit, plans });
-  const members = createMembersService({ db, clock, newId, events, audit, auth, plans, publicUrl: config.publicUrl });
+  const sender =
+    input.mailSender ??
+    (config.mail.smtpUrl ? smtpSender(config.mail.smtpUrl, config.mail.from) : fileSender(path.join(config.dataDir, 'outbox'), config.mail.from));
+  const mail = createMailService({ db, clock, newId, publicUrl: config.publicUrl, sender });
+  const mailPreferences = createMailPreferencesService({ db, clock });
+  const githubKeys = new GithubKeys(config.secretScanning, clock);
+  const secretScanning = createSecretScanningService({ db, clock, events, audit, mail });
+  const members = createMembersService({ db, clock, newId, events, audit, auth, plans, mail, publicUrl: config.publicUrl });
   const orgs = createOrgsService({ db, clock, events, audit, plans, selfServicePlans: config.selfServicePlans });
   const usageQueries = createUsageService({ db, clock, audit, plans });
+  const box = new SecretBox(() => loadSecretKey({ configured: config.webhooks.secretKey, dataDir: config.dataDir, postgres: handle.dialect === 'postgres' }));
+  const webhooks = createWebhookService({ db, clock, newId, audit, box, allowPrivate: config.webhooks.allowPrivate });
+  // Every recorded event queues its webhook deliveries in the same transaction.
+  events.onRecord((trx, recorded) => webhooks.fanOut(trx, recorded));
+  const deliveries = new DeliveryWorker(
+    { db, clock, webhooks },
+    {
+      postgres: handle.dialect === 'postgres',
+      allowPrivate: config.webhooks.allowPrivate,
+      timeoutMs: config.webhooks.timeoutMs,
+      pollMs: config.webhooks.pollMs,
+      concurrency: config.webhooks.concurrency,
+    },
+  );
 
-  return { db, dialect: handle.dialect, clock, newId, plans, events, cache, usage, rateLimiter, quotas, redis, audit, auth, keys, members, orgs, usageQueries };
+  return {
+    db,
+    dialect: handle.dialect,
+    clock,
+    newId,
+    plans,
+    events,
+    cache,
+    usage,
+    rateLimiter,
+    quotas,
+    redis,
+    audit,
+    auth,
+    keys,
+    members,
+    orgs,
+    usageQueries,
+    mail,
+    mailPreferences,
+    githubKeys,
+    secretScanning,
+    webhooks,
+    deliveries,
+    secretBox: box,
+  };
 }
 
 export type Services = ReturnType<typeof composeServices>;

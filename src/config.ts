@@ -47,6 +47,40 @@ export interface Config {
   readonly documents: DocumentLimits;
   /** How LibreOffice is confined (CONVERT_SANDBOX): bubblewrap, none, or auto (bubblewrap where it runs). */
   readonly convertSandbox: 'auto' | 'bubblewrap' | 'none';
+  /** Mail (CONTRACT §11): SMTP_URL, MAIL_FROM; without SMTP mails are `.eml` files in `<dataDir>/outbox/`. */
+  readonly mail: MailConfig;
+  /** Where GitHub's secret-scanning public keys come from (GITHUB_SECRET_SCANNING_KEYS_URL or _FILE). */
+  readonly secretScanning: SecretScanningConfig;
+  /** Webhook deliveries (CONTRACT §11). */
+  readonly webhooks: WebhookSettings;
+}
+
+export interface MailConfig {
+  /** `smtp://user:pass@host:port` or `smtps://…`; unset: mails are written as files and logged. */
+  readonly smtpUrl: string | undefined;
+  readonly from: string;
+  /** How often one node sends what the outbox holds (MAIL_SEND_INTERVAL_MS). */
+  readonly sendIntervalMs: number;
+}
+
+export interface SecretScanningConfig {
+  /** GitHub's public keys document (`{ public_keys: [{ key_identifier, key }] }`), fetched and cached. */
+  readonly keysUrl: string | undefined;
+  /** The same document from a local file (takes precedence over the URL). */
+  readonly keysFile: string | undefined;
+}
+
+export interface WebhookSettings {
+  /** Encrypts webhook secrets at rest (WEBHOOK_SECRET_KEY, base64 of 32 bytes); unset: generated into DATA_DIR (one node only). */
+  readonly secretKey: Buffer | undefined;
+  /** Plain http and private, loopback and link-local targets allowed (WEBHOOKS_ALLOW_PRIVATE; local development only). */
+  readonly allowPrivate: boolean;
+  /** How long a receiver has to answer (WEBHOOK_TIMEOUT_SECONDS). */
+  readonly timeoutMs: number;
+  /** How often a node looks for due deliveries besides being woken by events (WEBHOOK_POLL_MS). */
+  readonly pollMs: number;
+  /** Deliveries one node sends at once (WEBHOOK_CONCURRENCY). */
+  readonly concurrency: number;
 }
 
 /** How the database is used: a slow or lost database answers 503 instead of holding requests. */
@@ -188,6 +222,32 @@ export function loadConfig(env: Env = { ...readDotEnv('.env'), ...process.env })
     database: databaseTuning(env),
     convertSandbox: oneOf(env, 'CONVERT_SANDBOX', ['auto', 'bubblewrap', 'none'] as const, 'auto'),
     documents: documentLimits(env),
+    mail: Object.freeze({
+      smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
+      from: env.MAIL_FROM?.trim() || `Build a Doc <no-reply@${new URL(publicUrl).hostname}>`,
+      sendIntervalMs: int(env, 'MAIL_SEND_INTERVAL_MS', 5000, 50, 3_600_000),
+    }),
+    secretScanning: Object.freeze({
+      keysUrl: url(env, 'GITHUB_SECRET_SCANNING_KEYS_URL', ['https:', 'http:']),
+      keysFile: env.GITHUB_SECRET_SCANNING_KEYS_FILE?.trim() ? path.resolve(env.GITHUB_SECRET_SCANNING_KEYS_FILE.trim()) : undefined,
+    }),
+    webhooks: webhookSettings(env),
+  });
+}
+
+function webhookSettings(env: Env): WebhookSettings {
+  const raw = env.WEBHOOK_SECRET_KEY?.trim();
+  let secretKey: Buffer | undefined;
+  if (raw) {
+    secretKey = Buffer.from(raw, 'base64');
+    if (secretKey.length !== 32) throw new ConfigError('WEBHOOK_SECRET_KEY must be the base64 of 32 bytes (e.g. openssl rand -base64 32)');
+  }
+  return Object.freeze({
+    secretKey,
+    allowPrivate: bool(env, 'WEBHOOKS_ALLOW_PRIVATE', false),
+    timeoutMs: int(env, 'WEBHOOK_TIMEOUT_SECONDS', 15, 1, 120) * 1000,
+    pollMs: int(env, 'WEBHOOK_POLL_MS', 1000, 10, 60_000),
+    concurrency: int(env, 'WEBHOOK_CONCURRENCY', 16, 1, 1000),
   });
 }
 

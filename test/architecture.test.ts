@@ -19,11 +19,13 @@ const LAYERS: readonly (readonly string[])[] = [
   ['events', 'operations'],
   ['http'],
   ['audit', 'compute', 'documents'],
+  ['mail'],
   ['orgs'],
   ['auth', 'keys'],
   ['members', 'usage'],
-  ['limits'],
-  ['gateway', 'jobs', 'connector'],
+  ['limits', 'notifications'],
+  ['webhooks'],
+  ['gateway', 'jobs', 'connector', 'leaks'],
   ['compose.ts', 'operation-registry.ts'],
   ['app.ts'],
   ['server.ts'],
@@ -43,6 +45,11 @@ const OWNERS: Record<string, string> = {
   auditLog: 'audit/audit.repository.ts',
   domainEvents: 'events/event-log.ts',
   nodeHeartbeats: 'db/heartbeat.ts',
+  mailOutbox: 'mail/outbox.repository.ts',
+  mailPreferences: 'mail/preferences.repository.ts',
+  eventMarks: 'events/event-marks.ts',
+  webhookEndpoints: 'webhooks/webhooks.repository.ts',
+  webhookDeliveries: 'webhooks/webhooks.repository.ts',
 };
 
 /**

@@ -40,6 +40,8 @@ const PERMISSIONS = {
   manageTeam: { admin: 'all', member: 'none', viewer: 'none' }, // invite, deactivate, change roles
   audit: { admin: 'all', member: 'own', viewer: 'none' },
   changePlan: { admin: 'all', member: 'none', viewer: 'none' },
+  orgSettings: { admin: 'all', member: 'none', viewer: 'none' }, // what a leak report does to a live key
+  manageWebhooks: { admin: 'all', member: 'none', viewer: 'none' }, // CONTRACT §11: webhook endpoints are Admin-only
   signedIn: { admin: 'all', member: 'all', viewer: 'all' },
 } as const satisfies Record<string, Record<Role, Reach>>;
 
@@ -63,7 +65,7 @@ const ACTOR_LABEL: Record<ActorId, string> = {
 };
 
 /** What a route acts on: nothing in particular, one key of the first org, one person of it, or one of its invitations. */
-type Resource = 'none' | 'key' | 'user' | 'invitation';
+type Resource = 'none' | 'key' | 'user' | 'invitation' | 'webhook';
 
 interface Expected {
   status: number;
@@ -117,6 +119,8 @@ interface CaseContext {
   keyWithFlow(): Promise<{ keyId: string; flowId: string }>;
   /** A fresh Member of the first organisation to act on. */
   person(): Promise<Session>;
+  /** A fresh webhook endpoint of the first organisation. */
+  webhook(): Promise<string>;
 }
 
 interface RouteCase {
@@ -161,6 +165,40 @@ const ROUTES: RouteCase[] = [
     prepare: async ({ actor }) => ({ url: '/api/auth/signout', cookie: actor === 'anonymous' ? null : await freshSessionOf(actor) }),
   },
   { method: 'GET', path: '/api/me', permission: 'signedIn', resource: 'none', success: 200, prepare: async () => ({ url: '/api/me' }) },
+  // The organisation's settings (CONTRACT §11: revoke or only notify on a leak report).
+  {
+    method: 'GET',
+    path: '/api/organisation/settings',
+    permission: 'orgSettings',
+    resource: 'none',
+    success: 200,
+    prepare: async () => ({ url: '/api/organisation/settings' }),
+  },
+  {
+    method: 'PUT',
+    path: '/api/organisation/settings',
+    permission: 'orgSettings',
+    resource: 'none',
+    success: 200,
+    prepare: async () => ({ url: '/api/organisation/settings', payload: { leakResponse: 'revoke' } }),
+  },
+  // Each person's own mail choices (CONTRACT §11).
+  {
+    method: 'GET',
+    path: '/api/me/mail-preferences',
+    permission: 'signedIn',
+    resource: 'none',
+    success: 200,
+    prepare: async () => ({ url: '/api/me/mail-preferences' }),
+  },
+  {
+    method: 'PUT',
+    path: '/api/me/mail-preferences',
+    permission: 'signedIn',
+    resource: 'none',
+    success: 200,
+    prepare: async () => ({ url: '/api/me/mail-preferences', payload: { expiryReminders: true } }),
+  },
   {
     method: 'POST',
     path: '/api/invitations/accept',
@@ -337,6 +375,65 @@ const ROUTES: RouteCase[] = [
     prepare: async () => ({ url: '/api/audit/export.csv' }),
   },
 
+  // Webhooks (CONTRACT §11)
+  { method: 'GET', path: '/api/webhooks', permission: 'manageWebhooks', resource: 'none', success: 200, prepare: async () => ({ url: '/api/webhooks' }) },
+  {
+    method: 'POST',
+    path: '/api/webhooks',
+    permission: 'manageWebhooks',
+    resource: 'none',
+    success: 201,
+    prepare: async () => ({ url: '/api/webhooks', payload: { url: 'http://127.0.0.1:9/hook', eventTypes: ['api_key.revoked'] } }),
+  },
+  {
+    method: 'GET',
+    path: '/api/webhooks/:id',
+    permission: 'manageWebhooks',
+    resource: 'webhook',
+    success: 200,
+    prepare: async (c) => ({ url: `/api/webhooks/${await c.webhook()}` }),
+  },
+  {
+    method: 'PATCH',
+    path: '/api/webhooks/:id',
+    permission: 'manageWebhooks',
+    resource: 'webhook',
+    success: 200,
+    prepare: async (c) => ({ url: `/api/webhooks/${await c.webhook()}`, payload: { description: 'Renamed' } }),
+  },
+  {
+    method: 'DELETE',
+    path: '/api/webhooks/:id',
+    permission: 'manageWebhooks',
+    resource: 'webhook',
+    success: 204,
+    prepare: async (c) => ({ url: `/api/webhooks/${await c.webhook()}` }),
+  },
+  {
+    method: 'POST',
+    path: '/api/webhooks/:id/rotate-secret',
+    permission: 'manageWebhooks',
+    resource: 'webhook',
+    success: 200,
+    prepare: async (c) => ({ url: `/api/webhooks/${await c.webhook()}/rotate-secret` }),
+  },
+  {
+    method: 'POST',
+    path: '/api/webhooks/:id/test',
+    permission: 'manageWebhooks',
+    resource: 'webhook',
+    success: 202,
+    prepare: async (c) => ({ url: `/api/webhooks/${await c.webhook()}/test` }),
+  },
+  {
+    method: 'GET',
+    path: '/api/webhooks/:id/deliveries',
+    permission: 'manageWebhooks',
+    resource: 'webhook',
+    success: 200,
+    prepare: async (c) => ({ url: `/api/webhooks/${await c.webhook()}/deliveries` }),
+  },
+
   // The API's own description is public, so tools can read it.
   { method: 'GET', path: '/api/openapi.json', permission: 'public', resource: 'none', success: 200, prepare: async () => ({ url: '/api/openapi.json' }) },
 ];
@@ -361,7 +458,8 @@ const world = {} as {
 };
 
 beforeAll(async () => {
-  t = await startTestApp({ env: { SELF_SERVICE_PLANS: 'true' } });
+  // Webhook endpoints point at a local address that refuses connections (no delivery ever lands).
+  t = await startTestApp({ env: { SELF_SERVICE_PLANS: 'true', WEBHOOKS_ALLOW_PRIVATE: 'true' } });
   // Every case creates keys (about 75 live by the end, close to Large's 100), so both organisations get Enterprise's unlimited keys.
   world.admin = await signup(t, 'Contoso', undefined, { plan: 'enterprise' });
   world.member = await addMember(t, world.admin, 'member', 'Mo Member');
@@ -454,6 +552,16 @@ function contextFor(actor: ActorId): CaseContext {
       return { keyId: id, flowId: flowId! };
     },
     person: () => addMember(t, world.admin, 'member', 'Target Person'),
+    webhook: async () => {
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/webhooks',
+        headers: { cookie: world.admin.cookie },
+        payload: { url: 'http://127.0.0.1:9/hook', eventTypes: ['api_key.created'] },
+      });
+      expect(response.statusCode, response.body).toBe(201);
+      return response.json().endpoint.id as string;
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+import { CONNECTOR_TRIGGERS } from '../src/connector/triggers.js';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -227,7 +228,8 @@ describe('the connector definition follows the certification rules (CONTRACT §7
   });
 
   it('lists every gateway operation once, at its method and path, with its visibility', () => {
-    expect(operationsOf(definition)).toHaveLength(GATEWAY_OPERATIONS.length);
+    // Besides the actions: one subscription per trigger, and the DELETE of a subscription.
+    expect(operationsOf(definition)).toHaveLength(GATEWAY_OPERATIONS.length + CONNECTOR_TRIGGERS.length + 1);
     for (const operation of GATEWAY_OPERATIONS) {
       const entry = definition.paths[operation.path]?.[operation.method.toLowerCase()];
       expect(entry, operation.operationId).toBeDefined();
@@ -236,6 +238,31 @@ describe('the connector definition follows the certification rules (CONTRACT §7
       expect(entry.description).toBe(operation.description);
       expect(entry['x-ms-visibility']).toBe(operation.visibility);
     }
+  });
+
+  it('declares each webhook trigger: x-ms-trigger, a hidden x-ms-notification-url callback, 201 with a Location to the DELETE, and its notification schema', () => {
+    expect(CONNECTOR_TRIGGERS.map((t) => t.summary)).toEqual([
+      'When a key is about to expire',
+      'When a key is revoked or exposed',
+      'When a quota threshold is reached',
+    ]);
+    for (const trigger of CONNECTOR_TRIGGERS) {
+      const item = definition.paths[trigger.path];
+      const post = item.post;
+      expect(post['x-ms-trigger'], trigger.operationId).toBe('single');
+      expect(post.operationId).toBe(trigger.operationId);
+      const callback = post.parameters[0].schema.properties.callbackUrl;
+      expect(callback).toMatchObject({ type: 'string', 'x-ms-notification-url': true, 'x-ms-visibility': 'internal' });
+      expect(post.parameters[0].schema.required).toEqual(['callbackUrl']);
+      expect(post.responses['201'].headers.Location).toMatchObject({ type: 'string' });
+      expect(post.responses['200']).toBeUndefined();
+      const content = item['x-ms-notification-content'];
+      expect(content.schema.properties.type.enum).toEqual([...trigger.eventTypes]);
+      expect(Object.keys(content.schema.properties)).toEqual(['id', 'type', 'timestamp', 'organisationId', 'data']);
+    }
+    const remove = definition.paths['/triggers/subscriptions/{subscriptionId}'].delete;
+    expect(remove).toMatchObject({ operationId: 'DeleteTriggerSubscription', 'x-ms-visibility': 'internal' });
+    expect(remove.parameters[0]).toMatchObject({ name: 'subscriptionId', in: 'path', required: true });
   });
 
   it('gives every action a unique PascalCase operationId', () => {

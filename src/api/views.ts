@@ -86,6 +86,8 @@ export const KeySchema = Type.Object(
     replacedByKeyId: Nullable(Type.String()),
     graceEndsAt: Nullable(Type.String()),
     flowCount: Type.Integer(),
+    exposedAt: Nullable(Type.String({ description: 'When a secret scanner reported the key public' })),
+    exposedUrl: Nullable(Type.String({ description: 'Where the key was found public' })),
   },
   { $id: 'ApiKey' },
 );
@@ -199,3 +201,83 @@ export const AuditEntrySchema = Type.Object({
   severity: Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('error')]),
 });
 export type AuditEntryView = Static<typeof AuditEntrySchema>;
+
+/** What mail a signed-in person receives (CONTRACT §11). */
+export const MailPreferencesSchema = Type.Object(
+  { expiryReminders: Type.Boolean({ description: 'Mail 14, 7 and 1 days before a key of yours (or, for Admins, of the organisation) expires' }) },
+  { additionalProperties: false },
+);
+export type MailPreferencesView = Static<typeof MailPreferencesSchema>;
+
+/** What a leak report does to a live key of the organisation: revoke it at once, or only tell. */
+export const LeakResponseSchema = Type.Union([Type.Literal('revoke'), Type.Literal('notify')]);
+export const OrganisationSettingsSchema = Type.Object({ leakResponse: LeakResponseSchema }, { additionalProperties: false });
+export type OrganisationSettingsView = Static<typeof OrganisationSettingsSchema>;
+/** Event types a webhook endpoint may ask for (CONTRACT §11). */
+export const WEBHOOK_EVENT_TYPES = [
+  'api_key.created',
+  'api_key.updated',
+  'api_key.suspended',
+  'api_key.resumed',
+  'api_key.rotated',
+  'api_key.revoked',
+  'api_key.deleted',
+  'api_key.expiring',
+  'api_key.expired',
+  'api_key.exposed',
+  'api_key.revoked_key_used',
+  'quota.threshold',
+  'member.invited',
+  'member.joined',
+  'member.deactivated',
+  'subscription.changed',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+export const WebhookEventTypeSchema = Type.Unsafe<WebhookEventType>(Type.String({ enum: [...WEBHOOK_EVENT_TYPES] }));
+
+/** A webhook endpoint as the API shows it; its secret is only in the answers of create and rotate-secret. */
+export const WebhookEndpointSchema = Type.Object(
+  {
+    id: Type.String(),
+    url: Type.String(),
+    description: Nullable(Type.String()),
+    eventTypes: Type.Array(WebhookEventTypeSchema),
+    enabled: Type.Boolean(),
+    disabledReason: Nullable(Type.String({ description: 'gone: the receiver answered 410; paused: an Admin disabled it' })),
+    secretRotatedUntil: Nullable(Type.String({ description: 'Until then deliveries are signed with the previous secret too' })),
+    createdAt: Type.String(),
+    updatedAt: Type.String(),
+  },
+  { $id: 'WebhookEndpoint' },
+);
+export type WebhookEndpointView = Static<typeof WebhookEndpointSchema>;
+
+export const WebhookWithSecretSchema = Type.Object({
+  endpoint: WebhookEndpointSchema,
+  secret: Type.String({ description: 'whsec_ + base64 of 32 random bytes. Shown only in this response: copy it now.' }),
+});
+export type WebhookWithSecret = Static<typeof WebhookWithSecretSchema>;
+
+export const WebhookAttemptSchema = Type.Object({
+  at: Type.String(),
+  statusCode: Nullable(Type.Integer()),
+  error: Nullable(Type.String()),
+  durationMs: Type.Integer(),
+});
+
+export const WebhookDeliverySchema = Type.Object(
+  {
+    id: Type.String(),
+    eventId: Type.String(),
+    eventType: Type.String(),
+    status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]),
+    attempts: Type.Integer(),
+    lastStatusCode: Nullable(Type.Integer()),
+    nextAttemptAt: Nullable(Type.String()),
+    createdAt: Type.String(),
+    deliveredAt: Nullable(Type.String()),
+    attemptLog: Type.Array(WebhookAttemptSchema),
+  },
+  { $id: 'WebhookDelivery' },
+);
+export type WebhookDeliveryView = Static<typeof WebhookDeliverySchema>;

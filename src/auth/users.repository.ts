@@ -56,3 +56,8 @@ export async function setRole(db: DbOrTrx, id: string, role: Role): Promise<void
 export async function deactivateUser(db: DbOrTrx, id: string, now: string): Promise<void> {
   await db.updateTable('users').set({ status: 'deactivated', deactivatedAt: now }).where('id', '=', id).execute();
 }
+
+/** The active Admins of an organisation (who hear of its keys' expiries, exposures and quotas). */
+export function activeAdmins(db: DbOrTrx, orgId: string): Promise<Array<Pick<UserRow, 'id' | 'email' | 'name'>>> {
+  return db.selectFrom('users').select(['id', 'email', 'name']).where('orgId', '=', orgId).where('role', '=', 'admin').where('status', '=', 'active').execute();
+}

@@ -1,6 +1,15 @@
 import type { GatewayOperation } from '../operations/operation.js';
 import { ProblemSchema } from '../http/schemas.js';
 import { ConnectorSchemaError, toSwaggerSchema, type SwaggerSchema } from './swagger-schema.js';
+import {
+  CONNECTOR_TRIGGERS,
+  DELETE_TRIGGER_OPERATION,
+  labelled,
+  notificationSchema,
+  TRIGGER_SUBSCRIPTION_PATH,
+  TriggerSubscriptionSchema,
+  type ConnectorTrigger,
+} from './triggers.js';
 
 /**
  * The Power Platform connector: `apiDefinition.swagger.json` (Swagger 2.0) and
@@ -118,6 +127,91 @@ function paths(operations: readonly GatewayOperation[]): Record<string, Record<s
   return out;
 }
 
+function errorResponses(): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(ERROR_RESPONSES).map(([status, description]) => [status, problemResponse(description)]));
+}
+
+/**
+ * A webhook trigger: Power Automate POSTs its callback URL (hidden from the maker), gets 201
+ * with a Location to delete the subscription, and receives the event described by
+ * x-ms-notification-content.
+ */
+function triggerPathItem(trigger: ConnectorTrigger): Record<string, SwaggerSchema> {
+  return {
+    'x-ms-notification-content': { description: trigger.summary, schema: notificationSchema(trigger) },
+    post: {
+      operationId: trigger.operationId,
+      summary: trigger.summary,
+      description: trigger.description,
+      'x-ms-trigger': 'single',
+      parameters: [
+        {
+          name: 'body',
+          in: 'body',
+          required: true,
+          'x-ms-summary': 'Subscription',
+          description: 'Where Power Automate wants the events sent',
+          schema: {
+            type: 'object',
+            required: ['callbackUrl'],
+            properties: {
+              callbackUrl: {
+                type: 'string',
+                'x-ms-notification-url': true,
+                'x-ms-visibility': 'internal',
+                'x-ms-summary': 'Callback URL',
+                description: 'The URL Power Automate listens on for this flow',
+              },
+            },
+          },
+        },
+      ],
+      responses: {
+        201: {
+          description: 'Subscribed; the Location header is where the subscription is deleted',
+          headers: { Location: { type: 'string', description: 'The URL that deletes this subscription' } },
+          schema: labelled(toSwaggerSchema(TriggerSubscriptionSchema, `${trigger.operationId} response`)),
+        },
+        ...errorResponses(),
+      },
+    },
+  };
+}
+
+function deleteSubscriptionItem(): Record<string, SwaggerSchema> {
+  return {
+    delete: {
+      operationId: DELETE_TRIGGER_OPERATION,
+      summary: 'Delete a trigger subscription',
+      description: 'Stops sending events to a flow; Power Automate calls it when the flow is turned off or deleted.',
+      'x-ms-visibility': 'internal',
+      parameters: [
+        {
+          name: 'subscriptionId',
+          in: 'path',
+          required: true,
+          type: 'string',
+          'x-ms-summary': 'Subscription Id',
+          description: 'The id of the subscription',
+          'x-ms-visibility': 'internal',
+        },
+      ],
+      responses: {
+        200: { description: 'Deleted', schema: labelled(toSwaggerSchema(TriggerSubscriptionSchema, `${DELETE_TRIGGER_OPERATION} response`)) },
+        404: problemResponse('No such subscription in the organisation of this key'),
+        ...errorResponses(),
+      },
+    },
+  };
+}
+
+function triggerPaths(): Record<string, Record<string, SwaggerSchema>> {
+  const out: Record<string, Record<string, SwaggerSchema>> = {};
+  for (const trigger of CONNECTOR_TRIGGERS) out[trigger.path] = triggerPathItem(trigger);
+  out[`${TRIGGER_SUBSCRIPTION_PATH}/{subscriptionId}`] = deleteSubscriptionItem();
+  return out;
+}
+
 /** `apiDefinition.swagger.json`: host, basePath and schemes follow PUBLIC_URL. */
 export function buildApiDefinition(operations: readonly GatewayOperation[], publicUrl: string): Record<string, unknown> {
   const url = new URL(publicUrl);
@@ -135,7 +229,7 @@ export function buildApiDefinition(operations: readonly GatewayOperation[], publ
     schemes: [url.protocol.replace(/:$/, '')],
     consumes: ['application/json'],
     produces: ['application/json'],
-    paths: paths(operations),
+    paths: { ...paths(operations), ...triggerPaths() },
     definitions: { Problem: problemDefinition() },
     securityDefinitions: { api_key: { type: 'apiKey', in: 'header', name: 'x-api-key' } },
     security: [{ api_key: [] }],

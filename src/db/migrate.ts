@@ -4,6 +4,8 @@ import { initial } from './migrations/0001-initial.js';
 import { domainEvents } from './migrations/0002-domain-events.js';
 import { invitationsAndDevices } from './migrations/0003-invitations-and-devices.js';
 import { heartbeat } from './migrations/0004-heartbeat.js';
+import { webhooks } from './migrations/0006-webhooks.js';
+import { mailAndExposures } from './migrations/0007-mail-and-exposures.js';
 
 /** Migrations in order; the names are permanent once released. */
 function migrations(handle: DatabaseHandle): Record<string, Migration> {
@@ -12,6 +14,8 @@ function migrations(handle: DatabaseHandle): Record<string, Migration> {
     '0002-domain-events': domainEvents(handle.dialect),
     '0003-invitations-and-devices': invitationsAndDevices(),
     '0004-heartbeat': heartbeat(),
+    '0006-webhooks': webhooks(),
+    '0007-mail-and-exposures': mailAndExposures(),
   };
 }
 

@@ -21,13 +21,22 @@ export interface Database {
   auditLog: AuditLogTable;
   nodeHeartbeats: NodeHeartbeatTable;
   domainEvents: DomainEventTable;
+  mailOutbox: MailOutboxTable;
+  mailPreferences: MailPreferenceTable;
+  eventMarks: EventMarkTable;
+  webhookEndpoints: WebhookEndpointTable;
+  webhookDeliveries: WebhookDeliveryTable;
 }
 
 export interface OrganisationTable {
   id: string;
   name: string;
   createdAt: string;
+  /** What a leak report does to a live key: `revoke` it at once, or only `notify`. */
+  leakResponse: Generated<LeakResponse>;
 }
+
+export type LeakResponse = 'revoke' | 'notify';
 
 export interface SubscriptionTable {
   orgId: string;
@@ -80,6 +89,8 @@ export interface InvitationTable {
   revokedAt: string | null;
   /** `revoked` by an Admin, `inviter_deactivated`, `resent` (a new link replaced it). */
   revokedReason: string | null;
+  /** SHA-256 of the link's token in the invitation mail, made when the mail is sent (the link itself is never stored). */
+  mailTokenHash?: string | null;
 }
 
 /** A browser a person signed in from: only the SHA-256 of its device cookie is stored. */
@@ -114,6 +125,9 @@ export interface ApiKeyTable {
   graceEndsAt: string | null;
   /** When the "key expired" audit event was written, so it is written once. */
   expiryRecordedAt: string | null;
+  /** When a secret scanner reported the key public, and where it was found. */
+  exposedAt: Generated<string | null>;
+  exposedUrl: Generated<string | null>;
 }
 
 export interface KeyUsageDailyTable {
@@ -176,6 +190,85 @@ export interface DomainEventTable {
 export interface NodeHeartbeatTable {
   nodeId: string;
   beatAt: string;
+}
+
+/** A mail waiting to be sent, sent, or given up (mail/outbox.repository.ts owns it); bodies are cleared once sent. */
+export interface MailOutboxTable {
+  id: string;
+  orgId: string;
+  /** The cause and the recipient: a second write of the same mail finds it already there. */
+  dedupeKey: string;
+  kind: string;
+  /** What the mail is about (an invitation id): its link is made only when the mail is sent. */
+  ref: string | null;
+  recipient: string;
+  subject: string;
+  textBody: string | null;
+  htmlBody: string | null;
+  createdAt: string;
+  attempts: Generated<number>;
+  nextAttemptAt: string;
+  /** A node sending it holds it until then; past it, another node may try. */
+  lockedUntil: string | null;
+  sentAt: string | null;
+  failedAt: string | null;
+  lastError: string | null;
+}
+
+/** What mail a person chose to receive (mail/preferences.repository.ts owns it); no row: the defaults. */
+export interface MailPreferenceTable {
+  userId: string;
+  /** 1: expiry reminders for their keys (and, for Admins, the organisation's); 0: none. */
+  expiryReminders: number;
+  updatedAt: string;
+}
+
+/** An announcement made once (see migration 0006). */
+export interface EventMarkTable {
+  kind: string;
+  subject: string;
+  mark: string;
+  orgId: string;
+  createdAt: string;
+}
+
+/** `kind`: `webhook` (made in the portal) or `trigger` (a Power Automate subscription made with `keyId`). */
+export interface WebhookEndpointTable {
+  id: string;
+  orgId: string;
+  kind: 'webhook' | 'trigger';
+  url: string;
+  description: string | null;
+  /** JSON array of event types. */
+  eventTypes: string;
+  /** AES-256-GCM of the signing secret, never the secret itself. */
+  secretEnc: string;
+  previousSecretEnc: string | null;
+  previousSecretUntil: string | null;
+  status: 'enabled' | 'disabled';
+  disabledReason: string | null;
+  keyId: string | null;
+  createdBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface WebhookDeliveryTable {
+  id: string;
+  endpointId: string;
+  orgId: string;
+  eventId: string;
+  eventType: string;
+  payload: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: Generated<number>;
+  /** JSON array of `{ at, statusCode, error, durationMs }`. */
+  attemptLog: string;
+  nextAttemptAt: string | null;
+  claimedUntil: string | null;
+  lastStatusCode: number | null;
+  createdAt: string;
+  deliveredAt: string | null;
 }
 
 export type ApiKeyRow = Selectable<ApiKeyTable>;

@@ -13,7 +13,9 @@ export type Permission =
   | 'members.manage'
   | 'audit.view'
   | 'subscription.view'
-  | 'subscription.change';
+  | 'subscription.change'
+  | 'webhooks.manage'
+  | 'organisation.settings';
 
 const MATRIX: Record<Actor['role'], ReadonlySet<Permission>> = {
   operator: new Set<Permission>([
@@ -25,6 +27,8 @@ const MATRIX: Record<Actor['role'], ReadonlySet<Permission>> = {
     'audit.view',
     'subscription.view',
     'subscription.change',
+    'webhooks.manage',
+    'organisation.settings',
   ]),
   admin: new Set<Permission>([
     'keys.view',
@@ -35,6 +39,8 @@ const MATRIX: Record<Actor['role'], ReadonlySet<Permission>> = {
     'audit.view',
     'subscription.view',
     'subscription.change',
+    'webhooks.manage',
+    'organisation.settings',
   ]),
   member: new Set<Permission>(['keys.view', 'keys.create', 'keys.manage', 'members.view', 'audit.view', 'subscription.view']),
   viewer: new Set<Permission>(['keys.view', 'members.view', 'subscription.view']),
@@ -49,6 +55,8 @@ const REASONS: Record<Permission, string> = {
   'audit.view': 'view the audit log',
   'subscription.view': 'view the subscription',
   'subscription.change': 'change the plan; ask an Admin of your organisation',
+  'organisation.settings': "change the organisation's settings; ask an Admin of your organisation",
+  'webhooks.manage': 'manage webhooks; ask an Admin of your organisation',
 };
 
 export function can(actor: Pick<Actor, 'role'>, permission: Permission): boolean {

@@ -16,6 +16,7 @@ export const ERROR_CATALOGUE = {
   key_limit_reached: { status: 403, title: 'Key limit reached' },
   validation_failed: { status: 400, title: 'Validation failed' },
   unauthenticated: { status: 401, title: 'Not signed in' },
+  signature_invalid: { status: 401, title: 'Signature invalid' },
   forbidden: { status: 403, title: 'Forbidden' },
   csrf_rejected: { status: 403, title: 'Cross-origin request refused' },
   not_found: { status: 404, title: 'Not found' },

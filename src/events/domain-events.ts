@@ -22,6 +22,31 @@ function event<T extends string, D extends TSchema>(type: T, data: D) {
 
 const KeyData = Type.Object({ key: Key });
 
+/** The days before expiry at which `api_key.expiring` is announced (once each per key). */
+export const EXPIRING_DAYS = [14, 7, 1] as const;
+/** The shares of a monthly quota at which `quota.threshold` is announced (once each per organisation, period and action type). */
+export const QUOTA_THRESHOLDS = [80, 100] as const;
+
+/** Where an exposed key was found (GitHub secret scanning) and what was done about it. */
+export const ExposureSchema = Type.Object({
+  source: Type.String({ description: 'Who reported it, e.g. github' }),
+  url: Type.Union([Type.String(), Type.Null()], { description: 'Where the key was found' }),
+  action: Type.Union([Type.Literal('revoked'), Type.Literal('notified')]),
+  reportedAt: Type.String({ format: 'date-time' }),
+});
+export type Exposure = Static<typeof ExposureSchema>;
+
+/** A monthly quota that crossed 80 % or 100 %. */
+export const QuotaThresholdSchema = Type.Object({
+  actionType: Type.String(),
+  threshold: Type.Union([Type.Literal(80), Type.Literal(100)]),
+  used: Type.Integer(),
+  limit: Type.Integer(),
+  periodStart: Type.String(),
+  periodEnd: Type.String(),
+});
+export type QuotaThresholdView = Static<typeof QuotaThresholdSchema>;
+
 export const DomainEventSchema = Type.Union([
   event('api_key.created', KeyData),
   event('api_key.updated', KeyData),
@@ -31,6 +56,10 @@ export const DomainEventSchema = Type.Union([
   event('api_key.revoked', KeyData),
   event('api_key.deleted', KeyData),
   event('api_key.expired', Type.Object({ key: view<{ id: string; name: string; expiresAt: string | null }>() })),
+  event('api_key.expiring', Type.Object({ key: Key, daysBefore: Type.Union([Type.Literal(14), Type.Literal(7), Type.Literal(1)]) })),
+  event('api_key.exposed', Type.Object({ key: Key, exposure: ExposureSchema })),
+  event('api_key.revoked_key_used', Type.Object({ key: Key, day: Type.String({ description: 'UTC day, YYYY-MM-DD' }) })),
+  event('quota.threshold', Type.Object({ quota: QuotaThresholdSchema })),
   event('member.invited', Type.Object({ invitation: view<{ id: string; email: string; role: string }>() })),
   event('member.joined', Type.Object({ member: Member })),
   event('member.role_changed', Type.Object({ member: Member, from: Type.String(), to: Type.String() })),

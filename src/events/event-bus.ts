@@ -69,6 +69,13 @@ export class EventBus {
     this.#options = options;
   }
 
+  readonly #recorders: ((trx: Trx, events: readonly DomainEvent[]) => Promise<void>)[] = [];
+
+  /** Work that must commit with every recorded event (webhook deliveries are queued this way). */
+  onRecord(recorder: (trx: Trx, events: readonly DomainEvent[]) => Promise<void>): void {
+    this.#recorders.push(recorder);
+  }
+
   subscribe(listener: EventListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -80,6 +87,7 @@ export class EventBus {
     const timestamp = this.#clock.now().toISOString();
     const full = events.map((e) => ({ ...e, id: this.#newId('evt'), timestamp }) as DomainEvent);
     await appendEvents(trx, full);
+    for (const recorder of this.#recorders) await recorder(trx, full);
     await this.#transport.announce(trx, full);
     return full;
   }

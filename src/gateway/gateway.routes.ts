@@ -5,7 +5,7 @@ import { problems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import { monthlyLimit } from '../limits/quota-tracker.js';
 import type { FlowInfo, Outcome, UsageBuffer } from '../usage/usage-buffer.js';
-import type { KeyCache } from './key-cache.js';
+import type { CachedKey, KeyCache } from './key-cache.js';
 import type { DocumentLimits } from '../config.js';
 import type { GatewayOperation, JobRunner, PdfConverter } from '../operations/operation.js';
 import { planChecks, type PlanCheckDeps } from './plan-checks.js';
@@ -31,6 +31,10 @@ export interface GatewayDeps extends PlanCheckDeps {
   jobs: JobRunner;
   limits: DocumentLimits;
   converter: PdfConverter;
+  /** A revoked key called (told synchronously; the listener announces it later, off this path). */
+  onRevokedKeyUsed?: (key: CachedKey) => void;
+  /** Further routes behind the key check (the connector's trigger subscriptions); not billed. */
+  keyedRoutes?: (gateway: App) => void;
 }
 
 const HEADER_MAX = 200;
@@ -88,6 +92,7 @@ export function gatewayRoutes(app: App, deps: GatewayDeps): void {
           request.gatewayOrg = result.org;
           if (result.ok) return done();
           request.gatewayRefused = true;
+          if (result.key && result.error.code === 'api_key_revoked') deps.onRevokedKeyUsed?.(result.key);
           done(result.error);
         };
         const result = verifyApiKey(request.headers['x-api-key'], deps.cache, nowMs);
@@ -96,6 +101,7 @@ export function gatewayRoutes(app: App, deps: GatewayDeps): void {
       });
 
       for (const operation of deps.operations) registerOperation(gateway, operation, deps);
+      deps.keyedRoutes?.(gateway);
     },
     { prefix: '/v1' },
   );

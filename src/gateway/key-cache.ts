@@ -69,6 +69,7 @@ export class KeyCache {
       case 'api_key.revoked':
       case 'api_key.deleted':
       case 'api_key.expired':
+      case 'api_key.exposed':
         this.#forgetKey(event.data.key.id);
         return;
       case 'subscription.changed':

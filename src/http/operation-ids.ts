@@ -33,6 +33,18 @@ const OPERATION_IDS: Record<string, string> = {
   'GET /api/audit/export.csv': 'exportAuditEvents',
   'GET /api/subscription': 'getSubscription',
   'PUT /api/subscription': 'updateSubscription',
+  'GET /api/me/mail-preferences': 'getMailPreferences',
+  'PUT /api/me/mail-preferences': 'updateMailPreferences',
+  'GET /api/organisation/settings': 'getOrganisationSettings',
+  'PUT /api/organisation/settings': 'updateOrganisationSettings',
+  'GET /api/webhooks': 'listWebhooks',
+  'POST /api/webhooks': 'createWebhook',
+  'GET /api/webhooks/:id': 'getWebhook',
+  'PATCH /api/webhooks/:id': 'updateWebhook',
+  'DELETE /api/webhooks/:id': 'deleteWebhook',
+  'POST /api/webhooks/:id/rotate-secret': 'rotateWebhookSecret',
+  'POST /api/webhooks/:id/test': 'testWebhook',
+  'GET /api/webhooks/:id/deliveries': 'listWebhookDeliveries',
 };
 
 export function installOperationIds(app: App): void {

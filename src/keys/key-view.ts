@@ -48,5 +48,7 @@ export function toKeyView(row: KeyRowWithPeople, now: Date): KeyView {
     replacedByKeyId: row.replacedByKeyId,
     graceEndsAt: row.graceEndsAt,
     flowCount: Number(row.flowCount ?? 0),
+    exposedAt: row.exposedAt ?? null,
+    exposedUrl: row.exposedUrl ?? null,
   };
 }

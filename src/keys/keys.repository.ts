@@ -203,3 +203,17 @@ export async function claimExpiryRecord(db: DbOrTrx, id: string, now: string): P
   const claimed = await db.updateTable('apiKeys').set({ expiryRecordedAt: now }).where('id', '=', id).where('expiryRecordedAt', 'is', null).executeTakeFirst();
   return Number(claimed.numUpdatedRows) === 1;
 }
+
+/** Keys still working (active or suspended, not deleted, not past grace) that expire after `now` and by `until`. */
+export function keysExpiringBetween(db: DbOrTrx, now: string, until: string, limit: number) {
+  return db
+    .selectFrom('apiKeys')
+    .select(['id', 'orgId', 'expiresAt'])
+    .where('expiresAt', '>', now)
+    .where('expiresAt', '<=', until)
+    .where('status', 'in', ['active', 'suspended'])
+    .where('deletedAt', 'is', null)
+    .orderBy('expiresAt')
+    .limit(limit)
+    .execute();
+}

@@ -109,7 +109,10 @@ export function createKeyService(deps: KeyServiceDeps) {
     return toKeyView({ ...deleted, status: 'revoked', revokedAt: deleted.revokedAt ?? now.toISOString(), deletedAt: now.toISOString() }, now);
   }
 
-  type KeyChangeEvent = Exclude<KeyEventType, 'api_key.created' | 'api_key.rotated' | 'api_key.expired'>;
+  type KeyChangeEvent = Exclude<
+    KeyEventType,
+    'api_key.created' | 'api_key.rotated' | 'api_key.expired' | 'api_key.expiring' | 'api_key.exposed' | 'api_key.revoked_key_used'
+  >;
 
   /** Runs a state change on one key: load, check the actor may, change, audit, emit its event; answers the key afterwards. */
   async function change(

@@ -1,7 +1,7 @@
 import { BASE62, randomBase62 } from './random.js';
 
 /** Resource id prefixes; an id names its kind at a glance (`key_…`, `org_…`). */
-export type IdPrefix = 'org' | 'usr' | 'key' | 'ses' | 'inv' | 'aud' | 'req' | 'flw' | 'evt';
+export type IdPrefix = 'org' | 'usr' | 'key' | 'ses' | 'inv' | 'aud' | 'req' | 'flw' | 'evt' | 'whe' | 'whd' | 'whs' | 'mail';
 
 export type IdGenerator = (prefix: IdPrefix) => string;
 

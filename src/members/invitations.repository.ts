@@ -16,8 +16,23 @@ export const invitationsRepository = {
     await db.insertInto('invitations').values(row).execute();
   },
 
+  /** The invitation whose link (the one answered to the Admin, or the one mailed) has this token hash. */
   byTokenHash(db: DbOrTrx, tokenHash: string): Promise<InvitationRow | undefined> {
-    return db.selectFrom('invitations').selectAll().where('tokenHash', '=', tokenHash).executeTakeFirst();
+    return db
+      .selectFrom('invitations')
+      .selectAll()
+      .where((eb) => eb.or([eb('tokenHash', '=', tokenHash), eb('mailTokenHash', '=', tokenHash)]))
+      .executeTakeFirst();
+  },
+
+  /** One invitation by id, in any organisation (the mail sender knows only the id). */
+  byId(db: DbOrTrx, id: string): Promise<InvitationRow | undefined> {
+    return db.selectFrom('invitations').selectAll().where('id', '=', id).executeTakeFirst();
+  },
+
+  /** Sets the hash of the token the invitation mail carries (a later mail replaces an earlier one's). */
+  async setMailTokenHash(db: DbOrTrx, id: string, hash: string): Promise<void> {
+    await db.updateTable('invitations').set({ mailTokenHash: hash }).where('id', '=', id).execute();
   },
 
   /** One invitation of an organisation (another organisation's id finds nothing). */

@@ -4,7 +4,7 @@ import type { Actor } from '../domain/actor.js';
 import { normaliseEmail, insertUser, toUserView, type AuthService, type RequestContext, type SignedIn, type UserView } from '../auth/auth.service.js';
 import { passwordProblem, hashPassword } from '../auth/passwords.js';
 import { requirePermission } from '../domain/permissions.js';
-import type { Db } from '../db/database.js';
+import type { Db, DbOrTrx } from '../db/database.js';
 import type { Role } from '../db/schema.js';
 import { AppError, notFound, validationFailed } from '../errors/catalogue.js';
 import { commitWithEvents, type EventBus } from '../events/event-bus.js';
@@ -18,6 +18,9 @@ import * as users from '../auth/users.repository.js';
 import { liveKeyCountsByCreator } from '../keys/keys.repository.js';
 import { createOrganisation, organisationName } from '../orgs/orgs.repository.js';
 import type { PlanCatalogue } from '../plans/catalogue.js';
+import type { MailService } from '../mail/mail.service.js';
+import { LINK_PLACEHOLDER } from '../mail/templates.js';
+import { randomToken } from '../lib/random.js';
 
 export interface MembersServiceDeps {
   db: Db;
@@ -27,6 +30,8 @@ export interface MembersServiceDeps {
   audit: AuditService;
   auth: AuthService;
   plans: PlanCatalogue;
+  /** Invitations go out by mail (the link is also answered to the Admin who made it). */
+  mail: MailService;
   publicUrl: string;
 }
 
@@ -41,6 +46,30 @@ export function createMembersService(deps: MembersServiceDeps) {
     if (!user) throw notFound('The user');
     return user;
   }
+
+  /** Queues the invitation mail with the one-time link, in the transaction that made the invitation. */
+  // The mail carries a link of its own, made when it is sent: no usable link waits in the outbox.
+  async function mailInvitation(trx: DbOrTrx, orgId: string, invitation: InvitationView, inviterId: string | null): Promise<void> {
+    const content = {
+      kind: 'invitation' as const,
+      organisation: await organisationName(trx, orgId),
+      inviterName: inviterId ? ((await users.userName(trx, inviterId)) ?? null) : null,
+      role: invitation.role,
+      url: LINK_PLACEHOLDER,
+      expiresAt: invitation.expiresAt,
+    };
+    await deps.mail.queue(trx, orgId, invitation.id, [invitation.email], content, invitation.id);
+  }
+
+  deps.mail.makeLinksWith('invitation', (id) =>
+    db.transaction().execute(async (trx) => {
+      const invitation = await invitations.byId(trx, id);
+      if (!invitation || unusable(invitation, clock.now().toISOString())) return null;
+      const token = randomToken();
+      await invitations.setMailTokenHash(trx, id, sha256Hex(token));
+      return invitationUrl(deps.publicUrl, token);
+    }),
+  );
 
   return {
     /** The operator's `org create`: an organisation and a 7-day Admin invitation link. */
@@ -69,7 +98,9 @@ export function createMembersService(deps: MembersServiceDeps) {
           action: 'invite',
           details: { email, role: 'admin', expiresAt: invitation.expiresAt },
         });
-        return { orgId, url: invitationUrl(deps.publicUrl, token), expiresAt: invitation.expiresAt };
+        const url = invitationUrl(deps.publicUrl, token);
+        await mailInvitation(trx, orgId, invitation, null);
+        return { orgId, url, expiresAt: invitation.expiresAt };
       });
     },
 
@@ -101,7 +132,9 @@ export function createMembersService(deps: MembersServiceDeps) {
           action: 'invite',
           details: { email, role: input.role, expiresAt: invitation.expiresAt },
         });
-        return { invitation, url: invitationUrl(deps.publicUrl, token) };
+        const url = invitationUrl(deps.publicUrl, token);
+        await mailInvitation(trx, actor.orgId, invitation, actor.userId);
+        return { invitation, url };
       });
     },
 
@@ -129,7 +162,9 @@ export function createMembersService(deps: MembersServiceDeps) {
           action: 'resend',
           details: { email: old.email, role: old.role, replaces: old.id, expiresAt: invitation.expiresAt },
         });
-        return { invitation, url: invitationUrl(deps.publicUrl, token) };
+        const url = invitationUrl(deps.publicUrl, token);
+        await mailInvitation(trx, actor.orgId, invitation, actor.userId);
+        return { invitation, url };
       });
     },
 

@@ -1,6 +1,6 @@
 /** The only module that reads or writes the `organisations` and `subscriptions` tables. */
 import type { DbOrTrx, Trx } from '../db/database.js';
-import type { SubscriptionRow, SubscriptionTable } from '../db/schema.js';
+import type { LeakResponse, SubscriptionRow, SubscriptionTable } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import type { IdGenerator } from '../lib/ids.js';
 
@@ -51,4 +51,19 @@ export async function lockSubscription(trx: Trx, orgId: string): Promise<Pick<Su
 export async function organisationName(db: DbOrTrx, orgId: string): Promise<string> {
   const row = await db.selectFrom('organisations').select('name').where('id', '=', orgId).executeTakeFirstOrThrow();
   return row.name;
+}
+
+/** Every subscription (the quota sweep reads them a page at a time). */
+export function subscriptionsPage(db: DbOrTrx, afterOrgId: string, limit: number) {
+  return db.selectFrom('subscriptions').selectAll().where('orgId', '>', afterOrgId).orderBy('orgId').limit(limit).execute();
+}
+
+/** What a leak report does to the organisation's live keys (CONTRACT §11): `revoke` (the default) or `notify`. */
+export async function leakResponseOf(db: DbOrTrx, orgId: string): Promise<LeakResponse> {
+  const row = await db.selectFrom('organisations').select('leakResponse').where('id', '=', orgId).executeTakeFirst();
+  return row?.leakResponse === 'notify' ? 'notify' : 'revoke';
+}
+
+export async function setLeakResponse(db: DbOrTrx, orgId: string, leakResponse: LeakResponse): Promise<void> {
+  await db.updateTable('organisations').set({ leakResponse }).where('id', '=', orgId).execute();
 }

@@ -1,4 +1,4 @@
-import type { SubscriptionView } from '../api/views.js';
+import type { OrganisationSettingsView, SubscriptionView } from '../api/views.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../domain/actor.js';
 import { requirePermission } from '../domain/permissions.js';
@@ -7,7 +7,7 @@ import type { SubscriptionRow, SubscriptionStatus } from '../db/schema.js';
 import { AppError, notFound } from '../errors/catalogue.js';
 import { commitWithEvents, type EventBus } from '../events/event-bus.js';
 import type { Clock } from '../lib/clock.js';
-import { findSubscription, updateSubscription } from './orgs.repository.js';
+import { findSubscription, leakResponseOf, setLeakResponse, updateSubscription } from './orgs.repository.js';
 import { parseOverrides, type LimitOverrides, type PlanCatalogue } from '../plans/catalogue.js';
 
 export const SUBSCRIPTION_STATUSES: readonly SubscriptionStatus[] = ['active', 'trialing', 'past_due', 'cancelled', 'suspended'];
@@ -94,6 +94,30 @@ export function createOrgsService(deps: {
   }
 
   return {
+    /** The organisation's settings (Admins): what a leak report does to a live key. */
+    async settings(actor: Actor): Promise<OrganisationSettingsView> {
+      requirePermission(actor, 'organisation.settings');
+      return { leakResponse: await leakResponseOf(db, actor.orgId) };
+    },
+
+    async updateSettings(actor: Actor, settings: OrganisationSettingsView): Promise<OrganisationSettingsView> {
+      requirePermission(actor, 'organisation.settings');
+      await db.transaction().execute(async (trx) => {
+        const from = await leakResponseOf(trx, actor.orgId);
+        if (from === settings.leakResponse) return;
+        await setLeakResponse(trx, actor.orgId, settings.leakResponse);
+        await deps.audit.record(trx, actor, {
+          eventType: 'org.settings_changed',
+          resourceType: 'organisation',
+          resourceId: actor.orgId,
+          action: 'update',
+          details: { leakResponse: { from, to: settings.leakResponse } },
+          severity: settings.leakResponse === 'notify' ? 'warning' : 'info',
+        });
+      });
+      return { leakResponse: await leakResponseOf(db, actor.orgId) };
+    },
+
     /** Whether Admins may change the plan themselves. */
     selfServicePlans: deps.selfServicePlans,
 

@@ -59,3 +59,18 @@ export function keyUsage(db: DbOrTrx, orgId: string, keyId: string, fromDay: str
     .orderBy('outcome')
     .execute();
 }
+
+/** Successful actions per organisation and action type between two days (`toDay` exclusive), for the organisations given. */
+export async function successfulActionsByOrg(db: DbOrTrx, orgIds: readonly string[], fromDay: string, toDay: string) {
+  if (orgIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('keyUsageDaily')
+    .select((eb) => ['orgId', 'actionType', eb.fn.sum<number>('count').as('used')])
+    .where('orgId', 'in', orgIds)
+    .where('outcome', '=', 'success')
+    .where('day', '>=', fromDay)
+    .where('day', '<', toDay)
+    .groupBy(['orgId', 'actionType'])
+    .execute();
+  return rows.map((row) => ({ orgId: row.orgId, actionType: row.actionType, used: Number(row.used) }));
+}

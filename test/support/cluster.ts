@@ -53,6 +53,7 @@ export async function startNode(options: {
       PUBLIC_URL: url,
       DATA_DIR: dataDir,
       DATABASE_URL: options.databaseUrl,
+      WEBHOOK_SECRET_KEY: process.env.WEBHOOK_SECRET_KEY ?? '',
       LOG_LEVEL: 'warn',
       ...options.env,
     },

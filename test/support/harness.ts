@@ -11,6 +11,9 @@ import type { Clock } from '../../src/lib/clock.js';
 import type { PlanCatalogue } from '../../src/plans/catalogue.js';
 import { createTestDatabase, onPostgres } from './postgres.js';
 
+/** The webhook secret key of PostgreSQL test nodes (test value only). */
+export const TEST_WEBHOOK_SECRET_KEY = Buffer.alloc(32, 7).toString('base64');
+
 /** Captures every log line the app writes, so tests can assert what never reaches a log. */
 export class LogCapture extends Writable {
   lines: string[] = [];
@@ -51,6 +54,8 @@ export async function startTestApp(
     // Tests sign up many organisations from one address; the sign-up throttle has its own test.
     SIGNUPS_PER_IP_PER_HOUR: '100000',
     ...(database ? { DATABASE_URL: database.url } : {}),
+    // Several nodes on PostgreSQL share the webhook secret key; on SQLite it is generated into DATA_DIR.
+    ...(database || options.env?.DATABASE_URL ? { WEBHOOK_SECRET_KEY: TEST_WEBHOOK_SECRET_KEY } : {}),
     ...options.env,
   });
   const logs = new LogCapture();

@@ -18,6 +18,8 @@ const AuditPage = lazy(() => import('./pages/AuditPage'));
 const SubscriptionPage = lazy(() => import('./pages/SubscriptionPage'));
 const ConnectorPage = lazy(() => import('./pages/ConnectorPage'));
 const TroubleshootingPage = lazy(() => import('./pages/TroubleshootingPage'));
+const WebhooksPage = lazy(() => import('./features/webhooks/WebhooksPage'));
+const AccountPage = lazy(() => import('./pages/AccountPage'));
 
 const PUBLIC_PAGES: Record<string, () => ReactNode> = {
   '/signin': () => <SignInPage />,
@@ -42,6 +44,10 @@ function privatePage(pathname: string): ReactNode {
       return <ConnectorPage />;
     case '/troubleshooting':
       return <TroubleshootingPage />;
+    case '/webhooks':
+      return <WebhooksPage />;
+    case '/account':
+      return <AccountPage />;
   }
   const key = matchPath('/keys/:id', pathname);
   if (key) return <KeyDetailPage key={key.id} id={key.id!} />;

@@ -27,9 +27,11 @@ import {
   IconLogout,
   IconMoon,
   IconPlugConnected,
+  IconSettings,
   IconStethoscope,
   IconSun,
   IconUsers,
+  IconWebhook,
 } from '@tabler/icons-react';
 import { useEffect, type ReactNode } from 'react';
 import { errorMessage, post } from './lib/api';
@@ -44,6 +46,7 @@ const NAV = [
   { href: '/audit', label: 'Audit Logs', icon: IconListDetails },
   { href: '/subscription', label: 'Subscription', icon: IconCreditCard },
   { href: '/connector', label: 'Connector', icon: IconPlugConnected },
+  { href: '/webhooks', label: 'Webhooks', icon: IconWebhook, admin: true },
   { href: '/troubleshooting', label: 'Troubleshooting', icon: IconStethoscope },
 ] as const;
 
@@ -117,6 +120,9 @@ function UserMenu() {
           </Text>
         </Stack>
         <Menu.Divider />
+        <Menu.Item component={Link} href="/account" leftSection={<IconSettings size={16} />}>
+          Account and mail
+        </Menu.Item>
         <Menu.Item leftSection={<IconLogout size={16} />} onClick={() => void signOut()}>
           Sign out
         </Menu.Item>
@@ -173,7 +179,7 @@ export function Shell({ children }: { children: ReactNode }) {
       </AppShell.Header>
       <AppShell.Navbar p="sm" aria-label="Main navigation" style={hidden ? { visibility: 'hidden' } : undefined}>
         <AppShell.Section grow component="nav">
-          {NAV.map((item) => {
+          {NAV.filter((item) => !('admin' in item) || me.user.role === 'admin').map((item) => {
             // A key's own page, and the landing page, are within API Keys.
             const active = pathname === item.href || pathname.startsWith(`${item.href}/`) || (pathname === '/' && item.href === '/keys');
             return (

@@ -11,8 +11,10 @@ export type {
   KeyEnvironment as Environment,
   KeyUsageView as KeyUsage,
   KeyView as ApiKey,
+  MailPreferencesView as MailPreferences,
   Me,
   MemberView as Member,
+  OrganisationSettingsView as OrganisationSettings,
   OrgUsageView as OrgUsage,
   Outcome,
   QuotaView as Quota,
@@ -20,6 +22,10 @@ export type {
   SubscriptionView as Subscription,
   UserRef,
   UserView as User,
+  WebhookDeliveryView as WebhookDelivery,
+  WebhookEndpointView as WebhookEndpoint,
+  WebhookEventType,
+  WebhookWithSecret,
 } from '../../../src/api/views';
 
 export interface Paged<T> {

@@ -23,6 +23,7 @@ import { IconAlertTriangle, IconArrowLeft, IconChartBar, IconHistory, IconPencil
 import dayjs from 'dayjs';
 import { Suspense, lazy, useState, type FormEvent, type ReactNode } from 'react';
 import { KeyStatusBadge } from '../../components/KeyStatusBadge';
+import { ExposedBadge, ExposedWhere } from '../../components/ExposedBadge';
 import { PageHeader } from '../../components/PageHeader';
 import { ExactDate, RelativeTime } from '../../components/RelativeTime';
 import { Empty, ErrorState, NotAllowed, PageLoader, TableSkeleton } from '../../components/states';
@@ -98,6 +99,7 @@ export default function KeyDetailPage({ id }: { id: string }) {
         description={
           <Group gap="sm" component="span">
             <KeyStatusBadge apiKey={k} size="md" />
+            <ExposedBadge apiKey={k} size="md" />
             <span className="mono">{maskKey(k)}</span>
           </Group>
         }
@@ -124,6 +126,14 @@ export default function KeyDetailPage({ id }: { id: string }) {
         </Text>
       )}
       <Stack gap="lg">
+        {k.exposedAt && (
+          <Alert color="red" variant="light" icon={<IconAlertTriangle size={18} />} title="This key was found in public">
+            A secret scanner found it on {utcTime(k.exposedAt)} at <ExposedWhere url={k.exposedUrl} />.{' '}
+            {k.status === 'revoked'
+              ? 'It was revoked at once. Remove it from there too, and give the flows that used it a new key.'
+              : 'Your organisation chose to be told only, so it still works: rotate or revoke it now, and remove it from there.'}
+          </Alert>
+        )}
         <StatusAlert apiKey={k} />
         <Card withBorder radius="md" padding="lg">
           <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }} spacing="lg">

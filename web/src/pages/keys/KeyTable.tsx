@@ -2,6 +2,7 @@ import { Badge, Table, UnstyledButton, VisuallyHidden } from '@mantine/core';
 import { IconChevronDown, IconChevronUp, IconSelector } from '@tabler/icons-react';
 import { memo, type ReactNode } from 'react';
 import { KeyStatusBadge } from '../../components/KeyStatusBadge';
+import { ExposedBadge } from '../../components/ExposedBadge';
 import { ExactDate, RelativeTime } from '../../components/RelativeTime';
 import { TableSkeleton } from '../../components/states';
 import { ENVIRONMENT_LABEL, maskKey, number } from '../../lib/format';
@@ -50,6 +51,11 @@ const KeyRow = memo(function KeyRow({ apiKey, onAction }: { apiKey: ApiKey; onAc
       </td>
       <td data-label="Status">
         <KeyStatusBadge apiKey={apiKey} />
+        {apiKey.exposedAt && (
+          <span className="key-table-note">
+            <ExposedBadge apiKey={apiKey} size="xs" />
+          </span>
+        )}
       </td>
       <td data-label="Environment">
         {apiKey.environment ? ENVIRONMENT_LABEL[apiKey.environment] : dash}

@@ -1,0 +1,116 @@
+import { sql } from 'kysely';
+import type { DbOrTrx } from '../db/database.js';
+import type { Database } from '../db/schema.js';
+import type { ExpressionBuilder, Insertable, Selectable, Updateable } from 'kysely';
+
+export type EndpointRow = Selectable<Database['webhookEndpoints']>;
+export type DeliveryRow = Selectable<Database['webhookDeliveries']>;
+
+/** The only reader and writer of `webhook_endpoints` and `webhook_deliveries`. */
+export async function insertEndpoint(db: DbOrTrx, row: Insertable<Database['webhookEndpoints']>): Promise<void> {
+  await db.insertInto('webhookEndpoints').values(row).execute();
+}
+
+export function findEndpoint(db: DbOrTrx, orgId: string, id: string): Promise<EndpointRow | undefined> {
+  return db.selectFrom('webhookEndpoints').selectAll().where('orgId', '=', orgId).where('id', '=', id).executeTakeFirst();
+}
+
+export function findEndpointById(db: DbOrTrx, id: string): Promise<EndpointRow | undefined> {
+  return db.selectFrom('webhookEndpoints').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function listEndpoints(db: DbOrTrx, orgId: string, kind: EndpointRow['kind']): Promise<EndpointRow[]> {
+  return db.selectFrom('webhookEndpoints').selectAll().where('orgId', '=', orgId).where('kind', '=', kind).orderBy('createdAt').orderBy('id').execute();
+}
+
+/** Endpoints of an organisation that take new deliveries. */
+export function enabledEndpoints(db: DbOrTrx, orgId: string): Promise<EndpointRow[]> {
+  return db.selectFrom('webhookEndpoints').selectAll().where('orgId', '=', orgId).where('status', '=', 'enabled').execute();
+}
+
+export async function updateEndpoint(db: DbOrTrx, orgId: string, id: string, patch: Updateable<Database['webhookEndpoints']>): Promise<boolean> {
+  const result = await db.updateTable('webhookEndpoints').set(patch).where('orgId', '=', orgId).where('id', '=', id).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function deleteEndpoint(db: DbOrTrx, orgId: string, id: string): Promise<boolean> {
+  await db.deleteFrom('webhookDeliveries').where('orgId', '=', orgId).where('endpointId', '=', id).execute();
+  const result = await db.deleteFrom('webhookEndpoints').where('orgId', '=', orgId).where('id', '=', id).executeTakeFirst();
+  return Number(result.numDeletedRows) === 1;
+}
+
+/** Stops the trigger subscriptions made with a key (it was revoked or deleted); deliveries already queued still go. */
+export async function stopTriggersOfKey(db: DbOrTrx, keyId: string, at: string): Promise<number> {
+  const result = await db
+    .updateTable('webhookEndpoints')
+    .set({ status: 'disabled', disabledReason: 'key_revoked', updatedAt: at })
+    .where('kind', '=', 'trigger')
+    .where('keyId', '=', keyId)
+    .where('status', '=', 'enabled')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export async function insertDeliveries(db: DbOrTrx, rows: Insertable<Database['webhookDeliveries']>[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db
+    .insertInto('webhookDeliveries')
+    .values(rows)
+    .onConflict((oc) => oc.columns(['endpointId', 'eventId']).doNothing())
+    .execute();
+}
+
+export async function listDeliveries(db: DbOrTrx, orgId: string, endpointId: string, page: { limit: number; offset: number }) {
+  const base = db.selectFrom('webhookDeliveries').where('orgId', '=', orgId).where('endpointId', '=', endpointId);
+  const [rows, count] = await Promise.all([
+    base.selectAll().orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute(),
+    base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst(),
+  ]);
+  return { rows, total: Number(count?.n ?? 0) };
+}
+
+/**
+ * Claims up to `limit` due deliveries for this node until `until`: one UPDATE whose conditions
+ * are checked again on the row it changes, so two nodes never both claim a row (PostgreSQL also
+ * skips rows another node is claiming right now).
+ */
+export async function claimDue(db: DbOrTrx, postgres: boolean, now: string, until: string, limit: number): Promise<DeliveryRow[]> {
+  const due = (eb: ExpressionBuilder<Database, 'webhookDeliveries'>) =>
+    eb.and([eb('status', '=', 'pending'), eb('nextAttemptAt', '<=', now), eb.or([eb('claimedUntil', 'is', null), eb('claimedUntil', '<', now)])]);
+  return db
+    .updateTable('webhookDeliveries')
+    .set({ claimedUntil: until })
+    .where((eb) =>
+      eb.and([
+        due(eb),
+        eb(
+          'id',
+          'in',
+          postgres
+            ? eb.selectFrom('webhookDeliveries').select('id').where(due).orderBy('nextAttemptAt').limit(limit).forUpdate().skipLocked()
+            : eb.selectFrom('webhookDeliveries').select('id').where(due).orderBy('nextAttemptAt').limit(limit),
+        ),
+      ]),
+    )
+    .returningAll()
+    .execute();
+}
+
+export async function finishAttempt(db: DbOrTrx, id: string, patch: Updateable<Database['webhookDeliveries']> & { attemptLog: string }): Promise<void> {
+  await db
+    .updateTable('webhookDeliveries')
+    .set({ ...patch, attempts: sql`attempts + 1`, claimedUntil: null })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Drops what an endpoint had queued (it answered 410 Gone). */
+export async function failPending(db: DbOrTrx, endpointId: string, at: string): Promise<void> {
+  await db
+    .updateTable('webhookDeliveries')
+    .set({ status: 'failed', nextAttemptAt: null, claimedUntil: null })
+    .where('endpointId', '=', endpointId)
+    .where('status', '=', 'pending')
+    .where('createdAt', '<=', at)
+    .execute();
+}

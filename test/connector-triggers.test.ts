@@ -1,0 +1,137 @@
+/**
+ * The connector's Power Automate triggers (CONTRACT §11), subscribed to as Power Automate does:
+ * with the connection's API key, a callback URL on a real local HTTP receiver, 201 and a
+ * Location to DELETE. Events arrive as the definition's notification schemas describe them.
+ */
+import { Value } from 'typebox/value';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONNECTOR_TRIGGERS } from '../src/connector/triggers.js';
+import { announceExpiringKeys } from '../src/keys/expiry-sweeper.js';
+import { sweepQuotaThresholds } from '../src/limits/quota-events.js';
+import { DAY, ManualClock } from '../src/lib/clock.js';
+import { addDailyCounts } from '../src/usage/usage.repository.js';
+import { PASSWORD, cookieOf, createKey, expectProblem, signup, startTestApp, type Session, type TestApp } from './support/harness.js';
+import { WebhookReceiver } from './support/webhook-receiver.js';
+
+const trigger = (operationId: string) => CONNECTOR_TRIGGERS.find((t) => t.operationId === operationId)!;
+
+describe('connector triggers, subscribed to with a real receiver', () => {
+  const clock = new ManualClock('2026-08-03T09:00:00.000Z');
+  const receiver = new WebhookReceiver();
+  let base: string;
+  let t: TestApp;
+  let admin: Session;
+  let connection: { id: string; secret: string };
+
+  async function subscribe(secret: string, path: string, callback: string) {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: `/v1${path}`,
+      headers: { 'x-api-key': secret },
+      payload: { callbackUrl: `${base}${callback}` },
+    });
+    return response;
+  }
+
+  beforeAll(async () => {
+    base = await receiver.open();
+    t = await startTestApp({ clock, env: { WEBHOOKS_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_MS: '20' } });
+    admin = await signup(t, 'Contoso', undefined, { plan: 'standard' });
+    connection = await createKey(t, admin, { name: 'power-automate-connection' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver.close();
+  });
+
+  it('a subscription answers 201 with a Location that deletes it; another organisation cannot', async () => {
+    const response = await subscribe(connection.secret, '/triggers/key-revoked', '/to-delete');
+    expect(response.statusCode, response.body).toBe(201);
+    const location = String(response.headers.location);
+    expect(location).toBe(`http://portal.test/v1/triggers/subscriptions/${response.json().id}`);
+    const stranger = await signup(t, 'Fabrikam');
+    const strangerKey = await createKey(t, stranger, { name: 'stranger-connection' });
+    const path = new URL(location).pathname;
+    expectProblem(await t.app.inject({ method: 'DELETE', url: path, headers: { 'x-api-key': strangerKey.secret } }), 404, 'not_found');
+    expectProblem(await t.app.inject({ method: 'DELETE', url: path }), 401, 'api_key_missing');
+    const removed = await t.app.inject({ method: 'DELETE', url: path, headers: { 'x-api-key': connection.secret } });
+    expect(removed.statusCode).toBe(200);
+    // Deleted: a revocation is no longer sent there.
+    const other = await createKey(t, admin, { name: 'revoked-after-delete' });
+    await t.app.inject({ method: 'POST', url: `/api/keys/${other.id}/revoke`, headers: { cookie: admin.cookie } });
+    await t.services.deliveries.idle();
+    expect(receiver.on('/to-delete')).toHaveLength(0);
+    const bad = await t.app.inject({
+      method: 'POST',
+      url: '/v1/triggers/key-revoked',
+      headers: { 'x-api-key': connection.secret },
+      payload: { callbackUrl: 'not a url' },
+    });
+    expectProblem(bad, 400, 'validation_failed');
+  });
+
+  it('each trigger receives its events, shaped as its x-ms-notification-content schema', async () => {
+    for (const [path, callback] of [
+      ['/triggers/key-expiring', '/expiring'],
+      ['/triggers/key-revoked', '/revoked'],
+      ['/triggers/quota-threshold', '/quota'],
+    ] as const) {
+      expect((await subscribe(connection.secret, path, callback)).statusCode).toBe(201);
+    }
+    // Revoked: another key of the organisation.
+    const revoked = await createKey(t, admin, { name: 'revoked-key' });
+    expect((await t.app.inject({ method: 'POST', url: `/api/keys/${revoked.id}/revoke`, headers: { cookie: admin.cookie } })).statusCode).toBe(200);
+    await expect.poll(() => receiver.on('/revoked').length).toBe(1);
+    // About to expire.
+    const expiring = await createKey(t, admin, { name: 'expiring-key', expiresInDays: 30 });
+    clock.advance(17 * DAY);
+    const signin = await t.app.inject({ method: 'POST', url: '/api/auth/signin', payload: { email: admin.email, password: PASSWORD } });
+    admin = { ...admin, cookie: cookieOf(signin) };
+    await announceExpiringKeys({ db: t.services.db, clock, events: t.services.events });
+    // A quota threshold: 400 of the Standard plan's 500 document actions.
+    await addDailyCounts(t.services.db, [
+      {
+        keyId: connection.id,
+        orgId: admin.orgId,
+        day: clock.now().toISOString().slice(0, 10),
+        operation: 'MergePdf',
+        actionType: 'document',
+        outcome: 'success',
+        count: 400,
+      },
+    ]);
+    await sweepQuotaThresholds({ db: t.services.db, clock, audit: t.services.audit, events: t.services.events, plans: t.services.plans });
+
+    await expect.poll(() => receiver.on('/revoked').length).toBe(1);
+    await expect.poll(() => receiver.on('/expiring').length).toBe(1);
+    await expect.poll(() => receiver.on('/quota').length).toBe(1);
+    const body = (path: string) => JSON.parse(receiver.on(path)[0]!.body);
+    expect(body('/revoked')).toMatchObject({ type: 'api_key.revoked', organisationId: admin.orgId, data: { key: { id: revoked.id, status: 'revoked' } } });
+    expect(body('/expiring')).toMatchObject({ type: 'api_key.expiring', data: { key: { id: expiring.id }, daysBefore: 14 } });
+    expect(body('/quota')).toMatchObject({ type: 'quota.threshold', data: { quota: { actionType: 'document', threshold: 80, used: 400, limit: 500 } } });
+    for (const [path, operationId] of [
+      ['/revoked', 'OnKeyRevokedOrExposed'],
+      ['/expiring', 'OnKeyExpiring'],
+      ['/quota', 'OnQuotaThreshold'],
+    ] as const) {
+      const schema = trigger(operationId).notification;
+      expect(Value.Check(schema, body(path)), `${operationId}: ${JSON.stringify([...Value.Errors(schema, body(path))].slice(0, 3))}`).toBe(true);
+    }
+  });
+
+  it('subscriptions stop when the key that made them is revoked, after the revoke trigger has fired', async () => {
+    const key = await createKey(t, admin, { name: 'short-lived-connection' });
+    expect((await subscribe(key.secret, '/triggers/key-revoked', '/own-revocation')).statusCode).toBe(201);
+    expect((await t.app.inject({ method: 'POST', url: `/api/keys/${key.id}/revoke`, headers: { cookie: admin.cookie } })).statusCode).toBe(200);
+    await expect.poll(() => receiver.on('/own-revocation').length).toBe(1);
+    expect(JSON.parse(receiver.on('/own-revocation')[0]!.body)).toMatchObject({ type: 'api_key.revoked', data: { key: { id: key.id } } });
+    // Later events of the organisation no longer reach that flow.
+    const another = await createKey(t, admin, { name: 'revoked-later' });
+    await t.app.inject({ method: 'POST', url: `/api/keys/${another.id}/revoke`, headers: { cookie: admin.cookie } });
+    await expect.poll(() => receiver.on('/revoked').length).toBe(3);
+    await t.services.deliveries.idle();
+    expect(receiver.on('/own-revocation')).toHaveLength(1);
+    // And the revoked key cannot subscribe again.
+    expectProblem(await subscribe(key.secret, '/triggers/key-revoked', '/again'), 401, 'api_key_revoked');
+  });
+});

@@ -1,0 +1,317 @@
+/**
+ * Webhooks of CONTRACT §11 against a real local receiver: Standard Webhooks 1.0 signatures
+ * checked by an independent verifier, retries on the contract's schedule (moved by the clock),
+ * 410, restarts, secret rotation, the delivery log, Admin-only access, and the SSRF checks.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock, HOUR, MINUTE } from '../src/lib/clock.js';
+import { sendWebhook } from '../src/webhooks/sender.js';
+import { checkWebhookUrl } from '../src/webhooks/url-guard.js';
+import {
+  PASSWORD,
+  addMember,
+  callGateway,
+  cookieOf,
+  createKey,
+  databaseBytes,
+  expectProblem,
+  signup,
+  startTestApp,
+  type Session,
+  type TestApp,
+} from './support/harness.js';
+import { verifiedBy, WebhookReceiver } from './support/webhook-receiver.js';
+
+describe('webhooks: signed deliveries to a real receiver', () => {
+  const clock = new ManualClock('2026-07-01T10:00:00.000Z');
+  const receiver = new WebhookReceiver();
+  let base: string;
+  let t: TestApp;
+  let admin: Session;
+  const env = { WEBHOOKS_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_MS: '20' };
+  const api = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown, who: Session = admin) =>
+    t.app.inject({ method, url, headers: { cookie: who.cookie }, ...(payload === undefined ? {} : { payload: payload as object }) });
+
+  async function endpoint(path: string, eventTypes: string[]): Promise<{ id: string; secret: string }> {
+    const response = await api('POST', '/api/webhooks', { url: `${base}${path}`, eventTypes, description: `receiver ${path}` });
+    expect(response.statusCode, response.body).toBe(201);
+    const body = response.json();
+    return { id: body.endpoint.id, secret: body.secret };
+  }
+
+  async function deliveries(id: string) {
+    const response = await api('GET', `/api/webhooks/${id}/deliveries?limit=50`);
+    expect(response.statusCode).toBe(200);
+    return response.json();
+  }
+
+  beforeAll(async () => {
+    base = await receiver.open();
+    t = await startTestApp({ clock, env });
+    admin = await signup(t, 'Contoso');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver.close();
+  });
+
+  it('an Admin adds an endpoint and gets its whsec_ secret once; the database never holds it', async () => {
+    const { id, secret } = await endpoint('/created', ['api_key.created']);
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(Buffer.from(secret.slice(6), 'base64')).toHaveLength(32);
+    const shown = (await api('GET', `/api/webhooks/${id}`)).json();
+    expect(shown).toMatchObject({ id, url: `${base}/created`, eventTypes: ['api_key.created'], enabled: true });
+    expect(JSON.stringify(shown)).not.toContain(secret.slice(6));
+    expect(JSON.stringify((await api('GET', '/api/webhooks')).json())).not.toContain(secret.slice(6));
+    const bytes = await databaseBytes(t);
+    expect(bytes).not.toContain(secret.slice(6));
+    expect(bytes).not.toContain(Buffer.from(secret.slice(6), 'base64').toString('hex'));
+    expect(t.logs.text).not.toContain(secret.slice(6));
+  });
+
+  it('a key change is delivered as its event, signed per Standard Webhooks (checked independently)', async () => {
+    const { secret } = await endpoint('/signed', ['api_key.created', 'api_key.revoked']);
+    const { id: keyId } = await createKey(t, admin, { name: 'signed-key' });
+    await expect.poll(() => receiver.on('/signed').length).toBe(1);
+    const [delivery] = receiver.on('/signed');
+    const event = JSON.parse(delivery!.body);
+    expect(event).toMatchObject({ type: 'api_key.created', organisationId: admin.orgId, data: { key: { id: keyId, name: 'signed-key' } } });
+    expect(event.id).toMatch(/^evt_/);
+    expect(delivery!.headers['webhook-id']).toBe(event.id);
+    expect(delivery!.headers['webhook-timestamp']).toBe(String(Math.floor(clock.nowMs() / 1000)));
+    expect(delivery!.headers['content-type']).toBe('application/json');
+    expect(verifiedBy(delivery!, [secret])).toEqual([secret]);
+    // A different secret, or a changed body, does not verify.
+    expect(verifiedBy(delivery!, [`whsec_${Buffer.alloc(32, 1).toString('base64')}`])).toEqual([]);
+    expect(verifiedBy({ ...delivery!, body: delivery!.body.replace('signed-key', 'other-key') }, [secret])).toEqual([]);
+    expect(delivery!.body).not.toMatch(/bdoc_[0-9A-Za-z]{20,}/);
+  });
+
+  it('a failing receiver is retried after about 5 s, then 5 min; the delivery log shows each attempt', async () => {
+    let calls = 0;
+    receiver.answer = (r) => (r.path === '/flaky' ? (++calls <= 2 ? 503 : 200) : 200);
+    const { id } = await endpoint('/flaky', ['api_key.created']);
+    await createKey(t, admin, { name: 'flaky-key' });
+    await expect.poll(() => receiver.on('/flaky').length).toBe(1);
+    await expect.poll(async () => (await deliveries(id)).items[0]?.attempts).toBe(1);
+    let log = (await deliveries(id)).items[0];
+    expect(log).toMatchObject({ status: 'pending', attempts: 1, lastStatusCode: 503, eventType: 'api_key.created' });
+    expect(Date.parse(log.nextAttemptAt) - clock.nowMs()).toBe(5_000);
+    clock.advance(4_000);
+    await t.services.deliveries.idle();
+    expect(receiver.on('/flaky')).toHaveLength(1);
+    clock.advance(1_000);
+    await expect.poll(() => receiver.on('/flaky').length).toBe(2);
+    await expect.poll(async () => (await deliveries(id)).items[0]?.attempts).toBe(2);
+    log = (await deliveries(id)).items[0];
+    expect(Date.parse(log.nextAttemptAt) - clock.nowMs()).toBe(5 * MINUTE);
+    clock.advance(5 * MINUTE);
+    await expect.poll(async () => (await deliveries(id)).items[0]?.status).toBe('succeeded');
+    log = (await deliveries(id)).items[0];
+    expect(log).toMatchObject({ attempts: 3, lastStatusCode: 200, nextAttemptAt: null });
+    expect(log.attemptLog.map((a: { statusCode: number }) => a.statusCode)).toEqual([503, 503, 200]);
+    // The same event each time (same webhook-id), so the receiver can drop duplicates.
+    expect(new Set(receiver.on('/flaky').map((r) => r.headers['webhook-id'])).size).toBe(1);
+    receiver.answer = () => 200;
+  });
+
+  it('410 Gone disables the endpoint: no more deliveries', async () => {
+    receiver.answer = (r) => (r.path === '/gone' ? 410 : 200);
+    const { id } = await endpoint('/gone', ['api_key.created']);
+    await createKey(t, admin, { name: 'gone-key-1' });
+    await expect.poll(async () => (await api('GET', `/api/webhooks/${id}`)).json().enabled).toBe(false);
+    expect((await api('GET', `/api/webhooks/${id}`)).json().disabledReason).toBe('gone');
+    expect((await deliveries(id)).items[0]).toMatchObject({ status: 'failed', lastStatusCode: 410 });
+    await createKey(t, admin, { name: 'gone-key-2' });
+    clock.advance(HOUR);
+    await t.services.deliveries.idle();
+    expect(receiver.on('/gone')).toHaveLength(1);
+    receiver.answer = () => 200;
+  });
+
+  it('a rotated secret: both signatures for 24 hours, then only the new one', async () => {
+    const { id, secret: old } = await endpoint('/rotating', ['api_key.created']);
+    const rotated = await api('POST', `/api/webhooks/${id}/rotate-secret`);
+    expect(rotated.statusCode).toBe(200);
+    const fresh = rotated.json().secret as string;
+    expect(fresh).toMatch(/^whsec_/);
+    expect(fresh).not.toBe(old);
+    expect(rotated.json().endpoint.secretRotatedUntil).toBe(new Date(clock.nowMs() + 24 * HOUR).toISOString());
+    expect((await api('POST', `/api/webhooks/${id}/test`)).statusCode).toBe(202);
+    await expect.poll(() => receiver.on('/rotating').length).toBe(1);
+    const during = receiver.on('/rotating')[0]!;
+    expect(JSON.parse(during.body)).toMatchObject({ type: 'webhook.test', organisationId: admin.orgId });
+    expect(verifiedBy(during, [old, fresh])).toEqual([old, fresh]);
+    clock.advance(24 * HOUR + 1000);
+    // The session ended with the day that passed: sign in again.
+    const signin = await t.app.inject({ method: 'POST', url: '/api/auth/signin', payload: { email: admin.email, password: PASSWORD } });
+    admin = { ...admin, cookie: cookieOf(signin) };
+    expect((await api('POST', `/api/webhooks/${id}/test`)).statusCode).toBe(202);
+    await expect.poll(() => receiver.on('/rotating').length).toBe(2);
+    expect(verifiedBy(receiver.on('/rotating')[1]!, [old, fresh])).toEqual([fresh]);
+  });
+
+  it('deliveries survive a restart: a delivery pending when the node stops is sent by the next one', async () => {
+    receiver.answer = (r) => (r.path === '/restart' ? 500 : 200);
+    const { id } = await endpoint('/restart', ['api_key.created']);
+    await createKey(t, admin, { name: 'restart-key' });
+    await expect.poll(async () => (await deliveries(id)).items[0]?.attempts).toBe(1);
+    const shared: Record<string, string> = t.config.databaseUrl ? { DATABASE_URL: t.config.databaseUrl } : { DATA_DIR: t.dataDir };
+    await t.services.deliveries.stop();
+    receiver.answer = () => 200;
+    const next = await startTestApp({ clock, env: { ...env, ...shared } });
+    try {
+      clock.advance(5_000);
+      await expect.poll(() => receiver.on('/restart').length).toBe(2);
+      const row = (await next.app.inject({ method: 'GET', url: `/api/webhooks/${id}/deliveries`, headers: { cookie: admin.cookie } })).json().items[0];
+      await expect.poll(async () => (await deliveries(id)).items[0]?.status).toBe('succeeded');
+      expect(row.eventType).toBe('api_key.created');
+    } finally {
+      await next.close();
+      t.services.deliveries.start();
+    }
+  });
+
+  it('a receiver that never answers does not hold up the gateway', async () => {
+    receiver.answer = (r) => (r.path === '/slow' ? 'hold' : 200);
+    await endpoint('/slow', ['api_key.created', 'api_key.revoked_key_used']);
+    const { secret } = await createKey(t, admin, { name: 'slow-key' });
+    await expect.poll(() => receiver.on('/slow').length).toBe(1);
+    for (let i = 0; i < 5; i++) expect((await callGateway(t, secret)).statusCode).toBe(200);
+    receiver.answer = () => 200;
+  });
+
+  it('the delivery log is paginated, newest first', async () => {
+    const { id } = await endpoint('/paged', ['api_key.created']);
+    for (let i = 0; i < 3; i++) expect((await api('POST', `/api/webhooks/${id}/test`)).statusCode).toBe(202);
+    await expect.poll(() => receiver.on('/paged').length).toBe(3);
+    const first = (await api('GET', `/api/webhooks/${id}/deliveries?limit=2&offset=0`)).json();
+    const second = (await api('GET', `/api/webhooks/${id}/deliveries?limit=2&offset=2`)).json();
+    expect(first).toMatchObject({ total: 3, limit: 2, offset: 0 });
+    expect(first.items).toHaveLength(2);
+    expect(second.items).toHaveLength(1);
+    expect(new Set([...first.items, ...second.items].map((d: { id: string }) => d.id)).size).toBe(3);
+  });
+
+  it('only Admins manage webhooks; another organisation gets 404; bad input gets 400', async () => {
+    const member = await addMember(t, admin, 'member');
+    const { id } = await endpoint('/private', ['api_key.created']);
+    expectProblem(await api('GET', '/api/webhooks', undefined, member), 403, 'forbidden');
+    const stranger = await signup(t, 'Fabrikam');
+    expectProblem(await api('GET', `/api/webhooks/${id}`, undefined, stranger), 404, 'not_found');
+    expectProblem(await api('DELETE', `/api/webhooks/${id}`, undefined, stranger), 404, 'not_found');
+    expectProblem(await api('POST', '/api/webhooks', { url: `${base}/x`, eventTypes: ['nope.nothing'] }), 400, 'validation_failed');
+    expectProblem(await api('POST', '/api/webhooks', { url: 'not a url', eventTypes: ['api_key.created'] }), 400, 'validation_failed');
+    expectProblem(await api('POST', '/api/webhooks', { url: `${base}/x`, eventTypes: [] }), 400, 'validation_failed');
+    expect((await api('PATCH', `/api/webhooks/${id}`, { enabled: false })).json()).toMatchObject({ enabled: false, disabledReason: 'paused' });
+    expect((await api('DELETE', `/api/webhooks/${id}`)).statusCode).toBe(204);
+    expectProblem(await api('GET', `/api/webhooks/${id}`), 404, 'not_found');
+  });
+});
+
+describe('webhooks: SSRF checks without WEBHOOKS_ALLOW_PRIVATE', () => {
+  let t: TestApp;
+  let admin: Session;
+  const receiver = new WebhookReceiver();
+  let base: string;
+
+  beforeAll(async () => {
+    base = await receiver.open();
+    t = await startTestApp();
+    admin = await signup(t, 'Northwind');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver.close();
+  });
+
+  it.each([
+    ['plain http', 'http://example.com/hook'],
+    ['loopback', 'https://127.0.0.1/hook'],
+    ['localhost', 'https://localhost/hook'],
+    ['private 10/8', 'https://10.1.2.3/hook'],
+    ['private 192.168/16', 'https://192.168.1.1/hook'],
+    ['link-local (cloud metadata)', 'https://169.254.169.254/latest'],
+    ['IPv6 loopback', 'https://[::1]/hook'],
+    ['IPv6 unique-local', 'https://[fd00::1]/hook'],
+    ['IPv6 link-local', 'https://[fe80::1]/hook'],
+    ['IPv4-mapped IPv6', 'https://[::ffff:127.0.0.1]/hook'],
+    ['credentials in the URL', 'https://user:pass@example.com/hook'],
+  ])('refuses %s at creation', async (_label, url) => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/webhooks',
+      headers: { cookie: admin.cookie },
+      payload: { url, eventTypes: ['api_key.created'] },
+    });
+    expectProblem(response, 400, 'validation_failed');
+  });
+
+  it('refuses a private address again at delivery time (a host that now resolves privately is never contacted)', async () => {
+    const result = await sendWebhook(`${base}/never`, '{}', {}, { allowPrivate: false, timeoutMs: 15_000 });
+    expect(result.statusCode).toBeNull();
+    expect(result.error).toMatch(/URL refused/);
+    expect(receiver.received).toHaveLength(0);
+    expect((await checkWebhookUrl('https://localhost/x', { allowPrivate: false })).ok).toBe(false);
+  });
+
+  it('does not follow redirects: a 3xx is a failed attempt and the target is never called', async () => {
+    receiver.answer = (r) => (r.path === '/redirect' ? { status: 302, headers: { location: `${base}/target` } } : 200);
+    const result = await sendWebhook(`${base}/redirect`, '{}', {}, { allowPrivate: true, timeoutMs: 15_000 });
+    expect(result.statusCode).toBe(302);
+    expect(receiver.on('/target')).toHaveLength(0);
+  });
+});
+
+describe('webhooks: two nodes on one database', () => {
+  const receiver = new WebhookReceiver();
+  let base: string;
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    base = await receiver.open();
+    const env = { WEBHOOKS_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_MS: '10' };
+    a = await startTestApp({ env });
+    const shared: Record<string, string> = a.config.databaseUrl ? { DATABASE_URL: a.config.databaseUrl } : { DATA_DIR: a.dataDir };
+    b = await startTestApp({ env: { ...env, ...shared } });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await receiver.close();
+  });
+
+  it('each delivery is sent by one node only, though both are woken by every event', async () => {
+    const admin = await signup(a, 'Contoso', undefined, { plan: 'enterprise' });
+    const created = await a.app.inject({
+      method: 'POST',
+      url: '/api/webhooks',
+      headers: { cookie: admin.cookie },
+      payload: { url: `${base}/both`, eventTypes: ['api_key.created'] },
+    });
+    expect(created.statusCode).toBe(201);
+    const made = await Promise.all(Array.from({ length: 20 }, (_, i) => createKey(i % 2 ? a : b, admin, { name: `two-nodes-${i}` })));
+    await expect.poll(() => receiver.on('/both').length).toBe(20);
+    await Promise.all([a.services.deliveries.idle(), b.services.deliveries.idle()]);
+    expect(receiver.on('/both')).toHaveLength(20);
+    const names = receiver.on('/both').map((r) => JSON.parse(r.body).data.key.name);
+    expect(new Set(names)).toEqual(new Set(made.map((k) => k.key.name)));
+  });
+});
+
+describe('the webhook secret key', () => {
+  it('is required, in one line, with a PostgreSQL database; generated once into DATA_DIR otherwise', async () => {
+    const { loadSecretKey } = await import('../src/webhooks/secret-box.js');
+    const { ConfigError } = await import('../src/config.js');
+    expect(() => loadSecretKey({ configured: undefined, dataDir: '/nonexistent', postgres: true })).toThrow(ConfigError);
+    expect(() => loadSecretKey({ configured: undefined, dataDir: '/nonexistent', postgres: true })).toThrow(/^WEBHOOK_SECRET_KEY is required[^\n]*$/);
+    const { mkdtempSync, statSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/bdoc-key-`);
+    const first = loadSecretKey({ configured: undefined, dataDir: dir, postgres: false });
+    expect(first).toHaveLength(32);
+    expect(loadSecretKey({ configured: undefined, dataDir: dir, postgres: false }).equals(first)).toBe(true);
+    expect(statSync(`${dir}/webhook-secret.key`).mode & 0o777).toBe(0o600);
+  });
+});

@@ -1,0 +1,366 @@
+import {
+  Alert,
+  Badge,
+  Button,
+  Code,
+  Group,
+  Menu,
+  Modal,
+  MultiSelect,
+  Pagination,
+  Paper,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  ActionIcon,
+  VisuallyHidden,
+} from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { useQuery } from '@tanstack/react-query';
+import { IconCheck, IconCopy, IconDots, IconPlus, IconWebhook } from '@tabler/icons-react';
+import { useState, type FormEvent } from 'react';
+import { PageHeader } from '../../components/PageHeader';
+import { ExactDate } from '../../components/RelativeTime';
+import { Empty, ErrorState, NotAllowed, TableSkeleton } from '../../components/states';
+import { errorMessage } from '../../lib/api';
+import { copyText } from '../../lib/clipboard';
+import { useSession } from '../../lib/session';
+import type { WebhookEndpoint, WebhookEventType, WebhookWithSecret } from '../../lib/types';
+import { DELIVERIES_PAGE, EVENT_TYPES, useDeliveries, useWebhookMutations, webhooksQuery } from './api';
+
+const STATUS_COLOR = { pending: 'yellow', succeeded: 'green', failed: 'red' } as const;
+
+export default function WebhooksPage() {
+  const me = useSession();
+  if (me.user.role !== 'admin') return <NotAllowed reason="Only Admins manage webhooks; ask an Admin of your organisation." />;
+  return <Webhooks />;
+}
+
+function Webhooks() {
+  const list = useQuery(webhooksQuery);
+  const { update, remove, rotate, test } = useWebhookMutations();
+  const [creating, setCreating] = useState(false);
+  const [secret, setSecret] = useState<{ shown: WebhookWithSecret; title: string } | null>(null);
+  const [logOf, setLogOf] = useState<WebhookEndpoint | null>(null);
+  const [deleting, setDeleting] = useState<WebhookEndpoint | null>(null);
+  const failed = (title: string) => (error: unknown) => notifications.show({ color: 'red', title, message: errorMessage(error) });
+
+  const items = list.data?.items ?? [];
+  return (
+    <>
+      <PageHeader
+        title="Webhooks"
+        description="Your endpoints receive key, quota and team events as signed POST requests (Standard Webhooks), retried for about a day when they fail."
+        actions={
+          <Button leftSection={<IconPlus size={16} />} onClick={() => setCreating(true)}>
+            Add endpoint
+          </Button>
+        }
+      />
+      {list.isError ? (
+        <ErrorState error={list.error} onRetry={() => void list.refetch()} />
+      ) : list.isPending ? (
+        <Table aria-hidden>
+          <Table.Tbody>
+            <TableSkeleton columns={4} rows={3} />
+          </Table.Tbody>
+        </Table>
+      ) : items.length === 0 ? (
+        <Empty
+          icon={<IconWebhook size={28} />}
+          title="No webhook endpoints yet"
+          description="Add an https URL to hear of expiring, revoked and exposed keys and quota thresholds."
+        />
+      ) : (
+        <Paper withBorder radius="md">
+          <Table.ScrollContainer minWidth={560}>
+            <Table verticalSpacing="sm" aria-label="Webhook endpoints">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Endpoint</Table.Th>
+                  <Table.Th>Events</Table.Th>
+                  <Table.Th>Status</Table.Th>
+                  <Table.Th>
+                    <VisuallyHidden>Actions</VisuallyHidden>
+                  </Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {items.map((endpoint) => (
+                  <Table.Tr key={endpoint.id}>
+                    <Table.Td style={{ maxWidth: 320 }}>
+                      <Text size="sm" fw={500} style={{ wordBreak: 'break-all' }}>
+                        {endpoint.url}
+                      </Text>
+                      {endpoint.description && (
+                        <Text size="xs" c="dimmed">
+                          {endpoint.description}
+                        </Text>
+                      )}
+                    </Table.Td>
+                    <Table.Td>
+                      <Text size="sm">{endpoint.eventTypes.length === 1 ? endpoint.eventTypes[0] : `${endpoint.eventTypes.length} event types`}</Text>
+                    </Table.Td>
+                    <Table.Td>
+                      {endpoint.enabled ? (
+                        <Badge color="green" variant="light">
+                          Enabled
+                        </Badge>
+                      ) : (
+                        <Badge color="gray" variant="light">
+                          {endpoint.disabledReason === 'gone' ? 'Disabled (410 Gone)' : 'Paused'}
+                        </Badge>
+                      )}
+                    </Table.Td>
+                    <Table.Td>
+                      <Menu position="bottom-end" withinPortal>
+                        <Menu.Target>
+                          <ActionIcon variant="subtle" aria-label={`Actions for ${endpoint.url}`}>
+                            <IconDots size={18} />
+                          </ActionIcon>
+                        </Menu.Target>
+                        <Menu.Dropdown>
+                          <Menu.Item onClick={() => setLogOf(endpoint)}>Deliveries</Menu.Item>
+                          <Menu.Item
+                            onClick={() =>
+                              test.mutate(endpoint.id, {
+                                onSuccess: () => notifications.show({ color: 'green', message: 'A webhook.test event is on its way.' }),
+                                onError: failed('The test was not sent'),
+                              })
+                            }
+                          >
+                            Send test event
+                          </Menu.Item>
+                          <Menu.Item
+                            onClick={() =>
+                              rotate.mutate(endpoint.id, {
+                                onSuccess: (shown) => setSecret({ shown, title: 'New signing secret' }),
+                                onError: failed('The secret was not rotated'),
+                              })
+                            }
+                          >
+                            Rotate secret
+                          </Menu.Item>
+                          <Menu.Item
+                            onClick={() => update.mutate({ id: endpoint.id, enabled: !endpoint.enabled }, { onError: failed('The endpoint was not changed') })}
+                          >
+                            {endpoint.enabled ? 'Pause' : 'Enable'}
+                          </Menu.Item>
+                          <Menu.Item color="red" onClick={() => setDeleting(endpoint)}>
+                            Delete
+                          </Menu.Item>
+                        </Menu.Dropdown>
+                      </Menu>
+                    </Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+        </Paper>
+      )}
+
+      <CreateModal opened={creating} onClose={() => setCreating(false)} onCreated={(shown) => setSecret({ shown, title: 'Webhook endpoint added' })} />
+      <SecretModal secret={secret} onClose={() => setSecret(null)} />
+      <DeliveriesModal endpoint={logOf} onClose={() => setLogOf(null)} />
+      <Modal opened={deleting !== null} onClose={() => setDeleting(null)} title="Delete this endpoint?" centered>
+        <Stack>
+          <Text size="sm">{deleting?.url} stops receiving events and its delivery log is deleted. This cannot be undone.</Text>
+          <Group justify="flex-end">
+            <Button variant="default" onClick={() => setDeleting(null)}>
+              Cancel
+            </Button>
+            <Button
+              color="red"
+              loading={remove.isPending}
+              onClick={() =>
+                deleting &&
+                remove.mutate(deleting.id, {
+                  onSuccess: () => {
+                    setDeleting(null);
+                    notifications.show({ color: 'green', message: 'Endpoint deleted.' });
+                  },
+                  onError: failed('The endpoint was not deleted'),
+                })
+              }
+            >
+              Delete endpoint
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
+    </>
+  );
+}
+
+function CreateModal({ opened, onClose, onCreated }: { opened: boolean; onClose: () => void; onCreated: (shown: WebhookWithSecret) => void }) {
+  const { create } = useWebhookMutations();
+  const [url, setUrl] = useState('');
+  const [description, setDescription] = useState('');
+  const [eventTypes, setEventTypes] = useState<WebhookEventType[]>(['api_key.expiring', 'api_key.revoked', 'api_key.exposed', 'quota.threshold']);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    create.mutate(
+      { url: url.trim(), eventTypes, ...(description.trim() ? { description: description.trim() } : {}) },
+      {
+        onSuccess: (shown) => {
+          onClose();
+          setUrl('');
+          setDescription('');
+          onCreated(shown);
+        },
+      },
+    );
+  };
+  return (
+    <Modal opened={opened} onClose={onClose} title="Add a webhook endpoint" centered size="lg">
+      <form onSubmit={submit}>
+        <Stack>
+          <TextInput
+            label="URL"
+            description="https, reachable from the internet"
+            placeholder="https://example.com/hooks/build-a-doc"
+            required
+            value={url}
+            onChange={(e) => setUrl(e.currentTarget.value)}
+          />
+          <MultiSelect label="Events" data={EVENT_TYPES} value={eventTypes} onChange={(v) => setEventTypes(v as WebhookEventType[])} required searchable />
+          <TextInput label="Description" placeholder="Optional" value={description} onChange={(e) => setDescription(e.currentTarget.value)} />
+          {create.isError && (
+            <Alert color="red" title="The endpoint was not added">
+              {errorMessage(create.error)}
+            </Alert>
+          )}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={onClose}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={create.isPending} disabled={eventTypes.length === 0}>
+              Add endpoint
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
+
+/** The signing secret, shown once (after adding an endpoint or rotating its secret). */
+function SecretModal({ secret, onClose }: { secret: { shown: WebhookWithSecret; title: string } | null; onClose: () => void }) {
+  const [copied, setCopied] = useState(false);
+  const close = () => {
+    setCopied(false);
+    onClose();
+  };
+  return (
+    <Modal opened={secret !== null} onClose={close} title={secret?.title} centered size="lg" closeOnClickOutside={false}>
+      {secret && (
+        <Stack>
+          <Text size="sm">
+            The signing secret of <b style={{ wordBreak: 'break-all' }}>{secret.shown.endpoint.url}</b>. Verify each delivery's <Code>webhook-signature</Code>{' '}
+            with it. It is shown only now.
+          </Text>
+          <Code block className="secret" p="md" data-testid="webhook-secret" style={{ wordBreak: 'break-all', whiteSpace: 'pre-wrap' }}>
+            {secret.shown.secret}
+          </Code>
+          {secret.shown.endpoint.secretRotatedUntil && (
+            <Alert color="blue">
+              The previous secret also signs deliveries until <ExactDate iso={secret.shown.endpoint.secretRotatedUntil} />, so your receiver can switch without
+              losing one.
+            </Alert>
+          )}
+          <Group justify="space-between">
+            <Button
+              leftSection={copied ? <IconCheck size={16} /> : <IconCopy size={16} />}
+              onClick={() =>
+                void copyText(secret.shown.secret).then(
+                  () => setCopied(true),
+                  () => notifications.show({ color: 'red', message: 'Select the secret and copy it yourself.' }),
+                )
+              }
+            >
+              {copied ? 'Copied' : 'Copy secret'}
+            </Button>
+            <Button variant="default" onClick={close}>
+              Done
+            </Button>
+          </Group>
+        </Stack>
+      )}
+    </Modal>
+  );
+}
+
+function DeliveriesModal({ endpoint, onClose }: { endpoint: WebhookEndpoint | null; onClose: () => void }) {
+  const [page, setPage] = useState(1);
+  const deliveries = useDeliveries(endpoint?.id ?? null, page);
+  const total = deliveries.data?.total ?? 0;
+  return (
+    <Modal
+      opened={endpoint !== null}
+      onClose={() => {
+        setPage(1);
+        onClose();
+      }}
+      title="Deliveries"
+      size="xl"
+      centered
+    >
+      {deliveries.isError ? (
+        <ErrorState error={deliveries.error} />
+      ) : !deliveries.data ? (
+        <Table aria-hidden>
+          <Table.Tbody>
+            <TableSkeleton columns={4} rows={3} />
+          </Table.Tbody>
+        </Table>
+      ) : deliveries.data.items.length === 0 ? (
+        <Text size="sm" c="dimmed">
+          Nothing delivered yet. Send a test event to try the endpoint.
+        </Text>
+      ) : (
+        <Stack>
+          <Table.ScrollContainer minWidth={520}>
+            <Table aria-label="Deliveries" verticalSpacing="xs">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Event</Table.Th>
+                  <Table.Th>Status</Table.Th>
+                  <Table.Th>Attempts</Table.Th>
+                  <Table.Th>Next retry</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {deliveries.data.items.map((d) => (
+                  <Table.Tr key={d.id}>
+                    <Table.Td>
+                      <Text size="sm">{d.eventType}</Text>
+                      <Text size="xs" c="dimmed">
+                        <ExactDate iso={d.createdAt} />
+                      </Text>
+                    </Table.Td>
+                    <Table.Td>
+                      <Badge color={STATUS_COLOR[d.status]} variant="light">
+                        {d.status}
+                        {d.lastStatusCode !== null ? ` · ${d.lastStatusCode}` : ''}
+                      </Badge>
+                      {d.attemptLog.at(-1)?.error && (
+                        <Text size="xs" c="dimmed">
+                          {d.attemptLog.at(-1)?.error}
+                        </Text>
+                      )}
+                    </Table.Td>
+                    <Table.Td>{d.attempts}</Table.Td>
+                    <Table.Td>{d.nextAttemptAt ? <ExactDate iso={d.nextAttemptAt} /> : '—'}</Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+          {total > DELIVERIES_PAGE && <Pagination total={Math.ceil(total / DELIVERIES_PAGE)} value={page} onChange={setPage} aria-label="Delivery pages" />}
+        </Stack>
+      )}
+    </Modal>
+  );
+}
