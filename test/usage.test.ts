@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { callGateway, createKey, signup, startTestApp, type TestApp } from './support/harness.js';
+import { TEST_WEBHOOK_SECRET_KEY, callGateway, createKey, signup, startTestApp, type TestApp } from './support/harness.js';
 
 const FLOW_HEADERS = {
   'x-ms-workflow-name': '5a1c1f2e-8d7b-4c47-9d3a-0f6f2d1e9b10',
@@ -91,12 +91,16 @@ describe('usage is recorded per key, day, operation, outcome and flow', () => {
     const dataDir = t.dataDir;
     await t.app.close();
     // Reopen the same database with a new app, as after a restart.
-    const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...(t.config.databaseUrl ? { DATABASE_URL: t.config.databaseUrl } : {}) });
+    const config = loadConfig({
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+      ...(t.config.databaseUrl ? { DATABASE_URL: t.config.databaseUrl, WEBHOOK_SECRET_KEY: TEST_WEBHOOK_SECRET_KEY } : {}),
+    });
     const reopened = await buildApp({ config });
     try {
       const rows = await reopened.services.db.selectFrom('keyUsageDaily').select(['outcome', 'count']).where('keyId', '=', id).execute();
       expect(rows).toEqual([{ outcome: 'success', count: 123 }]);
-      const flow = await reopened.services.db.selectFrom('keyFlows').select('calls').where('keyId', '=', id).executeTakeFirstOrThrow();
+      const flow = await reopened.services.db.selectFrom('flowKeys').select('calls').where('keyId', '=', id).executeTakeFirstOrThrow();
       expect(flow.calls).toBe(123);
     } finally {
       await reopened.app.close();
@@ -128,16 +132,16 @@ describe('usage is recorded per key, day, operation, outcome and flow', () => {
     const flow = (await t.app.inject({ method: 'GET', url: `/api/keys/${id}/flows`, headers: { cookie: admin.cookie } })).json().items[0];
     const labelled = await t.app.inject({
       method: 'PATCH',
-      url: `/api/keys/${id}/flows/${flow.id}`,
+      url: `/api/flows/${flow.id}`,
       headers: { cookie: admin.cookie },
       payload: { label: 'Invoice approval flow' },
     });
-    expect(labelled.statusCode).toBe(204);
+    expect(labelled.statusCode).toBe(200);
     await callGateway(t, secret, FLOW_HEADERS);
     await t.services.usage.flush();
     const after = (await t.app.inject({ method: 'GET', url: `/api/keys/${id}/flows`, headers: { cookie: admin.cookie } })).json().items[0];
     expect(after).toMatchObject({ id: flow.id, label: 'Invoice approval flow', calls: 2 });
-    const missing = await t.app.inject({ method: 'PATCH', url: `/api/keys/${id}/flows/flw_nope`, headers: { cookie: admin.cookie }, payload: { label: 'x' } });
+    const missing = await t.app.inject({ method: 'PATCH', url: '/api/flows/flw_nope', headers: { cookie: admin.cookie }, payload: { label: 'x' } });
     expect(missing.statusCode).toBe(404);
   });
 });

@@ -4,7 +4,7 @@ import type { SubscriptionView } from '../../../src/api/views';
 // Shared with the server: one definition of each shape the API answers with.
 export type {
   AuditEntryView as AuditEntry,
-  FlowView as Flow,
+  KeyFlowView as Flow,
   InvitationView as Invitation,
   InvitationPreview,
   IssuedKey,

@@ -399,7 +399,7 @@ function LabelModal({ keyId, flow, onClose }: { keyId: string; flow: Flow | null
     if (flow) setLabel(flow.label ?? '');
   }
   const mutation = useMutation({
-    mutationFn: () => patch(`/api/keys/${keyId}/flows/${flow!.id}`, { label: label.trim() || null }),
+    mutationFn: () => patch(`/api/flows/${flow!.id}`, { label: label.trim() || null }),
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: ['key', keyId, 'flows'] });
       notifications.show({ color: 'green', message: label.trim() ? `Flow labelled "${label.trim()}".` : 'Label removed.' });
