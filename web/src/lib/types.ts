@@ -5,6 +5,10 @@ import type { SubscriptionView } from '../../../src/api/views';
 export type {
   AuditEntryView as AuditEntry,
   KeyFlowView as Flow,
+  FlowView as InventoryFlow,
+  HygieneFindingView as HygieneFinding,
+  HygieneView as Hygiene,
+  RotationView as Rotation,
   InvitationView as Invitation,
   InvitationPreview,
   IssuedKey,
