@@ -35,7 +35,7 @@ export default function RotationPage({ keyId }: { keyId: string }) {
   return (
     <>
       <RotationView keyId={keyId} rotation={rotation.data} />
-      <SecretModal issued={issued} title="Your new key" onClose={() => setIssued(null)} />
+      <SecretModal issued={issued} title="Your rotated key" onClose={() => setIssued(null)} />
     </>
   );
 }
