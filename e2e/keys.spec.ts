@@ -114,6 +114,9 @@ test.describe('API key actions', () => {
     expect(successor).not.toBe(old.secret);
     await shown.getByRole('button', { name: 'Copy key' }).click();
     await shown.getByRole('button', { name: 'Done' }).click();
+    // Rotating opens the rotation assistant (e2e/rotation.spec.ts); back to the list.
+    await expect(page.getByRole('heading', { level: 1, name: 'Rotation' })).toBeVisible();
+    await page.goto('/keys');
 
     const rows = page.getByRole('row', { name: /prod-contracts-flow-legal/ });
     await expect(rows).toHaveCount(2);

@@ -32,6 +32,8 @@ import { randomBase62 } from './lib/random.js';
 import { announceExpiringKeys, recordExpiredKeys, recordRevokedKeyUse } from './keys/expiry-sweeper.js';
 import { recordQuotaThreshold, sweepQuotaThresholds } from './limits/quota-events.js';
 import { keysRoutes } from './keys/keys.routes.js';
+import { flowsRoutes } from './flows/flows.routes.js';
+import { hygieneRoutes } from './hygiene/hygiene.routes.js';
 import { membersRoutes } from './members/members.routes.js';
 import type { MailSender } from './mail/mail.service.js';
 import { mailPreferencesRoutes } from './mail/preferences.routes.js';
@@ -207,6 +209,8 @@ export async function buildApp(options: AppOptions) {
   authRoutes(app, { auth, orgs, acceptInvitation: members.accept, cookie });
   keysRoutes(app, keys);
   usageRoutes(app, usageQueries);
+  flowsRoutes(app, { flows: services.flows, rotation: services.rotation });
+  hygieneRoutes(app, services.hygiene);
   membersRoutes(app, members);
   auditRoutes(app, audit);
   subscriptionRoutes(app, orgs);
@@ -253,6 +257,9 @@ export async function buildApp(options: AppOptions) {
       ),
       runExclusive(handle, 'quota-thresholds', () => sweepQuotaThresholds({ db, clock, audit, events, plans: services.plans })).catch((error) =>
         app.log.warn({ err: error }, 'the quota threshold sweep failed'),
+      ),
+      runExclusive(handle, 'rotation-drain', () => services.rotation.revokeDrainedKeys()).catch((error) =>
+        app.log.warn({ err: error }, 'revoking drained keys failed'),
       ),
       runExclusive(handle, 'event-log-pruning', () => events.prune()).catch((error) => app.log.warn({ err: error }, 'pruning the event log failed')),
     ]);

@@ -14,6 +14,10 @@ import { MemoryRateLimiter, type RateLimiter } from './limits/rate-limiter.js';
 import { RedisRateLimiter } from './limits/redis-rate-limiter.js';
 import { createRedisThrottle } from './limits/redis-throttle.js';
 import { createKeyService } from './keys/keys.service.js';
+import { flowCountsByKey } from './flows/flows.repository.js';
+import { createFlowsService } from './flows/flows.service.js';
+import { createRotationService } from './flows/rotation.service.js';
+import { createHygieneService } from './hygiene/hygiene.service.js';
 import { HOUR, MINUTE, systemClock, type Clock } from './lib/clock.js';
 import { newId as defaultNewId, type IdGenerator } from './lib/ids.js';
 import { createMailService, fileSender, smtpSender, type MailSender } from './mail/mail.service.js';
@@ -74,7 +78,10 @@ export function composeServices(input: {
     signupThrottle: throttle('signup-ip', config.signupsPerIpPerHour, HOUR),
     sessionIdleMs: config.sessionIdleHours * HOUR,
   });
-  const keys = createKeyService({ db, clock, newId, events, audit, plans });
+  const keys = createKeyService({ db, clock, newId, events, audit, plans, flowCounts: flowCountsByKey });
+  const flows = createFlowsService({ db, clock, audit });
+  const rotation = createRotationService({ db, clock, keys });
+  const hygiene = createHygieneService({ db, clock });
   const sender =
     input.mailSender ??
     (config.mail.smtpUrl ? smtpSender(config.mail.smtpUrl, config.mail.from) : fileSender(path.join(config.dataDir, 'outbox'), config.mail.from));
@@ -82,7 +89,7 @@ export function composeServices(input: {
   const mailPreferences = createMailPreferencesService({ db, clock });
   const githubKeys = new GithubKeys(config.secretScanning, clock);
   const secretScanning = createSecretScanningService({ db, clock, events, audit, mail });
-  const members = createMembersService({ db, clock, newId, events, audit, auth, plans, mail, publicUrl: config.publicUrl });
+  const members = createMembersService({ db, clock, newId, events, audit, auth, plans, mail, keys, publicUrl: config.publicUrl });
   const orgs = createOrgsService({ db, clock, events, audit, plans, selfServicePlans: config.selfServicePlans });
   const usageQueries = createUsageService({ db, clock, audit, plans });
   const box = new SecretBox(() => loadSecretKey({ configured: config.webhooks.secretKey, dataDir: config.dataDir, postgres: handle.dialect === 'postgres' }));
@@ -115,6 +122,9 @@ export function composeServices(input: {
     audit,
     auth,
     keys,
+    flows,
+    rotation,
+    hygiene,
     members,
     orgs,
     usageQueries,

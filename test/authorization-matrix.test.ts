@@ -36,7 +36,9 @@ type Role = 'admin' | 'member' | 'viewer';
 const PERMISSIONS = {
   view: { admin: 'all', member: 'all', viewer: 'all' }, // view keys, usage, subscription (and the team)
   createKeys: { admin: 'all', member: 'all', viewer: 'none' },
-  manageKeys: { admin: 'all', member: 'own', viewer: 'none' }, // suspend/resume/rotate/revoke/delete/rename, flow labels
+  manageKeys: { admin: 'all', member: 'own', viewer: 'none' }, // suspend/resume/rotate/revoke/delete/rename, bulk, a rotation's self-revocation
+  labelFlows: { admin: 'all', member: 'all', viewer: 'none' }, // a flow is the organisation's, not one key's
+  transferKeys: { admin: 'all', member: 'none', viewer: 'none' }, // hand a (deactivated) person's keys to someone else
   manageTeam: { admin: 'all', member: 'none', viewer: 'none' }, // invite, deactivate, change roles
   audit: { admin: 'all', member: 'own', viewer: 'none' },
   changePlan: { admin: 'all', member: 'none', viewer: 'none' },
@@ -65,7 +67,7 @@ const ACTOR_LABEL: Record<ActorId, string> = {
 };
 
 /** What a route acts on: nothing in particular, one key of the first org, one person of it, or one of its invitations. */
-type Resource = 'none' | 'key' | 'user' | 'invitation' | 'webhook';
+type Resource = 'none' | 'key' | 'user' | 'invitation' | 'webhook' | 'flow';
 
 interface Expected {
   status: number;
@@ -117,6 +119,8 @@ interface CaseContext {
   suspendedKey(): Promise<string>;
   /** A fresh key with one recorded flow. */
   keyWithFlow(): Promise<{ keyId: string; flowId: string }>;
+  /** A fresh key, owned like `key()`, that the Admin rotated. */
+  rotatedKey(): Promise<string>;
   /** A fresh Member of the first organisation to act on. */
   person(): Promise<Session>;
   /** A fresh webhook endpoint of the first organisation. */
@@ -287,15 +291,48 @@ const ROUTES: RouteCase[] = [
     prepare: async (c) => ({ url: `/api/keys/${await c.key()}/flows` }),
   },
   {
-    method: 'PATCH',
-    path: '/api/keys/:id/flows/:flowId',
+    method: 'POST',
+    path: '/api/keys/bulk',
     permission: 'manageKeys',
     resource: 'key',
-    success: 204,
-    prepare: async (c) => {
-      const { keyId, flowId } = await c.keyWithFlow();
-      return { url: `/api/keys/${keyId}/flows/${encodeURIComponent(flowId)}`, payload: { label: 'Invoice approval flow' } };
-    },
+    success: 200,
+    prepare: async (c) => ({ url: '/api/keys/bulk', payload: { action: 'revoke', keyIds: [await c.key()] } }),
+  },
+  {
+    method: 'GET',
+    path: '/api/keys/:id/rotation',
+    permission: 'view',
+    resource: 'key',
+    success: 200,
+    prepare: async (c) => ({ url: `/api/keys/${await c.rotatedKey()}/rotation` }),
+  },
+  {
+    method: 'PATCH',
+    path: '/api/keys/:id/rotation',
+    permission: 'manageKeys',
+    resource: 'key',
+    success: 200,
+    prepare: async (c) => ({ url: `/api/keys/${await c.rotatedKey()}/rotation`, payload: { revokeWhenDrained: true } }),
+  },
+  { method: 'GET', path: '/api/hygiene', permission: 'view', resource: 'none', success: 200, prepare: async () => ({ url: '/api/hygiene' }) },
+
+  // Flows (CONTRACT §10)
+  { method: 'GET', path: '/api/flows', permission: 'view', resource: 'none', success: 200, prepare: async () => ({ url: '/api/flows' }) },
+  {
+    method: 'GET',
+    path: '/api/flows/:id',
+    permission: 'view',
+    resource: 'flow',
+    success: 200,
+    prepare: async (c) => ({ url: `/api/flows/${(await c.keyWithFlow()).flowId}` }),
+  },
+  {
+    method: 'PATCH',
+    path: '/api/flows/:id',
+    permission: 'labelFlows',
+    resource: 'flow',
+    success: 200,
+    prepare: async (c) => ({ url: `/api/flows/${(await c.keyWithFlow()).flowId}`, payload: { label: 'Invoice approval flow' } }),
   },
 
   // Team
@@ -349,6 +386,14 @@ const ROUTES: RouteCase[] = [
     resource: 'user',
     success: 200,
     prepare: async (c) => ({ url: `/api/members/${(await c.person()).userId}/deactivate` }),
+  },
+  {
+    method: 'POST',
+    path: '/api/members/:userId/transfer-keys',
+    permission: 'transferKeys',
+    resource: 'user',
+    success: 200,
+    prepare: async (c) => ({ url: `/api/members/${(await c.person()).userId}/transfer-keys`, payload: { toUserId: world.otherMember.userId } }),
   },
 
   // Subscription, usage, audit
@@ -550,6 +595,14 @@ function contextFor(actor: ActorId): CaseContext {
       const flowId = flows.json().items[0]?.id as string | undefined;
       expect(flowId, 'the gateway call should have recorded a flow').toBeTruthy();
       return { keyId: id, flowId: flowId! };
+    },
+    rotatedKey: async () => {
+      const { id } = await createKey(t, owner, { name: 'prod-matrix-flow-finance' });
+      const rotated = await t.app.inject({ method: 'POST', url: `/api/keys/${id}/rotate`, headers: { cookie: world.admin.cookie }, payload: {} });
+      expect(rotated.statusCode, rotated.body).toBe(201);
+      // The successor is revoked at once: the organisation stays under Large's key limit once the plan case switches to it.
+      await adminPost(`/api/keys/${rotated.json().key.id}/revoke`);
+      return id;
     },
     person: () => addMember(t, world.admin, 'member', 'Target Person'),
     webhook: async () => {

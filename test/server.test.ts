@@ -104,7 +104,12 @@ describe('the server process over real HTTP', () => {
     try {
       const rows = await db.selectFrom('keyUsageDaily').select(['outcome', 'count']).where('keyId', '=', key.id).execute();
       expect(rows).toEqual([{ outcome: 'success', count: 50 }]);
-      const flow = await db.selectFrom('keyFlows').select(['workflowName', 'calls']).where('keyId', '=', key.id).executeTakeFirstOrThrow();
+      const flow = await db
+        .selectFrom('flowKeys')
+        .innerJoin('flows', 'flows.id', 'flowKeys.flowId')
+        .select(['flows.workflowName', 'flowKeys.calls'])
+        .where('flowKeys.keyId', '=', key.id)
+        .executeTakeFirstOrThrow();
       expect(flow).toEqual({ workflowName: 'real-flow', calls: 50 });
     } finally {
       await db.destroy();

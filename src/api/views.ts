@@ -101,8 +101,11 @@ export const IssuedKeySchema = Type.Object({
 });
 export type IssuedKey = Static<typeof IssuedKeySchema>;
 
-/** `callingDeadKey`: the flow called this key after it stopped working; it needs the new key. */
-export const FlowSchema = Type.Object({
+/** Where Power Automate shows a flow, when its environment is known. */
+const DetailsUrl = Nullable(Type.String({ description: 'https://make.powerautomate.com/environments/{env}/flows/{flowId}/details' }));
+
+/** A flow as one key sees it: its calls through that key. `callingDeadKey`: it called this key after the key stopped working. */
+export const KeyFlowSchema = Type.Object({
   id: Type.String(),
   label: Nullable(Type.String()),
   workflowName: Nullable(Type.String()),
@@ -116,8 +119,105 @@ export const FlowSchema = Type.Object({
   calls: Type.Integer(),
   lastOutcome: Type.String(),
   callingDeadKey: Type.Boolean({ description: 'The flow still calls this key although it no longer works' }),
+  detailsUrl: DetailsUrl,
 });
+export type KeyFlowView = Static<typeof KeyFlowSchema>;
+
+/** A key a flow has called. */
+export const FlowKeySchema = Type.Object({
+  keyId: Type.String(),
+  name: Type.String(),
+  status: Type.Union([Type.Literal('active'), Type.Literal('suspended'), Type.Literal('revoked'), Type.Literal('expired')]),
+  expiresAt: Nullable(Type.String()),
+  firstSeenAt: Type.String(),
+  lastSeenAt: Type.String(),
+  calls: Type.Integer(),
+});
+export type FlowKeyView = Static<typeof FlowKeySchema>;
+
+/**
+ * A flow of the organisation's inventory (CONTRACT §10): one per `x-ms-workflow-name` and
+ * environment, across every key it used. `onRevokedOrExpiring`: its latest call went through a
+ * key that is revoked, expired or expiring within 14 days.
+ */
+export const FlowSchema = Type.Object(
+  {
+    id: Type.String(),
+    label: Nullable(Type.String()),
+    workflowName: Type.String({ description: "x-ms-workflow-name: the flow's id in Power Automate" }),
+    environmentId: Nullable(Type.String()),
+    workflowId: Nullable(Type.String()),
+    location: Nullable(Type.String()),
+    userAgent: Nullable(Type.String()),
+    firstSeenAt: Type.String(),
+    lastSeenAt: Type.String(),
+    calls: Type.Integer(),
+    lastOutcome: Type.String(),
+    lastRunId: Nullable(Type.String()),
+    detailsUrl: DetailsUrl,
+    onRevokedOrExpiring: Type.Boolean(),
+    keys: Type.Array(FlowKeySchema),
+  },
+  { $id: 'Flow' },
+);
 export type FlowView = Static<typeof FlowSchema>;
+
+/** A flow in a rotation's checklist: `moved` once it has called the successor. */
+export const RotationFlowSchema = Type.Object({
+  flowId: Type.String(),
+  label: Nullable(Type.String()),
+  workflowName: Type.String(),
+  detailsUrl: DetailsUrl,
+  lastSeenOnOld: Nullable(Type.String()),
+  lastSeenOnNew: Nullable(Type.String()),
+  moved: Type.Boolean(),
+});
+export type RotationFlowView = Static<typeof RotationFlowSchema>;
+
+/** The state of a rotation, read from either key (CONTRACT §10). */
+export const RotationSchema = Type.Object({
+  predecessorId: Type.String(),
+  predecessorName: Type.String(),
+  predecessorStatus: Type.String(),
+  successorId: Type.String(),
+  successorName: Type.String(),
+  rotatedAt: Type.String({ description: 'When the successor was issued' }),
+  graceEndsAt: Nullable(Type.String()),
+  revokeWhenDrained: Type.Boolean(),
+  oldKeyLastUsedAt: Nullable(Type.String()),
+  flows: Type.Array(RotationFlowSchema),
+  safeToRevoke: Type.Boolean({ description: 'Every flow seen on the old key in its last 30 days has moved, and the old key had no call for 15 minutes' }),
+});
+export type RotationView = Static<typeof RotationSchema>;
+
+export const HYGIENE_KINDS = ['never_used', 'idle', 'expiring', 'old', 'owner_deactivated', 'revoked_still_called'] as const;
+export type HygieneKind = (typeof HYGIENE_KINDS)[number];
+export const HYGIENE_ACTIONS = ['rotate', 'revoke', 'reassign_owner', 'set_expiry'] as const;
+
+/** A key a hygiene finding names; `flows`: the flows that still call it (revoked_still_called). */
+export const HygieneKeySchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  status: Type.String(),
+  createdAt: Type.String(),
+  lastUsedAt: Nullable(Type.String()),
+  expiresAt: Nullable(Type.String()),
+  createdBy: Nullable(UserRefSchema),
+  flows: Type.Array(Type.Object({ flowId: Type.String(), label: Nullable(Type.String()), workflowName: Type.String(), lastSeenAt: Type.String() })),
+});
+
+/** One kind of finding with its keys and the action that fixes it. */
+export const HygieneFindingSchema = Type.Object({
+  kind: Type.Unsafe<HygieneKind>(Type.String({ enum: [...HYGIENE_KINDS] })),
+  severity: Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('error')]),
+  title: Type.String(),
+  action: Type.Unsafe<(typeof HYGIENE_ACTIONS)[number]>(Type.String({ enum: [...HYGIENE_ACTIONS] })),
+  keys: Type.Array(HygieneKeySchema),
+});
+export type HygieneFindingView = Static<typeof HygieneFindingSchema>;
+
+export const HygieneSchema = Type.Object({ findings: Type.Array(HygieneFindingSchema) });
+export type HygieneView = Static<typeof HygieneSchema>;
 
 /** Requests of one key per day, operation and outcome. */
 export const KeyUsageSchema = Type.Object({

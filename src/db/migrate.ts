@@ -6,9 +6,10 @@ import { invitationsAndDevices } from './migrations/0003-invitations-and-devices
 import { heartbeat } from './migrations/0004-heartbeat.js';
 import { webhooks } from './migrations/0006-webhooks.js';
 import { mailAndExposures } from './migrations/0007-mail-and-exposures.js';
+import { flows } from './migrations/0008-flows.js';
 
 /** Migrations in order; the names are permanent once released. */
-function migrations(handle: DatabaseHandle): Record<string, Migration> {
+export function migrations(handle: DatabaseHandle): Record<string, Migration> {
   return {
     '0001-initial': initial(handle.dialect),
     '0002-domain-events': domainEvents(handle.dialect),
@@ -16,6 +17,7 @@ function migrations(handle: DatabaseHandle): Record<string, Migration> {
     '0004-heartbeat': heartbeat(),
     '0006-webhooks': webhooks(),
     '0007-mail-and-exposures': mailAndExposures(),
+    '0008-flows': flows(),
   };
 }
 

@@ -17,7 +17,8 @@ export interface Database {
   knownDevices: KnownDeviceTable;
   apiKeys: ApiKeyTable;
   keyUsageDaily: KeyUsageDailyTable;
-  keyFlows: KeyFlowTable;
+  flows: FlowTable;
+  flowKeys: FlowKeyTable;
   auditLog: AuditLogTable;
   nodeHeartbeats: NodeHeartbeatTable;
   domainEvents: DomainEventTable;
@@ -128,6 +129,8 @@ export interface ApiKeyTable {
   /** When a secret scanner reported the key public, and where it was found. */
   exposedAt: Generated<string | null>;
   exposedUrl: Generated<string | null>;
+  /** 1: the rotation that made this key a predecessor revokes it once its flows have moved (or at `graceEndsAt`). */
+  revokeWhenDrained: Generated<number>;
 }
 
 export interface KeyUsageDailyTable {
@@ -140,18 +143,33 @@ export interface KeyUsageDailyTable {
   count: number;
 }
 
-export interface KeyFlowTable {
-  /** `flw_` + a digest of (key, flow identity), so buffered writes can upsert without reading. */
+/**
+ * A flow of the organisation's inventory (CONTRACT §10): one per organisation, environment and
+ * `x-ms-workflow-name`, across every key it used. `id` is `flw_` + a digest of those three, so
+ * buffered writes from every node upsert the same row without reading first.
+ */
+export interface FlowTable {
   id: string;
+  orgId: string;
+  workflowName: string;
+  /** The Power Platform environment the flow runs in, when its calls said. */
+  environmentId: string | null;
+  workflowId: string | null;
+  label: string | null;
+  location: string | null;
+  userAgent: string | null;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  calls: number;
+  lastOutcome: string;
+  lastRunId: string | null;
+}
+
+/** A key a flow has called: when first and last, how often, and how its last call through it ended. */
+export interface FlowKeyTable {
+  flowId: string;
   keyId: string;
   orgId: string;
-  workflowName: string | null;
-  workflowId: string | null;
-  lastRunId: string | null;
-  location: string | null;
-  clientEnvironmentId: string | null;
-  userAgent: string | null;
-  label: string | null;
   firstSeenAt: string;
   lastSeenAt: string;
   calls: number;

@@ -9,6 +9,8 @@ export type Permission =
   | 'keys.view'
   | 'keys.create'
   | 'keys.manage'
+  | 'keys.transfer'
+  | 'flows.label'
   | 'members.view'
   | 'members.manage'
   | 'audit.view'
@@ -22,6 +24,8 @@ const MATRIX: Record<Actor['role'], ReadonlySet<Permission>> = {
     'keys.view',
     'keys.create',
     'keys.manage',
+    'keys.transfer',
+    'flows.label',
     'members.view',
     'members.manage',
     'audit.view',
@@ -34,6 +38,8 @@ const MATRIX: Record<Actor['role'], ReadonlySet<Permission>> = {
     'keys.view',
     'keys.create',
     'keys.manage',
+    'keys.transfer',
+    'flows.label',
     'members.view',
     'members.manage',
     'audit.view',
@@ -42,7 +48,7 @@ const MATRIX: Record<Actor['role'], ReadonlySet<Permission>> = {
     'webhooks.manage',
     'organisation.settings',
   ]),
-  member: new Set<Permission>(['keys.view', 'keys.create', 'keys.manage', 'members.view', 'audit.view', 'subscription.view']),
+  member: new Set<Permission>(['keys.view', 'keys.create', 'keys.manage', 'flows.label', 'members.view', 'audit.view', 'subscription.view']),
   viewer: new Set<Permission>(['keys.view', 'members.view', 'subscription.view']),
 };
 
@@ -50,6 +56,8 @@ const REASONS: Record<Permission, string> = {
   'keys.view': 'view API keys',
   'keys.create': 'create API keys',
   'keys.manage': 'change API keys',
+  'keys.transfer': "hand a person's API keys to someone else; ask an Admin of your organisation",
+  'flows.label': 'label flows',
   'members.view': 'view the team',
   'members.manage': 'manage the team; ask an Admin of your organisation',
   'audit.view': 'view the audit log',

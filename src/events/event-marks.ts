@@ -33,3 +33,16 @@ export async function hasMark(db: DbOrTrx, mark: Omit<EventMark, 'orgId'>): Prom
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/** The subjects of one kind of announcement an organisation had since `since`, with the latest time of each. */
+export async function recentMarks(db: DbOrTrx, orgId: string, kind: EventMark['kind'], since: Date): Promise<Map<string, string>> {
+  const rows = await db
+    .selectFrom('eventMarks')
+    .select((eb) => ['subject', eb.fn.max('createdAt').as('at')])
+    .where('orgId', '=', orgId)
+    .where('kind', '=', kind)
+    .where('createdAt', '>=', since.toISOString())
+    .groupBy('subject')
+    .execute();
+  return new Map(rows.map((row) => [row.subject, String(row.at)]));
+}

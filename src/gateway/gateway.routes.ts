@@ -47,7 +47,7 @@ function header(request: FastifyRequest, name: string): string | null {
 
 /**
  * The calling flow or app, from the headers Power Automate, Logic Apps and Power Apps send.
- * Whether there is a flow to record at all is the usage buffer's call (`flowIdentity`).
+ * Only a call with `x-ms-workflow-name` makes a flow; the usage buffer decides (`flowKey`).
  */
 export function flowInfo(request: FastifyRequest): FlowInfo {
   return {

@@ -11,7 +11,8 @@ export interface KeyRowWithPeople extends ApiKeyRow {
   revokerEmail: string | null;
   revokerName: string | null;
   revokerStatus: string | null;
-  flowCount: number | string | null;
+  /** How many flows called the key (counted by the flows part; absent: none). */
+  flowCount?: number;
 }
 
 /** Revoked (or deleted, or past its rotation grace) beats expired beats the stored state. */

@@ -24,14 +24,13 @@ function withPeople(db: DbOrTrx) {
     .leftJoin('users as creator', 'creator.id', 'apiKeys.createdBy')
     .leftJoin('users as revoker', 'revoker.id', 'apiKeys.revokedBy')
     .selectAll('apiKeys')
-    .select((eb) => [
+    .select([
       'creator.email as creatorEmail',
       'creator.name as creatorName',
       'creator.status as creatorStatus',
       'revoker.email as revokerEmail',
       'revoker.name as revokerName',
       'revoker.status as revokerStatus',
-      eb.selectFrom('keyFlows').whereRef('keyFlows.keyId', '=', 'apiKeys.id').select(eb.fn.countAll().as('n')).as('flowCount'),
     ]);
 }
 
@@ -215,5 +214,62 @@ export function keysExpiringBetween(db: DbOrTrx, now: string, until: string, lim
     .where('deletedAt', 'is', null)
     .orderBy('expiresAt')
     .limit(limit)
+    .execute();
+}
+
+/** Every key of an organisation that is not deleted, with its people (the hygiene review reads them all). */
+export async function allKeyViews(db: DbOrTrx, orgId: string): Promise<KeyRowWithPeople[]> {
+  return (await withPeople(db)
+    .where('apiKeys.orgId', '=', orgId)
+    .where('apiKeys.deletedAt', 'is', null)
+    .orderBy('apiKeys.createdAt')
+    .execute()) as KeyRowWithPeople[];
+}
+
+/** Revokes a key unless it is revoked already; true for the one caller that changed it (two nodes racing revoke it once). */
+export async function revokeUnlessRevoked(db: DbOrTrx, id: string, now: string): Promise<boolean> {
+  const result = await db
+    .updateTable('apiKeys')
+    .set({ status: 'revoked', revokedAt: now, revokedBy: null })
+    .where('id', '=', id)
+    .where('status', '!=', 'revoked')
+    .where('deletedAt', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Rotated keys waiting to be revoked once their flows have moved (at most `limit`). */
+export function keysToDrain(db: DbOrTrx, limit: number) {
+  return db
+    .selectFrom('apiKeys')
+    .select(['id', 'orgId'])
+    .where('revokeWhenDrained', '=', 1)
+    .where('status', 'in', ['active', 'suspended'])
+    .where('deletedAt', 'is', null)
+    .where('replacedByKeyId', 'is not', null)
+    .limit(limit)
+    .execute();
+}
+
+/** The keys (not deleted) one person created. */
+export function keysCreatedBy(db: DbOrTrx, orgId: string, userId: string) {
+  return db
+    .selectFrom('apiKeys')
+    .select(['id', 'name'])
+    .where('orgId', '=', orgId)
+    .where('createdBy', '=', userId)
+    .where('deletedAt', 'is', null)
+    .orderBy('createdAt')
+    .execute();
+}
+
+/** Hands these keys to another owner. */
+export async function setKeyOwner(db: DbOrTrx, orgId: string, ids: readonly string[], ownerId: string): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('apiKeys')
+    .set({ createdBy: ownerId })
+    .where('orgId', '=', orgId)
+    .where('id', 'in', [...ids])
     .execute();
 }

@@ -12,6 +12,7 @@ const Name = Type.String({ minLength: 1, maxLength: 200, description: '1–100 c
 const Team = Type.String({ maxLength: 100 });
 
 const Issued = IssuedKeySchema;
+const ExpiresInDays = Type.Unsafe<30 | 60 | 90 | 365 | null>({ enum: [30, 60, 90, 365, null], description: '30, 60, 90 or 365 days from now; null: never' });
 
 const KeyWithWarnings = Type.Object({ key: KeySchema, warnings: Type.Array(Type.String()) });
 
@@ -63,9 +64,7 @@ export function keysRoutes(app: App, keys: KeyService): void {
         body: Type.Object(
           {
             name: Name,
-            expiresInDays: Type.Optional(
-              Type.Unsafe<30 | 60 | 90 | 365 | null>({ enum: [30, 60, 90, 365, null], description: '30, 60, 90 or 365 days; null or absent: never' }),
-            ),
+            expiresInDays: Type.Optional(ExpiresInDays),
             environment: Type.Optional(Nullable(Environment)),
             team: Type.Optional(Nullable(Team)),
           },
@@ -103,7 +102,12 @@ export function keysRoutes(app: App, keys: KeyService): void {
         summary: 'Rename an API key or change its environment or team',
         params: IdParam,
         body: Type.Object(
-          { name: Type.Optional(Name), environment: Type.Optional(Nullable(Environment)), team: Type.Optional(Nullable(Team)) },
+          {
+            name: Type.Optional(Name),
+            environment: Type.Optional(Nullable(Environment)),
+            team: Type.Optional(Nullable(Team)),
+            expiresInDays: Type.Optional(ExpiresInDays),
+          },
           { additionalProperties: false, minProperties: 1 },
         ),
         response: { 200: KeyWithWarnings, ...problems(400, 401, 403, 404, 409) },
@@ -115,6 +119,7 @@ export function keysRoutes(app: App, keys: KeyService): void {
         ...(body.name !== undefined ? { name: name(body.name) } : {}),
         ...(body.environment !== undefined ? { environment: body.environment } : {}),
         ...(body.team !== undefined ? { team: team(body.team) ?? null } : {}),
+        ...(body.expiresInDays !== undefined ? { expiresInDays: body.expiresInDays } : {}),
       });
     },
   );
@@ -145,19 +150,47 @@ export function keysRoutes(app: App, keys: KeyService): void {
   );
 
   app.post(
+    '/api/keys/bulk',
+    {
+      schema: {
+        tags,
+        summary: 'Revoke or suspend several API keys at once (all or nothing)',
+        body: Type.Object(
+          {
+            action: Type.Union([Type.Literal('revoke'), Type.Literal('suspend')]),
+            keyIds: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 200 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ items: Type.Array(KeySchema) }), ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => ({ items: await keys.bulk(actorOf(request), request.body.action, request.body.keyIds) }),
+  );
+
+  app.post(
     '/api/keys/:id/rotate',
     {
       schema: {
         tags,
         summary: 'Rotate an API key: issue a successor shown once',
-        description: 'Without graceHours the old key stays active until you revoke it; with graceHours it stops working when the grace period ends.',
+        description:
+          'Without graceHours the old key stays active until you revoke it; with graceHours it stops working when the grace period ends. With revokeWhenDrained the old key is revoked as soon as every flow has moved to the new key and it had no call for 15 minutes (or when the grace period ends).',
         params: IdParam,
-        body: Type.Optional(Type.Object({ graceHours: Type.Optional(Type.Integer({ minimum: 0, maximum: 720 })) }, { additionalProperties: false })),
+        body: Type.Optional(
+          Type.Object(
+            { graceHours: Type.Optional(Type.Integer({ minimum: 0, maximum: 720 })), revokeWhenDrained: Type.Optional(Type.Boolean()) },
+            { additionalProperties: false },
+          ),
+        ),
         response: { 201: Issued, ...problems(400, 401, 403, 404, 409) },
       },
     },
     async (request, reply) => {
-      const issued = await keys.rotate(actorOf(request), request.params.id, { graceHours: request.body?.graceHours });
+      const issued = await keys.rotate(actorOf(request), request.params.id, {
+        graceHours: request.body?.graceHours,
+        revokeWhenDrained: request.body?.revokeWhenDrained,
+      });
       reply.header('cache-control', 'no-store');
       return reply.code(201).send(issued);
     },

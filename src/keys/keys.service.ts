@@ -2,11 +2,11 @@ import type { IssuedKey } from '../api/views.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../domain/actor.js';
 import { requireKeyManagement, requirePermission } from '../domain/permissions.js';
-import type { Db, Trx } from '../db/database.js';
+import type { Db, DbOrTrx, Trx } from '../db/database.js';
 import type { ApiKeyRow, KeyEnvironment } from '../db/schema.js';
 import { AppError, notFound } from '../errors/catalogue.js';
 import type { KeyEventType } from '../events/domain-events.js';
-import { commitWithEvents, type EventBus } from '../events/event-bus.js';
+import { commitWithEvents, type Emit, type EventBus } from '../events/event-bus.js';
 import { DAY, HOUR, type Clock } from '../lib/clock.js';
 import { sha256Hex } from '../lib/hash.js';
 import type { IdGenerator } from '../lib/ids.js';
@@ -34,6 +34,8 @@ export interface KeyServiceDeps {
   events: EventBus;
   audit: AuditService;
   plans: PlanCatalogue;
+  /** How many flows called each key (the flows part counts them; absent: none). */
+  flowCounts?: (db: DbOrTrx, keyIds: readonly string[]) => Promise<Map<string, number>>;
 }
 
 export type KeyService = ReturnType<typeof createKeyService>;
@@ -41,10 +43,22 @@ export type KeyService = ReturnType<typeof createKeyService>;
 export function createKeyService(deps: KeyServiceDeps) {
   const { db, clock, audit, events } = deps;
 
+  /** The keys as the API shows them, with their flow counts. */
+  async function toViews(trx: DbOrTrx, rows: KeyRowWithPeople[]): Promise<KeyView[]> {
+    const counts = deps.flowCounts
+      ? await deps.flowCounts(
+          trx,
+          rows.map((row) => row.id),
+        )
+      : new Map<string, number>();
+    const now = clock.now();
+    return rows.map((row) => toKeyView({ ...row, flowCount: counts.get(row.id) ?? 0 }, now));
+  }
+
   async function view(orgId: string, id: string): Promise<KeyView> {
     const row = await repo.findKeyView(db, orgId, id);
     if (!row) throw notFound('The API key');
-    return toKeyView(row, clock.now());
+    return (await toViews(db, [row]))[0]!;
   }
 
   async function loadForChange(trx: Trx, actor: Actor, id: string): Promise<KeyRowWithPeople> {
@@ -105,7 +119,7 @@ export function createKeyService(deps: KeyServiceDeps) {
   async function viewIn(trx: Trx, orgId: string, id: string, deleted?: KeyRowWithPeople): Promise<KeyView> {
     const row = await repo.findKeyView(trx, orgId, id);
     const now = clock.now();
-    if (row || !deleted) return toKeyView(row ?? (deleted as KeyRowWithPeople), now);
+    if (row || !deleted) return (await toViews(trx, [row ?? (deleted as KeyRowWithPeople)]))[0]!;
     return toKeyView({ ...deleted, status: 'revoked', revokedAt: deleted.revokedAt ?? now.toISOString(), deletedAt: now.toISOString() }, now);
   }
 
@@ -114,25 +128,41 @@ export function createKeyService(deps: KeyServiceDeps) {
     'api_key.created' | 'api_key.rotated' | 'api_key.expired' | 'api_key.expiring' | 'api_key.exposed' | 'api_key.revoked_key_used'
   >;
 
-  /** Runs a state change on one key: load, check the actor may, change, audit, emit its event; answers the key afterwards. */
-  async function change(
-    actor: Actor,
-    id: string,
-    apply: (
-      trx: Trx,
-      row: ApiKeyRow,
-      now: string,
-    ) => Promise<{ event: KeyChangeEvent; eventType: string; action: string; details?: Record<string, unknown>; severity?: 'info' | 'warning' }>,
-  ): Promise<KeyView> {
-    return commitWithEvents(db, events, async (trx, emit) => {
-      const row = await loadForChange(trx, actor, id);
-      const { event, ...entry } = await apply(trx, row, clock.now().toISOString());
-      await audit.record(trx, actor, { resourceType: 'api_key', resourceId: id, ...entry, details: { name: row.name, ...entry.details } });
-      const key = await viewIn(trx, actor.orgId, id, row);
-      emit({ type: event, organisationId: actor.orgId, data: { key } });
-      return key;
-    });
+  type ChangeStep = (
+    trx: Trx,
+    row: ApiKeyRow,
+    now: string,
+  ) => Promise<{ event: KeyChangeEvent; eventType: string; action: string; details?: Record<string, unknown>; severity?: 'info' | 'warning' }>;
+
+  /** One key's state change inside `trx`: load, check the actor may, change, audit, emit its event; answers the key afterwards. */
+  async function changeIn(trx: Trx, emit: Emit, actor: Actor, id: string, apply: ChangeStep): Promise<KeyView> {
+    const row = await loadForChange(trx, actor, id);
+    const { event, ...entry } = await apply(trx, row, clock.now().toISOString());
+    await audit.record(trx, actor, { resourceType: 'api_key', resourceId: id, ...entry, details: { name: row.name, ...entry.details } });
+    const key = await viewIn(trx, actor.orgId, id, row);
+    emit({ type: event, organisationId: actor.orgId, data: { key } });
+    return key;
   }
+
+  /** Runs a state change on one key in its own transaction. */
+  function change(actor: Actor, id: string, apply: ChangeStep): Promise<KeyView> {
+    return commitWithEvents(db, events, (trx, emit) => changeIn(trx, emit, actor, id, apply));
+  }
+
+  const steps = {
+    suspend: (async (trx, row, now) => {
+      requireState(row, ['active'], 'suspended');
+      await repo.updateKey(trx, row.id, { status: 'suspended', suspendedAt: now });
+      return { event: 'api_key.suspended', eventType: 'key.suspended', action: 'suspend', severity: 'warning' };
+    }) as ChangeStep,
+    revoke:
+      (actor: Actor, details?: Record<string, unknown>): ChangeStep =>
+      async (trx, row, now) => {
+        requireState(row, ['active', 'suspended', 'expired'], 'revoked again');
+        await repo.updateKey(trx, row.id, { status: 'revoked', revokedAt: now, revokedBy: actor.userId });
+        return { event: 'api_key.revoked', eventType: 'key.revoked', action: 'revoke', severity: 'warning', details };
+      },
+  };
 
   function requireState(row: ApiKeyRow, allowed: Array<'active' | 'suspended' | 'expired'>, verb: string): void {
     const status = displayStatus(row, clock.now());
@@ -149,8 +179,7 @@ export function createKeyService(deps: KeyServiceDeps) {
     async list(actor: Actor, filter: repo.KeyListFilter, page: { limit: number; offset: number }) {
       requirePermission(actor, 'keys.view');
       const { rows, total } = await repo.listKeys(db, actor.orgId, filter, page, clock.now());
-      const now = clock.now();
-      return { items: rows.map((row) => toKeyView(row, now)), total };
+      return { items: await toViews(db, rows), total };
     },
 
     async get(actor: Actor, id: string): Promise<KeyView> {
@@ -185,9 +214,15 @@ export function createKeyService(deps: KeyServiceDeps) {
       return { key: await view(actor.orgId, issued.id), secret: issued.secret, warnings };
     },
 
-    async update(actor: Actor, id: string, patch: { name?: string; environment?: KeyEnvironment | null; team?: string | null }) {
+    /** Renames or re-files a key; `expiresInDays` gives a key without one an expiry (or another). */
+    async update(actor: Actor, id: string, input: { name?: string; environment?: KeyEnvironment | null; team?: string | null; expiresInDays?: ExpiryChoice }) {
+      const { expiresInDays, ...fields } = input;
+      const patch = {
+        ...fields,
+        ...(expiresInDays !== undefined ? { expiresAt: expiresInDays ? new Date(clock.nowMs() + expiresInDays * DAY).toISOString() : null } : {}),
+      };
       const key = await change(actor, id, async (trx, row) => {
-        requireState(row, ['active', 'suspended', 'expired'], 'changed');
+        requireState(row, expiresInDays !== undefined ? ['active', 'suspended'] : ['active', 'suspended', 'expired'], 'changed');
         await repo.updateKey(trx, id, patch);
         const renamed = patch.name !== undefined && patch.name !== row.name;
         return {
@@ -201,12 +236,7 @@ export function createKeyService(deps: KeyServiceDeps) {
       return { key, warnings };
     },
 
-    suspend: (actor: Actor, id: string) =>
-      change(actor, id, async (trx, row, now) => {
-        requireState(row, ['active'], 'suspended');
-        await repo.updateKey(trx, id, { status: 'suspended', suspendedAt: now });
-        return { event: 'api_key.suspended', eventType: 'key.suspended', action: 'suspend', severity: 'warning' };
-      }),
+    suspend: (actor: Actor, id: string) => change(actor, id, steps.suspend),
 
     resume: (actor: Actor, id: string) =>
       change(actor, id, async (trx, row) => {
@@ -215,11 +245,84 @@ export function createKeyService(deps: KeyServiceDeps) {
         return { event: 'api_key.resumed', eventType: 'key.resumed', action: 'resume' };
       }),
 
-    revoke: (actor: Actor, id: string) =>
-      change(actor, id, async (trx, row, now) => {
-        requireState(row, ['active', 'suspended', 'expired'], 'revoked again');
-        await repo.updateKey(trx, id, { status: 'revoked', revokedAt: now, revokedBy: actor.userId });
-        return { event: 'api_key.revoked', eventType: 'key.revoked', action: 'revoke', severity: 'warning' };
+    revoke: (actor: Actor, id: string) => change(actor, id, steps.revoke(actor)),
+
+    /**
+     * Revokes or suspends several keys at once, all or nothing: one unknown or foreign key (404),
+     * one the actor may not change (403) or one in the wrong state (409) and none changes.
+     * Each key gets its own audit entry and event.
+     */
+    bulk(actor: Actor, action: 'revoke' | 'suspend', ids: readonly string[]): Promise<KeyView[]> {
+      requirePermission(actor, 'keys.manage');
+      return commitWithEvents(db, events, async (trx, emit) => {
+        const keys: KeyView[] = [];
+        for (const id of new Set(ids)) {
+          keys.push(await changeIn(trx, emit, actor, id, action === 'revoke' ? steps.revoke(actor, { bulk: true }) : steps.suspend));
+        }
+        return keys;
+      });
+    },
+
+    /**
+     * Revokes a rotated key whose flows have moved (or whose grace ended), for the rotation's
+     * revokeWhenDrained; the operator acts. False when it was revoked already (another node, a person).
+     */
+    async revokeDrained(orgId: string, id: string, reason: 'drained' | 'grace_ended'): Promise<boolean> {
+      const operator: Actor = { orgId, userId: null, email: null, role: 'operator', ip: null };
+      return commitWithEvents(db, events, async (trx, emit) => {
+        const row = await repo.findKeyView(trx, orgId, id);
+        if (!row || !(await repo.revokeUnlessRevoked(trx, id, clock.now().toISOString()))) return false;
+        await audit.record(trx, operator, {
+          eventType: 'key.revoked',
+          resourceType: 'api_key',
+          resourceId: id,
+          action: 'revoke',
+          severity: 'warning',
+          details: { name: row.name, reason, successorId: row.replacedByKeyId },
+        });
+        emit({ type: 'api_key.revoked', organisationId: orgId, data: { key: await viewIn(trx, orgId, id, row) } });
+        return true;
+      });
+    },
+
+    /**
+     * Hands every key one person created to another (both already checked to be of the
+     * organisation by the caller): one audit entry and one `api_key.updated` event per key.
+     */
+    transferOwnership(actor: Actor, from: { id: string; email: string }, to: { id: string; email: string }): Promise<KeyView[]> {
+      requirePermission(actor, 'keys.transfer');
+      return commitWithEvents(db, events, async (trx, emit) => {
+        const keys = await repo.keysCreatedBy(trx, actor.orgId, from.id);
+        await repo.setKeyOwner(
+          trx,
+          actor.orgId,
+          keys.map((key) => key.id),
+          to.id,
+        );
+        const views: KeyView[] = [];
+        for (const key of keys) {
+          await audit.record(trx, actor, {
+            eventType: 'key.transferred',
+            resourceType: 'api_key',
+            resourceId: key.id,
+            action: 'transfer',
+            details: { name: key.name, fromUserId: from.id, fromEmail: from.email, toUserId: to.id, toEmail: to.email },
+          });
+          const view = await viewIn(trx, actor.orgId, key.id);
+          emit({ type: 'api_key.updated', organisationId: actor.orgId, data: { key: view } });
+          views.push(view);
+        }
+        return views;
+      });
+    },
+
+    /** Turns a rotation's self-revocation on or off (on the old key). */
+    setRevokeWhenDrained: (actor: Actor, id: string, on: boolean) =>
+      change(actor, id, async (trx, row) => {
+        if (!row.replacedByKeyId) throw new AppError('conflict', 'This API key was not rotated, so there is nothing to drain.');
+        requireState(row, ['active', 'suspended', 'expired'], 'changed');
+        await repo.updateKey(trx, row.id, { revokeWhenDrained: on ? 1 : 0 });
+        return { event: 'api_key.updated', eventType: 'key.updated', action: 'update', details: { revokeWhenDrained: on } };
       }),
 
     /** Deleting revokes first (if needed), then hides the key; both are final. */
@@ -241,7 +344,7 @@ export function createKeyService(deps: KeyServiceDeps) {
      * Without `graceHours` the old key stays active until someone revokes it; with it, the old
      * key stops working when the grace period ends.
      */
-    async rotate(actor: Actor, id: string, input: { graceHours?: number }): Promise<IssuedKey> {
+    async rotate(actor: Actor, id: string, input: { graceHours?: number; revokeWhenDrained?: boolean }): Promise<IssuedKey> {
       const now = clock.now();
       const issued = await commitWithEvents(db, events, async (trx, emit) => {
         const row = await loadForChange(trx, actor, id);
@@ -259,13 +362,14 @@ export function createKeyService(deps: KeyServiceDeps) {
           replacesKeyId: id,
         });
         const graceEndsAt = input.graceHours !== undefined ? new Date(now.getTime() + input.graceHours * HOUR).toISOString() : null;
-        await repo.updateKey(trx, id, { replacedByKeyId: result.id, graceEndsAt });
+        const revokeWhenDrained = input.revokeWhenDrained ?? false;
+        await repo.updateKey(trx, id, { replacedByKeyId: result.id, graceEndsAt, revokeWhenDrained: revokeWhenDrained ? 1 : 0 });
         await audit.record(trx, actor, {
           eventType: 'key.rotated',
           resourceType: 'api_key',
           resourceId: id,
           action: 'rotate',
-          details: { name: row.name, successorId: result.id, graceEndsAt },
+          details: { name: row.name, successorId: result.id, graceEndsAt, revokeWhenDrained },
         });
         const [key, successor] = [await viewIn(trx, actor.orgId, id), await viewIn(trx, actor.orgId, result.id)];
         emit({ type: 'api_key.rotated', organisationId: actor.orgId, data: { key, successor } });

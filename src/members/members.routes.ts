@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { actorOf } from '../http/session-guard.js';
-import { InvitationPreviewSchema, InvitationSchema, MemberSchema, RoleSchema, UserSchema } from '../api/views.js';
+import { InvitationPreviewSchema, InvitationSchema, KeySchema, MemberSchema, RoleSchema, UserSchema } from '../api/views.js';
 import { EmailSchema, PageQuery, Paged, page, problems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import type { MembersService } from './members.service.js';
@@ -136,5 +136,19 @@ export function membersRoutes(app: App, members: MembersService): void {
       },
     },
     async (request) => members.deactivate(actorOf(request), request.params.userId),
+  );
+
+  app.post(
+    '/api/members/:userId/transfer-keys',
+    {
+      schema: {
+        tags,
+        summary: 'Hand every key a person created (e.g. someone deactivated) to another member of the team',
+        params: UserIdParam,
+        body: Type.Object({ toUserId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ items: Type.Array(KeySchema) }), ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => members.transferKeys(actorOf(request), request.params.userId, request.body.toUserId),
   );
 }

@@ -16,6 +16,8 @@ import { createInvitation, invitationUrl, toInvitationView, unusable } from './i
 import { deleteSessionsOfUser } from '../auth/sessions.repository.js';
 import * as users from '../auth/users.repository.js';
 import { liveKeyCountsByCreator } from '../keys/keys.repository.js';
+import type { KeyView } from '../keys/key-view.js';
+import type { KeyService } from '../keys/keys.service.js';
 import { createOrganisation, organisationName } from '../orgs/orgs.repository.js';
 import type { PlanCatalogue } from '../plans/catalogue.js';
 import type { MailService } from '../mail/mail.service.js';
@@ -32,6 +34,8 @@ export interface MembersServiceDeps {
   plans: PlanCatalogue;
   /** Invitations go out by mail (the link is also answered to the Admin who made it). */
   mail: MailService;
+  /** Hands a person's keys to someone else. */
+  keys: KeyService;
   publicUrl: string;
 }
 
@@ -249,6 +253,18 @@ export function createMembersService(deps: MembersServiceDeps) {
         emit({ type: 'member.role_changed', organisationId: actor.orgId, data: { member: toUserView({ ...user, role }), from: user.role, to: role } });
       });
       return toUserView({ ...user, role });
+    },
+
+    /** Hands every key a person created (typically someone deactivated) to an active member of the team. */
+    async transferKeys(actor: Actor, fromUserId: string, toUserId: string): Promise<{ items: KeyView[] }> {
+      requirePermission(actor, 'keys.transfer');
+      const from = await target(actor, fromUserId);
+      const to = await users.findUserInOrg(db, actor.orgId, toUserId);
+      if (!to) throw notFound('The person to receive the keys');
+      if (to.status !== 'active') throw new AppError('conflict', `${to.name} is deactivated; hand the keys to an active member of the team.`);
+      if (to.role === 'viewer') throw new AppError('conflict', `${to.name} is a Viewer and could not manage the keys; choose a Member or an Admin.`);
+      if (from.id === to.id) throw new AppError('conflict', 'The keys already belong to this person.');
+      return { items: await deps.keys.transferOwnership(actor, from, to) };
     },
 
     /** Ends the person's sessions at once; the keys they created keep working. */

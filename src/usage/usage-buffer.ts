@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
-import type { Db, Trx } from '../db/database.js';
-import type { KeyFlowTable, KeyUsageDailyTable } from '../db/schema.js';
+import type { Db } from '../db/database.js';
+import type { KeyUsageDailyTable } from '../db/schema.js';
+import { type FlowActivity, writeFlowActivity } from '../flows/flows.repository.js';
 import { DAY } from '../lib/clock.js';
-import { sha256Hex } from '../lib/hash.js';
 import { addDailyCounts } from './usage.repository.js';
 
 export type ActionType = KeyUsageDailyTable['actionType'];
@@ -34,29 +34,19 @@ export interface UsageEvent {
 /** A day's count as buffered: `day` is the UTC day number (epoch ms / DAY), formatted at flush. */
 type CountRow = Omit<KeyUsageDailyTable, 'day'> & { day: number };
 
-/** A flow as buffered: times in epoch ms, formatted at flush; its row id is the digest of its map key. */
-type FlowRow = Omit<KeyFlowTable, 'id' | 'label' | 'firstSeenAt' | 'lastSeenAt'> & { firstSeenAt: number; lastSeenAt: number; accepted: boolean };
+/** A flow's calls through one key as buffered: times in epoch ms, formatted at flush. */
+type FlowRow = Omit<FlowActivity, 'firstSeenAt' | 'lastSeenAt'> & { firstSeenAt: number; lastSeenAt: number };
 
 /** Flows seen only in refused calls, buffered per flush at most: they update known flows and make none. */
 const MAX_REFUSED_FLOWS = 10_000;
 
-/** The identity of a flow: its workflow id, else its name, else the Power Apps environment, else the client. */
-export function flowIdentity(flow: FlowInfo): string | null {
-  if (flow.workflowId) return `wf:${flow.workflowId}`;
-  if (flow.workflowName) return `wf:${flow.workflowName}`;
-  if (flow.clientEnvironmentId) return `env:${flow.clientEnvironmentId}`;
-  if (flow.userAgent) return `ua:${flow.userAgent}`;
-  return null;
-}
-
-/** The buffer's key of a flow: its API key and identity. */
-function flowKey(keyId: string, identity: string): string {
-  return `${keyId}\n${identity}`;
-}
-
-/** The row id: a digest of the flow key, stable so every node computes the same id without reading. */
-function flowId(key: string): string {
-  return `flw_${sha256Hex(key).slice(0, 24)}`;
+/**
+ * Only a call carrying `x-ms-workflow-name` is a flow's (CONTRACT §10); the portal's connection
+ * test, scripts and Power Apps count as the key's direct calls. The buffer's key of a flow
+ * through a key: the key, the environment and the workflow name.
+ */
+function flowKey(keyId: string, flow: FlowInfo): string | null {
+  return flow.workflowName ? `${keyId}\n${flow.clientEnvironmentId ?? ''}\n${flow.workflowName}` : null;
 }
 
 /** ISO time of epoch ms, as the tables store it. */
@@ -112,10 +102,8 @@ export class UsageBuffer {
     // Only accepted calls make a flow: refused ones (a bad or revoked key, limits) would let
     // anyone grow the table with made-up workflow names. A refused call of a flow that exists
     // still counts on it (a flow calling a dead key is what the portal warns about).
-    const identity = event.flow && flowIdentity(event.flow);
-    if (event.flow && identity) {
-      // The row id (a digest of this key) is computed once per flush, not per request.
-      const key = flowKey(event.keyId, identity);
+    const key = event.flow && flowKey(event.keyId, event.flow);
+    if (event.flow && key) {
       const seen = this.#flows.get(key);
       if (seen) {
         seen.calls++;
@@ -126,18 +114,18 @@ export class UsageBuffer {
           seen.lastRunId = event.flow.runId ?? seen.lastRunId;
           seen.location = event.flow.location ?? seen.location;
           seen.userAgent = event.flow.userAgent ?? seen.userAgent;
-          seen.workflowName = event.flow.workflowName ?? seen.workflowName;
+          seen.workflowId = event.flow.workflowId ?? seen.workflowId;
         }
       } else if (event.accepted || this.#flows.size < MAX_REFUSED_FLOWS) {
         this.#flows.set(key, {
           accepted: event.accepted,
           keyId: event.keyId,
           orgId: event.orgId,
-          workflowName: event.flow.workflowName,
+          workflowName: event.flow.workflowName!,
+          environmentId: event.flow.clientEnvironmentId,
           workflowId: event.flow.workflowId,
           lastRunId: event.flow.runId,
           location: event.flow.location,
-          clientEnvironmentId: event.flow.clientEnvironmentId,
           userAgent: event.flow.userAgent,
           firstSeenAt: at,
           lastSeenAt: at,
@@ -189,46 +177,11 @@ export class UsageBuffer {
         )) {
           await addDailyCounts(trx, batch);
         }
-        const all = [...flows].map(([key, { accepted, ...row }]) => ({
-          accepted,
-          row: { ...row, id: flowId(key), firstSeenAt: iso(row.firstSeenAt), lastSeenAt: iso(row.lastSeenAt) },
-        }));
-        const flowRows = await this.#withinFlowCap(
+        await writeFlowActivity(
           trx,
-          all.filter((f) => f.accepted).map((f) => f.row),
+          [...flows.values()].map((row) => ({ ...row, firstSeenAt: iso(row.firstSeenAt), lastSeenAt: iso(row.lastSeenAt) })),
+          this.#flowsPerKeyMax,
         );
-        // Refused calls only: counted on flows that exist, never making one.
-        for (const batch of chunks(
-          all.filter((f) => !f.accepted).map((f) => f.row),
-          200,
-        )) {
-          const rows = sql.join(batch.map((r) => sql`(${r.id}, cast(${r.calls} as integer), ${r.lastSeenAt}, ${r.lastOutcome}, ${r.lastRunId})`));
-          const newer = sql`v.column3 >= key_flows.last_seen_at`;
-          await sql`update key_flows set calls = key_flows.calls + v.column2,
-              last_seen_at = case when ${newer} then v.column3 else key_flows.last_seen_at end,
-              last_outcome = case when ${newer} then v.column4 else key_flows.last_outcome end,
-              last_run_id = case when ${newer} then coalesce(v.column5, key_flows.last_run_id) else key_flows.last_run_id end
-            from (values ${rows}) as v where key_flows.id = v.column1`.execute(trx);
-        }
-        for (const batch of chunks(flowRows, 100)) {
-          const newer = sql`excluded.last_seen_at >= key_flows.last_seen_at`;
-          await trx
-            .insertInto('keyFlows')
-            .values(batch)
-            .onConflict((oc) =>
-              oc.column('id').doUpdateSet((eb) => ({
-                calls: eb('keyFlows.calls', '+', eb.ref('excluded.calls')),
-                firstSeenAt: sql`case when excluded.first_seen_at < key_flows.first_seen_at then excluded.first_seen_at else key_flows.first_seen_at end`,
-                lastSeenAt: sql`case when ${newer} then excluded.last_seen_at else key_flows.last_seen_at end`,
-                lastOutcome: sql`case when ${newer} then excluded.last_outcome else key_flows.last_outcome end`,
-                lastRunId: sql`case when ${newer} then coalesce(excluded.last_run_id, key_flows.last_run_id) else key_flows.last_run_id end`,
-                location: sql`coalesce(excluded.location, key_flows.location)`,
-                userAgent: sql`coalesce(excluded.user_agent, key_flows.user_agent)`,
-                workflowName: sql`coalesce(excluded.workflow_name, key_flows.workflow_name)`,
-              })),
-            )
-            .execute();
-        }
         // One statement per 500 keys: a per-key UPDATE would hold the event loop for ~0.1 ms a key.
         for (const batch of chunks([...lastUsed], 500)) {
           const rows = sql.join(batch.map(([keyId, at]) => sql`(${keyId}, ${iso(at)})`));
@@ -243,44 +196,6 @@ export class UsageBuffer {
   }
 
   /** Puts unwritten counts back so the next flush carries them; nothing is lost. */
-  /** Rows of flows already known, and new ones while their key has fewer than FLOWS_PER_KEY_MAX. */
-  async #withinFlowCap<T extends { id: string; keyId: string }>(trx: Trx, rows: T[]): Promise<T[]> {
-    if (rows.length === 0) return rows;
-    const known = new Set<string>();
-    for (const batch of chunks(rows, 500)) {
-      const found = await trx
-        .selectFrom('keyFlows')
-        .select('id')
-        .where(
-          'id',
-          'in',
-          batch.map((row) => row.id),
-        )
-        .execute();
-      for (const { id } of found) known.add(id);
-    }
-    const fresh = rows.filter((row) => !known.has(row.id));
-    if (fresh.length === 0) return rows;
-    const keyIds = [...new Set(fresh.map((row) => row.keyId))];
-    const counts = new Map<string, number>();
-    for (const batch of chunks(keyIds, 500)) {
-      const found = await trx
-        .selectFrom('keyFlows')
-        .select((eb) => ['keyId', eb.fn.countAll<number>().as('n')])
-        .where('keyId', 'in', batch)
-        .groupBy('keyId')
-        .execute();
-      for (const { keyId, n } of found) counts.set(keyId, Number(n));
-    }
-    return rows.filter((row) => {
-      if (known.has(row.id)) return true;
-      const n = counts.get(row.keyId) ?? 0;
-      if (n >= this.#flowsPerKeyMax) return false;
-      counts.set(row.keyId, n + 1);
-      return true;
-    });
-  }
-
   #restore(counts: Map<string, CountRow>, flows: Map<string, FlowRow>, lastUsed: Map<string, number>): void {
     for (const [key, row] of counts) {
       const now = this.#counts.get(key);

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { actorOf } from '../http/session-guard.js';
-import { FlowSchema, KeyUsageSchema, Nullable, OrgUsageSchema } from '../api/views.js';
-import { DaySchema, PageQuery, Paged, page, problems } from '../http/schemas.js';
+import { KeyUsageSchema, OrgUsageSchema } from '../api/views.js';
+import { DaySchema, problems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import type { UsageService } from './usage.service.js';
 
@@ -57,40 +57,5 @@ export function usageRoutes(app: App, usage: UsageService): void {
       },
     },
     async (request) => usage.keyUsage(actorOf(request), request.params.id, request.query),
-  );
-
-  app.get(
-    '/api/keys/:id/flows',
-    {
-      schema: {
-        tags,
-        summary: 'The flows and apps that call one key',
-        params: KeyParam,
-        querystring: Type.Object(PageQuery),
-        response: { 200: Paged(FlowSchema), ...problems(400, 401, 403, 404) },
-      },
-    },
-    async (request) => {
-      const paging = page(request.query);
-      return { ...(await usage.flows(actorOf(request), request.params.id, paging)), ...paging };
-    },
-  );
-
-  app.patch(
-    '/api/keys/:id/flows/:flowId',
-    {
-      schema: {
-        tags,
-        summary: 'Give a flow a friendly label',
-        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }), flowId: Type.String({ minLength: 1, maxLength: 64 }) }),
-        body: Type.Object({ label: Nullable(Type.String({ maxLength: 100 })) }, { additionalProperties: false }),
-        response: { 204: Type.Null(), ...problems(400, 401, 403, 404) },
-      },
-    },
-    async (request, reply) => {
-      const label = request.body.label?.trim() || null;
-      await usage.labelFlow(actorOf(request), request.params.id, request.params.flowId, label);
-      return reply.code(204).send(null);
-    },
   );
 }

@@ -1,11 +1,10 @@
-import type { FlowView, OperationUsageView, OrgUsageView, QuotaView, DailyUsageView } from '../api/views.js';
+import type { OperationUsageView, OrgUsageView, QuotaView, DailyUsageView } from '../api/views.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../domain/actor.js';
-import { requireKeyManagement, requirePermission } from '../domain/permissions.js';
+import { requirePermission } from '../domain/permissions.js';
 import type { Db } from '../db/database.js';
 import { notFound } from '../errors/catalogue.js';
 import { DAY, utcDay, type Clock } from '../lib/clock.js';
-import { displayStatus } from '../keys/key-view.js';
 import { findKeyRow } from '../keys/keys.repository.js';
 import type { ActionType, Outcome } from './usage-buffer.js';
 import { loadSubscription } from '../orgs/orgs.service.js';
@@ -114,71 +113,6 @@ export function createUsageService(deps: { db: Db; clock: Clock; audit: AuditSer
       const totals = { success: 0, client_error: 0, server_error: 0, rejected: 0 } satisfies Record<Outcome, number>;
       for (const row of rows) totals[row.outcome] += Number(row.count);
       return { keyId, from, to, items: rows.map((r) => ({ ...r, count: Number(r.count) })), totals };
-    },
-
-    async flows(actor: Actor, keyId: string, page: { limit: number; offset: number }): Promise<{ items: FlowView[]; total: number }> {
-      const key = await keyOf(actor, keyId);
-      const dead = displayStatus(key, clock.now()) !== 'active';
-      const deadSince = key.revokedAt ?? key.suspendedAt ?? key.graceEndsAt ?? key.expiresAt;
-      const [rows, count] = await Promise.all([
-        db
-          .selectFrom('keyFlows')
-          .selectAll()
-          .where('keyId', '=', keyId)
-          .where('orgId', '=', actor.orgId)
-          .orderBy('lastSeenAt', 'desc')
-          .orderBy('id')
-          .limit(page.limit)
-          .offset(page.offset)
-          .execute(),
-        db
-          .selectFrom('keyFlows')
-          .where('keyId', '=', keyId)
-          .where('orgId', '=', actor.orgId)
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow(),
-      ]);
-      return {
-        items: rows.map((row) => ({
-          id: row.id,
-          label: row.label,
-          workflowName: row.workflowName,
-          workflowId: row.workflowId,
-          lastRunId: row.lastRunId,
-          location: row.location,
-          clientEnvironmentId: row.clientEnvironmentId,
-          userAgent: row.userAgent,
-          firstSeenAt: row.firstSeenAt,
-          lastSeenAt: row.lastSeenAt,
-          calls: Number(row.calls),
-          lastOutcome: row.lastOutcome,
-          callingDeadKey: dead && (row.lastOutcome === 'rejected' || (deadSince !== null && row.lastSeenAt >= deadSince)),
-        })),
-        total: Number(count.n),
-      };
-    },
-
-    /** A friendly label for a flow (Power Automate only sends its GUID). */
-    async labelFlow(actor: Actor, keyId: string, flowId: string, label: string | null): Promise<void> {
-      const key = await keyOf(actor, keyId);
-      requireKeyManagement(actor, key);
-      await db.transaction().execute(async (trx) => {
-        const result = await trx
-          .updateTable('keyFlows')
-          .set({ label })
-          .where('id', '=', flowId)
-          .where('keyId', '=', keyId)
-          .where('orgId', '=', actor.orgId)
-          .executeTakeFirst();
-        if (Number(result.numUpdatedRows) !== 1) throw notFound('The flow');
-        await deps.audit.record(trx, actor, {
-          eventType: 'flow.labelled',
-          resourceType: 'flow',
-          resourceId: flowId,
-          action: 'label',
-          details: { keyId, label },
-        });
-      });
     },
   };
 }

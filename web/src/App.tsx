@@ -20,6 +20,8 @@ const ConnectorPage = lazy(() => import('./pages/ConnectorPage'));
 const TroubleshootingPage = lazy(() => import('./pages/TroubleshootingPage'));
 const WebhooksPage = lazy(() => import('./features/webhooks/WebhooksPage'));
 const AccountPage = lazy(() => import('./pages/AccountPage'));
+const FlowsPage = lazy(() => import('./features/flows/FlowsPage'));
+const RotationPage = lazy(() => import('./features/rotation/RotationPage'));
 
 const PUBLIC_PAGES: Record<string, () => ReactNode> = {
   '/signin': () => <SignInPage />,
@@ -46,9 +48,13 @@ function privatePage(pathname: string): ReactNode {
       return <TroubleshootingPage />;
     case '/webhooks':
       return <WebhooksPage />;
+    case '/flows':
+      return <FlowsPage />;
     case '/account':
       return <AccountPage />;
   }
+  const rotation = matchPath('/keys/:id/rotation', pathname);
+  if (rotation) return <RotationPage key={rotation.id} keyId={rotation.id!} />;
   const key = matchPath('/keys/:id', pathname);
   if (key) return <KeyDetailPage key={key.id} id={key.id!} />;
   return <NotFoundPage />;

@@ -23,6 +23,7 @@ import {
   IconCreditCard,
   IconFileText,
   IconKey,
+  IconRoute,
   IconListDetails,
   IconLogout,
   IconMoon,
@@ -41,6 +42,7 @@ import { sessionHint, useSession } from './lib/session';
 
 const NAV = [
   { href: '/keys', label: 'API Keys', icon: IconKey },
+  { href: '/flows', label: 'Flows', icon: IconRoute },
   { href: '/usage', label: 'Usage', icon: IconChartBar },
   { href: '/users', label: 'Users', icon: IconUsers },
   { href: '/audit', label: 'Audit Logs', icon: IconListDetails },

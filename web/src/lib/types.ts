@@ -4,7 +4,11 @@ import type { SubscriptionView } from '../../../src/api/views';
 // Shared with the server: one definition of each shape the API answers with.
 export type {
   AuditEntryView as AuditEntry,
-  FlowView as Flow,
+  KeyFlowView as Flow,
+  FlowView as InventoryFlow,
+  HygieneFindingView as HygieneFinding,
+  HygieneView as Hygiene,
+  RotationView as Rotation,
   InvitationView as Invitation,
   InvitationPreview,
   IssuedKey,

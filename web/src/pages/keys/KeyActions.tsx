@@ -7,6 +7,7 @@ import { del, errorMessage, patch, post } from '../../lib/api';
 import { plural } from '../../lib/format';
 import { navigate } from '../../lib/router';
 import type { ApiKey, IssuedKey } from '../../lib/types';
+import { openRotation } from '../../features/rotation/api';
 import { SecretModal } from './SecretModal';
 import { NAME_HINT, vagueNameWarning } from './names';
 
@@ -102,7 +103,9 @@ export function useKeyActions(options: { afterDelete?: () => void } = {}) {
         onDone={(result) => {
           invalidate(result.key.replacesKeyId ?? undefined);
           close();
-          setIssued(result);
+          // The rotation assistant shows the new key once and follows the flows moving over.
+          if (result.key.replacesKeyId) openRotation(result.key.replacesKeyId, result, navigate);
+          else setIssued(result);
         }}
       />
       <DangerModal

@@ -29,6 +29,7 @@ import { ExactDate, RelativeTime } from '../../components/RelativeTime';
 import { Empty, ErrorState, NotAllowed, PageLoader, TableSkeleton } from '../../components/states';
 import { ApiError, errorMessage, get, patch } from '../../lib/api';
 import { ENVIRONMENT_LABEL, displayStatus, maskKey, number, utcTime } from '../../lib/format';
+import { RotationLink } from '../../features/rotation/RotationLink';
 import { Link, navigate } from '../../lib/router';
 import { permissions, useSession } from '../../lib/session';
 import type { ApiKey, AuditEntry, Flow, KeyUsage, Paged } from '../../lib/types';
@@ -135,6 +136,7 @@ export default function KeyDetailPage({ id }: { id: string }) {
           </Alert>
         )}
         <StatusAlert apiKey={k} />
+        <RotationLink apiKey={k} />
         <Card withBorder radius="md" padding="lg">
           <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }} spacing="lg">
             <Fact label="Owner">
@@ -399,7 +401,7 @@ function LabelModal({ keyId, flow, onClose }: { keyId: string; flow: Flow | null
     if (flow) setLabel(flow.label ?? '');
   }
   const mutation = useMutation({
-    mutationFn: () => patch(`/api/keys/${keyId}/flows/${flow!.id}`, { label: label.trim() || null }),
+    mutationFn: () => patch(`/api/flows/${flow!.id}`, { label: label.trim() || null }),
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: ['key', keyId, 'flows'] });
       notifications.show({ color: 'green', message: label.trim() ? `Flow labelled "${label.trim()}".` : 'Label removed.' });

@@ -10,6 +10,7 @@ import { ENVIRONMENT_LABEL, STATUS_LABEL, labelOptions, number, plural } from '.
 import { Link, navigate, useLocation } from '../../lib/router';
 import { permissions, useSession } from '../../lib/session';
 import type { IssuedKey } from '../../lib/types';
+import { HygieneBanner } from '../../features/hygiene/HygieneBanner';
 import { CreateKeyModal } from './CreateKeyModal';
 import { PAGE_SIZE, keysListHref, keysListState, keysQuery, type KeysListState, type SortField } from './keys-query';
 import { useKeyActions } from './KeyActions';
@@ -83,6 +84,7 @@ export function KeysPage() {
           </Stack>
         }
       />
+      <HygieneBanner />
       <Paper withBorder radius="md" p={{ base: 'sm', sm: 'md' }}>
         <Group gap="sm" mb="md" align="flex-end" wrap="wrap">
           <TextInput

@@ -1,0 +1,183 @@
+import { Anchor, Badge, Button, Group, Modal, Pagination, Paper, Stack, Switch, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { IconExternalLink, IconRoute } from '@tabler/icons-react';
+import { type FormEvent, useState } from 'react';
+import { PageHeader } from '../../components/PageHeader';
+import { RelativeTime } from '../../components/RelativeTime';
+import { Empty, ErrorState, TableSkeleton } from '../../components/states';
+import { errorMessage } from '../../lib/api';
+import { number } from '../../lib/format';
+import { Link } from '../../lib/router';
+import { useSession } from '../../lib/session';
+import type { InventoryFlow } from '../../lib/types';
+import { FLOWS_PAGE, flowTitle, useFlows, useLabelFlow } from './api';
+
+/** The organisation's flows across every key they used (CONTRACT §10). */
+export default function FlowsPage() {
+  const me = useSession();
+  const canLabel = me.user.role !== 'viewer';
+  const [stranded, setStranded] = useState(false);
+  const [environment, setEnvironment] = useState('');
+  const [page, setPage] = useState(1);
+  const flows = useFlows({ onRevokedOrExpiring: stranded, environment: environment.trim() || undefined, page });
+  const [editing, setEditing] = useState<InventoryFlow | null>(null);
+  const total = flows.data?.total ?? 0;
+  return (
+    <>
+      <PageHeader
+        title="Flows"
+        description="Every Power Automate flow that called Build a Doc, across all your keys. A flow keeps its label when its key is rotated."
+      />
+      <Paper withBorder p="md" mb="md">
+        <Group align="end" wrap="wrap">
+          <Switch
+            label="Only flows still on a revoked or expiring key"
+            checked={stranded}
+            onChange={(e) => {
+              setStranded(e.currentTarget.checked);
+              setPage(1);
+            }}
+          />
+          <TextInput
+            label="Environment"
+            placeholder="Default-…"
+            value={environment}
+            onChange={(e) => {
+              setEnvironment(e.currentTarget.value);
+              setPage(1);
+            }}
+          />
+        </Group>
+      </Paper>
+      {flows.isError && <ErrorState error={flows.error} onRetry={() => void flows.refetch()} />}
+      {flows.data && total === 0 && (
+        <Empty
+          icon={<IconRoute size={32} />}
+          title={stranded ? 'No flow is stuck on a revoked or expiring key' : 'No flows yet'}
+          description="A flow appears here after its first call with a key (Power Automate sends its name with every call)."
+        />
+      )}
+      {(flows.isPending || total > 0) && (
+        <Paper withBorder>
+          <Table.ScrollContainer minWidth={640}>
+            <Table verticalSpacing="sm" highlightOnHover>
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Flow</Table.Th>
+                  <Table.Th>Keys</Table.Th>
+                  <Table.Th>Last call</Table.Th>
+                  <Table.Th ta="right">Calls</Table.Th>
+                  <Table.Th>
+                    <VisuallyHidden>Actions</VisuallyHidden>
+                  </Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {flows.isPending && <TableSkeleton columns={5} rows={3} />}
+                {flows.data?.items.map((flow) => (
+                  <Table.Tr key={flow.id}>
+                    <Table.Td>
+                      <Stack gap={2}>
+                        <Group gap="xs">
+                          <Text fw={600}>{flowTitle(flow)}</Text>
+                          {flow.onRevokedOrExpiring && (
+                            <Badge color="red" variant="light">
+                              Needs a new key
+                            </Badge>
+                          )}
+                        </Group>
+                        {flow.label && (
+                          <Text size="xs" c="dimmed">
+                            {flow.workflowName}
+                          </Text>
+                        )}
+                        {flow.detailsUrl && (
+                          <Anchor href={flow.detailsUrl} target="_blank" rel="noreferrer" size="xs">
+                            Open in Power Automate <IconExternalLink size={12} aria-hidden />
+                          </Anchor>
+                        )}
+                      </Stack>
+                    </Table.Td>
+                    <Table.Td>
+                      <Stack gap={2}>
+                        {flow.keys.map((k) => (
+                          <Group gap={4} key={k.keyId}>
+                            <Anchor component={Link} href={`/keys/${k.keyId}`} size="sm">
+                              {k.name}
+                            </Anchor>
+                            {k.status !== 'active' && (
+                              <Badge size="xs" color={k.status === 'suspended' ? 'yellow' : 'red'} variant="light">
+                                {k.status}
+                              </Badge>
+                            )}
+                          </Group>
+                        ))}
+                      </Stack>
+                    </Table.Td>
+                    <Table.Td>
+                      <RelativeTime iso={flow.lastSeenAt} />
+                    </Table.Td>
+                    <Table.Td ta="right">{number.format(flow.calls)}</Table.Td>
+                    <Table.Td>
+                      {canLabel && (
+                        <Button variant="subtle" size="xs" onClick={() => setEditing(flow)} aria-label={`Label ${flowTitle(flow)}`}>
+                          Label
+                        </Button>
+                      )}
+                    </Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+        </Paper>
+      )}
+      {total > FLOWS_PAGE && (
+        <Group justify="center" mt="md">
+          <Pagination total={Math.ceil(total / FLOWS_PAGE)} value={page} onChange={setPage} />
+        </Group>
+      )}
+      <FlowLabelModal flow={editing} onClose={() => setEditing(null)} />
+    </>
+  );
+}
+
+/** Names a flow for everyone in the organisation; the name stays across rotations. */
+export function FlowLabelModal({ flow, onClose }: { flow: { id: string; label: string | null; workflowName: string } | null; onClose: () => void }) {
+  const label = useLabelFlow();
+  const [text, setText] = useState('');
+  const [shownFor, setShownFor] = useState<string | null>(null);
+  if (flow && flow.id !== shownFor) {
+    setShownFor(flow.id);
+    setText(flow.label ?? '');
+  }
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!flow) return;
+    label.mutate(
+      { id: flow.id, label: text.trim() || null },
+      {
+        onSuccess: onClose,
+        onError: (error) => notifications.show({ color: 'red', title: 'The label was not saved', message: errorMessage(error) }),
+      },
+    );
+  };
+  return (
+    <Modal opened={flow !== null} onClose={onClose} title="Label flow" centered>
+      <form onSubmit={submit}>
+        <Stack>
+          <Text size="sm">Power Automate only sends the flow's id ({flow?.workflowName}). Give it a name your team recognises.</Text>
+          <TextInput label="Label" value={text} maxLength={100} onChange={(e) => setText(e.currentTarget.value)} data-autofocus />
+          <Group justify="end">
+            <Button variant="default" onClick={onClose}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={label.isPending}>
+              Save label
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}

@@ -1,0 +1,18 @@
+import { Alert, Anchor } from '@mantine/core';
+import { IconRotateClockwise } from '@tabler/icons-react';
+import { Link } from '../../lib/router';
+import type { ApiKey } from '../../lib/types';
+
+/** On a key that was rotated (or is a rotation's new key): the way to the rotation assistant. */
+export function RotationLink({ apiKey }: { apiKey: Pick<ApiKey, 'id' | 'replacedByKeyId' | 'replacesKeyId' | 'status'> }) {
+  if (!apiKey.replacedByKeyId && !apiKey.replacesKeyId) return null;
+  const old = apiKey.replacedByKeyId !== null;
+  if (old && apiKey.status === 'revoked') return null;
+  return (
+    <Alert color="blue" variant="light" icon={<IconRotateClockwise size={18} />} title={old ? 'This key was rotated' : 'This key replaces a rotated key'}>
+      <Anchor component={Link} href={`/keys/${apiKey.id}/rotation`}>
+        See which flows have moved to the new key
+      </Anchor>
+    </Alert>
+  );
+}
