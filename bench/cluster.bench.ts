@@ -418,7 +418,9 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const database = await createTestDatabase('bench_cluster');
   const redisPrefix = `bdoc-bench-${process.pid}-${Date.now()}:`;
-  const clusterEnv = { REDIS_URL, REDIS_PREFIX: redisPrefix, LIMIT_NODES: '2' };
+  // Nodes on PostgreSQL need one shared webhook secret key (a bench value unless one is set).
+  const nodeEnv = { WEBHOOK_SECRET_KEY: process.env.WEBHOOK_SECRET_KEY || Buffer.alloc(32, 3).toString('base64') };
+  const clusterEnv = { ...nodeEnv, REDIS_URL, REDIS_PREFIX: redisPrefix, LIMIT_NODES: '2' };
   const flushMs = loadConfig({}).usageFlushMs;
   const nodes: ClusterNode[] = [];
   try {
@@ -426,7 +428,7 @@ async function main(): Promise<void> {
     const seed = await seedKeys(database.url, settings.keys);
     console.log(`seeded in ${seed.seconds.toFixed(1)} s; starting one node with local limits and two nodes sharing limits through Redis`);
     const [local, a, b] = await Promise.all([
-      startNode({ databaseUrl: database.url, entry: 'built', timeoutMs: 60_000 }),
+      startNode({ databaseUrl: database.url, entry: 'built', timeoutMs: 60_000, env: nodeEnv }),
       startNode({ databaseUrl: database.url, entry: 'built', timeoutMs: 60_000, env: clusterEnv }),
       startNode({ databaseUrl: database.url, entry: 'built', timeoutMs: 60_000, env: clusterEnv }),
     ]);
