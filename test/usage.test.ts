@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { callGateway, createKey, signup, startTestApp, type TestApp } from './support/harness.js';
+import { callGateway, createKey, signup, startTestApp, TEST_WEBHOOK_SECRET_KEY, type TestApp } from './support/harness.js';
 
 const FLOW_HEADERS = {
   'x-ms-workflow-name': '5a1c1f2e-8d7b-4c47-9d3a-0f6f2d1e9b10',
@@ -91,7 +91,12 @@ describe('usage is recorded per key, day, operation, outcome and flow', () => {
     const dataDir = t.dataDir;
     await t.app.close();
     // Reopen the same database with a new app, as after a restart.
-    const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...(t.config.databaseUrl ? { DATABASE_URL: t.config.databaseUrl } : {}) });
+    // On PostgreSQL a node needs the shared webhook secret key, as every test node has it.
+    const config = loadConfig({
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+      ...(t.config.databaseUrl ? { DATABASE_URL: t.config.databaseUrl, WEBHOOK_SECRET_KEY: TEST_WEBHOOK_SECRET_KEY } : {}),
+    });
     const reopened = await buildApp({ config });
     try {
       const rows = await reopened.services.db.selectFrom('keyUsageDaily').select(['outcome', 'count']).where('keyId', '=', id).execute();
