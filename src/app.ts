@@ -161,8 +161,9 @@ export async function buildApp(options: AppOptions) {
   installSecurityHeaders(app, config.publicUrl);
   installInputGuard(app, config.publicUrl);
   installErrorHandling(app, config.publicUrl);
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   installSessionGuard(app, { resolveSession: auth.resolveSession, publicUrl: config.publicUrl, cookie });
 

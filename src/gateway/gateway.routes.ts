@@ -49,7 +49,16 @@ function header(request: FastifyRequest, name: string): string | null {
  * The calling flow or app, from the headers Power Automate, Logic Apps and Power Apps send.
  * Only a call with `x-ms-workflow-name` makes a flow; the usage buffer decides (`flowKey`).
  */
-export function flowInfo(request: FastifyRequest): FlowInfo {
+export function flowInfo(request: FastifyRequest): FlowInfo | null {
+  const headers = request.headers;
+  // None of the headers a flow is known by (`flowIdentity`): nothing to record, nothing to read.
+  if (
+    headers['x-ms-workflow-id'] === undefined &&
+    headers['x-ms-workflow-name'] === undefined &&
+    headers['x-ms-client-environment-id'] === undefined &&
+    headers['user-agent'] === undefined
+  )
+    return null;
   return {
     workflowName: header(request, 'x-ms-workflow-name'),
     workflowId: header(request, 'x-ms-workflow-id'),
@@ -81,23 +90,26 @@ export function gatewayRoutes(app: App, deps: GatewayDeps): void {
   app.decorateRequest('gatewayAt', 0);
   app.decorateRequest('gatewayBilled', false);
   app.decorateRequest('quotaReservation', undefined);
+  const settle = (request: FastifyRequest, result: Verification, done: (error?: Error) => void): void => {
+    request.gatewayKey = result.key;
+    request.gatewayOrg = result.org;
+    if (result.ok) {
+      done();
+      return;
+    }
+    request.gatewayRefused = true;
+    if (result.key && result.error.code === 'api_key_revoked') deps.onRevokedKeyUsed?.(result.key);
+    done(result.error);
+  };
   app.register(
     async (gateway: App) => {
-      // Callback-style hook: a cached key is checked without a promise or a database read.
+      // Callback-style hook: a cached key is checked without a promise, a closure or a database read.
       gateway.addHook('onRequest', (request, _reply, done) => {
         const nowMs = deps.clock.nowMs();
         request.gatewayAt = nowMs;
-        const settle = (result: Verification) => {
-          request.gatewayKey = result.key;
-          request.gatewayOrg = result.org;
-          if (result.ok) return done();
-          request.gatewayRefused = true;
-          if (result.key && result.error.code === 'api_key_revoked') deps.onRevokedKeyUsed?.(result.key);
-          done(result.error);
-        };
         const result = verifyApiKey(request.headers['x-api-key'], deps.cache, nowMs);
-        if (result instanceof Promise) result.then(settle, done);
-        else settle(result);
+        if (result instanceof Promise) result.then((verified) => settle(request, verified, done), done);
+        else settle(request, result, done);
       });
 
       for (const operation of deps.operations) registerOperation(gateway, operation, deps);
@@ -158,7 +170,9 @@ function registerOperation(gateway: App, operation: GatewayOperation, deps: Gate
       }
       done();
     },
-    handler: async (request) => {
+    // Not async: an operation that answers synchronously (CheckConnection from memory) is sent
+    // without a promise; one that returns a promise is awaited by Fastify, and a throw is its error.
+    handler: (request) => {
       const org = request.gatewayOrg!;
       return operation.handle(request.body, {
         key: request.gatewayKey!,

@@ -15,10 +15,11 @@ import type { App } from './types.js';
 const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
 
 export function installInputGuard(app: App, publicUrl: string): void {
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback style: every request passes here; a refusal answers without calling `done`.
+  app.addHook('onRequest', (request, reply, done) => {
     const encoding = request.headers['content-encoding'];
     if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-      return sendProblem(
+      sendProblem(
         reply,
         new AppError(
           'unsupported_media_type',
@@ -26,14 +27,17 @@ export function installInputGuard(app: App, publicUrl: string): void {
         ),
         publicUrl,
       );
+      return;
     }
     if (BAD_PERCENT.test(request.url) || !decodes(request.url)) {
-      return sendProblem(
+      sendProblem(
         reply,
         new AppError('validation_failed', 'The address has a "%" that is not followed by two hexadecimal digits (bad percent-encoding). Encode "%" as %25.'),
         publicUrl,
       );
+      return;
     }
+    done();
   });
 }
 

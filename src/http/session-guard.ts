@@ -39,34 +39,61 @@ export function installSessionGuard(app: App, deps: { resolveSession: SessionLoo
   app.decorateRequest('actor', undefined);
   app.decorateRequest('user', undefined);
 
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+  // Callback style: every request passes here, most leave at once (not /api) without a promise.
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
     // The route Fastify matched, not the raw URL: `/%61pi/keys` reaches the /api/keys route and must meet the guard too.
     // Unknown paths under /api (no route, or the portal's catch-all) are guarded too: a stranger learns no route names from 404s.
     const matched = request.routeOptions.url;
     const route = matched && matched !== '/*' ? matched : decodedPath(request.url);
-    if (!route.startsWith('/api/')) return;
+    if (!route.startsWith('/api/')) {
+      done();
+      return;
+    }
     if (!SAFE_METHODS.has(request.method) && !sameOrigin(request, publicOrigin)) {
-      return sendProblem(
+      sendProblem(
         reply,
         new AppError('csrf_rejected', 'This request came from another website, so it was refused. Use the Build a Doc portal itself.'),
         deps.publicUrl,
       );
+      return;
     }
-    if (request.routeOptions.config?.public) return;
+    if (request.routeOptions.config?.public) {
+      done();
+      return;
+    }
     const token = request.cookies[SESSION_COOKIE];
-    const session = token ? await deps.resolveSession(token) : undefined;
-    if (!session) {
-      if (token) clearSessionCookie(reply, deps.cookie);
-      return sendProblem(
-        reply,
-        new AppError('unauthenticated', 'You are not signed in, or your session ended. Sign in to the Build a Doc portal.'),
-        deps.publicUrl,
-      );
+    if (!token) {
+      refuseUnauthenticated(reply, undefined);
+      return;
     }
-    if (session.renewedUntil && token) setSessionCookie(reply, token, session.renewedUntil, deps.cookie);
+    deps.resolveSession(token).then((session) => {
+      let admitted: boolean;
+      try {
+        admitted = admit(request, reply, token, session);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      if (admitted) done();
+    }, done);
+  });
+
+  /** The session's person becomes the request's actor; no session is refused (false). */
+  function admit(request: FastifyRequest, reply: FastifyReply, token: string, session: Awaited<ReturnType<SessionLookup>>): boolean {
+    if (!session) {
+      refuseUnauthenticated(reply, token);
+      return false;
+    }
+    if (session.renewedUntil) setSessionCookie(reply, token, session.renewedUntil, deps.cookie);
     request.user = session.user;
     request.actor = { orgId: session.orgId, userId: session.user.id, email: session.user.email, role: session.user.role, ip: request.ip };
-  });
+    return true;
+  }
+
+  function refuseUnauthenticated(reply: FastifyReply, token: string | undefined): void {
+    if (token) clearSessionCookie(reply, deps.cookie);
+    sendProblem(reply, new AppError('unauthenticated', 'You are not signed in, or your session ended. Sign in to the Build a Doc portal.'), deps.publicUrl);
+  }
 }
 
 /** A browser names the page's origin in `Origin` (or at least `Sec-Fetch-Site`); other clients send neither. */

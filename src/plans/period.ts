@@ -22,8 +22,35 @@ function calendarMonth(now: Date): BillingPeriod {
  */
 export function currentPeriod(sub: { periodStart: string; periodEnd: string | null }, now: Date): BillingPeriod {
   if (sub.periodEnd) {
-    const at = now.toISOString();
-    if (sub.periodStart <= at && at < sub.periodEnd) return { start: sub.periodStart, end: sub.periodEnd };
+    const own = ownPeriod(sub.periodStart, sub.periodEnd);
+    if (own) {
+      const ms = now.getTime();
+      if (own.startMs <= ms && ms < own.endMs) return own.period;
+    } else {
+      const at = now.toISOString();
+      if (sub.periodStart <= at && at < sub.periodEnd) return { start: sub.periodStart, end: sub.periodEnd };
+    }
   }
   return calendarMonth(now);
+}
+
+/** The subscription period last asked for, as epoch ms; the gateway asks on every request. */
+let own: { start: string; end: string; startMs: number; endMs: number; period: BillingPeriod } | undefined;
+
+/**
+ * A period whose bounds are ISO instants as `toISOString` writes them, in epoch ms: comparing
+ * the numbers then says exactly what comparing the strings with `now.toISOString()` says.
+ * Bounds in any other form answer undefined (compared as strings).
+ */
+function ownPeriod(start: string, end: string): typeof own {
+  if (own && own.start === start && own.end === end) return own;
+  const startMs = Date.parse(start);
+  const endMs = Date.parse(end);
+  if (!isIsoInstant(start, startMs) || !isIsoInstant(end, endMs)) return undefined;
+  own = { start, end, startMs, endMs, period: { start, end } };
+  return own;
+}
+
+function isIsoInstant(text: string, ms: number): boolean {
+  return Number.isFinite(ms) && ms >= 0 && ms < 253402300800000 && new Date(ms).toISOString() === text;
 }

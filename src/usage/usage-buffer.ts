@@ -64,6 +64,8 @@ function iso(ms: number): string {
 export class UsageBuffer {
   readonly #db: Db;
   #counts = new Map<string, CountRow>();
+  /** Per key, the row of #counts its last call was counted on (always a row of the current #counts). */
+  #hot = new Map<string, CountRow>();
   #flows = new Map<string, FlowRow>();
   #lastUsed = new Map<string, number>();
   #flushing: Promise<void> | undefined;
@@ -81,19 +83,27 @@ export class UsageBuffer {
   record(event: UsageEvent): void {
     const at = event.at;
     const day = Math.floor(at / DAY);
-    const countKey = `${event.keyId}|${day}|${event.operation}|${event.actionType}|${event.outcome}`;
-    const counted = this.#counts.get(countKey);
-    if (counted) counted.count++;
-    else
-      this.#counts.set(countKey, {
-        keyId: event.keyId,
-        orgId: event.orgId,
-        day,
-        operation: event.operation,
-        actionType: event.actionType,
-        outcome: event.outcome,
-        count: 1,
-      });
+    // A key's calls mostly land on the row its last call did: found by the key id alone, no key string built.
+    const hot = this.#hot.get(event.keyId);
+    if (hot && hot.day === day && hot.operation === event.operation && hot.outcome === event.outcome && hot.actionType === event.actionType) hot.count++;
+    else {
+      const countKey = `${event.keyId}|${day}|${event.operation}|${event.actionType}|${event.outcome}`;
+      let counted = this.#counts.get(countKey);
+      if (counted) counted.count++;
+      else {
+        counted = {
+          keyId: event.keyId,
+          orgId: event.orgId,
+          day,
+          operation: event.operation,
+          actionType: event.actionType,
+          outcome: event.outcome,
+          count: 1,
+        };
+        this.#counts.set(countKey, counted);
+      }
+      this.#hot.set(event.keyId, counted);
+    }
 
     if (event.accepted) {
       const previous = this.#lastUsed.get(event.keyId);
@@ -167,6 +177,7 @@ export class UsageBuffer {
     const flows = this.#flows;
     const lastUsed = this.#lastUsed;
     this.#counts = new Map();
+    this.#hot = new Map();
     this.#flows = new Map();
     this.#lastUsed = new Map();
     try {
