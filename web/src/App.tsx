@@ -6,20 +6,20 @@ import { SessionContext, sessionHint } from './lib/session';
 import type { Me } from './lib/types';
 import { ErrorState, PageLoader } from './components/states';
 import { Shell } from './Shell';
-import { AcceptInvitationPage, SignInPage, SignUpPage } from './pages/AuthPages';
-import { KeysPage } from './pages/keys/KeysPage';
-import { NotFoundPage } from './pages/NotFoundPage';
+import { AcceptInvitationPage, SignInPage, SignUpPage } from './features/auth/AuthPages';
+import { KeysPage } from './features/keys/KeysPage';
+import { NotFoundPage } from './components/NotFoundPage';
 
 // Every page but the key list (the landing page) loads on first visit.
-const KeyDetailPage = lazy(() => import('./pages/keys/KeyDetailPage'));
-const UsagePage = lazy(() => import('./pages/UsagePage'));
-const UsersPage = lazy(() => import('./pages/UsersPage'));
-const AuditPage = lazy(() => import('./pages/AuditPage'));
-const SubscriptionPage = lazy(() => import('./pages/SubscriptionPage'));
-const ConnectorPage = lazy(() => import('./pages/ConnectorPage'));
-const TroubleshootingPage = lazy(() => import('./pages/TroubleshootingPage'));
+const KeyDetailPage = lazy(() => import('./features/keys/KeyDetailPage'));
+const UsagePage = lazy(() => import('./features/usage/UsagePage'));
+const UsersPage = lazy(() => import('./features/members/UsersPage'));
+const AuditPage = lazy(() => import('./features/audit/AuditPage'));
+const SubscriptionPage = lazy(() => import('./features/subscription/SubscriptionPage'));
+const ConnectorPage = lazy(() => import('./features/connector/ConnectorPage'));
+const TroubleshootingPage = lazy(() => import('./features/troubleshooting/TroubleshootingPage'));
 const WebhooksPage = lazy(() => import('./features/webhooks/WebhooksPage'));
-const AccountPage = lazy(() => import('./pages/AccountPage'));
+const AccountPage = lazy(() => import('./features/account/AccountPage'));
 
 const PUBLIC_PAGES: Record<string, () => ReactNode> = {
   '/signin': () => <SignInPage />,

@@ -1,4 +1,4 @@
-import { keysListState, keysQuery } from './pages/keys/keys-query';
+import { keysListState, keysQuery } from './features/keys/keys-query';
 import { allMembersQuery } from './lib/queries';
 import { queryClient } from './lib/query';
 import { sessionHint } from './lib/session';

@@ -1,4 +1,4 @@
-import type { AuditEntry } from '../lib/types';
+import type { AuditEntry } from '../../lib/types';
 
 /** The colour of an entry by severity, in the log and in a key's history. */
 export const SEVERITY_COLOR: Record<AuditEntry['severity'], string> = { info: 'blue', warning: 'orange', error: 'red' };

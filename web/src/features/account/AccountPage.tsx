@@ -1,11 +1,11 @@
 import { Card, Radio, Skeleton, Stack, Switch, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { PageHeader } from '../components/PageHeader';
-import { ErrorState } from '../components/states';
-import { errorMessage, get, put } from '../lib/api';
-import { useSession } from '../lib/session';
-import type { MailPreferences, OrganisationSettings } from '../lib/types';
+import { PageHeader } from '../../components/PageHeader';
+import { ErrorState } from '../../components/states';
+import { errorMessage, get, put } from '../../lib/api';
+import { useSession } from '../../lib/session';
+import type { MailPreferences, OrganisationSettings } from '../../lib/types';
 
 const mailQuery = { queryKey: ['mail-preferences'], queryFn: () => get<MailPreferences>('/api/me/mail-preferences') };
 const settingsQuery = { queryKey: ['organisation-settings'], queryFn: () => get<OrganisationSettings>('/api/organisation/settings') };

@@ -4,11 +4,11 @@ import { Button, Card, Group, Progress, SimpleGrid, Skeleton, Stack, Table, Text
 import { useQuery } from '@tanstack/react-query';
 import { IconChartBar, IconDownload } from '@tabler/icons-react';
 import dayjs from 'dayjs';
-import { PageHeader } from '../components/PageHeader';
-import { Empty, ErrorState } from '../components/states';
-import { get } from '../lib/api';
-import { date, number } from '../lib/format';
-import type { OrgUsage, Quota } from '../lib/types';
+import { PageHeader } from '../../components/PageHeader';
+import { Empty, ErrorState } from '../../components/states';
+import { get } from '../../lib/api';
+import { date, number } from '../../lib/format';
+import type { OrgUsage, Quota } from '../../lib/types';
 
 const ACTION_TYPE_LABEL: Record<string, string> = { document: 'Document actions', utility: 'Utility actions', none: 'Not billed' };
 

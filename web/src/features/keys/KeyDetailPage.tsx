@@ -33,7 +33,7 @@ import { Link, navigate } from '../../lib/router';
 import { permissions, useSession } from '../../lib/session';
 import type { ApiKey, AuditEntry, Flow, KeyUsage, Paged } from '../../lib/types';
 import { ACTION_LABEL, isDestructive, keyActions, useKeyActions } from './KeyActions';
-import { SEVERITY_COLOR, eventLabel } from '../audit-events';
+import { SEVERITY_COLOR, eventLabel } from '../audit/audit-events';
 
 const KeyUsageChart = lazy(() => import('./KeyUsageChart'));
 

@@ -1,7 +1,7 @@
 import { Button } from '@mantine/core';
 import { IconCompass } from '@tabler/icons-react';
-import { Empty } from '../components/states';
-import { PageHeader } from '../components/PageHeader';
+import { Empty } from './states';
+import { PageHeader } from './PageHeader';
 import { Link } from '../lib/router';
 
 export function NotFoundPage() {

@@ -1,8 +1,8 @@
 import { Alert, Anchor, Button, Card, Code, CopyButton, Group, List, Stack, Text, Timeline, Title, ActionIcon, Tooltip } from '@mantine/core';
 import { IconCheck, IconCopy, IconDownload, IconInfoCircle } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
-import { PageHeader } from '../components/PageHeader';
-import { Link } from '../lib/router';
+import { PageHeader } from '../../components/PageHeader';
+import { Link } from '../../lib/router';
 
 function Value({ children }: { children: string }) {
   return (

@@ -2,10 +2,10 @@ import { Alert, Button, Card, Code, Group, List, Stack, Text, TextInput, ThemeIc
 import { useMutation } from '@tanstack/react-query';
 import { IconAlertTriangle, IconCircleCheck, IconCircleX, IconStethoscope } from '@tabler/icons-react';
 import { useState, type FormEvent, type ReactNode } from 'react';
-import { PageHeader } from '../components/PageHeader';
-import { Link } from '../lib/router';
+import { PageHeader } from '../../components/PageHeader';
+import { Link } from '../../lib/router';
 import { Anchor } from '@mantine/core';
-import { diagnoseLocally, explainAnswer, type Explanation, type LocalIssue } from './troubleshooting/diagnose';
+import { diagnoseLocally, explainAnswer, type Explanation, type LocalIssue } from './diagnose';
 
 interface GatewayAnswer {
   status: number;

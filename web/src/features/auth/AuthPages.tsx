@@ -2,10 +2,10 @@ import { Alert, Anchor, Button, Center, Group, Paper, PasswordInput, Stack, Text
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { IconAlertTriangle, IconFileText } from '@tabler/icons-react';
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { ApiError, api, errorMessage, post } from '../lib/api';
-import { Link, navigate, useLocation } from '../lib/router';
-import { sessionHint } from '../lib/session';
-import type { InvitationPreview, Me } from '../lib/types';
+import { ApiError, api, errorMessage, post } from '../../lib/api';
+import { Link, navigate, useLocation } from '../../lib/router';
+import { sessionHint } from '../../lib/session';
+import type { InvitationPreview, Me } from '../../lib/types';
 
 function AuthFrame({ title, subtitle, children }: { title: string; subtitle?: ReactNode; children: ReactNode }) {
   useEffect(() => {

@@ -2,12 +2,12 @@ import { Alert, Badge, Button, Card, Group, Select, SimpleGrid, Skeleton, Stack,
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { PageHeader } from '../components/PageHeader';
-import { ErrorState } from '../components/states';
-import { errorMessage, get, put } from '../lib/api';
-import { date, number } from '../lib/format';
-import { permissions, useSession } from '../lib/session';
-import type { Limits, Subscription } from '../lib/types';
+import { PageHeader } from '../../components/PageHeader';
+import { ErrorState } from '../../components/states';
+import { errorMessage, get, put } from '../../lib/api';
+import { date, number } from '../../lib/format';
+import { permissions, useSession } from '../../lib/session';
+import type { Limits, Subscription } from '../../lib/types';
 
 const STATUS_COLOR: Record<string, string> = { active: 'green', trialing: 'blue', past_due: 'orange', cancelled: 'red', suspended: 'red' };
 const STATUS_LABEL: Record<string, string> = { active: 'Active', trialing: 'Trial', past_due: 'Past due', cancelled: 'Cancelled', suspended: 'Suspended' };
