@@ -1,11 +1,10 @@
 import { useQuery } from '@tanstack/react-query';
 import { Suspense, lazy, useEffect, type ReactNode } from 'react';
-import { ApiError, get } from './lib/api';
 import { matchPath, navigate, useLocation } from './lib/router';
-import { SessionContext, sessionHint } from './lib/session';
-import type { Me } from './lib/types';
+import { SessionContext } from './lib/session';
 import { ErrorState, PageLoader } from './components/states';
 import { Shell } from './Shell';
+import { meQuery } from './features/auth/api';
 import { AcceptInvitationPage, SignInPage, SignUpPage } from './features/auth/AuthPages';
 import { KeysPage } from './features/keys/KeysPage';
 import { NotFoundPage } from './components/NotFoundPage';
@@ -56,25 +55,7 @@ function privatePage(pathname: string): ReactNode {
 
 /** Who is signed in: the person and organisation, or null when nobody is. */
 export function useMe() {
-  return useQuery({
-    queryKey: ['me'],
-    queryFn: async (): Promise<Me | null> => {
-      // Nobody signed in from this browser: go straight to sign-in, without a request bound to fail.
-      if (!sessionHint.get()) return null;
-      try {
-        const me = await get<Me>('/api/me');
-        sessionHint.set(true);
-        return me;
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 401) {
-          sessionHint.set(false);
-          return null;
-        }
-        throw error;
-      }
-    },
-    staleTime: 60_000,
-  });
+  return useQuery(meQuery);
 }
 
 function Redirect({ to }: { to: string }) {

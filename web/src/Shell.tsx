@@ -34,10 +34,11 @@ import {
   IconWebhook,
 } from '@tabler/icons-react';
 import { useEffect, type ReactNode } from 'react';
-import { errorMessage, post } from './lib/api';
+import { useSignOut } from './features/auth/api';
+import { errorMessage } from './lib/api';
 import { ROLE_COLOR, ROLE_LABEL } from './lib/format';
 import { Link, navigate, useLocation } from './lib/router';
-import { sessionHint, useSession } from './lib/session';
+import { useSession } from './lib/session';
 
 const NAV = [
   { href: '/keys', label: 'API Keys', icon: IconKey },
@@ -75,18 +76,15 @@ function ColorSchemeToggle() {
 function UserMenu() {
   const me = useSession();
   const queryClient = useQueryClient();
-  const signOut = async () => {
-    try {
-      await post('/api/auth/signout');
-    } catch (error) {
-      notifications.show({ color: 'red', title: 'Sign out failed', message: errorMessage(error) });
-      return;
-    }
-    sessionHint.set(false);
-    queryClient.clear();
-    navigate('/signin', { replace: true });
-    await queryClient.invalidateQueries({ queryKey: ['me'] });
-  };
+  const signOutMutation = useSignOut();
+  const signOut = () =>
+    signOutMutation.mutate(undefined, {
+      onSuccess: () => {
+        navigate('/signin', { replace: true });
+        void queryClient.invalidateQueries({ queryKey: ['me'] });
+      },
+      onError: (error) => notifications.show({ color: 'red', title: 'Sign out failed', message: errorMessage(error) }),
+    });
   return (
     <Menu position="bottom-end" width={260} shadow="md">
       <Menu.Target>
@@ -123,7 +121,7 @@ function UserMenu() {
         <Menu.Item component={Link} href="/account" leftSection={<IconSettings size={16} />}>
           Account and mail
         </Menu.Item>
-        <Menu.Item leftSection={<IconLogout size={16} />} onClick={() => void signOut()}>
+        <Menu.Item leftSection={<IconLogout size={16} />} onClick={signOut}>
           Sign out
         </Menu.Item>
       </Menu.Dropdown>

@@ -1,14 +1,12 @@
 import { Card, Radio, Skeleton, Stack, Switch, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { PageHeader } from '../../components/PageHeader';
 import { ErrorState } from '../../components/states';
-import { errorMessage, get, put } from '../../lib/api';
+import { errorMessage } from '../../lib/api';
 import { useSession } from '../../lib/session';
-import type { MailPreferences, OrganisationSettings } from '../../lib/types';
-
-const mailQuery = { queryKey: ['mail-preferences'], queryFn: () => get<MailPreferences>('/api/me/mail-preferences') };
-const settingsQuery = { queryKey: ['organisation-settings'], queryFn: () => get<OrganisationSettings>('/api/organisation/settings') };
+import type { OrganisationSettings } from '../../lib/types';
+import { mailQuery, settingsQuery, useSaveMailPreferences, useSaveOrganisationSettings } from './api';
 
 /** The signed-in person's mail choices, and (for Admins) what a leak report does to the organisation's keys. */
 export default function AccountPage() {
@@ -24,17 +22,19 @@ export default function AccountPage() {
   );
 }
 
+const notSaved = (error: unknown) => notifications.show({ color: 'red', title: 'Not saved', message: errorMessage(error) });
+
 function MailCard() {
-  const queryClient = useQueryClient();
   const prefs = useQuery(mailQuery);
-  const save = useMutation({
-    mutationFn: (next: MailPreferences) => put<MailPreferences>('/api/me/mail-preferences', next),
-    onSuccess: (saved) => {
-      queryClient.setQueryData(mailQuery.queryKey, saved);
-      notifications.show({ color: 'green', message: saved.expiryReminders ? 'Expiry reminders are on.' : 'Expiry reminders are off.' });
-    },
-    onError: (error) => notifications.show({ color: 'red', title: 'Not saved', message: errorMessage(error) }),
-  });
+  const save = useSaveMailPreferences();
+  const choose = (expiryReminders: boolean) =>
+    save.mutate(
+      { expiryReminders },
+      {
+        onSuccess: (saved) => notifications.show({ color: 'green', message: saved.expiryReminders ? 'Expiry reminders are on.' : 'Expiry reminders are off.' }),
+        onError: notSaved,
+      },
+    );
   return (
     <Card withBorder radius="md" padding="lg">
       <Title order={3} size="h4" mb="xs">
@@ -51,7 +51,7 @@ function MailCard() {
           description="14, 7 and 1 days before a key you created (or, as an Admin, any key of the organisation) expires"
           checked={save.isPending ? (save.variables?.expiryReminders ?? prefs.data.expiryReminders) : prefs.data.expiryReminders}
           disabled={save.isPending}
-          onChange={(event) => save.mutate({ expiryReminders: event.currentTarget.checked })}
+          onChange={(event) => choose(event.currentTarget.checked)}
         />
       ) : (
         <Skeleton height={40} />
@@ -61,16 +61,10 @@ function MailCard() {
 }
 
 function LeakResponseCard() {
-  const queryClient = useQueryClient();
   const settings = useQuery(settingsQuery);
-  const save = useMutation({
-    mutationFn: (next: OrganisationSettings) => put<OrganisationSettings>('/api/organisation/settings', next),
-    onSuccess: (saved) => {
-      queryClient.setQueryData(settingsQuery.queryKey, saved);
-      notifications.show({ color: 'green', message: 'Saved.' });
-    },
-    onError: (error) => notifications.show({ color: 'red', title: 'Not saved', message: errorMessage(error) }),
-  });
+  const save = useSaveOrganisationSettings();
+  const choose = (leakResponse: OrganisationSettings['leakResponse']) =>
+    save.mutate({ leakResponse }, { onSuccess: () => notifications.show({ color: 'green', message: 'Saved.' }), onError: notSaved });
   return (
     <Card withBorder radius="md" padding="lg">
       <Title order={3} size="h4" mb="xs">
@@ -84,7 +78,7 @@ function LeakResponseCard() {
       ) : settings.data ? (
         <Radio.Group
           value={save.isPending ? save.variables?.leakResponse : settings.data.leakResponse}
-          onChange={(value) => save.mutate({ leakResponse: value as OrganisationSettings['leakResponse'] })}
+          onChange={(value) => choose(value as OrganisationSettings['leakResponse'])}
           aria-label="When a key is found in public"
         >
           <Stack gap="sm">

@@ -1,21 +1,20 @@
 import { Anchor, Badge, Button, Group, Pagination, Paper, Select, Table, Text, Tooltip } from '@mantine/core';
 import { DatePickerInput, type DatesRangeValue } from '@mantine/dates';
 import '@mantine/dates/styles.css';
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { IconDownload, IconListDetails } from '@tabler/icons-react';
 import { useState } from 'react';
 import { PageHeader } from '../../components/PageHeader';
 import { ExactDate } from '../../components/RelativeTime';
 import { Empty, ErrorState, NotAllowed, TableSkeleton } from '../../components/states';
-import { get, withQuery } from '../../lib/api';
-import { allMembersQuery } from '../../lib/queries';
+import { withQuery } from '../../lib/api';
+import { allMembersQuery } from '../members/api';
 import { plural } from '../../lib/format';
 import { Link } from '../../lib/router';
 import { permissions, useSession } from '../../lib/session';
-import type { AuditEntry, Paged } from '../../lib/types';
+import { AUDIT_PAGE_SIZE as PAGE_SIZE, auditQuery } from './api';
 import { EVENT_LABELS, SEVERITY_COLOR, eventLabel } from './audit-events';
 
-const PAGE_SIZE = 50;
 const EVENT_TYPES = Object.entries(EVENT_LABELS).map(([value, label]) => ({ value, label }));
 
 function summary(details: Record<string, unknown>): string {
@@ -45,12 +44,7 @@ export default function AuditPage() {
   const [eventType, setEventType] = useState<string | null>(null);
   const [page, setPage] = useState(1);
   const filters = { from: range[0] ?? undefined, to: range[1] ?? range[0] ?? undefined, userId: userId ?? undefined, eventType: eventType ?? undefined };
-  const audit = useQuery({
-    queryKey: ['audit', filters, page],
-    queryFn: () => get<Paged<AuditEntry>>('/api/audit', { ...filters, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }),
-    placeholderData: keepPreviousData,
-    enabled: allowed.ok,
-  });
+  const audit = useQuery({ ...auditQuery(filters, page), enabled: allowed.ok });
   const members = useQuery({ ...allMembersQuery, enabled: allowed.ok && me.user.role === 'admin' });
   const filtered = Boolean(filters.from || filters.userId || filters.eventType);
   const total = audit.data?.total ?? 0;

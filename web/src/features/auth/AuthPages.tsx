@@ -1,11 +1,11 @@
 import { Alert, Anchor, Button, Center, Group, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { IconAlertTriangle, IconFileText } from '@tabler/icons-react';
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { ApiError, api, errorMessage, post } from '../../lib/api';
+import { ApiError, errorMessage } from '../../lib/api';
 import { Link, navigate, useLocation } from '../../lib/router';
-import { sessionHint } from '../../lib/session';
-import type { InvitationPreview, Me } from '../../lib/types';
+import type { InvitationPreview } from '../../lib/types';
+import { invitationPreviewQuery, useAcceptInvitation, useSignIn, useSignUp } from './api';
 
 function AuthFrame({ title, subtitle, children }: { title: string; subtitle?: ReactNode; children: ReactNode }) {
   useEffect(() => {
@@ -51,14 +51,10 @@ function FormError({ error }: { error: unknown }) {
   );
 }
 
-/** After signing in: remember who it is and go where the person was going. */
+/** After signing in: go where the person was going. */
 function useSignedIn() {
-  const queryClient = useQueryClient();
   const { search } = useLocation();
-  return (me: Me) => {
-    queryClient.clear();
-    sessionHint.set(true);
-    queryClient.setQueryData(['me'], me);
+  return () => {
     const next = search.get('next');
     navigate(next?.startsWith('/') && !next.startsWith('//') ? next : '/keys', { replace: true });
   };
@@ -68,10 +64,10 @@ export function SignInPage() {
   const signedIn = useSignedIn();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const mutation = useMutation({ mutationFn: () => post<Me>('/api/auth/signin', { email: email.trim(), password }), onSuccess: signedIn });
+  const mutation = useSignIn();
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    mutation.mutate();
+    mutation.mutate({ email: email.trim(), password }, { onSuccess: signedIn });
   };
   return (
     <AuthFrame title="Sign in" subtitle="Manage the API keys your Power Automate flows use to call Build a Doc.">
@@ -102,14 +98,11 @@ export function SignUpPage() {
   const signedIn = useSignedIn();
   const [form, setForm] = useState({ name: '', email: '', organisation: '', password: '' });
   const set = (field: keyof typeof form) => (event: { currentTarget: { value: string } }) => setForm({ ...form, [field]: event.currentTarget.value });
-  const mutation = useMutation({
-    mutationFn: () => post<Me>('/api/auth/signup', { ...form, email: form.email.trim(), name: form.name.trim(), organisation: form.organisation.trim() }),
-    onSuccess: signedIn,
-  });
+  const mutation = useSignUp();
   const errors = fieldErrors(mutation.error);
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    mutation.mutate();
+    mutation.mutate({ ...form, email: form.email.trim(), name: form.name.trim(), organisation: form.organisation.trim() }, { onSuccess: signedIn });
   };
   return (
     <AuthFrame title="Create your organisation" subtitle="You start on the Free plan as its Admin; invite your team afterwards.">
@@ -165,14 +158,8 @@ export function AcceptInvitationPage() {
   const [token] = useState(tokenFromFragment);
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
-  const mutation = useMutation({ mutationFn: () => post<Me>('/api/invitations/accept', { token, name: name.trim(), password }), onSuccess: signedIn });
-  // Who invites whom, to what: read from the link before anyone has an account.
-  const preview = useQuery({
-    queryKey: ['invitation-preview', token],
-    queryFn: () => api<InvitationPreview>('GET', `/api/invitations/${encodeURIComponent(token ?? '')}`),
-    enabled: Boolean(token),
-    retry: false,
-  });
+  const mutation = useAcceptInvitation();
+  const preview = useQuery(invitationPreviewQuery(token));
   const errors = fieldErrors(mutation.error);
   if (!token) {
     return (
@@ -185,7 +172,7 @@ export function AcceptInvitationPage() {
   }
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    mutation.mutate();
+    mutation.mutate({ token, name: name.trim(), password }, { onSuccess: signedIn });
   };
   if (preview.error) {
     return (

@@ -1,11 +1,10 @@
 import { Alert, Button, Group, Modal, SegmentedControl, Select, Stack, Text, TextInput } from '@mantine/core';
-import { useMutation } from '@tanstack/react-query';
 import { IconAlertTriangle, IconBulb } from '@tabler/icons-react';
 import { useState, type FormEvent } from 'react';
-import { ApiError, errorMessage, post } from '../../lib/api';
+import { ApiError, errorMessage } from '../../lib/api';
 import { ENVIRONMENT_LABEL, labelOptions } from '../../lib/format';
-import type { IssuedKey } from '../../lib/types';
-import { useInvalidateKeys } from './KeyActions';
+import type { Environment, IssuedKey } from '../../lib/types';
+import { useCreateKey } from './api';
 import { NAME_HINT, vagueNameWarning } from './names';
 
 const EXPIRY = [
@@ -19,25 +18,11 @@ const EXPIRY = [
 const ENVIRONMENTS = labelOptions(ENVIRONMENT_LABEL);
 
 export function CreateKeyModal({ opened, onClose, onCreated }: { opened: boolean; onClose: () => void; onCreated: (issued: IssuedKey) => void }) {
-  const invalidateKeys = useInvalidateKeys();
   const [name, setName] = useState('');
   const [environment, setEnvironment] = useState<string | null>('production');
   const [team, setTeam] = useState('');
   const [expiry, setExpiry] = useState('90');
-  const mutation = useMutation({
-    mutationFn: () =>
-      post<IssuedKey>('/api/keys', {
-        name: name.trim(),
-        environment: environment ?? null,
-        team: team.trim() || null,
-        expiresInDays: expiry === 'never' ? null : Number(expiry),
-      }),
-    onSuccess: (issued) => {
-      invalidateKeys();
-      reset();
-      onCreated(issued);
-    },
-  });
+  const mutation = useCreateKey();
   const reset = () => {
     setName('');
     setTeam('');
@@ -54,7 +39,20 @@ export function CreateKeyModal({ opened, onClose, onCreated }: { opened: boolean
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (!name.trim()) return;
-    mutation.mutate();
+    mutation.mutate(
+      {
+        name: name.trim(),
+        environment: (environment as Environment | null) ?? null,
+        team: team.trim() || null,
+        expiresInDays: expiry === 'never' ? null : Number(expiry),
+      },
+      {
+        onSuccess: (issued) => {
+          reset();
+          onCreated(issued);
+        },
+      },
+    );
   };
 
   return (

@@ -1,12 +1,12 @@
 import { Alert, Button, Group, List, Modal, Radio, Stack, Text, TextInput } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { IconAlertTriangle, IconCheck } from '@tabler/icons-react';
 import { useCallback, useState, type FormEvent, type ReactNode } from 'react';
-import { del, errorMessage, patch, post } from '../../lib/api';
+import { errorMessage } from '../../lib/api';
 import { plural } from '../../lib/format';
 import { navigate } from '../../lib/router';
 import type { ApiKey, IssuedKey } from '../../lib/types';
+import { useEndKey, useRenameKey, useResumeKey, useRotateKey, useSuspendKey } from './api';
 import { SecretModal } from './SecretModal';
 import { NAME_HINT, vagueNameWarning } from './names';
 
@@ -40,20 +40,6 @@ export const ACTION_LABEL: Record<KeyAction, string> = {
   delete: 'Delete',
 };
 
-/**
- * After a key changed: the lists, the people's key counts and, unless it was deleted, the key's
- * own page. A deleted key's queries are dropped, not asked for again (they could only 404).
- */
-export function useInvalidateKeys() {
-  const queryClient = useQueryClient();
-  return (id?: string, change?: 'deleted') => {
-    void queryClient.invalidateQueries({ queryKey: ['keys'] });
-    void queryClient.invalidateQueries({ queryKey: ['members'] });
-    if (id && change === 'deleted') queryClient.removeQueries({ queryKey: ['key', id] });
-    else if (id) void queryClient.invalidateQueries({ queryKey: ['key', id] });
-  };
-}
-
 function done(message: string) {
   notifications.show({ color: 'green', icon: <IconCheck size={16} />, message });
 }
@@ -69,24 +55,19 @@ function failed(title: string, error: unknown) {
 export function useKeyActions(options: { afterDelete?: () => void } = {}) {
   const [current, setCurrent] = useState<{ action: KeyAction; key: ApiKey } | null>(null);
   const [issued, setIssued] = useState<IssuedKey | null>(null);
-  const invalidate = useInvalidateKeys();
   const close = () => setCurrent(null);
 
-  const resume = useMutation({
-    mutationFn: (key: ApiKey) => post<ApiKey>(`/api/keys/${key.id}/resume`),
-    onSuccess: (key) => {
-      invalidate(key.id);
-      done(`"${key.name}" is active again; flows using it work from the next call.`);
-    },
-    onError: (error) => failed('The key was not resumed', error),
-  });
-
+  const resume = useResumeKey();
   // The same function across renders (`mutate` and `setCurrent` are stable), so memoised key
   // rows skip the page's re-renders.
   const resumeKey = resume.mutate;
   const open = useCallback(
     (action: KeyAction, key: ApiKey) => {
-      if (action === 'resume') resumeKey(key);
+      if (action === 'resume')
+        resumeKey(key.id, {
+          onSuccess: (resumed) => done(`"${resumed.name}" is active again; flows using it work from the next call.`),
+          onError: (error) => failed('The key was not resumed', error),
+        });
       else setCurrent({ action, key });
     },
     [resumeKey],
@@ -94,13 +75,12 @@ export function useKeyActions(options: { afterDelete?: () => void } = {}) {
 
   const modals: ReactNode = (
     <>
-      <RenameModal target={current?.action === 'rename' ? current.key : null} onClose={close} onDone={invalidate} />
-      <SuspendModal target={current?.action === 'suspend' ? current.key : null} onClose={close} onDone={invalidate} />
+      <RenameModal target={current?.action === 'rename' ? current.key : null} onClose={close} />
+      <SuspendModal target={current?.action === 'suspend' ? current.key : null} onClose={close} />
       <RotateModal
         target={current?.action === 'rotate' ? current.key : null}
         onClose={close}
         onDone={(result) => {
-          invalidate(result.key.replacesKeyId ?? undefined);
           close();
           setIssued(result);
         }}
@@ -109,8 +89,7 @@ export function useKeyActions(options: { afterDelete?: () => void } = {}) {
         target={current && isDestructive(current.action) ? current.key : null}
         action={current?.action === 'delete' ? 'delete' : 'revoke'}
         onClose={close}
-        onDone={(id, action) => {
-          invalidate(id, action === 'delete' ? 'deleted' : undefined);
+        onDone={(action) => {
           if (action === 'delete') options.afterDelete?.();
         }}
       />
@@ -120,22 +99,14 @@ export function useKeyActions(options: { afterDelete?: () => void } = {}) {
   return { open, modals };
 }
 
-function RenameModal({ target, onClose, onDone }: { target: ApiKey | null; onClose: () => void; onDone: (id: string) => void }) {
+function RenameModal({ target, onClose }: { target: ApiKey | null; onClose: () => void }) {
   const [name, setName] = useState('');
   const [lastTarget, setLastTarget] = useState<ApiKey | null>(null);
   if (target !== lastTarget) {
     setLastTarget(target);
     if (target) setName(target.name);
   }
-  const mutation = useMutation({
-    mutationFn: () => patch<{ key: ApiKey; warnings: string[] }>(`/api/keys/${target!.id}`, { name: name.trim() }),
-    onSuccess: ({ key, warnings }) => {
-      onDone(key.id);
-      done(`Renamed to "${key.name}".`);
-      for (const warning of warnings) notifications.show({ color: 'yellow', title: 'About the name', message: warning, autoClose: 10_000 });
-      dismiss();
-    },
-  });
+  const mutation = useRenameKey();
   // Every way out (Cancel, Escape, the close button, success) forgets a failed attempt.
   const dismiss = () => {
     mutation.reset();
@@ -144,7 +115,17 @@ function RenameModal({ target, onClose, onDone }: { target: ApiKey | null; onClo
   const warning = vagueNameWarning(name);
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (name.trim()) mutation.mutate();
+    if (!name.trim()) return;
+    mutation.mutate(
+      { id: target!.id, name: name.trim() },
+      {
+        onSuccess: ({ key, warnings }) => {
+          done(`Renamed to "${key.name}".`);
+          for (const warning of warnings) notifications.show({ color: 'yellow', title: 'About the name', message: warning, autoClose: 10_000 });
+          dismiss();
+        },
+      },
+    );
   };
   return (
     <Modal opened={target !== null} onClose={dismiss} title="Rename key" centered>
@@ -186,15 +167,15 @@ function RenameModal({ target, onClose, onDone }: { target: ApiKey | null; onClo
   );
 }
 
-function SuspendModal({ target, onClose, onDone }: { target: ApiKey | null; onClose: () => void; onDone: (id: string) => void }) {
-  const mutation = useMutation({
-    mutationFn: () => post<ApiKey>(`/api/keys/${target!.id}/suspend`),
-    onSuccess: (key) => {
-      onDone(key.id);
-      done(`"${key.name}" is suspended; resume it to let flows call again.`);
-      dismiss();
-    },
-  });
+function SuspendModal({ target, onClose }: { target: ApiKey | null; onClose: () => void }) {
+  const mutation = useSuspendKey();
+  const suspend = () =>
+    mutation.mutate(target!.id, {
+      onSuccess: (key) => {
+        done(`"${key.name}" is suspended; resume it to let flows call again.`);
+        dismiss();
+      },
+    });
   const dismiss = () => {
     mutation.reset();
     onClose();
@@ -215,7 +196,7 @@ function SuspendModal({ target, onClose, onDone }: { target: ApiKey | null; onCl
           <Button variant="default" onClick={dismiss}>
             Cancel
           </Button>
-          <Button color="yellow.8" loading={mutation.isPending} onClick={() => mutation.mutate()}>
+          <Button color="yellow.8" loading={mutation.isPending} onClick={suspend}>
             Suspend key
           </Button>
         </Group>
@@ -232,13 +213,17 @@ const GRACE = [
 
 function RotateModal({ target, onClose, onDone }: { target: ApiKey | null; onClose: () => void; onDone: (issued: IssuedKey) => void }) {
   const [grace, setGrace] = useState('manual');
-  const mutation = useMutation({
-    mutationFn: () => post<IssuedKey>(`/api/keys/${target!.id}/rotate`, grace === 'manual' ? {} : { graceHours: Number(grace) }),
-    onSuccess: (issued) => {
-      forget();
-      onDone(issued);
-    },
-  });
+  const mutation = useRotateKey();
+  const rotate = () =>
+    mutation.mutate(
+      { id: target!.id, graceHours: grace === 'manual' ? undefined : Number(grace) },
+      {
+        onSuccess: (issued) => {
+          forget();
+          onDone(issued);
+        },
+      },
+    );
   const forget = () => {
     mutation.reset();
     setGrace('manual');
@@ -269,7 +254,7 @@ function RotateModal({ target, onClose, onDone }: { target: ApiKey | null; onClo
           <Button variant="default" onClick={dismiss}>
             Cancel
           </Button>
-          <Button loading={mutation.isPending} onClick={() => mutation.mutate()}>
+          <Button loading={mutation.isPending} onClick={rotate}>
             Rotate key
           </Button>
         </Group>
@@ -288,21 +273,10 @@ function DangerModal({
   target: ApiKey | null;
   action: 'revoke' | 'delete';
   onClose: () => void;
-  onDone: (id: string, action: 'revoke' | 'delete') => void;
+  onDone: (action: 'revoke' | 'delete') => void;
 }) {
   const [typed, setTyped] = useState('');
-  const mutation = useMutation({
-    mutationFn: async () => {
-      if (action === 'delete') await del(`/api/keys/${target!.id}`);
-      else await post(`/api/keys/${target!.id}/revoke`);
-    },
-    onSuccess: () => {
-      const key = target!;
-      onDone(key.id, action);
-      done(action === 'delete' ? `"${key.name}" was deleted.` : `"${key.name}" was revoked; its next request is refused.`);
-      dismiss();
-    },
-  });
+  const mutation = useEndKey();
   const dismiss = () => {
     setTyped('');
     mutation.reset();
@@ -313,7 +287,18 @@ function DangerModal({
   const matches = target !== null && typed.trim() === target.name.trim();
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (matches) mutation.mutate();
+    if (!matches) return;
+    const key = target;
+    mutation.mutate(
+      { id: key.id, action },
+      {
+        onSuccess: () => {
+          onDone(action);
+          done(action === 'delete' ? `"${key.name}" was deleted.` : `"${key.name}" was revoked; its next request is refused.`);
+          dismiss();
+        },
+      },
+    );
   };
   return (
     <Modal opened={target !== null} onClose={dismiss} title={`${verb} API key`} size="lg" centered>

@@ -18,7 +18,7 @@ import {
   Tooltip,
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { IconAlertTriangle, IconArrowLeft, IconChartBar, IconHistory, IconPencil, IconRoute } from '@tabler/icons-react';
 import dayjs from 'dayjs';
 import { Suspense, lazy, useState, type FormEvent, type ReactNode } from 'react';
@@ -27,13 +27,15 @@ import { ExposedBadge, ExposedWhere } from '../../components/ExposedBadge';
 import { PageHeader } from '../../components/PageHeader';
 import { ExactDate, RelativeTime } from '../../components/RelativeTime';
 import { Empty, ErrorState, NotAllowed, PageLoader, TableSkeleton } from '../../components/states';
-import { ApiError, errorMessage, get, patch } from '../../lib/api';
+import { ApiError, errorMessage } from '../../lib/api';
 import { ENVIRONMENT_LABEL, displayStatus, maskKey, number, utcTime } from '../../lib/format';
 import { Link, navigate } from '../../lib/router';
 import { permissions, useSession } from '../../lib/session';
-import type { ApiKey, AuditEntry, Flow, KeyUsage, Paged } from '../../lib/types';
+import type { ApiKey, Flow } from '../../lib/types';
 import { ACTION_LABEL, isDestructive, keyActions, useKeyActions } from './KeyActions';
 import { SEVERITY_COLOR, eventLabel } from '../audit/audit-events';
+import { resourceHistoryQuery } from '../audit/api';
+import { keyFlowsQuery, keyQuery, keyUsageQuery, useLabelFlow } from './api';
 
 const KeyUsageChart = lazy(() => import('./KeyUsageChart'));
 
@@ -61,7 +63,7 @@ const OUTCOME_LABEL: Record<string, string> = { success: 'Success', client_error
 
 export default function KeyDetailPage({ id }: { id: string }) {
   const me = useSession();
-  const key = useQuery({ queryKey: ['key', id], queryFn: () => get<ApiKey>(`/api/keys/${encodeURIComponent(id)}`), refetchInterval: 30_000 });
+  const key = useQuery(keyQuery(id));
   const actions = useKeyActions({ afterDelete: () => navigate('/keys') });
 
   if (key.isPending) return <PageLoader label="Loading the key…" />;
@@ -253,13 +255,7 @@ function Section({ title, icon, children, extra }: { title: string; icon: ReactN
 }
 
 function UsageSection({ id }: { id: string }) {
-  const from = dayjs().subtract(29, 'day').format('YYYY-MM-DD');
-  const to = dayjs().format('YYYY-MM-DD');
-  const usage = useQuery({
-    queryKey: ['key', id, 'usage', from],
-    queryFn: () => get<KeyUsage>(`/api/keys/${id}/usage`, { from, to }),
-    refetchInterval: 30_000,
-  });
+  const usage = useQuery(keyUsageQuery(id));
   const total = usage.data ? Object.values(usage.data.totals).reduce((a, b) => a + b, 0) : 0;
   return (
     <Section
@@ -290,11 +286,7 @@ function flowName(flow: Flow): string {
 }
 
 function FlowsSection({ apiKey, canLabel }: { apiKey: ApiKey; canLabel: boolean }) {
-  const flows = useQuery({
-    queryKey: ['key', apiKey.id, 'flows'],
-    queryFn: () => get<Paged<Flow>>(`/api/keys/${apiKey.id}/flows`, { limit: 200 }),
-    refetchInterval: 30_000,
-  });
+  const flows = useQuery(keyFlowsQuery(apiKey.id));
   const [editing, setEditing] = useState<Flow | null>(null);
   const dead = flows.data?.items.filter((f) => f.callingDeadKey) ?? [];
   return (
@@ -391,25 +383,25 @@ function FlowsSection({ apiKey, canLabel }: { apiKey: ApiKey; canLabel: boolean 
 }
 
 function LabelModal({ keyId, flow, onClose }: { keyId: string; flow: Flow | null; onClose: () => void }) {
-  const queryClient = useQueryClient();
   const [label, setLabel] = useState('');
   const [last, setLast] = useState<Flow | null>(null);
   if (flow !== last) {
     setLast(flow);
     if (flow) setLabel(flow.label ?? '');
   }
-  const mutation = useMutation({
-    mutationFn: () => patch(`/api/keys/${keyId}/flows/${flow!.id}`, { label: label.trim() || null }),
-    onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: ['key', keyId, 'flows'] });
-      notifications.show({ color: 'green', message: label.trim() ? `Flow labelled "${label.trim()}".` : 'Label removed.' });
-      mutation.reset();
-      onClose();
-    },
-  });
+  const mutation = useLabelFlow(keyId);
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    mutation.mutate();
+    mutation.mutate(
+      { flowId: flow!.id, label: label.trim() || null },
+      {
+        onSuccess: () => {
+          notifications.show({ color: 'green', message: label.trim() ? `Flow labelled "${label.trim()}".` : 'Label removed.' });
+          mutation.reset();
+          onClose();
+        },
+      },
+    );
   };
   return (
     <Modal opened={flow !== null} onClose={onClose} title="Label this flow" centered>
@@ -448,11 +440,7 @@ function LabelModal({ keyId, flow, onClose }: { keyId: string; flow: Flow | null
 function HistorySection({ id }: { id: string }) {
   const me = useSession();
   const allowed = permissions.viewAudit(me);
-  const history = useQuery({
-    queryKey: ['audit', { resourceId: id }],
-    queryFn: () => get<Paged<AuditEntry>>('/api/audit', { resourceId: id, limit: 50 }),
-    enabled: allowed.ok,
-  });
+  const history = useQuery({ ...resourceHistoryQuery(id), enabled: allowed.ok });
   return (
     <Section title="History" icon={<IconHistory size={20} aria-hidden />}>
       {!allowed.ok && <NotAllowed reason={allowed.reason} />}

@@ -11,7 +11,7 @@ import { permissions, useSession } from '../../lib/session';
 import type { ApiKey } from '../../lib/types';
 import type { KeyAction } from './KeyActions';
 import { KeyRowMenu } from './KeyRowMenu';
-import type { SortField } from './keys-query';
+import type { SortField } from './list-state';
 
 const KEY_TABLE_COLUMNS = 9;
 

@@ -5,13 +5,14 @@ import { IconAlertTriangle, IconKey, IconPlus, IconSearch } from '@tabler/icons-
 import { useEffect, useState } from 'react';
 import { Empty, ErrorState } from '../../components/states';
 import { PageHeader } from '../../components/PageHeader';
-import { allMembersQuery } from '../../lib/queries';
+import { allMembersQuery } from '../members/api';
 import { ENVIRONMENT_LABEL, STATUS_LABEL, labelOptions, number, plural } from '../../lib/format';
 import { Link, navigate, useLocation } from '../../lib/router';
 import { permissions, useSession } from '../../lib/session';
 import type { IssuedKey } from '../../lib/types';
 import { CreateKeyModal } from './CreateKeyModal';
-import { PAGE_SIZE, keysListHref, keysListState, keysQuery, type KeysListState, type SortField } from './keys-query';
+import { keysQuery } from './api';
+import { PAGE_SIZE, keysListHref, keysListState, type KeysListState, type SortField } from './list-state';
 import { useKeyActions } from './KeyActions';
 import { KeyTable } from './KeyTable';
 import { SecretModal } from './SecretModal';

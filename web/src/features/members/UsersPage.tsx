@@ -18,42 +18,38 @@ import {
   VisuallyHidden,
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { IconCheck, IconCopy, IconUserPlus, IconUsers } from '@tabler/icons-react';
 import { useState, type FormEvent } from 'react';
 import { PageHeader } from '../../components/PageHeader';
 import { ExactDate } from '../../components/RelativeTime';
 import { Empty, ErrorState, TableSkeleton } from '../../components/states';
-import { errorMessage, get, patch, post } from '../../lib/api';
+import { errorMessage } from '../../lib/api';
 import { ROLE_COLOR, ROLE_LABEL, date, labelOptions, plural } from '../../lib/format';
 import { Link } from '../../lib/router';
 import { permissions, useSession } from '../../lib/session';
-import type { Invitation, Member, Paged, Role } from '../../lib/types';
+import type { Member, Role } from '../../lib/types';
+import { MEMBERS_PAGE_SIZE as PAGE_SIZE, membersQuery, useChangeRole, useDeactivateMember, useInvite } from './api';
 
-const PAGE_SIZE = 50;
 const ROLES = labelOptions(ROLE_LABEL);
 const ROLE_HELP = 'Admins manage everything; Members create keys and manage their own; Viewers only look.';
 
 export default function UsersPage() {
   const me = useSession();
-  const queryClient = useQueryClient();
   const manage = permissions.manageTeam(me);
   const [page, setPage] = useState(1);
   const [inviting, setInviting] = useState(false);
   const [deactivating, setDeactivating] = useState<Member | null>(null);
-  const members = useQuery({
-    queryKey: ['members', page],
-    queryFn: () => get<Paged<Member>>('/api/members', { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }),
-    placeholderData: keepPreviousData,
-  });
-  const changeRole = useMutation({
-    mutationFn: ({ id, role }: { id: string; role: Role }) => patch(`/api/members/${id}`, { role }),
-    onSuccess: (_data, { role }) => {
-      void queryClient.invalidateQueries({ queryKey: ['members'] });
-      notifications.show({ color: 'green', message: `Role changed to ${ROLE_LABEL[role]}.` });
-    },
-    onError: (error) => notifications.show({ color: 'red', title: 'The role was not changed', message: errorMessage(error) }),
-  });
+  const members = useQuery(membersQuery(page));
+  const changeRoleMutation = useChangeRole();
+  const changeRole = (id: string, role: Role) =>
+    changeRoleMutation.mutate(
+      { id, role },
+      {
+        onSuccess: () => notifications.show({ color: 'green', message: `Role changed to ${ROLE_LABEL[role]}.` }),
+        onError: (error) => notifications.show({ color: 'red', title: 'The role was not changed', message: errorMessage(error) }),
+      },
+    );
   const total = members.data?.total ?? 0;
 
   return (
@@ -120,7 +116,7 @@ export default function UsersPage() {
                             data={ROLES}
                             value={member.role}
                             allowDeselect={false}
-                            onChange={(role) => role && role !== member.role && changeRole.mutate({ id: member.id, role: role as Role })}
+                            onChange={(role) => role && role !== member.role && changeRole(member.id, role as Role)}
                             w={130}
                             size="xs"
                           />
@@ -186,9 +182,7 @@ export default function UsersPage() {
 function InviteModal({ opened, onClose }: { opened: boolean; onClose: () => void }) {
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<string | null>('member');
-  const mutation = useMutation({
-    mutationFn: () => post<{ invitation: Invitation; url: string }>('/api/invitations', { email: email.trim(), role }),
-  });
+  const mutation = useInvite();
   const close = () => {
     setEmail('');
     setRole('member');
@@ -197,7 +191,7 @@ function InviteModal({ opened, onClose }: { opened: boolean; onClose: () => void
   };
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    mutation.mutate();
+    mutation.mutate({ email: email.trim(), role: (role ?? 'member') as Role });
   };
   const result = mutation.data;
   return (
@@ -255,17 +249,15 @@ function InviteModal({ opened, onClose }: { opened: boolean; onClose: () => void
 }
 
 function DeactivateModal({ member, onClose }: { member: Member | null; onClose: () => void }) {
-  const queryClient = useQueryClient();
-  const mutation = useMutation({
-    mutationFn: () => post(`/api/members/${member!.id}/deactivate`),
-    onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: ['members'] });
-      void queryClient.invalidateQueries({ queryKey: ['keys'] });
-      notifications.show({ color: 'green', message: `${member!.name} was deactivated and signed out.` });
-      mutation.reset();
-      onClose();
-    },
-  });
+  const mutation = useDeactivateMember();
+  const deactivate = () =>
+    mutation.mutate(member!.id, {
+      onSuccess: () => {
+        notifications.show({ color: 'green', message: `${member!.name} was deactivated and signed out.` });
+        mutation.reset();
+        onClose();
+      },
+    });
   return (
     <Modal
       opened={member !== null}
@@ -299,7 +291,7 @@ function DeactivateModal({ member, onClose }: { member: Member | null; onClose: 
             <Button variant="default" onClick={onClose}>
               Cancel
             </Button>
-            <Button color="red" loading={mutation.isPending} onClick={() => mutation.mutate()}>
+            <Button color="red" loading={mutation.isPending} onClick={deactivate}>
               Deactivate
             </Button>
           </Group>

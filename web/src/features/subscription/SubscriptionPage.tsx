@@ -1,13 +1,14 @@
 import { Alert, Badge, Button, Card, Group, Select, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { PageHeader } from '../../components/PageHeader';
 import { ErrorState } from '../../components/states';
-import { errorMessage, get, put } from '../../lib/api';
+import { errorMessage } from '../../lib/api';
 import { date, number } from '../../lib/format';
 import { permissions, useSession } from '../../lib/session';
-import type { Limits, Subscription } from '../../lib/types';
+import type { Limits } from '../../lib/types';
+import { subscriptionQuery, useChangePlan } from './api';
 
 const STATUS_COLOR: Record<string, string> = { active: 'green', trialing: 'blue', past_due: 'orange', cancelled: 'red', suspended: 'red' };
 const STATUS_LABEL: Record<string, string> = { active: 'Active', trialing: 'Trial', past_due: 'Past due', cancelled: 'Cancelled', suspended: 'Suspended' };
@@ -28,19 +29,16 @@ const PLANS = [
 
 export default function SubscriptionPage() {
   const me = useSession();
-  const queryClient = useQueryClient();
-  const sub = useQuery({ queryKey: ['subscription'], queryFn: () => get<Subscription>('/api/subscription') });
+  const sub = useQuery(subscriptionQuery);
   const [plan, setPlan] = useState<string | null>(null);
-  const change = useMutation({
-    mutationFn: () => put<Subscription>('/api/subscription', { plan }),
-    onSuccess: (next) => {
-      queryClient.setQueryData(['subscription'], next);
-      void queryClient.invalidateQueries({ queryKey: ['me'] });
-      void queryClient.invalidateQueries({ queryKey: ['usage'] });
-      notifications.show({ color: 'green', message: `You are now on the ${next.planName} plan.` });
-      setPlan(null);
-    },
-  });
+  const change = useChangePlan();
+  const changePlan = () =>
+    change.mutate(plan!, {
+      onSuccess: (next) => {
+        notifications.show({ color: 'green', message: `You are now on the ${next.planName} plan.` });
+        setPlan(null);
+      },
+    });
   const s = sub.data;
   const canChange = permissions.changePlan(me, s?.selfService);
   const inactive = s && s.status !== 'active' && s.status !== 'trialing';
@@ -146,7 +144,7 @@ export default function SubscriptionPage() {
                   The new limits apply at once. Enterprise is arranged with the Build a Doc team.
                 </Text>
                 <Group>
-                  <Button disabled={!plan} loading={change.isPending} onClick={() => change.mutate()}>
+                  <Button disabled={!plan} loading={change.isPending} onClick={changePlan}>
                     Change plan
                   </Button>
                 </Group>

@@ -6,9 +6,9 @@ import { IconChartBar, IconDownload } from '@tabler/icons-react';
 import dayjs from 'dayjs';
 import { PageHeader } from '../../components/PageHeader';
 import { Empty, ErrorState } from '../../components/states';
-import { get } from '../../lib/api';
 import { date, number } from '../../lib/format';
-import type { OrgUsage, Quota } from '../../lib/types';
+import type { Quota } from '../../lib/types';
+import { usageQuery } from './api';
 
 const ACTION_TYPE_LABEL: Record<string, string> = { document: 'Document actions', utility: 'Utility actions', none: 'Not billed' };
 
@@ -50,7 +50,7 @@ function QuotaCard({ quota }: { quota: Quota }) {
 }
 
 export default function UsagePage() {
-  const usage = useQuery({ queryKey: ['usage'], queryFn: () => get<OrgUsage>('/api/usage'), refetchInterval: 30_000 });
+  const usage = useQuery(usageQuery);
   const data = usage.data;
   const anyRequests = data?.daily.some((d) => d.document + d.utility + d.none + d.failed > 0) ?? false;
   return (

@@ -1,6 +1,4 @@
-import { queryOptions } from '@tanstack/react-query';
-import { get, withQuery } from '../../lib/api';
-import type { ApiKey, Paged } from '../../lib/types';
+import { withQuery } from '../../lib/api';
 
 export const PAGE_SIZE = 25;
 export type SortField = 'createdAt' | 'name' | 'lastUsedAt' | 'expiresAt';
@@ -31,19 +29,4 @@ export function keysListHref(state: KeysListState): string {
     order: state.order === 'desc' ? undefined : state.order,
     page: state.page > 1 ? state.page : undefined,
   });
-}
-
-/** GET /api/keys for that state: one query key and fetch for the page and its early request. */
-export function keysQuery(state: KeysListState) {
-  const query = {
-    q: state.q || undefined,
-    status: state.status ?? undefined,
-    environment: state.environment ?? undefined,
-    ownerId: state.ownerId ?? undefined,
-    sort: state.sort,
-    order: state.order,
-    limit: PAGE_SIZE,
-    offset: (state.page - 1) * PAGE_SIZE,
-  };
-  return queryOptions({ queryKey: ['keys', query], queryFn: () => get<Paged<ApiKey>>('/api/keys', query) });
 }

@@ -1,0 +1,64 @@
+import { queryOptions, useMutation, useQueryClient } from '@tanstack/react-query';
+import { ApiError, api, get, post } from '../../lib/api';
+import { sessionHint } from '../../lib/session';
+import type { InvitationPreview, Me } from '../../lib/types';
+
+/** Who is signed in: the person and organisation, or null when nobody is. */
+export const meQuery = queryOptions({
+  queryKey: ['me'],
+  queryFn: async (): Promise<Me | null> => {
+    // Nobody signed in from this browser: go straight to sign-in, without a request bound to fail.
+    if (!sessionHint.get()) return null;
+    try {
+      const me = await get<Me>('/api/me');
+      sessionHint.set(true);
+      return me;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        sessionHint.set(false);
+        return null;
+      }
+      throw error;
+    }
+  },
+  staleTime: 60_000,
+});
+
+/** Who invites whom, to what: read from the link before anyone has an account. */
+export function invitationPreviewQuery(token: string | null) {
+  return queryOptions({
+    queryKey: ['invitation-preview', token],
+    queryFn: () => api<InvitationPreview>('GET', `/api/invitations/${encodeURIComponent(token ?? '')}`),
+    enabled: Boolean(token),
+    retry: false,
+  });
+}
+
+/** Signing in as someone (sign-in, sign-up, accepting an invitation) forgets everything cached for whoever was before. */
+function useSessionMutation<Input>(path: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (input: Input) => post<Me>(path, input),
+    onSuccess: (me) => {
+      queryClient.clear();
+      sessionHint.set(true);
+      queryClient.setQueryData(meQuery.queryKey, me);
+    },
+  });
+}
+
+export const useSignIn = () => useSessionMutation<{ email: string; password: string }>('/api/auth/signin');
+export const useSignUp = () => useSessionMutation<{ name: string; email: string; organisation: string; password: string }>('/api/auth/signup');
+export const useAcceptInvitation = () => useSessionMutation<{ token: string; name: string; password: string }>('/api/invitations/accept');
+
+/** Signing out forgets every cached answer, then asks who is signed in (nobody). */
+export function useSignOut() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: () => post<void>('/api/auth/signout'),
+    onSuccess: () => {
+      sessionHint.set(false);
+      queryClient.clear();
+    },
+  });
+}
