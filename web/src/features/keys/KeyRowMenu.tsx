@@ -1,8 +1,8 @@
 import { ActionIcon, Menu, Text } from '@mantine/core';
 import { IconDots, IconExternalLink, IconPencil, IconPlayerPause, IconPlayerPlay, IconRotateClockwise, IconBan, IconTrash } from '@tabler/icons-react';
-import type { Permission } from '../../lib/session';
+import { navigate } from '../../lib/router';
 import type { ApiKey } from '../../lib/types';
-import { ACTION_LABEL, isDestructive, keyActions, openKey, type KeyAction } from './KeyActions';
+import { ACTION_LABEL, isDestructive, type KeyAction, type keyActionsFor } from './key-rules';
 
 const ICONS: Record<KeyAction, typeof IconPencil> = {
   rename: IconPencil,
@@ -14,8 +14,15 @@ const ICONS: Record<KeyAction, typeof IconPencil> = {
 };
 
 /** The actions of one key: those its state allows; disabled with the reason when the role may not. */
-export function KeyRowMenu({ apiKey, permission, onAction }: { apiKey: ApiKey; permission: Permission; onAction: (action: KeyAction, key: ApiKey) => void }) {
-  const actions = keyActions(apiKey);
+export function KeyRowMenu({
+  apiKey,
+  rules,
+  onAction,
+}: {
+  apiKey: ApiKey;
+  rules: ReturnType<typeof keyActionsFor>;
+  onAction: (action: KeyAction, key: ApiKey) => void;
+}) {
   return (
     <Menu position="bottom-end" withinPortal shadow="md" width={260}>
       <Menu.Target>
@@ -24,16 +31,16 @@ export function KeyRowMenu({ apiKey, permission, onAction }: { apiKey: ApiKey; p
         </ActionIcon>
       </Menu.Target>
       <Menu.Dropdown>
-        <Menu.Item leftSection={<IconExternalLink size={16} />} onClick={() => openKey(apiKey.id)}>
+        <Menu.Item leftSection={<IconExternalLink size={16} />} onClick={() => navigate(`/keys/${encodeURIComponent(apiKey.id)}`)}>
           View details
         </Menu.Item>
         <Menu.Divider />
-        {!permission.ok && (
+        {rules.reason && (
           <Text size="xs" c="dimmed" px="sm" py={6} role="note">
-            {permission.reason}
+            {rules.reason}
           </Text>
         )}
-        {actions.map((action) => {
+        {rules.actions.map((action) => {
           const Icon = ICONS[action];
           const danger = isDestructive(action);
           return (
@@ -41,7 +48,7 @@ export function KeyRowMenu({ apiKey, permission, onAction }: { apiKey: ApiKey; p
               key={action}
               leftSection={<Icon size={16} />}
               color={danger ? 'red' : undefined}
-              disabled={!permission.ok}
+              disabled={!rules.enabled}
               onClick={() => onAction(action, apiKey)}
             >
               {ACTION_LABEL[action]}

@@ -7,9 +7,9 @@ import { ExactDate, RelativeTime } from '../../components/RelativeTime';
 import { TableSkeleton } from '../../components/states';
 import { ENVIRONMENT_LABEL, maskKey, number } from '../../lib/format';
 import { Link } from '../../lib/router';
-import { permissions, useSession } from '../../lib/session';
+import { useSession } from '../../lib/session';
 import type { ApiKey } from '../../lib/types';
-import type { KeyAction } from './KeyActions';
+import { keyActionsFor, type KeyAction } from './key-rules';
 import { KeyRowMenu } from './KeyRowMenu';
 import type { SortField } from './list-state';
 
@@ -82,7 +82,7 @@ const KeyRow = memo(function KeyRow({ apiKey, onAction }: { apiKey: ApiKey; onAc
         {number.format(apiKey.flowCount)}
       </td>
       <td className="key-table-menu">
-        <KeyRowMenu apiKey={apiKey} permission={permissions.manageKey(me, apiKey)} onAction={onAction} />
+        <KeyRowMenu apiKey={apiKey} rules={keyActionsFor(me.user, apiKey)} onAction={onAction} />
       </td>
     </tr>
   );

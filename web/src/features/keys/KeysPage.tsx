@@ -13,7 +13,8 @@ import type { IssuedKey } from '../../lib/types';
 import { CreateKeyModal } from './CreateKeyModal';
 import { keysQuery } from './api';
 import { PAGE_SIZE, keysListHref, keysListState, type KeysListState, type SortField } from './list-state';
-import { useKeyActions } from './KeyActions';
+import { KeyActionDialogs } from './KeyDialogs';
+import { useKeyActions } from './use-key-actions';
 import { KeyTable } from './KeyTable';
 import { SecretModal } from './SecretModal';
 
@@ -205,7 +206,7 @@ export function KeysPage() {
         }}
       />
       <SecretModal issued={issued} title="Your new API key" onClose={() => setIssued(null)} />
-      {actions.modals}
+      <KeyActionDialogs {...actions.dialogs} />
     </>
   );
 }

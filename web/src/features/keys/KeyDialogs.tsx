@@ -1,102 +1,61 @@
 import { Alert, Button, Group, List, Modal, Radio, Stack, Text, TextInput } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconAlertTriangle, IconCheck } from '@tabler/icons-react';
-import { useCallback, useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type FormEvent } from 'react';
 import { errorMessage } from '../../lib/api';
 import { plural } from '../../lib/format';
-import { navigate } from '../../lib/router';
 import type { ApiKey, IssuedKey } from '../../lib/types';
-import { useEndKey, useRenameKey, useResumeKey, useRotateKey, useSuspendKey } from './api';
+import { useEndKey, useRenameKey, useRotateKey, useSuspendKey } from './api';
+import { isDestructive, type KeyAction } from './key-rules';
 import { SecretModal } from './SecretModal';
 import { NAME_HINT, vagueNameWarning } from './names';
 
-export type KeyAction = 'rename' | 'suspend' | 'resume' | 'rotate' | 'revoke' | 'delete';
-
-/** Which actions a key's state allows (the server refuses the others with 409), in menu order. */
-export function keyActions(key: ApiKey): KeyAction[] {
-  const live = key.status === 'active' || key.status === 'suspended';
-  const allowed: Record<KeyAction, boolean> = {
-    rename: key.status !== 'revoked',
-    suspend: key.status === 'active',
-    resume: key.status === 'suspended',
-    rotate: live && !key.replacedByKeyId,
-    revoke: key.status !== 'revoked',
-    delete: true,
-  };
-  return (Object.keys(allowed) as KeyAction[]).filter((action) => allowed[action]);
-}
-
-/** Revoke and Delete cannot be undone: shown in red, confirmed by typing the key's name. */
-export function isDestructive(action: KeyAction): action is 'revoke' | 'delete' {
-  return action === 'revoke' || action === 'delete';
-}
-
-export const ACTION_LABEL: Record<KeyAction, string> = {
-  rename: 'Rename',
-  suspend: 'Suspend',
-  resume: 'Resume',
-  rotate: 'Rotate',
-  revoke: 'Revoke',
-  delete: 'Delete',
-};
-
-function done(message: string) {
+export function done(message: string) {
   notifications.show({ color: 'green', icon: <IconCheck size={16} />, message });
 }
 
-function failed(title: string, error: unknown) {
+export function failed(title: string, error: unknown) {
   notifications.show({ color: 'red', title, message: errorMessage(error), autoClose: 8000 });
 }
 
+/** What the key dialogs show: the action asked for (null: none), and a rotated key's secret. */
+export interface KeyDialogState {
+  current: { action: KeyAction; key: ApiKey } | null;
+  issued: IssuedKey | null;
+}
+
 /**
- * The dialogs behind a key's actions, shared by the key list and the key page.
- * `open(action, key)` starts one; `modals` renders whichever is open.
+ * The dialogs behind a key's actions, shared by the key list and the key page; `useKeyActions`
+ * holds which one is open.
  */
-export function useKeyActions(options: { afterDelete?: () => void } = {}) {
-  const [current, setCurrent] = useState<{ action: KeyAction; key: ApiKey } | null>(null);
-  const [issued, setIssued] = useState<IssuedKey | null>(null);
-  const close = () => setCurrent(null);
-
-  const resume = useResumeKey();
-  // The same function across renders (`mutate` and `setCurrent` are stable), so memoised key
-  // rows skip the page's re-renders.
-  const resumeKey = resume.mutate;
-  const open = useCallback(
-    (action: KeyAction, key: ApiKey) => {
-      if (action === 'resume')
-        resumeKey(key.id, {
-          onSuccess: (resumed) => done(`"${resumed.name}" is active again; flows using it work from the next call.`),
-          onError: (error) => failed('The key was not resumed', error),
-        });
-      else setCurrent({ action, key });
-    },
-    [resumeKey],
-  );
-
-  const modals: ReactNode = (
+export function KeyActionDialogs({
+  state,
+  onClose,
+  onRotated,
+  onDeleted,
+}: {
+  state: KeyDialogState;
+  onClose: () => void;
+  onRotated: (issued: IssuedKey) => void;
+  onDeleted?: () => void;
+}) {
+  const { current, issued } = state;
+  return (
     <>
-      <RenameModal target={current?.action === 'rename' ? current.key : null} onClose={close} />
-      <SuspendModal target={current?.action === 'suspend' ? current.key : null} onClose={close} />
-      <RotateModal
-        target={current?.action === 'rotate' ? current.key : null}
-        onClose={close}
-        onDone={(result) => {
-          close();
-          setIssued(result);
-        }}
-      />
+      <RenameModal target={current?.action === 'rename' ? current.key : null} onClose={onClose} />
+      <SuspendModal target={current?.action === 'suspend' ? current.key : null} onClose={onClose} />
+      <RotateModal target={current?.action === 'rotate' ? current.key : null} onClose={onClose} onDone={onRotated} />
       <DangerModal
         target={current && isDestructive(current.action) ? current.key : null}
         action={current?.action === 'delete' ? 'delete' : 'revoke'}
-        onClose={close}
+        onClose={onClose}
         onDone={(action) => {
-          if (action === 'delete') options.afterDelete?.();
+          if (action === 'delete') onDeleted?.();
         }}
       />
-      <SecretModal issued={issued} title="Your rotated key" onClose={() => setIssued(null)} />
+      <SecretModal issued={issued} title="Your rotated key" onClose={onClose} />
     </>
   );
-  return { open, modals };
 }
 
 function RenameModal({ target, onClose }: { target: ApiKey | null; onClose: () => void }) {
@@ -343,9 +302,4 @@ function DangerModal({
       )}
     </Modal>
   );
-}
-
-/** Go to a key's page. */
-export function openKey(id: string) {
-  navigate(`/keys/${encodeURIComponent(id)}`);
 }
