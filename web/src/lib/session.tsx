@@ -4,7 +4,7 @@ import { ROLE_LABEL } from './format';
 
 /**
  * Whether this browser has signed in (the session cookie itself is HttpOnly, so the page cannot
- * see it). Only a hint: the server's answer to /api/me decides.
+ * see it). Only a hint, for asking for the key list early: the server's answer to /api/session decides.
  */
 export const sessionHint = {
   get(): boolean {

@@ -1,25 +1,20 @@
 import { queryOptions, useMutation, useQueryClient } from '@tanstack/react-query';
-import { ApiError, api, get, post } from '../../lib/api';
+import { api, get, post } from '../../lib/api';
 import { sessionHint } from '../../lib/session';
-import type { InvitationPreview, Me } from '../../lib/types';
+import type { InvitationPreview, Me, SessionView } from '../../lib/types';
 
-/** Who is signed in: the person and organisation, or null when nobody is. */
+/**
+ * Who is signed in: the person and organisation, or null when nobody is. The session probe
+ * answers 200 either way, so a signed-out visit logs no failed request.
+ */
 export const meQuery = queryOptions({
   queryKey: ['me'],
   queryFn: async (): Promise<Me | null> => {
-    // Nobody signed in from this browser: go straight to sign-in, without a request bound to fail.
-    if (!sessionHint.get()) return null;
-    try {
-      const me = await get<Me>('/api/me');
-      sessionHint.set(true);
-      return me;
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 401) {
-        sessionHint.set(false);
-        return null;
-      }
-      throw error;
-    }
+    const session = await get<SessionView>('/api/session');
+    sessionHint.set(session.signedIn);
+    if (!session.signedIn) return null;
+    const { signedIn: _, ...me } = session;
+    return me;
   },
   staleTime: 60_000,
 });
