@@ -1,5 +1,5 @@
 import { useCallback, useRef, useState } from 'react';
-import { focusTrigger, returnFocus } from '../../lib/focus';
+import { focusTrigger, returnFocus, type FocusTrigger } from '../../lib/focus';
 import type { ApiKey, IssuedKey } from '../../lib/types';
 import { useResumeKey } from './api';
 import type { KeyDialogState } from './KeyDialogs';
@@ -13,7 +13,7 @@ import type { KeyAction } from './key-rules';
  */
 export function useKeyActions() {
   const [state, setState] = useState<KeyDialogState>({ current: null, issued: null });
-  const trigger = useRef<HTMLElement | null>(null);
+  const trigger = useRef<FocusTrigger | null>(null);
   const resume = useResumeKey();
 
   // The same function across renders (`mutate` and `setState` are stable), so memoised key

@@ -1,25 +1,7 @@
-import {
-  Alert,
-  Anchor,
-  Badge,
-  Button,
-  Code,
-  CopyButton,
-  Group,
-  Modal,
-  Pagination,
-  Paper,
-  Select,
-  Stack,
-  Table,
-  Text,
-  TextInput,
-  Tooltip,
-  VisuallyHidden,
-} from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Group, Modal, Pagination, Paper, Select, Stack, Table, Text, TextInput, Tooltip, VisuallyHidden } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useQuery } from '@tanstack/react-query';
-import { IconCheck, IconCopy, IconUserPlus, IconUsers } from '@tabler/icons-react';
+import { IconUserPlus, IconUsers } from '@tabler/icons-react';
 import { useState, type FormEvent } from 'react';
 import { PageHeader } from '../../components/PageHeader';
 import { ExactDate } from '../../components/RelativeTime';
@@ -29,6 +11,8 @@ import { ROLE_COLOR, ROLE_LABEL, date, labelOptions, plural } from '../../lib/fo
 import { Link } from '../../lib/router';
 import { permissions, useSession } from '../../lib/session';
 import type { Member, Role } from '../../lib/types';
+import { InvitationLink } from './InvitationLink';
+import { PendingInvitations } from './PendingInvitations';
 import { MEMBERS_PAGE_SIZE as PAGE_SIZE, membersQuery, useChangeRole, useDeactivateMember, useInvite } from './api';
 
 const ROLES = labelOptions(ROLE_LABEL);
@@ -173,6 +157,7 @@ export default function UsersPage() {
           </Group>
         )}
       </Paper>
+      {manage.ok && <PendingInvitations />}
       <InviteModal opened={inviting} onClose={() => setInviting(false)} />
       <DeactivateModal member={deactivating} onClose={() => setDeactivating(null)} />
     </>
@@ -218,25 +203,7 @@ function InviteModal({ opened, onClose }: { opened: boolean; onClose: () => void
         </form>
       ) : (
         <Stack>
-          <Text size="sm">
-            Send this link to <b>{result.invitation.email}</b> ({ROLE_LABEL[result.invitation.role]}). It works once and expires on{' '}
-            {date(result.invitation.expiresAt)}.
-          </Text>
-          <Code block className="secret" aria-label="Invitation link" data-testid="invitation-link">
-            {result.url}
-          </Code>
-          <Group>
-            <CopyButton value={result.url}>
-              {({ copied, copy }) => (
-                <Button leftSection={copied ? <IconCheck size={16} /> : <IconCopy size={16} />} color={copied ? 'teal' : undefined} onClick={copy}>
-                  {copied ? 'Link copied' : 'Copy link'}
-                </Button>
-              )}
-            </CopyButton>
-          </Group>
-          <Alert color="blue" variant="light">
-            The link is shown only now. Anyone with it can join as this person, so send it only to them.
-          </Alert>
+          <InvitationLink invitation={result.invitation} url={result.url} />
           <Group justify="flex-end">
             <Button variant="default" onClick={close}>
               Done

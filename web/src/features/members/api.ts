@@ -1,5 +1,5 @@
 import { keepPreviousData, queryOptions, useMutation, useQueryClient } from '@tanstack/react-query';
-import { get, patch, post } from '../../lib/api';
+import { del, get, patch, post } from '../../lib/api';
 import type { Invitation, Member, Paged, Role } from '../../lib/types';
 
 /**
@@ -51,5 +51,29 @@ export function useInvite() {
   return useMutation({
     mutationFn: (input: { email: string; role: Role }) => post<{ invitation: Invitation; url: string }>('/api/invitations', input),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['invitations'] }),
+  });
+}
+
+/** The invitations not yet accepted, withdrawn or expired (Admins only). */
+export const invitationsQuery = queryOptions({
+  queryKey: ['invitations'],
+  queryFn: () => get<Paged<Invitation>>('/api/invitations', { limit: 100 }),
+});
+
+/** Resending makes a new link (the old one stops working): the pending list, whose expiry moved. */
+export function useResendInvitation() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => post<{ invitation: Invitation; url: string }>(`/api/invitations/${id}/resend`),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: invitationsQuery.queryKey }),
+  });
+}
+
+/** Withdrawing: the pending list. */
+export function useWithdrawInvitation() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => del<void>(`/api/invitations/${id}`),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: invitationsQuery.queryKey }),
   });
 }
