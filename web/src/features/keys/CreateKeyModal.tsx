@@ -1,11 +1,12 @@
-import { Alert, Button, Group, Modal, SegmentedControl, Select, Stack, Text, TextInput } from '@mantine/core';
+import { Alert, Anchor, Button, Group, Modal, SegmentedControl, Select, Stack, Text, TextInput } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
 import { IconAlertTriangle, IconBulb } from '@tabler/icons-react';
 import { useState, type FormEvent } from 'react';
 import { ApiError, errorMessage } from '../../lib/api';
 import { ENVIRONMENT_LABEL, labelOptions } from '../../lib/format';
 import type { Environment, IssuedKey } from '../../lib/types';
 import { useCreateKey } from './api';
-import { NAME_HINT, vagueNameWarning } from './names';
+import { NAME_HINT, parseKeyName, vagueNameWarning } from './names';
 
 const EXPIRY = [
   { value: '30', label: '30 days' },
@@ -22,12 +23,18 @@ export function CreateKeyModal({ opened, onClose, onCreated }: { opened: boolean
   const [environment, setEnvironment] = useState<string | null>('production');
   const [team, setTeam] = useState('');
   const [expiry, setExpiry] = useState('90');
+  // A conventional name already says the environment and team: used, not asked again, unless the person chooses otherwise.
+  const [askAnyway, setAskAnyway] = useState(false);
+  const parsed = askAnyway ? null : parseKeyName(name);
+  // Five choices do not fit side by side on a phone.
+  const narrow = useMediaQuery('(max-width: 30em)', false);
   const mutation = useCreateKey();
   const reset = () => {
     setName('');
     setTeam('');
     setEnvironment('production');
     setExpiry('90');
+    setAskAnyway(false);
     mutation.reset();
   };
   const close = () => {
@@ -42,8 +49,8 @@ export function CreateKeyModal({ opened, onClose, onCreated }: { opened: boolean
     mutation.mutate(
       {
         name: name.trim(),
-        environment: (environment as Environment | null) ?? null,
-        team: team.trim() || null,
+        environment: parsed ? parsed.environment : ((environment as Environment | null) ?? null),
+        team: parsed ? parsed.team : team.trim() || null,
         expiresInDays: expiry === 'never' ? null : Number(expiry),
       },
       {
@@ -81,15 +88,40 @@ export function CreateKeyModal({ opened, onClose, onCreated }: { opened: boolean
               {warning}
             </Alert>
           )}
-          <Group grow align="flex-start" wrap="wrap">
-            <Select label="Environment" data={ENVIRONMENTS} value={environment} onChange={setEnvironment} clearable allowDeselect miw={180} />
-            <TextInput label="Team" placeholder="finance" maxLength={100} value={team} onChange={(event) => setTeam(event.currentTarget.value)} miw={180} />
-          </Group>
+          {parsed ? (
+            <Text size="sm" role="status" data-testid="parsed-name">
+              From the name: environment <b>{ENVIRONMENT_LABEL[parsed.environment]}</b>, team <b>{parsed.team}</b>.{' '}
+              <Anchor
+                component="button"
+                type="button"
+                size="sm"
+                onClick={() => {
+                  setEnvironment(parsed.environment);
+                  setTeam(parsed.team);
+                  setAskAnyway(true);
+                }}
+              >
+                Set them differently
+              </Anchor>
+            </Text>
+          ) : (
+            <Group grow align="flex-start" wrap="wrap">
+              <Select label="Environment" data={ENVIRONMENTS} value={environment} onChange={setEnvironment} clearable allowDeselect miw={180} />
+              <TextInput label="Team" placeholder="finance" maxLength={100} value={team} onChange={(event) => setTeam(event.currentTarget.value)} miw={180} />
+            </Group>
+          )}
           <Stack gap={4}>
             <Text size="sm" fw={500} id="expiry-label">
               Expiration
             </Text>
-            <SegmentedControl aria-labelledby="expiry-label" data={EXPIRY} value={expiry} onChange={setExpiry} fullWidth />
+            <SegmentedControl
+              aria-labelledby="expiry-label"
+              data={EXPIRY}
+              value={expiry}
+              onChange={setExpiry}
+              fullWidth
+              orientation={narrow ? 'vertical' : 'horizontal'}
+            />
             <Text size="xs" c="dimmed">
               {expiry === 'never'
                 ? 'The key works until someone revokes it. Keys that never expire are a risk if they leak.'

@@ -4,7 +4,7 @@ import { IconChartBar, IconHistory } from '@tabler/icons-react';
 import { Suspense, lazy } from 'react';
 import { ExactDate } from '../../components/RelativeTime';
 import { Empty, ErrorState, NotAllowed } from '../../components/states';
-import { number } from '../../lib/format';
+import { date, number } from '../../lib/format';
 import type { Permission } from '../../lib/session';
 import type { AuditEntry, KeyUsage, Paged } from '../../lib/types';
 import { SEVERITY_COLOR, eventLabel } from '../audit/audit-events';
@@ -14,11 +14,11 @@ const KeyUsageChart = lazy(() => import('./KeyUsageChart'));
 
 /** What happened with a key: its requests per day and its audit history. */
 
-export function UsageSection({ usage }: { usage: UseQueryResult<KeyUsage> }) {
+export function UsageSection({ usage, periodStart }: { usage: UseQueryResult<KeyUsage>; periodStart: string | undefined }) {
   const total = usage.data ? Object.values(usage.data.totals).reduce((a, b) => a + b, 0) : 0;
   return (
     <Section
-      title="Requests per day, last 30 days"
+      title={periodStart ? `Requests per day since ${date(periodStart)} (this billing period)` : 'Requests per day, this billing period'}
       icon={<IconChartBar size={20} aria-hidden />}
       extra={
         usage.data && (
@@ -30,7 +30,7 @@ export function UsageSection({ usage }: { usage: UseQueryResult<KeyUsage> }) {
     >
       {usage.isPending && <Skeleton h={240} />}
       {usage.isError && <ErrorState error={usage.error} onRetry={() => void usage.refetch()} />}
-      {usage.data && total === 0 && <Empty title="No requests in the last 30 days" description="Calls made with this key appear here within a few seconds." />}
+      {usage.data && total === 0 && <Empty title="No requests this billing period" description="Calls made with this key appear here within a few seconds." />}
       {usage.data && total > 0 && (
         <Suspense fallback={<Skeleton h={240} />}>
           <KeyUsageChart usage={usage.data} />

@@ -15,7 +15,7 @@ import { useKeyDetail } from './use-key-detail';
 
 /** One key: its facts, usage, flows and history, with the actions the person may take. */
 export default function KeyDetailPage({ id }: { id: string }) {
-  const { key, usage, flows, history, historyAllowed, ownActionsOnly, rules, actions } = useKeyDetail(id);
+  const { key, usage, periodStart, flows, history, historyAllowed, ownActionsOnly, rules, actions } = useKeyDetail(id);
 
   if (key.isPending) return <PageLoader label="Loading the key…" />;
   if (key.isError) {
@@ -80,7 +80,7 @@ export default function KeyDetailPage({ id }: { id: string }) {
       <Stack gap="lg">
         <KeyAlerts apiKey={k} />
         <KeyFacts apiKey={k} />
-        <UsageSection usage={usage} />
+        <UsageSection usage={usage} periodStart={periodStart} />
         <FlowsSection apiKey={k} flows={flows} canLabel={enabled} />
         <HistorySection history={history} allowed={historyAllowed} ownActionsOnly={ownActionsOnly} />
       </Stack>

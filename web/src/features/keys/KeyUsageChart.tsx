@@ -10,7 +10,10 @@ const SERIES: Array<{ name: Outcome; label: string; color: string }> = [
   { name: 'rejected', label: 'Rejected (bad key or limits)', color: 'gray.6' },
 ];
 
-/** Requests per day by outcome, one bar per day of the range (days without calls are zero). */
+/**
+ * Requests per day by outcome, the outcomes side by side (grouped, not stacked: a stack would
+ * read as a total), one group per day of the range (days without calls are zero).
+ */
 export default function KeyUsageChart({ usage }: { usage: KeyUsage }) {
   const byDay = new Map<string, Record<Outcome, number>>();
   for (let day = dayjs(usage.from); !day.isAfter(dayjs(usage.to)); day = day.add(1, 'day')) {
@@ -26,7 +29,6 @@ export default function KeyUsageChart({ usage }: { usage: KeyUsage }) {
       h={240}
       data={data}
       dataKey="day"
-      type="stacked"
       series={SERIES}
       withLegend
       legendProps={{ verticalAlign: 'bottom' }}
@@ -34,7 +36,7 @@ export default function KeyUsageChart({ usage }: { usage: KeyUsage }) {
       gridAxis="y"
       xAxisProps={{ interval: 'preserveStartEnd', minTickGap: 16 }}
       yAxisProps={{ allowDecimals: false, width: 40 }}
-      aria-label="Requests per day by outcome, last 30 days"
+      aria-label="Requests per day by outcome, this billing period"
     />
   );
 }

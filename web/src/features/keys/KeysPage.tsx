@@ -11,8 +11,12 @@ import { Link, navigate, useLocation } from '../../lib/router';
 import { permissions, useSession } from '../../lib/session';
 import type { IssuedKey } from '../../lib/types';
 import { CreateKeyModal } from './CreateKeyModal';
-import { keysQuery } from './api';
-import { PAGE_SIZE, keysListHref, keysListState, type KeysListState, type SortField } from './list-state';
+import { keysQuery, liveKeyCountQuery } from './api';
+import { PAGE_SIZES, keysListHref, keysListState, type KeysListState, type RevokedFilter, type SortField } from './list-state';
+import { KeyAllowance } from './KeyAllowance';
+import { keyAllowance } from './key-rules';
+import { searchFilters } from './key-search';
+import { subscriptionQuery } from '../subscription/api';
 import { KeyActionDialogs } from './KeyDialogs';
 import { useKeyActions } from './use-key-actions';
 import { KeyTable } from './KeyTable';
@@ -20,6 +24,12 @@ import { SecretModal } from './SecretModal';
 
 const STATUS_FILTER = labelOptions(STATUS_LABEL);
 const ENVIRONMENT_FILTER = labelOptions(ENVIRONMENT_LABEL);
+const REVOKED_FILTER: Array<{ value: RevokedFilter; label: string }> = [
+  { value: 'hide', label: 'Hidden' },
+  { value: 'show', label: 'Shown' },
+  { value: 'only', label: 'Only revoked' },
+];
+const SIZE_OPTIONS = PAGE_SIZES.map((size) => ({ value: String(size), label: `${size} per page` }));
 
 /** The list's state lives in the address, so a filtered list can be linked to and survives reloads. */
 function useListState() {
@@ -35,11 +45,13 @@ export function KeysPage() {
   const me = useSession();
   const [state, update] = useListState();
   const [search, setSearch] = useState(state.q);
-  // The box follows the address when it changes from elsewhere (the menu's "API Keys", Back).
-  const [shownQ, setShownQ] = useState(state.q);
-  if (state.q !== shownQ) {
-    setShownQ(state.q);
-    setSearch(state.q);
+  // The box follows the address when it changes from elsewhere (the menu's "API Keys", Back). A
+  // search by a whole key keeps only its hash in the address, so the box keeps what was pasted.
+  const searchKey = `${state.q}|${state.hash ?? ''}|${state.last4 ?? ''}`;
+  const [shownSearch, setShownSearch] = useState(searchKey);
+  if (searchKey !== shownSearch) {
+    setShownSearch(searchKey);
+    if (!state.hash && !state.last4) setSearch(state.q);
   }
   const [debounced] = useDebouncedValue(search, 250);
   const [creating, setCreating] = useState(false);
@@ -50,11 +62,24 @@ export function KeysPage() {
   // Only a new debounced search text updates the URL (state and update change on every render).
   // biome-ignore lint/correctness/useExhaustiveDependencies: deliberate, see above
   useEffect(() => {
-    if (debounced !== state.q) update({ q: debounced });
+    let current = true;
+    void searchFilters(debounced).then((filters) => {
+      const changed = filters.q !== state.q || filters.hash !== state.hash || filters.last4 !== state.last4;
+      if (current && changed) {
+        setShownSearch(`${filters.q}|${filters.hash ?? ''}|${filters.last4 ?? ''}`);
+        update(filters);
+      }
+    });
+    return () => {
+      current = false;
+    };
   }, [debounced]);
 
   const keys = useQuery({ ...keysQuery(state), placeholderData: keepPreviousData, refetchInterval: 30_000 });
   const members = useQuery(allMembersQuery);
+  const subscription = useQuery(subscriptionQuery);
+  const liveKeys = useQuery(liveKeyCountQuery);
+  const allowance = subscription.data && liveKeys.data !== undefined ? keyAllowance(me.user.role, liveKeys.data, subscription.data.limits.maxKeys) : null;
   const owners = (members.data?.items ?? []).map((m) => ({ value: m.id, label: m.status === 'deactivated' ? `${m.name} (deactivated)` : m.name }));
   if (state.ownerId && !owners.some((o) => o.value === state.ownerId)) owners.push({ value: state.ownerId, label: 'Selected person' });
 
@@ -62,9 +87,10 @@ export function KeysPage() {
     if (state.sort === field) update({ order: state.order === 'asc' ? 'desc' : 'asc' });
     else update({ sort: field, order: field === 'name' ? 'asc' : 'desc' });
   };
-  const filtered = Boolean(state.q || state.status || state.environment || state.ownerId);
+  const filtered = Boolean(state.q || state.hash || state.last4 || state.status || state.environment || state.ownerId || state.revoked === 'only');
   const total = keys.data?.total ?? 0;
-  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const size = state.size;
+  const pages = Math.max(1, Math.ceil(total / size));
   const ownerName = state.ownerId ? owners.find((o) => o.value === state.ownerId)?.label : null;
 
   return (
@@ -74,7 +100,7 @@ export function KeysPage() {
         description="Keys your Power Automate flows and Power Apps use to call Build a Doc. A key is shown only once, when it is created."
         actions={
           <Stack gap={4} align="flex-end">
-            <Button leftSection={<IconPlus size={16} />} onClick={() => setCreating(true)} disabled={!canCreate.ok}>
+            <Button leftSection={<IconPlus size={16} />} onClick={() => setCreating(true)} disabled={!canCreate.ok || allowance?.full}>
               Create New Key
             </Button>
             {!canCreate.ok && (
@@ -85,15 +111,17 @@ export function KeysPage() {
           </Stack>
         }
       />
+      {canCreate.ok && allowance && <KeyAllowance allowance={allowance} />}
       <Paper withBorder radius="md" p={{ base: 'sm', sm: 'md' }}>
         <Group gap="sm" mb="md" align="flex-end" wrap="wrap">
           <TextInput
             label="Search"
-            placeholder="Name, team, bdoc_… or last 4"
+            placeholder="Name, team, or paste a key"
             leftSection={<IconSearch size={16} />}
             value={search}
             onChange={(e) => setSearch(e.currentTarget.value)}
             style={{ flex: '2 1 220px' }}
+            description={state.hash ? 'Searching by the whole key: only its SHA-256 is sent.' : undefined}
           />
           <Select
             label="Status"
@@ -122,6 +150,15 @@ export function KeysPage() {
             clearable
             searchable
             style={{ flex: '1 1 160px' }}
+          />
+          <Select
+            label="Revoked keys"
+            data={REVOKED_FILTER}
+            value={state.status === 'revoked' ? 'only' : state.revoked}
+            onChange={(v) => update({ revoked: (v as RevokedFilter | null) ?? 'hide' })}
+            allowDeselect={false}
+            disabled={state.status === 'revoked'}
+            style={{ flex: '1 1 140px' }}
           />
         </Group>
         {ownerName && (
@@ -156,7 +193,7 @@ export function KeysPage() {
                   variant="default"
                   onClick={() => {
                     setSearch('');
-                    update({ q: '', status: null, environment: null, ownerId: null });
+                    update({ q: '', hash: null, last4: null, status: null, environment: null, ownerId: null, revoked: 'hide' });
                   }}
                 >
                   Clear filters
@@ -180,10 +217,20 @@ export function KeysPage() {
         {keys.data && total > 0 && (
           <Group justify="space-between" mt="md" wrap="wrap" gap="sm">
             <Text size="sm" c="dimmed" aria-live="polite">
-              {total > PAGE_SIZE
-                ? `${number.format((state.page - 1) * PAGE_SIZE + 1)}–${number.format(Math.min(state.page * PAGE_SIZE, total))} of ${plural(total, 'key')}`
+              {total > size
+                ? `${number.format((state.page - 1) * size + 1)}–${number.format(Math.min(state.page * size, total))} of ${plural(total, 'key')}`
                 : plural(total, 'key')}
+              {state.revoked === 'hide' && state.status !== 'revoked' ? ' (revoked keys hidden)' : ''}
             </Text>
+            <Select
+              aria-label="Keys per page"
+              data={SIZE_OPTIONS}
+              value={String(size)}
+              onChange={(v) => v && update({ size: Number(v) })}
+              allowDeselect={false}
+              size="xs"
+              w={140}
+            />
             {pages > 1 && (
               <Pagination
                 total={pages}

@@ -2,7 +2,7 @@ import { queryOptions, useMutation, useQueryClient } from '@tanstack/react-query
 import dayjs from 'dayjs';
 import { del, get, patch, post } from '../../lib/api';
 import type { ApiKey, Environment, Flow, IssuedKey, KeyUsage, Paged } from '../../lib/types';
-import { PAGE_SIZE, type KeysListState } from './list-state';
+import type { KeysListState } from './list-state';
 
 /**
  * The key queries and mutations. Query keys: `['keys', …]` the lists, `['key', id]` one key and,
@@ -20,24 +20,38 @@ const keyKeys = {
 export function keysQuery(state: KeysListState) {
   const query = {
     q: state.q || undefined,
+    hash: state.hash ?? undefined,
+    last4: state.last4 ?? undefined,
     status: state.status ?? undefined,
     environment: state.environment ?? undefined,
     ownerId: state.ownerId ?? undefined,
+    // Asking for revoked keys by status shows them whatever the revoked filter says.
+    revoked: state.status === 'revoked' ? undefined : state.revoked,
     sort: state.sort,
     order: state.order,
-    limit: PAGE_SIZE,
-    offset: (state.page - 1) * PAGE_SIZE,
+    limit: state.size,
+    offset: (state.page - 1) * state.size,
   };
   return queryOptions({ queryKey: keyKeys.list(query), queryFn: () => get<Paged<ApiKey>>('/api/keys', query) });
 }
+
+/** How many live keys (active or suspended, not expired) the organisation has: the key limit counts these. */
+export const liveKeyCountQuery = queryOptions({
+  queryKey: ['keys', 'live-count'],
+  queryFn: async () => {
+    const count = (status: string) => get<Paged<ApiKey>>('/api/keys', { status, limit: 1 }).then((page) => page.total);
+    const [active, suspended] = await Promise.all([count('active'), count('suspended')]);
+    return active + suspended;
+  },
+});
 
 export function keyQuery(id: string) {
   return queryOptions({ queryKey: keyKeys.one(id), queryFn: () => get<ApiKey>(`/api/keys/${encodeURIComponent(id)}`), refetchInterval: 30_000 });
 }
 
-/** Requests per day over the last 30 days. */
-export function keyUsageQuery(id: string) {
-  const from = dayjs().subtract(29, 'day').format('YYYY-MM-DD');
+/** Requests per day from `periodStart` (the billing period, as the Usage and Subscription pages count it) to today. */
+export function keyUsageQuery(id: string, periodStart: string | undefined) {
+  const from = dayjs(periodStart).format('YYYY-MM-DD');
   const to = dayjs().format('YYYY-MM-DD');
   return queryOptions({
     queryKey: keyKeys.usage(id, from),

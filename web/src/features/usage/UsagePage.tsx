@@ -1,4 +1,4 @@
-import { AreaChart } from '@mantine/charts';
+import { LineChart } from '@mantine/charts';
 import '@mantine/charts/styles.css';
 import { Button, Card, Group, Progress, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
@@ -89,11 +89,12 @@ export default function UsagePage() {
             />
           )}
           {data && anyRequests && (
-            <AreaChart
+            // One line per kind of request, each from zero: stacked areas would read as totals.
+            <LineChart
               h={260}
               data={data.daily.map((d) => ({ ...d, day: dayjs(d.day).format('D MMM') }))}
               dataKey="day"
-              type="stacked"
+              curveType="linear"
               withLegend
               legendProps={{ verticalAlign: 'bottom' }}
               series={[
