@@ -16,7 +16,7 @@ import {
 } from '@mantine/core';
 import { useDisclosure, useMediaQuery } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
-import { useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   IconBuilding,
   IconChartBar,
@@ -35,6 +35,7 @@ import {
 } from '@tabler/icons-react';
 import { useEffect, type ReactNode } from 'react';
 import { useSignOut } from './features/auth/api';
+import { subscriptionQuery } from './features/subscription/api';
 import { errorMessage } from './lib/api';
 import { ROLE_COLOR, ROLE_LABEL } from './lib/format';
 import { Link, navigate, useLocation } from './lib/router';
@@ -131,6 +132,9 @@ function UserMenu() {
 
 export function Shell({ children }: { children: ReactNode }) {
   const me = useSession();
+  // The plan as the Subscription page shows it: refreshed on focus and after a change, whoever made it.
+  const subscription = useQuery(subscriptionQuery);
+  const planName = subscription.data?.planName ?? me.organisation.plan;
   const [opened, { toggle, close }] = useDisclosure(false);
   const { pathname } = useLocation();
   // Navigating closes the phone menu: pathname is the trigger, not a value the effect reads.
@@ -202,8 +206,8 @@ export function Shell({ children }: { children: ReactNode }) {
             <Text size="sm" fw={600} truncate="end">
               {me.organisation.name}
             </Text>
-            <Text size="xs" c="dimmed">
-              {me.user.name} · {ROLE_LABEL[me.user.role]} · {me.organisation.plan} plan
+            <Text size="xs" c="dimmed" data-testid="sidebar-plan">
+              {me.user.name} · {ROLE_LABEL[me.user.role]} · {planName} plan
             </Text>
           </Stack>
         </AppShell.Section>

@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Card, Group, Select, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Badge, Button, Card, Group, Modal, Select, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -7,18 +7,27 @@ import { ErrorState } from '../../components/states';
 import { errorMessage } from '../../lib/api';
 import { date, number } from '../../lib/format';
 import { permissions, useSession } from '../../lib/session';
-import type { Limits } from '../../lib/types';
+import type { Limits, OrgUsage } from '../../lib/types';
+import { liveKeyCountQuery } from '../keys/api';
+import { usageQuery } from '../usage/api';
 import { subscriptionQuery, useChangePlan } from './api';
 
 const STATUS_COLOR: Record<string, string> = { active: 'green', trialing: 'blue', past_due: 'orange', cancelled: 'red', suspended: 'red' };
 const STATUS_LABEL: Record<string, string> = { active: 'Active', trialing: 'Trial', past_due: 'Past due', cancelled: 'Cancelled', suspended: 'Suspended' };
 
 const LIMIT_ROWS: Array<{ field: keyof Limits; label: string; unit: string }> = [
-  { field: 'documentActionsPerMonth', label: 'Document actions', unit: 'per month' },
-  { field: 'utilityActionsPerMonth', label: 'Utility actions', unit: 'per month' },
+  { field: 'documentActionsPerMonth', label: 'Document actions', unit: 'this period' },
+  { field: 'utilityActionsPerMonth', label: 'Utility actions', unit: 'this period' },
   { field: 'requestsPerMinute', label: 'Requests', unit: 'per minute' },
   { field: 'maxKeys', label: 'Live API keys', unit: 'active or suspended' },
 ];
+
+/** How much of each limit is used now; null where nothing is counted against it (requests per minute). */
+function usedOf(field: keyof Limits, usage: OrgUsage | undefined, liveKeys: number | undefined): number | null | undefined {
+  if (field === 'maxKeys') return liveKeys;
+  if (field === 'requestsPerMinute') return null;
+  return usage?.quotas.find((q) => q.actionType === (field === 'documentActionsPerMonth' ? 'document' : 'utility'))?.used;
+}
 
 const PLANS = [
   { value: 'free', label: 'Free' },
@@ -31,14 +40,19 @@ export default function SubscriptionPage() {
   const me = useSession();
   const sub = useQuery(subscriptionQuery);
   const [plan, setPlan] = useState<string | null>(null);
+  const usage = useQuery(usageQuery);
+  const liveKeys = useQuery(liveKeyCountQuery);
   const change = useChangePlan();
+  const [confirming, setConfirming] = useState(false);
   const changePlan = () =>
     change.mutate(plan!, {
       onSuccess: (next) => {
         notifications.show({ color: 'green', message: `You are now on the ${next.planName} plan.` });
         setPlan(null);
+        setConfirming(false);
       },
     });
+  const planLabel = PLANS.find((p) => p.value === plan)?.label ?? plan;
   const s = sub.data;
   const canChange = permissions.changePlan(me, s?.selfService);
   const inactive = s && s.status !== 'active' && s.status !== 'trialing';
@@ -90,6 +104,7 @@ export default function SubscriptionPage() {
                   <Table.Tr>
                     <Table.Th>Limit</Table.Th>
                     <Table.Th ta="right">Allowed</Table.Th>
+                    <Table.Th ta="right">Used</Table.Th>
                     <Table.Th>Per</Table.Th>
                   </Table.Tr>
                 </Table.Thead>
@@ -106,6 +121,9 @@ export default function SubscriptionPage() {
                       </Table.Td>
                       <Table.Td ta="right" fw={600}>
                         {s.limits[row.field] === null ? 'Unlimited' : number.format(s.limits[row.field]!)}
+                      </Table.Td>
+                      <Table.Td ta="right">
+                        <UsedCell used={usedOf(row.field, usage.data, liveKeys.data)} limit={s.limits[row.field]} />
                       </Table.Td>
                       <Table.Td>{row.unit}</Table.Td>
                     </Table.Tr>
@@ -144,15 +162,74 @@ export default function SubscriptionPage() {
                   The new limits apply at once. Enterprise is arranged with the Build a Doc team.
                 </Text>
                 <Group>
-                  <Button disabled={!plan} loading={change.isPending} onClick={changePlan}>
+                  <Button disabled={!plan} onClick={() => setConfirming(true)}>
                     Change plan
                   </Button>
                 </Group>
               </Stack>
             )}
+            <Modal
+              opened={confirming}
+              onClose={() => {
+                change.reset();
+                setConfirming(false);
+              }}
+              title="Change the plan?"
+              centered
+            >
+              <Stack>
+                {change.error && (
+                  <Alert color="red" role="alert">
+                    {errorMessage(change.error)}
+                  </Alert>
+                )}
+                <Text size="sm">
+                  Change {s.organisation.name} from <b>{s.planName}</b> to <b>{planLabel}</b>? The new limits apply at once, to every key and flow of the
+                  organisation, and the change is written to the audit log.
+                </Text>
+                <Group justify="flex-end">
+                  <Button
+                    variant="default"
+                    onClick={() => {
+                      change.reset();
+                      setConfirming(false);
+                    }}
+                  >
+                    Cancel
+                  </Button>
+                  <Button loading={change.isPending} onClick={changePlan}>
+                    Change to {planLabel}
+                  </Button>
+                </Group>
+              </Stack>
+            </Modal>
           </Card>
         </Stack>
       )}
     </>
+  );
+}
+
+/** "12 of 50 (24 %)", in orange from 80 % and red at the limit. */
+function UsedCell({ used, limit }: { used: number | null | undefined; limit: number | null }) {
+  if (used === null)
+    return (
+      <Text span c="dimmed">
+        —
+      </Text>
+    );
+  if (used === undefined)
+    return (
+      <Text span c="dimmed">
+        …
+      </Text>
+    );
+  if (limit === null || limit === 0) return <>{number.format(used)}</>;
+  const percent = Math.round((used / limit) * 100);
+  const color = percent >= 100 ? 'red.8' : percent >= 80 ? 'orange.8' : undefined;
+  return (
+    <Text span c={color} fw={color ? 600 : undefined}>
+      {number.format(used)} ({percent} %)
+    </Text>
   );
 }
