@@ -5,7 +5,7 @@ import { useQuery } from '@tanstack/react-query';
 import { IconDownload, IconListDetails } from '@tabler/icons-react';
 import { useState } from 'react';
 import { PageHeader } from '../../components/PageHeader';
-import { ExactDate } from '../../components/RelativeTime';
+import { RelativeTime } from '../../components/RelativeTime';
 import { Empty, ErrorState, NotAllowed, TableSkeleton } from '../../components/states';
 import { withQuery } from '../../lib/api';
 import { allMembersQuery } from '../members/api';
@@ -13,7 +13,9 @@ import { plural } from '../../lib/format';
 import { Link } from '../../lib/router';
 import { permissions, useSession } from '../../lib/session';
 import { AUDIT_PAGE_SIZE as PAGE_SIZE, auditQuery } from './api';
+import type { AuditEntry } from '../../lib/types';
 import { EVENT_LABELS, SEVERITY_COLOR, eventLabel } from './audit-events';
+import { auditResource } from './audit-resource';
 
 const EVENT_TYPES = Object.entries(EVENT_LABELS).map(([value, label]) => ({ value, label }));
 
@@ -33,6 +35,32 @@ function DetailsSummary({ details }: { details: Record<string, unknown> }) {
         {text || '—'}
       </Text>
     </Tooltip>
+  );
+}
+
+/** The resource by name: a link to its page, "(deleted)" when the entry says it is gone. */
+function ResourceCell({ entry }: { entry: AuditEntry }) {
+  const resource = auditResource(entry);
+  return (
+    <Text size="sm" component="div">
+      <Text span size="xs" c="dimmed" mr={4}>
+        {resource.kind}
+      </Text>
+      {resource.href ? (
+        <Anchor component={Link} href={resource.href} size="sm" underline="hover">
+          {resource.name}
+        </Anchor>
+      ) : (
+        <Text span size="sm">
+          {resource.name}
+        </Text>
+      )}
+      {resource.gone && (
+        <Text span size="xs" c="dimmed" ml={4}>
+          (deleted)
+        </Text>
+      )}
+    </Text>
   );
 }
 
@@ -137,11 +165,16 @@ export default function AuditPage() {
                 {audit.isPending && <TableSkeleton columns={6} />}
                 {audit.data?.items.map((entry) => (
                   <Table.Tr key={entry.id}>
-                    <Table.Td>
-                      <ExactDate iso={entry.timestamp} />
+                    <Table.Td style={{ whiteSpace: 'nowrap' }}>
+                      <RelativeTime iso={entry.timestamp} />
                     </Table.Td>
                     <Table.Td>
-                      <Badge variant="light" color={SEVERITY_COLOR[entry.severity]} size="sm" style={{ textTransform: 'none' }}>
+                      <Badge
+                        variant="light"
+                        color={SEVERITY_COLOR[entry.severity]}
+                        size="sm"
+                        style={{ textTransform: 'none', minWidth: 'max-content', overflow: 'visible' }}
+                      >
                         {eventLabel(entry.eventType)}
                       </Badge>
                     </Table.Td>
@@ -149,16 +182,7 @@ export default function AuditPage() {
                       <Text size="sm">{entry.userEmail ?? 'Operator'}</Text>
                     </Table.Td>
                     <Table.Td>
-                      {entry.resourceType === 'api_key' && entry.resourceId ? (
-                        <Anchor component={Link} href={`/keys/${entry.resourceId}`} size="sm" className="mono" underline="hover">
-                          {entry.resourceId}
-                        </Anchor>
-                      ) : (
-                        <Text size="sm" c="dimmed">
-                          {entry.resourceType}
-                          {entry.resourceId ? ` ${entry.resourceId}` : ''}
-                        </Text>
-                      )}
+                      <ResourceCell entry={entry} />
                     </Table.Td>
                     <Table.Td>
                       <DetailsSummary details={entry.details} />
