@@ -6,6 +6,8 @@ const SEVERAL_NODES = ['test/cluster.test.ts', 'test/cluster-limits.test.ts'];
 
 export default defineConfig({
   test: {
+    // Servers the tests spawn on PostgreSQL need the shared webhook secret key (test value only).
+    env: { WEBHOOK_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // CI: a skipped test fails the run (see the reporter); `.only` is refused too.
@@ -20,8 +22,6 @@ export default defineConfig({
           // Several-node tests need PostgreSQL: collected only by `npm run test:postgres`, never skipped.
           exclude: process.env.TEST_DATABASE === 'postgres' ? configDefaults.exclude : [...configDefaults.exclude, ...SEVERAL_NODES],
           globalSetup: ['test/support/global-setup.ts'],
-          // Servers the tests spawn on PostgreSQL need the shared webhook secret key (test value only).
-          env: { WEBHOOK_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') },
           pool: 'forks',
         },
       },
