@@ -31,7 +31,7 @@ function DetailsSummary({ details }: { details: Record<string, unknown> }) {
   const text = summary(details);
   return (
     <Tooltip label={text || 'No details'} disabled={!text}>
-      <Text size="sm" lineClamp={1} maw={320}>
+      <Text size="sm" lineClamp={2}>
         {text || '—'}
       </Text>
     </Tooltip>
@@ -149,20 +149,25 @@ export default function AuditPage() {
             description={filtered ? 'Widen the date range or clear the filters.' : 'Sign-ins and changes appear here as they happen.'}
           />
         ) : (
-          <Table.ScrollContainer minWidth={980} type="native">
-            <Table verticalSpacing="xs" aria-label="Audit log" striped style={{ opacity: audit.isPlaceholderData ? 0.6 : 1 }}>
+          <Table.ScrollContainer minWidth={900} type="native">
+            <Table
+              verticalSpacing="xs"
+              aria-label="Audit log"
+              striped
+              // Fixed columns: long emails and key names wrap inside theirs instead of widening the log past 1,280 px.
+              style={{ opacity: audit.isPlaceholderData ? 0.6 : 1, tableLayout: 'fixed', overflowWrap: 'anywhere' }}
+            >
               <Table.Thead>
                 <Table.Tr>
-                  <Table.Th>Time</Table.Th>
-                  <Table.Th>Event</Table.Th>
-                  <Table.Th>User</Table.Th>
-                  <Table.Th>Resource</Table.Th>
+                  <Table.Th w={140}>Time</Table.Th>
+                  <Table.Th w={180}>Event</Table.Th>
+                  <Table.Th w="24%">User and IP</Table.Th>
+                  <Table.Th w="26%">Resource</Table.Th>
                   <Table.Th>Details</Table.Th>
-                  <Table.Th>IP</Table.Th>
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
-                {audit.isPending && <TableSkeleton columns={6} />}
+                {audit.isPending && <TableSkeleton columns={5} />}
                 {audit.data?.items.map((entry) => (
                   <Table.Tr key={entry.id}>
                     <Table.Td style={{ whiteSpace: 'nowrap' }}>
@@ -180,17 +185,17 @@ export default function AuditPage() {
                     </Table.Td>
                     <Table.Td>
                       <Text size="sm">{entry.userEmail ?? 'Operator'}</Text>
+                      {entry.ip && (
+                        <Text size="xs" c="dimmed" className="mono">
+                          {entry.ip}
+                        </Text>
+                      )}
                     </Table.Td>
                     <Table.Td>
                       <ResourceCell entry={entry} />
                     </Table.Td>
                     <Table.Td>
                       <DetailsSummary details={entry.details} />
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="sm" className="mono">
-                        {entry.ip ?? '—'}
-                      </Text>
                     </Table.Td>
                   </Table.Tr>
                 ))}

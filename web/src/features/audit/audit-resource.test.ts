@@ -6,6 +6,8 @@ const entry = (resourceType: string, eventType: string, details: Record<string, 
   resourceId,
   eventType,
   details,
+  userId: 'usr_ann',
+  userEmail: 'ann@example.com',
 });
 
 describe('an audit entry names its resource, never by a raw id', () => {
@@ -29,6 +31,9 @@ describe('an audit entry names its resource, never by a raw id', () => {
       name: 'mia@example.com',
       href: '/users',
     });
+  });
+  it('a person acting on themselves (signing in, joining) by their own email', () => {
+    expect(auditResource(entry('user', 'auth.signin', { method: 'password' }, 'usr_ann')).name).toBe('ann@example.com');
   });
   it('without a recorded name, a phrase rather than an id', () => {
     const shown = auditResource(entry('api_key', 'key.created', {}));

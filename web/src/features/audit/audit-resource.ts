@@ -5,7 +5,7 @@ import type { AuditEntry } from '../../lib/types';
  * never as a raw id. The name is the one the entry recorded (a key's name then, a person's
  * email); `gone` marks a key the entry itself says was deleted (its page would be a 404).
  */
-export function auditResource(entry: Pick<AuditEntry, 'resourceType' | 'resourceId' | 'eventType' | 'details'>): {
+export function auditResource(entry: Pick<AuditEntry, 'resourceType' | 'resourceId' | 'eventType' | 'details' | 'userId' | 'userEmail'>): {
   kind: string;
   name: string;
   href: string | null;
@@ -21,8 +21,11 @@ export function auditResource(entry: Pick<AuditEntry, 'resourceType' | 'resource
       const name = text('to') ?? text('name') ?? 'A key';
       return { kind: 'Key', name, href: entry.resourceId && !gone ? `/keys/${encodeURIComponent(entry.resourceId)}` : null, gone };
     }
-    case 'user':
-      return { kind: 'Person', name: text('name') ?? text('email') ?? 'A person', href: '/users', gone: false };
+    case 'user': {
+      // Signing in, joining: the person is the one who acted.
+      const self = entry.resourceId !== null && entry.resourceId === entry.userId ? entry.userEmail : null;
+      return { kind: 'Person', name: text('name') ?? text('email') ?? self ?? 'A person', href: '/users', gone: false };
+    }
     case 'invitation':
       return { kind: 'Invitation', name: text('email') ?? 'An invitation', href: '/users', gone: false };
     case 'organisation':

@@ -1,8 +1,9 @@
-import { Alert, Badge, Button, Group, Modal, Paper, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
+import { Badge, Button, Group, Modal, Paper, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useQuery } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
 import { ExactDate, RelativeTime } from '../../components/RelativeTime';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { ErrorState, TableSkeleton } from '../../components/states';
 import { errorMessage } from '../../lib/api';
 import { focusTrigger, returnFocus, type FocusTrigger } from '../../lib/focus';
@@ -161,28 +162,20 @@ function WithdrawModal({ invitation, onClose }: { invitation: Invitation | null;
       },
     });
   return (
-    <Modal opened={invitation !== null} onClose={dismiss} title="Withdraw invitation" centered>
-      {invitation && (
-        <Stack>
-          {mutation.error && (
-            <Alert color="red" role="alert">
-              {errorMessage(mutation.error)}
-            </Alert>
-          )}
-          <Text size="sm">
-            Withdraw the invitation to <b>{invitation.email}</b> ({ROLE_LABEL[invitation.role]})? Its link stops working at once. You can invite them again
-            later.
-          </Text>
-          <Group justify="flex-end">
-            <Button variant="default" onClick={dismiss}>
-              Cancel
-            </Button>
-            <Button color="red" loading={mutation.isPending} onClick={withdraw}>
-              Withdraw invitation
-            </Button>
-          </Group>
-        </Stack>
-      )}
-    </Modal>
+    <ConfirmDialog
+      opened={invitation !== null}
+      title="Withdraw invitation"
+      error={mutation.error}
+      confirmLabel="Withdraw invitation"
+      color="red"
+      loading={mutation.isPending}
+      onConfirm={withdraw}
+      onClose={dismiss}
+    >
+      <Text size="sm">
+        Withdraw the invitation to <b>{invitation?.email}</b> ({invitation && ROLE_LABEL[invitation.role]})? Its link stops working at once. You can invite them
+        again later.
+      </Text>
+    </ConfirmDialog>
   );
 }

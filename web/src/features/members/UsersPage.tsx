@@ -3,6 +3,7 @@ import { notifications } from '@mantine/notifications';
 import { useQuery } from '@tanstack/react-query';
 import { IconUserPlus, IconUsers } from '@tabler/icons-react';
 import { useState, type FormEvent } from 'react';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { PageHeader } from '../../components/PageHeader';
 import { ExactDate } from '../../components/RelativeTime';
 import { Empty, ErrorState, TableSkeleton } from '../../components/states';
@@ -225,23 +226,23 @@ function DeactivateModal({ member, onClose }: { member: Member | null; onClose: 
         onClose();
       },
     });
+  const dismiss = () => {
+    mutation.reset();
+    onClose();
+  };
   return (
-    <Modal
+    <ConfirmDialog
       opened={member !== null}
-      onClose={() => {
-        mutation.reset();
-        onClose();
-      }}
       title="Deactivate user"
-      centered
+      error={mutation.error}
+      confirmLabel="Deactivate"
+      color="red"
+      loading={mutation.isPending}
+      onConfirm={deactivate}
+      onClose={dismiss}
     >
       {member && (
-        <Stack>
-          {mutation.error && (
-            <Alert color="red" role="alert">
-              {errorMessage(mutation.error)}
-            </Alert>
-          )}
+        <>
           <Text size="sm">
             <b>{member.name}</b> ({member.email}) will be signed out and cannot sign in again.
           </Text>
@@ -254,16 +255,8 @@ function DeactivateModal({ member, onClose }: { member: Member | null; onClose: 
             </Anchor>{' '}
             and rotate or revoke any that should stop.
           </Alert>
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button color="red" loading={mutation.isPending} onClick={deactivate}>
-              Deactivate
-            </Button>
-          </Group>
-        </Stack>
+        </>
       )}
-    </Modal>
+    </ConfirmDialog>
   );
 }

@@ -1,8 +1,10 @@
-import { Alert, Badge, Button, Card, Group, Modal, Select, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Badge, Button, Card, Group, Select, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { PageHeader } from '../../components/PageHeader';
+import { ScrollTable } from '../../components/ScrollTable';
 import { ErrorState } from '../../components/states';
 import { errorMessage } from '../../lib/api';
 import { date, number } from '../../lib/format';
@@ -98,7 +100,7 @@ export default function SubscriptionPage() {
             <Title order={2} size="h4" mb="md">
               Limits
             </Title>
-            <Table.ScrollContainer minWidth={420} type="native">
+            <ScrollTable minWidth={420} label="Plan limits, scrolls sideways">
               <Table aria-label="Plan limits">
                 <Table.Thead>
                   <Table.Tr>
@@ -130,7 +132,7 @@ export default function SubscriptionPage() {
                   ))}
                 </Table.Tbody>
               </Table>
-            </Table.ScrollContainer>
+            </ScrollTable>
             {s.features.length > 0 && (
               <Group gap={6} mt="md">
                 <Text size="sm">Included actions:</Text>
@@ -168,41 +170,23 @@ export default function SubscriptionPage() {
                 </Group>
               </Stack>
             )}
-            <Modal
+            <ConfirmDialog
               opened={confirming}
+              title="Change the plan?"
+              error={change.error}
+              confirmLabel={`Change to ${planLabel}`}
+              loading={change.isPending}
+              onConfirm={changePlan}
               onClose={() => {
                 change.reset();
                 setConfirming(false);
               }}
-              title="Change the plan?"
-              centered
             >
-              <Stack>
-                {change.error && (
-                  <Alert color="red" role="alert">
-                    {errorMessage(change.error)}
-                  </Alert>
-                )}
-                <Text size="sm">
-                  Change {s.organisation.name} from <b>{s.planName}</b> to <b>{planLabel}</b>? The new limits apply at once, to every key and flow of the
-                  organisation, and the change is written to the audit log.
-                </Text>
-                <Group justify="flex-end">
-                  <Button
-                    variant="default"
-                    onClick={() => {
-                      change.reset();
-                      setConfirming(false);
-                    }}
-                  >
-                    Cancel
-                  </Button>
-                  <Button loading={change.isPending} onClick={changePlan}>
-                    Change to {planLabel}
-                  </Button>
-                </Group>
-              </Stack>
-            </Modal>
+              <Text size="sm">
+                Change {s.organisation.name} from <b>{s.planName}</b> to <b>{planLabel}</b>? The new limits apply at once, to every key and flow of the
+                organisation, and the change is written to the audit log.
+              </Text>
+            </ConfirmDialog>
           </Card>
         </Stack>
       )}

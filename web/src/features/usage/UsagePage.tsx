@@ -5,6 +5,7 @@ import { useQuery } from '@tanstack/react-query';
 import { IconChartBar, IconDownload } from '@tabler/icons-react';
 import dayjs from 'dayjs';
 import { PageHeader } from '../../components/PageHeader';
+import { ScrollTable } from '../../components/ScrollTable';
 import { Empty, ErrorState } from '../../components/states';
 import { date, number } from '../../lib/format';
 import type { Quota } from '../../lib/types';
@@ -119,7 +120,7 @@ export default function UsagePage() {
             </Text>
           )}
           {data && data.operations.length > 0 && (
-            <Table.ScrollContainer minWidth={640} type="native">
+            <ScrollTable minWidth={640} label="Requests by action, scrolls sideways">
               <Table aria-label="Requests by action" striped>
                 <Table.Thead>
                   <Table.Tr>
@@ -144,7 +145,7 @@ export default function UsagePage() {
                   ))}
                 </Table.Tbody>
               </Table>
-            </Table.ScrollContainer>
+            </ScrollTable>
           )}
         </Card>
       </Stack>
