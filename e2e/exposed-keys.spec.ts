@@ -30,7 +30,8 @@ test.describe('Exposed keys and mail choices', () => {
     const report = await request.post('/v1/secret-scanning/github', { headers: signed(body), data: body });
     expect(report.status(), await report.text()).toBe(200);
 
-    await page.goto('/keys');
+    // The report revoked the key; the list hides revoked keys unless asked.
+    await page.goto('/keys?revoked=show');
     const row = page.getByRole('row').filter({ hasText: 'prod-leaky-flow-finance' });
     await expect(row.getByText('Exposed')).toBeVisible();
     await expect(row.getByText('Revoked')).toBeVisible();

@@ -22,7 +22,9 @@ test.describe('API keys', () => {
     await expect(create.getByText('does not say where the key is used')).toBeVisible();
     await create.getByRole('textbox', { name: 'Name' }).fill('prod-invoice-flow-finance');
     await expect(create.getByText('does not say where the key is used')).toBeHidden();
-    await create.getByRole('textbox', { name: 'Team' }).fill('finance');
+    // The conventional name already says the environment and team: they are not asked again.
+    await expect(create.getByText('From the name: environment Production, team finance.')).toBeVisible();
+    await expect(create.getByRole('textbox', { name: 'Team' })).toHaveCount(0);
     await create.getByText('90 days').click();
     await create.getByRole('button', { name: 'Create' }).click();
 

@@ -67,6 +67,12 @@ test.describe('every page', () => {
     // API keys, with its dialogs.
     const row = page.getByRole('row', { name: /prod-invoice-flow-finance/ });
     await expect(row).toContainText('Active');
+    // Revoked keys are hidden until asked for.
+    await expect(page.getByRole('row', { name: /prod-contracts-flow-legal/ })).toBeVisible();
+    await expect(page.getByRole('row', { name: /dev-reports-app-ops/ })).toHaveCount(0);
+    await page.getByRole('combobox', { name: 'Revoked keys' }).click();
+    await page.getByRole('option', { name: 'Shown' }).click();
+    await expect(page).toHaveURL(/[?&]revoked=show/);
     await expect(page.getByRole('row', { name: /dev-reports-app-ops/ })).toContainText('Revoked');
     await expect(page.getByRole('row', { name: /prod-hr-letters-flow-hr/ })).toContainText('Suspended');
     await expect(async () => {

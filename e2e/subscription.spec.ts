@@ -29,6 +29,10 @@ test.describe('subscription', () => {
     await expect(page.getByRole('option', { name: 'Free' })).toHaveCount(0);
     await page.getByRole('option', { name: 'Standard' }).click();
     await change.getByRole('button', { name: 'Change plan' }).click();
+    // A plan change is confirmed first.
+    const confirm = page.getByRole('dialog', { name: 'Change the plan?' });
+    await expect(confirm).toContainText('from Free to Standard');
+    await confirm.getByRole('button', { name: 'Change to Standard' }).click();
 
     await expect(page.getByText('You are now on the Standard plan.')).toBeVisible();
     await expect(page.getByText('Standard', { exact: true }).first()).toBeVisible();

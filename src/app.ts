@@ -207,7 +207,7 @@ export async function buildApp(options: AppOptions) {
   });
   app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
-  authRoutes(app, { auth, orgs, acceptInvitation: members.accept, cookie });
+  authRoutes(app, { auth, orgs, acceptInvitation: members.accept, cookie, resolveSession: auth.resolveSession });
   keysRoutes(app, keys);
   usageRoutes(app, usageQueries);
   flowsRoutes(app, { flows: services.flows, rotation: services.rotation });

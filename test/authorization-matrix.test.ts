@@ -168,6 +168,7 @@ const ROUTES: RouteCase[] = [
     // Signing out ends the session, so each case signs in afresh as that actor.
     prepare: async ({ actor }) => ({ url: '/api/auth/signout', cookie: actor === 'anonymous' ? null : await freshSessionOf(actor) }),
   },
+  { method: 'GET', path: '/api/session', permission: 'public', resource: 'none', success: 200, prepare: async () => ({ url: '/api/session' }) },
   { method: 'GET', path: '/api/me', permission: 'signedIn', resource: 'none', success: 200, prepare: async () => ({ url: '/api/me' }) },
   // The organisation's settings (CONTRACT §11: revoke or only notify on a leak report).
   {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY, ManualClock } from '../src/lib/clock.js';
 import { PASSWORD, callGateway, cookieOf, createKey, signup, startTestApp, type Session, type TestApp } from './support/harness.js';
@@ -238,5 +239,54 @@ describe('the life of an API key', () => {
     expect((await get('q=PAGE-4')).items.map((k: { name: string }) => k.name)).toEqual(['prod-page-4-ops']);
     expect((await get('status=revoked')).total).toBe(0);
     expect((await t.app.inject({ method: 'GET', url: '/api/keys?limit=1000', headers: { cookie: org.cookie } })).statusCode).toBe(400);
+  });
+
+  it('a whole key finds itself by its SHA-256 (the key is never sent), and by its last four characters', async () => {
+    const org = await signup(t, 'Hash Search Ltd');
+    const wanted = await createKey(t, org, { name: 'prod-wanted-flow-ops' });
+    await createKey(t, org, { name: 'prod-other-flow-ops' });
+    const get = (query: string) => t.app.inject({ method: 'GET', url: `/api/keys?${query}`, headers: { cookie: org.cookie } });
+    const hash = createHash('sha256').update(wanted.secret).digest('hex');
+    const byHash = (await get(`hash=${hash}`)).json();
+    expect(byHash.items.map((k: { id: string }) => k.id)).toEqual([wanted.id]);
+    expect((await get(`hash=${hash.toUpperCase()}`)).json().total).toBe(1);
+    expect((await get(`last4=${wanted.secret.slice(-4)}`)).json().items.map((k: { id: string }) => k.id)).toContain(wanted.id);
+    // A key that is not theirs, or no key at all, finds nothing.
+    expect((await get(`hash=${createHash('sha256').update('bdoc_not-a-key').digest('hex')}`)).json().total).toBe(0);
+    const stranger = await signup(t, 'Someone Else Ltd');
+    const theirs = await t.app.inject({ method: 'GET', url: `/api/keys?hash=${hash}`, headers: { cookie: stranger.cookie } });
+    expect(theirs.json().total).toBe(0);
+    // Only a hash is accepted: a whole key in `hash=` is refused, and never echoed back.
+    const refused = await get(`hash=${wanted.secret}`);
+    expect(refused.statusCode).toBe(400);
+    expect(refused.body).not.toContain(wanted.secret);
+    expect((await get('last4=abc')).statusCode).toBe(400);
+  });
+
+  it('revoked keys can be hidden, shown (the default) or listed alone', async () => {
+    const org = await signup(t, 'Revoked Filter Ltd', undefined, { plan: 'enterprise' });
+    const live = await createKey(t, org, { name: 'prod-live-flow-ops' });
+    const ended = await createKey(t, org, { name: 'prod-ended-flow-ops' });
+    const rotated = await createKey(t, org, { name: 'prod-rotated-flow-ops' });
+    const revoke = await t.app.inject({ method: 'POST', url: `/api/keys/${ended.id}/revoke`, headers: { cookie: org.cookie } });
+    expect(revoke.statusCode).toBe(200);
+    // A rotation with a grace period: the old key stays live until it ends.
+    const rotate = await t.app.inject({ method: 'POST', url: `/api/keys/${rotated.id}/rotate`, headers: { cookie: org.cookie }, payload: { graceHours: 1 } });
+    expect(rotate.statusCode).toBe(201);
+    const ids = async (query: string) =>
+      ((await t.app.inject({ method: 'GET', url: `/api/keys?${query}`, headers: { cookie: org.cookie } })).json().items as Array<{ id: string }>).map(
+        (k) => k.id,
+      );
+    expect(await ids('')).toEqual(expect.arrayContaining([live.id, ended.id, rotated.id]));
+    expect(await ids('revoked=show')).toHaveLength(4);
+    const hidden = await ids('revoked=hide');
+    expect(hidden).toEqual(expect.arrayContaining([live.id, rotated.id]));
+    expect(hidden).not.toContain(ended.id);
+    expect(await ids('revoked=only')).toEqual([ended.id]);
+    clock.advance(2 * 3600 * 1000);
+    // Past its grace period the rotated key counts as revoked too.
+    expect(await ids('revoked=only')).toEqual(expect.arrayContaining([ended.id, rotated.id]));
+    expect(await ids('revoked=hide')).not.toContain(rotated.id);
+    expect((await t.app.inject({ method: 'GET', url: '/api/keys?revoked=maybe', headers: { cookie: org.cookie } })).statusCode).toBe(400);
   });
 });

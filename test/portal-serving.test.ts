@@ -54,10 +54,22 @@ describe('the portal is served by the same process', () => {
     expect(icon.headers['cache-control']).toBe('no-cache');
   });
 
+  it('answers a reload of any portal page with the page, not a JSON 404', async () => {
+    const pages = ['/keys', '/keys/key_123', '/usage', '/users', '/audit', '/subscription', '/connector', '/troubleshooting', '/webhooks', '/account'];
+    for (const url of [...pages, '/signin', '/signup', '/accept-invitation']) {
+      const res = await t.app.inject({ method: 'GET', url, headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+      expect(res.statusCode, url).toBe(200);
+      expect(res.headers['content-type'], url).toMatch(/^text\/html/);
+      expect(res.body, url).toBe(INDEX);
+    }
+  });
+
   it('never answers API clients, server paths or missing assets with the page', async () => {
     const cases = [
       { url: '/keys', accept: 'application/json', status: 404 },
       { url: '/v1/nothing-here', accept: 'text/html', status: 404 },
+      // The connector's files are the server's: a missing one is a 404, not the page.
+      { url: '/connector/nothing-here.json', accept: 'text/html', status: 404 },
       { url: '/assets/missing-123.js', accept: 'text/html', status: 404 },
       // The portal's API asks who is calling before it says what exists.
       { url: '/api/nothing-here', accept: 'text/html', status: 401 },

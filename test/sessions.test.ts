@@ -357,3 +357,32 @@ describe('sessions end on their own', () => {
     }
   });
 });
+
+describe('the session probe the portal asks first', () => {
+  it('answers a browser with no session 200 {signedIn:false}, so a first visit logs no error', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/api/session' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ signedIn: false });
+    expect(response.headers['cache-control']).toBe('no-store');
+  });
+
+  it('answers an ended or made-up session 200 {signedIn:false} and clears its cookie', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/api/session', headers: { cookie: 'bdoc_session=not-a-session' } });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ signedIn: false });
+    expect(String(response.headers['set-cookie'])).toMatch(/bdoc_session=;/);
+  });
+
+  it('answers a signed-in browser with the person and organisation, as /api/me does', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/api/session', headers: { cookie: admin.cookie } });
+    expect(response.statusCode).toBe(200);
+    const meNow = (await me(admin.cookie)).json();
+    expect(response.json()).toEqual({ signedIn: true, ...meNow });
+  });
+
+  it('answers signed out once the person has signed out', async () => {
+    const session = await signup(t, 'Fabrikam');
+    expect((await t.app.inject({ method: 'POST', url: '/api/auth/signout', headers: { cookie: session.cookie } })).statusCode).toBe(204);
+    expect((await t.app.inject({ method: 'GET', url: '/api/session', headers: { cookie: session.cookie } })).json()).toEqual({ signedIn: false });
+  });
+});

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
+import { ManualClock } from '../src/lib/clock.js';
 import { loadConfig } from '../src/config.js';
 import { callGateway, createKey, signup, startTestApp, TEST_WEBHOOK_SECRET_KEY, type TestApp } from './support/harness.js';
 
@@ -143,5 +144,27 @@ describe('usage is recorded per key, day, operation, outcome and flow', () => {
     expect(after).toMatchObject({ id: flow.id, label: 'Invoice approval flow', calls: 2 });
     const missing = await t.app.inject({ method: 'PATCH', url: '/api/flows/flw_nope', headers: { cookie: admin.cookie }, payload: { label: 'x' } });
     expect(missing.statusCode).toBe(404);
+  });
+});
+
+describe('one billing period everywhere', () => {
+  let t: TestApp | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  it('the subscription reports the period its quotas are counted in, the same as the usage', async () => {
+    // Signed up mid-month with no period end of its own: quotas count by calendar month.
+    t = await startTestApp({ clock: new ManualClock('2026-03-18T10:00:00.000Z') });
+    const admin = await signup(t, 'Period Ltd');
+    const get = async (url: string) => (await t!.app.inject({ method: 'GET', url, headers: { cookie: admin.cookie } })).json();
+    const subscription = await get('/api/subscription');
+    const usage = await get('/api/usage');
+    expect(usage).toMatchObject({ periodStart: '2026-03-01T00:00:00.000Z', periodEnd: '2026-04-01T00:00:00.000Z' });
+    expect({ periodStart: subscription.periodStart, periodEnd: subscription.periodEnd }).toEqual({
+      periodStart: usage.periodStart,
+      periodEnd: usage.periodEnd,
+    });
   });
 });

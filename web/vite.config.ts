@@ -15,7 +15,8 @@ export default defineConfig({
     proxy: {
       '/api': { target: api, changeOrigin: false },
       '/v1': { target: api, changeOrigin: false },
-      '/connector': { target: api, changeOrigin: false },
+      // The connector's files; `/connector` itself is a portal page.
+      '^/connector/': { target: api, changeOrigin: false },
     },
   },
   build: {

@@ -65,6 +65,13 @@ export const MeSchema = Type.Object({
 });
 export type Me = Static<typeof MeSchema>;
 
+/** Whether this browser is signed in, and as whom: the portal asks this first, so nobody signed in is an answer, not an error. */
+export const SessionSchema = Type.Union([
+  Type.Object({ signedIn: Type.Literal(false) }),
+  Type.Object({ signedIn: Type.Literal(true), user: UserSchema, organisation: MeSchema.properties.organisation }),
+]);
+export type SessionView = Static<typeof SessionSchema>;
+
 /** An API key as every route shows it (built only by `toKeyView`, so the hash cannot leak). */
 export const KeySchema = Type.Object(
   {

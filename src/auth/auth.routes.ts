@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
-import { SESSION_COOKIE, actorOf, clearSessionCookie, setSessionCookie, type CookieSettings } from '../http/session-guard.js';
-import { MeSchema } from '../api/views.js';
+import { SESSION_COOKIE, actorOf, clearSessionCookie, setSessionCookie, type CookieSettings, type SessionLookup } from '../http/session-guard.js';
+import { MeSchema, SessionSchema } from '../api/views.js';
 import { EmailSchema, PasswordSchema, PersonNameSchema, problems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -18,7 +18,10 @@ const DEVICE_COOKIE_DAYS = 365;
 /** Accepting an invitation (the members service): an account with the invited role, signed in. */
 export type AcceptInvitation = (input: { token: string; name: string; password: string }, ctx: RequestContext) => Promise<SignedIn>;
 
-export function authRoutes(app: App, deps: { auth: AuthService; orgs: OrgsService; acceptInvitation: AcceptInvitation; cookie: CookieSettings }): void {
+export function authRoutes(
+  app: App,
+  deps: { auth: AuthService; orgs: OrgsService; acceptInvitation: AcceptInvitation; cookie: CookieSettings; resolveSession: SessionLookup },
+): void {
   const tags = ['Sessions'];
 
   /** Sets the cookie of a new session and makes it this request's actor. */
@@ -103,6 +106,32 @@ export function authRoutes(app: App, deps: { auth: AuthService; orgs: OrgsServic
       schema: { tags, summary: 'The signed-in user and organisation', response: { 200: MeSchema, ...problems(401) } },
     },
     me,
+  );
+
+  app.get(
+    '/api/session',
+    {
+      config: { public: true },
+      schema: {
+        tags,
+        operationId: 'getSession',
+        summary: 'Whether this browser is signed in, and as whom (200 either way, so a signed-out visit logs no error)',
+        response: { 200: SessionSchema },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      const token = request.cookies[SESSION_COOKIE];
+      const session = token ? await deps.resolveSession(token) : undefined;
+      if (!session) {
+        if (token) clearSessionCookie(reply, deps.cookie);
+        return { signedIn: false as const };
+      }
+      if (session.renewedUntil && token) setSessionCookie(reply, token, session.renewedUntil, deps.cookie);
+      request.user = session.user;
+      request.actor = { orgId: session.orgId, userId: session.user.id, email: session.user.email, role: session.user.role, ip: request.ip };
+      return { signedIn: true as const, ...(await me(request)) };
+    },
   );
 
   app.post(

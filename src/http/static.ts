@@ -5,8 +5,11 @@ import path from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from './types.js';
 
-/** Paths that belong to the API, the gateway and the operators (or are files), never to the portal's pages. */
-const NOT_PORTAL = /^\/(api|v1|connector|healthz|readyz|privacy|assets)(\/|\?|$)/;
+/**
+ * Paths that belong to the API, the gateway and the operators (or are files), never to the
+ * portal's pages. The connector's files live below `/connector/`; `/connector` itself is a page.
+ */
+const NOT_PORTAL = /^\/(?:(?:api|v1|healthz|readyz|privacy|assets)(?:\/|\?|$)|connector\/)/;
 
 /** Vite's hashed file names never change content, so browsers may keep them for a year. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';

@@ -9,6 +9,12 @@ export interface KeyListFilter {
   status?: 'active' | 'suspended' | 'revoked' | 'expired' | 'expiring';
   environment?: KeyEnvironment;
   ownerId?: string;
+  /** Hex SHA-256 of a whole key: finds that key without the key itself ever being sent. */
+  hash?: string;
+  /** The key's last four characters, exactly. */
+  last4?: string;
+  /** Revoked keys (and rotated ones past their grace period): shown (the default), hidden, or alone. */
+  revoked?: 'hide' | 'show' | 'only';
   sort?: 'createdAt' | 'name' | 'lastUsedAt' | 'expiresAt';
   order?: 'asc' | 'desc';
 }
@@ -66,13 +72,20 @@ function applyFilter(query: KeyQuery, filter: KeyListFilter, now: string): KeyQu
       ]),
     );
   }
+  if (filter.hash) q = q.where('apiKeys.hash', '=', filter.hash.toLowerCase());
+  if (filter.last4) q = q.where('apiKeys.last4', '=', filter.last4);
   if (filter.environment) q = q.where('apiKeys.environment', '=', filter.environment);
   if (filter.ownerId) q = q.where('apiKeys.createdBy', '=', filter.ownerId);
   const notExpired = (eb: ExpressionBuilder<Database, 'apiKeys'>) => eb.or([eb('apiKeys.expiresAt', 'is', null), eb('apiKeys.expiresAt', '>', now)]);
   const notGraceEnded = (eb: ExpressionBuilder<Database, 'apiKeys'>) => eb.or([eb('apiKeys.graceEndsAt', 'is', null), eb('apiKeys.graceEndsAt', '>', now)]);
+  // A key no longer usable because someone ended it: revoked, or the old key of a rotation whose grace has ended.
+  const revoked = (eb: ExpressionBuilder<Database, 'apiKeys'>) => eb.or([eb('apiKeys.status', '=', 'revoked'), eb('apiKeys.graceEndsAt', '<=', now)]);
+  // Spelled out rather than NOT(revoked): a key without a grace period has graceEndsAt NULL, and NOT(NULL) is not true.
+  if (filter.revoked === 'hide') q = q.where('apiKeys.status', '!=', 'revoked').where(notGraceEnded);
+  if (filter.revoked === 'only') q = q.where(revoked);
   switch (filter.status) {
     case 'revoked':
-      q = q.where((eb) => eb.or([eb('apiKeys.status', '=', 'revoked'), eb('apiKeys.graceEndsAt', '<=', now)]));
+      q = q.where(revoked);
       break;
     case 'expired':
       q = q.where('apiKeys.status', '!=', 'revoked').where((eb) => eb.and([eb('apiKeys.expiresAt', '<=', now), notGraceEnded(eb)]));

@@ -41,6 +41,16 @@ export function keysRoutes(app: App, keys: KeyService): void {
           status: Type.Optional(Type.Enum(['active', 'suspended', 'revoked', 'expired', 'expiring'])),
           environment: Type.Optional(Environment),
           ownerId: Type.Optional(Type.String()),
+          hash: Type.Optional(
+            Type.String({
+              pattern: '^[0-9a-fA-F]{64}$',
+              description: 'Hex SHA-256 of a whole key (computed by the browser): finds that key, and the key itself is never sent',
+            }),
+          ),
+          last4: Type.Optional(Type.String({ pattern: '^[0-9A-Za-z]{4}$', description: "The key's last four characters, exactly" })),
+          revoked: Type.Optional(
+            Type.Enum(['hide', 'show', 'only'], { description: 'Revoked keys (and rotated keys past their grace period): show (default), hide, or only them' }),
+          ),
           sort: Type.Optional(Type.Enum(['createdAt', 'name', 'lastUsedAt', 'expiresAt'])),
           order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
         }),

@@ -9,6 +9,7 @@ import { commitWithEvents, type EventBus } from '../events/event-bus.js';
 import type { Clock } from '../lib/clock.js';
 import { findSubscription, leakResponseOf, setLeakResponse, updateSubscription } from './orgs.repository.js';
 import { parseOverrides, type LimitOverrides, type PlanCatalogue } from '../plans/catalogue.js';
+import { currentPeriod } from '../plans/period.js';
 
 export const SUBSCRIPTION_STATUSES: readonly SubscriptionStatus[] = ['active', 'trialing', 'past_due', 'cancelled', 'suspended'];
 
@@ -41,13 +42,16 @@ export function createOrgsService(deps: {
   function toView(orgId: string, name: string, sub: SubscriptionRow): SubscriptionView {
     const overrides = parseOverrides(sub.overrides);
     const plan = plans.limits(sub.plan, overrides);
+    // The period quotas are counted in now (as GET /api/usage reports it), not the row's raw dates:
+    // without an end of its own, that is the calendar month.
+    const period = currentPeriod(sub, deps.clock.now());
     return {
       organisation: { id: orgId, name },
       plan: plan.id,
       planName: plan.name,
       status: sub.status,
-      periodStart: sub.periodStart,
-      periodEnd: sub.periodEnd,
+      periodStart: period.start,
+      periodEnd: period.end,
       limits: {
         documentActionsPerMonth: plan.documentActionsPerMonth,
         utilityActionsPerMonth: plan.utilityActionsPerMonth,

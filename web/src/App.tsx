@@ -1,25 +1,24 @@
 import { useQuery } from '@tanstack/react-query';
 import { Suspense, lazy, useEffect, type ReactNode } from 'react';
-import { ApiError, get } from './lib/api';
 import { matchPath, navigate, useLocation } from './lib/router';
-import { SessionContext, sessionHint } from './lib/session';
-import type { Me } from './lib/types';
+import { SessionContext } from './lib/session';
 import { ErrorState, PageLoader } from './components/states';
 import { Shell } from './Shell';
-import { AcceptInvitationPage, SignInPage, SignUpPage } from './pages/AuthPages';
-import { KeysPage } from './pages/keys/KeysPage';
-import { NotFoundPage } from './pages/NotFoundPage';
+import { meQuery } from './features/auth/api';
+import { AcceptInvitationPage, SignInPage, SignUpPage } from './features/auth/AuthPages';
+import { KeysPage } from './features/keys/KeysPage';
+import { NotFoundPage } from './components/NotFoundPage';
 
 // Every page but the key list (the landing page) loads on first visit.
-const KeyDetailPage = lazy(() => import('./pages/keys/KeyDetailPage'));
-const UsagePage = lazy(() => import('./pages/UsagePage'));
-const UsersPage = lazy(() => import('./pages/UsersPage'));
-const AuditPage = lazy(() => import('./pages/AuditPage'));
-const SubscriptionPage = lazy(() => import('./pages/SubscriptionPage'));
-const ConnectorPage = lazy(() => import('./pages/ConnectorPage'));
-const TroubleshootingPage = lazy(() => import('./pages/TroubleshootingPage'));
+const KeyDetailPage = lazy(() => import('./features/keys/KeyDetailPage'));
+const UsagePage = lazy(() => import('./features/usage/UsagePage'));
+const UsersPage = lazy(() => import('./features/members/UsersPage'));
+const AuditPage = lazy(() => import('./features/audit/AuditPage'));
+const SubscriptionPage = lazy(() => import('./features/subscription/SubscriptionPage'));
+const ConnectorPage = lazy(() => import('./features/connector/ConnectorPage'));
+const TroubleshootingPage = lazy(() => import('./features/troubleshooting/TroubleshootingPage'));
 const WebhooksPage = lazy(() => import('./features/webhooks/WebhooksPage'));
-const AccountPage = lazy(() => import('./pages/AccountPage'));
+const AccountPage = lazy(() => import('./features/account/AccountPage'));
 const FlowsPage = lazy(() => import('./features/flows/FlowsPage'));
 const RotationPage = lazy(() => import('./features/rotation/RotationPage'));
 
@@ -62,25 +61,7 @@ function privatePage(pathname: string): ReactNode {
 
 /** Who is signed in: the person and organisation, or null when nobody is. */
 export function useMe() {
-  return useQuery({
-    queryKey: ['me'],
-    queryFn: async (): Promise<Me | null> => {
-      // Nobody signed in from this browser: go straight to sign-in, without a request bound to fail.
-      if (!sessionHint.get()) return null;
-      try {
-        const me = await get<Me>('/api/me');
-        sessionHint.set(true);
-        return me;
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 401) {
-          sessionHint.set(false);
-          return null;
-        }
-        throw error;
-      }
-    },
-    staleTime: 60_000,
-  });
+  return useQuery(meQuery);
 }
 
 function Redirect({ to }: { to: string }) {

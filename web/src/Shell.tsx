@@ -16,7 +16,7 @@ import {
 } from '@mantine/core';
 import { useDisclosure, useMediaQuery } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
-import { useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   IconBuilding,
   IconChartBar,
@@ -35,10 +35,12 @@ import {
   IconWebhook,
 } from '@tabler/icons-react';
 import { useEffect, type ReactNode } from 'react';
-import { errorMessage, post } from './lib/api';
+import { useSignOut } from './features/auth/api';
+import { subscriptionQuery } from './features/subscription/api';
+import { errorMessage } from './lib/api';
 import { ROLE_COLOR, ROLE_LABEL } from './lib/format';
 import { Link, navigate, useLocation } from './lib/router';
-import { sessionHint, useSession } from './lib/session';
+import { useSession } from './lib/session';
 
 const NAV = [
   { href: '/keys', label: 'API Keys', icon: IconKey },
@@ -77,18 +79,15 @@ function ColorSchemeToggle() {
 function UserMenu() {
   const me = useSession();
   const queryClient = useQueryClient();
-  const signOut = async () => {
-    try {
-      await post('/api/auth/signout');
-    } catch (error) {
-      notifications.show({ color: 'red', title: 'Sign out failed', message: errorMessage(error) });
-      return;
-    }
-    sessionHint.set(false);
-    queryClient.clear();
-    navigate('/signin', { replace: true });
-    await queryClient.invalidateQueries({ queryKey: ['me'] });
-  };
+  const signOutMutation = useSignOut();
+  const signOut = () =>
+    signOutMutation.mutate(undefined, {
+      onSuccess: () => {
+        navigate('/signin', { replace: true });
+        void queryClient.invalidateQueries({ queryKey: ['me'] });
+      },
+      onError: (error) => notifications.show({ color: 'red', title: 'Sign out failed', message: errorMessage(error) }),
+    });
   return (
     <Menu position="bottom-end" width={260} shadow="md">
       <Menu.Target>
@@ -125,7 +124,7 @@ function UserMenu() {
         <Menu.Item component={Link} href="/account" leftSection={<IconSettings size={16} />}>
           Account and mail
         </Menu.Item>
-        <Menu.Item leftSection={<IconLogout size={16} />} onClick={() => void signOut()}>
+        <Menu.Item leftSection={<IconLogout size={16} />} onClick={signOut}>
           Sign out
         </Menu.Item>
       </Menu.Dropdown>
@@ -135,6 +134,9 @@ function UserMenu() {
 
 export function Shell({ children }: { children: ReactNode }) {
   const me = useSession();
+  // The plan as the Subscription page shows it: refreshed on focus and after a change, whoever made it.
+  const subscription = useQuery(subscriptionQuery);
+  const planName = subscription.data?.planName ?? me.organisation.plan;
   const [opened, { toggle, close }] = useDisclosure(false);
   const { pathname } = useLocation();
   // Navigating closes the phone menu: pathname is the trigger, not a value the effect reads.
@@ -206,8 +208,8 @@ export function Shell({ children }: { children: ReactNode }) {
             <Text size="sm" fw={600} truncate="end">
               {me.organisation.name}
             </Text>
-            <Text size="xs" c="dimmed">
-              {me.user.name} · {ROLE_LABEL[me.user.role]} · {me.organisation.plan} plan
+            <Text size="xs" c="dimmed" data-testid="sidebar-plan">
+              {me.user.name} · {ROLE_LABEL[me.user.role]} · {planName} plan
             </Text>
           </Stack>
         </AppShell.Section>

@@ -1,5 +1,6 @@
-import { keysListState, keysQuery } from './pages/keys/keys-query';
-import { allMembersQuery } from './lib/queries';
+import { keysQuery } from './features/keys/api';
+import { keysListState } from './features/keys/list-state';
+import { allMembersQuery } from './features/members/api';
 import { queryClient } from './lib/query';
 import { sessionHint } from './lib/session';
 

@@ -1,10 +1,10 @@
 import { createContext, useContext } from 'react';
-import type { ApiKey, Me } from './types';
+import type { Me } from './types';
 import { ROLE_LABEL } from './format';
 
 /**
  * Whether this browser has signed in (the session cookie itself is HttpOnly, so the page cannot
- * see it). Only a hint: the server's answer to /api/me decides.
+ * see it). Only a hint, for asking for the key list early: the server's answer to /api/session decides.
  */
 export const sessionHint = {
   get(): boolean {
@@ -39,16 +39,10 @@ export type Permission = { ok: true } | { ok: false; reason: string };
 const allowed: Permission = { ok: true };
 const denied = (reason: string): Permission => ({ ok: false, reason });
 
-/** The role matrix of the contract, as the portal applies it to buttons and menus. */
+/** The role matrix of the contract, as the portal applies it to buttons and menus (for keys: features/keys/key-rules.ts). */
 export const permissions = {
   createKey(me: Me): Permission {
     return me.user.role === 'viewer' ? denied('Viewers can look at keys but not create them; ask an Admin or a Member.') : allowed;
-  },
-  manageKey(me: Me, key: Pick<ApiKey, 'createdBy'>): Permission {
-    if (me.user.role === 'admin') return allowed;
-    if (me.user.role === 'viewer') return denied('Viewers can look at keys but not change them; ask an Admin.');
-    if (key.createdBy?.id === me.user.id) return allowed;
-    return denied(`Members manage only the keys they created; this key belongs to ${key.createdBy?.name ?? 'someone else'}. Ask an Admin.`);
   },
   manageTeam(me: Me): Permission {
     return me.user.role === 'admin'

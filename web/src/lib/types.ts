@@ -23,6 +23,7 @@ export type {
   Outcome,
   QuotaView as Quota,
   Role,
+  SessionView,
   SubscriptionView as Subscription,
   UserRef,
   UserView as User,

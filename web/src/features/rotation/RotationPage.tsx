@@ -9,7 +9,7 @@ import { errorMessage } from '../../lib/api';
 import { Link } from '../../lib/router';
 import { useSession } from '../../lib/session';
 import type { IssuedKey, Rotation } from '../../lib/types';
-import { SecretModal } from '../../pages/keys/SecretModal';
+import { SecretModal } from '../keys/SecretModal';
 import { takeHandedOverSecret, useRotation, useRotationMutations } from './api';
 
 type FlowState = 'moved' | 'still_on_old' | 'quiet';

@@ -1,0 +1,73 @@
+import { request as apiRequest } from '@playwright/test';
+import { PASSWORD, expect, expectAccessible, newPerson, saveScreenshot, signUp, test } from './support.js';
+
+test.describe('pending invitations', () => {
+  test('an Admin sees who has not joined yet, resends one (the old link stops working) and withdraws another after confirming', async ({ page, baseURL }) => {
+    await signUp(page, newPerson('Ann Admin'));
+    const invite = async (email: string, role: string) => {
+      const response = await page.request.post('/api/invitations', { data: { email, role } });
+      expect(response.status()).toBe(201);
+      return ((await response.json()) as { url: string }).url;
+    };
+    const stamp = Date.now();
+    const oldLink = await invite(`mia.${stamp}@example.com`, 'member');
+    await invite(`vic.${stamp}@example.com`, 'viewer');
+
+    await page.getByRole('navigation').getByRole('link', { name: 'Users' }).click();
+    const pending = page.getByRole('table', { name: 'Pending invitations' });
+    await expect(pending.getByRole('row', { name: new RegExp(`mia.${stamp}@example.com`) })).toContainText('Member');
+    await expect(pending.getByRole('row', { name: new RegExp(`vic.${stamp}@example.com`) })).toContainText('Viewer');
+    await expect(pending.getByRole('row', { name: new RegExp(`mia.${stamp}`) })).toContainText('Ann Admin');
+
+    for (const [width, name] of [
+      [1280, 'pending-invitations'],
+      [375, 'pending-invitations-mobile'],
+    ] as const) {
+      await page.setViewportSize({ width, height: 800 });
+      await pending.scrollIntoViewIfNeeded();
+      await expectAccessible(page, `pending invitations at ${width} px`);
+      await saveScreenshot(page, name);
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    // Resend: a new link is shown once; the old one no longer works.
+    const resend = page.getByRole('button', { name: `Resend the invitation to mia.${stamp}@example.com` });
+    await resend.click();
+    const resent = page.getByRole('dialog', { name: 'Invitation sent again' });
+    const newLink = (await resent.getByLabel('Invitation link').textContent())?.trim() ?? '';
+    expect(newLink).toMatch(new RegExp(`^${baseURL}/accept-invitation#token=`));
+    expect(newLink).not.toBe(oldLink);
+    await expectAccessible(page, 'the resent invitation');
+    await resent.getByRole('button', { name: 'Done' }).click();
+    await expect(resent).toBeHidden();
+    // Focus is back on the button that opened the dialog.
+    await expect(resend).toBeFocused();
+    const guest = await apiRequest.newContext({ baseURL });
+    const tokenOf = (link: string) => new URL(link).hash.replace('#token=', '');
+    expect((await guest.get(`/api/invitations/${tokenOf(oldLink)}`)).status()).toBe(404);
+    expect((await guest.get(`/api/invitations/${tokenOf(newLink)}`)).status()).toBe(200);
+
+    // Withdraw asks first; Cancel keeps the invitation.
+    const withdraw = page.getByRole('button', { name: `Withdraw the invitation to vic.${stamp}@example.com` });
+    await withdraw.click();
+    const confirm = page.getByRole('dialog', { name: 'Withdraw invitation' });
+    await expect(confirm).toContainText(`vic.${stamp}@example.com`);
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await expect(confirm).toBeHidden();
+    await expect(withdraw).toBeFocused();
+    await expect(pending.getByRole('row', { name: new RegExp(`vic.${stamp}`) })).toBeVisible();
+    await withdraw.click();
+    await expectAccessible(page, 'the withdraw confirmation');
+    await confirm.getByRole('button', { name: 'Withdraw invitation' }).click();
+    await expect(pending.getByRole('row', { name: new RegExp(`vic.${stamp}`) })).toHaveCount(0);
+    await expect(pending.getByRole('row', { name: new RegExp(`mia.${stamp}`) })).toBeVisible();
+
+    // The new link still works: Mia joins, and her invitation leaves the pending list.
+    const accepted = await guest.post('/api/invitations/accept', { data: { token: tokenOf(newLink), name: 'Mia Member', password: PASSWORD } });
+    expect(accepted.status()).toBe(200);
+    await guest.dispose();
+    await page.reload();
+    await expect(page.getByRole('table', { name: 'Users' }).getByRole('row', { name: /Mia Member/ })).toBeVisible();
+    await expect(page.getByRole('table', { name: 'Pending invitations' })).toHaveCount(0);
+  });
+});
