@@ -52,6 +52,10 @@ test.describe('key hygiene', () => {
       await banner.getByText('Revoked or expired keys still called in the last 7 days (1)').click();
       await expect(banner.getByRole('link', { name: 'prod-shipping-flow-ops' })).toBeVisible();
       await expect(banner.getByText('Still called by shipping-labels')).toBeVisible();
+      // A revoked key cannot be rotated or revoked again: the fix is a new key for its flows.
+      await expect(banner.getByText('Fix: Give their flows a new key (create a key, then update the connection in each flow).')).toBeVisible();
+      await expect(banner.getByRole('checkbox', { name: /^Select / })).toHaveCount(0);
+      await expect(banner.getByRole('button', { name: 'Revoke selected' })).toHaveCount(0);
       await expect(banner.getByRole('link', { name: 'prod-customs-flow-trade' })).toHaveCount(0);
 
       // The other finding: the deactivated colleague's keys.

@@ -24,6 +24,8 @@ export function HygieneBanner() {
   if (findings.length === 0) return null;
   const canManage = me.user.role !== 'viewer';
   const shown: HygieneFinding | undefined = findings.find((f) => f.kind === kind);
+  // The keys of a `replace` finding are revoked or expired already: nothing to revoke or suspend.
+  const canChange = canManage && shown?.action !== 'replace';
   const toggle = (id: string) =>
     setSelected((now) => {
       const next = new Set(now);
@@ -69,7 +71,7 @@ export function HygieneBanner() {
                   <Table.Tbody>
                     {shown.keys.map((k) => (
                       <Table.Tr key={k.id}>
-                        {canManage && (
+                        {canChange && (
                           <Table.Td w={40}>
                             <Checkbox aria-label={`Select ${k.name}`} checked={selected.has(k.id)} onChange={() => toggle(k.id)} />
                           </Table.Td>
@@ -92,7 +94,7 @@ export function HygieneBanner() {
                 </Table>
               </Table.ScrollContainer>
             </Paper>
-            {canManage && (
+            {canChange && (
               <Group>
                 <Button size="xs" color="red" disabled={selected.size === 0} onClick={() => setAction('revoke')}>
                   Revoke selected
