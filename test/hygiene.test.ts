@@ -80,7 +80,7 @@ describe('key hygiene', () => {
       expiring: 'rotate',
       old: 'set_expiry',
       owner_deactivated: 'reassign_owner',
-      revoked_still_called: 'rotate',
+      revoked_still_called: 'replace',
     });
 
     // The fixes clear the findings: an expiry for the old key, the orphan handed to the Admin.

@@ -199,7 +199,8 @@ export type RotationView = Static<typeof RotationSchema>;
 
 export const HYGIENE_KINDS = ['never_used', 'idle', 'expiring', 'old', 'owner_deactivated', 'revoked_still_called'] as const;
 export type HygieneKind = (typeof HYGIENE_KINDS)[number];
-export const HYGIENE_ACTIONS = ['rotate', 'revoke', 'reassign_owner', 'set_expiry'] as const;
+/** `replace`: a dead key cannot be rotated; its flows need a new key (create one, update their connection). */
+export const HYGIENE_ACTIONS = ['rotate', 'replace', 'revoke', 'reassign_owner', 'set_expiry'] as const;
 
 /** A key a hygiene finding names; `flows`: the flows that still call it (revoked_still_called). */
 export const HygieneKeySchema = Type.Object({

@@ -10,7 +10,7 @@ import { DAY, type Clock } from '../lib/clock.js';
 
 /** Each finding of CONTRACT §10: how it reads, how serious it is, and the action that fixes it. */
 const FINDINGS: Record<HygieneKind, Pick<HygieneFindingView, 'title' | 'severity' | 'action'>> = {
-  revoked_still_called: { title: 'Revoked or expired keys still called in the last 7 days', severity: 'error', action: 'rotate' },
+  revoked_still_called: { title: 'Revoked or expired keys still called in the last 7 days', severity: 'error', action: 'replace' },
   expiring: { title: 'Keys expiring within 14 days', severity: 'warning', action: 'rotate' },
   owner_deactivated: { title: 'Keys owned by a deactivated person', severity: 'warning', action: 'reassign_owner' },
   never_used: { title: 'Keys older than 7 days that were never used', severity: 'info', action: 'revoke' },

@@ -1,4 +1,4 @@
-import { Anchor, Badge, Button, Group, Modal, Pagination, Paper, Stack, Switch, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
+import { Anchor, Badge, Button, Group, Modal, Pagination, Paper, Select, Stack, Switch, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconExternalLink, IconRoute } from '@tabler/icons-react';
 import { type FormEvent, useState } from 'react';
@@ -10,7 +10,7 @@ import { number } from '../../lib/format';
 import { Link } from '../../lib/router';
 import { useSession } from '../../lib/session';
 import type { InventoryFlow } from '../../lib/types';
-import { FLOWS_PAGE, flowTitle, useFlows, useLabelFlow } from './api';
+import { FLOWS_PAGE, flowTitle, useFlows, useKeyChoices, useLabelFlow } from './api';
 
 /** The organisation's flows across every key they used (CONTRACT §10). */
 export default function FlowsPage() {
@@ -18,8 +18,10 @@ export default function FlowsPage() {
   const canLabel = me.user.role !== 'viewer';
   const [stranded, setStranded] = useState(false);
   const [environment, setEnvironment] = useState('');
+  const [keyId, setKeyId] = useState<string | null>(null);
   const [page, setPage] = useState(1);
-  const flows = useFlows({ onRevokedOrExpiring: stranded, environment: environment.trim() || undefined, page });
+  const keyChoices = useKeyChoices();
+  const flows = useFlows({ onRevokedOrExpiring: stranded, environment: environment.trim() || undefined, keyId: keyId ?? undefined, page });
   const [editing, setEditing] = useState<InventoryFlow | null>(null);
   const total = flows.data?.total ?? 0;
   return (
@@ -38,6 +40,19 @@ export default function FlowsPage() {
               setPage(1);
             }}
           />
+          <Select
+            label="Key"
+            placeholder="Any key"
+            data={keyChoices.data ?? []}
+            value={keyId}
+            onChange={(value) => {
+              setKeyId(value);
+              setPage(1);
+            }}
+            searchable
+            clearable
+            nothingFoundMessage="No key by that name"
+          />
           <TextInput
             label="Environment"
             placeholder="Default-…"
@@ -53,14 +68,14 @@ export default function FlowsPage() {
       {flows.data && total === 0 && (
         <Empty
           icon={<IconRoute size={32} />}
-          title={stranded ? 'No flow is stuck on a revoked or expiring key' : 'No flows yet'}
+          title={stranded ? 'No flow is stuck on a revoked or expiring key' : keyId || environment.trim() ? 'No flow matches these filters' : 'No flows yet'}
           description="A flow appears here after its first call with a key (Power Automate sends its name with every call)."
         />
       )}
       {(flows.isPending || total > 0) && (
         <Paper withBorder>
           <Table.ScrollContainer minWidth={640}>
-            <Table verticalSpacing="sm" highlightOnHover>
+            <Table verticalSpacing="sm" highlightOnHover aria-label="Flows">
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th>Flow</Table.Th>

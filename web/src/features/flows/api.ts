@@ -1,6 +1,6 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { get, patch } from '../../lib/api';
-import type { InventoryFlow, Paged } from '../../lib/types';
+import type { ApiKey, InventoryFlow, Paged } from '../../lib/types';
 
 export const FLOWS_PAGE = 25;
 
@@ -30,6 +30,15 @@ export function useFlows(filter: FlowFilter) {
       }),
     placeholderData: keepPreviousData,
     refetchInterval: 30_000,
+  });
+}
+
+/** The organisation's keys to filter the flows by, by name (the largest page the API gives). */
+export function useKeyChoices() {
+  return useQuery({
+    queryKey: ['keys', 'choices'],
+    queryFn: () => get<Paged<ApiKey>>('/api/keys', { sort: 'name', order: 'asc', limit: 200 }),
+    select: (page) => page.items.map((k) => ({ value: k.id, label: `${k.name} (…${k.last4}${k.status === 'active' ? '' : `, ${k.status}`})` })),
   });
 }
 

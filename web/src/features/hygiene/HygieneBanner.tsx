@@ -1,4 +1,4 @@
-import { Alert, Anchor, Badge, Button, Checkbox, Chip, Group, Modal, Stack, Table, Text } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Checkbox, Chip, Group, Modal, Paper, Stack, Table, Text } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconShieldExclamation } from '@tabler/icons-react';
 import { useState } from 'react';
@@ -8,6 +8,9 @@ import { Link } from '../../lib/router';
 import { useSession } from '../../lib/session';
 import type { HygieneFinding } from '../../lib/types';
 import { ACTION_LABEL, useBulkChange, useHygiene } from './api';
+
+/** A finding's title is long: on a phone its chip wraps instead of running off the screen. */
+const CHIP_STYLES = { label: { whiteSpace: 'normal', height: 'auto', minHeight: 'var(--chip-size)', lineHeight: 1.3, paddingBlock: 4 } } as const;
 
 /** The key list's hygiene findings: a banner, a filter per finding, and bulk revoke or suspend. */
 export function HygieneBanner() {
@@ -21,6 +24,8 @@ export function HygieneBanner() {
   if (findings.length === 0) return null;
   const canManage = me.user.role !== 'viewer';
   const shown: HygieneFinding | undefined = findings.find((f) => f.kind === kind);
+  // The keys of a `replace` finding are revoked or expired already: nothing to revoke or suspend.
+  const canChange = canManage && shown?.action !== 'replace';
   const toggle = (id: string) =>
     setSelected((now) => {
       const next = new Set(now);
@@ -31,7 +36,15 @@ export function HygieneBanner() {
   const keyCount = new Set(findings.flatMap((f) => f.keys.map((k) => k.id))).size;
   const color = findings.some((f) => f.severity === 'error') ? 'red' : findings.some((f) => f.severity === 'warning') ? 'orange' : 'blue';
   return (
-    <Alert color={color} variant="light" icon={<IconShieldExclamation size={18} />} title={`${plural(keyCount, 'key')} need attention`} mb="md">
+    <Alert
+      color={color}
+      variant="light"
+      // The body may shrink below its content, so the key table scrolls inside a narrow screen.
+      styles={{ body: { minWidth: 0 } }}
+      icon={<IconShieldExclamation size={18} />}
+      title={`${plural(keyCount, 'key')} ${keyCount === 1 ? 'needs' : 'need'} attention`}
+      mb="md"
+    >
       <Stack gap="sm">
         <Chip.Group
           value={kind}
@@ -42,7 +55,7 @@ export function HygieneBanner() {
         >
           <Group gap="xs">
             {findings.map((f) => (
-              <Chip key={f.kind} value={f.kind} size="sm">
+              <Chip key={f.kind} value={f.kind} size="sm" styles={CHIP_STYLES}>
                 {f.title} ({f.keys.length})
               </Chip>
             ))}
@@ -51,34 +64,37 @@ export function HygieneBanner() {
         {shown && (
           <>
             <Text size="sm">Fix: {ACTION_LABEL[shown.action]}.</Text>
-            <Table.ScrollContainer minWidth={420}>
-              <Table>
-                <Table.Tbody>
-                  {shown.keys.map((k) => (
-                    <Table.Tr key={k.id}>
-                      {canManage && (
-                        <Table.Td w={40}>
-                          <Checkbox aria-label={`Select ${k.name}`} checked={selected.has(k.id)} onChange={() => toggle(k.id)} />
+            {/* On the page's own background: links on the alert's tint are too faint to read. */}
+            <Paper withBorder>
+              <Table.ScrollContainer minWidth={420}>
+                <Table>
+                  <Table.Tbody>
+                    {shown.keys.map((k) => (
+                      <Table.Tr key={k.id}>
+                        {canChange && (
+                          <Table.Td w={40}>
+                            <Checkbox aria-label={`Select ${k.name}`} checked={selected.has(k.id)} onChange={() => toggle(k.id)} />
+                          </Table.Td>
+                        )}
+                        <Table.Td>
+                          <Anchor component={Link} href={`/keys/${k.id}`}>
+                            {k.name}
+                          </Anchor>
+                          {k.flows.length > 0 && <Text size="xs">Still called by {k.flows.map((f) => f.label ?? f.workflowName).join(', ')}</Text>}
                         </Table.Td>
-                      )}
-                      <Table.Td>
-                        <Anchor component={Link} href={`/keys/${k.id}`}>
-                          {k.name}
-                        </Anchor>
-                        {k.flows.length > 0 && <Text size="xs">Still called by {k.flows.map((f) => f.label ?? f.workflowName).join(', ')}</Text>}
-                      </Table.Td>
-                      <Table.Td>
-                        <Badge variant="light" color={k.status === 'active' ? 'green' : 'gray'}>
-                          {k.status}
-                        </Badge>
-                      </Table.Td>
-                      <Table.Td>{k.createdBy?.name ?? ''}</Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-            {canManage && (
+                        <Table.Td>
+                          <Badge variant="light" color={k.status === 'active' ? 'green' : 'gray'}>
+                            {k.status}
+                          </Badge>
+                        </Table.Td>
+                        <Table.Td>{k.createdBy?.name ?? ''}</Table.Td>
+                      </Table.Tr>
+                    ))}
+                  </Table.Tbody>
+                </Table>
+              </Table.ScrollContainer>
+            </Paper>
+            {canChange && (
               <Group>
                 <Button size="xs" color="red" disabled={selected.size === 0} onClick={() => setAction('revoke')}>
                   Revoke selected

@@ -22,4 +22,11 @@ export function useBulkChange() {
 }
 
 /** What each action means to a person. */
-export const ACTION_LABEL = { rotate: 'Rotate', revoke: 'Revoke', reassign_owner: 'Hand to someone else', set_expiry: 'Set an expiry' } as const;
+export const ACTION_LABEL = {
+  rotate: 'Rotate',
+  // A revoked or expired key cannot be rotated: its flows need another key.
+  replace: 'Give their flows a new key (create a key, then update the connection in each flow)',
+  revoke: 'Revoke',
+  reassign_owner: 'Hand to someone else',
+  set_expiry: 'Set an expiry',
+} as const;

@@ -10,7 +10,8 @@ export function RotationLink({ apiKey }: { apiKey: Pick<ApiKey, 'id' | 'replaced
   if (old && apiKey.status === 'revoked') return null;
   return (
     <Alert color="blue" variant="light" icon={<IconRotateClockwise size={18} />} title={old ? 'This key was rotated' : 'This key replaces a rotated key'}>
-      <Anchor component={Link} href={`/keys/${apiKey.id}/rotation`}>
+      {/* The alert's tint leaves the link colour too faint: the text's own colour, underlined and bold. */}
+      <Anchor component={Link} href={`/keys/${apiKey.id}/rotation`} c="inherit" underline="always" fw={600}>
         See which flows have moved to the new key
       </Anchor>
     </Alert>
