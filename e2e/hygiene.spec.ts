@@ -76,9 +76,14 @@ test.describe('key hygiene', () => {
       await confirm.getByRole('button', { name: 'Revoke 2 keys' }).click();
       await expect(page.getByText('2 keys changed.')).toBeVisible();
       await expect(confirm).toBeHidden();
+      // Revoked keys leave the list; asked for, they show as revoked.
       const keyTable = page.getByRole('table', { name: 'API keys' });
       for (const name of ['prod-customs-flow-trade', 'test-tracking-flow-trade'])
+        await expect(keyTable.getByRole('row', { name: new RegExp(name) })).toHaveCount(0);
+      await page.goto('/keys?revoked=show');
+      for (const name of ['prod-customs-flow-trade', 'test-tracking-flow-trade'])
         await expect(keyTable.getByRole('row', { name: new RegExp(name) })).toContainText('Revoked');
+      await page.goto('/keys');
       // Revoked, the deactivated person's keys are no longer a finding; the revoked key still called still is.
       await expect(banner.getByText('Keys owned by a deactivated person', { exact: false })).toHaveCount(0);
       await expect(banner).toContainText('1 key needs attention');

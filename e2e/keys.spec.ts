@@ -90,6 +90,10 @@ test.describe('API keys', () => {
     const refused = await callGateway(request, secret, 'invoice-approval-flow');
     expect(refused.status()).toBe(401);
     expect(await refused.json()).toMatchObject({ code: 'api_key_revoked' });
+    // The list hides revoked keys unless asked for them.
+    await page.goto('/keys');
+    await expect(row).toHaveCount(0);
+    await page.goto('/keys?revoked=show');
     await expect(row).toContainText('Revoked');
   });
 });
@@ -142,7 +146,9 @@ test.describe('API key actions', () => {
     await revoke.getByLabel("Type the key's name to confirm").fill('prod-contracts-flow-legal');
     await revoke.getByRole('button', { name: 'Revoke key' }).click();
     await expect(revoke).toBeHidden();
-    await expect(page.getByRole('row', { name: /prod-contracts-flow-legal/ }).filter({ hasText: 'Revoked' })).toHaveCount(1);
+    // The revoked key leaves the list (revoked keys are shown only when asked for); the successor stays.
+    await expect(page.getByRole('row', { name: /prod-contracts-flow-legal/ })).toHaveCount(1);
+    await expect(page.getByRole('row', { name: /prod-contracts-flow-legal/ })).toContainText('Rotated successor');
     expect(await verdict(request, old.secret)).toBe('api_key_revoked');
     expect(await verdict(request, successor)).toBe('ok');
 

@@ -10,7 +10,7 @@ import { Link } from '../../lib/router';
 import { useSession } from '../../lib/session';
 import type { IssuedKey, Rotation } from '../../lib/types';
 import { SecretModal } from '../keys/SecretModal';
-import { takeHandedOverSecret, useRotation, useRotationMutations } from './api';
+import { forgetHandedOverSecret, handedOverSecret, useRotation, useRotationMutations } from './api';
 
 type FlowState = 'moved' | 'still_on_old' | 'quiet';
 
@@ -28,14 +28,21 @@ const STATE_BADGE: Record<FlowState, { color: string; label: string }> = {
 
 /** The rotation assistant: the new key once, the flows moving over live, and the old key's end. */
 export default function RotationPage({ keyId }: { keyId: string }) {
-  const [issued, setIssued] = useState<IssuedKey | null>(() => takeHandedOverSecret());
+  const [issued, setIssued] = useState<IssuedKey | null>(() => handedOverSecret(keyId));
   const rotation = useRotation(keyId);
   if (rotation.isPending) return <PageLoader />;
   if (rotation.isError) return <ErrorState error={rotation.error} onRetry={() => void rotation.refetch()} />;
   return (
     <>
       <RotationView keyId={keyId} rotation={rotation.data} />
-      <SecretModal issued={issued} title="Your rotated key" onClose={() => setIssued(null)} />
+      <SecretModal
+        issued={issued}
+        title="Your rotated key"
+        onClose={() => {
+          forgetHandedOverSecret();
+          setIssued(null);
+        }}
+      />
     </>
   );
 }

@@ -36,15 +36,18 @@ export function useRotationMutations(keyId: string) {
  * The new key's secret, handed from the rotate dialog to the rotation page in memory only (never
  * in the address or storage): the page shows it once, and a reload no longer has it.
  */
-let handedOver: IssuedKey | null = null;
+let handedOver: { oldKeyId: string; issued: IssuedKey } | null = null;
 
 export function openRotation(oldKeyId: string, issued: IssuedKey, go: (href: string) => void): void {
-  handedOver = issued;
+  handedOver = { oldKeyId, issued };
   go(`/keys/${oldKeyId}/rotation`);
 }
 
-export function takeHandedOverSecret(): IssuedKey | null {
-  const issued = handedOver;
+/** The secret handed over for this rotation, until it is dismissed (a page drawn twice still has it). */
+export function handedOverSecret(oldKeyId: string): IssuedKey | null {
+  return handedOver?.oldKeyId === oldKeyId ? handedOver.issued : null;
+}
+
+export function forgetHandedOverSecret(): void {
   handedOver = null;
-  return issued;
 }
