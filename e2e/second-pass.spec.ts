@@ -138,7 +138,24 @@ test.describe('the portal, second pass', () => {
     // One line per kind of request (document, utility, not billed, failed).
     await expect(page.locator('.recharts-line')).toHaveCount(4);
     await expect(page.locator('.recharts-area')).toHaveCount(0);
+    // By key and by flow: the one call of this period, through its key and from its flow.
+    const byKey = page.getByRole('table', { name: 'Requests by key' });
+    const keyRow = byKey.getByRole('row', { name: /prod-invoice-flow-finance/ });
+    await expect(keyRow.getByRole('cell')).toHaveText([/prod-invoice-flow-finance/, '1', '0']);
+    const { items: keys } = (await (await page.request.get('/api/keys?q=prod-invoice-flow-finance')).json()) as { items: Array<{ id: string }> };
+    await expect(keyRow.getByRole('link', { name: 'prod-invoice-flow-finance' })).toHaveAttribute('href', `/keys/${keys[0]!.id}`);
+    await expect(byKey.getByRole('row', { name: /test-quotes-flow-sales/ })).toHaveCount(0);
+    const byFlow = page.getByRole('table', { name: 'Flows seen this period' });
+    await expect(byFlow.getByRole('columnheader', { name: 'Calls since first seen' })).toBeVisible();
+    const flowRow = byFlow.getByRole('row', { name: /a1b2c3d4-invoice-approval/ });
+    await expect(flowRow.getByRole('cell').last()).toHaveText('1');
+    await expect(flowRow.getByRole('link', { name: 'a1b2c3d4-invoice-approval' })).toHaveAttribute('href', '/flows');
     await atBothWidths(page, 'Usage', 'usage-lines');
+    await atBothWidths(page, 'Usage by key and by flow', 'usage-by-key-and-flow', async (width) => {
+      await page.getByRole('region', { name: 'By key', exact: true }).scrollIntoViewIfNeeded();
+      await expect(byKey, `the key table at ${width} px`).toBeVisible();
+      await expect(byFlow, `the flow table at ${width} px`).toBeVisible();
+    });
 
     // A key's chart covers the billing period, its outcomes side by side.
     await page.goto('/keys');

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { ManualClock } from '../src/lib/clock.js';
 import { loadConfig } from '../src/config.js';
-import { callGateway, createKey, signup, startTestApp, TEST_WEBHOOK_SECRET_KEY, type TestApp } from './support/harness.js';
+import { addMember, callGateway, createKey, signup, startTestApp, TEST_WEBHOOK_SECRET_KEY, type Session, type TestApp } from './support/harness.js';
 
 const FLOW_HEADERS = {
   'x-ms-workflow-name': '5a1c1f2e-8d7b-4c47-9d3a-0f6f2d1e9b10',
@@ -166,5 +166,99 @@ describe('one billing period everywhere', () => {
       periodStart: usage.periodStart,
       periodEnd: usage.periodEnd,
     });
+  });
+});
+
+describe('usage by key and by flow', () => {
+  let t: TestApp | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  /** The headers Power Automate sends for a run of the flow `name`. */
+  const flowHeaders = (name: string) => ({ 'x-ms-workflow-name': name, 'x-ms-workflow-run-id': `run-${name}` });
+
+  it("answers this period's calls per key and the flows seen in it, of the organisation only; Viewers may read", async () => {
+    const clock = new ManualClock('2026-02-28T23:50:00.000Z');
+    t = await startTestApp({ clock });
+    const app = t;
+    const admin = await signup(app, 'By Key Ltd');
+    const viewer = await addMember(app, admin, 'viewer');
+    const other = await signup(app, 'Elsewhere Ltd');
+    const busy = await createKey(app, admin, { name: 'prod-busy-flow-ops' });
+    const quiet = await createKey(app, admin, { name: 'prod-quiet-flow-ops' });
+    const theirs = await createKey(app, other, { name: 'prod-their-flow-ops' });
+    const calls = async (secret: string, n: number, headers: Record<string, string> = {}) => {
+      for (let i = 0; i < n; i++) await callGateway(app, secret, headers);
+    };
+    const get = async (who: Session, url: string) => {
+      const response = await app.app.inject({ method: 'GET', url, headers: { cookie: who.cookie } });
+      expect(response.statusCode, response.body).toBe(200);
+      return response.json();
+    };
+
+    // Last billing period (February): not counted per key; a flow seen only then is not listed.
+    await calls(busy.secret, 2, flowHeaders('invoices'));
+    await calls(busy.secret, 5, flowHeaders('february-only'));
+    await app.services.usage.flush();
+
+    // Ten minutes later, in March: sessions stay signed in.
+    clock.set('2026-03-01T00:00:00.000Z');
+    await calls(busy.secret, 4, flowHeaders('invoices'));
+    await calls(busy.secret, 3);
+    await calls(quiet.secret, 2, flowHeaders('receipts'));
+    await app.app.inject({ method: 'POST', url: `/api/keys/${quiet.id}/suspend`, headers: { cookie: admin.cookie } });
+    await calls(quiet.secret, 3, flowHeaders('receipts'));
+    await calls(theirs.secret, 6, flowHeaders('invoices'));
+    await app.services.usage.flush();
+
+    const flows = (await get(admin, '/api/flows')).items as { id: string; workflowName: string }[];
+    const flowId = (name: string) => flows.find((f) => f.workflowName === name)!.id;
+    const labelled = await app.app.inject({
+      method: 'PATCH',
+      url: `/api/flows/${flowId('receipts')}`,
+      headers: { cookie: admin.cookie },
+      payload: { label: 'Receipts' },
+    });
+    expect(labelled.statusCode, labelled.body).toBe(200);
+
+    const usage = await get(admin, '/api/usage');
+    expect(usage.periodStart).toBe('2026-03-01T00:00:00.000Z');
+    expect(usage.byKey).toEqual([
+      { keyId: busy.id, name: 'prod-busy-flow-ops', status: 'active', calls: 7, refused: 0 },
+      { keyId: quiet.id, name: 'prod-quiet-flow-ops', status: 'suspended', calls: 5, refused: 3 },
+    ]);
+    // A flow's calls are counted since it was first seen: February's two calls of `invoices` are in.
+    expect(usage.byFlow).toEqual([
+      { flowId: flowId('invoices'), label: null, name: 'invoices', calls: 6, lastSeenAt: '2026-03-01T00:00:00.000Z' },
+      { flowId: flowId('receipts'), label: 'Receipts', name: 'receipts', calls: 5, lastSeenAt: '2026-03-01T00:00:00.000Z' },
+    ]);
+    expect(await get(viewer, '/api/usage')).toEqual(usage);
+
+    // The other organisation sees its own key and its own flow of the same name, nothing of ours.
+    const theirUsage = await get(other, '/api/usage');
+    const theirFlowId = (await get(other, '/api/flows')).items[0].id;
+    expect(theirFlowId).not.toBe(flowId('invoices'));
+    expect(theirUsage.byKey).toEqual([{ keyId: theirs.id, name: 'prod-their-flow-ops', status: 'active', calls: 6, refused: 0 }]);
+    expect(theirUsage.byFlow).toEqual([{ flowId: theirFlowId, label: null, name: 'invoices', calls: 6, lastSeenAt: '2026-03-01T00:00:00.000Z' }]);
+  });
+
+  it('lists the 20 busiest keys, most calls first', async () => {
+    t = await startTestApp();
+    const app = t;
+    const admin = await signup(app, 'Many Keys Ltd');
+    const keys = [];
+    for (let i = 0; i < 21; i++) keys.push(await createKey(app, admin, { name: `prod-key${String(i).padStart(2, '0')}-flow-ops` }));
+    // Key i makes i + 1 calls: key 0, the quietest, is left out.
+    for (const [i, key] of keys.entries()) for (let n = 0; n <= i; n++) await callGateway(app, key.secret);
+    await app.services.usage.flush();
+    const usage = (await app.app.inject({ method: 'GET', url: '/api/usage', headers: { cookie: admin.cookie } })).json();
+    expect(usage.byKey.map((k: { keyId: string; calls: number }) => [k.keyId, k.calls])).toEqual(
+      keys
+        .map((key, i) => [key.id, i + 1])
+        .reverse()
+        .slice(0, 20),
+    );
   });
 });

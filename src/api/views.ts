@@ -72,6 +72,9 @@ export const SessionSchema = Type.Union([
 ]);
 export type SessionView = Static<typeof SessionSchema>;
 
+/** A key's displayed status: `expired` is derived from `expiresAt`, and a deleted key shows as revoked. */
+const KeyStatusSchema = Type.Union([Type.Literal('active'), Type.Literal('suspended'), Type.Literal('revoked'), Type.Literal('expired')]);
+
 /** An API key as every route shows it (built only by `toKeyView`, so the hash cannot leak). */
 export const KeySchema = Type.Object(
   {
@@ -79,7 +82,7 @@ export const KeySchema = Type.Object(
     name: Type.String(),
     start: Type.String({ description: 'The first 9 characters of the key' }),
     last4: Type.String({ description: 'The last 4 characters of the key' }),
-    status: Type.Union([Type.Literal('active'), Type.Literal('suspended'), Type.Literal('revoked'), Type.Literal('expired')]),
+    status: KeyStatusSchema,
     environment: Nullable(EnvironmentSchema),
     team: Nullable(Type.String()),
     createdAt: Type.String(),
@@ -134,7 +137,7 @@ export type KeyFlowView = Static<typeof KeyFlowSchema>;
 export const FlowKeySchema = Type.Object({
   keyId: Type.String(),
   name: Type.String(),
-  status: Type.Union([Type.Literal('active'), Type.Literal('suspended'), Type.Literal('revoked'), Type.Literal('expired')]),
+  status: KeyStatusSchema,
   expiresAt: Nullable(Type.String()),
   firstSeenAt: Type.String(),
   lastSeenAt: Type.String(),
@@ -268,12 +271,39 @@ export const DailyUsageSchema = Type.Object({
 });
 export type DailyUsageView = Static<typeof DailyUsageSchema>;
 
+/** One key's requests this period: `calls` counts every request (refused ones too), `refused` those refused (outcome `rejected`). */
+export const KeyPeriodUsageSchema = Type.Object({
+  keyId: Type.String(),
+  name: Type.String(),
+  status: KeyStatusSchema,
+  calls: Type.Integer({ description: 'Requests made with the key this billing period, refused ones included' }),
+  refused: Type.Integer({ description: 'Requests made with the key this billing period that were refused' }),
+});
+export type KeyPeriodUsageView = Static<typeof KeyPeriodUsageSchema>;
+
+/**
+ * A flow that called this billing period (last seen in it). Flows are counted over their
+ * lifetime only, so `calls` are the flow's calls since it was first seen, not this period's.
+ */
+export const FlowPeriodUsageSchema = Type.Object({
+  flowId: Type.String(),
+  label: Nullable(Type.String()),
+  name: Type.String({ description: "x-ms-workflow-name: the flow's id in Power Automate" }),
+  calls: Type.Integer({ description: 'Calls since the flow was first seen (a lifetime count, not this period alone)' }),
+  lastSeenAt: Type.String(),
+});
+export type FlowPeriodUsageView = Static<typeof FlowPeriodUsageSchema>;
+
 export const OrgUsageSchema = Type.Object({
   periodStart: Type.String(),
   periodEnd: Type.String(),
   quotas: Type.Array(QuotaSchema),
   operations: Type.Array(OperationUsageSchema),
   daily: Type.Array(DailyUsageSchema),
+  byKey: Type.Array(KeyPeriodUsageSchema, { description: 'The 20 keys with the most requests this billing period, most first' }),
+  byFlow: Type.Array(FlowPeriodUsageSchema, {
+    description: 'The 20 flows seen this billing period with the most calls since first seen, most first',
+  }),
 });
 export type OrgUsageView = Static<typeof OrgUsageSchema>;
 

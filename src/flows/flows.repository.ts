@@ -7,7 +7,7 @@ import { type ExpressionBuilder, sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../db/database.js';
 import type { Database, FlowKeyTable, FlowTable } from '../db/schema.js';
 import { sha256Hex } from '../lib/hash.js';
-import { EXPIRING_SOON_MS, liveKey } from '../keys/keys.repository.js';
+import { EXPIRING_SOON_MS, KEY_STATUS_COLUMNS, liveKey } from '../keys/keys.repository.js';
 
 /** The id of a flow: its organisation, environment and workflow name digested, the same on every node. */
 export function flowIdOf(orgId: string, environmentId: string | null, workflowName: string): string {
@@ -184,6 +184,21 @@ export async function listFlows(db: DbOrTrx, orgId: string, filter: FlowListFilt
   return { rows, total: Number(count.n) };
 }
 
+/** The flows of an organisation last seen at `from` or later and before `to`, most calls (since first seen) first. */
+export function flowsSeenBetween(db: DbOrTrx, orgId: string, from: string, to: string, limit: number) {
+  return db
+    .selectFrom('flows')
+    .select(['id', 'label', 'workflowName', 'calls', 'lastSeenAt'])
+    .where('orgId', '=', orgId)
+    .where('lastSeenAt', '>=', from)
+    .where('lastSeenAt', '<', to)
+    .orderBy('calls', 'desc')
+    .orderBy('lastSeenAt', 'desc')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
 export function findFlow(db: DbOrTrx, orgId: string, id: string) {
   return db.selectFrom('flows').selectAll().where('orgId', '=', orgId).where('id', '=', id).executeTakeFirst();
 }
@@ -208,11 +223,7 @@ export function keysOfFlows(db: DbOrTrx, orgId: string, flowIds: readonly string
       'flowKeys.calls',
       'flowKeys.lastOutcome',
       'apiKeys.name',
-      'apiKeys.status',
-      'apiKeys.revokedAt',
-      'apiKeys.deletedAt',
-      'apiKeys.expiresAt',
-      'apiKeys.graceEndsAt',
+      ...KEY_STATUS_COLUMNS,
       'apiKeys.suspendedAt',
     ])
     .where('flowKeys.orgId', '=', orgId)

@@ -19,6 +19,9 @@ export interface KeyListFilter {
   order?: 'asc' | 'desc';
 }
 
+/** The columns of `apiKeys` its displayed status is derived from (`displayStatus`), for the repositories that join it. */
+export const KEY_STATUS_COLUMNS = ['apiKeys.status', 'apiKeys.revokedAt', 'apiKeys.deletedAt', 'apiKeys.expiresAt', 'apiKeys.graceEndsAt'] as const;
+
 /** How close to its expiry a key counts as "expiring soon". */
 export const EXPIRING_SOON_MS = 14 * 24 * 60 * 60 * 1000;
 

@@ -1,5 +1,9 @@
-/** The only module that reads or writes the `keyUsageDaily` table: usage counted per key, day, operation and outcome. */
+/**
+ * The only module that reads or writes the `keyUsageDaily` table: usage counted per key, day,
+ * operation and outcome. It joins `api_keys` to read a key's name and state alongside its rows.
+ */
 import type { DbOrTrx } from '../db/database.js';
+import { KEY_STATUS_COLUMNS } from '../keys/keys.repository.js';
 import type { KeyUsageDailyTable } from '../db/schema.js';
 import type { QuotaActionType } from '../plans/catalogue.js';
 
@@ -43,6 +47,33 @@ export function organisationUsage(db: DbOrTrx, orgId: string, fromDay: string, t
     .orderBy('day')
     .orderBy('operation')
     .execute();
+}
+
+/**
+ * The keys of an organisation with the most requests between two days (`toDay` exclusive), most
+ * first: every request (`calls`) and the refused ones (`refused`), with the key's name and state.
+ */
+export async function usageByKey(db: DbOrTrx, orgId: string, fromDay: string, toDay: string, limit: number) {
+  const rows = await db
+    .selectFrom('keyUsageDaily')
+    .innerJoin('apiKeys', (join) => join.onRef('apiKeys.id', '=', 'keyUsageDaily.keyId').onRef('apiKeys.orgId', '=', 'keyUsageDaily.orgId'))
+    .select((eb) => [
+      'keyUsageDaily.keyId',
+      'apiKeys.name',
+      ...KEY_STATUS_COLUMNS,
+      eb.fn.sum<number>('keyUsageDaily.count').as('calls'),
+      eb.fn.sum<number>(eb.case().when('keyUsageDaily.outcome', '=', 'rejected').then(eb.ref('keyUsageDaily.count')).else(0).end()).as('refused'),
+    ])
+    .where('keyUsageDaily.orgId', '=', orgId)
+    .where('keyUsageDaily.day', '>=', fromDay)
+    .where('keyUsageDaily.day', '<', toDay)
+    .groupBy(['keyUsageDaily.keyId', 'apiKeys.name', ...KEY_STATUS_COLUMNS])
+    .orderBy('calls', 'desc')
+    .orderBy('apiKeys.name')
+    .orderBy('keyUsageDaily.keyId')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => ({ ...row, calls: Number(row.calls), refused: Number(row.refused) }));
 }
 
 /** One key's rows between two days (both inclusive). */

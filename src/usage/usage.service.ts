@@ -1,4 +1,4 @@
-import type { OperationUsageView, OrgUsageView, QuotaView, DailyUsageView } from '../api/views.js';
+import type { DailyUsageView, FlowPeriodUsageView, KeyPeriodUsageView, OperationUsageView, OrgUsageView, QuotaView } from '../api/views.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../domain/actor.js';
 import { requirePermission } from '../domain/permissions.js';
@@ -6,10 +6,12 @@ import type { Db } from '../db/database.js';
 import { notFound } from '../errors/catalogue.js';
 import { DAY, utcDay, type Clock } from '../lib/clock.js';
 import { findKeyRow } from '../keys/keys.repository.js';
+import { displayStatus } from '../keys/key-view.js';
+import { flowsSeenBetween } from '../flows/flows.repository.js';
 import type { ActionType, Outcome } from './usage-buffer.js';
 import { loadSubscription } from '../orgs/orgs.service.js';
 import { monthlyLimit, type PlanCatalogue, type QuotaActionType } from '../plans/catalogue.js';
-import { keyUsage, organisationUsage } from './usage.repository.js';
+import { keyUsage, organisationUsage, usageByKey } from './usage.repository.js';
 import { currentPeriod } from '../plans/period.js';
 import { toCsv } from '../lib/csv.js';
 
@@ -22,6 +24,9 @@ export interface UsageRowView {
 }
 
 export type UsageService = ReturnType<typeof createUsageService>;
+
+/** How many keys and flows the usage lists: the busiest ones. */
+const TOP = 20;
 
 export function createUsageService(deps: { db: Db; clock: Clock; audit: AuditService; plans: PlanCatalogue }) {
   const { db, clock } = deps;
@@ -43,14 +48,25 @@ export function createUsageService(deps: { db: Db; clock: Clock; audit: AuditSer
     requirePermission(actor, 'subscription.view');
     const { sub } = await loadSubscription(db, actor.orgId);
     const period = currentPeriod(sub, clock.now());
-    const rows = await periodRows(actor.orgId, period.start.slice(0, 10), period.end.slice(0, 10));
-    return { sub, period, rows };
+    const days = { from: period.start.slice(0, 10), to: period.end.slice(0, 10) };
+    const rows = await periodRows(actor.orgId, days.from, days.to);
+    return { sub, period, days, rows };
+  }
+
+  /** The busiest keys of the period (by the same days as the rest of the usage) and the flows seen in it. */
+  async function byKeyAndFlow(orgId: string, period: { start: string; end: string }, days: { from: string; to: string }) {
+    const now = clock.now();
+    const [keys, flows] = await Promise.all([usageByKey(db, orgId, days.from, days.to, TOP), flowsSeenBetween(db, orgId, period.start, period.end, TOP)]);
+    return {
+      byKey: keys.map((k): KeyPeriodUsageView => ({ keyId: k.keyId, name: k.name, status: displayStatus(k, now), calls: k.calls, refused: k.refused })),
+      byFlow: flows.map((f): FlowPeriodUsageView => ({ flowId: f.id, label: f.label, name: f.workflowName, calls: Number(f.calls), lastSeenAt: f.lastSeenAt })),
+    };
   }
 
   return {
     /** This billing period's successful actions per action type, against the plan's limits. */
     async orgUsage(actor: Actor): Promise<OrgUsageView> {
-      const { sub, period, rows } = await currentPeriodUsage(actor);
+      const { sub, period, days, rows } = await currentPeriodUsage(actor);
       const plan = deps.plans.ofSubscription(sub);
       const used = { document: 0, utility: 0, none: 0 };
       const operations = new Map<string, OperationUsageView>();
@@ -90,6 +106,7 @@ export function createUsageService(deps: { db: Db; clock: Clock; audit: AuditSer
         quotas: [quota('document'), quota('utility')],
         operations: [...operations.values()].sort((a, b) => a.operation.localeCompare(b.operation)),
         daily: [...daily.values()].sort((a, b) => a.day.localeCompare(b.day)),
+        ...(await byKeyAndFlow(actor.orgId, period, days)),
       };
     },
 

@@ -1,15 +1,21 @@
 import { LineChart } from '@mantine/charts';
 import '@mantine/charts/styles.css';
-import { Button, Card, Group, Progress, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
+import { Anchor, Button, Card, Group, Progress, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { IconChartBar, IconDownload } from '@tabler/icons-react';
 import dayjs from 'dayjs';
+import { KeyStatusBadge } from '../../components/KeyStatusBadge';
 import { PageHeader } from '../../components/PageHeader';
+import { RelativeTime } from '../../components/RelativeTime';
 import { ScrollTable } from '../../components/ScrollTable';
 import { Empty, ErrorState } from '../../components/states';
 import { date, number } from '../../lib/format';
-import type { Quota } from '../../lib/types';
+import { Link } from '../../lib/router';
+import type { OrgUsage, Quota } from '../../lib/types';
 import { usageQuery } from './api';
+
+/** How many keys and flows the API lists (the busiest). */
+const TOP = 20;
 
 const ACTION_TYPE_LABEL: Record<string, string> = { document: 'Document actions', utility: 'Utility actions', none: 'Not billed' };
 
@@ -47,6 +53,88 @@ function QuotaCard({ quota }: { quota: Quota }) {
         )}
       </Group>
     </Card>
+  );
+}
+
+/** The keys with the most requests this period: each key's requests and how many were refused. */
+function ByKey({ keys }: { keys: OrgUsage['byKey'] }) {
+  if (keys.length === 0)
+    return (
+      <Text size="sm" c="dimmed">
+        No key was used this period.
+      </Text>
+    );
+  return (
+    <ScrollTable minWidth={360} label="Requests by key, scrolls sideways">
+      <Table aria-label="Requests by key" striped>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Key</Table.Th>
+            <Table.Th ta="right">Calls</Table.Th>
+            <Table.Th ta="right">Refused</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {keys.map((k) => (
+            <Table.Tr key={k.keyId}>
+              <Table.Td>
+                <Group gap="xs" wrap="nowrap">
+                  <Anchor component={Link} href={`/keys/${k.keyId}`} size="sm" className="mono">
+                    {k.name}
+                  </Anchor>
+                  {k.status !== 'active' && <KeyStatusBadge apiKey={{ status: k.status, expiresAt: null }} size="xs" />}
+                </Group>
+              </Table.Td>
+              <Table.Td ta="right">{number.format(k.calls)}</Table.Td>
+              <Table.Td ta="right">{number.format(k.refused)}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </ScrollTable>
+  );
+}
+
+/** The flows that called this period, with their calls since first seen (flows are not counted per period). */
+function ByFlow({ flows }: { flows: OrgUsage['byFlow'] }) {
+  if (flows.length === 0)
+    return (
+      <Text size="sm" c="dimmed">
+        No flow called this period.
+      </Text>
+    );
+  return (
+    <ScrollTable minWidth={420} label="Flows seen this period, scrolls sideways">
+      <Table aria-label="Flows seen this period" striped>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Flow</Table.Th>
+            <Table.Th>Last call</Table.Th>
+            <Table.Th ta="right">Calls since first seen</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {flows.map((flow) => (
+            <Table.Tr key={flow.flowId}>
+              <Table.Td>
+                <Anchor component={Link} href="/flows" size="sm">
+                  {flow.label ?? flow.name}
+                </Anchor>
+                {flow.label && (
+                  <Text size="xs" c="dimmed">
+                    {flow.name}
+                  </Text>
+                )}
+              </Table.Td>
+              <Table.Td>
+                <RelativeTime iso={flow.lastSeenAt} />
+              </Table.Td>
+              <Table.Td ta="right">{number.format(flow.calls)}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </ScrollTable>
   );
 }
 
@@ -148,6 +236,28 @@ export default function UsagePage() {
             </ScrollTable>
           )}
         </Card>
+        <SimpleGrid cols={{ base: 1, lg: 2 }}>
+          <Card withBorder radius="md" padding="lg" component="section" aria-label="By key">
+            <Title order={2} size="h4">
+              By key
+            </Title>
+            <Text size="sm" c="dimmed" mb="md">
+              The {TOP} keys with the most requests this period.
+            </Text>
+            {usage.isPending && <Skeleton h={120} />}
+            {data && <ByKey keys={data.byKey} />}
+          </Card>
+          <Card withBorder radius="md" padding="lg" component="section" aria-label="By flow">
+            <Title order={2} size="h4">
+              By flow
+            </Title>
+            <Text size="sm" c="dimmed" mb="md">
+              Flows that called this period. Flows are counted since they were first seen, not per period.
+            </Text>
+            {usage.isPending && <Skeleton h={120} />}
+            {data && <ByFlow flows={data.byFlow} />}
+          </Card>
+        </SimpleGrid>
       </Stack>
     </>
   );
