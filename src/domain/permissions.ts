@@ -19,35 +19,25 @@ export type Permission =
   | 'webhooks.manage'
   | 'organisation.settings';
 
+/** An Admin may do everything in their organisation; the operator everything an Admin may. */
+const EVERYTHING: readonly Permission[] = [
+  'keys.view',
+  'keys.create',
+  'keys.manage',
+  'keys.transfer',
+  'flows.label',
+  'members.view',
+  'members.manage',
+  'audit.view',
+  'subscription.view',
+  'subscription.change',
+  'webhooks.manage',
+  'organisation.settings',
+];
+
 const MATRIX: Record<Actor['role'], ReadonlySet<Permission>> = {
-  operator: new Set<Permission>([
-    'keys.view',
-    'keys.create',
-    'keys.manage',
-    'keys.transfer',
-    'flows.label',
-    'members.view',
-    'members.manage',
-    'audit.view',
-    'subscription.view',
-    'subscription.change',
-    'webhooks.manage',
-    'organisation.settings',
-  ]),
-  admin: new Set<Permission>([
-    'keys.view',
-    'keys.create',
-    'keys.manage',
-    'keys.transfer',
-    'flows.label',
-    'members.view',
-    'members.manage',
-    'audit.view',
-    'subscription.view',
-    'subscription.change',
-    'webhooks.manage',
-    'organisation.settings',
-  ]),
+  operator: new Set<Permission>(EVERYTHING),
+  admin: new Set<Permission>(EVERYTHING),
   member: new Set<Permission>(['keys.view', 'keys.create', 'keys.manage', 'flows.label', 'members.view', 'audit.view', 'subscription.view']),
   viewer: new Set<Permission>(['keys.view', 'members.view', 'subscription.view']),
 };
