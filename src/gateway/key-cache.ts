@@ -63,13 +63,20 @@ export class KeyCache {
         this.#forgetKey(event.data.key.id);
         this.#forgetKey(event.data.successor.id);
         return;
+      case 'api_key.revoked':
+        this.#endKey(event.data.key.id, { deleted: false, revokedAt: event.data.key.revokedAt });
+        return;
+      case 'api_key.deleted':
+        this.#endKey(event.data.key.id, { deleted: true, revokedAt: event.data.key.revokedAt });
+        return;
+      case 'api_key.exposed':
+        if (event.data.key.status === 'revoked') this.#endKey(event.data.key.id, { deleted: false, revokedAt: event.data.key.revokedAt });
+        else this.#forgetKey(event.data.key.id);
+        return;
       case 'api_key.updated':
       case 'api_key.suspended':
       case 'api_key.resumed':
-      case 'api_key.revoked':
-      case 'api_key.deleted':
       case 'api_key.expired':
-      case 'api_key.exposed':
         this.#forgetKey(event.data.key.id);
         return;
       case 'subscription.changed':
@@ -89,6 +96,28 @@ export class KeyCache {
     this.#hashById.clear();
     this.#negative.clear();
     this.#orgs.clear();
+  }
+
+  /**
+   * A revoked or deleted key is refused from the event itself, with no database read: the next
+   * request on this node is refused at once, however busy the database is. Only these endings
+   * are applied in place, because they are final (events may arrive out of order from the log,
+   * and no later event makes such a key work again); other changes are forgotten and re-read.
+   */
+  #endKey(id: string, end: { deleted: boolean; revokedAt: string | null }): void {
+    const hash = this.#hashById.get(id);
+    const hit = hash === undefined ? undefined : this.#byHash.get(hash);
+    if (!hit) {
+      this.#forgetKey(id);
+      return;
+    }
+    // A load that began before this event must not put the working key back.
+    this.#generation++;
+    const { value } = hit;
+    this.#byHash.set(hash!, {
+      value: { ...value, status: 'revoked', deleted: value.deleted || end.deleted, revokedAt: value.revokedAt ?? end.revokedAt },
+      loadedAt: this.#clock.nowMs(),
+    });
   }
 
   #forgetKey(id: string): void {
