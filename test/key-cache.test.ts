@@ -41,7 +41,8 @@ describe('the key cache of another node', () => {
   async function change(keyId: string, action: 'revoke' | 'suspend'): Promise<DomainEvent> {
     const response = await t.app.inject({ method: 'POST', url: `/api/keys/${keyId}/${action}`, headers: { cookie: admin.cookie } });
     expect(response.statusCode).toBe(200);
-    const event = recorded.findLast((e) => e.type === `api_key.${action === 'revoke' ? 'revoked' : 'suspended'}` && e.data.key.id === keyId);
+    const type = action === 'revoke' ? 'api_key.revoked' : 'api_key.suspended';
+    const event = recorded.findLast((e) => (e.type === 'api_key.revoked' || e.type === 'api_key.suspended') && e.type === type && e.data.key.id === keyId);
     expect(event).toBeDefined();
     return event!;
   }
