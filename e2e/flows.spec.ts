@@ -1,5 +1,5 @@
 import type { APIRequestContext } from '@playwright/test';
-import { createKeyViaApi, expect, expectAccessible, newPerson, saveScreenshot, signUp, test } from './support.js';
+import { createKeyViaApi, expect, expectAccessible, expectRowsFit, newPerson, saveScreenshot, signUp, test } from './support.js';
 
 const ENVIRONMENT = 'Default-7c1e2d3f-finance';
 
@@ -72,6 +72,7 @@ test.describe('the Flows page', () => {
       await page.reload();
       await expect(table.getByRole('row')).toHaveCount(3);
       await expect(labelled.getByRole('link', { name: 'prod-invoices-flow-finance' })).toHaveCount(2);
+      await expectRowsFit(page, table, 'the Flows table');
       await expectAccessible(page, `the Flows page at ${width} px`);
       await saveScreenshot(page, width === 1280 ? 'flows' : 'flows-mobile', { fullPage: width !== 1280 });
 

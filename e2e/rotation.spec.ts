@@ -1,4 +1,4 @@
-import { callGateway, createKeyViaApi, expect, expectAccessible, newPerson, saveScreenshot, signUp, test } from './support.js';
+import { callGateway, createKeyViaApi, expect, expectAccessible, expectRowsFit, newPerson, saveScreenshot, signUp, test } from './support.js';
 
 test.describe('the rotation assistant', () => {
   for (const width of [1280, 375]) {
@@ -30,6 +30,8 @@ test.describe('the rotation assistant', () => {
       await expect(checklist.getByRole('row', { name: /orders-intake/ })).toContainText('Moved', { timeout: 15_000 });
       await expect(checklist.getByRole('row', { name: /refund-approvals/ })).toContainText('Moved', { timeout: 15_000 });
       await expect(page.getByText('2 of 2 flows have moved.')).toBeVisible();
+      // Each flow's state reads whole ("Moved", not "MO…"), at 375 px as cards.
+      await expectRowsFit(page, checklist, 'the rotation checklist');
       await expectAccessible(page, `the rotation assistant at ${width} px`);
       if (width === 1280) await saveScreenshot(page, 'rotation-assistant');
       else await saveScreenshot(page, 'rotation-assistant-mobile');

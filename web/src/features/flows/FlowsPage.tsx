@@ -2,6 +2,7 @@ import { Anchor, Badge, Button, Group, Modal, Pagination, Paper, Select, Stack, 
 import { notifications } from '@mantine/notifications';
 import { IconExternalLink, IconRoute } from '@tabler/icons-react';
 import { type FormEvent, useState } from 'react';
+import { CardTable } from '../../components/CardTable';
 import { PageHeader } from '../../components/PageHeader';
 import { RelativeTime } from '../../components/RelativeTime';
 import { Empty, ErrorState, TableSkeleton } from '../../components/states';
@@ -73,78 +74,78 @@ export default function FlowsPage() {
         />
       )}
       {(flows.isPending || total > 0) && (
-        <Paper withBorder>
-          <Table.ScrollContainer minWidth={640}>
-            <Table verticalSpacing="sm" highlightOnHover aria-label="Flows">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Flow</Table.Th>
-                  <Table.Th>Keys</Table.Th>
-                  <Table.Th>Last call</Table.Th>
-                  <Table.Th ta="right">Calls</Table.Th>
-                  <Table.Th>
-                    <VisuallyHidden>Actions</VisuallyHidden>
-                  </Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {flows.isPending && <TableSkeleton columns={5} rows={3} />}
-                {flows.data?.items.map((flow) => (
-                  <Table.Tr key={flow.id}>
-                    <Table.Td>
-                      <Stack gap={2}>
-                        <Group gap="xs">
-                          <Text fw={600}>{flowTitle(flow)}</Text>
-                          {flow.onRevokedOrExpiring && (
-                            <Badge color="red" variant="light">
-                              Needs a new key
+        <Paper withBorder p={{ base: 'sm', sm: 0 }}>
+          <CardTable aria-label="Flows">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Flow</Table.Th>
+                <Table.Th>Keys</Table.Th>
+                <Table.Th>Last call</Table.Th>
+                <Table.Th ta="right">Calls</Table.Th>
+                <Table.Th>
+                  <VisuallyHidden>Actions</VisuallyHidden>
+                </Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {flows.isPending && <TableSkeleton columns={5} rows={3} />}
+              {flows.data?.items.map((flow) => (
+                <Table.Tr key={flow.id}>
+                  <Table.Td className="card-table-title">
+                    <Text fw={600} span>
+                      {flowTitle(flow)}
+                    </Text>
+                    {flow.onRevokedOrExpiring && (
+                      <Badge color="red" variant="light" ml="xs" style={{ minWidth: 'max-content' }}>
+                        Needs a new key
+                      </Badge>
+                    )}
+                    {flow.label && (
+                      <Text size="xs" c="dimmed">
+                        {flow.workflowName}
+                      </Text>
+                    )}
+                    {flow.detailsUrl && (
+                      <Anchor href={flow.detailsUrl} target="_blank" rel="noreferrer" size="xs" display="block">
+                        Open in Power Automate <IconExternalLink size={12} aria-hidden />
+                      </Anchor>
+                    )}
+                  </Table.Td>
+                  <Table.Td data-label="Keys" className="card-table-wide card-table-wrap">
+                    <Stack gap={2}>
+                      {flow.keys.map((k) => (
+                        <Group gap={4} key={k.keyId}>
+                          <Anchor component={Link} href={`/keys/${k.keyId}`} size="sm">
+                            {k.name}
+                          </Anchor>
+                          {k.status !== 'active' && (
+                            <Badge size="xs" color={k.status === 'suspended' ? 'yellow' : 'red'} variant="light" style={{ minWidth: 'max-content' }}>
+                              {k.status}
                             </Badge>
                           )}
                         </Group>
-                        {flow.label && (
-                          <Text size="xs" c="dimmed">
-                            {flow.workflowName}
-                          </Text>
-                        )}
-                        {flow.detailsUrl && (
-                          <Anchor href={flow.detailsUrl} target="_blank" rel="noreferrer" size="xs">
-                            Open in Power Automate <IconExternalLink size={12} aria-hidden />
-                          </Anchor>
-                        )}
-                      </Stack>
-                    </Table.Td>
-                    <Table.Td>
-                      <Stack gap={2}>
-                        {flow.keys.map((k) => (
-                          <Group gap={4} key={k.keyId}>
-                            <Anchor component={Link} href={`/keys/${k.keyId}`} size="sm">
-                              {k.name}
-                            </Anchor>
-                            {k.status !== 'active' && (
-                              <Badge size="xs" color={k.status === 'suspended' ? 'yellow' : 'red'} variant="light">
-                                {k.status}
-                              </Badge>
-                            )}
-                          </Group>
-                        ))}
-                      </Stack>
-                    </Table.Td>
-                    <Table.Td>
-                      <RelativeTime iso={flow.lastSeenAt} />
-                    </Table.Td>
-                    <Table.Td ta="right">{number.format(flow.calls)}</Table.Td>
-                    <Table.Td>
-                      {canLabel && (
+                      ))}
+                    </Stack>
+                  </Table.Td>
+                  <Table.Td data-label="Last call">
+                    <RelativeTime iso={flow.lastSeenAt} />
+                  </Table.Td>
+                  <Table.Td data-label="Calls" className="card-table-number">
+                    {number.format(flow.calls)}
+                  </Table.Td>
+                  <Table.Td className="card-table-actions">
+                    {canLabel && (
+                      <div className="card-table-buttons">
                         <Button variant="subtle" size="xs" onClick={() => setEditing(flow)} aria-label={`Label ${flowTitle(flow)}`}>
                           Label
                         </Button>
-                      )}
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+                      </div>
+                    )}
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </CardTable>
         </Paper>
       )}
       {total > FLOWS_PAGE && (

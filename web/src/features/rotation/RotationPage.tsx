@@ -2,6 +2,7 @@ import { Alert, Anchor, Badge, Button, Group, Modal, Paper, Stack, Switch, Table
 import { notifications } from '@mantine/notifications';
 import { IconCircleCheck, IconExternalLink, IconRotateClockwise } from '@tabler/icons-react';
 import { useState } from 'react';
+import { CardTable } from '../../components/CardTable';
 import { PageHeader } from '../../components/PageHeader';
 import { ExactDate, RelativeTime } from '../../components/RelativeTime';
 import { ErrorState, PageLoader } from '../../components/states';
@@ -115,59 +116,55 @@ function RotationView({ keyId, rotation: r }: { keyId: string; rotation: Rotatio
             </Group>
           </Paper>
         )}
-        <Paper withBorder>
-          <Table.ScrollContainer minWidth={560}>
-            <Table verticalSpacing="sm">
-              <Table.Caption>Flows that used the old key in the last 30 days (refreshes every few seconds)</Table.Caption>
-              <Table.Thead>
+        <Paper withBorder p={{ base: 'sm', sm: 0 }}>
+          <CardTable>
+            <Table.Caption>Flows that used the old key in the last 30 days (refreshes every few seconds)</Table.Caption>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Flow</Table.Th>
+                <Table.Th>State</Table.Th>
+                <Table.Th>Last call on old key</Table.Th>
+                <Table.Th>First call on new key</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {r.flows.length === 0 && (
                 <Table.Tr>
-                  <Table.Th>Flow</Table.Th>
-                  <Table.Th>State</Table.Th>
-                  <Table.Th>Last call on old key</Table.Th>
-                  <Table.Th>First call on new key</Table.Th>
+                  <Table.Td colSpan={4}>
+                    <Text c="dimmed" size="sm">
+                      No flow called the old key in the last 30 days.
+                    </Text>
+                  </Table.Td>
                 </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {r.flows.length === 0 && (
-                  <Table.Tr>
-                    <Table.Td colSpan={4}>
-                      <Text c="dimmed" size="sm">
-                        No flow called the old key in the last 30 days.
-                      </Text>
+              )}
+              {r.flows.map((flow) => {
+                const state = STATE_BADGE[stateOf(flow, r.rotatedAt)];
+                return (
+                  <Table.Tr key={flow.flowId}>
+                    <Table.Td className="card-table-title">
+                      <Text fw={600}>{flow.label ?? flow.workflowName}</Text>
+                      {flow.detailsUrl && (
+                        <Anchor href={flow.detailsUrl} target="_blank" rel="noreferrer" size="xs">
+                          Open in Power Automate <IconExternalLink size={12} aria-hidden />
+                        </Anchor>
+                      )}
+                    </Table.Td>
+                    <Table.Td data-label="State" className="card-table-wide">
+                      <Badge color={state.color} variant="light" style={{ minWidth: 'max-content' }}>
+                        {state.label}
+                      </Badge>
+                    </Table.Td>
+                    <Table.Td data-label="Last call on old key">
+                      <RelativeTime iso={flow.lastSeenOnOld} />
+                    </Table.Td>
+                    <Table.Td data-label="First call on new key">
+                      <RelativeTime iso={flow.lastSeenOnNew} empty="Not yet" />
                     </Table.Td>
                   </Table.Tr>
-                )}
-                {r.flows.map((flow) => {
-                  const state = STATE_BADGE[stateOf(flow, r.rotatedAt)];
-                  return (
-                    <Table.Tr key={flow.flowId}>
-                      <Table.Td>
-                        <Stack gap={2}>
-                          <Text fw={600}>{flow.label ?? flow.workflowName}</Text>
-                          {flow.detailsUrl && (
-                            <Anchor href={flow.detailsUrl} target="_blank" rel="noreferrer" size="xs">
-                              Open in Power Automate <IconExternalLink size={12} aria-hidden />
-                            </Anchor>
-                          )}
-                        </Stack>
-                      </Table.Td>
-                      <Table.Td>
-                        <Badge color={state.color} variant="light">
-                          {state.label}
-                        </Badge>
-                      </Table.Td>
-                      <Table.Td>
-                        <RelativeTime iso={flow.lastSeenOnOld} />
-                      </Table.Td>
-                      <Table.Td>
-                        <RelativeTime iso={flow.lastSeenOnNew} empty="Not yet" />
-                      </Table.Td>
-                    </Table.Tr>
-                  );
-                })}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+                );
+              })}
+            </Table.Tbody>
+          </CardTable>
         </Paper>
       </Stack>
       <Modal opened={confirming} onClose={() => setConfirming(false)} title="Revoke the old key?" centered>
