@@ -102,6 +102,15 @@ test.describe('the Flows page', () => {
       const keyFlows = page.getByRole('table', { name: 'Flows using this key' });
       await expect(keyFlows.getByRole('row', { name: /quote-builder/ })).toBeVisible();
       await expect(keyFlows.getByRole('row', { name: /invoice-approval/ })).toHaveCount(0);
+      // A key's page labels a flow with the same dialog; the Flows page shows the label too.
+      await keyFlows.getByRole('button', { name: 'Edit label of quote-builder' }).click();
+      await expect(labelDialog).toContainText('quote-builder');
+      await labelDialog.getByRole('textbox', { name: 'Label' }).fill('Quote builder');
+      await labelDialog.getByRole('button', { name: 'Save label' }).click();
+      await expect(labelDialog).toBeHidden();
+      await expect(keyFlows.getByRole('row', { name: /Quote builder/ })).toContainText('quote-builder');
+      await page.goto('/flows');
+      await expect(table.getByRole('row', { name: /Quote builder/ })).toContainText('test-quotes-flow-sales');
       await page.goto(`/keys/${invoices.id}`);
       await expect(keyFlows.getByRole('row', { name: /Invoice approval/ })).toContainText('invoice-approval');
       await expect(keyFlows.getByRole('row', { name: /quote-builder/ })).toHaveCount(0);

@@ -1,17 +1,16 @@
-import { Anchor, Badge, Button, Group, Modal, Pagination, Paper, Select, Stack, Switch, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
+import { Anchor, Badge, Button, Group, Pagination, Paper, Select, Stack, Switch, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
 import { IconExternalLink, IconRoute } from '@tabler/icons-react';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { CardTable } from '../../components/CardTable';
 import { PageHeader } from '../../components/PageHeader';
 import { RelativeTime } from '../../components/RelativeTime';
 import { Empty, ErrorState, TableSkeleton } from '../../components/states';
-import { errorMessage } from '../../lib/api';
 import { number } from '../../lib/format';
 import { Link } from '../../lib/router';
 import { useSession } from '../../lib/session';
 import type { InventoryFlow } from '../../lib/types';
-import { FLOWS_PAGE, flowTitle, useFlows, useKeyChoices, useLabelFlow } from './api';
+import { FLOWS_PAGE, flowTitle, useFlows, useKeyChoices } from './api';
+import { FlowLabelModal } from './FlowLabelModal';
 
 /** The organisation's flows across every key they used (CONTRACT §10). */
 export default function FlowsPage() {
@@ -155,45 +154,5 @@ export default function FlowsPage() {
       )}
       <FlowLabelModal flow={editing} onClose={() => setEditing(null)} />
     </>
-  );
-}
-
-/** Names a flow for everyone in the organisation; the name stays across rotations. */
-export function FlowLabelModal({ flow, onClose }: { flow: { id: string; label: string | null; workflowName: string } | null; onClose: () => void }) {
-  const label = useLabelFlow();
-  const [text, setText] = useState('');
-  const [shownFor, setShownFor] = useState<string | null>(null);
-  if (flow && flow.id !== shownFor) {
-    setShownFor(flow.id);
-    setText(flow.label ?? '');
-  }
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    if (!flow) return;
-    label.mutate(
-      { id: flow.id, label: text.trim() || null },
-      {
-        onSuccess: onClose,
-        onError: (error) => notifications.show({ color: 'red', title: 'The label was not saved', message: errorMessage(error) }),
-      },
-    );
-  };
-  return (
-    <Modal opened={flow !== null} onClose={onClose} title="Label flow" centered>
-      <form onSubmit={submit}>
-        <Stack>
-          <Text size="sm">Power Automate only sends the flow's id ({flow?.workflowName}). Give it a name your team recognises.</Text>
-          <TextInput label="Label" value={text} maxLength={100} onChange={(e) => setText(e.currentTarget.value)} data-autofocus />
-          <Group justify="end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={label.isPending}>
-              Save label
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
   );
 }
