@@ -72,6 +72,13 @@ test.describe('the Flows page', () => {
       await page.reload();
       await expect(table.getByRole('row')).toHaveCount(3);
       await expect(labelled.getByRole('link', { name: 'prod-invoices-flow-finance' })).toHaveCount(2);
+      // The two keys share a name: their last four characters tell them apart, and the old one is marked.
+      const oldKey = labelled.getByRole('link', { name: `prod-invoices-flow-finance …${invoices.secret.slice(-4)}`, exact: true });
+      const newKey = labelled.getByRole('link', { name: `prod-invoices-flow-finance …${successor.secret.slice(-4)}`, exact: true });
+      await expect(oldKey).toHaveAttribute('href', `/keys/${invoices.id}`);
+      await expect(newKey).toHaveAttribute('href', `/keys/${successor.key.id}`);
+      await expect(oldKey.locator('..')).toContainText('Replaced');
+      await expect(newKey.locator('..')).not.toContainText('Replaced');
       await expectRowsFit(page, table, 'the Flows table');
       await expectAccessible(page, `the Flows page at ${width} px`);
       await saveScreenshot(page, width === 1280 ? 'flows' : 'flows-mobile', { fullPage: width !== 1280 });

@@ -133,12 +133,18 @@ export const KeyFlowSchema = Type.Object({
 });
 export type KeyFlowView = Static<typeof KeyFlowSchema>;
 
-/** A key a flow has called. */
+/**
+ * A key a flow has called. A rotation's two keys share a name: `last4` tells them apart, and
+ * `replacedByKeyId` (with `graceEndsAt`, when the old key stops working) marks the old one.
+ */
 export const FlowKeySchema = Type.Object({
   keyId: Type.String(),
   name: Type.String(),
+  last4: Type.String({ description: 'The last 4 characters of the key' }),
   status: KeyStatusSchema,
   expiresAt: Nullable(Type.String()),
+  replacedByKeyId: Nullable(Type.String({ description: 'The successor the key was rotated to, if it was' })),
+  graceEndsAt: Nullable(Type.String({ description: 'When a rotated key stops working, if its rotation set a grace period' })),
   firstSeenAt: Type.String(),
   lastSeenAt: Type.String(),
   calls: Type.Integer(),
@@ -188,9 +194,11 @@ export type RotationFlowView = Static<typeof RotationFlowSchema>;
 export const RotationSchema = Type.Object({
   predecessorId: Type.String(),
   predecessorName: Type.String(),
+  predecessorLast4: Type.String({ description: 'The last 4 characters of the old key (both keys share a name)' }),
   predecessorStatus: Type.String(),
   successorId: Type.String(),
   successorName: Type.String(),
+  successorLast4: Type.String({ description: 'The last 4 characters of the new key' }),
   rotatedAt: Type.String({ description: 'When the successor was issued' }),
   graceEndsAt: Nullable(Type.String()),
   revokeWhenDrained: Type.Boolean(),

@@ -6,10 +6,10 @@ import { PageHeader } from '../../components/PageHeader';
 import { RelativeTime } from '../../components/RelativeTime';
 import { Empty, ErrorState, TableSkeleton } from '../../components/states';
 import { number } from '../../lib/format';
-import { Link } from '../../lib/router';
 import { useSession } from '../../lib/session';
 import type { InventoryFlow } from '../../lib/types';
 import { FLOWS_PAGE, flowTitle, useFlows, useKeyChoices } from './api';
+import { FlowKeyLink } from './FlowKeyLink';
 import { FlowLabelModal } from './FlowLabelModal';
 
 /** The organisation's flows across every key they used (CONTRACT §10). */
@@ -113,16 +113,7 @@ export default function FlowsPage() {
                   <Table.Td data-label="Keys" className="card-table-wide card-table-wrap">
                     <Stack gap={2}>
                       {flow.keys.map((k) => (
-                        <Group gap={4} key={k.keyId}>
-                          <Anchor component={Link} href={`/keys/${k.keyId}`} size="sm">
-                            {k.name}
-                          </Anchor>
-                          {k.status !== 'active' && (
-                            <Badge size="xs" color={k.status === 'suspended' ? 'yellow' : 'red'} variant="light" style={{ minWidth: 'max-content' }}>
-                              {k.status}
-                            </Badge>
-                          )}
-                        </Group>
+                        <FlowKeyLink key={k.keyId} flowKey={k} />
                       ))}
                     </Stack>
                   </Table.Td>

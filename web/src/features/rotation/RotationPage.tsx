@@ -3,13 +3,15 @@ import { notifications } from '@mantine/notifications';
 import { IconCircleCheck, IconExternalLink, IconRotateClockwise } from '@tabler/icons-react';
 import { useState } from 'react';
 import { CardTable } from '../../components/CardTable';
+import { KeyName } from '../../components/KeyName';
 import { PageHeader } from '../../components/PageHeader';
 import { ExactDate, RelativeTime } from '../../components/RelativeTime';
 import { ErrorState, PageLoader } from '../../components/states';
 import { errorMessage } from '../../lib/api';
 import { Link } from '../../lib/router';
 import { useSession } from '../../lib/session';
-import type { IssuedKey, Rotation } from '../../lib/types';
+import type { ApiKey, IssuedKey, Rotation } from '../../lib/types';
+import { flowKeyState } from '../flows/FlowKeyLink';
 import { SecretModal } from '../keys/SecretModal';
 import { forgetHandedOverSecret, handedOverSecret, useRotation, useRotationMutations } from './api';
 
@@ -54,6 +56,7 @@ function RotationView({ keyId, rotation: r }: { keyId: string; rotation: Rotatio
   const { revokeOld, setRevokeWhenDrained } = useRotationMutations(keyId);
   const [confirming, setConfirming] = useState(false);
   const oldGone = r.predecessorStatus === 'revoked';
+  const oldState = flowKeyState({ status: r.predecessorStatus as ApiKey['status'], replacedByKeyId: r.successorId, graceEndsAt: r.graceEndsAt });
   const moved = r.flows.filter((f) => f.moved).length;
   const failed = (title: string) => (error: unknown) => notifications.show({ color: 'red', title, message: errorMessage(error) });
   return (
@@ -64,11 +67,18 @@ function RotationView({ keyId, rotation: r }: { keyId: string; rotation: Rotatio
           <>
             From{' '}
             <Anchor component={Link} href={`/keys/${r.predecessorId}`}>
-              {r.predecessorName}
+              <KeyName name={r.predecessorName} last4={r.predecessorLast4} />
             </Anchor>{' '}
+            {oldState && (
+              <>
+                <Badge component="span" size="xs" color={oldState.color} variant="light" style={{ minWidth: 'max-content' }}>
+                  {oldState.label}
+                </Badge>{' '}
+              </>
+            )}
             (old key) to{' '}
             <Anchor component={Link} href={`/keys/${r.successorId}`}>
-              {r.successorName}
+              <KeyName name={r.successorName} last4={r.successorLast4} />
             </Anchor>{' '}
             (new key), rotated <ExactDate iso={r.rotatedAt} />. Paste the new key into each flow's connection; this page follows them as they move.
           </>
