@@ -279,11 +279,17 @@ export const DailyUsageSchema = Type.Object({
 });
 export type DailyUsageView = Static<typeof DailyUsageSchema>;
 
-/** One key's requests this period: `calls` counts every request (refused ones too), `refused` those refused (outcome `rejected`). */
+/**
+ * One key's requests this period: `calls` counts every request (refused ones too), `refused` those
+ * refused (outcome `rejected`). A key deleted since keeps its calls here, with `deleted` (it has no
+ * page any more: `GET /api/keys/:id` answers 404).
+ */
 export const KeyPeriodUsageSchema = Type.Object({
   keyId: Type.String(),
   name: Type.String(),
+  last4: Type.String({ description: 'The last 4 characters of the key' }),
   status: KeyStatusSchema,
+  deleted: Type.Boolean({ description: 'The key was deleted since (it shows as revoked)' }),
   calls: Type.Integer({ description: 'Requests made with the key this billing period, refused ones included' }),
   refused: Type.Integer({ description: 'Requests made with the key this billing period that were refused' }),
 });

@@ -12,8 +12,8 @@ import { Table, type TableProps } from '@mantine/core';
  * - `card-table-menu`: a small menu button; in a card it sits in the top right corner.
  * - `card-table-actions`: buttons (in a `card-table-buttons` row); right-aligned in a table, along a card's bottom.
  * - `card-table-number`: right-aligned in a table.
- * - `card-table-wrap`: may take two lines in a table rather than push it wider.
- * In a table, other cells keep to one line. Empty cells are left out of a card. Inside a cell,
+ * - `card-table-wrap`: may take two lines in a table rather than push it wider (a header cell too).
+ * In a table, other cells and headers keep to one line. Empty cells are left out of a card. Inside a cell,
  * `card-table-link` is the row's main link and `card-table-note` a small line under it.
  */
 export function CardTable({ className, ...props }: TableProps) {
