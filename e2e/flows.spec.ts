@@ -1,5 +1,5 @@
 import type { APIRequestContext } from '@playwright/test';
-import { createKeyViaApi, expect, expectAccessible, newPerson, saveScreenshot, signUp, test } from './support.js';
+import { createKeyViaApi, expect, expectAccessible, expectRowsFit, newPerson, saveScreenshot, signUp, test } from './support.js';
 
 const ENVIRONMENT = 'Default-7c1e2d3f-finance';
 
@@ -72,6 +72,14 @@ test.describe('the Flows page', () => {
       await page.reload();
       await expect(table.getByRole('row')).toHaveCount(3);
       await expect(labelled.getByRole('link', { name: 'prod-invoices-flow-finance' })).toHaveCount(2);
+      // The two keys share a name: their last four characters tell them apart, and the old one is marked.
+      const oldKey = labelled.getByRole('link', { name: `prod-invoices-flow-finance …${invoices.secret.slice(-4)}`, exact: true });
+      const newKey = labelled.getByRole('link', { name: `prod-invoices-flow-finance …${successor.secret.slice(-4)}`, exact: true });
+      await expect(oldKey).toHaveAttribute('href', `/keys/${invoices.id}`);
+      await expect(newKey).toHaveAttribute('href', `/keys/${successor.key.id}`);
+      await expect(oldKey.locator('..')).toContainText('Replaced');
+      await expect(newKey.locator('..')).not.toContainText('Replaced');
+      await expectRowsFit(page, table, 'the Flows table');
       await expectAccessible(page, `the Flows page at ${width} px`);
       await saveScreenshot(page, width === 1280 ? 'flows' : 'flows-mobile', { fullPage: width !== 1280 });
 
@@ -101,6 +109,15 @@ test.describe('the Flows page', () => {
       const keyFlows = page.getByRole('table', { name: 'Flows using this key' });
       await expect(keyFlows.getByRole('row', { name: /quote-builder/ })).toBeVisible();
       await expect(keyFlows.getByRole('row', { name: /invoice-approval/ })).toHaveCount(0);
+      // A key's page labels a flow with the same dialog; the Flows page shows the label too.
+      await keyFlows.getByRole('button', { name: 'Edit label of quote-builder' }).click();
+      await expect(labelDialog).toContainText('quote-builder');
+      await labelDialog.getByRole('textbox', { name: 'Label' }).fill('Quote builder');
+      await labelDialog.getByRole('button', { name: 'Save label' }).click();
+      await expect(labelDialog).toBeHidden();
+      await expect(keyFlows.getByRole('row', { name: /Quote builder/ })).toContainText('quote-builder');
+      await page.goto('/flows');
+      await expect(table.getByRole('row', { name: /Quote builder/ })).toContainText('test-quotes-flow-sales');
       await page.goto(`/keys/${invoices.id}`);
       await expect(keyFlows.getByRole('row', { name: /Invoice approval/ })).toContainText('invoice-approval');
       await expect(keyFlows.getByRole('row', { name: /quote-builder/ })).toHaveCount(0);

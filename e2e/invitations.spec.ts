@@ -1,5 +1,5 @@
 import { request as apiRequest } from '@playwright/test';
-import { PASSWORD, expect, expectAccessible, newPerson, saveScreenshot, signUp, test } from './support.js';
+import { PASSWORD, expect, expectAccessible, expectRowsFit, newPerson, saveScreenshot, signUp, test } from './support.js';
 
 test.describe('pending invitations', () => {
   test('an Admin sees who has not joined yet, resends one (the old link stops working) and withdraws another after confirming', async ({ page, baseURL }) => {
@@ -10,12 +10,14 @@ test.describe('pending invitations', () => {
       return ((await response.json()) as { url: string }).url;
     };
     const stamp = Date.now();
-    const oldLink = await invite(`mia.${stamp}@example.com`, 'member');
+    // A long address: it wraps in the table and in a card rather than push either wider.
+    const mia = `mia.${stamp}.accounts-payable-automation@example.com`;
+    const oldLink = await invite(mia, 'member');
     await invite(`vic.${stamp}@example.com`, 'viewer');
 
     await page.getByRole('navigation').getByRole('link', { name: 'Users' }).click();
     const pending = page.getByRole('table', { name: 'Pending invitations' });
-    await expect(pending.getByRole('row', { name: new RegExp(`mia.${stamp}@example.com`) })).toContainText('Member');
+    await expect(pending.getByRole('row', { name: new RegExp(mia) })).toContainText('Member');
     await expect(pending.getByRole('row', { name: new RegExp(`vic.${stamp}@example.com`) })).toContainText('Viewer');
     await expect(pending.getByRole('row', { name: new RegExp(`mia.${stamp}`) })).toContainText('Ann Admin');
 
@@ -25,13 +27,16 @@ test.describe('pending invitations', () => {
     ] as const) {
       await page.setViewportSize({ width, height: 800 });
       await pending.scrollIntoViewIfNeeded();
+      // Table or cards, Resend and Withdraw are in reach and nothing is cut short.
+      await expectRowsFit(page, pending, 'the pending invitations');
+      await expect(pending.getByRole('button', { name: `Withdraw the invitation to vic.${stamp}@example.com` })).toBeInViewport();
       await expectAccessible(page, `pending invitations at ${width} px`);
       await saveScreenshot(page, name);
     }
     await page.setViewportSize({ width: 1280, height: 800 });
 
     // Resend: a new link is shown once; the old one no longer works.
-    const resend = page.getByRole('button', { name: `Resend the invitation to mia.${stamp}@example.com` });
+    const resend = page.getByRole('button', { name: `Resend the invitation to ${mia}` });
     await resend.click();
     const resent = page.getByRole('dialog', { name: 'Invitation sent again' });
     const newLink = (await resent.getByLabel('Invitation link').textContent())?.trim() ?? '';
@@ -67,7 +72,22 @@ test.describe('pending invitations', () => {
     expect(accepted.status()).toBe(200);
     await guest.dispose();
     await page.reload();
-    await expect(page.getByRole('table', { name: 'Users' }).getByRole('row', { name: /Mia Member/ })).toBeVisible();
+    const users = page.getByRole('table', { name: 'Users' });
+    await expect(users.getByRole('row', { name: /Mia Member/ })).toBeVisible();
     await expect(page.getByRole('table', { name: 'Pending invitations' })).toHaveCount(0);
+
+    // The Users table, with Mia's role to choose and her long address, fits at both widths.
+    for (const [width, name] of [
+      [1280, 'users-with-member'],
+      [375, 'users-with-member-mobile'],
+    ] as const) {
+      await page.setViewportSize({ width, height: 800 });
+      await expectRowsFit(page, users, 'the Users table');
+      const mias = users.getByRole('row', { name: /Mia Member/ });
+      await expect(mias.getByRole('combobox', { name: 'Role of Mia Member' })).toBeInViewport();
+      await expect(mias.getByRole('button', { name: 'Deactivate Mia Member' })).toBeVisible();
+      await expectAccessible(page, `the Users table at ${width} px`);
+      await saveScreenshot(page, name);
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { request as apiRequest, type Page } from '@playwright/test';
-import { callGateway, createKeyViaApi, expect, expectAccessible, newPerson, PASSWORD, saveScreenshot, signUp, test } from './support.js';
+import { callGateway, createKeyViaApi, expect, expectAccessible, expectRowsFit, newPerson, PASSWORD, saveScreenshot, signUp, test } from './support.js';
 
 const repo = path.resolve(import.meta.dirname, '..');
 
@@ -83,7 +83,7 @@ test.describe('every page', () => {
     await saveScreenshot(page, 'api-keys');
 
     // At 1,280 px every column fits: the table does not scroll sideways, the row menu is in view.
-    const frame = page.locator('.key-table-frame');
+    const frame = page.locator('.card-table-frame');
     expect(await frame.evaluate((element) => element.scrollWidth - element.clientWidth)).toBeLessThanOrEqual(0);
     await expect(page.getByRole('columnheader', { name: 'Flows' })).toBeInViewport();
     await expect(row.getByRole('button', { name: 'Actions for prod-invoice-flow-finance' })).toBeInViewport();
@@ -209,6 +209,7 @@ test.describe('every page', () => {
     await menu.scrollIntoViewIfNeeded();
     await expect(menu).toBeInViewport();
     expect(await card.locator('td[data-label="Last used"]').evaluate((cell) => getComputedStyle(cell, '::before').content)).toBe('"Last used"');
+    await expectRowsFit(page, page.getByRole('table', { name: 'API keys' }), 'API keys');
     await expect(page.getByRole('button', { name: 'Last used' })).toBeVisible();
     await expect(page.getByRole('banner').getByText('Contoso Finance')).toBeVisible();
     await expect(page.getByRole('banner').getByText('Admin', { exact: true })).toBeVisible();

@@ -5,6 +5,7 @@ import {
   createKeyViaApi,
   expect,
   expectAccessible,
+  expectRowsFit,
   newPerson,
   saveScreenshot,
   signUp,
@@ -131,6 +132,14 @@ test.describe('the portal, second pass', () => {
     await page.getByRole('dialog', { name: 'Rename key' }).getByRole('button', { name: 'Cancel' }).click();
     await expect(page.getByRole('button', { name: 'Actions for prod-invoice-flow-finance' })).toBeFocused();
 
+    // A key used this period and then deleted: Usage still counts its call.
+    const gone = await createKeyViaApi(page.request, 'dev-scratch-app-ops', { environment: 'development', team: 'ops' });
+    expect((await callGateway(page.request, gone.secret)).status()).toBe(200);
+    expect((await page.request.delete(`/api/keys/${gone.id}`)).status()).toBe(204);
+    await expect
+      .poll(async () => ((await (await page.request.get('/api/usage')).json()) as { byKey: Array<{ keyId: string }> }).byKey.map((k) => k.keyId))
+      .toContain(gone.id);
+
     // Usage: separate lines, not stacked areas, over the same period as the Subscription page.
     await openFromMenu(page, 'Usage', 'Usage');
     const usagePeriod = /This billing period: (\d{1,2} \w{3} \d{4})/.exec((await page.getByText(/^This billing period:/).textContent()) ?? '')?.[1];
@@ -143,8 +152,17 @@ test.describe('the portal, second pass', () => {
     const keyRow = byKey.getByRole('row', { name: /prod-invoice-flow-finance/ });
     await expect(keyRow.getByRole('cell')).toHaveText([/prod-invoice-flow-finance/, '1', '0']);
     const { items: keys } = (await (await page.request.get('/api/keys?q=prod-invoice-flow-finance')).json()) as { items: Array<{ id: string }> };
-    await expect(keyRow.getByRole('link', { name: 'prod-invoice-flow-finance' })).toHaveAttribute('href', `/keys/${keys[0]!.id}`);
+    await expect(keyRow.getByRole('link', { name: `prod-invoice-flow-finance …${secret.slice(-4)}`, exact: true })).toHaveAttribute(
+      'href',
+      `/keys/${keys[0]!.id}`,
+    );
     await expect(byKey.getByRole('row', { name: /test-quotes-flow-sales/ })).toHaveCount(0);
+    // The deleted key has no page: it is named, with its last four characters, and not linked.
+    expect((await page.request.get(`/api/keys/${gone.id}`)).status()).toBe(404);
+    const goneRow = byKey.getByRole('row', { name: /dev-scratch-app-ops/ });
+    await expect(goneRow).toContainText(`dev-scratch-app-ops …${gone.secret.slice(-4)}`);
+    await expect(goneRow).toContainText('Deleted');
+    await expect(goneRow.getByRole('link')).toHaveCount(0);
     const byFlow = page.getByRole('table', { name: 'Flows seen this period' });
     await expect(byFlow.getByRole('columnheader', { name: 'Calls since first seen' })).toBeVisible();
     const flowRow = byFlow.getByRole('row', { name: /a1b2c3d4-invoice-approval/ });
@@ -155,6 +173,9 @@ test.describe('the portal, second pass', () => {
       await page.getByRole('region', { name: 'By key', exact: true }).scrollIntoViewIfNeeded();
       await expect(byKey, `the key table at ${width} px`).toBeVisible();
       await expect(byFlow, `the flow table at ${width} px`).toBeVisible();
+      // Tables at 1280 px, cards at 375 px: neither scrolls sideways nor cuts a badge short.
+      await expectRowsFit(page, byKey, 'Usage by key');
+      await expectRowsFit(page, byFlow, 'Usage by flow');
     });
 
     // A key's chart covers the billing period, its outcomes side by side.

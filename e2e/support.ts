@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
-import { expect, test as base, type APIRequestContext, type Page } from '@playwright/test';
+import { expect, test as base, type APIRequestContext, type Locator, type Page } from '@playwright/test';
 
 export const SCREENSHOTS = path.resolve(import.meta.dirname, '..', 'docs', 'screenshots');
 export const PASSWORD = 'correct horse battery staple';
@@ -102,6 +102,42 @@ export async function expectAccessible(page: Page, what: string): Promise<void> 
         .join('\n')}`,
   );
   expect(report, `accessibility violations on ${what}`).toEqual([]);
+}
+
+/**
+ * A list drawn as a table on wide screens and as cards on narrow ones (CardTable) fits the page
+ * at the viewport's width: the document does not scroll sideways, neither does the table's frame,
+ * every row lies within the screen, and no cell, badge or badge label is cut short.
+ */
+export async function expectRowsFit(page: Page, table: Locator, what: string): Promise<void> {
+  const width = page.viewportSize()!.width;
+  await expect(table.locator('tbody tr').first(), `${what} has rows`).toBeVisible();
+  // The shell slides its menu away on a narrow screen: measure once it has.
+  await page.waitForFunction(() => document.getAnimations().every((animation) => animation.playState !== 'running'));
+  expect(await page.evaluate(() => document.documentElement.scrollWidth), `${what} at ${width} px: the page scrolls sideways`).toBeLessThanOrEqual(width);
+  const frame = await table.evaluate((element) => {
+    const box = element.parentElement!;
+    return { scroll: box.scrollWidth, client: box.clientWidth };
+  });
+  expect(frame.scroll, `${what} at ${width} px: the table scrolls sideways`).toBeLessThanOrEqual(frame.client);
+  const outside = await table.locator('tbody tr').evaluateAll((rows, viewport) => {
+    return rows
+      .map((row) => ({ box: row.getBoundingClientRect(), text: row.textContent?.slice(0, 40) }))
+      .filter(({ box }) => box.left < 0 || box.right > viewport)
+      .map(({ box, text }) => `"${text}" from ${Math.round(box.left)} to ${Math.round(box.right)} px`);
+  }, width);
+  expect(outside, `${what} at ${width} px: rows wider than the screen`).toEqual([]);
+  const cut = await table
+    .locator('td, .mantine-Badge-root, .mantine-Badge-label')
+    .evaluateAll((elements) =>
+      elements
+        .filter((element) => element.scrollWidth > element.clientWidth + 1)
+        .map(
+          (element) =>
+            `<${element.tagName.toLowerCase()} class="${element.className}"> "${element.textContent}" (${element.scrollWidth} > ${element.clientWidth} px)`,
+        ),
+    );
+  expect(cut, `${what} at ${width} px: cut short`).toEqual([]);
 }
 
 /** Saves a screenshot for the README. */

@@ -65,6 +65,23 @@ describe('flows are the organisation’s inventory, across keys', () => {
       detailsUrl: `https://make.powerautomate.com/environments/${ENV}/flows/invoice-approval/details`,
     });
     expect(one.keys.map((k: { keyId: string }) => k.keyId)).toEqual([successor.key.id, old.id]);
+    // Both keys share a name: their last four characters and the old key's successor tell them apart.
+    expect(one.keys).toEqual([
+      expect.objectContaining({
+        name: 'prod-invoices-flow-finance',
+        last4: successor.secret.slice(-4),
+        status: 'active',
+        replacedByKeyId: null,
+        graceEndsAt: null,
+      }),
+      expect.objectContaining({
+        name: 'prod-invoices-flow-finance',
+        last4: old.secret.slice(-4),
+        status: 'active',
+        replacedByKeyId: successor.key.id,
+        graceEndsAt: null,
+      }),
+    ]);
     // The same flow on each key's own list, with the label given once.
     for (const keyId of [old.id, successor.key.id]) {
       const ofKey = (await api(t, admin, 'GET', `/api/keys/${keyId}/flows`)).json();
@@ -168,7 +185,9 @@ describe('the rotation assistant', () => {
     let state = await status(old.id);
     expect(state).toMatchObject({
       predecessorId: old.id,
+      predecessorLast4: old.secret.slice(-4),
       successorId: successor.key.id,
+      successorLast4: successor.secret.slice(-4),
       graceEndsAt: '2026-03-04T09:00:00.000Z',
       revokeWhenDrained: false,
       safeToRevoke: false,

@@ -189,6 +189,7 @@ describe('usage by key and by flow', () => {
     const busy = await createKey(app, admin, { name: 'prod-busy-flow-ops' });
     const quiet = await createKey(app, admin, { name: 'prod-quiet-flow-ops' });
     const theirs = await createKey(app, other, { name: 'prod-their-flow-ops' });
+    const gone = await createKey(app, admin, { name: 'prod-gone-flow-ops' });
     const calls = async (secret: string, n: number, headers: Record<string, string> = {}) => {
       for (let i = 0; i < n; i++) await callGateway(app, secret, headers);
     };
@@ -211,7 +212,11 @@ describe('usage by key and by flow', () => {
     await app.app.inject({ method: 'POST', url: `/api/keys/${quiet.id}/suspend`, headers: { cookie: admin.cookie } });
     await calls(quiet.secret, 3, flowHeaders('receipts'));
     await calls(theirs.secret, 6, flowHeaders('invoices'));
+    // A key used this period, then deleted: its calls stay, and it has no page any more.
+    await calls(gone.secret, 1);
     await app.services.usage.flush();
+    expect((await app.app.inject({ method: 'DELETE', url: `/api/keys/${gone.id}`, headers: { cookie: admin.cookie } })).statusCode).toBe(204);
+    expect((await app.app.inject({ method: 'GET', url: `/api/keys/${gone.id}`, headers: { cookie: admin.cookie } })).statusCode).toBe(404);
 
     const flows = (await get(admin, '/api/flows')).items as { id: string; workflowName: string }[];
     const flowId = (name: string) => flows.find((f) => f.workflowName === name)!.id;
@@ -226,8 +231,9 @@ describe('usage by key and by flow', () => {
     const usage = await get(admin, '/api/usage');
     expect(usage.periodStart).toBe('2026-03-01T00:00:00.000Z');
     expect(usage.byKey).toEqual([
-      { keyId: busy.id, name: 'prod-busy-flow-ops', status: 'active', calls: 7, refused: 0 },
-      { keyId: quiet.id, name: 'prod-quiet-flow-ops', status: 'suspended', calls: 5, refused: 3 },
+      { keyId: busy.id, name: 'prod-busy-flow-ops', last4: busy.secret.slice(-4), status: 'active', deleted: false, calls: 7, refused: 0 },
+      { keyId: quiet.id, name: 'prod-quiet-flow-ops', last4: quiet.secret.slice(-4), status: 'suspended', deleted: false, calls: 5, refused: 3 },
+      { keyId: gone.id, name: 'prod-gone-flow-ops', last4: gone.secret.slice(-4), status: 'revoked', deleted: true, calls: 1, refused: 0 },
     ]);
     // A flow's calls are counted since it was first seen: February's two calls of `invoices` are in.
     expect(usage.byFlow).toEqual([
@@ -240,7 +246,9 @@ describe('usage by key and by flow', () => {
     const theirUsage = await get(other, '/api/usage');
     const theirFlowId = (await get(other, '/api/flows')).items[0].id;
     expect(theirFlowId).not.toBe(flowId('invoices'));
-    expect(theirUsage.byKey).toEqual([{ keyId: theirs.id, name: 'prod-their-flow-ops', status: 'active', calls: 6, refused: 0 }]);
+    expect(theirUsage.byKey).toEqual([
+      { keyId: theirs.id, name: 'prod-their-flow-ops', last4: theirs.secret.slice(-4), status: 'active', deleted: false, calls: 6, refused: 0 },
+    ]);
     expect(theirUsage.byFlow).toEqual([{ flowId: theirFlowId, label: null, name: 'invoices', calls: 6, lastSeenAt: '2026-03-01T00:00:00.000Z' }]);
   });
 

@@ -133,12 +133,18 @@ export const KeyFlowSchema = Type.Object({
 });
 export type KeyFlowView = Static<typeof KeyFlowSchema>;
 
-/** A key a flow has called. */
+/**
+ * A key a flow has called. A rotation's two keys share a name: `last4` tells them apart, and
+ * `replacedByKeyId` (with `graceEndsAt`, when the old key stops working) marks the old one.
+ */
 export const FlowKeySchema = Type.Object({
   keyId: Type.String(),
   name: Type.String(),
+  last4: Type.String({ description: 'The last 4 characters of the key' }),
   status: KeyStatusSchema,
   expiresAt: Nullable(Type.String()),
+  replacedByKeyId: Nullable(Type.String({ description: 'The successor the key was rotated to, if it was' })),
+  graceEndsAt: Nullable(Type.String({ description: 'When a rotated key stops working, if its rotation set a grace period' })),
   firstSeenAt: Type.String(),
   lastSeenAt: Type.String(),
   calls: Type.Integer(),
@@ -188,9 +194,11 @@ export type RotationFlowView = Static<typeof RotationFlowSchema>;
 export const RotationSchema = Type.Object({
   predecessorId: Type.String(),
   predecessorName: Type.String(),
+  predecessorLast4: Type.String({ description: 'The last 4 characters of the old key (both keys share a name)' }),
   predecessorStatus: Type.String(),
   successorId: Type.String(),
   successorName: Type.String(),
+  successorLast4: Type.String({ description: 'The last 4 characters of the new key' }),
   rotatedAt: Type.String({ description: 'When the successor was issued' }),
   graceEndsAt: Nullable(Type.String()),
   revokeWhenDrained: Type.Boolean(),
@@ -271,11 +279,17 @@ export const DailyUsageSchema = Type.Object({
 });
 export type DailyUsageView = Static<typeof DailyUsageSchema>;
 
-/** One key's requests this period: `calls` counts every request (refused ones too), `refused` those refused (outcome `rejected`). */
+/**
+ * One key's requests this period: `calls` counts every request (refused ones too), `refused` those
+ * refused (outcome `rejected`). A key deleted since keeps its calls here, with `deleted` (it has no
+ * page any more: `GET /api/keys/:id` answers 404).
+ */
 export const KeyPeriodUsageSchema = Type.Object({
   keyId: Type.String(),
   name: Type.String(),
+  last4: Type.String({ description: 'The last 4 characters of the key' }),
   status: KeyStatusSchema,
+  deleted: Type.Boolean({ description: 'The key was deleted since (it shows as revoked)' }),
   calls: Type.Integer({ description: 'Requests made with the key this billing period, refused ones included' }),
   refused: Type.Integer({ description: 'Requests made with the key this billing period that were refused' }),
 });

@@ -209,7 +209,7 @@ export async function setFlowLabel(db: DbOrTrx, orgId: string, id: string, label
   return Number(result.numUpdatedRows) === 1;
 }
 
-/** The keys these flows have called, with each key's name and state, most recent first. */
+/** The keys these flows have called, with each key's name, last four characters, state and successor, most recent first. */
 export function keysOfFlows(db: DbOrTrx, orgId: string, flowIds: readonly string[]) {
   if (flowIds.length === 0) return Promise.resolve([]);
   return db
@@ -223,6 +223,8 @@ export function keysOfFlows(db: DbOrTrx, orgId: string, flowIds: readonly string
       'flowKeys.calls',
       'flowKeys.lastOutcome',
       'apiKeys.name',
+      'apiKeys.last4',
+      'apiKeys.replacedByKeyId',
       ...KEY_STATUS_COLUMNS,
       'apiKeys.suspendedAt',
     ])

@@ -27,8 +27,11 @@ export function createFlowsService(deps: { db: Db; clock: Clock; audit: AuditSer
     const keys: FlowKeyView[] = links.map((link) => ({
       keyId: link.keyId,
       name: link.name,
+      last4: link.last4,
       status: displayStatus(link, now),
       expiresAt: link.expiresAt,
+      replacedByKeyId: link.replacedByKeyId,
+      graceEndsAt: link.graceEndsAt,
       firstSeenAt: link.firstSeenAt,
       lastSeenAt: link.lastSeenAt,
       calls: Number(link.calls),

@@ -59,9 +59,11 @@ export function createRotationService(deps: { db: Db; clock: Clock; keys: KeySer
     return {
       predecessorId: old.id,
       predecessorName: old.name,
+      predecessorLast4: old.last4,
       predecessorStatus: displayStatus(old, now),
       successorId: successor.id,
       successorName: successor.name,
+      successorLast4: successor.last4,
       rotatedAt: successor.createdAt,
       graceEndsAt: old.graceEndsAt,
       revokeWhenDrained: Number(old.revokeWhenDrained) === 1,

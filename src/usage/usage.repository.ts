@@ -51,7 +51,8 @@ export function organisationUsage(db: DbOrTrx, orgId: string, fromDay: string, t
 
 /**
  * The keys of an organisation with the most requests between two days (`toDay` exclusive), most
- * first: every request (`calls`) and the refused ones (`refused`), with the key's name and state.
+ * first: every request (`calls`) and the refused ones (`refused`), with the key's name, last four
+ * characters and state (deleted keys too: their calls were made).
  */
 export async function usageByKey(db: DbOrTrx, orgId: string, fromDay: string, toDay: string, limit: number) {
   const rows = await db
@@ -60,6 +61,7 @@ export async function usageByKey(db: DbOrTrx, orgId: string, fromDay: string, to
     .select((eb) => [
       'keyUsageDaily.keyId',
       'apiKeys.name',
+      'apiKeys.last4',
       ...KEY_STATUS_COLUMNS,
       eb.fn.sum<number>('keyUsageDaily.count').as('calls'),
       eb.fn.sum<number>(eb.case().when('keyUsageDaily.outcome', '=', 'rejected').then(eb.ref('keyUsageDaily.count')).else(0).end()).as('refused'),
@@ -67,7 +69,7 @@ export async function usageByKey(db: DbOrTrx, orgId: string, fromDay: string, to
     .where('keyUsageDaily.orgId', '=', orgId)
     .where('keyUsageDaily.day', '>=', fromDay)
     .where('keyUsageDaily.day', '<', toDay)
-    .groupBy(['keyUsageDaily.keyId', 'apiKeys.name', ...KEY_STATUS_COLUMNS])
+    .groupBy(['keyUsageDaily.keyId', 'apiKeys.name', 'apiKeys.last4', ...KEY_STATUS_COLUMNS])
     .orderBy('calls', 'desc')
     .orderBy('apiKeys.name')
     .orderBy('keyUsageDaily.keyId')

@@ -58,7 +58,17 @@ export function createUsageService(deps: { db: Db; clock: Clock; audit: AuditSer
     const now = clock.now();
     const [keys, flows] = await Promise.all([usageByKey(db, orgId, days.from, days.to, TOP), flowsSeenBetween(db, orgId, period.start, period.end, TOP)]);
     return {
-      byKey: keys.map((k): KeyPeriodUsageView => ({ keyId: k.keyId, name: k.name, status: displayStatus(k, now), calls: k.calls, refused: k.refused })),
+      byKey: keys.map(
+        (k): KeyPeriodUsageView => ({
+          keyId: k.keyId,
+          name: k.name,
+          last4: k.last4,
+          status: displayStatus(k, now),
+          deleted: k.deletedAt !== null,
+          calls: k.calls,
+          refused: k.refused,
+        }),
+      ),
       byFlow: flows.map((f): FlowPeriodUsageView => ({ flowId: f.id, label: f.label, name: f.workflowName, calls: Number(f.calls), lastSeenAt: f.lastSeenAt })),
     };
   }

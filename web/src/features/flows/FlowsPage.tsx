@@ -1,16 +1,16 @@
-import { Anchor, Badge, Button, Group, Modal, Pagination, Paper, Select, Stack, Switch, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
+import { Anchor, Badge, Button, Group, Pagination, Paper, Select, Stack, Switch, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
 import { IconExternalLink, IconRoute } from '@tabler/icons-react';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
+import { CardTable } from '../../components/CardTable';
 import { PageHeader } from '../../components/PageHeader';
 import { RelativeTime } from '../../components/RelativeTime';
 import { Empty, ErrorState, TableSkeleton } from '../../components/states';
-import { errorMessage } from '../../lib/api';
 import { number } from '../../lib/format';
-import { Link } from '../../lib/router';
 import { useSession } from '../../lib/session';
 import type { InventoryFlow } from '../../lib/types';
-import { FLOWS_PAGE, flowTitle, useFlows, useKeyChoices, useLabelFlow } from './api';
+import { FLOWS_PAGE, flowTitle, useFlows, useKeyChoices } from './api';
+import { FlowKeyLink } from './FlowKeyLink';
+import { FlowLabelModal } from './FlowLabelModal';
 
 /** The organisation's flows across every key they used (CONTRACT §10). */
 export default function FlowsPage() {
@@ -73,78 +73,69 @@ export default function FlowsPage() {
         />
       )}
       {(flows.isPending || total > 0) && (
-        <Paper withBorder>
-          <Table.ScrollContainer minWidth={640}>
-            <Table verticalSpacing="sm" highlightOnHover aria-label="Flows">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Flow</Table.Th>
-                  <Table.Th>Keys</Table.Th>
-                  <Table.Th>Last call</Table.Th>
-                  <Table.Th ta="right">Calls</Table.Th>
-                  <Table.Th>
-                    <VisuallyHidden>Actions</VisuallyHidden>
-                  </Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {flows.isPending && <TableSkeleton columns={5} rows={3} />}
-                {flows.data?.items.map((flow) => (
-                  <Table.Tr key={flow.id}>
-                    <Table.Td>
-                      <Stack gap={2}>
-                        <Group gap="xs">
-                          <Text fw={600}>{flowTitle(flow)}</Text>
-                          {flow.onRevokedOrExpiring && (
-                            <Badge color="red" variant="light">
-                              Needs a new key
-                            </Badge>
-                          )}
-                        </Group>
-                        {flow.label && (
-                          <Text size="xs" c="dimmed">
-                            {flow.workflowName}
-                          </Text>
-                        )}
-                        {flow.detailsUrl && (
-                          <Anchor href={flow.detailsUrl} target="_blank" rel="noreferrer" size="xs">
-                            Open in Power Automate <IconExternalLink size={12} aria-hidden />
-                          </Anchor>
-                        )}
-                      </Stack>
-                    </Table.Td>
-                    <Table.Td>
-                      <Stack gap={2}>
-                        {flow.keys.map((k) => (
-                          <Group gap={4} key={k.keyId}>
-                            <Anchor component={Link} href={`/keys/${k.keyId}`} size="sm">
-                              {k.name}
-                            </Anchor>
-                            {k.status !== 'active' && (
-                              <Badge size="xs" color={k.status === 'suspended' ? 'yellow' : 'red'} variant="light">
-                                {k.status}
-                              </Badge>
-                            )}
-                          </Group>
-                        ))}
-                      </Stack>
-                    </Table.Td>
-                    <Table.Td>
-                      <RelativeTime iso={flow.lastSeenAt} />
-                    </Table.Td>
-                    <Table.Td ta="right">{number.format(flow.calls)}</Table.Td>
-                    <Table.Td>
-                      {canLabel && (
+        <Paper withBorder p={{ base: 'sm', sm: 0 }}>
+          <CardTable aria-label="Flows">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Flow</Table.Th>
+                <Table.Th>Keys</Table.Th>
+                <Table.Th>Last call</Table.Th>
+                <Table.Th ta="right">Calls</Table.Th>
+                <Table.Th>
+                  <VisuallyHidden>Actions</VisuallyHidden>
+                </Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {flows.isPending && <TableSkeleton columns={5} rows={3} />}
+              {flows.data?.items.map((flow) => (
+                <Table.Tr key={flow.id}>
+                  <Table.Td className="card-table-title">
+                    <Text fw={600} span>
+                      {flowTitle(flow)}
+                    </Text>
+                    {flow.onRevokedOrExpiring && (
+                      <Badge color="red" variant="light" ml="xs" style={{ minWidth: 'max-content' }}>
+                        Needs a new key
+                      </Badge>
+                    )}
+                    {flow.label && (
+                      <Text size="xs" c="dimmed">
+                        {flow.workflowName}
+                      </Text>
+                    )}
+                    {flow.detailsUrl && (
+                      <Anchor href={flow.detailsUrl} target="_blank" rel="noreferrer" size="xs" display="block">
+                        Open in Power Automate <IconExternalLink size={12} aria-hidden />
+                      </Anchor>
+                    )}
+                  </Table.Td>
+                  <Table.Td data-label="Keys" className="card-table-wide card-table-wrap">
+                    <Stack gap={2}>
+                      {flow.keys.map((k) => (
+                        <FlowKeyLink key={k.keyId} flowKey={k} />
+                      ))}
+                    </Stack>
+                  </Table.Td>
+                  <Table.Td data-label="Last call">
+                    <RelativeTime iso={flow.lastSeenAt} />
+                  </Table.Td>
+                  <Table.Td data-label="Calls" className="card-table-number">
+                    {number.format(flow.calls)}
+                  </Table.Td>
+                  <Table.Td className="card-table-actions">
+                    {canLabel && (
+                      <div className="card-table-buttons">
                         <Button variant="subtle" size="xs" onClick={() => setEditing(flow)} aria-label={`Label ${flowTitle(flow)}`}>
                           Label
                         </Button>
-                      )}
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+                      </div>
+                    )}
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </CardTable>
         </Paper>
       )}
       {total > FLOWS_PAGE && (
@@ -154,45 +145,5 @@ export default function FlowsPage() {
       )}
       <FlowLabelModal flow={editing} onClose={() => setEditing(null)} />
     </>
-  );
-}
-
-/** Names a flow for everyone in the organisation; the name stays across rotations. */
-export function FlowLabelModal({ flow, onClose }: { flow: { id: string; label: string | null; workflowName: string } | null; onClose: () => void }) {
-  const label = useLabelFlow();
-  const [text, setText] = useState('');
-  const [shownFor, setShownFor] = useState<string | null>(null);
-  if (flow && flow.id !== shownFor) {
-    setShownFor(flow.id);
-    setText(flow.label ?? '');
-  }
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    if (!flow) return;
-    label.mutate(
-      { id: flow.id, label: text.trim() || null },
-      {
-        onSuccess: onClose,
-        onError: (error) => notifications.show({ color: 'red', title: 'The label was not saved', message: errorMessage(error) }),
-      },
-    );
-  };
-  return (
-    <Modal opened={flow !== null} onClose={onClose} title="Label flow" centered>
-      <form onSubmit={submit}>
-        <Stack>
-          <Text size="sm">Power Automate only sends the flow's id ({flow?.workflowName}). Give it a name your team recognises.</Text>
-          <TextInput label="Label" value={text} maxLength={100} onChange={(e) => setText(e.currentTarget.value)} data-autofocus />
-          <Group justify="end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={label.isPending}>
-              Save label
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
   );
 }

@@ -42,7 +42,7 @@ export function useKeyChoices() {
   });
 }
 
-/** A label changes every list that shows the flow: the inventory and each key's flows. */
+/** A label changes every list that shows the flow: the inventory, each key's flows, a rotation's checklist, usage by flow, hygiene findings. */
 export function useLabelFlow() {
   const client = useQueryClient();
   return useMutation({
@@ -51,6 +51,8 @@ export function useLabelFlow() {
       void client.invalidateQueries({ queryKey: flowKeys.all });
       void client.invalidateQueries({ queryKey: ['key'] });
       void client.invalidateQueries({ queryKey: ['rotation'] });
+      void client.invalidateQueries({ queryKey: ['usage'] });
+      void client.invalidateQueries({ queryKey: ['hygiene'] });
     },
   });
 }

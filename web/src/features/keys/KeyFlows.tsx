@@ -1,18 +1,16 @@
-import { ActionIcon, Alert, Badge, Button, Group, Modal, Stack, Table, Text, TextInput, Tooltip } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
+import { ActionIcon, Alert, Badge, Group, Table, Text, Tooltip } from '@mantine/core';
 import type { UseQueryResult } from '@tanstack/react-query';
 import { IconAlertTriangle, IconPencil, IconRoute } from '@tabler/icons-react';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { ExactDate, RelativeTime } from '../../components/RelativeTime';
 import { Empty, ErrorState, TableSkeleton } from '../../components/states';
-import { errorMessage } from '../../lib/api';
 import { number } from '../../lib/format';
 import type { ApiKey, Flow, Paged } from '../../lib/types';
-import { useLabelFlow } from './api';
+import { FlowLabelModal } from '../flows/FlowLabelModal';
 import { Section } from './KeyFacts';
 import { deadKeyCallers, flowName } from './key-rules';
 
-/** The flows and apps that called a key, and the dialog that labels one. */
+/** The flows and apps that called a key; each opens the flows' label dialog. */
 
 const OUTCOME_COLOR: Record<string, string> = { success: 'teal', client_error: 'yellow', server_error: 'red', rejected: 'gray' };
 const OUTCOME_LABEL: Record<string, string> = { success: 'Success', client_error: 'Client error', server_error: 'Server error', rejected: 'Rejected' };
@@ -108,62 +106,7 @@ export function FlowsSection({ apiKey, flows, canLabel }: { apiKey: ApiKey; flow
           </Table>
         </Table.ScrollContainer>
       )}
-      <LabelModal keyId={apiKey.id} flow={editing} onClose={() => setEditing(null)} />
+      <FlowLabelModal flow={editing} onClose={() => setEditing(null)} />
     </Section>
-  );
-}
-
-function LabelModal({ keyId, flow, onClose }: { keyId: string; flow: Flow | null; onClose: () => void }) {
-  const [label, setLabel] = useState('');
-  const [last, setLast] = useState<Flow | null>(null);
-  if (flow !== last) {
-    setLast(flow);
-    if (flow) setLabel(flow.label ?? '');
-  }
-  const mutation = useLabelFlow(keyId);
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    mutation.mutate(
-      { flowId: flow!.id, label: label.trim() || null },
-      {
-        onSuccess: () => {
-          notifications.show({ color: 'green', message: label.trim() ? `Flow labelled "${label.trim()}".` : 'Label removed.' });
-          mutation.reset();
-          onClose();
-        },
-      },
-    );
-  };
-  return (
-    <Modal opened={flow !== null} onClose={onClose} title="Label this flow" centered>
-      <form onSubmit={submit}>
-        <Stack>
-          {mutation.error && (
-            <Alert color="red" role="alert">
-              {errorMessage(mutation.error)}
-            </Alert>
-          )}
-          <Text size="sm" c="dimmed">
-            Flow id: <span className="mono">{flow ? (flow.workflowName ?? flow.workflowId ?? flow.id) : ''}</span>
-          </Text>
-          <TextInput
-            label="Label"
-            description="A friendly name, e.g. the flow's name in Power Automate. Leave empty to remove."
-            maxLength={100}
-            value={label}
-            onChange={(e) => setLabel(e.currentTarget.value)}
-            data-autofocus
-          />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={mutation.isPending}>
-              Save label
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
   );
 }

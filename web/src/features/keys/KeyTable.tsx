@@ -1,6 +1,7 @@
 import { Badge, Table, UnstyledButton, VisuallyHidden } from '@mantine/core';
 import { IconChevronDown, IconChevronUp, IconSelector } from '@tabler/icons-react';
 import { memo, type ReactNode } from 'react';
+import { CardTable } from '../../components/CardTable';
 import { KeyStatusBadge } from '../../components/KeyStatusBadge';
 import { ExposedBadge } from '../../components/ExposedBadge';
 import { ExactDate, RelativeTime } from '../../components/RelativeTime';
@@ -34,7 +35,7 @@ const dash = <span className="dimmed">—</span>;
 
 /**
  * One key as a table row. A page shows 25 of them, so cells are plain elements styled by
- * `.key-table` (styles.css) rather than a Mantine component per cell, and rows are memoised
+ * `.card-table` (styles.css, see CardTable) rather than a Mantine component per cell, and rows are memoised
  * (the query keeps unchanged keys identical). Below 48em the same rows become cards, their
  * facts named by the `data-label`s.
  */
@@ -42,26 +43,26 @@ const KeyRow = memo(function KeyRow({ apiKey, onAction }: { apiKey: ApiKey; onAc
   const me = useSession();
   return (
     <tr>
-      <td className="key-table-name">
-        <Link href={`/keys/${apiKey.id}`} className="key-table-link">
+      <td className="card-table-title">
+        <Link href={`/keys/${apiKey.id}`} className="card-table-link">
           {apiKey.name}
         </Link>
-        <span className="mono dimmed key-table-mask">{maskKey(apiKey)}</span>
-        {apiKey.replacesKeyId && <span className="dimmed key-table-note">Rotated successor</span>}
+        <span className="mono dimmed card-table-note">{maskKey(apiKey)}</span>
+        {apiKey.replacesKeyId && <span className="dimmed card-table-note">Rotated successor</span>}
       </td>
       <td data-label="Status">
         <KeyStatusBadge apiKey={apiKey} />
         {apiKey.exposedAt && (
-          <span className="key-table-note">
+          <span className="card-table-note">
             <ExposedBadge apiKey={apiKey} size="xs" />
           </span>
         )}
       </td>
       <td data-label="Environment">
         {apiKey.environment ? ENVIRONMENT_LABEL[apiKey.environment] : dash}
-        {apiKey.team && <span className="dimmed key-table-note">{apiKey.team}</span>}
+        {apiKey.team && <span className="dimmed card-table-note">{apiKey.team}</span>}
       </td>
-      <td data-label="Owner" className="key-table-owner">
+      <td data-label="Owner">
         {apiKey.createdBy?.name ?? 'Operator'}
         {apiKey.createdBy?.deactivated && (
           <Badge size="xs" color="orange" variant="light" display="block" w="fit-content">
@@ -72,16 +73,16 @@ const KeyRow = memo(function KeyRow({ apiKey, onAction }: { apiKey: ApiKey; onAc
       <td data-label="Created">
         <ExactDate iso={apiKey.createdAt} short />
       </td>
-      <td data-label="Last used" className="key-table-relative">
+      <td data-label="Last used" className="card-table-wrap">
         <RelativeTime iso={apiKey.lastUsedAt} />
       </td>
       <td data-label="Expires">
         <ExactDate iso={apiKey.expiresAt} empty="Never" short />
       </td>
-      <td data-label="Flows" className="key-table-number">
+      <td data-label="Flows" className="card-table-number">
         {number.format(apiKey.flowCount)}
       </td>
-      <td className="key-table-menu">
+      <td className="card-table-menu">
         <KeyRowMenu apiKey={apiKey} rules={keyActionsFor(me.user, apiKey)} onAction={onAction} />
       </td>
     </tr>
@@ -110,25 +111,23 @@ export function KeyTable({
   if (loading) body = <TableSkeleton columns={KEY_TABLE_COLUMNS} />;
   else if (keys) body = keys.map((key) => <KeyRow key={key.id} apiKey={key} onAction={onAction} />);
   return (
-    <div className="key-table-frame">
-      <Table verticalSpacing="sm" aria-label="API keys" aria-busy={busy} className="key-table" style={{ opacity: dimmed ? 0.6 : 1 }}>
-        <Table.Thead>
-          <Table.Tr>
-            <SortHeader field="name" label="Name" sort={sort} onSort={onSort} />
-            <Table.Th>Status</Table.Th>
-            <Table.Th>Environment</Table.Th>
-            <Table.Th>Owner</Table.Th>
-            <SortHeader field="createdAt" label="Created" sort={sort} onSort={onSort} />
-            <SortHeader field="lastUsedAt" label="Last used" sort={sort} onSort={onSort} />
-            <SortHeader field="expiresAt" label="Expires" sort={sort} onSort={onSort} />
-            <Table.Th ta="right">Flows</Table.Th>
-            <Table.Th>
-              <VisuallyHidden>Actions</VisuallyHidden>
-            </Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>{body}</Table.Tbody>
-      </Table>
-    </div>
+    <CardTable aria-label="API keys" aria-busy={busy} style={{ opacity: dimmed ? 0.6 : 1 }}>
+      <Table.Thead>
+        <Table.Tr>
+          <SortHeader field="name" label="Name" sort={sort} onSort={onSort} />
+          <Table.Th>Status</Table.Th>
+          <Table.Th>Environment</Table.Th>
+          <Table.Th>Owner</Table.Th>
+          <SortHeader field="createdAt" label="Created" sort={sort} onSort={onSort} />
+          <SortHeader field="lastUsedAt" label="Last used" sort={sort} onSort={onSort} />
+          <SortHeader field="expiresAt" label="Expires" sort={sort} onSort={onSort} />
+          <Table.Th ta="right">Flows</Table.Th>
+          <Table.Th>
+            <VisuallyHidden>Actions</VisuallyHidden>
+          </Table.Th>
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>{body}</Table.Tbody>
+    </CardTable>
   );
 }

@@ -136,12 +136,3 @@ export function useEndKey() {
     onSuccess: (_done, { id, action }) => invalidate(id, action === 'delete' ? 'deleted' : undefined),
   });
 }
-
-/** Labelling a flow: that key's flows. */
-export function useLabelFlow(keyId: string) {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: ({ flowId, label }: { flowId: string; label: string | null }) => patch(`/api/flows/${flowId}`, { label }),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: keyKeys.flows(keyId) }),
-  });
-}

@@ -2,13 +2,16 @@ import { Alert, Anchor, Badge, Button, Group, Modal, Paper, Stack, Switch, Table
 import { notifications } from '@mantine/notifications';
 import { IconCircleCheck, IconExternalLink, IconRotateClockwise } from '@tabler/icons-react';
 import { useState } from 'react';
+import { CardTable } from '../../components/CardTable';
+import { KeyName } from '../../components/KeyName';
 import { PageHeader } from '../../components/PageHeader';
 import { ExactDate, RelativeTime } from '../../components/RelativeTime';
 import { ErrorState, PageLoader } from '../../components/states';
 import { errorMessage } from '../../lib/api';
 import { Link } from '../../lib/router';
 import { useSession } from '../../lib/session';
-import type { IssuedKey, Rotation } from '../../lib/types';
+import type { ApiKey, IssuedKey, Rotation } from '../../lib/types';
+import { flowKeyState } from '../flows/FlowKeyLink';
 import { SecretModal } from '../keys/SecretModal';
 import { forgetHandedOverSecret, handedOverSecret, useRotation, useRotationMutations } from './api';
 
@@ -53,6 +56,7 @@ function RotationView({ keyId, rotation: r }: { keyId: string; rotation: Rotatio
   const { revokeOld, setRevokeWhenDrained } = useRotationMutations(keyId);
   const [confirming, setConfirming] = useState(false);
   const oldGone = r.predecessorStatus === 'revoked';
+  const oldState = flowKeyState({ status: r.predecessorStatus as ApiKey['status'], replacedByKeyId: r.successorId, graceEndsAt: r.graceEndsAt });
   const moved = r.flows.filter((f) => f.moved).length;
   const failed = (title: string) => (error: unknown) => notifications.show({ color: 'red', title, message: errorMessage(error) });
   return (
@@ -63,11 +67,18 @@ function RotationView({ keyId, rotation: r }: { keyId: string; rotation: Rotatio
           <>
             From{' '}
             <Anchor component={Link} href={`/keys/${r.predecessorId}`}>
-              {r.predecessorName}
+              <KeyName name={r.predecessorName} last4={r.predecessorLast4} />
             </Anchor>{' '}
+            {oldState && (
+              <>
+                <Badge component="span" size="xs" color={oldState.color} variant="light" style={{ minWidth: 'max-content' }}>
+                  {oldState.label}
+                </Badge>{' '}
+              </>
+            )}
             (old key) to{' '}
             <Anchor component={Link} href={`/keys/${r.successorId}`}>
-              {r.successorName}
+              <KeyName name={r.successorName} last4={r.successorLast4} />
             </Anchor>{' '}
             (new key), rotated <ExactDate iso={r.rotatedAt} />. Paste the new key into each flow's connection; this page follows them as they move.
           </>
@@ -115,59 +126,55 @@ function RotationView({ keyId, rotation: r }: { keyId: string; rotation: Rotatio
             </Group>
           </Paper>
         )}
-        <Paper withBorder>
-          <Table.ScrollContainer minWidth={560}>
-            <Table verticalSpacing="sm">
-              <Table.Caption>Flows that used the old key in the last 30 days (refreshes every few seconds)</Table.Caption>
-              <Table.Thead>
+        <Paper withBorder p={{ base: 'sm', sm: 0 }}>
+          <CardTable>
+            <Table.Caption>Flows that used the old key in the last 30 days (refreshes every few seconds)</Table.Caption>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Flow</Table.Th>
+                <Table.Th>State</Table.Th>
+                <Table.Th>Last call on old key</Table.Th>
+                <Table.Th>First call on new key</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {r.flows.length === 0 && (
                 <Table.Tr>
-                  <Table.Th>Flow</Table.Th>
-                  <Table.Th>State</Table.Th>
-                  <Table.Th>Last call on old key</Table.Th>
-                  <Table.Th>First call on new key</Table.Th>
+                  <Table.Td colSpan={4}>
+                    <Text c="dimmed" size="sm">
+                      No flow called the old key in the last 30 days.
+                    </Text>
+                  </Table.Td>
                 </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {r.flows.length === 0 && (
-                  <Table.Tr>
-                    <Table.Td colSpan={4}>
-                      <Text c="dimmed" size="sm">
-                        No flow called the old key in the last 30 days.
-                      </Text>
+              )}
+              {r.flows.map((flow) => {
+                const state = STATE_BADGE[stateOf(flow, r.rotatedAt)];
+                return (
+                  <Table.Tr key={flow.flowId}>
+                    <Table.Td className="card-table-title">
+                      <Text fw={600}>{flow.label ?? flow.workflowName}</Text>
+                      {flow.detailsUrl && (
+                        <Anchor href={flow.detailsUrl} target="_blank" rel="noreferrer" size="xs">
+                          Open in Power Automate <IconExternalLink size={12} aria-hidden />
+                        </Anchor>
+                      )}
+                    </Table.Td>
+                    <Table.Td data-label="State" className="card-table-wide">
+                      <Badge color={state.color} variant="light" style={{ minWidth: 'max-content' }}>
+                        {state.label}
+                      </Badge>
+                    </Table.Td>
+                    <Table.Td data-label="Last call on old key">
+                      <RelativeTime iso={flow.lastSeenOnOld} />
+                    </Table.Td>
+                    <Table.Td data-label="First call on new key">
+                      <RelativeTime iso={flow.lastSeenOnNew} empty="Not yet" />
                     </Table.Td>
                   </Table.Tr>
-                )}
-                {r.flows.map((flow) => {
-                  const state = STATE_BADGE[stateOf(flow, r.rotatedAt)];
-                  return (
-                    <Table.Tr key={flow.flowId}>
-                      <Table.Td>
-                        <Stack gap={2}>
-                          <Text fw={600}>{flow.label ?? flow.workflowName}</Text>
-                          {flow.detailsUrl && (
-                            <Anchor href={flow.detailsUrl} target="_blank" rel="noreferrer" size="xs">
-                              Open in Power Automate <IconExternalLink size={12} aria-hidden />
-                            </Anchor>
-                          )}
-                        </Stack>
-                      </Table.Td>
-                      <Table.Td>
-                        <Badge color={state.color} variant="light">
-                          {state.label}
-                        </Badge>
-                      </Table.Td>
-                      <Table.Td>
-                        <RelativeTime iso={flow.lastSeenOnOld} />
-                      </Table.Td>
-                      <Table.Td>
-                        <RelativeTime iso={flow.lastSeenOnNew} empty="Not yet" />
-                      </Table.Td>
-                    </Table.Tr>
-                  );
-                })}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+                );
+              })}
+            </Table.Tbody>
+          </CardTable>
         </Paper>
       </Stack>
       <Modal opened={confirming} onClose={() => setConfirming(false)} title="Revoke the old key?" centered>

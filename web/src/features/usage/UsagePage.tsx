@@ -1,9 +1,11 @@
 import { LineChart } from '@mantine/charts';
 import '@mantine/charts/styles.css';
-import { Anchor, Button, Card, Group, Progress, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
+import { Anchor, Badge, Button, Card, Group, Progress, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { IconChartBar, IconDownload } from '@tabler/icons-react';
 import dayjs from 'dayjs';
+import { CardTable } from '../../components/CardTable';
+import { KeyName } from '../../components/KeyName';
 import { KeyStatusBadge } from '../../components/KeyStatusBadge';
 import { PageHeader } from '../../components/PageHeader';
 import { RelativeTime } from '../../components/RelativeTime';
@@ -56,7 +58,7 @@ function QuotaCard({ quota }: { quota: Quota }) {
   );
 }
 
-/** The keys with the most requests this period: each key's requests and how many were refused. */
+/** The keys with the most requests this period: each key's requests and how many were refused. A deleted key is named, not linked. */
 function ByKey({ keys }: { keys: OrgUsage['byKey'] }) {
   if (keys.length === 0)
     return (
@@ -65,33 +67,48 @@ function ByKey({ keys }: { keys: OrgUsage['byKey'] }) {
       </Text>
     );
   return (
-    <ScrollTable minWidth={360} label="Requests by key, scrolls sideways">
-      <Table aria-label="Requests by key" striped>
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>Key</Table.Th>
-            <Table.Th ta="right">Calls</Table.Th>
-            <Table.Th ta="right">Refused</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {keys.map((k) => (
-            <Table.Tr key={k.keyId}>
-              <Table.Td>
-                <Group gap="xs" wrap="nowrap">
-                  <Anchor component={Link} href={`/keys/${k.keyId}`} size="sm" className="mono">
-                    {k.name}
+    <CardTable aria-label="Requests by key" verticalSpacing="xs">
+      <Table.Thead>
+        <Table.Tr>
+          <Table.Th>Key</Table.Th>
+          <Table.Th ta="right">Calls</Table.Th>
+          <Table.Th ta="right">Refused</Table.Th>
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>
+        {keys.map((k) => (
+          <Table.Tr key={k.keyId}>
+            <Table.Td className="card-table-title">
+              <Group gap="xs">
+                {k.deleted ? (
+                  // A deleted key has no page to link to; its calls still count.
+                  <Text size="sm">
+                    <KeyName name={k.name} last4={k.last4} />
+                  </Text>
+                ) : (
+                  <Anchor component={Link} href={`/keys/${k.keyId}`} size="sm">
+                    <KeyName name={k.name} last4={k.last4} />
                   </Anchor>
-                  {k.status !== 'active' && <KeyStatusBadge apiKey={{ status: k.status, expiresAt: null }} size="xs" />}
-                </Group>
-              </Table.Td>
-              <Table.Td ta="right">{number.format(k.calls)}</Table.Td>
-              <Table.Td ta="right">{number.format(k.refused)}</Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
-    </ScrollTable>
+                )}
+                {k.deleted ? (
+                  <Badge color="gray" variant="light" size="xs" style={{ minWidth: 'max-content' }}>
+                    Deleted
+                  </Badge>
+                ) : (
+                  k.status !== 'active' && <KeyStatusBadge apiKey={{ status: k.status, expiresAt: null }} size="xs" />
+                )}
+              </Group>
+            </Table.Td>
+            <Table.Td data-label="Calls" className="card-table-number">
+              {number.format(k.calls)}
+            </Table.Td>
+            <Table.Td data-label="Refused" className="card-table-number">
+              {number.format(k.refused)}
+            </Table.Td>
+          </Table.Tr>
+        ))}
+      </Table.Tbody>
+    </CardTable>
   );
 }
 
@@ -104,37 +121,39 @@ function ByFlow({ flows }: { flows: OrgUsage['byFlow'] }) {
       </Text>
     );
   return (
-    <ScrollTable minWidth={420} label="Flows seen this period, scrolls sideways">
-      <Table aria-label="Flows seen this period" striped>
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>Flow</Table.Th>
-            <Table.Th>Last call</Table.Th>
-            <Table.Th ta="right">Calls since first seen</Table.Th>
+    <CardTable aria-label="Flows seen this period" verticalSpacing="xs">
+      <Table.Thead>
+        <Table.Tr>
+          <Table.Th>Flow</Table.Th>
+          <Table.Th>Last call</Table.Th>
+          <Table.Th ta="right" className="card-table-wrap">
+            Calls since first seen
+          </Table.Th>
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>
+        {flows.map((flow) => (
+          <Table.Tr key={flow.flowId}>
+            <Table.Td className="card-table-title">
+              <Anchor component={Link} href="/flows" size="sm">
+                {flow.label ?? flow.name}
+              </Anchor>
+              {flow.label && (
+                <Text size="xs" c="dimmed">
+                  {flow.name}
+                </Text>
+              )}
+            </Table.Td>
+            <Table.Td data-label="Last call">
+              <RelativeTime iso={flow.lastSeenAt} />
+            </Table.Td>
+            <Table.Td data-label="Calls since first seen" className="card-table-number">
+              {number.format(flow.calls)}
+            </Table.Td>
           </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {flows.map((flow) => (
-            <Table.Tr key={flow.flowId}>
-              <Table.Td>
-                <Anchor component={Link} href="/flows" size="sm">
-                  {flow.label ?? flow.name}
-                </Anchor>
-                {flow.label && (
-                  <Text size="xs" c="dimmed">
-                    {flow.name}
-                  </Text>
-                )}
-              </Table.Td>
-              <Table.Td>
-                <RelativeTime iso={flow.lastSeenAt} />
-              </Table.Td>
-              <Table.Td ta="right">{number.format(flow.calls)}</Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
-    </ScrollTable>
+        ))}
+      </Table.Tbody>
+    </CardTable>
   );
 }
 

@@ -1,0 +1,25 @@
+import { Table, type TableProps } from '@mantine/core';
+
+/**
+ * A table on wide screens, a stack of cards below 48em (`.card-table` in styles.css). The portal's
+ * lists of keys, flows, people, invitations and a rotation's flows are all drawn by it, so there
+ * is one way a list reads on a phone and nothing on it scrolls sideways.
+ *
+ * Each body cell names its column with `data-label` (shown above its value in a card; a cell
+ * without one shows no label). Classes a cell may take:
+ * - `card-table-title`: what the row is about; it wraps anywhere and takes a card's whole width.
+ * - `card-table-wide`: takes a card's whole width (a badge that must not be cut short).
+ * - `card-table-menu`: a small menu button; in a card it sits in the top right corner.
+ * - `card-table-actions`: buttons (in a `card-table-buttons` row); right-aligned in a table, along a card's bottom.
+ * - `card-table-number`: right-aligned in a table.
+ * - `card-table-wrap`: may take two lines in a table rather than push it wider (a header cell too).
+ * In a table, other cells and headers keep to one line. Empty cells are left out of a card. Inside a cell,
+ * `card-table-link` is the row's main link and `card-table-note` a small line under it.
+ */
+export function CardTable({ className, ...props }: TableProps) {
+  return (
+    <div className="card-table-frame">
+      <Table verticalSpacing="sm" {...props} className={className ? `card-table ${className}` : 'card-table'} />
+    </div>
+  );
+}
