@@ -85,7 +85,7 @@ export default function UsersPage() {
                       <Text size="sm" fw={600}>
                         {member.name}{' '}
                         {self && (
-                          <Badge size="xs" variant="outline" style={{ minWidth: 'max-content' }}>
+                          <Badge component="span" size="xs" variant="outline" style={{ minWidth: 'max-content' }}>
                             You
                           </Badge>
                         )}
