@@ -3,6 +3,8 @@ import { PASSWORD, expect, expectAccessible, expectRowsFit, newPerson, saveScree
 
 test.describe('pending invitations', () => {
   test('an Admin sees who has not joined yet, resends one (the old link stops working) and withdraws another after confirming', async ({ page, baseURL }) => {
+    // A long walk (invite, resend, accept, withdraw, then axe and screenshots at two widths): 18 s alone, over 60 s beside other specs.
+    test.slow();
     await signUp(page, newPerson('Ann Admin'));
     const invite = async (email: string, role: string) => {
       const response = await page.request.post('/api/invitations', { data: { email, role } });

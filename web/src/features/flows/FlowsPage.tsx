@@ -1,10 +1,10 @@
-import { Anchor, Badge, Button, Group, Pagination, Paper, Select, Stack, Switch, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
+import { Anchor, Badge, Button, Group, Pagination, Paper, Select, Stack, Switch, Table, Text, TextInput } from '@mantine/core';
 import { IconExternalLink, IconRoute } from '@tabler/icons-react';
 import { useState } from 'react';
 import { CardTable } from '../../components/CardTable';
 import { PageHeader } from '../../components/PageHeader';
 import { RelativeTime } from '../../components/RelativeTime';
-import { Empty, ErrorState, TableSkeleton } from '../../components/states';
+import { Empty, ErrorState } from '../../components/states';
 import { number } from '../../lib/format';
 import { useSession } from '../../lib/session';
 import type { InventoryFlow } from '../../lib/types';
@@ -74,67 +74,57 @@ export default function FlowsPage() {
       )}
       {(flows.isPending || total > 0) && (
         <Paper withBorder p={{ base: 'sm', sm: 0 }}>
-          <CardTable aria-label="Flows">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Flow</Table.Th>
-                <Table.Th>Keys</Table.Th>
-                <Table.Th>Last call</Table.Th>
-                <Table.Th ta="right">Calls</Table.Th>
-                <Table.Th>
-                  <VisuallyHidden>Actions</VisuallyHidden>
-                </Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {flows.isPending && <TableSkeleton columns={5} rows={3} />}
-              {flows.data?.items.map((flow) => (
-                <Table.Tr key={flow.id}>
-                  <Table.Td className="card-table-title">
-                    <Text fw={600} span>
-                      {flowTitle(flow)}
+          <CardTable
+            aria-label="Flows"
+            columns={['Flow', 'Keys', 'Last call', { label: 'Calls', align: 'right' }, { label: 'Actions', hidden: true }]}
+            loadingRows={flows.isPending ? 3 : 0}
+          >
+            {flows.data?.items.map((flow) => (
+              <Table.Tr key={flow.id}>
+                <Table.Td className="card-table-title">
+                  <Text fw={600} span>
+                    {flowTitle(flow)}
+                  </Text>
+                  {flow.onRevokedOrExpiring && (
+                    <Badge color="red" variant="light" ml="xs" style={{ minWidth: 'max-content' }}>
+                      Needs a new key
+                    </Badge>
+                  )}
+                  {flow.label && (
+                    <Text size="xs" c="dimmed">
+                      {flow.workflowName}
                     </Text>
-                    {flow.onRevokedOrExpiring && (
-                      <Badge color="red" variant="light" ml="xs" style={{ minWidth: 'max-content' }}>
-                        Needs a new key
-                      </Badge>
-                    )}
-                    {flow.label && (
-                      <Text size="xs" c="dimmed">
-                        {flow.workflowName}
-                      </Text>
-                    )}
-                    {flow.detailsUrl && (
-                      <Anchor href={flow.detailsUrl} target="_blank" rel="noreferrer" size="xs" display="block">
-                        Open in Power Automate <IconExternalLink size={12} aria-hidden />
-                      </Anchor>
-                    )}
-                  </Table.Td>
-                  <Table.Td data-label="Keys" className="card-table-wide card-table-wrap">
-                    <Stack gap={2}>
-                      {flow.keys.map((k) => (
-                        <FlowKeyLink key={k.keyId} flowKey={k} />
-                      ))}
-                    </Stack>
-                  </Table.Td>
-                  <Table.Td data-label="Last call">
-                    <RelativeTime iso={flow.lastSeenAt} />
-                  </Table.Td>
-                  <Table.Td data-label="Calls" className="card-table-number">
-                    {number.format(flow.calls)}
-                  </Table.Td>
-                  <Table.Td className="card-table-actions">
-                    {canLabel && (
-                      <div className="card-table-buttons">
-                        <Button variant="subtle" size="xs" onClick={() => setEditing(flow)} aria-label={`Label ${flowTitle(flow)}`}>
-                          Label
-                        </Button>
-                      </div>
-                    )}
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
+                  )}
+                  {flow.detailsUrl && (
+                    <Anchor href={flow.detailsUrl} target="_blank" rel="noreferrer" size="xs" display="block">
+                      Open in Power Automate <IconExternalLink size={12} aria-hidden />
+                    </Anchor>
+                  )}
+                </Table.Td>
+                <Table.Td data-label="Keys" className="card-table-wide card-table-wrap">
+                  <Stack gap={2}>
+                    {flow.keys.map((k) => (
+                      <FlowKeyLink key={k.keyId} flowKey={k} />
+                    ))}
+                  </Stack>
+                </Table.Td>
+                <Table.Td data-label="Last call">
+                  <RelativeTime iso={flow.lastSeenAt} />
+                </Table.Td>
+                <Table.Td data-label="Calls" className="card-table-number">
+                  {number.format(flow.calls)}
+                </Table.Td>
+                <Table.Td className="card-table-actions">
+                  {canLabel && (
+                    <div className="card-table-buttons">
+                      <Button variant="subtle" size="xs" onClick={() => setEditing(flow)} aria-label={`Label ${flowTitle(flow)}`}>
+                        Label
+                      </Button>
+                    </div>
+                  )}
+                </Table.Td>
+              </Table.Tr>
+            ))}
           </CardTable>
         </Paper>
       )}

@@ -1,11 +1,11 @@
-import { Badge, Button, Group, Modal, Paper, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
+import { Badge, Button, Group, Modal, Paper, Stack, Table, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useQuery } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
 import { ExactDate, RelativeTime } from '../../components/RelativeTime';
 import { CardTable } from '../../components/CardTable';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
-import { ErrorState, TableSkeleton } from '../../components/states';
+import { ErrorState } from '../../components/states';
 import { errorMessage } from '../../lib/api';
 import { focusTrigger, returnFocus, type FocusTrigger } from '../../lib/focus';
 import { ROLE_COLOR, ROLE_LABEL } from '../../lib/format';
@@ -41,70 +41,59 @@ export function PendingInvitations() {
         Pending invitations
       </Title>
       {invitations.isError && <ErrorState error={invitations.error} onRetry={() => void invitations.refetch()} />}
-      <CardTable aria-label="Pending invitations">
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>Email</Table.Th>
-            <Table.Th>Role</Table.Th>
-            <Table.Th>Invited by</Table.Th>
-            <Table.Th>Sent</Table.Th>
-            <Table.Th>Expires</Table.Th>
-            <Table.Th>
-              <VisuallyHidden>Actions</VisuallyHidden>
-            </Table.Th>
+      <CardTable
+        aria-label="Pending invitations"
+        columns={['Email', 'Role', 'Invited by', 'Sent', 'Expires', { label: 'Actions', hidden: true }]}
+        loadingRows={invitations.isPending ? 2 : 0}
+      >
+        {items.map((invitation) => (
+          <Table.Tr key={invitation.id}>
+            <Table.Td className="card-table-title">
+              <Text size="sm" fw={600}>
+                {invitation.email}
+              </Text>
+            </Table.Td>
+            <Table.Td data-label="Role">
+              <Badge variant="light" color={ROLE_COLOR[invitation.role]} style={{ minWidth: 'max-content' }}>
+                {ROLE_LABEL[invitation.role]}
+              </Badge>
+            </Table.Td>
+            <Table.Td data-label="Invited by" className="card-table-wrap">
+              {invitation.invitedBy?.name ?? 'An Admin'}
+            </Table.Td>
+            <Table.Td data-label="Sent">
+              <RelativeTime iso={invitation.createdAt} />
+            </Table.Td>
+            <Table.Td data-label="Expires">
+              <ExactDate iso={invitation.expiresAt} />
+            </Table.Td>
+            <Table.Td className="card-table-actions">
+              <div className="card-table-buttons">
+                <Button
+                  size="xs"
+                  variant="default"
+                  loading={resend.isPending && resend.variables === invitation.id}
+                  onClick={() => resendOne(invitation)}
+                  aria-label={`Resend the invitation to ${invitation.email}`}
+                >
+                  Resend
+                </Button>
+                <Button
+                  size="xs"
+                  variant="subtle"
+                  color="red"
+                  onClick={() => {
+                    remember();
+                    setWithdrawing(invitation);
+                  }}
+                  aria-label={`Withdraw the invitation to ${invitation.email}`}
+                >
+                  Withdraw
+                </Button>
+              </div>
+            </Table.Td>
           </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {invitations.isPending && <TableSkeleton columns={6} rows={2} />}
-          {items.map((invitation) => (
-            <Table.Tr key={invitation.id}>
-              <Table.Td className="card-table-title">
-                <Text size="sm" fw={600}>
-                  {invitation.email}
-                </Text>
-              </Table.Td>
-              <Table.Td data-label="Role">
-                <Badge variant="light" color={ROLE_COLOR[invitation.role]} style={{ minWidth: 'max-content' }}>
-                  {ROLE_LABEL[invitation.role]}
-                </Badge>
-              </Table.Td>
-              <Table.Td data-label="Invited by" className="card-table-wrap">
-                {invitation.invitedBy?.name ?? 'An Admin'}
-              </Table.Td>
-              <Table.Td data-label="Sent">
-                <RelativeTime iso={invitation.createdAt} />
-              </Table.Td>
-              <Table.Td data-label="Expires">
-                <ExactDate iso={invitation.expiresAt} />
-              </Table.Td>
-              <Table.Td className="card-table-actions">
-                <div className="card-table-buttons">
-                  <Button
-                    size="xs"
-                    variant="default"
-                    loading={resend.isPending && resend.variables === invitation.id}
-                    onClick={() => resendOne(invitation)}
-                    aria-label={`Resend the invitation to ${invitation.email}`}
-                  >
-                    Resend
-                  </Button>
-                  <Button
-                    size="xs"
-                    variant="subtle"
-                    color="red"
-                    onClick={() => {
-                      remember();
-                      setWithdrawing(invitation);
-                    }}
-                    aria-label={`Withdraw the invitation to ${invitation.email}`}
-                  >
-                    Withdraw
-                  </Button>
-                </div>
-              </Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
+        ))}
       </CardTable>
       <Modal
         opened={resent !== null}

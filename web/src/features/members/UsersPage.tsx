@@ -1,4 +1,4 @@
-import { Alert, Anchor, Badge, Button, Group, Modal, Pagination, Paper, Select, Stack, Table, Text, TextInput, Tooltip, VisuallyHidden } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Group, Modal, Pagination, Paper, Select, Stack, Table, Text, TextInput, Tooltip } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useQuery } from '@tanstack/react-query';
 import { IconUserPlus, IconUsers } from '@tabler/icons-react';
@@ -7,7 +7,7 @@ import { CardTable } from '../../components/CardTable';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { PageHeader } from '../../components/PageHeader';
 import { ExactDate } from '../../components/RelativeTime';
-import { Empty, ErrorState, TableSkeleton } from '../../components/states';
+import { Empty, ErrorState } from '../../components/states';
 import { errorMessage } from '../../lib/api';
 import { ROLE_COLOR, ROLE_LABEL, date, labelOptions, plural } from '../../lib/format';
 import { Link } from '../../lib/router';
@@ -61,97 +61,86 @@ export default function UsersPage() {
         {members.data?.items.length === 0 ? (
           <Empty icon={<IconUsers size={28} />} title="Nobody here yet" description="Invite your colleagues so each of them has their own keys." />
         ) : (
-          <CardTable aria-label="Users">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Name</Table.Th>
-                <Table.Th>Role</Table.Th>
-                <Table.Th>Status</Table.Th>
-                <Table.Th>Live keys</Table.Th>
-                <Table.Th>Joined</Table.Th>
-                <Table.Th>
-                  <VisuallyHidden>Actions</VisuallyHidden>
-                </Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {members.isPending && <TableSkeleton columns={6} rows={3} />}
-              {members.data?.items.map((member) => {
-                const self = member.id === me.user.id;
-                const editable = manage.ok && !self && member.status === 'active';
-                return (
-                  <Table.Tr key={member.id}>
-                    <Table.Td className="card-table-title">
-                      <Text size="sm" fw={600}>
-                        {member.name}{' '}
-                        {self && (
-                          <Badge component="span" size="xs" variant="outline" style={{ minWidth: 'max-content' }}>
-                            You
-                          </Badge>
-                        )}
-                      </Text>
-                      <Text size="xs" c="dimmed">
-                        {member.email}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td data-label="Role">
-                      {editable ? (
-                        <Select
-                          aria-label={`Role of ${member.name}`}
-                          data={ROLES}
-                          value={member.role}
-                          allowDeselect={false}
-                          onChange={(role) => role && role !== member.role && changeRole(member.id, role as Role)}
-                          w={130}
-                          maw="100%"
-                          size="xs"
-                        />
-                      ) : (
-                        <Badge variant="light" color={ROLE_COLOR[member.role]} style={{ minWidth: 'max-content' }}>
-                          {ROLE_LABEL[member.role]}
+          <CardTable
+            aria-label="Users"
+            columns={['Name', 'Role', 'Status', 'Live keys', 'Joined', { label: 'Actions', hidden: true }]}
+            loadingRows={members.isPending ? 3 : 0}
+          >
+            {members.data?.items.map((member) => {
+              const self = member.id === me.user.id;
+              const editable = manage.ok && !self && member.status === 'active';
+              return (
+                <Table.Tr key={member.id}>
+                  <Table.Td className="card-table-title">
+                    <Text size="sm" fw={600}>
+                      {member.name}{' '}
+                      {self && (
+                        <Badge component="span" size="xs" variant="outline" style={{ minWidth: 'max-content' }}>
+                          You
                         </Badge>
                       )}
-                    </Table.Td>
-                    <Table.Td data-label="Status">
-                      {member.status === 'active' ? (
-                        <Badge color="green" variant="light" style={{ minWidth: 'max-content' }}>
-                          Active
+                    </Text>
+                    <Text size="xs" c="dimmed">
+                      {member.email}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td data-label="Role">
+                    {editable ? (
+                      <Select
+                        aria-label={`Role of ${member.name}`}
+                        data={ROLES}
+                        value={member.role}
+                        allowDeselect={false}
+                        onChange={(role) => role && role !== member.role && changeRole(member.id, role as Role)}
+                        w={130}
+                        maw="100%"
+                        size="xs"
+                      />
+                    ) : (
+                      <Badge variant="light" color={ROLE_COLOR[member.role]} style={{ minWidth: 'max-content' }}>
+                        {ROLE_LABEL[member.role]}
+                      </Badge>
+                    )}
+                  </Table.Td>
+                  <Table.Td data-label="Status">
+                    {member.status === 'active' ? (
+                      <Badge color="green" variant="light" style={{ minWidth: 'max-content' }}>
+                        Active
+                      </Badge>
+                    ) : (
+                      <Tooltip label={member.deactivatedAt ? `Deactivated on ${date(member.deactivatedAt)}` : 'Deactivated'}>
+                        <Badge color="gray" variant="light" tabIndex={0} style={{ minWidth: 'max-content' }}>
+                          Deactivated
                         </Badge>
-                      ) : (
-                        <Tooltip label={member.deactivatedAt ? `Deactivated on ${date(member.deactivatedAt)}` : 'Deactivated'}>
-                          <Badge color="gray" variant="light" tabIndex={0} style={{ minWidth: 'max-content' }}>
-                            Deactivated
-                          </Badge>
-                        </Tooltip>
-                      )}
-                    </Table.Td>
-                    <Table.Td data-label="Live keys">
-                      {member.activeKeyCount > 0 ? (
-                        <Anchor component={Link} href={`/keys?ownerId=${member.id}`} size="sm">
-                          {plural(member.activeKeyCount, 'key')}
-                        </Anchor>
-                      ) : (
-                        <Text size="sm" c="dimmed">
-                          None
-                        </Text>
-                      )}
-                    </Table.Td>
-                    <Table.Td data-label="Joined">
-                      <ExactDate iso={member.createdAt} />
-                    </Table.Td>
-                    <Table.Td className="card-table-actions">
-                      {editable && (
-                        <div className="card-table-buttons">
-                          <Button size="xs" variant="subtle" color="red" onClick={() => setDeactivating(member)} aria-label={`Deactivate ${member.name}`}>
-                            Deactivate
-                          </Button>
-                        </div>
-                      )}
-                    </Table.Td>
-                  </Table.Tr>
-                );
-              })}
-            </Table.Tbody>
+                      </Tooltip>
+                    )}
+                  </Table.Td>
+                  <Table.Td data-label="Live keys">
+                    {member.activeKeyCount > 0 ? (
+                      <Anchor component={Link} href={`/keys?ownerId=${member.id}`} size="sm">
+                        {plural(member.activeKeyCount, 'key')}
+                      </Anchor>
+                    ) : (
+                      <Text size="sm" c="dimmed">
+                        None
+                      </Text>
+                    )}
+                  </Table.Td>
+                  <Table.Td data-label="Joined">
+                    <ExactDate iso={member.createdAt} />
+                  </Table.Td>
+                  <Table.Td className="card-table-actions">
+                    {editable && (
+                      <div className="card-table-buttons">
+                        <Button size="xs" variant="subtle" color="red" onClick={() => setDeactivating(member)} aria-label={`Deactivate ${member.name}`}>
+                          Deactivate
+                        </Button>
+                      </div>
+                    )}
+                  </Table.Td>
+                </Table.Tr>
+              );
+            })}
           </CardTable>
         )}
         {total > PAGE_SIZE && (

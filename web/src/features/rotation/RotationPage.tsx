@@ -127,53 +127,45 @@ function RotationView({ keyId, rotation: r }: { keyId: string; rotation: Rotatio
           </Paper>
         )}
         <Paper withBorder p={{ base: 'sm', sm: 0 }}>
-          <CardTable>
-            <Table.Caption>Flows that used the old key in the last 30 days (refreshes every few seconds)</Table.Caption>
-            <Table.Thead>
+          <CardTable
+            columns={['Flow', 'State', 'Last call on old key', 'First call on new key']}
+            caption="Flows that used the old key in the last 30 days (refreshes every few seconds)"
+          >
+            {r.flows.length === 0 && (
               <Table.Tr>
-                <Table.Th>Flow</Table.Th>
-                <Table.Th>State</Table.Th>
-                <Table.Th>Last call on old key</Table.Th>
-                <Table.Th>First call on new key</Table.Th>
+                <Table.Td colSpan={4}>
+                  <Text c="dimmed" size="sm">
+                    No flow called the old key in the last 30 days.
+                  </Text>
+                </Table.Td>
               </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {r.flows.length === 0 && (
-                <Table.Tr>
-                  <Table.Td colSpan={4}>
-                    <Text c="dimmed" size="sm">
-                      No flow called the old key in the last 30 days.
-                    </Text>
+            )}
+            {r.flows.map((flow) => {
+              const state = STATE_BADGE[stateOf(flow, r.rotatedAt)];
+              return (
+                <Table.Tr key={flow.flowId}>
+                  <Table.Td className="card-table-title">
+                    <Text fw={600}>{flow.label ?? flow.workflowName}</Text>
+                    {flow.detailsUrl && (
+                      <Anchor href={flow.detailsUrl} target="_blank" rel="noreferrer" size="xs">
+                        Open in Power Automate <IconExternalLink size={12} aria-hidden />
+                      </Anchor>
+                    )}
+                  </Table.Td>
+                  <Table.Td data-label="State" className="card-table-wide">
+                    <Badge color={state.color} variant="light" style={{ minWidth: 'max-content' }}>
+                      {state.label}
+                    </Badge>
+                  </Table.Td>
+                  <Table.Td data-label="Last call on old key">
+                    <RelativeTime iso={flow.lastSeenOnOld} />
+                  </Table.Td>
+                  <Table.Td data-label="First call on new key">
+                    <RelativeTime iso={flow.lastSeenOnNew} empty="Not yet" />
                   </Table.Td>
                 </Table.Tr>
-              )}
-              {r.flows.map((flow) => {
-                const state = STATE_BADGE[stateOf(flow, r.rotatedAt)];
-                return (
-                  <Table.Tr key={flow.flowId}>
-                    <Table.Td className="card-table-title">
-                      <Text fw={600}>{flow.label ?? flow.workflowName}</Text>
-                      {flow.detailsUrl && (
-                        <Anchor href={flow.detailsUrl} target="_blank" rel="noreferrer" size="xs">
-                          Open in Power Automate <IconExternalLink size={12} aria-hidden />
-                        </Anchor>
-                      )}
-                    </Table.Td>
-                    <Table.Td data-label="State" className="card-table-wide">
-                      <Badge color={state.color} variant="light" style={{ minWidth: 'max-content' }}>
-                        {state.label}
-                      </Badge>
-                    </Table.Td>
-                    <Table.Td data-label="Last call on old key">
-                      <RelativeTime iso={flow.lastSeenOnOld} />
-                    </Table.Td>
-                    <Table.Td data-label="First call on new key">
-                      <RelativeTime iso={flow.lastSeenOnNew} empty="Not yet" />
-                    </Table.Td>
-                  </Table.Tr>
-                );
-              })}
-            </Table.Tbody>
+              );
+            })}
           </CardTable>
         </Paper>
       </Stack>

@@ -67,47 +67,38 @@ function ByKey({ keys }: { keys: OrgUsage['byKey'] }) {
       </Text>
     );
   return (
-    <CardTable aria-label="Requests by key" verticalSpacing="xs">
-      <Table.Thead>
-        <Table.Tr>
-          <Table.Th>Key</Table.Th>
-          <Table.Th ta="right">Calls</Table.Th>
-          <Table.Th ta="right">Refused</Table.Th>
+    <CardTable aria-label="Requests by key" verticalSpacing="xs" columns={['Key', { label: 'Calls', align: 'right' }, { label: 'Refused', align: 'right' }]}>
+      {keys.map((k) => (
+        <Table.Tr key={k.keyId}>
+          <Table.Td className="card-table-title">
+            <Group gap="xs">
+              {k.deleted ? (
+                // A deleted key has no page to link to; its calls still count.
+                <Text size="sm">
+                  <KeyName name={k.name} last4={k.last4} />
+                </Text>
+              ) : (
+                <Anchor component={Link} href={`/keys/${k.keyId}`} size="sm">
+                  <KeyName name={k.name} last4={k.last4} />
+                </Anchor>
+              )}
+              {k.deleted ? (
+                <Badge color="gray" variant="light" size="xs" style={{ minWidth: 'max-content' }}>
+                  Deleted
+                </Badge>
+              ) : (
+                k.status !== 'active' && <KeyStatusBadge apiKey={{ status: k.status, expiresAt: null }} size="xs" />
+              )}
+            </Group>
+          </Table.Td>
+          <Table.Td data-label="Calls" className="card-table-number">
+            {number.format(k.calls)}
+          </Table.Td>
+          <Table.Td data-label="Refused" className="card-table-number">
+            {number.format(k.refused)}
+          </Table.Td>
         </Table.Tr>
-      </Table.Thead>
-      <Table.Tbody>
-        {keys.map((k) => (
-          <Table.Tr key={k.keyId}>
-            <Table.Td className="card-table-title">
-              <Group gap="xs">
-                {k.deleted ? (
-                  // A deleted key has no page to link to; its calls still count.
-                  <Text size="sm">
-                    <KeyName name={k.name} last4={k.last4} />
-                  </Text>
-                ) : (
-                  <Anchor component={Link} href={`/keys/${k.keyId}`} size="sm">
-                    <KeyName name={k.name} last4={k.last4} />
-                  </Anchor>
-                )}
-                {k.deleted ? (
-                  <Badge color="gray" variant="light" size="xs" style={{ minWidth: 'max-content' }}>
-                    Deleted
-                  </Badge>
-                ) : (
-                  k.status !== 'active' && <KeyStatusBadge apiKey={{ status: k.status, expiresAt: null }} size="xs" />
-                )}
-              </Group>
-            </Table.Td>
-            <Table.Td data-label="Calls" className="card-table-number">
-              {number.format(k.calls)}
-            </Table.Td>
-            <Table.Td data-label="Refused" className="card-table-number">
-              {number.format(k.refused)}
-            </Table.Td>
-          </Table.Tr>
-        ))}
-      </Table.Tbody>
+      ))}
     </CardTable>
   );
 }
@@ -121,38 +112,31 @@ function ByFlow({ flows }: { flows: OrgUsage['byFlow'] }) {
       </Text>
     );
   return (
-    <CardTable aria-label="Flows seen this period" verticalSpacing="xs">
-      <Table.Thead>
-        <Table.Tr>
-          <Table.Th>Flow</Table.Th>
-          <Table.Th>Last call</Table.Th>
-          <Table.Th ta="right" className="card-table-wrap">
-            Calls since first seen
-          </Table.Th>
+    <CardTable
+      aria-label="Flows seen this period"
+      verticalSpacing="xs"
+      columns={['Flow', 'Last call', { label: 'Calls since first seen', align: 'right', className: 'card-table-wrap' }]}
+    >
+      {flows.map((flow) => (
+        <Table.Tr key={flow.flowId}>
+          <Table.Td className="card-table-title">
+            <Anchor component={Link} href="/flows" size="sm">
+              {flow.label ?? flow.name}
+            </Anchor>
+            {flow.label && (
+              <Text size="xs" c="dimmed">
+                {flow.name}
+              </Text>
+            )}
+          </Table.Td>
+          <Table.Td data-label="Last call">
+            <RelativeTime iso={flow.lastSeenAt} />
+          </Table.Td>
+          <Table.Td data-label="Calls since first seen" className="card-table-number">
+            {number.format(flow.calls)}
+          </Table.Td>
         </Table.Tr>
-      </Table.Thead>
-      <Table.Tbody>
-        {flows.map((flow) => (
-          <Table.Tr key={flow.flowId}>
-            <Table.Td className="card-table-title">
-              <Anchor component={Link} href="/flows" size="sm">
-                {flow.label ?? flow.name}
-              </Anchor>
-              {flow.label && (
-                <Text size="xs" c="dimmed">
-                  {flow.name}
-                </Text>
-              )}
-            </Table.Td>
-            <Table.Td data-label="Last call">
-              <RelativeTime iso={flow.lastSeenAt} />
-            </Table.Td>
-            <Table.Td data-label="Calls since first seen" className="card-table-number">
-              {number.format(flow.calls)}
-            </Table.Td>
-          </Table.Tr>
-        ))}
-      </Table.Tbody>
+      ))}
     </CardTable>
   );
 }
