@@ -168,7 +168,9 @@ test.describe('the portal, second pass', () => {
     const flowRow = byFlow.getByRole('row', { name: /a1b2c3d4-invoice-approval/ });
     await expect(flowRow.getByRole('cell').last()).toHaveText('1');
     await expect(flowRow.getByRole('link', { name: 'a1b2c3d4-invoice-approval' })).toHaveAttribute('href', '/flows');
-    await atBothWidths(page, 'Usage', 'usage-lines');
+    await atBothWidths(page, 'Usage', 'usage-lines', async () => {
+      await expectRowsFit(page, page.getByRole('table', { name: 'Requests by action' }), 'Usage by action');
+    });
     await atBothWidths(page, 'Usage by key and by flow', 'usage-by-key-and-flow', async (width) => {
       await page.getByRole('region', { name: 'By key', exact: true }).scrollIntoViewIfNeeded();
       await expect(byKey, `the key table at ${width} px`).toBeVisible();
@@ -188,7 +190,9 @@ test.describe('the portal, second pass', () => {
     await expect(page.getByText(new RegExp(`${usagePeriod} –`))).toBeVisible();
     const limits = page.getByRole('table', { name: 'Plan limits' });
     await expect(limits.getByRole('row', { name: /Live API keys/ })).toContainText('1 (50 %)');
-    await atBothWidths(page, 'Subscription', 'subscription-used');
+    await atBothWidths(page, 'Subscription', 'subscription-used', async () => {
+      await expectRowsFit(page, limits, 'Plan limits');
+    });
 
     // A Member, signed in elsewhere, sees the plan change without reloading.
     const invited = await page.request.post('/api/invitations', { data: { email: `mia.${Date.now()}@example.com`, role: 'member' } });

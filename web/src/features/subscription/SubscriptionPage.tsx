@@ -4,7 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { PageHeader } from '../../components/PageHeader';
-import { ScrollTable } from '../../components/ScrollTable';
+import { CardTable } from '../../components/CardTable';
 import { ErrorState } from '../../components/states';
 import { errorMessage } from '../../lib/api';
 import { date, number } from '../../lib/format';
@@ -100,39 +100,27 @@ export default function SubscriptionPage() {
             <Title order={2} size="h4" mb="md">
               Limits
             </Title>
-            <ScrollTable minWidth={420} label="Plan limits, scrolls sideways">
-              <Table aria-label="Plan limits">
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>Limit</Table.Th>
-                    <Table.Th ta="right">Allowed</Table.Th>
-                    <Table.Th ta="right">Used</Table.Th>
-                    <Table.Th>Per</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {LIMIT_ROWS.map((row) => (
-                    <Table.Tr key={row.field}>
-                      <Table.Td>
-                        {row.label}
-                        {row.field in s.overrides && (
-                          <Badge ml="xs" size="xs" variant="light">
-                            Contract
-                          </Badge>
-                        )}
-                      </Table.Td>
-                      <Table.Td ta="right" fw={600}>
-                        {s.limits[row.field] === null ? 'Unlimited' : number.format(s.limits[row.field]!)}
-                      </Table.Td>
-                      <Table.Td ta="right">
-                        <UsedCell used={usedOf(row.field, usage.data, liveKeys.data)} limit={s.limits[row.field]} />
-                      </Table.Td>
-                      <Table.Td>{row.unit}</Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </ScrollTable>
+            <CardTable aria-label="Plan limits" columns={['Limit', { label: 'Allowed', align: 'right' }, { label: 'Used', align: 'right' }, 'Per']}>
+              {LIMIT_ROWS.map((row) => (
+                <Table.Tr key={row.field}>
+                  <Table.Td className="card-table-title">
+                    {row.label}
+                    {row.field in s.overrides && (
+                      <Badge ml="xs" size="xs" variant="light" style={{ minWidth: 'max-content' }}>
+                        Contract
+                      </Badge>
+                    )}
+                  </Table.Td>
+                  <Table.Td data-label="Allowed" className="card-table-number" fw={600}>
+                    {s.limits[row.field] === null ? 'Unlimited' : number.format(s.limits[row.field]!)}
+                  </Table.Td>
+                  <Table.Td data-label="Used" className="card-table-number">
+                    <UsedCell used={usedOf(row.field, usage.data, liveKeys.data)} limit={s.limits[row.field]} />
+                  </Table.Td>
+                  <Table.Td data-label="Per">{row.unit}</Table.Td>
+                </Table.Tr>
+              ))}
+            </CardTable>
             {s.features.length > 0 && (
               <Group gap={6} mt="md">
                 <Text size="sm">Included actions:</Text>

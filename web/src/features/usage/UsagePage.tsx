@@ -9,7 +9,6 @@ import { KeyName } from '../../components/KeyName';
 import { KeyStatusBadge } from '../../components/KeyStatusBadge';
 import { PageHeader } from '../../components/PageHeader';
 import { RelativeTime } from '../../components/RelativeTime';
-import { ScrollTable } from '../../components/ScrollTable';
 import { Empty, ErrorState } from '../../components/states';
 import { date, number } from '../../lib/format';
 import { Link } from '../../lib/router';
@@ -211,32 +210,37 @@ export default function UsagePage() {
             </Text>
           )}
           {data && data.operations.length > 0 && (
-            <ScrollTable minWidth={640} label="Requests by action, scrolls sideways">
-              <Table aria-label="Requests by action" striped>
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>Action</Table.Th>
-                    <Table.Th>Type</Table.Th>
-                    <Table.Th ta="right">Succeeded</Table.Th>
-                    <Table.Th ta="right">Client errors</Table.Th>
-                    <Table.Th ta="right">Server errors</Table.Th>
-                    <Table.Th ta="right">Rejected</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {data.operations.map((op) => (
-                    <Table.Tr key={op.operation}>
-                      <Table.Td className="mono">{op.operation}</Table.Td>
-                      <Table.Td>{ACTION_TYPE_LABEL[op.actionType] ?? op.actionType}</Table.Td>
-                      <Table.Td ta="right">{number.format(op.success)}</Table.Td>
-                      <Table.Td ta="right">{number.format(op.clientError)}</Table.Td>
-                      <Table.Td ta="right">{number.format(op.serverError)}</Table.Td>
-                      <Table.Td ta="right">{number.format(op.rejected)}</Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </ScrollTable>
+            <CardTable
+              aria-label="Requests by action"
+              striped
+              columns={[
+                'Action',
+                'Type',
+                { label: 'Succeeded', align: 'right' },
+                { label: 'Client errors', align: 'right' },
+                { label: 'Server errors', align: 'right' },
+                { label: 'Rejected', align: 'right' },
+              ]}
+            >
+              {data.operations.map((op) => (
+                <Table.Tr key={op.operation}>
+                  <Table.Td className="mono card-table-title">{op.operation}</Table.Td>
+                  <Table.Td data-label="Type">{ACTION_TYPE_LABEL[op.actionType] ?? op.actionType}</Table.Td>
+                  <Table.Td data-label="Succeeded" className="card-table-number">
+                    {number.format(op.success)}
+                  </Table.Td>
+                  <Table.Td data-label="Client errors" className="card-table-number">
+                    {number.format(op.clientError)}
+                  </Table.Td>
+                  <Table.Td data-label="Server errors" className="card-table-number">
+                    {number.format(op.serverError)}
+                  </Table.Td>
+                  <Table.Td data-label="Rejected" className="card-table-number">
+                    {number.format(op.rejected)}
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </CardTable>
           )}
         </Card>
         <SimpleGrid cols={{ base: 1, lg: 2 }}>
