@@ -195,7 +195,7 @@ export const RotationSchema = Type.Object({
   predecessorId: Type.String(),
   predecessorName: Type.String(),
   predecessorLast4: Type.String({ description: 'The last 4 characters of the old key (both keys share a name)' }),
-  predecessorStatus: Type.String(),
+  predecessorStatus: KeyStatusSchema,
   successorId: Type.String(),
   successorName: Type.String(),
   successorLast4: Type.String({ description: 'The last 4 characters of the new key' }),

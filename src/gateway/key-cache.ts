@@ -107,14 +107,14 @@ export class KeyCache {
   #endKey(id: string, end: { deleted: boolean; revokedAt: string | null }): void {
     const hash = this.#hashById.get(id);
     const hit = hash === undefined ? undefined : this.#byHash.get(hash);
-    if (!hit) {
+    if (hash === undefined || !hit) {
       this.#forgetKey(id);
       return;
     }
     // A load that began before this event must not put the working key back.
     this.#generation++;
     const { value } = hit;
-    this.#byHash.set(hash!, {
+    this.#byHash.set(hash, {
       value: { ...value, status: 'revoked', deleted: value.deleted || end.deleted, revokedAt: value.revokedAt ?? end.revokedAt },
       loadedAt: this.#clock.nowMs(),
     });
