@@ -1,5 +1,6 @@
 import { Table, type TableProps, VisuallyHidden } from '@mantine/core';
 import type { ReactNode } from 'react';
+import { number } from '../lib/format';
 import { TableSkeleton } from './states';
 
 /** A column heading: its text, or how it sits (`right` for numbers; `hidden` for a column of buttons, named for screen readers only). */
@@ -61,5 +62,14 @@ export function CardTable({ className, columns, loadingRows, caption, children, 
         )}
       </Table>
     </div>
+  );
+}
+
+/** A count in a CardTable: right-aligned in a table, named by its column in a card. */
+export function NumberCell({ label, value }: { label: string; value: number }) {
+  return (
+    <Table.Td data-label={label} className="card-table-number">
+      {number.format(value)}
+    </Table.Td>
   );
 }

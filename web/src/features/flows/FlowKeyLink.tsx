@@ -13,19 +13,25 @@ export function flowKeyState(key: Pick<FlowKey, 'status' | 'replacedByKeyId' | '
   return null;
 }
 
+/** The badge of an old or dead key (`flowKeyState`); nothing for a working key. */
+export function KeyStateBadge({ flowKey }: { flowKey: Parameters<typeof flowKeyState>[0] }) {
+  const state = flowKeyState(flowKey);
+  if (!state) return null;
+  return (
+    <Badge component="span" size="xs" color={state.color} variant="light" style={{ minWidth: 'max-content' }}>
+      {state.label}
+    </Badge>
+  );
+}
+
 /** A key a flow used: a link named by the key's name and last four characters, and a badge on an old or dead key. */
 export function FlowKeyLink({ flowKey }: { flowKey: FlowKey }) {
-  const state = flowKeyState(flowKey);
   return (
     <Group gap={6}>
       <Anchor component={Link} href={`/keys/${flowKey.keyId}`} size="sm">
         <KeyName name={flowKey.name} last4={flowKey.last4} />
       </Anchor>
-      {state && (
-        <Badge size="xs" color={state.color} variant="light" style={{ minWidth: 'max-content' }}>
-          {state.label}
-        </Badge>
-      )}
+      <KeyStateBadge flowKey={flowKey} />
     </Group>
   );
 }

@@ -1,11 +1,10 @@
 import { Anchor, Badge, Button, Group, Pagination, Paper, Select, Stack, Switch, Table, Text, TextInput } from '@mantine/core';
 import { IconExternalLink, IconRoute } from '@tabler/icons-react';
 import { useState } from 'react';
-import { CardTable } from '../../components/CardTable';
+import { CardTable, NumberCell } from '../../components/CardTable';
 import { PageHeader } from '../../components/PageHeader';
 import { RelativeTime } from '../../components/RelativeTime';
 import { Empty, ErrorState } from '../../components/states';
-import { number } from '../../lib/format';
 import { useSession } from '../../lib/session';
 import type { InventoryFlow } from '../../lib/types';
 import { FLOWS_PAGE, flowTitle, useFlows, useKeyChoices } from './api';
@@ -111,9 +110,7 @@ export default function FlowsPage() {
                 <Table.Td data-label="Last call">
                   <RelativeTime iso={flow.lastSeenAt} />
                 </Table.Td>
-                <Table.Td data-label="Calls" className="card-table-number">
-                  {number.format(flow.calls)}
-                </Table.Td>
+                <NumberCell label="Calls" value={flow.calls} />
                 <Table.Td className="card-table-actions">
                   {canLabel && (
                     <div className="card-table-buttons">

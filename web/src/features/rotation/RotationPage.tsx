@@ -10,8 +10,8 @@ import { ErrorState, PageLoader } from '../../components/states';
 import { errorMessage } from '../../lib/api';
 import { Link } from '../../lib/router';
 import { useSession } from '../../lib/session';
-import type { ApiKey, IssuedKey, Rotation } from '../../lib/types';
-import { flowKeyState } from '../flows/FlowKeyLink';
+import type { IssuedKey, Rotation } from '../../lib/types';
+import { KeyStateBadge } from '../flows/FlowKeyLink';
 import { SecretModal } from '../keys/SecretModal';
 import { forgetHandedOverSecret, handedOverSecret, useRotation, useRotationMutations } from './api';
 
@@ -56,7 +56,6 @@ function RotationView({ keyId, rotation: r }: { keyId: string; rotation: Rotatio
   const { revokeOld, setRevokeWhenDrained } = useRotationMutations(keyId);
   const [confirming, setConfirming] = useState(false);
   const oldGone = r.predecessorStatus === 'revoked';
-  const oldState = flowKeyState({ status: r.predecessorStatus as ApiKey['status'], replacedByKeyId: r.successorId, graceEndsAt: r.graceEndsAt });
   const moved = r.flows.filter((f) => f.moved).length;
   const failed = (title: string) => (error: unknown) => notifications.show({ color: 'red', title, message: errorMessage(error) });
   return (
@@ -69,14 +68,7 @@ function RotationView({ keyId, rotation: r }: { keyId: string; rotation: Rotatio
             <Anchor component={Link} href={`/keys/${r.predecessorId}`}>
               <KeyName name={r.predecessorName} last4={r.predecessorLast4} />
             </Anchor>{' '}
-            {oldState && (
-              <>
-                <Badge component="span" size="xs" color={oldState.color} variant="light" style={{ minWidth: 'max-content' }}>
-                  {oldState.label}
-                </Badge>{' '}
-              </>
-            )}
-            (old key) to{' '}
+            <KeyStateBadge flowKey={{ status: r.predecessorStatus, replacedByKeyId: r.successorId, graceEndsAt: r.graceEndsAt }} /> (old key) to{' '}
             <Anchor component={Link} href={`/keys/${r.successorId}`}>
               <KeyName name={r.successorName} last4={r.successorLast4} />
             </Anchor>{' '}

@@ -4,7 +4,7 @@ import { Anchor, Badge, Button, Card, Group, Progress, SimpleGrid, Skeleton, Sta
 import { useQuery } from '@tanstack/react-query';
 import { IconChartBar, IconDownload } from '@tabler/icons-react';
 import dayjs from 'dayjs';
-import { CardTable } from '../../components/CardTable';
+import { CardTable, NumberCell } from '../../components/CardTable';
 import { KeyName } from '../../components/KeyName';
 import { KeyStatusBadge } from '../../components/KeyStatusBadge';
 import { PageHeader } from '../../components/PageHeader';
@@ -73,29 +73,26 @@ function ByKey({ keys }: { keys: OrgUsage['byKey'] }) {
             <Group gap="xs">
               {k.deleted ? (
                 // A deleted key has no page to link to; its calls still count.
-                <Text size="sm">
-                  <KeyName name={k.name} last4={k.last4} />
-                </Text>
+                <>
+                  <Text size="sm">
+                    <KeyName name={k.name} last4={k.last4} />
+                  </Text>
+                  <Badge color="gray" variant="light" size="xs" style={{ minWidth: 'max-content' }}>
+                    Deleted
+                  </Badge>
+                </>
               ) : (
-                <Anchor component={Link} href={`/keys/${k.keyId}`} size="sm">
-                  <KeyName name={k.name} last4={k.last4} />
-                </Anchor>
-              )}
-              {k.deleted ? (
-                <Badge color="gray" variant="light" size="xs" style={{ minWidth: 'max-content' }}>
-                  Deleted
-                </Badge>
-              ) : (
-                k.status !== 'active' && <KeyStatusBadge apiKey={{ status: k.status, expiresAt: null }} size="xs" />
+                <>
+                  <Anchor component={Link} href={`/keys/${k.keyId}`} size="sm">
+                    <KeyName name={k.name} last4={k.last4} />
+                  </Anchor>
+                  {k.status !== 'active' && <KeyStatusBadge apiKey={{ status: k.status, expiresAt: null }} size="xs" />}
+                </>
               )}
             </Group>
           </Table.Td>
-          <Table.Td data-label="Calls" className="card-table-number">
-            {number.format(k.calls)}
-          </Table.Td>
-          <Table.Td data-label="Refused" className="card-table-number">
-            {number.format(k.refused)}
-          </Table.Td>
+          <NumberCell label="Calls" value={k.calls} />
+          <NumberCell label="Refused" value={k.refused} />
         </Table.Tr>
       ))}
     </CardTable>
@@ -131,9 +128,7 @@ function ByFlow({ flows }: { flows: OrgUsage['byFlow'] }) {
           <Table.Td data-label="Last call">
             <RelativeTime iso={flow.lastSeenAt} />
           </Table.Td>
-          <Table.Td data-label="Calls since first seen" className="card-table-number">
-            {number.format(flow.calls)}
-          </Table.Td>
+          <NumberCell label="Calls since first seen" value={flow.calls} />
         </Table.Tr>
       ))}
     </CardTable>
@@ -226,18 +221,10 @@ export default function UsagePage() {
                 <Table.Tr key={op.operation}>
                   <Table.Td className="mono card-table-title">{op.operation}</Table.Td>
                   <Table.Td data-label="Type">{ACTION_TYPE_LABEL[op.actionType] ?? op.actionType}</Table.Td>
-                  <Table.Td data-label="Succeeded" className="card-table-number">
-                    {number.format(op.success)}
-                  </Table.Td>
-                  <Table.Td data-label="Client errors" className="card-table-number">
-                    {number.format(op.clientError)}
-                  </Table.Td>
-                  <Table.Td data-label="Server errors" className="card-table-number">
-                    {number.format(op.serverError)}
-                  </Table.Td>
-                  <Table.Td data-label="Rejected" className="card-table-number">
-                    {number.format(op.rejected)}
-                  </Table.Td>
+                  <NumberCell label="Succeeded" value={op.success} />
+                  <NumberCell label="Client errors" value={op.clientError} />
+                  <NumberCell label="Server errors" value={op.serverError} />
+                  <NumberCell label="Rejected" value={op.rejected} />
                 </Table.Tr>
               ))}
             </CardTable>
