@@ -157,10 +157,10 @@ describe('plans, quotas and rate limits at the gateway (CONTRACT §4 checks 9–
     const { QuotaTracker } = await import('../src/limits/quota-tracker.js');
     const fresh = new QuotaTracker(t.services.db);
     const org = { id: admin.orgId, periodStart: '2026-01-01T00:00:00.000Z', periodEnd: null };
-    const first = await fresh.reserve(org, 'utility', 3, clock.now());
+    const first = await fresh.reserve(org, 'utility', 3, clock.nowMs());
     expect(first).toMatchObject({ ok: true, used: 2 });
     if (first.ok) first.reservation.commit();
-    expect(await fresh.reserve(org, 'utility', 3, clock.now())).toMatchObject({ ok: false, used: 3, limit: 3 });
+    expect(await fresh.reserve(org, 'utility', 3, clock.nowMs())).toMatchObject({ ok: false, used: 3, limit: 3 });
   });
 
   it('the key limit of the plan applies at creation: 403 key_limit_reached with the number', async () => {

@@ -1,5 +1,18 @@
 import { Type } from 'typebox';
-import { defineOperation } from '../operations/operation.js';
+import { defineOperation, type OperationContext } from '../operations/operation.js';
+
+function answer({ key, org }: OperationContext, documentActionsLeft: number | null, utilityActionsLeft: number | null) {
+  return {
+    keyName: key.name,
+    keyId: key.id,
+    organisation: org.name,
+    organisationId: org.id,
+    plan: org.plan.id,
+    subscriptionStatus: org.status,
+    documentActionsLeft,
+    utilityActionsLeft,
+  };
+}
 
 /** CheckConnection: Power Automate's connection test; not billed. */
 export const checkConnection = defineOperation({
@@ -27,22 +40,12 @@ export const checkConnection = defineOperation({
       'x-ms-summary': 'Utility Actions Left',
     }),
   }),
-  handle: (_body, { key, org, quotaLeft }) => {
-    const answer = (documentActionsLeft: number | null, utilityActionsLeft: number | null) => ({
-      keyName: key.name,
-      keyId: key.id,
-      organisation: org.name,
-      organisationId: org.id,
-      plan: org.plan.id,
-      subscriptionStatus: org.status,
-      documentActionsLeft,
-      utilityActionsLeft,
-    });
+  handle: (_body, caller) => {
     // In memory after the organisation's first request of the period (answered without a
     // promise); that first one loads both at once.
-    const document = quotaLeft('document');
-    const utility = quotaLeft('utility');
-    if (document instanceof Promise || utility instanceof Promise) return Promise.all([document, utility]).then(([d, u]) => answer(d, u));
-    return answer(document, utility);
+    const document = caller.quotaLeft('document');
+    const utility = caller.quotaLeft('utility');
+    if (document instanceof Promise || utility instanceof Promise) return Promise.all([document, utility]).then(([d, u]) => answer(caller, d, u));
+    return answer(caller, document, utility);
   },
 });

@@ -3,11 +3,11 @@ import { AppError } from '../errors/catalogue.js';
 import type { Clock } from '../lib/clock.js';
 import { problems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
-import { monthlyLimit } from '../limits/quota-tracker.js';
+import { monthlyLimit, type QuotaActionType } from '../limits/quota-tracker.js';
 import type { FlowInfo, Outcome, UsageBuffer } from '../usage/usage-buffer.js';
-import type { CachedKey, KeyCache } from './key-cache.js';
+import type { CachedKey, CachedOrg, KeyCache } from './key-cache.js';
 import type { DocumentLimits } from '../config.js';
-import type { GatewayOperation, JobRunner, PdfConverter } from '../operations/operation.js';
+import type { GatewayOperation, JobRunner, OperationContext, PdfConverter } from '../operations/operation.js';
 import { planChecks, type PlanCheckDeps } from './plan-checks.js';
 import { verifyApiKey, type Verification } from './verifier.js';
 
@@ -90,36 +90,90 @@ export function gatewayRoutes(app: App, deps: GatewayDeps): void {
   app.decorateRequest('gatewayAt', 0);
   app.decorateRequest('gatewayBilled', false);
   app.decorateRequest('quotaReservation', undefined);
-  const settle = (request: FastifyRequest, result: Verification, done: (error?: Error) => void): void => {
+  const verify = keyChecks(deps);
+  app.register(
+    async (gateway: App) => {
+      // Each operation's one onRequest hook runs the key checks, then its plan checks.
+      for (const operation of deps.operations) registerOperation(gateway, operation, deps, verify);
+      if (deps.keyedRoutes) {
+        const keyedRoutes = deps.keyedRoutes;
+        gateway.register(async (keyed: App) => {
+          keyed.addHook('onRequest', (request, reply, done) => verify(request, reply, done));
+          keyedRoutes(keyed);
+        });
+      }
+    },
+    { prefix: '/v1' },
+  );
+}
+
+type Done = (error?: Error) => void;
+type Check = (request: FastifyRequest, reply: FastifyReply, done: Done) => void;
+
+/**
+ * Checks 1–8 (the key and its organisation), then `next` (an operation's plan checks) when the
+ * key passed. Callback style: a cached key is checked without a promise, a closure or a database read.
+ */
+function keyChecks(deps: GatewayDeps) {
+  const settle = (request: FastifyRequest, reply: FastifyReply, result: Verification, done: Done, next: Check | undefined): void => {
     request.gatewayKey = result.key;
     request.gatewayOrg = result.org;
     if (result.ok) {
-      done();
+      if (next) next(request, reply, done);
+      else done();
       return;
     }
     request.gatewayRefused = true;
     if (result.key && result.error.code === 'api_key_revoked') deps.onRevokedKeyUsed?.(result.key);
     done(result.error);
   };
-  app.register(
-    async (gateway: App) => {
-      // Callback-style hook: a cached key is checked without a promise, a closure or a database read.
-      gateway.addHook('onRequest', (request, _reply, done) => {
-        const nowMs = deps.clock.nowMs();
-        request.gatewayAt = nowMs;
-        const result = verifyApiKey(request.headers['x-api-key'], deps.cache, nowMs);
-        if (result instanceof Promise) result.then((verified) => settle(request, verified, done), done);
-        else settle(request, result, done);
-      });
-
-      for (const operation of deps.operations) registerOperation(gateway, operation, deps);
-      deps.keyedRoutes?.(gateway);
-    },
-    { prefix: '/v1' },
-  );
+  return (request: FastifyRequest, reply: FastifyReply, done: Done, next?: Check): void => {
+    const nowMs = deps.clock.nowMs();
+    request.gatewayAt = nowMs;
+    const result = verifyApiKey(request.headers['x-api-key'], deps.cache, nowMs);
+    if (result instanceof Promise) result.then((verified) => settle(request, reply, verified, done, next), done);
+    else settle(request, reply, result, done, next);
+  };
 }
 
-function registerOperation(gateway: App, operation: GatewayOperation, deps: GatewayDeps): void {
+/** What a handler knows of its caller (`OperationContext`), made once per request without a closure. */
+class Caller implements OperationContext {
+  readonly key: CachedKey;
+  readonly org: CachedOrg;
+  readonly #atMs: number;
+  readonly #deps: GatewayDeps;
+
+  constructor(key: CachedKey, org: CachedOrg, atMs: number, deps: GatewayDeps) {
+    this.key = key;
+    this.org = org;
+    this.#atMs = atMs;
+    this.#deps = deps;
+  }
+
+  quotaLeft(type: QuotaActionType): number | null | Promise<number | null> {
+    return this.#deps.quotas.remaining(this.org, type, monthlyLimit(this.org.plan, type), this.#atMs);
+  }
+
+  get jobs(): JobRunner {
+    return this.#deps.jobs;
+  }
+
+  get limits(): DocumentLimits {
+    return this.#deps.limits;
+  }
+
+  get converter(): PdfConverter {
+    return this.#deps.converter;
+  }
+}
+
+/** The answers a gateway operation documents: its own on 200, a problem for each refusal. */
+export function gatewayResponses(operation: Pick<GatewayOperation, 'response'>) {
+  return { 200: operation.response, ...problems(400, 401, 403, 413, 415, 429, 500, 503) };
+}
+
+function registerOperation(gateway: App, operation: GatewayOperation, deps: GatewayDeps, verify: ReturnType<typeof keyChecks>): void {
+  const plan = planChecks(operation, deps);
   gateway.route({
     method: operation.method,
     url: operation.path,
@@ -130,10 +184,10 @@ function registerOperation(gateway: App, operation: GatewayOperation, deps: Gate
       summary: operation.summary,
       description: operation.description,
       ...(operation.body ? { body: operation.body } : {}),
-      response: { 200: operation.response, ...problems(400, 401, 403, 413, 415, 429, 500, 503) },
+      response: gatewayResponses(operation),
     },
-    // Checks 9–11, after the key checks of the /v1 hook.
-    onRequest: planChecks(operation, deps),
+    // Checks 1–8, then 9–11 (the plan's), in one hook.
+    onRequest: (request, reply, done) => verify(request, reply, done, plan),
     // A billed request that ends before its answer gives its quota place back; one whose work
     // was stopped part-way (time, memory) keeps it used, so it cannot be replayed for free.
     ...(operation.actionType === 'none'
@@ -172,16 +226,6 @@ function registerOperation(gateway: App, operation: GatewayOperation, deps: Gate
     },
     // Not async: an operation that answers synchronously (CheckConnection from memory) is sent
     // without a promise; one that returns a promise is awaited by Fastify, and a throw is its error.
-    handler: (request) => {
-      const org = request.gatewayOrg!;
-      return operation.handle(request.body, {
-        key: request.gatewayKey!,
-        org,
-        quotaLeft: (type) => deps.quotas.remaining(org, type, monthlyLimit(org.plan, type), new Date(request.gatewayAt)),
-        jobs: deps.jobs,
-        limits: deps.limits,
-        converter: deps.converter,
-      });
-    },
+    handler: (request) => operation.handle(request.body, new Caller(request.gatewayKey!, request.gatewayOrg!, request.gatewayAt, deps)),
   });
 }

@@ -90,7 +90,7 @@ export function planChecks(operation: GatewayOperation, deps: PlanCheckDeps) {
       done();
       return;
     }
-    const decision = deps.quotas.reserve(org, quotaType, monthlyLimit(org.plan, quotaType), new Date(request.gatewayAt));
+    const decision = deps.quotas.reserve(org, quotaType, monthlyLimit(org.plan, quotaType), request.gatewayAt);
     if (decision instanceof Promise) decision.then((settled) => settleQuota(request, settled, done), done);
     else settleQuota(request, decision, done);
   }

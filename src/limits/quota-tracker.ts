@@ -39,8 +39,9 @@ type OrgPeriod = { id: string; periodStart: string; periodEnd: string | null };
 /** Monthly quotas: this node's own counts (`QuotaTracker`) or shared by every node through Redis. */
 export interface Quotas {
   onThreshold: (event: QuotaThreshold) => void;
-  reserve(org: OrgPeriod, actionType: QuotaActionType, limit: number | null, now: Date): QuotaDecision | Promise<QuotaDecision>;
-  remaining(org: OrgPeriod, actionType: QuotaActionType, limit: number | null, now: Date): number | null | Promise<number | null>;
+  /** `nowMs`: epoch ms (the gateway's request time). */
+  reserve(org: OrgPeriod, actionType: QuotaActionType, limit: number | null, nowMs: number): QuotaDecision | Promise<QuotaDecision>;
+  remaining(org: OrgPeriod, actionType: QuotaActionType, limit: number | null, nowMs: number): number | null | Promise<number | null>;
   close?(): Promise<void>;
 }
 
@@ -49,9 +50,26 @@ export function loadPeriodUsage(db: Db, orgId: string, actionType: QuotaActionTy
   return successfulActions(db, orgId, actionType, period.start.slice(0, 10), period.end.slice(0, 10));
 }
 
-/** One counter per organisation, period and action type. */
-function counterKey(orgId: string, period: BillingPeriod, actionType: QuotaActionType): string {
-  return `${orgId}|${period.start}|${actionType}`;
+/**
+ * Per organisation, the map keys of its current period's counters, one per action type: a
+ * request finds its counter without building a string (a new period makes new keys).
+ */
+export class PeriodKeys {
+  readonly #recent = new Map<string, { start: string; document: string; utility: string }>();
+  readonly #make: (orgId: string, periodStart: string, actionType: QuotaActionType) => string;
+
+  constructor(make: (orgId: string, periodStart: string, actionType: QuotaActionType) => string) {
+    this.#make = make;
+  }
+
+  key(orgId: string, period: BillingPeriod, actionType: QuotaActionType): string {
+    let keys = this.#recent.get(orgId);
+    if (keys === undefined || keys.start !== period.start) {
+      keys = { start: period.start, document: this.#make(orgId, period.start, 'document'), utility: this.#make(orgId, period.start, 'utility') };
+      this.#recent.set(orgId, keys);
+    }
+    return keys[actionType];
+  }
 }
 
 /**
@@ -64,6 +82,8 @@ export class QuotaTracker implements Quotas {
   readonly #db: Db;
   readonly #counters = new Map<string, Counter>();
   readonly #loading = new Map<string, Promise<Counter>>();
+  /** One counter per organisation, period and action type. */
+  readonly #keys = new PeriodKeys((orgId, periodStart, actionType) => `${orgId}|${periodStart}|${actionType}`);
 
   /** Called (after the answer, off the request path) when a commit crosses a threshold. */
   onThreshold: (event: QuotaThreshold) => void = () => {};
@@ -77,10 +97,10 @@ export class QuotaTracker implements Quotas {
     org: { id: string; periodStart: string; periodEnd: string | null },
     actionType: QuotaActionType,
     limit: number | null,
-    now: Date,
+    nowMs: number,
   ): QuotaDecision | Promise<QuotaDecision> {
-    const period = currentPeriod(org, now);
-    const key = counterKey(org.id, period, actionType);
+    const period = currentPeriod(org, nowMs);
+    const key = this.#keys.key(org.id, period, actionType);
     const counter = this.#counters.get(key);
     const context = { orgId: org.id, actionType, period };
     if (counter) return this.#decide(counter, limit, context);
@@ -115,11 +135,11 @@ export class QuotaTracker implements Quotas {
     org: { id: string; periodStart: string; periodEnd: string | null },
     actionType: QuotaActionType,
     limit: number | null,
-    now: Date,
+    nowMs: number,
   ): number | null | Promise<number | null> {
     if (limit === null) return null;
-    const period = currentPeriod(org, now);
-    const key = counterKey(org.id, period, actionType);
+    const period = currentPeriod(org, nowMs);
+    const key = this.#keys.key(org.id, period, actionType);
     const left = (counter: Counter) => Math.max(0, limit - counter.used - counter.reserved);
     const counter = this.#counters.get(key);
     return counter ? left(counter) : this.#load(key, org.id, actionType, period).then(left);

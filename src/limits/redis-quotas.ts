@@ -1,6 +1,15 @@
 import type { Db } from '../db/database.js';
 import { currentPeriod, type BillingPeriod } from '../plans/period.js';
-import { loadPeriodUsage, QuotaTracker, THRESHOLDS, type QuotaActionType, type QuotaDecision, type Quotas, type QuotaThreshold } from './quota-tracker.js';
+import {
+  loadPeriodUsage,
+  PeriodKeys,
+  QuotaTracker,
+  THRESHOLDS,
+  type QuotaActionType,
+  type QuotaDecision,
+  type Quotas,
+  type QuotaThreshold,
+} from './quota-tracker.js';
 import type { RedisLink } from './redis-link.js';
 
 /** How long a shared count read from Redis answers `remaining` before it is read again. */
@@ -50,22 +59,21 @@ export class RedisQuotas implements Quotas {
     this.#unlimited = new QuotaTracker(db);
   }
 
-  #key(orgId: string, period: BillingPeriod, actionType: QuotaActionType): string {
-    return `${this.#link.prefix}quota:${orgId}:${period.start}:${actionType}`;
-  }
+  /** The Redis key of an organisation's shared count per period and action type. */
+  readonly #keys = new PeriodKeys((orgId, periodStart, actionType) => `${this.#link.prefix}quota:${orgId}:${periodStart}:${actionType}`);
 
-  reserve(org: OrgPeriod, actionType: QuotaActionType, limit: number | null, now: Date): QuotaDecision | Promise<QuotaDecision> {
-    if (limit === null) return this.#unlimited.reserve(org, actionType, limit, now);
-    const period = currentPeriod(org, now);
-    const key = this.#key(org.id, period, actionType);
+  reserve(org: OrgPeriod, actionType: QuotaActionType, limit: number | null, nowMs: number): QuotaDecision | Promise<QuotaDecision> {
+    if (limit === null) return this.#unlimited.reserve(org, actionType, limit, nowMs);
+    const period = currentPeriod(org, nowMs);
+    const key = this.#keys.key(org.id, period, actionType);
     const lease = this.#leases.get(key);
     // Fast path: a place from the lease, no round trip (unless Redis is back and local places must be reconciled).
     if (lease && lease.places > 0 && !(lease.local > 0 && this.#link.healthy)) return this.#admit(lease, limit, period);
-    return this.#refill(key, org.id, actionType, period, limit, now).then((filled) => {
+    return this.#refill(key, org.id, actionType, period, limit, nowMs).then((filled) => {
       if (filled.places > 0) return this.#admit(filled, limit, period);
       // Another waiter took the fetched places: fetch again unless the shared budget is spent.
       if (filled.exhausted) return { ok: false as const, used: filled.total, limit, period };
-      return this.reserve(org, actionType, limit, now);
+      return this.reserve(org, actionType, limit, nowMs);
     });
   }
 
@@ -98,7 +106,7 @@ export class RedisQuotas implements Quotas {
   }
 
   /** Fetches a new block (one fetch at a time per key); on a Redis failure, grants the local share. */
-  #refill(key: string, orgId: string, actionType: QuotaActionType, period: BillingPeriod, limit: number, now: Date): Promise<Lease> {
+  #refill(key: string, orgId: string, actionType: QuotaActionType, period: BillingPeriod, limit: number, nowMs: number): Promise<Lease> {
     let lease = this.#leases.get(key);
     if (!lease) {
       lease = { places: 0, total: 0, offline: 0, local: 0, exhausted: false };
@@ -106,17 +114,17 @@ export class RedisQuotas implements Quotas {
     }
     const current = lease;
     if (!current.fetching) {
-      current.fetching = this.#fetch(key, current, orgId, actionType, period, limit, now).finally(() => {
+      current.fetching = this.#fetch(key, current, orgId, actionType, period, limit, nowMs).finally(() => {
         current.fetching = undefined;
       });
     }
     return current.fetching.then(() => current);
   }
 
-  async #fetch(key: string, lease: Lease, orgId: string, actionType: QuotaActionType, period: BillingPeriod, limit: number, now: Date): Promise<void> {
+  async #fetch(key: string, lease: Lease, orgId: string, actionType: QuotaActionType, period: BillingPeriod, limit: number, nowMs: number): Promise<void> {
     lease.seed ??= await loadPeriodUsage(this.#db, orgId, actionType, period);
     const seed = lease.seed;
-    const ttl = Math.max(60, Math.ceil((Date.parse(period.end) - now.getTime()) / 1000) + 7 * 86_400);
+    const ttl = Math.max(60, Math.ceil((Date.parse(period.end) - nowMs) / 1000) + 7 * 86_400);
     try {
       if (lease.offline > 0 || lease.local > 0) {
         // Back: what was used alone joins the shared count; unused local places are dropped.
@@ -154,10 +162,10 @@ export class RedisQuotas implements Quotas {
    * otherwise from the shared count as Redis said it at most a second ago (refreshed one read at
    * a time, the last value answering meanwhile), so asking costs no round trip per request.
    */
-  remaining(org: OrgPeriod, actionType: QuotaActionType, limit: number | null, now: Date): number | null | Promise<number | null> {
+  remaining(org: OrgPeriod, actionType: QuotaActionType, limit: number | null, nowMs: number): number | null | Promise<number | null> {
     if (limit === null) return null;
-    const period = currentPeriod(org, now);
-    const key = this.#key(org.id, period, actionType);
+    const period = currentPeriod(org, nowMs);
+    const key = this.#keys.key(org.id, period, actionType);
     const left = (total: number, places: number) => Math.max(0, limit - total) + places;
     const lease = this.#leases.get(key);
     if (lease && this.#link.healthy) return left(lease.total, lease.places);
@@ -168,18 +176,18 @@ export class RedisQuotas implements Quotas {
       this.#shared.set(key, shared);
     }
     const known = shared;
-    if (now.getTime() - known.atMs < SHARED_COUNT_FRESH_MS) return left(known.total, places);
+    if (nowMs - known.atMs < SHARED_COUNT_FRESH_MS) return left(known.total, places);
     const hadValue = Number.isFinite(known.atMs);
     known.fetching ??= this.#link.client
       .get(key)
       .then(async (value) => {
         known.total = value === null ? await loadPeriodUsage(this.#db, org.id, actionType, period) : Number(value);
-        known.atMs = now.getTime();
+        known.atMs = nowMs;
       })
       .catch(() => {
         // Redis lost: what this node last knew, asked again a second later.
         known.total = Math.max(known.total, lease?.total ?? 0);
-        known.atMs = now.getTime();
+        known.atMs = nowMs;
       })
       .finally(() => {
         known.fetching = undefined;

@@ -7,7 +7,7 @@ import type { CachedKey, CachedOrg } from './caller.js';
 export interface OperationContext {
   key: CachedKey;
   org: CachedOrg;
-  /** Actions of this type the organisation may still make this billing period (`null`: unlimited). */
+  /** Actions of this type the organisation may still make this billing period (`null`: unlimited); a method: call it on the context. */
   quotaLeft(actionType: 'document' | 'utility'): number | null | Promise<number | null>;
   /** Where document and compute work runs: a worker pool, off the event loop. */
   jobs: JobRunner;

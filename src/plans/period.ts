@@ -7,9 +7,9 @@ export interface BillingPeriod {
 /** The calendar month last asked for; the gateway asks on every billed request. */
 let month: { startMs: number; endMs: number; period: BillingPeriod } | undefined;
 
-function calendarMonth(now: Date): BillingPeriod {
-  const ms = now.getTime();
+function calendarMonth(ms: number): BillingPeriod {
   if (month && ms >= month.startMs && ms < month.endMs) return month.period;
+  const now = new Date(ms);
   const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
   const end = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
   month = { startMs: start.getTime(), endMs: end.getTime(), period: { start: start.toISOString(), end: end.toISOString() } };
@@ -17,21 +17,21 @@ function calendarMonth(now: Date): BillingPeriod {
 }
 
 /**
- * The period `now` falls in: the subscription's own period while `now` is inside it,
- * otherwise the calendar month (UTC).
+ * The period `now` (a date, or epoch ms as the gateway has it) falls in: the subscription's own
+ * period while `now` is inside it, otherwise the calendar month (UTC).
  */
-export function currentPeriod(sub: { periodStart: string; periodEnd: string | null }, now: Date): BillingPeriod {
+export function currentPeriod(sub: { periodStart: string; periodEnd: string | null }, now: Date | number): BillingPeriod {
+  const ms = typeof now === 'number' ? now : now.getTime();
   if (sub.periodEnd) {
     const own = ownPeriod(sub.periodStart, sub.periodEnd);
     if (own) {
-      const ms = now.getTime();
       if (own.startMs <= ms && ms < own.endMs) return own.period;
     } else {
-      const at = now.toISOString();
+      const at = new Date(ms).toISOString();
       if (sub.periodStart <= at && at < sub.periodEnd) return { start: sub.periodStart, end: sub.periodEnd };
     }
   }
-  return calendarMonth(now);
+  return calendarMonth(ms);
 }
 
 /** The subscription period last asked for, as epoch ms; the gateway asks on every request. */
