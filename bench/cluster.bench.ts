@@ -207,7 +207,7 @@ export async function seedLoadKeys(databaseUrl: string, orgId: string, count: nu
 
 interface ThroughputRun {
   pair: number;
-  setup: 'local' | 'cluster';
+  setup: SetupName;
   route: Route;
   requestsPerSecond: number;
   p50Ms: number;
@@ -217,8 +217,11 @@ interface ThroughputRun {
   cpuUsPerRequest: number | null;
 }
 
+/** `floor`: the service's HTTP shell answering CheckConnection's answer with no checks (bench/floor-server.ts). */
+type SetupName = 'local' | 'cluster' | 'floor';
+
 export interface ThroughputSetup {
-  name: 'local' | 'cluster';
+  name: SetupName;
   nodes: ClusterNode[];
 }
 
@@ -427,12 +430,13 @@ async function main(): Promise<void> {
     console.log(`seeding ${settings.keys.toLocaleString('en')} keys…`);
     const seed = await seedKeys(database.url, settings.keys);
     console.log(`seeded in ${seed.seconds.toFixed(1)} s; starting one node with local limits and two nodes sharing limits through Redis`);
-    const [local, a, b] = await Promise.all([
+    const [local, a, b, floor] = await Promise.all([
       startNode({ databaseUrl: database.url, entry: 'built', timeoutMs: 60_000, env: nodeEnv }),
       startNode({ databaseUrl: database.url, entry: 'built', timeoutMs: 60_000, env: clusterEnv }),
       startNode({ databaseUrl: database.url, entry: 'built', timeoutMs: 60_000, env: clusterEnv }),
+      startNode({ databaseUrl: database.url, timeoutMs: 60_000, script: ['--import', 'tsx', 'bench/floor-server.ts'] }),
     ]);
-    nodes.push(local, a, b);
+    nodes.push(local, a, b, floor);
     const admin = await signupOn(a.url, 'Bench Cluster');
     // Limits the load never reaches, but that every request checks: the rate limit (leased from
     // Redis on the cluster) and the quotas CheckConnection reports.
@@ -465,12 +469,15 @@ async function main(): Promise<void> {
       [
         { name: 'local', nodes: [local] },
         { name: 'cluster', nodes: [a, b] },
+        { name: 'floor', nodes: [floor] },
       ],
       loadKeys,
       { pairs: settings.pairs, seconds: settings.durationSeconds, connections: settings.connections, warmupSeconds: settings.warmupSeconds },
     );
     const localExit = await local.stop();
     nodes.splice(nodes.indexOf(local), 1);
+    await floor.stop();
+    nodes.splice(nodes.indexOf(floor), 1);
 
     const propagation = await measureRevocations(a, b, admin, settings);
 
@@ -492,10 +499,11 @@ async function main(): Promise<void> {
     };
 
     console.log('\nsummary');
-    for (const name of ['local', 'cluster'] as const) {
+    const labels = { local: 'one node, local limits        ', cluster: 'two nodes, PostgreSQL + Redis ', floor: 'framework floor, no checks    ' };
+    for (const name of ['local', 'cluster', 'floor'] as const) {
       const t = throughput.summary[name]!;
       console.log(
-        `  ${name === 'local' ? 'one node, local limits        ' : 'two nodes, PostgreSQL + Redis '}: gateway/no-op ${t.medianRatio} (pairs ${t.ratios.join(', ')}); no-op ${t.noopRequestsPerSecondMedian} req/s, gateway ${t.gatewayRequestsPerSecondMedian} req/s; cpu µs/req no-op ${t.noopCpuUsPerRequestMedian}, gateway ${t.gatewayCpuUsPerRequestMedian}`,
+        `  ${labels[name]}: gateway/no-op ${t.medianRatio} (pairs ${t.ratios.join(', ')}); no-op ${t.noopRequestsPerSecondMedian} req/s, gateway ${t.gatewayRequestsPerSecondMedian} req/s; cpu µs/req no-op ${t.noopCpuUsPerRequestMedian}, gateway ${t.gatewayCpuUsPerRequestMedian}`,
       );
     }
     console.log(

@@ -1,8 +1,3 @@
-import fastifyCookie from '@fastify/cookie';
-import fastifySwagger from '@fastify/swagger';
-import fastifySwaggerUi from '@fastify/swagger-ui';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyServerOptions } from 'fastify';
 import { auditRoutes } from './audit/audit.routes.js';
 import { authRoutes } from './auth/auth.routes.js';
 import type { Config } from './config.js';
@@ -18,13 +13,9 @@ import { connectorRoutes } from './connector/connector.routes.js';
 import { triggerRoutes } from './connector/trigger.routes.js';
 import { createConverter } from './documents/convert.js';
 import { privacyRoutes } from './http/privacy.js';
-import { installSecurityHeaders } from './http/security-headers.js';
-import { installOperationIds } from './http/operation-ids.js';
-import { clientErrorHandler, frameworkErrors, installInputGuard, installValidation } from './http/input-guard.js';
 import { portalRoutes } from './http/static.js';
-import { installErrorHandling, sendProblem } from './http/problem.js';
-import { installSessionGuard } from './http/session-guard.js';
-import type { App } from './http/types.js';
+import { sendProblem } from './http/problem.js';
+import { createServer, installShell } from './http/shell.js';
 import { MINUTE, type Clock } from './lib/clock.js';
 import type { IdGenerator } from './lib/ids.js';
 import { composeServices } from './compose.js';
@@ -60,34 +51,6 @@ export interface AppOptions {
   mailSender?: MailSender;
 }
 
-/** Anything that looks like an API key in a logged URL is masked, whatever route it hit. */
-const KEY_IN_TEXT = /bdoc_[0-9A-Za-z]{20,}/g;
-
-function loggerOptions(config: Config, stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {
-  return {
-    level: config.logLevel,
-    ...(stream ? { stream } : {}),
-    redact: {
-      paths: [
-        'req.headers["x-api-key"]',
-        'req.headers.authorization',
-        'req.headers.cookie',
-        'res.headers["set-cookie"]',
-        'req.body.password',
-        'req.body.token',
-      ],
-      censor: '[redacted]',
-    },
-    serializers: {
-      req: (req: { method: string; url: string; ip?: string; id?: string }) => ({
-        method: req.method,
-        url: req.url.replace(KEY_IN_TEXT, 'bdoc_[redacted]').replace(/token=[^&#]+/g, 'token=[redacted]'),
-        ip: req.ip,
-      }),
-    },
-  };
-}
-
 /** Builds the whole service: database, caches, services and routes. `server.ts` only boots it. */
 export async function buildApp(options: AppOptions) {
   const { config } = options;
@@ -96,17 +59,7 @@ export async function buildApp(options: AppOptions) {
   const { db } = handle;
 
   const nodePrefix = randomBase62(6);
-  let requestCounter = 0;
-  const app = Fastify({
-    logger: loggerOptions(config, options.logStream),
-    trustProxy: config.trustProxy,
-    genReqId: () => `req_${nodePrefix}${(++requestCounter).toString(36)}`,
-    bodyLimit: 1024 * 1024,
-    routerOptions: { maxParamLength: 200 },
-    frameworkErrors: frameworkErrors(config.publicUrl),
-    clientErrorHandler: clientErrorHandler(config.publicUrl),
-  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
-  installValidation(app);
+  const app = createServer(config, { nodePrefix, logStream: options.logStream });
 
   handle.onConnectionError = (error) => app.log.warn({ reason: error.message }, 'database connection lost; the pool reconnects');
   const services = composeServices({ config, handle, clock: options.clock, newId: options.newId, plans: options.plans, mailSender: options.mailSender });
@@ -133,41 +86,7 @@ export async function buildApp(options: AppOptions) {
   });
   const cookie = { secure: config.publicUrl.startsWith('https:') };
 
-  await app.register(fastifyCookie);
-  await app.register(fastifySwagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Build a Doc portal API',
-        version: '1.0.0',
-        description: 'Manage the API keys, team, usage and audit log of a Build a Doc organisation. The connector-facing API is under /v1.',
-      },
-      servers: [{ url: config.publicUrl }],
-      components: {
-        securitySchemes: {
-          session: { type: 'apiKey', in: 'cookie', name: 'bdoc_session' },
-          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
-        },
-      },
-    },
-  });
-  installOperationIds(app);
-  // The documentation page is public, like the OpenAPI document it shows.
-  app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/api/docs')) route.config = { ...route.config, public: true };
-  });
-  // staticCSP: the docs page gets a Content-Security-Policy with hashes of its own inline parts.
-  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', uiConfig: { docExpansion: 'list' }, staticCSP: true });
-  installSecurityHeaders(app, config.publicUrl);
-  installInputGuard(app, config.publicUrl);
-  installErrorHandling(app, config.publicUrl);
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    done();
-  });
-  installSessionGuard(app, { resolveSession: auth.resolveSession, publicUrl: config.publicUrl, cookie });
-
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  await installShell(app, { publicUrl: config.publicUrl, resolveSession: auth.resolveSession, cookie });
   // LibreOffice: sandboxed (bubblewrap) where it can be, behind the fair conversion queue.
   const converter = createConverter({
     sandbox: config.convertSandbox,

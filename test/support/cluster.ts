@@ -38,11 +38,13 @@ export async function startNode(options: {
   entry?: 'source' | 'built';
   /** Node flags for the server process only (e.g. to profile it). */
   nodeArgs?: string[];
+  /** Another server than `serve`, as node arguments (the benchmarks' framework floor); it must answer /healthz. */
+  script?: string[];
 }): Promise<ClusterNode> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bdoc-node-'));
   const url = `http://127.0.0.1:${port}`;
-  const args = options.entry === 'built' ? ['dist/cli.js', 'serve'] : ['--import', 'tsx', 'src/cli.ts', 'serve'];
+  const args = options.script ?? (options.entry === 'built' ? ['dist/cli.js', 'serve'] : ['--import', 'tsx', 'src/cli.ts', 'serve']);
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...args], {
     cwd: ROOT,
     env: {
