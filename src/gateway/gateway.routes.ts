@@ -38,6 +38,7 @@ export interface GatewayDeps extends PlanCheckDeps {
 }
 
 const HEADER_MAX = 200;
+const GATEWAY_PREFIX = '/v1';
 
 function header(request: FastifyRequest, name: string): string | null {
   const value = request.headers[name];
@@ -91,20 +92,19 @@ export function gatewayRoutes(app: App, deps: GatewayDeps): void {
   app.decorateRequest('gatewayBilled', false);
   app.decorateRequest('quotaReservation', undefined);
   const verify = keyChecks(deps);
-  app.register(
-    async (gateway: App) => {
-      // Each operation's one onRequest hook runs the key checks, then its plan checks.
-      for (const operation of deps.operations) registerOperation(gateway, operation, deps, verify);
-      if (deps.keyedRoutes) {
-        const keyedRoutes = deps.keyedRoutes;
-        gateway.register(async (keyed: App) => {
-          keyed.addHook('onRequest', (request, reply, done) => verify(request, reply, done));
-          keyedRoutes(keyed);
-        });
-      }
-    },
-    { prefix: '/v1' },
-  );
+  // On the root context with the prefix in the URL: an encapsulated context would give /v1 its
+  // own Request and Reply classes, and every hook and Fastify internal two shapes to handle.
+  for (const operation of deps.operations) registerOperation(app, operation, deps, verify);
+  if (deps.keyedRoutes) {
+    const keyedRoutes = deps.keyedRoutes;
+    app.register(
+      async (keyed: App) => {
+        keyed.addHook('onRequest', (request, reply, done) => verify(request, reply, done));
+        keyedRoutes(keyed);
+      },
+      { prefix: GATEWAY_PREFIX },
+    );
+  }
 }
 
 type Done = (error?: Error) => void;
@@ -172,11 +172,11 @@ export function gatewayResponses(operation: Pick<GatewayOperation, 'response'>) 
   return { 200: operation.response, ...problems(400, 401, 403, 413, 415, 429, 500, 503) };
 }
 
-function registerOperation(gateway: App, operation: GatewayOperation, deps: GatewayDeps, verify: ReturnType<typeof keyChecks>): void {
+function registerOperation(app: App, operation: GatewayOperation, deps: GatewayDeps, verify: ReturnType<typeof keyChecks>): void {
   const plan = planChecks(operation, deps);
-  gateway.route({
+  app.route({
     method: operation.method,
-    url: operation.path,
+    url: `${GATEWAY_PREFIX}${operation.path}`,
     ...(operation.bodyLimit ? { bodyLimit: operation.bodyLimit } : {}),
     schema: {
       tags: ['Connector'],
