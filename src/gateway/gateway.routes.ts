@@ -91,15 +91,14 @@ export function gatewayRoutes(app: App, deps: GatewayDeps): void {
   app.decorateRequest('gatewayAt', 0);
   app.decorateRequest('gatewayBilled', false);
   app.decorateRequest('quotaReservation', undefined);
-  const verify = keyChecks(deps);
   // On the root context with the prefix in the URL: an encapsulated context would give /v1 its
   // own Request and Reply classes, and every hook and Fastify internal two shapes to handle.
-  for (const operation of deps.operations) registerOperation(app, operation, deps, verify);
+  for (const operation of deps.operations) registerOperation(app, operation, deps);
   if (deps.keyedRoutes) {
     const keyedRoutes = deps.keyedRoutes;
     app.register(
       async (keyed: App) => {
-        keyed.addHook('onRequest', (request, reply, done) => verify(request, reply, done));
+        keyed.addHook('onRequest', keyChecks(deps));
         keyedRoutes(keyed);
       },
       { prefix: GATEWAY_PREFIX },
@@ -111,11 +110,11 @@ type Done = (error?: Error) => void;
 type Check = (request: FastifyRequest, reply: FastifyReply, done: Done) => void;
 
 /**
- * Checks 1–8 (the key and its organisation), then `next` (an operation's plan checks) when the
- * key passed. Callback style: a cached key is checked without a promise, a closure or a database read.
+ * The hook of checks 1–8 (the key and its organisation), then `next` (an operation's plan checks)
+ * when the key passed. Callback style: a cached key is checked without a promise, a closure or a database read.
  */
-function keyChecks(deps: GatewayDeps) {
-  const settle = (request: FastifyRequest, reply: FastifyReply, result: Verification, done: Done, next: Check | undefined): void => {
+function keyChecks(deps: GatewayDeps, next?: Check): Check {
+  const settle = (request: FastifyRequest, reply: FastifyReply, result: Verification, done: Done): void => {
     request.gatewayKey = result.key;
     request.gatewayOrg = result.org;
     if (result.ok) {
@@ -127,12 +126,12 @@ function keyChecks(deps: GatewayDeps) {
     if (result.key && result.error.code === 'api_key_revoked') deps.onRevokedKeyUsed?.(result.key);
     done(result.error);
   };
-  return (request: FastifyRequest, reply: FastifyReply, done: Done, next?: Check): void => {
+  return (request, reply, done) => {
     const nowMs = deps.clock.nowMs();
     request.gatewayAt = nowMs;
     const result = verifyApiKey(request.headers['x-api-key'], deps.cache, nowMs);
-    if (result instanceof Promise) result.then((verified) => settle(request, reply, verified, done, next), done);
-    else settle(request, reply, result, done, next);
+    if (result instanceof Promise) result.then((verified) => settle(request, reply, verified, done), done);
+    else settle(request, reply, result, done);
   };
 }
 
@@ -172,8 +171,7 @@ export function gatewayResponses(operation: Pick<GatewayOperation, 'response'>) 
   return { 200: operation.response, ...problems(400, 401, 403, 413, 415, 429, 500, 503) };
 }
 
-function registerOperation(app: App, operation: GatewayOperation, deps: GatewayDeps, verify: ReturnType<typeof keyChecks>): void {
-  const plan = planChecks(operation, deps);
+function registerOperation(app: App, operation: GatewayOperation, deps: GatewayDeps): void {
   app.route({
     method: operation.method,
     url: `${GATEWAY_PREFIX}${operation.path}`,
@@ -187,7 +185,7 @@ function registerOperation(app: App, operation: GatewayOperation, deps: GatewayD
       response: gatewayResponses(operation),
     },
     // Checks 1–8, then 9–11 (the plan's), in one hook.
-    onRequest: (request, reply, done) => verify(request, reply, done, plan),
+    onRequest: keyChecks(deps, planChecks(operation, deps)),
     // A billed request that ends before its answer gives its quota place back; one whose work
     // was stopped part-way (time, memory) keeps it used, so it cannot be replayed for free.
     ...(operation.actionType === 'none'
