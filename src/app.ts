@@ -18,7 +18,7 @@ import { sendProblem } from './http/problem.js';
 import { createServer, installShell } from './http/shell.js';
 import { MINUTE, type Clock } from './lib/clock.js';
 import type { IdGenerator } from './lib/ids.js';
-import { composeServices } from './compose.js';
+import { composeServices, type Services } from './compose.js';
 import { randomBase62 } from './lib/random.js';
 import { announceExpiringKeys, recordExpiredKeys, recordRevokedKeyUse } from './keys/expiry-sweeper.js';
 import { recordQuotaThreshold, sweepQuotaThresholds } from './limits/quota-events.js';
@@ -55,19 +55,25 @@ export interface AppOptions {
 export async function buildApp(options: AppOptions) {
   const { config } = options;
   const handle = options.database ?? openDatabase(config);
-  await migrateToLatest(handle);
-  const { db } = handle;
-
   const nodePrefix = randomBase62(6);
   const app = createServer(config, { nodePrefix, logStream: options.logStream });
-
   handle.onConnectionError = (error) => app.log.warn({ reason: error.message }, 'database connection lost; the pool reconnects');
-  const services = composeServices({ config, handle, clock: options.clock, newId: options.newId, plans: options.plans, mailSender: options.mailSender });
-  services.secretBox.check();
-  if (services.redis) {
-    services.redis.log = (level, message) => app.log[level](message);
-    await services.redis.connect();
+  let services: Services;
+  try {
+    await migrateToLatest(handle);
+    services = composeServices({ config, handle, clock: options.clock, newId: options.newId, plans: options.plans, mailSender: options.mailSender });
+    services.secretBox.check();
+    if (services.redis) {
+      services.redis.log = (level, message) => app.log[level](message);
+      await services.redis.connect();
+    }
+  } catch (error) {
+    // A start that fails (migrations, WEBHOOK_SECRET_KEY, REDIS_URL) closes what it opened, so
+    // the process exits with its message at once instead of when the pool's idle clients time out.
+    if (!options.database) await handle.db.destroy().catch(() => {});
+    throw error;
   }
+  const { db } = handle;
   const { clock } = services;
   const { events, cache, usage, audit, auth, keys, members, orgs, usageQueries } = services;
   events.onError = (error) => app.log.warn({ err: error }, 'reading the event log failed; retrying');

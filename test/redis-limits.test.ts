@@ -1,6 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
 import { PASSWORD, createKey, operatorOf, signup, startTestApp, type TestApp } from './support/harness.js';
+import { createTestDatabase, TEST_POSTGRES_URL } from './support/postgres.js';
 import { CuttableProxy, REDIS_URL, dropRedisKeys } from './support/redis-proxy.js';
 
 const compute = { data: [{ a: 1 }, { a: 2 }], expression: 'Sum(a)' };
@@ -198,13 +205,43 @@ describe('sign-in and sign-up throttling shared through Redis by two nodes', () 
 });
 
 describe('Redis unreachable at start', () => {
-  it('the app refuses to start with a one-line message naming REDIS_URL', async () => {
+  async function closedPort(): Promise<number> {
     const closed = net.createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as net.AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    await expect(startTestApp({ env: { REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_TIMEOUT_MS: '100' } })).rejects.toThrow(
+    return port;
+  }
+
+  it('the app refuses to start with a one-line message naming REDIS_URL', async () => {
+    await expect(startTestApp({ env: { REDIS_URL: `redis://127.0.0.1:${await closedPort()}`, REDIS_TIMEOUT_MS: '100' } })).rejects.toThrow(
       /^REDIS_URL: Redis is unreachable[^\n]*$/,
     );
+  });
+
+  it('a refused start closes the database connections it opened, so the process can exit at once', async () => {
+    const database = await createTestDatabase('refused_start');
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'bdoc-refused-'));
+    const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await admin.connect();
+    const name = new URL(database.url).pathname.slice(1);
+    const connections = async () => Number((await admin.query('select count(*) as n from pg_stat_activity where datname = $1', [name])).rows[0].n);
+    try {
+      const config = loadConfig({
+        DATABASE_URL: database.url,
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'silent',
+        WEBHOOK_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
+        REDIS_URL: `redis://127.0.0.1:${await closedPort()}`,
+        REDIS_TIMEOUT_MS: '100',
+      });
+      // The migrations ran on the pool before Redis was asked: its clients were connected.
+      await expect(buildApp({ config })).rejects.toThrow(/^REDIS_URL: Redis is unreachable/);
+      expect(await connections()).toBe(0);
+    } finally {
+      await admin.end();
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

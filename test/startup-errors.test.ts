@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from './support/postgres.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -44,6 +45,24 @@ describe('start-up errors name what to fix, in one line, and exit 1', () => {
     expect(result.stderr.trim().split('\n')).toEqual([
       'error: cannot reach the database at postgres://127.0.0.1:5432/bdoc_no_such_database (DATABASE_URL): 3D000: database "bdoc_no_such_database" does not exist',
     ]);
+  });
+
+  it('an unreachable REDIS_URL, after the migrations ran: the variable, and the process exits by itself', async () => {
+    const database = await createTestDatabase('startup_redis');
+    try {
+      const result = await serve({
+        DATABASE_URL: database.url,
+        DATA_DIR: scratch,
+        WEBHOOK_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
+        REDIS_URL: 'redis://127.0.0.1:1',
+        REDIS_TIMEOUT_MS: '100',
+      });
+      // Killed by the watchdog (code null) if the opened database pool kept it alive.
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: REDIS_URL: Redis is unreachable \(.+\)$/)]);
+    } finally {
+      await database.drop();
+    }
   });
 
   it('a DATA_DIR that cannot hold the database: its path and the variable', async () => {

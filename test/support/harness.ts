@@ -59,7 +59,16 @@ export async function startTestApp(
     ...options.env,
   });
   const logs = new LogCapture();
-  const { app, services } = await buildApp({ config, clock: options.clock, logStream: logs, plans: options.plans, portalRoot: options.portalRoot });
+  let built: Awaited<ReturnType<typeof buildApp>>;
+  try {
+    built = await buildApp({ config, clock: options.clock, logStream: logs, plans: options.plans, portalRoot: options.portalRoot });
+  } catch (error) {
+    // A start that fails (the tests of start-up errors) leaves no database or folder behind.
+    await database?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  const { app, services } = built;
   await app.ready();
   let closed = false;
   return {
