@@ -19,6 +19,7 @@ import { createServer, installShell } from './http/shell.js';
 import { MINUTE, type Clock } from './lib/clock.js';
 import type { IdGenerator } from './lib/ids.js';
 import { composeServices, type Services } from './compose.js';
+import { RepeatedFailures } from './lib/repeated-failures.js';
 import { randomBase62 } from './lib/random.js';
 import { announceExpiringKeys, recordExpiredKeys, recordRevokedKeyUse } from './keys/expiry-sweeper.js';
 import { recordQuotaThreshold, sweepQuotaThresholds } from './limits/quota-events.js';
@@ -57,7 +58,9 @@ export async function buildApp(options: AppOptions) {
   const handle = options.database ?? openDatabase(config);
   const nodePrefix = randomBase62(6);
   const app = createServer(config, { nodePrefix, logStream: options.logStream });
-  handle.onConnectionError = (error) => app.log.warn({ reason: error.message }, 'database connection lost; the pool reconnects');
+  // Work that retries by itself logs its first failure, then at most a line a minute while it keeps failing.
+  const failures = new RepeatedFailures((level, fields, message) => app.log[level](fields, message));
+  handle.onConnectionError = failures.of('database connection lost; the pool reconnects');
   let services: Services;
   try {
     await migrateToLatest(handle);
@@ -76,11 +79,11 @@ export async function buildApp(options: AppOptions) {
   const { db } = handle;
   const { clock } = services;
   const { events, cache, usage, audit, auth, keys, members, orgs, usageQueries } = services;
-  events.onError = (error) => app.log.warn({ err: error }, 'reading the event log failed; retrying');
-  services.deliveries.onError = (error) => app.log.warn({ err: error }, 'a webhook delivery round failed; retrying');
+  events.onError = failures.of('reading the event log failed; retrying');
+  services.deliveries.onError = failures.of('a webhook delivery round failed; retrying');
   // Any event (this node's or another's) may have queued deliveries: look for due ones now.
   events.subscribe({ event: () => services.deliveries.kick(), reset: () => services.deliveries.kick() });
-  usage.onError = (error) => app.log.error({ err: error }, 'usage flush failed; counts kept for the next flush');
+  usage.onError = failures.of('usage flush failed; counts kept for the next flush', 'error');
   services.quotas.onThreshold = (event) =>
     void recordQuotaThreshold({ db, audit, events, clock }, event).catch((error) => app.log.error({ err: error }, 'could not record a quota threshold'));
   services.mail.log = (level, fields, message) => app.log[level](fields, message);
@@ -191,8 +194,7 @@ export async function buildApp(options: AppOptions) {
     ]);
   let sweeper: NodeJS.Timeout | undefined;
   // The outbox is sent by one node at a time; a mail is also held by the node sending it (outbox.repository).
-  const sendMail = () =>
-    runExclusive(handle, 'mail-outbox', () => services.mail.drain()).catch((error) => app.log.warn({ err: error }, 'sending mail failed; retrying'));
+  const sendMail = () => runExclusive(handle, 'mail-outbox', () => services.mail.drain()).catch(failures.of('sending mail failed; retrying'));
   let mailer: NodeJS.Timeout | undefined;
 
   app.addHook('onReady', async () => {

@@ -67,6 +67,14 @@ if (onPostgres) {
       // Flushes fail meanwhile and keep their counts (checked below: nothing is missing after recovery).
       await expect(t.services.usage.flush()).rejects.toThrow();
 
+      // The parts that retry by themselves (the event-log reader polls every 50 ms here, the
+      // pool lost every connection) each logged the outage once, not once per retry.
+      const logged = (message: string) => t.logs.lines.filter((line) => JSON.parse(line).msg === message).length;
+      await expect.poll(() => logged('reading the event log failed; retrying'), { timeout: 5000, interval: 50 }).toBeGreaterThan(0);
+      await new Promise((resolve) => setTimeout(resolve, 10 * t.config.changePollMs));
+      expect(logged('reading the event log failed; retrying')).toBe(1);
+      expect(logged('database connection lost; the pool reconnects')).toBe(1);
+
       await admin(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`);
       await t.services.usage.flush();
       expect(await usageCount(t, id)).toBe(22);
