@@ -236,7 +236,8 @@ export async function measureThroughput(
   options: { pairs: number; seconds: number; connections: number; warmupSeconds: number },
 ) {
   const runs: ThroughputRun[] = [];
-  let gatewayOk = 0;
+  /** 200 answers of the gateway route per setup (what its nodes must have counted as usage). */
+  const gatewayOk = Object.fromEntries(setups.map((setup) => [setup.name, 0])) as Partial<Record<SetupName, number>>;
   for (const setup of setups) {
     for (const route of ['noop', 'gateway'] as const) {
       const warm = await load(
@@ -245,7 +246,7 @@ export async function measureThroughput(
         keys,
         { connections: options.connections, seconds: options.warmupSeconds },
       );
-      if (route === 'gateway') gatewayOk += warm.ok;
+      if (route === 'gateway') gatewayOk[setup.name]! += warm.ok;
     }
   }
   console.log(
@@ -264,7 +265,7 @@ export async function measureThroughput(
         );
         const after = setup.nodes.map((n) => cpuMs(n.pid));
         const cpu = before.some((c) => c === null) || after.some((c) => c === null) ? null : after.reduce<number>((sum, c, i) => sum + c! - before[i]!, 0);
-        if (route === 'gateway') gatewayOk += r.ok;
+        if (route === 'gateway') gatewayOk[setup.name]! += r.ok;
         const run: ThroughputRun = {
           pair,
           setup: setup.name,
@@ -477,7 +478,7 @@ async function main(): Promise<void> {
     );
     const localExit = await local.stop();
     nodes.splice(nodes.indexOf(local), 1);
-    await floor.stop();
+    const floorExit = await floor.stop();
     nodes.splice(nodes.indexOf(floor), 1);
 
     const propagation = await measureRevocations(a, b, admin, settings);
@@ -545,6 +546,7 @@ async function main(): Promise<void> {
       propagation.missed > 0 && `${propagation.missed} revocations missed`,
       throughput.failedRuns > 0 && `${throughput.failedRuns} throughput runs had non-2xx answers or socket errors`,
       localExit !== 0 && `the local node exited with ${localExit}`,
+      floorExit !== 0 && `the framework floor exited with ${floorExit}`,
       !goals.sigtermLossZero && 'usage was lost on SIGTERM',
     ].filter(Boolean);
     for (const failure of failures) console.error(`FAILED: ${failure}`);
