@@ -12,7 +12,10 @@ import { loadConfig } from '../src/config.js';
 import { checkConnection } from '../src/gateway/connection.operation.js';
 import { gatewayResponses } from '../src/gateway/gateway.routes.js';
 import { createServer, installShell } from '../src/http/shell.js';
+import { disablePretenuring } from '../src/lib/pretenuring.js';
 
+// The same V8 settings as a node (`serve`), so the floor measures the same runtime.
+disablePretenuring();
 const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
 const app = createServer(config, { nodePrefix: 'floor0' });
 await installShell(app, { publicUrl: config.publicUrl, resolveSession: async () => undefined, cookie: { secure: false } });

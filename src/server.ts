@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
+import { disablePretenuring } from './lib/pretenuring.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -14,6 +15,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * (which is what an ECONNRESET is). Draining ends early once no connection is open.
  */
 export async function serve(config: Config): Promise<void> {
+  // Before any request: see disablePretenuring (a young collection 20x slower in some starts).
+  disablePretenuring();
   const { app } = await buildApp({ config });
   let draining = false;
   // Runs before Fastify sees the request: nothing has been written yet, so headers can be set.
