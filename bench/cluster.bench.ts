@@ -205,6 +205,19 @@ export async function seedLoadKeys(databaseUrl: string, orgId: string, count: nu
   }
 }
 
+/**
+ * Every load key once on `node` (proves each is accepted, and fills the node's key cache before
+ * timing), then one more call that must carry RateLimit headers: the plan checks are part of
+ * what is measured. Makes `keys.length + 1` successful gateway calls.
+ */
+export async function primeKeys(node: ClusterNode, keys: string[]): Promise<void> {
+  await inParallel(keys, 16, async (key) => {
+    if ((await gatewayStatus(node.url, key)) !== 200) throw new Error('a load key was not accepted');
+  });
+  const checked = await fetch(`${node.url}/v1/connection`, { headers: { 'x-api-key': keys[0]! } });
+  if (!checked.headers.get('ratelimit-limit')) throw new Error('GET /v1/connection answered without RateLimit headers: the rate limiter did not run');
+}
+
 interface ThroughputRun {
   pair: number;
   setup: SetupName;
@@ -457,13 +470,7 @@ async function main(): Promise<void> {
     ]);
 
     const loadKeys = await seedLoadKeys(database.url, admin.orgId, settings.loadKeys);
-    for (const node of nodes) {
-      await inParallel(loadKeys, 16, async (key) => {
-        if ((await gatewayStatus(node.url, key)) !== 200) throw new Error('a load key was not accepted');
-      });
-      const checked = await fetch(`${node.url}/v1/connection`, { headers: { 'x-api-key': loadKeys[0]! } });
-      if (!checked.headers.get('ratelimit-limit')) throw new Error('GET /v1/connection answered without RateLimit headers: the rate limiter did not run');
-    }
+    for (const node of nodes) await primeKeys(node, loadKeys);
     console.log(
       `throughput, gateway/no-op: ${settings.pairs} interleaved pairs of ${settings.durationSeconds} s runs, ${settings.connections} connections (split over the nodes), ${settings.loadKeys} keys cycling`,
     );

@@ -25,7 +25,7 @@ import { systemClock } from '../src/lib/clock.js';
 import { sha256Hex } from '../src/lib/hash.js';
 import { newId } from '../src/lib/ids.js';
 import { type ClusterNode, startNode } from '../test/support/cluster.js';
-import { measureThroughput } from './cluster.bench.js';
+import { measureThroughput, primeKeys } from './cluster.bench.js';
 import { round } from './load.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -130,20 +130,6 @@ const recordedUsage = (dataDir: string): Promise<number> =>
     return Number(row?.total ?? 0);
   });
 
-/** Every load key once: proves the seeded keys verify on `node`, and fills its key cache before timing. */
-async function prime(node: ClusterNode, loadKeys: string[]): Promise<void> {
-  for (let i = 0; i < loadKeys.length; i += 25) {
-    const statuses = await Promise.all(
-      loadKeys.slice(i, i + 25).map((key) => fetch(`${node.url}/v1/connection`, { headers: { 'x-api-key': key } }).then((r) => r.status)),
-    );
-    const bad = statuses.find((s) => s !== 200);
-    if (bad) throw new Error(`GET /v1/connection answered ${bad} for a seeded key`);
-  }
-  // The plan checks must be part of what is measured: a limited answer carries RateLimit-* headers.
-  const checked = await fetch(`${node.url}/v1/connection`, { headers: { 'x-api-key': loadKeys[0]! } });
-  if (!checked.headers.get('ratelimit-limit')) throw new Error('GET /v1/connection answered without RateLimit headers: the rate limiter did not run');
-}
-
 async function main(): Promise<number> {
   const startedAt = new Date();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bdoc-bench-'));
@@ -161,7 +147,7 @@ async function main(): Promise<number> {
     nodes.push(floor);
 
     log(`Priming the key cache with ${loadKeys.length} keys; ${settings.pairs} interleaved pairs of ${settings.durationSeconds} s runs on each …`);
-    await prime(server, loadKeys);
+    await primeKeys(server, loadKeys);
     const throughput = await measureThroughput(
       [
         { name: 'local', nodes: [server] },
@@ -176,7 +162,7 @@ async function main(): Promise<number> {
     const floorExit = await floor.stop();
     nodes.length = 0;
     const recorded = await recordedUsage(dataDir);
-    // The priming calls count too (one per load key, and the RateLimit check).
+    // The priming calls count too (primeKeys: one per load key, and the RateLimit check).
     const gatewayOk = throughput.gatewayOk.local! + loadKeys.length + 1;
 
     const gateway = throughput.summary.local!;

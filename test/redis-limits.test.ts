@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { PASSWORD, createKey, operatorOf, signup, startTestApp, type TestApp } from './support/harness.js';
+import { PASSWORD, TEST_WEBHOOK_SECRET_KEY, createKey, operatorOf, signup, startTestApp, type TestApp } from './support/harness.js';
 import { createTestDatabase, TEST_POSTGRES_URL } from './support/postgres.js';
+import { freePort } from './support/processes.js';
 import { CuttableProxy, REDIS_URL, dropRedisKeys } from './support/redis-proxy.js';
 
 const compute = { data: [{ a: 1 }, { a: 2 }], expression: 'Sum(a)' };
@@ -205,16 +205,8 @@ describe('sign-in and sign-up throttling shared through Redis by two nodes', () 
 });
 
 describe('Redis unreachable at start', () => {
-  async function closedPort(): Promise<number> {
-    const closed = net.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as net.AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    return port;
-  }
-
   it('the app refuses to start with a one-line message naming REDIS_URL', async () => {
-    await expect(startTestApp({ env: { REDIS_URL: `redis://127.0.0.1:${await closedPort()}`, REDIS_TIMEOUT_MS: '100' } })).rejects.toThrow(
+    await expect(startTestApp({ env: { REDIS_URL: `redis://127.0.0.1:${await freePort()}`, REDIS_TIMEOUT_MS: '100' } })).rejects.toThrow(
       /^REDIS_URL: Redis is unreachable[^\n]*$/,
     );
   });
@@ -231,8 +223,8 @@ describe('Redis unreachable at start', () => {
         DATABASE_URL: database.url,
         DATA_DIR: dataDir,
         LOG_LEVEL: 'silent',
-        WEBHOOK_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
-        REDIS_URL: `redis://127.0.0.1:${await closedPort()}`,
+        WEBHOOK_SECRET_KEY: TEST_WEBHOOK_SECRET_KEY,
+        REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
         REDIS_TIMEOUT_MS: '100',
       });
       // The migrations ran on the pool before Redis was asked: its clients were connected.

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { TEST_WEBHOOK_SECRET_KEY } from './support/harness.js';
 import { createTestDatabase } from './support/postgres.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -53,7 +54,7 @@ describe('start-up errors name what to fix, in one line, and exit 1', () => {
       const result = await serve({
         DATABASE_URL: database.url,
         DATA_DIR: scratch,
-        WEBHOOK_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
+        WEBHOOK_SECRET_KEY: TEST_WEBHOOK_SECRET_KEY,
         REDIS_URL: 'redis://127.0.0.1:1',
         REDIS_TIMEOUT_MS: '100',
       });

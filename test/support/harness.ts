@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { expect } from 'vitest';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type BuiltApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Clock } from '../../src/lib/clock.js';
 import type { PlanCatalogue } from '../../src/plans/catalogue.js';
@@ -59,7 +59,7 @@ export async function startTestApp(
     ...options.env,
   });
   const logs = new LogCapture();
-  let built: Awaited<ReturnType<typeof buildApp>>;
+  let built: BuiltApp;
   try {
     built = await buildApp({ config, clock: options.clock, logStream: logs, plans: options.plans, portalRoot: options.portalRoot });
   } catch (error) {
