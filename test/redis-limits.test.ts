@@ -104,6 +104,113 @@ describe('limits shared through Redis by two nodes on one database (issue 12 ite
   });
 });
 
+describe('Redis back after counting alone, or back empty: every place admitted is counted once', () => {
+  const prefix = `bdoc-test-back-${process.pid}-${Date.now()}:`;
+  // Both nodes reach Redis through a proxy of their own: one can be cut alone, or both at once
+  // while Redis loses every count, as a Redis restarted without persistence does.
+  const proxyA = new CuttableProxy();
+  const proxyB = new CuttableProxy();
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    await proxyA.open();
+    await proxyB.open();
+    const common = { REDIS_PREFIX: prefix, LIMIT_NODES: '2', REDIS_TIMEOUT_MS: '2000' };
+    a = await startTestApp({ env: { ...common, REDIS_URL: `redis://127.0.0.1:${proxyA.port}` } });
+    const shared: Record<string, string> = a.config.databaseUrl ? { DATABASE_URL: a.config.databaseUrl } : { DATA_DIR: a.dataDir };
+    b = await startTestApp({ env: { ...common, ...shared, REDIS_URL: `redis://127.0.0.1:${proxyB.port}` } });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await proxyA.cut();
+    await proxyB.cut();
+    await dropRedisKeys(prefix);
+  });
+
+  const post = (t: TestApp, secret: string) => t.app.inject({ method: 'POST', url: '/v1/data/compute', headers: { 'x-api-key': secret }, payload: compute });
+  const admittedOf = async (requests: Array<Promise<{ statusCode: number }>>) => {
+    const statuses = (await Promise.all(requests)).map((r) => r.statusCode);
+    expect(statuses.filter((s) => s !== 200 && s !== 403 && s !== 429)).toEqual([]);
+    return statuses.filter((s) => s === 200).length;
+  };
+  const sequentially = async (count: number, node: (i: number) => TestApp, secret: string) => {
+    let admitted = 0;
+    for (let i = 0; i < count; i++) admitted += (await admittedOf([post(node(i), secret)])) as number;
+    return admitted;
+  };
+  const redisState =
+    (...nodes: TestApp[]) =>
+    async (state: 'ok' | 'degraded') => {
+      for (const t of nodes)
+        await expect.poll(async () => (await t.app.inject({ method: 'GET', url: '/readyz' })).json().redis, { timeout: 10_000, interval: 100 }).toBe(state);
+    };
+  /** Redis restarted without persistence, as both nodes see it: both connections drop, every count is gone, both come back. */
+  async function redisRestartedEmpty() {
+    await proxyA.cut();
+    await proxyB.cut();
+    await redisState(a, b)('degraded');
+    await dropRedisKeys(prefix);
+    await proxyA.open();
+    await proxyB.open();
+    await redisState(a, b)('ok');
+  }
+  async function orgWithKey(name: string, limits: { utilityActionsPerMonth: number; requestsPerMinute: number }) {
+    const admin = await signup(a, name);
+    await a.services.orgs.setSubscription(operatorOf(admin.orgId), { plan: 'enterprise', overrides: limits });
+    return { admin, key: await createKey(a, admin, { name: `prod-back-flow-${limits.requestsPerMinute}` }) };
+  }
+  /** These tests count one minute window of the rate limit: start with most of one ahead. */
+  async function earlyInAWindow() {
+    while (Date.now() % 60_000 > 30_000) await new Promise((resolve) => setTimeout(resolve, 250));
+    return Math.floor(Date.now() / 60_000);
+  }
+
+  it('a rate limit of 60: what B admitted alone joins the shared count when Redis returns (60 in the window, not 90)', async () => {
+    const { key } = await orgWithKey('Back Alone Ltd', { utilityActionsPerMonth: 100_000, requestsPerMinute: 60 });
+    const window = await earlyInAWindow();
+    await proxyB.cut();
+    await redisState(b)('degraded');
+    const alone = await sequentially(40, () => b, key.secret);
+    expect(alone).toBe(30); // its share: 60 / LIMIT_NODES
+    await proxyB.open();
+    await redisState(b)('ok');
+    const after = await admittedOf(Array.from({ length: 90 }, (_, i) => post(i % 2 ? b : a, key.secret)));
+    expect(Math.floor(Date.now() / 60_000)).toBe(window);
+    expect(alone + after).toBe(60);
+  });
+
+  it('a rate limit of 60: Redis back empty in the middle of a window, each node counts again what it admitted (60 in the window)', async () => {
+    const { key } = await orgWithKey('Back Empty Rate Ltd', { utilityActionsPerMonth: 100_000, requestsPerMinute: 60 });
+    const window = await earlyInAWindow();
+    const before = await sequentially(20, (i) => (i % 2 ? b : a), key.secret);
+    expect(before).toBe(20);
+    await redisRestartedEmpty();
+    const after = await admittedOf(Array.from({ length: 90 }, (_, i) => post(i % 2 ? b : a, key.secret)));
+    expect(Math.floor(Date.now() / 60_000)).toBe(window);
+    expect(before + after).toBe(60);
+    expect(a.logs.text).toMatch(/Redis lost its shared counts/);
+  });
+
+  it('a quota of 40: Redis back empty, the count starts again from the database, and the places the nodes held are not used (40 in all)', async () => {
+    const { admin, key } = await orgWithKey('Back Empty Quota Ltd', { utilityActionsPerMonth: 40, requestsPerMinute: 100_000 });
+    const before = await sequentially(10, (i) => (i % 2 ? b : a), key.secret);
+    expect(before).toBe(10);
+    // Each node now holds places leased from the count that is about to be lost.
+    await a.services.usage.flush();
+    await b.services.usage.flush();
+    await redisRestartedEmpty();
+    const after = await admittedOf(Array.from({ length: 60 }, (_, i) => post(i % 2 ? b : a, key.secret)));
+    expect(before + after).toBe(40);
+
+    await a.services.usage.flush();
+    await b.services.usage.flush();
+    const usage = (await a.app.inject({ method: 'GET', url: '/api/usage', headers: { cookie: admin.cookie } })).json();
+    expect(usage.quotas.find((q: { actionType: string }) => q.actionType === 'utility')).toMatchObject({ used: 40, limit: 40 });
+  });
+});
+
 describe('sign-in and sign-up throttling shared through Redis by two nodes', () => {
   const prefix = `bdoc-test-throttle-${process.pid}-${Date.now()}:`;
   const proxy = new CuttableProxy();

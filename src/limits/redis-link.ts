@@ -1,20 +1,53 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { ConfigError } from '../config.js';
 
 /**
- * Takes up to a block of places from the shared budget of one period, atomically. The budget
- * starts from the database's count (ARGV[1]) the first time any node sees the period. The block
- * shrinks near the limit (a share of what is left per node), so a limit of 10 admits exactly 10.
- * Returns {places taken, total taken by every node}.
+ * Takes up to a block of places from the shared budget of one period, atomically, after adding
+ * the places the node admitted that the count does not hold yet (ARGV[6], used while Redis was
+ * lost). The block shrinks near the limit (a share of what is left per node), so a limit of 10
+ * admits exactly 10. Returns {places taken, total taken by every node, epoch}, or:
+ * - {-2, 0, epoch} when the node's epoch (ARGV[7]) is not Redis's (KEYS[2], created with ARGV[8]
+ *   when missing): Redis lost every count (restarted empty) or the node has not met it yet;
+ * - {-1, 0, epoch} when the period has no count yet and the node gave no seed (ARGV[1] empty):
+ *   it reads one (the database's count) and asks again.
  */
 const LEASE = `
-if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[5]) end
-local taken = tonumber(redis.call('GET', KEYS[1]))
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  epoch = ARGV[8]
+  redis.call('SET', KEYS[2], epoch)
+end
+if epoch ~= ARGV[7] then return {-2, 0, epoch} end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  if ARGV[1] == '' then return {-1, 0, epoch} end
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[5])
+end
+local taken = tonumber(redis.call('INCRBY', KEYS[1], ARGV[6]))
 local left = tonumber(ARGV[2]) - taken
-if left <= 0 then return {0, taken} end
+if left <= 0 then return {0, taken, epoch} end
 local block = math.max(1, math.min(tonumber(ARGV[3]), math.floor(left / tonumber(ARGV[4]))))
-return {block, redis.call('INCRBY', KEYS[1], block)}
+return {block, redis.call('INCRBY', KEYS[1], block), epoch}
 `;
+
+/** What one lease asked of Redis came to. */
+export type LeaseResult =
+  | { taken: number; total: number }
+  /** The period has no count yet: give the database's count as `seed` and ask again. */
+  | 'seed'
+  /** The node's view of Redis was out of date (Redis lost its counts, or first contact): ask again from the node's state now. */
+  | 'again';
+
+export interface LeaseRequest {
+  /** The count to start the period from when Redis has none (null: ask for one). */
+  seed: number | null;
+  limit: number;
+  maxBlock: number;
+  divisor: number;
+  ttlSeconds: number;
+  /** Places this node admitted that the shared count does not hold yet (admitted while Redis was lost). */
+  unreported: number;
+}
 
 /**
  * Counts one attempt in a sliding window (a sorted set of attempt times), atomically: drops the
@@ -46,6 +79,11 @@ export class RedisLink {
   readonly prefix: string;
   #healthy = true;
   #connected = false;
+  /** Redis's epoch as this node last met it ('' before the first lease). A new one means Redis lost every count. */
+  #epoch = '';
+  #closing = false;
+  readonly #proposal = randomUUID();
+  readonly #onCountsLost: Array<() => void> = [];
   log: (level: 'warn' | 'info', message: string) => void = () => {};
 
   constructor(url: string, options: { prefix?: string; timeoutMs?: number } = {}) {
@@ -59,10 +97,16 @@ export class RedisLink {
       enableOfflineQueue: false,
       retryStrategy: (times) => Math.min(times * 200, 2000),
     });
-    this.client.defineCommand('bdocLease', { numberOfKeys: 1, lua: LEASE });
+    this.client.defineCommand('bdocLease', { numberOfKeys: 2, lua: LEASE });
     this.client.defineCommand('bdocAttempt', { numberOfKeys: 1, lua: ATTEMPT });
     this.client.on('error', () => this.markDown());
-    this.client.on('ready', () => this.markUp());
+    // A connection closed without an error (Redis restarted or shut down) is lost too, until it is ready again.
+    this.client.on('close', () => {
+      if (!this.#closing) this.markDown();
+    });
+    // After a reconnect, see whether Redis kept its counts before sharing again (a Redis restarted
+    // empty must not be trusted with the places each node still holds from before).
+    this.client.on('ready', () => void this.#checkEpoch().finally(() => this.markUp()));
   }
 
   get healthy(): boolean {
@@ -81,10 +125,55 @@ export class RedisLink {
     }
   }
 
-  /** Takes up to a block of places from the shared budget at `key`: [places taken, total taken by every node]. */
-  lease(key: string, o: { seed: number; limit: number; maxBlock: number; divisor: number; ttlSeconds: number }): Promise<[number, number]> {
-    const client = this.client as unknown as { bdocLease(...args: (string | number)[]): Promise<[number, number]> };
-    return client.bdocLease(key, o.seed, o.limit, o.maxBlock, o.divisor, o.ttlSeconds);
+  /**
+   * Called when Redis turns out to have lost every count (it came back empty): each holder of
+   * leased places drops them (they were counted in the lost counts, not in the new ones) and
+   * reports again what it must. Registered once per holder.
+   */
+  onCountsLost(listener: () => void): void {
+    this.#onCountsLost.push(listener);
+  }
+
+  /** Takes up to a block of places from the shared budget at `key` (see LEASE). */
+  async lease(key: string, o: LeaseRequest): Promise<LeaseResult> {
+    const client = this.client as unknown as { bdocLease(...args: (string | number)[]): Promise<[number, number, string]> };
+    const [taken, total, epoch] = await client.bdocLease(
+      key,
+      `${this.prefix}epoch`,
+      o.seed ?? '',
+      o.limit,
+      o.maxBlock,
+      o.divisor,
+      o.ttlSeconds,
+      o.unreported,
+      this.#epoch,
+      this.#proposal,
+    );
+    if (taken === -1) return 'seed';
+    if (taken === -2) {
+      // Met before under another epoch: the counts are gone. A concurrent lease, or the check after
+      // a reconnect, may have met the new epoch first and told the holders already.
+      if (epoch !== this.#epoch) {
+        if (this.#epoch === '') this.#epoch = epoch;
+        else this.#countsLost(epoch);
+      }
+      return 'again';
+    }
+    return { taken, total };
+  }
+
+  /** Whether Redis still has the epoch this node met (not when it has met none yet, or Redis cannot say). */
+  async #checkEpoch(): Promise<void> {
+    if (this.#epoch === '') return;
+    const epoch = await this.client.get(`${this.prefix}epoch`).catch(() => this.#epoch);
+    // Missing: the next lease creates the new epoch, and is told it is new to this node.
+    if (epoch !== this.#epoch) this.#countsLost(epoch ?? '');
+  }
+
+  #countsLost(epoch: string): void {
+    this.#epoch = epoch;
+    this.log('warn', 'Redis lost its shared counts (restarted empty?): limits are counted again from the database and from what each node admitted');
+    for (const listener of this.#onCountsLost) listener();
   }
 
   /** Counts an attempt at `key` unless it is at `limit` within the window: 0, or the seconds to wait. */
@@ -106,6 +195,7 @@ export class RedisLink {
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     await this.client.quit().catch(() => this.client.disconnect());
   }
 }

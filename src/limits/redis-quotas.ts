@@ -10,7 +10,7 @@ import {
   type Quotas,
   type QuotaThreshold,
 } from './quota-tracker.js';
-import type { RedisLink } from './redis-link.js';
+import type { LeaseResult, RedisLink } from './redis-link.js';
 
 /** How long a shared count read from Redis answers `remaining` before it is read again. */
 const SHARED_COUNT_FRESH_MS = 1000;
@@ -22,14 +22,14 @@ interface Lease {
   places: number;
   /** The total taken by every node, as Redis last said. */
   total: number;
-  /** Places used while Redis was lost, added to the shared count when it returns. */
+  /** Places used that the shared count does not hold yet (used while Redis was lost), added when it returns. */
   offline: number;
   /** Of `places`, those granted locally while Redis was lost. */
   local: number;
+  /** Places handed to requests whose outcome is not known yet (not in the database's count). */
+  pending: number;
   /** The last fetch found nothing left to take. */
   exhausted: boolean;
-  /** The database's count when this node first saw the period (seeds the shared count). */
-  seed?: number;
   fetching?: Promise<void>;
 }
 
@@ -38,6 +38,8 @@ interface Lease {
  * leases places in blocks and serves requests from its lease; a place given back (the action
  * failed) returns to the lease; unused places return to Redis on close. Redis lost: the node
  * admits at most its share (what was left / expected nodes) and adds what it used when Redis returns.
+ * Redis back empty (it lost every count): the count starts again from the database's, plus the
+ * actions still running on each node; only successes not yet flushed (one USAGE_FLUSH_MS) can be missed.
  */
 export class RedisQuotas implements Quotas {
   readonly #db: Db;
@@ -57,6 +59,18 @@ export class RedisQuotas implements Quotas {
     this.#nodes = Math.max(1, options.expectedNodes ?? 2);
     this.#maxBlock = options.maxBlock ?? 100;
     this.#unlimited = new QuotaTracker(db);
+    link.onCountsLost(() => {
+      // The places held were counted in the lost counts only. What was used is in the database
+      // (read as the new seed), except actions still running: those are reported with the next lease.
+      for (const lease of this.#leases.values()) {
+        lease.places = 0;
+        lease.local = 0;
+        lease.offline = lease.pending;
+        lease.total = 0;
+        lease.exhausted = false;
+      }
+      this.#shared.clear();
+    });
   }
 
   /** The Redis key of an organisation's shared count per period and action type. */
@@ -79,6 +93,7 @@ export class RedisQuotas implements Quotas {
 
   #admit(lease: Lease, limit: number, period: BillingPeriod): QuotaDecision {
     lease.places--;
+    lease.pending++;
     // Places granted while Redis was lost are not in the shared count: they are added when it returns.
     const local = lease.local > 0;
     if (local) {
@@ -89,6 +104,7 @@ export class RedisQuotas implements Quotas {
     const settle = (success: boolean) => {
       if (settled) return;
       settled = true;
+      lease.pending--;
       if (success) return;
       lease.places++;
       if (local) {
@@ -109,7 +125,7 @@ export class RedisQuotas implements Quotas {
   #refill(key: string, orgId: string, actionType: QuotaActionType, period: BillingPeriod, limit: number, nowMs: number): Promise<Lease> {
     let lease = this.#leases.get(key);
     if (!lease) {
-      lease = { places: 0, total: 0, offline: 0, local: 0, exhausted: false };
+      lease = { places: 0, total: 0, offline: 0, local: 0, pending: 0, exhausted: false };
       this.#leases.set(key, lease);
     }
     const current = lease;
@@ -122,20 +138,38 @@ export class RedisQuotas implements Quotas {
   }
 
   async #fetch(key: string, lease: Lease, orgId: string, actionType: QuotaActionType, period: BillingPeriod, limit: number, nowMs: number): Promise<void> {
-    lease.seed ??= await loadPeriodUsage(this.#db, orgId, actionType, period);
-    const seed = lease.seed;
-    const ttl = Math.max(60, Math.ceil((Date.parse(period.end) - nowMs) / 1000) + 7 * 86_400);
-    try {
-      if (lease.offline > 0 || lease.local > 0) {
-        // Back: what was used alone joins the shared count; unused local places are dropped.
-        const used = lease.offline;
-        await this.#link.client.incrby(key, used);
-        lease.offline -= used;
-        lease.places -= lease.local;
-        lease.local = 0;
+    const ttlSeconds = Math.max(60, Math.ceil((Date.parse(period.end) - nowMs) / 1000) + 7 * 86_400);
+    // The database's count, read only when Redis has none for the period (the first lease of the
+    // period on any node, or Redis lost its counts), so the count starts from what was used until now.
+    let seed: number | null = null;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const unreported = lease.offline;
+      let result: LeaseResult;
+      try {
+        result = await this.#link.lease(key, { seed, limit, maxBlock: this.#maxBlock, divisor: 4 * this.#nodes, ttlSeconds, unreported });
+      } catch {
+        this.#link.markDown();
+        // Conservative local share: what was left when last known, split between the nodes.
+        const known = lease.total > 0 ? lease.total : await loadPeriodUsage(this.#db, orgId, actionType, period);
+        const share = Math.floor(Math.max(0, limit - known) / this.#nodes);
+        const granted = Math.max(0, share - lease.offline);
+        lease.places += granted;
+        lease.local += granted;
+        lease.total = known + granted;
+        lease.exhausted = granted === 0;
+        return;
       }
-      const [taken, total] = await this.#link.lease(key, { seed, limit, maxBlock: this.#maxBlock, divisor: 4 * this.#nodes, ttlSeconds: ttl });
+      if (result === 'seed') {
+        seed = await loadPeriodUsage(this.#db, orgId, actionType, period);
+        continue;
+      }
+      if (result === 'again') continue; // Redis's epoch was new to this node: the lease is as it says now
       this.#link.markUp();
+      // Back: what was used alone is in the shared count now; unused local places are dropped.
+      lease.offline -= unreported;
+      lease.places -= lease.local;
+      lease.local = 0;
+      const { taken, total } = result;
       const before = total - taken;
       lease.places += taken;
       lease.total = total;
@@ -144,17 +178,9 @@ export class RedisQuotas implements Quotas {
         const at = Math.ceil((limit * threshold) / 100);
         if (before < at && total >= at) this.onThreshold({ orgId, actionType, threshold, used: at, limit, period });
       }
-    } catch {
-      this.#link.markDown();
-      // Conservative local share: what was left when last known, split between the nodes.
-      const known = Math.max(lease.total, seed);
-      const share = Math.floor(Math.max(0, limit - known) / this.#nodes);
-      const granted = Math.max(0, share - lease.offline);
-      lease.places += granted;
-      lease.local += granted;
-      lease.total = known + granted;
-      lease.exhausted = granted === 0;
+      return;
     }
+    throw new Error("Redis's epoch or count changed on every lease");
   }
 
   /**

@@ -5,7 +5,15 @@ const WINDOW_MS = 60_000;
 
 interface WindowLease {
   window: number;
+  /** Places this node may still admit in the window. */
   places: number;
+  /** Of `places`, those granted locally while Redis was lost (not in the shared count). */
+  local: number;
+  /** Requests admitted in the window that the shared count does not hold yet. */
+  unreported: number;
+  /** Requests this node admitted in the window. */
+  admitted: number;
+  /** The total taken by every node, as Redis last said (the limit while counting alone). */
   total: number;
   exhausted: boolean;
   fetching?: Promise<void>;
@@ -14,7 +22,8 @@ interface WindowLease {
 /**
  * Requests per minute shared by every node through Redis: one budget per subject and minute
  * window, leased in blocks that shrink near the limit, so a request costs no round trip while the
- * node holds places. Redis lost: at most limit / expected nodes per window on this node.
+ * node holds places. Redis lost: at most limit / expected nodes per window on this node, added to
+ * the shared count when Redis returns; Redis back empty: each node adds what it admitted in the window.
  */
 export class RedisRateLimiter implements RateLimiter {
   readonly #link: RedisLink;
@@ -24,17 +33,29 @@ export class RedisRateLimiter implements RateLimiter {
   constructor(link: RedisLink, options: { expectedNodes?: number } = {}) {
     this.#link = link;
     this.#nodes = Math.max(1, options.expectedNodes ?? 2);
+    link.onCountsLost(() => {
+      // The window's counts are gone: the places held were counted there only, and everything
+      // admitted in the window must be counted again.
+      for (const lease of this.#leases.values()) {
+        lease.places = 0;
+        lease.local = 0;
+        lease.unreported = lease.admitted;
+        lease.total = 0;
+        lease.exhausted = false;
+      }
+    });
   }
 
   take(subject: string, perMinute: number, nowMs: number): RateDecision | Promise<RateDecision> {
     const window = Math.floor(nowMs / WINDOW_MS);
     let lease = this.#leases.get(subject);
     if (!lease || lease.window !== window) {
-      if (lease && lease.places > 0) this.#giveBack(subject, lease);
-      lease = { window, places: 0, total: 0, exhausted: false };
+      if (lease && lease.places > lease.local) this.#giveBack(subject, lease);
+      lease = { window, places: 0, local: 0, unreported: 0, admitted: 0, total: 0, exhausted: false };
       this.#leases.set(subject, lease);
     }
-    if (lease.places > 0) return this.#decide(lease, perMinute, nowMs, true);
+    // A place from the lease, no round trip (unless Redis is back and the local places must be reported first).
+    if (lease.places > 0 && !(lease.local > 0 && this.#link.healthy)) return this.#decide(lease, perMinute, nowMs, true);
     const current = lease;
     current.fetching ??= this.#fetch(subject, current, perMinute).finally(() => {
       current.fetching = undefined;
@@ -49,6 +70,11 @@ export class RedisRateLimiter implements RateLimiter {
     const resetSeconds = Math.max(1, Math.ceil(((lease.window + 1) * WINDOW_MS - nowMs) / 1000));
     if (!allowed) return { allowed: false, limit: perMinute, remaining: 0, resetSeconds, retryAfterSeconds: resetSeconds };
     lease.places--;
+    lease.admitted++;
+    if (lease.local > 0) {
+      lease.local--;
+      lease.unreported++;
+    }
     return { allowed: true, limit: perMinute, remaining: Math.max(0, perMinute - lease.total) + lease.places, resetSeconds, retryAfterSeconds: 0 };
   }
 
@@ -58,35 +84,50 @@ export class RedisRateLimiter implements RateLimiter {
 
   async #fetch(subject: string, lease: WindowLease, perMinute: number): Promise<void> {
     try {
-      const [taken, total] = await this.#link.lease(this.#key(subject, lease.window), {
-        seed: 0,
-        limit: perMinute,
-        maxBlock: 1000,
-        divisor: 4 * this.#nodes,
-        ttlSeconds: 120,
-      });
-      this.#link.markUp();
-      lease.places += taken;
-      lease.total = total;
-      lease.exhausted = taken === 0;
+      for (let attempt = 0; ; attempt++) {
+        if (attempt === 3) throw new Error("Redis's epoch changed on every lease");
+        const unreported = lease.unreported;
+        const result = await this.#link.lease(this.#key(subject, lease.window), {
+          seed: 0,
+          limit: perMinute,
+          maxBlock: 1000,
+          divisor: 4 * this.#nodes,
+          ttlSeconds: 120,
+          unreported,
+        });
+        if (typeof result === 'string') continue; // 'again': Redis's epoch was new to this node; the lease is as it says now
+        this.#link.markUp();
+        // Back: what was admitted alone is in the shared count now; unused local places are dropped.
+        lease.unreported -= unreported;
+        lease.places -= lease.local;
+        lease.local = 0;
+        lease.places += result.taken;
+        lease.total = result.total;
+        lease.exhausted = result.taken === 0;
+        return;
+      }
     } catch {
       this.#link.markDown();
       // Conservative local share for this window, granted once.
       if (lease.total === 0) {
-        const share = Math.max(1, Math.floor(perMinute / this.#nodes));
+        const share = Math.max(0, Math.max(1, Math.floor(perMinute / this.#nodes)) - lease.admitted);
         lease.places += share;
+        lease.local += share;
         lease.total = perMinute;
       }
       lease.exhausted = lease.places === 0;
     }
   }
 
+  /** Places leased from Redis and not used go back to the window's count (local ones were never in it). */
   #giveBack(subject: string, lease: WindowLease): void {
-    if (this.#link.healthy) void this.#link.client.decrby(this.#key(subject, lease.window), lease.places).catch(() => undefined);
+    const unused = lease.places - lease.local;
+    if (this.#link.healthy) void this.#link.client.decrby(this.#key(subject, lease.window), unused).catch(() => undefined);
     lease.places = 0;
+    lease.local = 0;
   }
 
   async close(): Promise<void> {
-    for (const [subject, lease] of this.#leases) if (lease.places > 0) this.#giveBack(subject, lease);
+    for (const [subject, lease] of this.#leases) if (lease.places > lease.local) this.#giveBack(subject, lease);
   }
 }
