@@ -201,6 +201,11 @@ describe('Redis back after counting alone, or back empty: every place admitted i
     await a.services.usage.flush();
     await b.services.usage.flush();
     await redisRestartedEmpty();
+    // The connection test tells what is left from the database's count, not from the emptied lease.
+    for (const t of [a, b]) {
+      const check = await t.app.inject({ method: 'GET', url: '/v1/connection', headers: { 'x-api-key': key.secret } });
+      expect(check.json()).toMatchObject({ utilityActionsLeft: 30 });
+    }
     const after = await admittedOf(Array.from({ length: 60 }, (_, i) => post(i % 2 ? b : a, key.secret)));
     expect(before + after).toBe(40);
 

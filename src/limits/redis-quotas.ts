@@ -194,7 +194,8 @@ export class RedisQuotas implements Quotas {
     const key = this.#keys.key(org.id, period, actionType);
     const left = (total: number, places: number) => Math.max(0, limit - total) + places;
     const lease = this.#leases.get(key);
-    if (lease && this.#link.healthy) return left(lease.total, lease.places);
+    // A lease that knows the count (not one emptied because Redis lost its counts) answers from memory.
+    if (lease && lease.total > 0 && this.#link.healthy) return left(lease.total, lease.places);
     const places = lease?.places ?? 0;
     let shared = this.#shared.get(key);
     if (!shared) {
