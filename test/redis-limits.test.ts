@@ -12,6 +12,26 @@ import { CuttableProxy, REDIS_URL, dropRedisKeys } from './support/redis-proxy.j
 
 const compute = { data: [{ a: 1 }, { a: 2 }], expression: 'Sum(a)' };
 
+const through = (proxy: CuttableProxy) => `redis://127.0.0.1:${proxy.port}`;
+
+/**
+ * Two nodes on one database sharing their limits through Redis at `redisA` and `redisB` (the
+ * machine's Redis, or a proxy the test can cut). A generous Redis timeout on both: a busy machine
+ * can stall the event loop past a short one, and a node that times out counts alone for a
+ * moment; these tests cut Redis on purpose instead.
+ */
+async function twoNodes(prefix: string, redisA: string, redisB: string, env: Record<string, string> = {}): Promise<[TestApp, TestApp]> {
+  const common = { REDIS_PREFIX: prefix, LIMIT_NODES: '2', REDIS_TIMEOUT_MS: '2000', ...env };
+  const a = await startTestApp({ env: { ...common, REDIS_URL: redisA } });
+  const shared: Record<string, string> = a.config.databaseUrl ? { DATABASE_URL: a.config.databaseUrl } : { DATA_DIR: a.dataDir };
+  try {
+    return [a, await startTestApp({ env: { ...common, ...shared, REDIS_URL: redisB } })];
+  } catch (error) {
+    await a.close();
+    throw error;
+  }
+}
+
 describe('limits shared through Redis by two nodes on one database (issue 12 item 4)', () => {
   const prefix = `bdoc-test-${process.pid}-${Date.now()}:`;
   const proxy = new CuttableProxy();
@@ -20,13 +40,7 @@ describe('limits shared through Redis by two nodes on one database (issue 12 ite
 
   beforeAll(async () => {
     await proxy.open();
-    // A generous Redis timeout on both: a busy machine can stall the event loop past a short one, and
-    // a node that times out counts alone for a moment; these tests cut Redis on purpose instead.
-    a = await startTestApp({ env: { REDIS_URL, REDIS_PREFIX: prefix, LIMIT_NODES: '2', REDIS_TIMEOUT_MS: '2000' } });
-    const shared: Record<string, string> = a.config.databaseUrl ? { DATABASE_URL: a.config.databaseUrl } : { DATA_DIR: a.dataDir };
-    b = await startTestApp({
-      env: { ...shared, REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_PREFIX: prefix, LIMIT_NODES: '2', REDIS_TIMEOUT_MS: '2000' },
-    });
+    [a, b] = await twoNodes(prefix, REDIS_URL, through(proxy));
   });
   afterAll(async () => {
     await b?.close();
@@ -116,10 +130,7 @@ describe('Redis back after counting alone, or back empty: every place admitted i
   beforeAll(async () => {
     await proxyA.open();
     await proxyB.open();
-    const common = { REDIS_PREFIX: prefix, LIMIT_NODES: '2', REDIS_TIMEOUT_MS: '2000' };
-    a = await startTestApp({ env: { ...common, REDIS_URL: `redis://127.0.0.1:${proxyA.port}` } });
-    const shared: Record<string, string> = a.config.databaseUrl ? { DATABASE_URL: a.config.databaseUrl } : { DATA_DIR: a.dataDir };
-    b = await startTestApp({ env: { ...common, ...shared, REDIS_URL: `redis://127.0.0.1:${proxyB.port}` } });
+    [a, b] = await twoNodes(prefix, through(proxyA), through(proxyB));
   });
   afterAll(async () => {
     await b?.close();
@@ -224,11 +235,8 @@ describe('sign-in and sign-up throttling shared through Redis by two nodes', () 
 
   beforeAll(async () => {
     await proxy.open();
-    // A generous Redis timeout, as above: only the cut below may make a node count alone.
-    const common = { REDIS_PREFIX: prefix, LIMIT_NODES: '2', SIGNUPS_PER_IP_PER_HOUR: '5', REDIS_TIMEOUT_MS: '2000' };
-    a = await startTestApp({ env: { ...common, REDIS_URL } });
-    const shared: Record<string, string> = a.config.databaseUrl ? { DATABASE_URL: a.config.databaseUrl } : { DATA_DIR: a.dataDir };
-    b = await startTestApp({ env: { ...common, ...shared, REDIS_URL: `redis://127.0.0.1:${proxy.port}` } });
+    // Only the cut below may make a node count alone.
+    [a, b] = await twoNodes(prefix, REDIS_URL, through(proxy), { SIGNUPS_PER_IP_PER_HOUR: '5' });
   });
   afterAll(async () => {
     await b?.close();
