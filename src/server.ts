@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildApp } from './app.js';
-import type { Config } from './config.js';
+import { type Config, ConfigError } from './config.js';
 import { disablePretenuring } from './lib/pretenuring.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -14,6 +14,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * closed by the server right after a complete response, never under a request a client is sending
  * (which is what an ECONNRESET is). Draining ends early once no connection is open.
  */
+/** Why the server could not listen, naming the variable to change (the rest stays as Node said it). */
+export function listenError(error: unknown, config: Pick<Config, 'host' | 'port'>): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const at = `${config.host}:${config.port}`;
+  if (code === 'EADDRINUSE') return new ConfigError(`PORT: ${at} is already in use by another process; stop it or choose another PORT`);
+  if (code === 'EACCES') return new ConfigError(`PORT: this user may not listen on ${at} (ports below 1024 need privileges); choose another PORT`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return new ConfigError(`HOST: ${config.host} is not an address of this machine (${code}); set HOST to one of its addresses, or 0.0.0.0`);
+  return error;
+}
+
 export async function serve(config: Config): Promise<void> {
   // Before any request: see disablePretenuring (a young collection 20x slower in some starts).
   disablePretenuring();
@@ -39,7 +50,13 @@ export async function serve(config: Config): Promise<void> {
       );
     }
   });
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    // Nothing is served: stop what the app started (pool, workers, timers), or the process would live on.
+    await app.close().catch(() => undefined);
+    throw listenError(error, config);
+  }
   app.log.info({ publicUrl: config.publicUrl }, `Build a Doc portal listening on http://${config.host}:${config.port}`);
 
   const openConnections = () => new Promise<number>((resolve) => app.server.getConnections((_error, count) => resolve(count ?? 0)));

@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_WEBHOOK_SECRET_KEY } from './support/harness.js';
 import { createTestDatabase } from './support/postgres.js';
+import { REDIS_URL } from './support/redis-proxy.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -64,6 +66,39 @@ describe('start-up errors name what to fix, in one line, and exit 1', () => {
     } finally {
       await database.drop();
     }
+  });
+
+  it('a PORT in use, on a node of several (PostgreSQL, Redis): the address and the variable, and the process exits by itself', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const database = await createTestDatabase('startup_port');
+    try {
+      const port = (taken.address() as net.AddressInfo).port;
+      // By the time it listens, the node has opened its pool, Redis connection, workers and timers.
+      const result = await serve({
+        DATABASE_URL: database.url,
+        DATA_DIR: path.join(scratch, 'port'),
+        WEBHOOK_SECRET_KEY: TEST_WEBHOOK_SECRET_KEY,
+        REDIS_URL,
+        REDIS_PREFIX: `bdoc-test-startup-${process.pid}:`,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+      });
+      // Killed by the watchdog (code null) if what the app had started kept it alive.
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim().split('\n')).toEqual([`error: PORT: 127.0.0.1:${port} is already in use by another process; stop it or choose another PORT`]);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+      await database.drop();
+    }
+  });
+
+  it('a HOST that is not an address of this machine', async () => {
+    const result = await serve({ DATA_DIR: path.join(scratch, 'host'), HOST: '192.0.2.1' });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'error: HOST: 192.0.2.1 is not an address of this machine (EADDRNOTAVAIL); set HOST to one of its addresses, or 0.0.0.0',
+    ]);
   });
 
   it('a DATA_DIR that cannot hold the database: its path and the variable', async () => {
