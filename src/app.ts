@@ -1,5 +1,6 @@
 import { auditRoutes } from './audit/audit.routes.js';
 import { authRoutes } from './auth/auth.routes.js';
+import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { runExclusive } from './db/exclusive.js';
@@ -35,6 +36,8 @@ import { organisationSettingsRoutes } from './orgs/settings.routes.js';
 import { subscriptionRoutes } from './orgs/subscription.routes.js';
 import type { PlanCatalogue } from './plans/catalogue.js';
 import { usageRoutes } from './usage/usage.routes.js';
+import type { UsageBuffer } from './usage/usage-buffer.js';
+import { claimUnwrittenUsage, keepUnwrittenUsage } from './usage/usage-spill.js';
 import { webhooksRoutes } from './webhooks/webhooks.routes.js';
 
 export interface AppOptions {
@@ -70,6 +73,7 @@ export async function buildApp(options: AppOptions) {
       services.redis.log = (level, message) => app.log[level](message);
       await services.redis.connect();
     }
+    await writeKeptUsage(config.dataDir, services.usage, app.log);
   } catch (error) {
     // A start that fails (migrations, WEBHOOK_SECRET_KEY, REDIS_URL) closes what it opened, so
     // the process exits with its message at once instead of when the pool's idle clients time out.
@@ -215,7 +219,7 @@ export async function buildApp(options: AppOptions) {
     await services.deliveries.stop();
     await events.stop();
     services.mail.close();
-    await usage.stop();
+    await stopUsage(config, usage, app.log, failures);
     await jobs.close();
     await services.quotas.close?.();
     await services.rateLimiter.close?.();
@@ -227,3 +231,42 @@ export async function buildApp(options: AppOptions) {
 }
 
 export type BuiltApp = Awaited<ReturnType<typeof buildApp>>;
+
+/** Writes the usage an earlier shutdown could not write and kept in DATA_DIR (see stopUsage). */
+async function writeKeptUsage(dataDir: string, usage: UsageBuffer, log: FastifyBaseLogger): Promise<void> {
+  const kept = claimUnwrittenUsage(dataDir);
+  if (kept.length === 0) return;
+  for (const file of kept) usage.add(file.usage);
+  try {
+    await usage.flush();
+  } catch (error) {
+    for (const file of kept) file.release();
+    throw error;
+  }
+  for (const file of kept) file.done();
+  log.info({ files: kept.map((file) => file.file) }, 'wrote the usage that an earlier shutdown kept in DATA_DIR');
+}
+
+/**
+ * Writes buffered usage on shutdown. While the database cannot take it, tries again for
+ * SHUTDOWN_USAGE_RETRY_MS; then keeps it in a file in DATA_DIR for the next start, so a node
+ * stopped during a database outage loses nothing.
+ */
+async function stopUsage(config: Config, usage: UsageBuffer, log: FastifyBaseLogger, failures: RepeatedFailures): Promise<void> {
+  try {
+    await usage.stop({
+      retryForMs: config.shutdownUsageRetryMs,
+      onRetry: failures.of('writing usage at shutdown failed; trying again until the database is back', 'warn'),
+    });
+    return;
+  } catch (error) {
+    const held = usage.unwritten();
+    const calls = held.counts.reduce((sum, row) => sum + row.count, 0);
+    try {
+      const file = keepUnwrittenUsage(config.dataDir, held);
+      log.error({ err: error, file, calls }, `the database could not take the usage of ${calls} calls at shutdown: kept in ${file}, written at the next start`);
+    } catch (keepError) {
+      log.error({ err: keepError, calls }, `the usage of ${calls} calls is lost: neither the database nor DATA_DIR could take it at shutdown`);
+    }
+  }
+}

@@ -27,6 +27,8 @@ export interface Config {
   readonly sessionIdleHours: number;
   /** On SIGTERM, how long open connections are given to finish (each answered with `Connection: close`) before the listener closes. */
   readonly shutdownDrainMs: number;
+  /** On shutdown, how long to keep trying to write buffered usage while the database cannot take it (then it is kept in DATA_DIR). */
+  readonly shutdownUsageRetryMs: number;
   /** How often buffered usage is written to the database. */
   readonly usageFlushMs: number;
   /** How often this node looks for changes written by other processes. */
@@ -211,6 +213,7 @@ export function loadConfig(env: Env = { ...readDotEnv('.env'), ...process.env })
     logLevel,
     sessionIdleHours: int(env, 'SESSION_IDLE_HOURS', 12, 1, 24 * 90),
     shutdownDrainMs: int(env, 'SHUTDOWN_DRAIN_MS', 5000, 0, 120_000),
+    shutdownUsageRetryMs: int(env, 'SHUTDOWN_USAGE_RETRY_MS', 10_000, 0, 60_000),
     usageFlushMs: int(env, 'USAGE_FLUSH_MS', 1000, 10, 1000),
     changePollMs: int(env, 'CHANGE_POLL_MS', 250, 10, 1000),
     eventGapWaitMs: int(env, 'EVENT_GAP_WAIT_SECONDS', 60, 1, 3600) * 1000,

@@ -1,19 +1,7 @@
 import SQLite from 'better-sqlite3';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { callGateway, createKey, signup, startTestApp, type TestApp } from './support/harness.js';
-import { onPostgres, TEST_POSTGRES_URL } from './support/postgres.js';
-
-/** Runs one statement as the PostgreSQL superuser (outside the app's pool). */
-async function admin(statement: string, values: unknown[] = []): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(statement, values);
-  } finally {
-    await client.end();
-  }
-}
+import { asSuperuser, onPostgres } from './support/postgres.js';
 
 function databaseName(t: TestApp): string {
   return new URL(t.config.databaseUrl!).pathname.slice(1);
@@ -28,7 +16,7 @@ if (onPostgres) {
   describe('PostgreSQL goes away and comes back', () => {
     let current: TestApp | undefined;
     afterEach(async () => {
-      if (current) await admin(`ALTER DATABASE "${databaseName(current)}" ALLOW_CONNECTIONS true`).catch(() => {});
+      if (current) await asSuperuser(`ALTER DATABASE "${databaseName(current)}" ALLOW_CONNECTIONS true`).catch(() => {});
       await current?.close();
       current = undefined;
     });
@@ -45,8 +33,8 @@ if (onPostgres) {
       await t.services.usage.flush();
 
       const name = databaseName(t);
-      await admin(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS false`);
-      await admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+      await asSuperuser(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS false`);
+      await asSuperuser('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
 
       // The verified key answers from the node's cache while the database is gone.
       const during = await Promise.all(Array.from({ length: 20 }, () => callGateway(t, secret)));
@@ -75,7 +63,7 @@ if (onPostgres) {
       expect(logged('reading the event log failed; retrying')).toBe(1);
       expect(logged('database connection lost; the pool reconnects')).toBe(1);
 
-      await admin(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`);
+      await asSuperuser(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`);
       await t.services.usage.flush();
       expect(await usageCount(t, id)).toBe(22);
       expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
@@ -89,8 +77,8 @@ if (onPostgres) {
       current = t;
       const owner = await signup(t, 'Read Only Ltd');
       const name = databaseName(t);
-      await admin(`ALTER DATABASE "${name}" SET default_transaction_read_only = on`);
-      await admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+      await asSuperuser(`ALTER DATABASE "${name}" SET default_transaction_read_only = on`);
+      await asSuperuser('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
 
       // The pool may first meet a connection that was just terminated (ECONNRESET, also 503);
       // once it has reconnected, the reason is the read-only database.
@@ -108,8 +96,8 @@ if (onPostgres) {
       const read = await t.app.inject({ method: 'GET', url: '/api/keys', headers: { cookie: owner.cookie } });
       expect(read.statusCode, read.body).toBe(200);
 
-      await admin(`ALTER DATABASE "${name}" RESET default_transaction_read_only`);
-      await admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+      await asSuperuser(`ALTER DATABASE "${name}" RESET default_transaction_read_only`);
+      await asSuperuser('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
       // Again the first probe may meet a terminated connection (503); the pool then reconnects to a writable database.
       let back = await t.app.inject({ method: 'GET', url: '/readyz' });
       for (let i = 0; i < 50 && back.statusCode !== 200; i++) {

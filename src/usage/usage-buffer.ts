@@ -37,6 +37,13 @@ type CountRow = Omit<KeyUsageDailyTable, 'day'> & { day: number };
 /** A flow's calls through one key as buffered: times in epoch ms, formatted at flush. */
 type FlowRow = Omit<FlowActivity, 'firstSeenAt' | 'lastSeenAt'> & { firstSeenAt: number; lastSeenAt: number };
 
+/** Usage held in memory that could not be written, as `UsageBuffer.unwritten()` gives it. */
+export interface UnwrittenUsage {
+  counts: CountRow[];
+  flows: FlowRow[];
+  lastUsed: Array<[keyId: string, atMs: number]>;
+}
+
 /** Flows seen only in refused calls, buffered per flush at most: they update known flows and make none. */
 const MAX_REFUSED_FLOWS = 10_000;
 
@@ -46,7 +53,16 @@ const MAX_REFUSED_FLOWS = 10_000;
  * through a key: the key, the environment and the workflow name.
  */
 function flowKey(keyId: string, flow: FlowInfo): string | null {
-  return flow.workflowName ? `${keyId}\n${flow.clientEnvironmentId ?? ''}\n${flow.workflowName}` : null;
+  return flow.workflowName ? flowRowKey(keyId, flow.clientEnvironmentId, flow.workflowName) : null;
+}
+
+function flowRowKey(keyId: string, environmentId: string | null, workflowName: string): string {
+  return `${keyId}\n${environmentId ?? ''}\n${workflowName}`;
+}
+
+/** The buffer's key of a day's count. */
+function countKey(row: Pick<CountRow, 'keyId' | 'day' | 'operation' | 'actionType' | 'outcome'>): string {
+  return `${row.keyId}|${row.day}|${row.operation}|${row.actionType}|${row.outcome}`;
 }
 
 /** ISO time of epoch ms, as the tables store it. */
@@ -87,8 +103,8 @@ export class UsageBuffer {
     const hot = this.#hot.get(event.keyId);
     if (hot && hot.day === day && hot.operation === event.operation && hot.outcome === event.outcome && hot.actionType === event.actionType) hot.count++;
     else {
-      const countKey = `${event.keyId}|${day}|${event.operation}|${event.actionType}|${event.outcome}`;
-      let counted = this.#counts.get(countKey);
+      const key = countKey({ keyId: event.keyId, day, operation: event.operation, actionType: event.actionType, outcome: event.outcome });
+      let counted = this.#counts.get(key);
       if (counted) counted.count++;
       else {
         counted = {
@@ -100,7 +116,7 @@ export class UsageBuffer {
           outcome: event.outcome,
           count: 1,
         };
-        this.#counts.set(countKey, counted);
+        this.#counts.set(key, counted);
       }
       this.#hot.set(event.keyId, counted);
     }
@@ -155,11 +171,38 @@ export class UsageBuffer {
     this.#timer.unref();
   }
 
-  /** Stops the timer and writes everything still buffered. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the timer and writes everything still buffered. While the database cannot be written,
+   * tries again (every `retryEveryMs`) for `retryForMs`; then rejects with everything still held.
+   */
+  async stop(options: { retryForMs?: number; retryEveryMs?: number; onRetry?: (error: unknown) => void } = {}): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    await this.flush();
+    const until = Date.now() + (options.retryForMs ?? 0);
+    for (;;) {
+      try {
+        await this.flush();
+        return;
+      } catch (error) {
+        if (Date.now() >= until) throw error;
+        options.onRetry?.(error);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(options.retryEveryMs ?? 500, Math.max(0, until - Date.now()))));
+      }
+    }
+  }
+
+  /** What is buffered and not written yet, as plain data (times in epoch ms; no secret is among it). */
+  unwritten(): UnwrittenUsage {
+    return { counts: [...this.#counts.values()], flows: [...this.#flows.values()], lastUsed: [...this.#lastUsed] };
+  }
+
+  /** Takes back usage that an earlier process could not write (`unwritten()`); the next flush writes it. */
+  add(usage: UnwrittenUsage): void {
+    this.#restore(
+      new Map(usage.counts.map((row) => [countKey(row), { ...row }])),
+      new Map(usage.flows.map((row) => [flowRowKey(row.keyId, row.environmentId, row.workflowName), { ...row }])),
+      new Map(usage.lastUsed),
+    );
   }
 
   /** Writes what is buffered; concurrent calls wait for the running flush and then flush again. */

@@ -20,22 +20,23 @@ export async function createTestDatabase(label = 'test'): Promise<TestDatabase> 
     .replace(/[^a-z0-9]/gi, '_')
     .toLowerCase()
     .slice(0, 20)}_${process.pid}_${randomBytes(4).toString('hex')}`;
-  await admin(`CREATE DATABASE "${name}"`);
+  await asSuperuser(`CREATE DATABASE "${name}"`);
   const url = new URL(TEST_POSTGRES_URL);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     async drop() {
-      await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await asSuperuser(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     },
   };
 }
 
-async function admin(sql: string): Promise<void> {
+/** Runs one statement as the PostgreSQL superuser, outside any app's pool. */
+export async function asSuperuser(statement: string, values: unknown[] = []): Promise<void> {
   const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
   await client.connect();
   try {
-    await client.query(sql);
+    await client.query(statement, values);
   } finally {
     await client.end();
   }
