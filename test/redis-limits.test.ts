@@ -172,13 +172,19 @@ describe('Redis back after counting alone, or back empty: every place admitted i
     await a.services.orgs.setSubscription(operatorOf(admin.orgId), { plan: 'enterprise', overrides: limits });
     return { admin, key: await createKey(a, admin, { name: `prod-back-flow-${limits.requestsPerMinute}` }) };
   }
-  /** These tests count one minute window of the rate limit: start with most of one ahead. */
+  /**
+   * These tests count one minute window of the rate limit: each starts with at least 20 s of one
+   * ahead (so it may wait up to 40 s: its timeout allows for that).
+   */
+  const WINDOW_TEST_TIMEOUT_MS = 90_000;
   async function earlyInAWindow() {
-    while (Date.now() % 60_000 > 30_000) await new Promise((resolve) => setTimeout(resolve, 250));
+    while (Date.now() % 60_000 > 40_000) await new Promise((resolve) => setTimeout(resolve, 250));
     return Math.floor(Date.now() / 60_000);
   }
 
-  it('a rate limit of 60: what B admitted alone joins the shared count when Redis returns (60 in the window, not 90)', async () => {
+  it('a rate limit of 60: what B admitted alone joins the shared count when Redis returns (60 in the window, not 90)', {
+    timeout: WINDOW_TEST_TIMEOUT_MS,
+  }, async () => {
     const { key } = await orgWithKey('Back Alone Ltd', { utilityActionsPerMonth: 100_000, requestsPerMinute: 60 });
     const window = await earlyInAWindow();
     await proxyB.cut();
@@ -192,7 +198,9 @@ describe('Redis back after counting alone, or back empty: every place admitted i
     expect(alone + after).toBe(60);
   });
 
-  it('a rate limit of 60: Redis back empty in the middle of a window, each node counts again what it admitted (60 in the window)', async () => {
+  it('a rate limit of 60: Redis back empty in the middle of a window, each node counts again what it admitted (60 in the window)', {
+    timeout: WINDOW_TEST_TIMEOUT_MS,
+  }, async () => {
     const { key } = await orgWithKey('Back Empty Rate Ltd', { utilityActionsPerMonth: 100_000, requestsPerMinute: 60 });
     const window = await earlyInAWindow();
     const before = await sequentially(20, (i) => (i % 2 ? b : a), key.secret);
