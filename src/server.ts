@@ -67,10 +67,12 @@ export async function serve(config: Config): Promise<void> {
     closing = true;
     draining = true;
     app.log.info({ signal, drainMs: config.shutdownDrainMs }, 'shutting down: draining connections, finishing in-flight requests and flushing usage');
+    // The last resort: beyond draining and the time usage may wait for the database (it is kept in DATA_DIR after that).
+    const graceMs = config.shutdownUsageRetryMs + 25_000;
     const force = setTimeout(() => {
-      app.log.error('shutdown took longer than 25 s after draining; exiting');
+      app.log.error(`shutdown took longer than ${graceMs / 1000} s after draining; exiting`);
       process.exit(1);
-    }, config.shutdownDrainMs + 25_000);
+    }, config.shutdownDrainMs + graceMs);
     force.unref();
     const drainEnds = Date.now() + config.shutdownDrainMs;
     while (Date.now() < drainEnds && (await openConnections()) > 0) await sleep(50);
