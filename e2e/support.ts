@@ -90,8 +90,17 @@ export function callGateway(request: APIRequestContext, key: string, flow = 'e2e
 
 /** No serious or critical accessibility violation on what the page shows now. */
 export async function expectAccessible(page: Page, what: string): Promise<void> {
-  // Colours measured halfway through a dialog's fade-in are not the colours a person reads.
-  await page.waitForFunction(() => document.getAnimations().every((animation) => animation.playState !== 'running'));
+  // Colours measured halfway through a dialog's fade-in are not the colours a person reads: wait
+  // until no transition runs and every open dialog is fully opaque (a fade that has not started
+  // yet runs no transition, but its dialog is still transparent).
+  await page.waitForFunction(
+    () =>
+      document.getAnimations().every((animation) => animation.playState !== 'running') &&
+      Array.from(document.querySelectorAll('[role="dialog"]')).every((dialog) => {
+        for (let element: Element | null = dialog; element; element = element.parentElement) if (getComputedStyle(element).opacity !== '1') return false;
+        return true;
+      }),
+  );
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
   const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   const report = bad.map(
