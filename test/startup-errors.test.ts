@@ -101,6 +101,14 @@ describe('start-up errors name what to fix, in one line, and exit 1', () => {
     ]);
   });
 
+  it("a DATA_DIR under /proc: the path and the variable, at once (Node's recursive mkdir never returned there)", async () => {
+    const dataDir = `/proc/bdoc-data-${process.pid}/data`;
+    const result = await serve({ DATA_DIR: dataDir });
+    // Killed by the watchdog (code null) if the folder was still being made.
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([`error: cannot write the database folder ${dataDir} (DATA_DIR): ENOENT`]);
+  });
+
   it('a DATA_DIR that cannot hold the database: its path and the variable', async () => {
     const file = path.join(scratch, 'a-file');
     writeFileSync(file, 'not a folder');

@@ -1,4 +1,5 @@
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
+import { makeDirectory } from '../lib/make-directory.js';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { CamelCasePlugin, Kysely, PostgresDialect, type Transaction } from 'kysely';
@@ -48,7 +49,7 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'> & {
   if (config.databaseUrl) return openPostgres(config.databaseUrl, tuning);
   const file = path.join(config.dataDir, 'build-a-doc.sqlite');
   try {
-    mkdirSync(config.dataDir, { recursive: true });
+    makeDirectory(config.dataDir);
     accessSync(config.dataDir, constants.W_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';

@@ -3,7 +3,8 @@
  * (`usage-unwritten-*.json`) and written by the next start of a node with that folder. A file
  * is claimed by renaming it before it is read, so two nodes sharing the folder never both write it.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { makeDirectory } from '../lib/make-directory.js';
 import path from 'node:path';
 import type { UnwrittenUsage } from './usage-buffer.js';
 
@@ -11,7 +12,7 @@ const PREFIX = 'usage-unwritten-';
 
 /** Writes `usage` to a new file in `dataDir` (whole or not at all) and answers its path. */
 export function keepUnwrittenUsage(dataDir: string, usage: UnwrittenUsage): string {
-  mkdirSync(dataDir, { recursive: true });
+  makeDirectory(dataDir);
   const file = path.join(dataDir, `${PREFIX}${Date.now()}-${process.pid}.json`);
   writeFileSync(`${file}.partial`, JSON.stringify(usage));
   renameSync(`${file}.partial`, file);

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { makeDirectory } from '../lib/make-directory.js';
 import path from 'node:path';
 import { ConfigError } from '../config.js';
 
@@ -20,7 +21,7 @@ export function loadSecretKey(input: { configured: Buffer | undefined; dataDir: 
   }
   const file = path.join(input.dataDir, GENERATED_KEY_FILE);
   if (!existsSync(file)) {
-    mkdirSync(input.dataDir, { recursive: true });
+    makeDirectory(input.dataDir);
     writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   }
   const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
