@@ -63,6 +63,15 @@ export function composeServices(input: {
   const redis = config.redisUrl ? new RedisLink(config.redisUrl, { prefix: config.redisPrefix, timeoutMs: config.redisTimeoutMs }) : undefined;
   const rateLimiter: RateLimiter = redis ? new RedisRateLimiter(redis, { expectedNodes: config.limitNodes }) : new MemoryRateLimiter();
   const quotas: Quotas = redis ? new RedisQuotas(db, redis, { expectedNodes: config.limitNodes }) : new QuotaTracker(db);
+  // A plan change (on any node) gives back the places this node leased under the old limits.
+  events.subscribe({
+    event: (event) => {
+      if (event.type !== 'subscription.changed') return;
+      rateLimiter.release?.(event.organisationId);
+      quotas.release?.(event.organisationId);
+    },
+    reset: () => {},
+  });
   // Sign-in and sign-up attempts: counted in Redis across every node when there is one.
   const throttle = (name: string, limit: number, windowMs: number): FailureThrottle =>
     redis ? createRedisThrottle(redis, clock, { name, limit, windowMs, expectedNodes: config.limitNodes }) : createMemoryThrottle(clock, limit, windowMs);

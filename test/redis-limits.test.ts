@@ -212,6 +212,33 @@ describe('Redis back after counting alone, or back empty: every place admitted i
     expect(a.logs.text).toMatch(/Redis lost its shared counts/);
   });
 
+  it('a lower quota applies at once on both nodes: the places each node holds beyond it are not used (20 in all)', async () => {
+    const { admin, key } = await orgWithKey('Quota Lowered Ltd', { utilityActionsPerMonth: 1000, requestsPerMinute: 100_000 });
+    expect(await sequentially(10, (i) => (i % 2 ? b : a), key.secret)).toBe(10);
+    // Each node now holds a block of places leased under the limit of 1,000.
+    await a.services.orgs.setSubscription(operatorOf(admin.orgId), { overrides: { utilityActionsPerMonth: 20, requestsPerMinute: 100_000 } });
+    for (const t of [a, b]) {
+      const left = async () => (await t.app.inject({ method: 'GET', url: '/v1/connection', headers: { 'x-api-key': key.secret } })).json().utilityActionsLeft;
+      await expect.poll(left, { timeout: 5000, interval: 50 }).toBe(10);
+    }
+    expect(await sequentially(30, (i) => (i % 2 ? b : a), key.secret)).toBe(10);
+  });
+
+  it('a lower rate limit applies at once on both nodes, within the window (20 in the minute)', { timeout: WINDOW_TEST_TIMEOUT_MS }, async () => {
+    const { admin, key } = await orgWithKey('Rate Lowered Ltd', { utilityActionsPerMonth: 100_000, requestsPerMinute: 10_000 });
+    const window = await earlyInAWindow();
+    expect(await sequentially(10, (i) => (i % 2 ? b : a), key.secret)).toBe(10);
+    await a.services.orgs.setSubscription(operatorOf(admin.orgId), { overrides: { utilityActionsPerMonth: 100_000, requestsPerMinute: 20 } });
+    // Both nodes have heard of the change (their cached organisation says so), without a request that would count.
+    for (const t of [a, b]) {
+      const perMinute = async () => (await t.services.cache.org(admin.orgId))?.plan.requestsPerMinute;
+      await expect.poll(perMinute, { timeout: 5000, interval: 50 }).toBe(20);
+    }
+    const after = await sequentially(40, (i) => (i % 2 ? b : a), key.secret);
+    expect(Math.floor(Date.now() / 60_000)).toBe(window);
+    expect(after).toBe(10);
+  });
+
   it('a quota of 40: Redis back empty, the count starts again from the database, and the places the nodes held are not used (40 in all)', async () => {
     const { admin, key } = await orgWithKey('Back Empty Quota Ltd', { utilityActionsPerMonth: 40, requestsPerMinute: 100_000 });
     const before = await sequentially(10, (i) => (i % 2 ? b : a), key.secret);

@@ -42,6 +42,8 @@ export interface Quotas {
   /** `nowMs`: epoch ms (the gateway's request time). */
   reserve(org: OrgPeriod, actionType: QuotaActionType, limit: number | null, nowMs: number): QuotaDecision | Promise<QuotaDecision>;
   remaining(org: OrgPeriod, actionType: QuotaActionType, limit: number | null, nowMs: number): number | null | Promise<number | null>;
+  /** The organisation's plan changed: drop what this node holds for it (a shared tracker's leased places). */
+  release?(orgId: string): void;
   close?(): Promise<void>;
 }
 

@@ -16,6 +16,8 @@ export interface RateDecision {
 export interface RateLimiter {
   /** Synchronous except when a shared limiter must fetch a new lease. */
   take(subject: string, perMinute: number, nowMs: number): RateDecision | Promise<RateDecision>;
+  /** The subject's limit changed: drop what this node holds for it (a shared limiter's leased places). */
+  release?(subject: string): void;
   close?(): Promise<void>;
 }
 

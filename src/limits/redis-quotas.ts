@@ -28,6 +28,8 @@ interface Lease {
   local: number;
   /** Places handed to requests whose outcome is not known yet (not in the database's count). */
   pending: number;
+  /** The limit the places were taken under: a lower one (the plan changed) voids them. */
+  limit: number;
   /** The last fetch found nothing left to take. */
   exhausted: boolean;
   fetching?: Promise<void>;
@@ -80,7 +82,7 @@ export class RedisQuotas implements Quotas {
     if (limit === null) return this.#unlimited.reserve(org, actionType, limit, nowMs);
     const period = currentPeriod(org, nowMs);
     const key = this.#keys.key(org.id, period, actionType);
-    const lease = this.#leases.get(key);
+    const lease = this.#held(key, limit);
     // Fast path: a place from the lease, no round trip (unless Redis is back and local places must be reconciled).
     if (lease && lease.places > 0 && !(lease.local > 0 && this.#link.healthy)) return this.#admit(lease, limit, period);
     return this.#refill(key, org.id, actionType, period, limit, nowMs).then((filled) => {
@@ -125,7 +127,7 @@ export class RedisQuotas implements Quotas {
   #refill(key: string, orgId: string, actionType: QuotaActionType, period: BillingPeriod, limit: number, nowMs: number): Promise<Lease> {
     let lease = this.#leases.get(key);
     if (!lease) {
-      lease = { places: 0, total: 0, offline: 0, local: 0, pending: 0, exhausted: false };
+      lease = { places: 0, total: 0, offline: 0, local: 0, pending: 0, limit, exhausted: false };
       this.#leases.set(key, lease);
     }
     const current = lease;
@@ -156,6 +158,7 @@ export class RedisQuotas implements Quotas {
         lease.places += granted;
         lease.local += granted;
         lease.total = known + granted;
+        lease.limit = limit;
         lease.exhausted = granted === 0;
         return;
       }
@@ -173,6 +176,7 @@ export class RedisQuotas implements Quotas {
       const before = total - taken;
       lease.places += taken;
       lease.total = total;
+      lease.limit = limit;
       lease.exhausted = taken === 0;
       for (const threshold of THRESHOLDS) {
         const at = Math.ceil((limit * threshold) / 100);
@@ -193,7 +197,7 @@ export class RedisQuotas implements Quotas {
     const period = currentPeriod(org, nowMs);
     const key = this.#keys.key(org.id, period, actionType);
     const left = (total: number, places: number) => Math.max(0, limit - total) + places;
-    const lease = this.#leases.get(key);
+    const lease = this.#held(key, limit);
     // A lease that knows the count (not one emptied because Redis lost its counts) answers from memory.
     if (lease && lease.total > 0 && this.#link.healthy) return left(lease.total, lease.places);
     const places = lease?.places ?? 0;
@@ -221,6 +225,33 @@ export class RedisQuotas implements Quotas {
       });
     if (hadValue) return left(known.total, places);
     return known.fetching.then(() => left(known.total, lease?.places ?? 0));
+  }
+
+  /**
+   * The lease of `key`, after giving back the places it holds if they were taken under a higher
+   * limit than `limit` (the plan changed): how many are left is then the shared count's to say.
+   */
+  #held(key: string, limit: number): Lease | undefined {
+    const lease = this.#leases.get(key);
+    if (lease && lease.places > 0 && limit < lease.limit) this.#giveBack(key, lease);
+    return lease;
+  }
+
+  /** The organisation's plan changed: the places this node holds go back, and the next request leases under the new limits. */
+  release(orgId: string): void {
+    const prefix = `${this.#link.prefix}quota:${orgId}:`;
+    for (const [key, lease] of this.#leases) if (key.startsWith(prefix) && lease.places > 0) this.#giveBack(key, lease);
+    for (const key of this.#shared.keys()) if (key.startsWith(prefix)) this.#shared.delete(key);
+  }
+
+  /** Gives the places a lease holds back to the shared count (those taken from it; local ones never were). */
+  #giveBack(key: string, lease: Lease): void {
+    const taken = lease.places - lease.local;
+    if (taken > 0 && this.#link.healthy) void this.#link.client.decrby(key, taken).catch(() => undefined);
+    lease.places = 0;
+    lease.local = 0;
+    lease.total = 0;
+    lease.exhausted = false;
   }
 
   /** Gives unused places back to the shared budget. */

@@ -15,6 +15,8 @@ interface WindowLease {
   admitted: number;
   /** The total taken by every node, as Redis last said (the limit while counting alone). */
   total: number;
+  /** The limit the places were taken under: a lower one (the plan changed) voids them. */
+  limit: number;
   exhausted: boolean;
   fetching?: Promise<void>;
 }
@@ -51,8 +53,13 @@ export class RedisRateLimiter implements RateLimiter {
     let lease = this.#leases.get(subject);
     if (!lease || lease.window !== window) {
       if (lease && lease.places > lease.local) this.#giveBack(subject, lease);
-      lease = { window, places: 0, local: 0, unreported: 0, admitted: 0, total: 0, exhausted: false };
+      lease = { window, places: 0, local: 0, unreported: 0, admitted: 0, total: 0, limit: perMinute, exhausted: false };
       this.#leases.set(subject, lease);
+    }
+    // Places taken under a higher limit than now are given back: the count says how many are left.
+    if (lease.places > 0 && perMinute < lease.limit) {
+      this.#giveBack(subject, lease);
+      lease.total = 0;
     }
     // A place from the lease, no round trip (unless Redis is back and the local places must be reported first).
     if (lease.places > 0 && !(lease.local > 0 && this.#link.healthy)) return this.#decide(lease, perMinute, nowMs, true);
@@ -103,6 +110,7 @@ export class RedisRateLimiter implements RateLimiter {
         lease.local = 0;
         lease.places += result.taken;
         lease.total = result.total;
+        lease.limit = perMinute;
         lease.exhausted = result.taken === 0;
         return;
       }
@@ -114,15 +122,25 @@ export class RedisRateLimiter implements RateLimiter {
         lease.places += share;
         lease.local += share;
         lease.total = perMinute;
+        lease.limit = perMinute;
       }
       lease.exhausted = lease.places === 0;
+    }
+  }
+
+  /** The organisation's plan changed: the places this node holds go back, and the next request leases under the new limit. */
+  release(subject: string): void {
+    const lease = this.#leases.get(subject);
+    if (lease && lease.places > 0) {
+      this.#giveBack(subject, lease);
+      lease.total = 0;
     }
   }
 
   /** Places leased from Redis and not used go back to the window's count (local ones were never in it). */
   #giveBack(subject: string, lease: WindowLease): void {
     const unused = lease.places - lease.local;
-    if (this.#link.healthy) void this.#link.client.decrby(this.#key(subject, lease.window), unused).catch(() => undefined);
+    if (unused > 0 && this.#link.healthy) void this.#link.client.decrby(this.#key(subject, lease.window), unused).catch(() => undefined);
     lease.places = 0;
     lease.local = 0;
   }
