@@ -246,12 +246,19 @@ export class RedisQuotas implements Quotas {
 
   /** Gives the places a lease holds back to the shared count (those taken from it; local ones never were). */
   #giveBack(key: string, lease: Lease): void {
+    lease.exhausted = false;
+    if (!this.#link.healthy) {
+      // Alone (Redis lost): the places taken from the count go; the local share stays as granted,
+      // and what was known stays, so the share is not granted again from a lower count.
+      lease.places = lease.local;
+      return;
+    }
     const taken = lease.places - lease.local;
-    if (taken > 0 && this.#link.healthy) void this.#link.client.decrby(key, taken).catch(() => undefined);
+    if (taken > 0) void this.#link.client.decrby(key, taken).catch(() => undefined);
+    // Shared: the count will say what is left.
     lease.places = 0;
     lease.local = 0;
     lease.total = 0;
-    lease.exhausted = false;
   }
 
   /** Gives unused places back to the shared budget. */

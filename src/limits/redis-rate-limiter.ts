@@ -57,10 +57,7 @@ export class RedisRateLimiter implements RateLimiter {
       this.#leases.set(subject, lease);
     }
     // Places taken under a higher limit than now are given back: the count says how many are left.
-    if (lease.places > 0 && perMinute < lease.limit) {
-      this.#giveBack(subject, lease);
-      lease.total = 0;
-    }
+    if (lease.places > 0 && perMinute < lease.limit) this.#giveBack(subject, lease);
     // A place from the lease, no round trip (unless Redis is back and the local places must be reported first).
     if (lease.places > 0 && !(lease.local > 0 && this.#link.healthy)) return this.#decide(lease, perMinute, nowMs, true);
     const current = lease;
@@ -131,18 +128,22 @@ export class RedisRateLimiter implements RateLimiter {
   /** The organisation's plan changed: the places this node holds go back, and the next request leases under the new limit. */
   release(subject: string): void {
     const lease = this.#leases.get(subject);
-    if (lease && lease.places > 0) {
-      this.#giveBack(subject, lease);
-      lease.total = 0;
-    }
+    if (lease && lease.places > 0) this.#giveBack(subject, lease);
   }
 
   /** Places leased from Redis and not used go back to the window's count (local ones were never in it). */
   #giveBack(subject: string, lease: WindowLease): void {
+    if (!this.#link.healthy) {
+      // Alone (Redis lost): the leased places go; the window's local share stays as granted (once).
+      lease.places = lease.local;
+      return;
+    }
     const unused = lease.places - lease.local;
-    if (unused > 0 && this.#link.healthy) void this.#link.client.decrby(this.#key(subject, lease.window), unused).catch(() => undefined);
+    if (unused > 0) void this.#link.client.decrby(this.#key(subject, lease.window), unused).catch(() => undefined);
+    // Shared: the next lease asks the count.
     lease.places = 0;
     lease.local = 0;
+    lease.total = 0;
   }
 
   async close(): Promise<void> {
