@@ -30,6 +30,26 @@ local block = math.max(1, math.min(tonumber(ARGV[3]), math.floor(left / tonumber
 return {block, redis.call('INCRBY', KEYS[1], block), epoch}
 `;
 
+/** What a node holds of one shared count (a quota period's, a rate window's). */
+export interface HeldPlaces {
+  /** Places this node may still hand out. */
+  places: number;
+  /** Of `places`, those granted alone while Redis was lost (never in the shared count). */
+  local: number;
+  /** The total taken by every node, as Redis last said (0: ask the count). */
+  total: number;
+  /** The last lease found nothing left to take. */
+  exhausted: boolean;
+}
+
+/** Empties what a node holds of a count: the next request asks the count. */
+export function forgetHeld(held: HeldPlaces): void {
+  held.places = 0;
+  held.local = 0;
+  held.total = 0;
+  held.exhausted = false;
+}
+
 /** What one lease asked of Redis came to. */
 export type LeaseResult =
   | { taken: number; total: number }
@@ -160,6 +180,22 @@ export class RedisLink {
       return 'again';
     }
     return { taken, total };
+  }
+
+  /**
+   * Gives back the places `held` took from the count at `key` (its local ones never were in it);
+   * the next request asks the count. Redis lost: they go without a word to it, and the local
+   * share stays as granted, with what was known, so it is not granted again from a lower count.
+   */
+  giveBack(key: string, held: HeldPlaces): Promise<unknown> {
+    held.exhausted = false;
+    if (!this.#healthy) {
+      held.places = held.local;
+      return Promise.resolve();
+    }
+    const taken = held.places - held.local;
+    forgetHeld(held);
+    return taken > 0 ? this.client.decrby(key, taken).catch(() => undefined) : Promise.resolve();
   }
 
   /** Whether Redis still has the epoch this node met (not when it has met none yet, or Redis cannot say). */

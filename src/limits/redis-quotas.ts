@@ -10,28 +10,20 @@ import {
   type Quotas,
   type QuotaThreshold,
 } from './quota-tracker.js';
-import type { LeaseResult, RedisLink } from './redis-link.js';
+import { forgetHeld, type HeldPlaces, type LeaseResult, type RedisLink } from './redis-link.js';
 
 /** How long a shared count read from Redis answers `remaining` before it is read again. */
 const SHARED_COUNT_FRESH_MS = 1000;
 
 type OrgPeriod = { id: string; periodStart: string; periodEnd: string | null };
 
-interface Lease {
-  /** Places taken from Redis and not yet handed to a request. */
-  places: number;
-  /** The total taken by every node, as Redis last said. */
-  total: number;
+interface Lease extends HeldPlaces {
   /** Places used that the shared count does not hold yet (used while Redis was lost), added when it returns. */
   offline: number;
-  /** Of `places`, those granted locally while Redis was lost. */
-  local: number;
   /** Places handed to requests whose outcome is not known yet (not in the database's count). */
   pending: number;
   /** The limit the places were taken under: a lower one (the plan changed) voids them. */
   limit: number;
-  /** The last fetch found nothing left to take. */
-  exhausted: boolean;
   fetching?: Promise<void>;
 }
 
@@ -65,11 +57,8 @@ export class RedisQuotas implements Quotas {
       // The places held were counted in the lost counts only. What was used is in the database
       // (read as the new seed), except actions still running: those are reported with the next lease.
       for (const lease of this.#leases.values()) {
-        lease.places = 0;
-        lease.local = 0;
+        forgetHeld(lease);
         lease.offline = lease.pending;
-        lease.total = 0;
-        lease.exhausted = false;
       }
       this.#shared.clear();
     });
@@ -233,41 +222,19 @@ export class RedisQuotas implements Quotas {
    */
   #held(key: string, limit: number): Lease | undefined {
     const lease = this.#leases.get(key);
-    if (lease && lease.places > 0 && limit < lease.limit) this.#giveBack(key, lease);
+    if (lease && lease.places > 0 && limit < lease.limit) void this.#link.giveBack(key, lease);
     return lease;
   }
 
   /** The organisation's plan changed: the places this node holds go back, and the next request leases under the new limits. */
   release(orgId: string): void {
     const prefix = `${this.#link.prefix}quota:${orgId}:`;
-    for (const [key, lease] of this.#leases) if (key.startsWith(prefix) && lease.places > 0) this.#giveBack(key, lease);
+    for (const [key, lease] of this.#leases) if (key.startsWith(prefix) && lease.places > 0) void this.#link.giveBack(key, lease);
     for (const key of this.#shared.keys()) if (key.startsWith(prefix)) this.#shared.delete(key);
-  }
-
-  /** Gives the places a lease holds back to the shared count (those taken from it; local ones never were). */
-  #giveBack(key: string, lease: Lease): void {
-    lease.exhausted = false;
-    if (!this.#link.healthy) {
-      // Alone (Redis lost): the places taken from the count go; the local share stays as granted,
-      // and what was known stays, so the share is not granted again from a lower count.
-      lease.places = lease.local;
-      return;
-    }
-    const taken = lease.places - lease.local;
-    if (taken > 0) void this.#link.client.decrby(key, taken).catch(() => undefined);
-    // Shared: the count will say what is left.
-    lease.places = 0;
-    lease.local = 0;
-    lease.total = 0;
   }
 
   /** Gives unused places back to the shared budget. */
   async close(): Promise<void> {
-    const pending: Promise<unknown>[] = [];
-    for (const [key, lease] of this.#leases) {
-      if (lease.places > 0 && this.#link.healthy) pending.push(this.#link.client.decrby(key, lease.places).catch(() => undefined));
-      lease.places = 0;
-    }
-    await Promise.all(pending);
+    await Promise.all([...this.#leases].map(([key, lease]) => this.#link.giveBack(key, lease)));
   }
 }

@@ -1,23 +1,16 @@
 import type { RateDecision, RateLimiter } from './rate-limiter.js';
-import type { RedisLink } from './redis-link.js';
+import { forgetHeld, type HeldPlaces, type RedisLink } from './redis-link.js';
 
 const WINDOW_MS = 60_000;
 
-interface WindowLease {
+interface WindowLease extends HeldPlaces {
   window: number;
-  /** Places this node may still admit in the window. */
-  places: number;
-  /** Of `places`, those granted locally while Redis was lost (not in the shared count). */
-  local: number;
   /** Requests admitted in the window that the shared count does not hold yet. */
   unreported: number;
   /** Requests this node admitted in the window. */
   admitted: number;
-  /** The total taken by every node, as Redis last said (the limit while counting alone). */
-  total: number;
   /** The limit the places were taken under: a lower one (the plan changed) voids them. */
   limit: number;
-  exhausted: boolean;
   fetching?: Promise<void>;
 }
 
@@ -39,11 +32,8 @@ export class RedisRateLimiter implements RateLimiter {
       // The window's counts are gone: the places held were counted there only, and everything
       // admitted in the window must be counted again.
       for (const lease of this.#leases.values()) {
-        lease.places = 0;
-        lease.local = 0;
+        forgetHeld(lease);
         lease.unreported = lease.admitted;
-        lease.total = 0;
-        lease.exhausted = false;
       }
     });
   }
@@ -52,12 +42,12 @@ export class RedisRateLimiter implements RateLimiter {
     const window = Math.floor(nowMs / WINDOW_MS);
     let lease = this.#leases.get(subject);
     if (!lease || lease.window !== window) {
-      if (lease && lease.places > lease.local) this.#giveBack(subject, lease);
+      if (lease && lease.places > lease.local) void this.#giveBack(subject, lease);
       lease = { window, places: 0, local: 0, unreported: 0, admitted: 0, total: 0, limit: perMinute, exhausted: false };
       this.#leases.set(subject, lease);
     }
     // Places taken under a higher limit than now are given back: the count says how many are left.
-    if (lease.places > 0 && perMinute < lease.limit) this.#giveBack(subject, lease);
+    if (lease.places > 0 && perMinute < lease.limit) void this.#giveBack(subject, lease);
     // A place from the lease, no round trip (unless Redis is back and the local places must be reported first).
     if (lease.places > 0 && !(lease.local > 0 && this.#link.healthy)) return this.#decide(lease, perMinute, nowMs, true);
     const current = lease;
@@ -128,25 +118,15 @@ export class RedisRateLimiter implements RateLimiter {
   /** The organisation's plan changed: the places this node holds go back, and the next request leases under the new limit. */
   release(subject: string): void {
     const lease = this.#leases.get(subject);
-    if (lease && lease.places > 0) this.#giveBack(subject, lease);
+    if (lease && lease.places > 0) void this.#giveBack(subject, lease);
   }
 
   /** Places leased from Redis and not used go back to the window's count (local ones were never in it). */
-  #giveBack(subject: string, lease: WindowLease): void {
-    if (!this.#link.healthy) {
-      // Alone (Redis lost): the leased places go; the window's local share stays as granted (once).
-      lease.places = lease.local;
-      return;
-    }
-    const unused = lease.places - lease.local;
-    if (unused > 0) void this.#link.client.decrby(this.#key(subject, lease.window), unused).catch(() => undefined);
-    // Shared: the next lease asks the count.
-    lease.places = 0;
-    lease.local = 0;
-    lease.total = 0;
+  #giveBack(subject: string, lease: WindowLease): Promise<unknown> {
+    return this.#link.giveBack(this.#key(subject, lease.window), lease);
   }
 
   async close(): Promise<void> {
-    for (const [subject, lease] of this.#leases) if (lease.places > lease.local) this.#giveBack(subject, lease);
+    await Promise.all([...this.#leases].map(([subject, lease]) => this.#giveBack(subject, lease)));
   }
 }
