@@ -5,15 +5,6 @@ import { disablePretenuring } from './lib/pretenuring.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/**
- * Boots the app on HOST:PORT. SIGTERM/SIGINT: drain, then stop accepting, let in-flight requests
- * finish, flush buffered usage (onClose), exit 0.
- *
- * Draining (SHUTDOWN_DRAIN_MS): the listener stays open, `/readyz` answers 503 so a load balancer
- * stops sending, and every response carries `Connection: close`, so each keep-alive connection is
- * closed by the server right after a complete response, never under a request a client is sending
- * (which is what an ECONNRESET is). Draining ends early once no connection is open.
- */
 /** Why the server could not listen, naming the variable to change (the rest stays as Node said it). */
 export function listenError(error: unknown, config: Pick<Config, 'host' | 'port'>): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
@@ -25,6 +16,15 @@ export function listenError(error: unknown, config: Pick<Config, 'host' | 'port'
   return error;
 }
 
+/**
+ * Boots the app on HOST:PORT. SIGTERM/SIGINT: drain, then stop accepting, let in-flight requests
+ * finish, flush buffered usage (onClose), exit 0.
+ *
+ * Draining (SHUTDOWN_DRAIN_MS): the listener stays open, `/readyz` answers 503 so a load balancer
+ * stops sending, and every response carries `Connection: close`, so each keep-alive connection is
+ * closed by the server right after a complete response, never under a request a client is sending
+ * (which is what an ECONNRESET is). Draining ends early once no connection is open.
+ */
 export async function serve(config: Config): Promise<void> {
   // Before any request: see disablePretenuring (a young collection 20x slower in some starts).
   disablePretenuring();
