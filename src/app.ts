@@ -64,6 +64,10 @@ export async function buildApp(options: AppOptions) {
   // Work that retries by itself logs its first failure, then at most a line a minute while it keeps failing.
   const failures = new RepeatedFailures((level, fields, message) => app.log[level](fields, message));
   handle.onConnectionError = failures.of('database connection lost; the pool reconnects');
+  handle.onAnswerChange = (reason) =>
+    reason === undefined
+      ? app.log.info('the database answers again')
+      : app.log.error({ reason }, 'the database is not answering; requests that need it answer 503 until it does');
   let services: Services;
   try {
     await migrateToLatest(handle);

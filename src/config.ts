@@ -93,6 +93,12 @@ export interface DatabaseTuning {
   readonly connectTimeoutMs: number;
   /** Longest run of one statement (DATABASE_STATEMENT_TIMEOUT_MS). */
   readonly statementTimeoutMs: number;
+  /**
+   * A query without an answer this long has the node ask PostgreSQL on a new connection within the
+   * same time; no answer there either and the database is treated as away (503) until it answers
+   * (DATABASE_ANSWER_TIMEOUT_MS).
+   */
+  readonly answerTimeoutMs: number;
   /** A transaction left idle this long is ended by PostgreSQL (DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS). */
   readonly idleInTransactionTimeoutMs: number;
   /** An idle pooled connection is closed after this (DATABASE_IDLE_TIMEOUT_MS). */
@@ -261,6 +267,7 @@ function databaseTuning(env: Env): DatabaseTuning {
     poolMax: int(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
     connectTimeoutMs: int(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
     statementTimeoutMs: int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    answerTimeoutMs: int(env, 'DATABASE_ANSWER_TIMEOUT_MS', 2000, 100, 600_000),
     idleInTransactionTimeoutMs: int(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000, 100, 3_600_000),
     idleTimeoutMs: int(env, 'DATABASE_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
     sqliteLockWaitMs: int(env, 'SQLITE_LOCK_WAIT_MS', 5000, 0, 600_000),

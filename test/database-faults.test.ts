@@ -1,7 +1,9 @@
 import SQLite from 'better-sqlite3';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { callGateway, createKey, signup, startTestApp, type TestApp } from './support/harness.js';
-import { asSuperuser, onPostgres } from './support/postgres.js';
+import { asSuperuser, createTestDatabase, onPostgres } from './support/postgres.js';
+import { CuttableProxy } from './support/redis-proxy.js';
 
 function databaseName(t: TestApp): string {
   return new URL(t.config.databaseUrl!).pathname.slice(1);
@@ -70,6 +72,59 @@ if (onPostgres) {
       const after = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: owner.cookie }, payload: { name: 'prod-after-outage-ops' } });
       expect(after.statusCode, after.body).toBe(201);
       expect(t.logs.text).not.toContain(secret);
+    });
+
+    it('a database that stops answering (a black hole: connections open, nothing comes back): requests that need it answer 503 instead of waiting, cached keys are served, and all is back with no usage lost once it answers', async () => {
+      const database = await createTestDatabase('black_hole');
+      const proxy = new CuttableProxy(database.url);
+      await proxy.open();
+      const throughProxy = new URL(database.url);
+      throughProxy.port = String(proxy.port);
+      try {
+        const t = await startTestApp({ env: { DATABASE_URL: throughProxy.toString(), DATABASE_ANSWER_TIMEOUT_MS: '300' } });
+        current = t;
+        const owner = await signup(t, 'Black Hole Ltd');
+        const cached = await createKey(t, owner, { name: 'prod-cached-flow-ops' });
+        const uncached = await createKey(t, owner, { name: 'prod-uncached-flow-ops' });
+        expect((await callGateway(t, cached.secret)).statusCode).toBe(200);
+        // The creations' changes reach this node's feed (and drop the entry); the next call caches the key again.
+        await new Promise((resolve) => setTimeout(resolve, 4 * t.config.changePollMs));
+        expect((await callGateway(t, cached.secret)).statusCode).toBe(200);
+        await t.services.usage.flush();
+        // A statement slower than the answer timeout on a database that answers is left to finish.
+        const slow = await sql<{ done: number }>`select 1 as done from pg_sleep(1)`.execute(t.services.db);
+        expect(slow.rows).toEqual([{ done: 1 }]);
+
+        proxy.freeze();
+        // Neither TCP nor PostgreSQL's statement timeout would end these waits for many minutes.
+        const [unknownKey, portal, ready] = await Promise.all([
+          callGateway(t, uncached.secret),
+          t.app.inject({ method: 'GET', url: '/api/keys', headers: { cookie: owner.cookie } }),
+          t.app.inject({ method: 'GET', url: '/readyz' }),
+        ]);
+        for (const answer of [unknownKey, portal, ready]) {
+          expect(answer.statusCode, answer.body).toBe(503);
+          expect(answer.json()).toMatchObject({ code: 'unavailable' });
+          expect(Number(answer.headers['retry-after'])).toBeGreaterThan(0);
+        }
+        const during = await Promise.all(Array.from({ length: 10 }, () => callGateway(t, cached.secret)));
+        expect(during.map((r) => r.statusCode)).toEqual(Array(10).fill(200));
+        const logged = (message: string) => t.logs.lines.filter((line) => JSON.parse(line).msg === message).length;
+        expect(logged('the database is not answering; requests that need it answer 503 until it does')).toBe(1);
+
+        proxy.thaw();
+        await expect.poll(async () => (await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode, { timeout: 10_000, interval: 100 }).toBe(200);
+        expect(logged('the database answers again')).toBe(1);
+        expect((await callGateway(t, uncached.secret)).statusCode).toBe(200);
+        await t.services.usage.flush();
+        expect(await usageCount(t, cached.id)).toBe(12);
+        expect(await usageCount(t, uncached.id)).toBe(1);
+      } finally {
+        await current?.close();
+        current = undefined;
+        await proxy.cut();
+        await database.drop();
+      }
     });
 
     it('a read-only database: /readyz is 503 naming the reason, writes answer 503, reads still work', async () => {

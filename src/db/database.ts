@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3';
 import { CamelCasePlugin, Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Config, DatabaseTuning } from '../config.js';
+import { GuardedPool } from './pg-guard.js';
 import type { Database } from './schema.js';
 import { ImmediateSqliteDialect } from './sqlite-driver.js';
 
@@ -20,6 +21,8 @@ export interface DatabaseHandle {
   location: string;
   /** Told of a connection the database dropped (logged by the app); never thrown. */
   onConnectionError: (error: Error) => void;
+  /** PostgreSQL: told when the database stops answering (why) and when it answers again (undefined). */
+  onAnswerChange: (reason: string | undefined) => void;
 }
 
 /** Used when the caller gives none (the bench, tests that open a file directly). */
@@ -27,6 +30,7 @@ const DEFAULT_TUNING: DatabaseTuning = {
   poolMax: 10,
   connectTimeoutMs: 5000,
   statementTimeoutMs: 30_000,
+  answerTimeoutMs: 2000,
   idleInTransactionTimeoutMs: 60_000,
   idleTimeoutMs: 30_000,
   sqliteLockWaitMs: 5000,
@@ -55,7 +59,13 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'> & {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new DataDirError(`cannot write the database folder ${config.dataDir} (DATA_DIR): ${code}`);
   }
-  const handle: DatabaseHandle = { db: openSqlite(file, tuning.sqliteLockWaitMs), dialect: 'sqlite', location: file, onConnectionError: () => {} };
+  const handle: DatabaseHandle = {
+    db: openSqlite(file, tuning.sqliteLockWaitMs),
+    dialect: 'sqlite',
+    location: file,
+    onConnectionError: () => {},
+    onAnswerChange: () => {},
+  };
   return handle;
 }
 
@@ -70,11 +80,18 @@ function openPostgres(databaseUrl: string, tuning: DatabaseTuning): DatabaseHand
     // Dead peers (a cut network) are noticed instead of waiting forever.
     keepAlive: true,
   });
+  const guarded = new GuardedPool(pool, databaseUrl, {
+    answerTimeoutMs: tuning.answerTimeoutMs,
+    // The server ends a statement at its timeout; an answer later than that will not come.
+    deadlineMs: tuning.statementTimeoutMs + tuning.answerTimeoutMs,
+    onChange: (reason) => handle.onAnswerChange(reason),
+  });
   const handle: DatabaseHandle = {
-    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] }),
+    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: guarded }), plugins: [new CamelCasePlugin()] }),
     dialect: 'postgres',
     location: describeDatabaseUrl(databaseUrl),
     onConnectionError: () => {},
+    onAnswerChange: () => {},
   };
   // A terminated or broken connection is an event, not a crash: the pool drops the client and
   // the next checkout opens a new one; the query in flight fails (and answers 503).

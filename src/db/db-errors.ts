@@ -8,7 +8,10 @@
 const PG_STATES = /^(08|53|55000$|57P0[1-3]$|57014$|25006$|25P03$|40001$|40P01$)/;
 const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 const SQLITE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|READONLY|CANTOPEN|PROTOCOL)/;
+/** The first words of every error of the guard against a database that stops answering (pg-guard.ts). */
+export const NOT_ANSWERING = 'the database is not answering';
 const PG_MESSAGES = [
+  NOT_ANSWERING,
   'Connection terminated',
   'timeout exceeded when trying to connect',
   'Client has encountered a connection error',
@@ -35,4 +38,12 @@ export function databaseUnavailableReason(error: unknown): string | undefined {
 
 export function isDatabaseUnavailable(error: unknown): boolean {
   return databaseUnavailableReason(error) !== undefined;
+}
+
+/** The network failed or nothing came back (as opposed to an answer from the database, even a refusal). */
+export function isDatabaseNetworkError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && NET_CODES.has(code)) return true;
+  const message = error instanceof Error ? error.message : '';
+  return message.includes('timeout expired') || message.includes('timeout exceeded when trying to connect') || message.includes('Connection terminated');
 }

@@ -4,13 +4,24 @@ import { Redis } from 'ioredis';
 /** The Redis the tests share (the machine's own); every test uses its own key prefix. */
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** A TCP proxy in front of the real Redis that the test can cut and restore (the machine's Redis keeps running). */
+/**
+ * A TCP proxy in front of a real server (the machine's Redis unless told another URL) that the
+ * test can cut and restore, or freeze: a black hole, where connections stay open and nothing
+ * passes either way until `thaw` (then what was held passes, as TCP retransmits after a short
+ * network cut). The server itself keeps running.
+ */
 export class CuttableProxy {
   #server?: net.Server;
   readonly #sockets = new Set<net.Socket>();
+  readonly #target: URL;
+  #frozen = false;
+  readonly #held: [net.Socket, Buffer][] = [];
   port = 0;
+  constructor(target: string = REDIS_URL) {
+    this.#target = new URL(target);
+  }
   async open(): Promise<void> {
-    const target = new URL(REDIS_URL);
+    const target = this.#target;
     this.#server = net.createServer((client) => {
       const upstream = net.connect(Number(target.port || 6379), target.hostname);
       for (const socket of [client, upstream]) {
@@ -18,10 +29,26 @@ export class CuttableProxy {
         socket.on('close', () => this.#sockets.delete(socket));
         socket.on('error', () => socket.destroy());
       }
-      client.pipe(upstream).pipe(client);
+      this.#relay(client, upstream);
+      this.#relay(upstream, client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
     });
     await new Promise<void>((resolve) => this.#server!.listen(this.port, '127.0.0.1', resolve));
     this.port = (this.#server.address() as net.AddressInfo).port;
+  }
+  #relay(from: net.Socket, to: net.Socket): void {
+    from.on('data', (data: Buffer) => {
+      if (this.#frozen) this.#held.push([to, data]);
+      else to.write(data);
+    });
+  }
+  freeze(): void {
+    this.#frozen = true;
+  }
+  thaw(): void {
+    this.#frozen = false;
+    for (const [to, data] of this.#held.splice(0)) if (!to.destroyed) to.write(data);
   }
   async cut(): Promise<void> {
     const server = this.#server;
