@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/lib/clock.js';
 import { DEFAULT_PLANS, PlanCatalogue } from '../src/plans/catalogue.js';
 import { makePdf } from './documents/fixtures.js';
@@ -199,7 +199,8 @@ describe('plans, quotas and rate limits at the gateway (CONTRACT §4 checks 9–
 
 describe('subscription and usage in the portal API', () => {
   let t: TestApp;
-  afterAll(() => t?.close());
+  // Each test starts its own app: close each one (on PostgreSQL, its database is dropped).
+  afterEach(() => t?.close());
 
   it('an Admin may change the plan only when the operator allows self-service; every change is audited', async () => {
     t = await startTestApp();

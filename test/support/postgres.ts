@@ -14,12 +14,19 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/**
+ * The run's mark in each database name (set by the global setup before the test workers start):
+ * what a run left behind is found by it. Outside a test run (the benchmarks) there is none.
+ */
+export const TEST_RUN_ENV = 'BDOC_TEST_RUN';
+
 /** Creates a fresh, empty PostgreSQL database for one test file; `drop()` removes it. */
 export async function createTestDatabase(label = 'test'): Promise<TestDatabase> {
+  const run = process.env[TEST_RUN_ENV] ?? 'x';
   const name = `bdoc_${label
     .replace(/[^a-z0-9]/gi, '_')
     .toLowerCase()
-    .slice(0, 20)}_${process.pid}_${randomBytes(4).toString('hex')}`;
+    .slice(0, 20)}_${process.pid}_${run}_${randomBytes(4).toString('hex')}`;
   await asSuperuser(`CREATE DATABASE "${name}"`);
   const url = new URL(TEST_POSTGRES_URL);
   url.pathname = `/${name}`;
