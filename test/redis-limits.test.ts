@@ -198,6 +198,30 @@ describe('Redis back after counting alone, or back empty: every place admitted i
     expect(alone + after).toBe(60);
   });
 
+  it('a rate limit of 60: Redis goes silent (a black hole) after B leased in the window; B serves its share of the window without a round trip per request, then shares again once Redis answers', {
+    timeout: WINDOW_TEST_TIMEOUT_MS,
+  }, async () => {
+    const { key } = await orgWithKey('Silent Redis Ltd', { utilityActionsPerMonth: 100_000, requestsPerMinute: 60 });
+    const window = await earlyInAWindow();
+    const before = await sequentially(10, (i) => (i % 2 ? b : a), key.secret);
+    expect(before).toBe(10);
+    proxyB.freeze();
+    // B's lease runs out, its next lease gets no answer (REDIS_TIMEOUT_MS): Redis is lost. B admitted
+    // 5 in the window; its share is 60 / LIMIT_NODES = 30, so 25 more, the rest refused.
+    const alone = await sequentially(40, () => b, key.secret);
+    expect(alone).toBe(25);
+    // Once lost, no request waits on Redis: at most the lease that found it silent and a ping were sent.
+    expect(proxyB.held).toBeLessThanOrEqual(3);
+    proxyB.thaw();
+    await redisState(b)('ok');
+    const after = await admittedOf(Array.from({ length: 90 }, (_, i) => post(i % 2 ? b : a, key.secret)));
+    expect(Math.floor(Date.now() / 60_000)).toBe(window);
+    // The lease B sent as Redis went silent reaches it on the thaw and takes a block no node holds
+    // (at most 60 / (4 × LIMIT_NODES) places): the window admits 60 less that block, never more than 60.
+    expect(before + alone + after).toBeLessThanOrEqual(60);
+    expect(before + alone + after).toBeGreaterThanOrEqual(60 - Math.ceil(60 / 8));
+  });
+
   it('a rate limit of 60: Redis back empty in the middle of a window, each node counts again what it admitted (60 in the window)', {
     timeout: WINDOW_TEST_TIMEOUT_MS,
   }, async () => {

@@ -102,6 +102,9 @@ export class RedisLink {
   /** Redis's epoch as this node last met it ('' before the first lease). A new one means Redis lost every count. */
   #epoch = '';
   #closing = false;
+  /** While Redis is lost: a ping now and then (a connection that stays open and answers nothing never reconnects by itself). */
+  #watch: NodeJS.Timeout | undefined;
+  readonly #watchMs: number;
   readonly #proposal = randomUUID();
   readonly #onCountsLost: Array<() => void> = [];
   log: (level: 'warn' | 'info', message: string) => void = () => {};
@@ -109,6 +112,7 @@ export class RedisLink {
   constructor(url: string, options: { prefix?: string; timeoutMs?: number } = {}) {
     this.prefix = options.prefix ?? 'bdoc:';
     const timeoutMs = options.timeoutMs ?? 500;
+    this.#watchMs = Math.max(1000, timeoutMs * 2);
     this.client = new Redis(url, {
       lazyConnect: true,
       commandTimeout: timeoutMs,
@@ -154,8 +158,23 @@ export class RedisLink {
     this.#onCountsLost.push(listener);
   }
 
+  /**
+   * While Redis is lost, calls fail at once rather than each waiting for a timeout: the callers
+   * fall back to their local share, and the watch (or a reconnect) finds Redis back.
+   */
+  #refuseWhileLost(): void {
+    if (!this.#healthy) throw new Error('Redis is lost');
+  }
+
+  /** The shared count at `key` (null: Redis has none). */
+  async count(key: string): Promise<string | null> {
+    this.#refuseWhileLost();
+    return this.client.get(key);
+  }
+
   /** Takes up to a block of places from the shared budget at `key` (see LEASE). */
   async lease(key: string, o: LeaseRequest): Promise<LeaseResult> {
+    this.#refuseWhileLost();
     const client = this.client as unknown as { bdocLease(...args: (string | number)[]): Promise<[number, number, string]> };
     const [taken, total, epoch] = await client.bdocLease(
       key,
@@ -213,7 +232,8 @@ export class RedisLink {
   }
 
   /** Counts an attempt at `key` unless it is at `limit` within the window: 0, or the seconds to wait. */
-  attempt(key: string, o: { nowMs: number; windowMs: number; limit: number; member: string }): Promise<number> {
+  async attempt(key: string, o: { nowMs: number; windowMs: number; limit: number; member: string }): Promise<number> {
+    this.#refuseWhileLost();
     const client = this.client as unknown as { bdocAttempt(...args: (string | number)[]): Promise<number> };
     return client.bdocAttempt(key, o.nowMs, o.windowMs, o.limit, o.member);
   }
@@ -222,16 +242,28 @@ export class RedisLink {
     if (!this.#healthy || !this.#connected) return;
     this.#healthy = false;
     this.log('warn', 'Redis lost: limits and sign-in throttling fall back to a conservative local share until it returns');
+    this.#watch = setInterval(() => {
+      // Disconnected: ioredis reconnects by itself and 'ready' marks Redis up.
+      if (this.client.status !== 'ready') return;
+      this.client.ping().then(
+        () => this.#checkEpoch().finally(() => this.markUp()),
+        () => {},
+      );
+    }, this.#watchMs);
+    this.#watch.unref();
   }
 
   markUp(): void {
     if (this.#healthy) return;
     this.#healthy = true;
+    clearInterval(this.#watch);
+    this.#watch = undefined;
     this.log('info', 'Redis back: limits and sign-in throttling are shared again');
   }
 
   async close(): Promise<void> {
     this.#closing = true;
+    clearInterval(this.#watch);
     await this.client.quit().catch(() => this.client.disconnect());
   }
 }

@@ -198,8 +198,8 @@ export class RedisQuotas implements Quotas {
     const known = shared;
     if (nowMs - known.atMs < SHARED_COUNT_FRESH_MS) return left(known.total, places);
     const hadValue = Number.isFinite(known.atMs);
-    known.fetching ??= this.#link.client
-      .get(key)
+    known.fetching ??= this.#link
+      .count(key)
       .then(async (value) => {
         known.total = value === null ? await loadPeriodUsage(this.#db, org.id, actionType, period) : Number(value);
         known.atMs = nowMs;

@@ -103,14 +103,16 @@ export class RedisRateLimiter implements RateLimiter {
       }
     } catch {
       this.#link.markDown();
-      // Conservative local share for this window, granted once.
-      if (lease.total === 0) {
-        const share = Math.max(0, Math.max(1, Math.floor(perMinute / this.#nodes)) - lease.admitted);
-        lease.places += share;
-        lease.local += share;
-        lease.total = perMinute;
-        lease.limit = perMinute;
-      }
+      // Conservative local share for the rest of the window: this node admits at most limit ÷ nodes
+      // in it (what it admitted and the places it still holds included), and no more than the shared
+      // count said was left when last known. A node that had leased in the window keeps serving too.
+      const share = Math.max(1, Math.floor(perMinute / this.#nodes));
+      const left = lease.total === 0 ? perMinute : Math.max(0, perMinute - lease.total);
+      const granted = Math.max(0, Math.min(share - lease.admitted - lease.places, left));
+      lease.places += granted;
+      lease.local += granted;
+      lease.total = perMinute;
+      lease.limit = perMinute;
       lease.exhausted = lease.places === 0;
     }
   }

@@ -43,6 +43,10 @@ export class CuttableProxy {
       else to.write(data);
     });
   }
+  /** Writes held by a freeze so far (each a command or an answer that did not pass). */
+  get held(): number {
+    return this.#held.length;
+  }
   freeze(): void {
     this.#frozen = true;
   }
