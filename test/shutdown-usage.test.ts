@@ -1,5 +1,6 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -127,5 +128,28 @@ describe(`a node stopped while the database is away loses no usage (${onPostgres
     await next.close();
     const third = await startNode(300);
     expect(await written(third, key.id)).toBe(12);
+  });
+
+  it('a kept file claimed by a start that ended before writing it is written by a later start (not while that process still runs)', async () => {
+    const { t, key, away } = await twelveCallsAcrossAnOutage(300, 'Stopped Twice Ltd');
+    await t.close();
+    await away.end();
+    const [name] = kept();
+    const claimedBy = (pid: number) => `${name}.claimed-${os.hostname().replace(/[^A-Za-z0-9.]/g, '_')}-${pid}`;
+
+    // Claimed by a process that still runs (it may be writing it): left alone.
+    renameSync(path.join(dataDir, name!), path.join(dataDir, claimedBy(process.ppid)));
+    const second = await startNode(300);
+    // Only what was written before the outage (the kept calls are not): 12 once the file is written.
+    expect(await written(second, key.id)).toBeLessThan(12);
+    expect(readdirSync(dataDir)).toContain(claimedBy(process.ppid));
+    await second.close();
+
+    // That process ended without writing it: the next start claims it again and writes it once.
+    const ended = spawnSync(process.execPath, ['-e', 'process.pid']).pid!;
+    renameSync(path.join(dataDir, claimedBy(process.ppid)), path.join(dataDir, claimedBy(ended)));
+    const third = await startNode(300);
+    expect(await written(third, key.id)).toBe(12);
+    expect(kept()).toEqual([]);
   });
 });

@@ -1,9 +1,12 @@
 /**
  * Usage the database could not take when a node shut down, kept as files in DATA_DIR
  * (`usage-unwritten-*.json`) and written by the next start of a node with that folder. A file
- * is claimed by renaming it before it is read, so two nodes sharing the folder never both write it.
+ * is claimed by renaming it before it is read (`….claimed-<host>-<pid>`), so two nodes sharing
+ * the folder never both write it; a claim left by a process of this machine that has since
+ * ended (it stopped before writing) is claimed again.
  */
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { makeDirectory } from '../lib/make-directory.js';
 import path from 'node:path';
 import type { UnwrittenUsage } from './usage-buffer.js';
@@ -36,11 +39,16 @@ export function claimUnwrittenUsage(dataDir: string): ClaimedUsage[] {
     return [];
   }
   const claimed: ClaimedUsage[] = [];
-  for (const name of names.filter((n) => n.startsWith(PREFIX) && n.endsWith('.json')).sort()) {
-    const file = path.join(dataDir, name);
-    const mine = `${file}.claimed-${process.pid}`;
+  const host = os.hostname().replace(/[^A-Za-z0-9.]/g, '_');
+  const claimMark = `.claimed-${host}-`;
+  for (const name of names.sort()) {
+    if (!name.startsWith(PREFIX)) continue;
+    const kept = name.endsWith('.json') ? name : abandonedClaim(name, claimMark);
+    if (!kept) continue;
+    const file = path.join(dataDir, kept);
+    const mine = `${file}${claimMark}${process.pid}`;
     try {
-      renameSync(file, mine);
+      renameSync(path.join(dataDir, name), mine);
     } catch {
       continue; // another node claimed it first
     }
@@ -52,4 +60,23 @@ export function claimUnwrittenUsage(dataDir: string): ClaimedUsage[] {
     });
   }
   return claimed;
+}
+
+/** The kept file's own name when `name` is a claim of it by a process of this machine that has ended. */
+function abandonedClaim(name: string, claimMark: string): string | undefined {
+  const at = name.lastIndexOf(claimMark);
+  if (at < 0 || !name.slice(0, at).endsWith('.json')) return undefined;
+  const pid = Number(name.slice(at + claimMark.length));
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isRunning(pid)) return undefined;
+  return name.slice(0, at);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
