@@ -52,7 +52,10 @@ export function composeServices(input: {
   const newId = input.newId ?? defaultNewId;
   const plans = input.plans ?? new PlanCatalogue();
 
-  const transport = config.databaseUrl && handle.dialect === 'postgres' ? new PgNotifyTransport(config.databaseUrl) : new InProcessTransport();
+  const transport =
+    config.databaseUrl && handle.dialect === 'postgres'
+      ? new PgNotifyTransport(config.databaseUrl, { everyMs: 5000, answerTimeoutMs: config.database.answerTimeoutMs })
+      : new InProcessTransport();
   const events = new EventBus(
     { db, clock, newId, transport },
     { pollMs: config.changePollMs, gapWaitMs: config.eventGapWaitMs, retentionMs: config.eventRetentionMs },

@@ -6,6 +6,7 @@ import type { DomainEvent, NewDomainEvent } from '../src/events/domain-events.js
 import { EventBus, InProcessTransport } from '../src/events/event-bus.js';
 import { GapCursor } from '../src/events/gap-cursor.js';
 import { PgNotifyTransport } from '../src/events/pg-transport.js';
+import { CuttableProxy } from './support/redis-proxy.js';
 import { systemClock } from '../src/lib/clock.js';
 import { newId } from '../src/lib/ids.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from './support/postgres.js';
@@ -111,6 +112,34 @@ if (onPostgres) {
         await until(() => seen.includes('key_woken'), 2000);
       } finally {
         await reader.stop();
+      }
+    });
+
+    it('a listening connection that goes silent (open, nothing passes) is replaced, and NOTIFY wakes the node again', async () => {
+      const proxy = new CuttableProxy(database.url);
+      await proxy.open();
+      const throughProxy = new URL(database.url);
+      throughProxy.port = String(proxy.port);
+      const transport = new PgNotifyTransport(throughProxy.toString(), { everyMs: 200, answerTimeoutMs: 300 });
+      // The poll is a minute away: only the listening connection can deliver within the test.
+      const reader = new EventBus({ db: handle.db, clock: systemClock, newId, transport }, { ...options, pollMs: 60_000 });
+      const writer = new EventBus({ db: handle.db, clock: systemClock, newId, transport: new PgNotifyTransport(database.url) }, options);
+      const seen: string[] = [];
+      const errors: string[] = [];
+      reader.onError = (error) => errors.push((error as Error).message);
+      reader.subscribe({ event: (e) => seen.push((e.data as { key: { id: string } }).key.id), reset: () => {} });
+      await reader.start();
+      try {
+        proxy.freezeOpen();
+        await handle.db.transaction().execute((trx) => writer.record(trx, [revoked('key_after_silence')]));
+        await until(() => seen.includes('key_after_silence'), 10_000);
+        expect(errors).toContain('the event listener connection did not answer within 300 ms');
+        // And the new connection is woken by the next NOTIFY (not only by the catch-up of the reconnect).
+        await handle.db.transaction().execute((trx) => writer.record(trx, [revoked('key_woken_again')]));
+        await until(() => seen.includes('key_woken_again'), 2000);
+      } finally {
+        await reader.stop();
+        await proxy.cut();
       }
     });
 

@@ -10,13 +10,25 @@ const MAX_PAYLOAD = 7500;
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5000;
 
+export interface ListenHeartbeat {
+  /** How often the listening connection is asked `select 1` while idle. */
+  everyMs: number;
+  /** No answer within this: the connection is silent (a network cut that left it open) and is replaced. */
+  answerTimeoutMs: number;
+}
+
 /**
  * PostgreSQL LISTEN/NOTIFY on a dedicated connection. NOTIFY is sent inside the writing
  * transaction, so PostgreSQL delivers it exactly when (and if) the events commit. A lost
- * connection is reopened with backoff; the bus then catches up from its cursor.
+ * connection is reopened with backoff; the bus then catches up from its cursor. A listening
+ * connection hears nothing when all is quiet, so it is asked a question now and then: one that
+ * stays open but silent (a network cut TCP has not noticed) would otherwise leave the node on
+ * its safety-net poll for good.
  */
 export class PgNotifyTransport implements EventTransport {
   readonly #connectionString: string;
+  readonly #heartbeat: ListenHeartbeat;
+  #beat: NodeJS.Timeout | undefined;
   #client: pg.Client | undefined;
   #stopped = false;
   #backoffMs = MIN_BACKOFF_MS;
@@ -24,8 +36,9 @@ export class PgNotifyTransport implements EventTransport {
   #retry: NodeJS.Timeout | undefined;
   #handlers: Parameters<EventTransport['start']>[0] | undefined;
 
-  constructor(connectionString: string) {
+  constructor(connectionString: string, heartbeat: ListenHeartbeat = { everyMs: 5000, answerTimeoutMs: 2000 }) {
     this.#connectionString = connectionString;
+    this.#heartbeat = heartbeat;
   }
 
   async announce(trx: Trx, events: readonly DomainEvent[]): Promise<void> {
@@ -42,6 +55,7 @@ export class PgNotifyTransport implements EventTransport {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#retry);
+    clearInterval(this.#beat);
     const client = this.#client;
     this.#client = undefined;
     await client?.end().catch(() => {});
@@ -61,6 +75,9 @@ export class PgNotifyTransport implements EventTransport {
     }
     this.#client = client;
     this.#backoffMs = MIN_BACKOFF_MS;
+    clearInterval(this.#beat);
+    this.#beat = setInterval(() => this.#ask(client), this.#heartbeat.everyMs);
+    this.#beat.unref();
     if (this.#downSince !== undefined) {
       const downMs = Date.now() - this.#downSince;
       this.#downSince = undefined;
@@ -68,12 +85,30 @@ export class PgNotifyTransport implements EventTransport {
     }
   }
 
+  /** Asks the listening connection `select 1`; no answer in time and it is replaced. */
+  #ask(client: pg.Client): void {
+    if (this.#client !== client) return;
+    const { answerTimeoutMs } = this.#heartbeat;
+    const silent = setTimeout(
+      () => this.#lost(client, new Error(`the event listener connection did not answer within ${answerTimeoutMs} ms`)),
+      answerTimeoutMs,
+    );
+    client.query('select 1').then(
+      () => clearTimeout(silent),
+      () => clearTimeout(silent), // a failure arrives as the client's own error or end
+    );
+  }
+
   #lost(client: pg.Client, error: unknown): void {
     if (this.#stopped || this.#client !== client) return;
     this.#client = undefined;
+    clearInterval(this.#beat);
     this.#downSince ??= Date.now();
     this.#handlers?.error(error);
-    client.end().catch(() => {});
+    // At once: end() waits for the server's goodbye, which a silent connection never sends.
+    const stream = (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream;
+    if (stream) stream.destroy();
+    else client.end().catch(() => {});
     this.#scheduleReconnect();
   }
 

@@ -37,11 +37,17 @@ export class CuttableProxy {
     await new Promise<void>((resolve) => this.#server!.listen(this.port, '127.0.0.1', resolve));
     this.port = (this.#server.address() as net.AddressInfo).port;
   }
+  /** Sockets of the connections `freezeOpen` froze (new connections pass). */
+  readonly #frozenSockets = new Set<net.Socket>();
   #relay(from: net.Socket, to: net.Socket): void {
     from.on('data', (data: Buffer) => {
-      if (this.#frozen) this.#held.push([to, data]);
+      if (this.#frozen || this.#frozenSockets.has(from)) this.#held.push([to, data]);
       else to.write(data);
     });
+  }
+  /** Freezes the connections open now, as a network cut that TCP has not noticed leaves them; new connections pass. */
+  freezeOpen(): void {
+    for (const socket of this.#sockets) this.#frozenSockets.add(socket);
   }
   /** Writes held by a freeze so far (each a command or an answer that did not pass). */
   get held(): number {
@@ -52,6 +58,7 @@ export class CuttableProxy {
   }
   thaw(): void {
     this.#frozen = false;
+    this.#frozenSockets.clear();
     for (const [to, data] of this.#held.splice(0)) if (!to.destroyed) to.write(data);
   }
   async cut(): Promise<void> {
