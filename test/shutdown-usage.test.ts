@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import os, { tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { claimedName } from '../src/usage/usage-spill.js';
 import { callGateway, createKey, signup, startTestApp, type TestApp } from './support/harness.js';
 import { asSuperuser, createTestDatabase, onPostgres, type TestDatabase } from './support/postgres.js';
 
@@ -135,7 +136,7 @@ describe(`a node stopped while the database is away loses no usage (${onPostgres
     await t.close();
     await away.end();
     const [name] = kept();
-    const claimedBy = (pid: number) => `${name}.claimed-${os.hostname().replace(/[^A-Za-z0-9.]/g, '_')}-${pid}`;
+    const claimedBy = (pid: number) => claimedName(name!, pid);
 
     // Claimed by a process that still runs (it may be writing it): left alone.
     renameSync(path.join(dataDir, name!), path.join(dataDir, claimedBy(process.ppid)));

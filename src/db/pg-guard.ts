@@ -186,7 +186,7 @@ async function askDatabase(connectionString: string, timeoutMs: number): Promise
 }
 
 /** Closes a pg connection at once: `end()` waits for the server's goodbye, which a black hole never sends. */
-function destroyConnection(client: pg.Client | pg.PoolClient): void {
+export function destroyConnection(client: pg.Client | pg.PoolClient): void {
   const stream = (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream;
   if (stream) stream.destroy();
   else void client.end().catch(() => {});

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import type { Trx } from '../db/database.js';
+import { destroyConnection } from '../db/pg-guard.js';
 import type { DomainEvent } from './domain-events.js';
 import type { EventTransport } from './event-bus.js';
 
@@ -11,8 +12,8 @@ const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5000;
 
 export interface ListenHeartbeat {
-  /** How often the listening connection is asked `select 1` while idle. */
-  everyMs: number;
+  /** How often the listening connection is asked `select 1` (every 5 s unless told). */
+  everyMs?: number;
   /** No answer within this: the connection is silent (a network cut that left it open) and is replaced. */
   answerTimeoutMs: number;
 }
@@ -27,7 +28,7 @@ export interface ListenHeartbeat {
  */
 export class PgNotifyTransport implements EventTransport {
   readonly #connectionString: string;
-  readonly #heartbeat: ListenHeartbeat;
+  readonly #heartbeat: Required<ListenHeartbeat>;
   #beat: NodeJS.Timeout | undefined;
   #client: pg.Client | undefined;
   #stopped = false;
@@ -36,9 +37,9 @@ export class PgNotifyTransport implements EventTransport {
   #retry: NodeJS.Timeout | undefined;
   #handlers: Parameters<EventTransport['start']>[0] | undefined;
 
-  constructor(connectionString: string, heartbeat: ListenHeartbeat = { everyMs: 5000, answerTimeoutMs: 2000 }) {
+  constructor(connectionString: string, heartbeat: ListenHeartbeat = { answerTimeoutMs: 2000 }) {
     this.#connectionString = connectionString;
-    this.#heartbeat = heartbeat;
+    this.#heartbeat = { everyMs: 5000, ...heartbeat };
   }
 
   async announce(trx: Trx, events: readonly DomainEvent[]): Promise<void> {
@@ -105,10 +106,7 @@ export class PgNotifyTransport implements EventTransport {
     clearInterval(this.#beat);
     this.#downSince ??= Date.now();
     this.#handlers?.error(error);
-    // At once: end() waits for the server's goodbye, which a silent connection never sends.
-    const stream = (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream;
-    if (stream) stream.destroy();
-    else client.end().catch(() => {});
+    destroyConnection(client);
     this.#scheduleReconnect();
   }
 

@@ -130,7 +130,7 @@ export class RedisLink {
     });
     // After a reconnect, see whether Redis kept its counts before sharing again (a Redis restarted
     // empty must not be trusted with the places each node still holds from before).
-    this.client.on('ready', () => void this.#checkEpoch().finally(() => this.markUp()));
+    this.client.on('ready', () => this.#answersAgain());
   }
 
   get healthy(): boolean {
@@ -217,6 +217,11 @@ export class RedisLink {
     return taken > 0 ? this.client.decrby(key, taken).catch(() => undefined) : Promise.resolve();
   }
 
+  /** Redis answers again (a reconnect, or a silent connection that speaks): shared again once its epoch is checked. */
+  #answersAgain(): void {
+    void this.#checkEpoch().finally(() => this.markUp());
+  }
+
   /** Whether Redis still has the epoch this node met (not when it has met none yet, or Redis cannot say). */
   async #checkEpoch(): Promise<void> {
     if (this.#epoch === '') return;
@@ -246,7 +251,7 @@ export class RedisLink {
       // Disconnected: ioredis reconnects by itself and 'ready' marks Redis up.
       if (this.client.status !== 'ready') return;
       this.client.ping().then(
-        () => this.#checkEpoch().finally(() => this.markUp()),
+        () => this.#answersAgain(),
         () => {},
       );
     }, this.#watchMs);

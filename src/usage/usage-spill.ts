@@ -39,14 +39,14 @@ export function claimUnwrittenUsage(dataDir: string): ClaimedUsage[] {
     return [];
   }
   const claimed: ClaimedUsage[] = [];
-  const host = os.hostname().replace(/[^A-Za-z0-9.]/g, '_');
-  const claimMark = `.claimed-${host}-`;
+  // What every claim by a process of this machine has before its pid: `.claimed-<host>-`.
+  const claimMark = claimedName('', '');
   for (const name of names.sort()) {
     if (!name.startsWith(PREFIX)) continue;
     const kept = name.endsWith('.json') ? name : abandonedClaim(name, claimMark);
     if (!kept) continue;
     const file = path.join(dataDir, kept);
-    const mine = `${file}${claimMark}${process.pid}`;
+    const mine = claimedName(file, process.pid);
     try {
       renameSync(path.join(dataDir, name), mine);
     } catch {
@@ -60,6 +60,11 @@ export function claimUnwrittenUsage(dataDir: string): ClaimedUsage[] {
     });
   }
   return claimed;
+}
+
+/** The name a kept file takes while process `pid` of this machine writes it. */
+export function claimedName(kept: string, pid: number | string): string {
+  return `${kept}.claimed-${os.hostname().replace(/[^A-Za-z0-9.]/g, '_')}-${pid}`;
 }
 
 /** The kept file's own name when `name` is a claim of it by a process of this machine that has ended. */
