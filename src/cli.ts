@@ -79,12 +79,23 @@ function rootCause(error: unknown): string {
   return code && !message.includes(code) ? (message ? `${code}: ${message}` : code) : message || code || String(error);
 }
 
+/** Whether any error in the chain is a connect timeout (`Connection terminated due to connection timeout`, `timeout expired`). */
+function timedOut(error: unknown): boolean {
+  for (let e = error as { cause?: unknown; message?: unknown } | undefined; e && typeof e === 'object'; e = e.cause as typeof e) {
+    if (typeof e.message === 'string' && /connection timeout|timeout expired/i.test(e.message)) return true;
+  }
+  return false;
+}
+
 /** A database that cannot be reached at start, said with the variable to fix and no credentials. */
 function startupDatabaseError(error: unknown, config: Config | undefined): string | undefined {
   const cfg = config ?? safeConfig();
   if (!cfg?.databaseUrl) return undefined;
-  const cause = rootCause(error);
-  const unreachable = databaseUnavailableReason(error) !== undefined || /^(3D000|28P01|28000)\b/.test(cause);
+  // pg ends a connection that stays silent past its connect timeout and then says only that it was
+  // "terminated unexpectedly"; the outer error knows it was the timeout.
+  const silent = timedOut(error);
+  const cause = silent ? `no answer within ${cfg.database.connectTimeoutMs} ms (DATABASE_CONNECT_TIMEOUT_MS)` : rootCause(error);
+  const unreachable = silent || databaseUnavailableReason(error) !== undefined || /^(3D000|28P01|28000)\b/.test(cause);
   return unreachable ? `cannot reach the database at ${describeDatabaseUrl(cfg.databaseUrl)} (DATABASE_URL): ${cause}` : undefined;
 }
 

@@ -29,6 +29,23 @@ function serve(env: Record<string, string>): Promise<{ code: number | null; stdo
   });
 }
 
+/** A TCP server that accepts connections and never says a word (a hung server, a wrong port behind a proxy). */
+async function silentServer(): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 describe('start-up errors name what to fix, in one line, and exit 1', () => {
   const scratch = mkdtempSync(path.join(tmpdir(), 'bdoc-startup-'));
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -40,6 +57,23 @@ describe('start-up errors name what to fix, in one line, and exit 1', () => {
       expect.stringMatching(/^error: cannot reach the database at postgres:\/\/127\.0\.0\.1:1\/portal \(DATABASE_URL\): .*ECONNREFUSED/),
     ]);
     expect(result.stderr + result.stdout).not.toContain('s3cret-pass');
+  });
+
+  it('a DATABASE_URL that accepts the connection and never answers: the timeout and its variable, not "terminated unexpectedly"', async () => {
+    const silent = await silentServer();
+    try {
+      const result = await serve({
+        DATABASE_URL: `postgres://app:s3cret-pass@127.0.0.1:${silent.port}/portal`,
+        DATABASE_CONNECT_TIMEOUT_MS: '300',
+        DATA_DIR: scratch,
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim().split('\n')).toEqual([
+        `error: cannot reach the database at postgres://127.0.0.1:${silent.port}/portal (DATABASE_URL): no answer within 300 ms (DATABASE_CONNECT_TIMEOUT_MS)`,
+      ]);
+    } finally {
+      await silent.close();
+    }
   });
 
   it('a database that does not exist on a reachable server', async () => {
@@ -62,8 +96,28 @@ describe('start-up errors name what to fix, in one line, and exit 1', () => {
       });
       // Killed by the watchdog (code null) if the opened database pool kept it alive.
       expect(result.code).toBe(1);
-      expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: REDIS_URL: Redis is unreachable \(.+\)$/)]);
+      // The socket's own error, not ioredis's "Connection is closed." that it rejects with whatever happened.
+      expect(result.stderr.trim().split('\n')).toEqual(['error: REDIS_URL: Redis is unreachable (connect ECONNREFUSED 127.0.0.1:1)']);
     } finally {
+      await database.drop();
+    }
+  });
+
+  it('a REDIS_URL that accepts the connection and never answers: said so, and the process exits by itself', async () => {
+    const database = await createTestDatabase('startup_redis_silent');
+    const silent = await silentServer();
+    try {
+      const result = await serve({
+        DATABASE_URL: database.url,
+        DATA_DIR: scratch,
+        WEBHOOK_SECRET_KEY: TEST_WEBHOOK_SECRET_KEY,
+        REDIS_URL: `redis://127.0.0.1:${silent.port}`,
+        REDIS_TIMEOUT_MS: '100',
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim().split('\n')).toEqual(['error: REDIS_URL: Redis is unreachable (it accepted the connection but did not answer)']);
+    } finally {
+      await silent.close();
       await database.drop();
     }
   });

@@ -139,13 +139,28 @@ export class RedisLink {
 
   /** Connects once at start; rejects with a one-line message naming REDIS_URL. */
   async connect(): Promise<void> {
+    // ioredis rejects with "Connection is closed." whatever happened: the socket's own error, or
+    // whether the connection was accepted at all, says which.
+    let socketError: Error | undefined;
+    let accepted = false;
+    const onError = (error: Error) => {
+      socketError ??= error;
+    };
+    const onConnect = () => {
+      accepted = true;
+    };
+    this.client.on('error', onError).on('connect', onConnect);
     try {
       await this.client.connect();
       await this.client.ping();
       this.#connected = true;
     } catch (error) {
       this.client.disconnect();
-      throw new ConfigError(`REDIS_URL: Redis is unreachable (${(error as Error).message})`);
+      const refusal = socketError?.name === 'ReplyError' ? socketError : undefined; // NOAUTH, WRONGPASS, …
+      const reason = refusal?.message ?? (accepted ? 'it accepted the connection but did not answer' : (socketError ?? (error as Error)).message);
+      throw new ConfigError(`REDIS_URL: Redis is unreachable (${reason})`);
+    } finally {
+      this.client.off('error', onError).off('connect', onConnect);
     }
   }
 
