@@ -258,6 +258,18 @@ export class RedisLink {
     return client.bdocAttempt(key, o.nowMs, o.windowMs, o.limit, o.member);
   }
 
+  /** Removes the latest member of the sorted set at `key` (a throttled attempt given back). */
+  async dropLatest(key: string): Promise<void> {
+    this.#refuseWhileLost();
+    await this.client.zpopmax(key);
+  }
+
+  /** Deletes `key` (a throttle's count, reset). */
+  async forget(key: string): Promise<void> {
+    this.#refuseWhileLost();
+    await this.client.del(key);
+  }
+
   markDown(): void {
     if (!this.#healthy || !this.#connected) return;
     this.#healthy = false;

@@ -35,17 +35,13 @@ export function createRedisThrottle(
       // While Redis is lost attempts are counted here, so they are given back here.
       if (!link.healthy) return local.giveBack(subject);
       // The subject's latest attempt leaves the window (maybe another node's: the count is what matters).
-      await link.client.zpopmax(key(subject)).then(
-        () => undefined,
-        () => link.markDown(),
-      );
+      await link.dropLatest(key(subject)).catch(() => link.markDown());
     },
     async reset(subject) {
       local.reset(subject);
-      await link.client.del(key(subject)).then(
-        () => undefined,
-        () => link.markDown(),
-      );
+      // While Redis is lost this fails at once (a silent Redis would hold the sign-in for
+      // REDIS_TIMEOUT_MS); the shared count then keeps the earlier failures until its window ends.
+      await link.forget(key(subject)).catch(() => link.markDown());
     },
   };
 }
