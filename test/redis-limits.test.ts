@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
@@ -371,7 +372,7 @@ describe('sign-in and sign-up throttling shared through Redis by two nodes', () 
     // Its conservative share: 10 / LIMIT_NODES = 5 checked, then refused; never a 500.
     expect(offline).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
     expect((await b.app.inject({ method: 'GET', url: '/readyz' })).json()).toMatchObject({ status: 'ready', redis: 'degraded' });
-    expect(b.logs.text).toMatch(/Redis lost: limits and sign-in throttling fall back/);
+    expect(b.logs.text).toMatch(/Redis lost \(.+\): limits and sign-in throttling fall back/);
 
     await proxy.open();
     await expect.poll(async () => (await b.app.inject({ method: 'GET', url: '/readyz' })).json().redis, { timeout: 10_000, interval: 100 }).toBe('ok');
@@ -380,6 +381,69 @@ describe('sign-in and sign-up throttling shared through Redis by two nodes', () 
     const statuses = attempts.map((r) => r.statusCode);
     expect(count(statuses, 401)).toBe(10);
     expect(count(statuses, 429)).toBe(4);
+  });
+});
+
+describe('a Redis that answers but refuses writes (a read-only replica after a failover, out of memory)', () => {
+  const prefix = `bdoc-test-readonly-${process.pid}-${Date.now()}:`;
+  // B signs in to Redis as a user of its own, whose right to write the test takes away and gives back.
+  const user = `bdoc-test-${process.pid}-${Date.now()}`;
+  const admin = new Redis(REDIS_URL, { lazyConnect: true });
+  const mayWrite = (yes: boolean) => admin.acl('SETUSER', user, yes ? '+@write' : '-@write');
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    await admin.connect();
+    await admin.acl('SETUSER', user, 'reset', 'on', '>not-a-secret', `~${prefix}*`, '+@all');
+    const asUser = new URL(REDIS_URL);
+    asUser.username = user;
+    asUser.password = 'not-a-secret';
+    [a, b] = await twoNodes(prefix, REDIS_URL, asUser.toString());
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await admin.acl('DELUSER', user);
+    await dropRedisKeys(prefix);
+    await admin.quit();
+  });
+
+  const lines = (t: TestApp, pattern: RegExp) => t.logs.text.split('\n').filter((line) => pattern.test(line));
+  const redisState = (t: TestApp) => t.app.inject({ method: 'GET', url: '/readyz' }).then((r) => r.json().redis);
+
+  it('B counts alone and says why, once, and stays so while Redis only answers (no back and forth every watch); writes allowed again → shared again', {
+    timeout: 40_000,
+  }, async () => {
+    const owner = await signup(a, 'Read Only Redis Ltd');
+    await a.services.orgs.setSubscription(operatorOf(owner.orgId), {
+      plan: 'enterprise',
+      overrides: { utilityActionsPerMonth: 40, requestsPerMinute: 100_000 },
+    });
+    const key = await createKey(a, owner, { name: 'prod-read-only-flow' });
+    const call = () => b.app.inject({ method: 'POST', url: '/v1/data/compute', headers: { 'x-api-key': key.secret }, payload: compute });
+    expect((await call()).statusCode).toBe(200);
+
+    await mayWrite(false);
+    // Two of B's Redis watches (every 2 × REDIS_TIMEOUT_MS: 4 s) pass with calls coming; Redis answers every ping meanwhile.
+    const statuses: number[] = [];
+    for (const until = Date.now() + 9000; Date.now() < until; ) {
+      statuses.push((await call()).statusCode);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // Served from B's local share of the quota (20 of 40), then refused as over quota: never a fault.
+    expect(statuses.filter((s) => s !== 200 && s !== 403)).toEqual([]);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
+    expect(await redisState(b)).toBe('degraded');
+    const lost = lines(b, /Redis lost/);
+    expect(lost).toHaveLength(1);
+    // Redis's own refusal, as the script met it (the wording varies with the version).
+    expect(lost[0]).toMatch(/Redis lost \((NOPERM|ERR) [^)]*(permission|can't run)/);
+    expect(lines(b, /Redis back/)).toEqual([]);
+
+    await mayWrite(true);
+    await expect.poll(() => redisState(b), { timeout: 10_000, interval: 100 }).toBe('ok');
+    expect(lines(b, /Redis back/)).toHaveLength(1);
   });
 });
 

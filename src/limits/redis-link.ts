@@ -123,10 +123,10 @@ export class RedisLink {
     });
     this.client.defineCommand('bdocLease', { numberOfKeys: 2, lua: LEASE });
     this.client.defineCommand('bdocAttempt', { numberOfKeys: 1, lua: ATTEMPT });
-    this.client.on('error', () => this.markDown());
+    this.client.on('error', (error) => this.markDown(error));
     // A connection closed without an error (Redis restarted or shut down) is lost too, until it is ready again.
     this.client.on('close', () => {
-      if (!this.#closing) this.markDown();
+      if (!this.#closing) this.markDown('the connection closed');
     });
     // After a reconnect, see whether Redis kept its counts before sharing again (a Redis restarted
     // empty must not be trusted with the places each node still holds from before).
@@ -232,9 +232,17 @@ export class RedisLink {
     return taken > 0 ? this.client.decrby(key, taken).catch(() => undefined) : Promise.resolve();
   }
 
-  /** Redis answers again (a reconnect, or a silent connection that speaks): shared again once its epoch is checked. */
+  /**
+   * Redis answers again (a reconnect, or a silent connection that speaks): shared again once it
+   * takes a write and its epoch is checked. A Redis that answers but refuses writes (a read-only
+   * replica after a failover, out of memory, a user without write rights) stays lost: marking it
+   * up would only have the next lease fail again, and the node go back and forth every second.
+   */
   #answersAgain(): void {
-    void this.#checkEpoch().finally(() => this.markUp());
+    this.client.set(`${this.prefix}alive`, this.#proposal, 'PX', this.#watchMs * 4).then(
+      () => this.#checkEpoch().finally(() => this.markUp()),
+      () => {},
+    );
   }
 
   /** Whether Redis still has the epoch this node met (not when it has met none yet, or Redis cannot say). */
@@ -270,17 +278,15 @@ export class RedisLink {
     await this.client.del(key);
   }
 
-  markDown(): void {
+  /** Redis failed this node (`reason`: the error, or what happened): counted locally until it answers and takes writes again. */
+  markDown(reason: unknown): void {
     if (!this.#healthy || !this.#connected) return;
     this.#healthy = false;
-    this.log('warn', 'Redis lost: limits and sign-in throttling fall back to a conservative local share until it returns');
+    const why = reason instanceof Error ? reason.message : String(reason);
+    this.log('warn', `Redis lost (${why}): limits and sign-in throttling fall back to a conservative local share until it returns`);
     this.#watch = setInterval(() => {
-      // Disconnected: ioredis reconnects by itself and 'ready' marks Redis up.
-      if (this.client.status !== 'ready') return;
-      this.client.ping().then(
-        () => this.#answersAgain(),
-        () => {},
-      );
+      // Disconnected: ioredis reconnects by itself and 'ready' asks again.
+      if (this.client.status === 'ready') this.#answersAgain();
     }, this.#watchMs);
     this.#watch.unref();
   }

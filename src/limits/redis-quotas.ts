@@ -138,8 +138,8 @@ export class RedisQuotas implements Quotas {
       let result: LeaseResult;
       try {
         result = await this.#link.lease(key, { seed, limit, maxBlock: this.#maxBlock, divisor: 4 * this.#nodes, ttlSeconds, unreported });
-      } catch {
-        this.#link.markDown();
+      } catch (error) {
+        this.#link.markDown(error);
         // Conservative local share: what was left when last known, split between the nodes.
         const known = lease.total > 0 ? lease.total : await loadPeriodUsage(this.#db, orgId, actionType, period);
         const share = Math.floor(Math.max(0, limit - known) / this.#nodes);

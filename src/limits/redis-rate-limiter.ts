@@ -101,8 +101,8 @@ export class RedisRateLimiter implements RateLimiter {
         lease.exhausted = result.taken === 0;
         return;
       }
-    } catch {
-      this.#link.markDown();
+    } catch (error) {
+      this.#link.markDown(error);
       // Conservative local share for the rest of the window: this node admits at most limit ÷ nodes
       // in it (what it admitted and the places it still holds included), and no more than the shared
       // count said was left when last known. A node that had leased in the window keeps serving too.

@@ -26,8 +26,8 @@ export function createRedisThrottle(
         const wait = await link.attempt(key(subject), { nowMs, windowMs, limit, member: `${nowMs}:${randomBytes(6).toString('hex')}` });
         link.markUp();
         return Number(wait);
-      } catch {
-        link.markDown();
+      } catch (error) {
+        link.markDown(error);
         return local.take(subject);
       }
     },
@@ -35,13 +35,13 @@ export function createRedisThrottle(
       // While Redis is lost attempts are counted here, so they are given back here.
       if (!link.healthy) return local.giveBack(subject);
       // The subject's latest attempt leaves the window (maybe another node's: the count is what matters).
-      await link.dropLatest(key(subject)).catch(() => link.markDown());
+      await link.dropLatest(key(subject)).catch((error) => link.markDown(error));
     },
     async reset(subject) {
       local.reset(subject);
       // While Redis is lost this fails at once (a silent Redis would hold the sign-in for
       // REDIS_TIMEOUT_MS); the shared count then keeps the earlier failures until its window ends.
-      await link.forget(key(subject)).catch(() => link.markDown());
+      await link.forget(key(subject)).catch((error) => link.markDown(error));
     },
   };
 }
