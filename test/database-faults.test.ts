@@ -172,6 +172,41 @@ if (onPostgres) {
       }
       expect(written.statusCode, written.body).toBe(201);
     });
+
+    it('connections that met a read-only server are replaced, so writes work again once the database is writable, with no one ending them (a failover leaves a pool on the demoted primary)', async () => {
+      const t = await startTestApp();
+      current = t;
+      const owner = await signup(t, 'Failover Ltd');
+      const name = databaseName(t);
+      await asSuperuser(`ALTER DATABASE "${name}" SET default_transaction_read_only = on`);
+      await asSuperuser('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+      // Reads at once fill the pool with connections opened while the database was read-only.
+      const reads = await Promise.all(Array.from({ length: 8 }, () => t.app.inject({ method: 'GET', url: '/api/keys', headers: { cookie: owner.cookie } })));
+      expect(reads.map((r) => r.statusCode).filter((s) => s !== 200 && s !== 503)).toEqual([]);
+      await expect
+        .poll(async () => (await t.app.inject({ method: 'GET', url: '/readyz' })).json().reason ?? '', { timeout: 5000, interval: 100 })
+        .toMatch(/^25006/);
+
+      // Writable again; the node's connections are left as they are (a session keeps the read-only
+      // default it started with, as a connection to a demoted primary keeps meeting a read-only server).
+      await asSuperuser(`ALTER DATABASE "${name}" RESET default_transaction_read_only`);
+      await expect.poll(async () => (await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode, { timeout: 5000, interval: 100 }).toBe(200);
+      // Writes at once: each connection still read-only fails one write (503, Retry-After) and is
+      // replaced; no 500, and the next round is all written.
+      const writeRound = () =>
+        Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: owner.cookie }, payload: { name: `prod-failover-${i}-${Date.now()}` } }),
+          ),
+        );
+      const first = await writeRound();
+      for (const r of first.filter((r) => r.statusCode !== 201)) {
+        expect(r.statusCode, r.body).toBe(503);
+        expect(r.headers['retry-after']).toBeDefined();
+      }
+      const second = await writeRound();
+      expect(second.map((r) => r.statusCode)).toEqual(Array(8).fill(201));
+    });
   });
 } else {
   describe('SQLite locked by another process', () => {

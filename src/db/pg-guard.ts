@@ -2,6 +2,9 @@ import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kyse
 import pg from 'pg';
 import { isDatabaseNetworkError, NOT_ANSWERING } from './db-errors.js';
 
+/** SQLSTATE read_only_sql_transaction: a write on a read-only server or session. */
+const READ_ONLY_TRANSACTION = '25006';
+
 export interface AnswerWatch {
   /** A query without an answer this long has the guard ask the database (a new connection and `select 1`, within the same time). */
   answerTimeoutMs: number;
@@ -22,7 +25,8 @@ export interface AnswerWatch {
  *   asked again every `answerTimeoutMs` until the database answers;
  * - a query still without an answer after `deadlineMs` has its connection closed.
  * A database that refuses or drops connections is not this guard's business: those errors
- * arrive by themselves and already answer 503.
+ * arrive by themselves and already answer 503. A connection that met a read-only server is
+ * retired at release (the server it reached may stay read-only while a new one reaches the writable one).
  */
 export class GuardedPool implements PostgresPool {
   readonly #pool: pg.Pool;
@@ -30,7 +34,7 @@ export class GuardedPool implements PostgresPool {
   readonly #watch: AnswerWatch;
   /** The client of each query in flight, and the rejection that ends that query when its connection is closed. */
   readonly #inFlight = new Map<pg.PoolClient, (error: Error) => void>();
-  /** Connections the guard closed: released with `destroy`, so the pool never lends them again. */
+  /** Connections the guard closed or retired: released with `destroy`, so the pool never lends them again. */
   readonly #closed = new WeakSet<pg.PoolClient>();
   #notAnswering: string | undefined;
   #asking = false;
@@ -88,6 +92,9 @@ export class GuardedPool implements PostgresPool {
         },
         (error: unknown) => {
           settle();
+          // A connection to a server that turned read-only (a primary demoted by a failover, a
+          // database set read-only) stays so: a new one may reach the writable server.
+          if ((error as { code?: unknown }).code === READ_ONLY_TRANSACTION) this.#closed.add(client);
           reject(error);
         },
       );
