@@ -127,6 +127,47 @@ if (onPostgres) {
       }
     });
 
+    it('connections gone silent while the database answers on new ones (a failover to another server, dropped flows): their queries answer 503 in about the answer timeout, not at the statement timeout, and new connections take over', async () => {
+      const database = await createTestDatabase('silent_flows');
+      const proxy = new CuttableProxy(database.url);
+      await proxy.open();
+      const throughProxy = new URL(database.url);
+      throughProxy.port = String(proxy.port);
+      try {
+        const t = await startTestApp({ env: { DATABASE_URL: throughProxy.toString(), DATABASE_ANSWER_TIMEOUT_MS: '300', DATABASE_POOL_MAX: '3' } });
+        current = t;
+        const owner = await signup(t, 'Silent Flows Ltd');
+        const portal = () => t.app.inject({ method: 'GET', url: '/api/keys', headers: { cookie: owner.cookie } });
+        // The pool holds connections opened before the cut.
+        expect((await Promise.all([portal(), portal(), portal()])).map((r) => r.statusCode)).toEqual([200, 200, 200]);
+
+        proxy.freezeOpen();
+        // Each request may meet one of those: it gets no answer, and the node learns on a new
+        // connection that the database is not running its query; the statement timeout is 30 s.
+        const statuses: number[] = [];
+        for (let i = 0; i < 6 && statuses.at(-1) !== 200; i++) {
+          const answer = await Promise.race([portal(), new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), 10_000))]);
+          if (answer === 'still waiting') throw new Error('a request on a silent connection was still waiting after 10 s');
+          if (answer.statusCode !== 200) {
+            expect(answer.statusCode, answer.body).toBe(503);
+            expect(answer.json()).toMatchObject({ code: 'unavailable' });
+            expect(Number(answer.headers['retry-after'])).toBeGreaterThan(0);
+          }
+          statuses.push(answer.statusCode);
+        }
+        expect(statuses.at(-1)).toBe(200);
+        expect(statuses.filter((s) => s === 503).length).toBeGreaterThan(0);
+        // The database kept answering: never taken as away.
+        expect(t.logs.lines.filter((line) => JSON.parse(line).msg?.startsWith('the database is not answering'))).toEqual([]);
+      } finally {
+        await current?.close();
+        current = undefined;
+        proxy.thaw();
+        await proxy.cut();
+        await database.drop();
+      }
+    });
+
     it('a read-only database: /readyz is 503 naming the reason, writes answer 503, reads still work', async () => {
       const t = await startTestApp();
       current = t;

@@ -19,7 +19,9 @@ export interface AnswerWatch {
  * for ever: TCP keeps such a connection open for many minutes, and the server's statement
  * timeout never reaches this side. The guard stands between Kysely and the pool:
  * - a query without an answer for `answerTimeoutMs` has the guard ask the database; a slow query
- *   on a database that answers the question goes on;
+ *   on a database that answers the question goes on, but one whose server process is idle or
+ *   gone while its connection read nothing was lost with that connection (a failover moved the
+ *   address to another server, a flow was dropped): its connection is closed and it fails at once;
  * - when the question gets no answer either, the connections with queries in flight are closed
  *   (those queries fail at once and answer 503), checkouts fail at once, and the question is
  *   asked again every `answerTimeoutMs` until the database answers;
@@ -32,12 +34,14 @@ export class GuardedPool implements PostgresPool {
   readonly #pool: pg.Pool;
   readonly #connectionString: string;
   readonly #watch: AnswerWatch;
-  /** The client of each query in flight, and the rejection that ends that query when its connection is closed. */
-  readonly #inFlight = new Map<pg.PoolClient, (error: Error) => void>();
+  /** The client of each query in flight. */
+  readonly #inFlight = new Map<pg.PoolClient, InFlight>();
   /** Connections the guard closed or retired: released with `destroy`, so the pool never lends them again. */
   readonly #closed = new WeakSet<pg.PoolClient>();
   #notAnswering: string | undefined;
   #asking = false;
+  /** A query went without an answer while the question was out: ask again about it. */
+  #askAfter = false;
   #askAgain: NodeJS.Timeout | undefined;
   #ended = false;
 
@@ -81,9 +85,13 @@ export class GuardedPool implements PostgresPool {
         clearTimeout(timer);
         this.#inFlight.delete(client);
       };
-      this.#inFlight.set(client, (error) => {
-        settle();
-        reject(error);
+      this.#inFlight.set(client, {
+        end: (error) => {
+          settle();
+          reject(error);
+        },
+        sentAt: Date.now(),
+        bytesRead: bytesRead(client),
       });
       query.then(
         (result) => {
@@ -107,9 +115,9 @@ export class GuardedPool implements PostgresPool {
 
   /** Ends the query in flight on `client` with a clear error and closes its connection (the pool drops it at release). */
   #close(client: pg.PoolClient, reason: string): void {
-    const end = this.#inFlight.get(client);
+    const query = this.#inFlight.get(client);
     this.#inFlight.delete(client);
-    end?.(new Error(`${NOT_ANSWERING} (${reason})`));
+    query?.end(new Error(`${NOT_ANSWERING} (${reason})`));
     this.#closed.add(client);
     destroyConnection(client);
   }
@@ -118,17 +126,42 @@ export class GuardedPool implements PostgresPool {
     return this.#closed.has(client);
   }
 
-  /** Asks the database on a connection of its own; decides whether it answers. One question at a time. */
+  /**
+   * Asks the database on a connection of its own whether it answers, and whether it is running
+   * the queries still without an answer; decides. One question at a time.
+   */
   #ask(): void {
-    if (this.#asking || this.#ended) return;
+    if (this.#ended) return;
+    if (this.#asking) {
+      this.#askAfter = true;
+      return;
+    }
     this.#asking = true;
-    void askDatabase(this.#connectionString, this.#watch.answerTimeoutMs).then((reason) => {
+    const now = Date.now();
+    const waiting = [...this.#inFlight].filter(([, query]) => now - query.sentAt >= this.#watch.answerTimeoutMs);
+    const processes = waiting.map(([client]) => processId(client)).filter((id) => id !== undefined);
+    void askDatabase(this.#connectionString, this.#watch.answerTimeoutMs, processes).then(({ reason, running }) => {
       this.#asking = false;
       if (this.#ended) return;
       if (reason === undefined) {
         if (this.#notAnswering !== undefined) {
           this.#notAnswering = undefined;
           this.#watch.onChange(undefined);
+        }
+        // The database answers on a new connection. A query whose connection has read nothing
+        // since it was sent, and whose server process is not running it, is lost with its
+        // connection (the server behind the address changed in a failover, a flow was dropped):
+        // ended now rather than at the deadline. A slow query (its process active) goes on.
+        if (running) {
+          for (const [client, query] of waiting) {
+            const id = processId(client);
+            if (id !== undefined && !running.has(id) && this.#inFlight.get(client) === query && bytesRead(client) === query.bytesRead)
+              this.#close(client, 'its connection stopped answering while the database answers on a new one');
+          }
+        }
+        if (this.#askAfter) {
+          this.#askAfter = false;
+          this.#ask();
         }
         return;
       }
@@ -137,6 +170,7 @@ export class GuardedPool implements PostgresPool {
         this.#watch.onChange(reason);
       }
       for (const client of [...this.#inFlight.keys()]) this.#close(client, reason);
+      this.#askAfter = false;
       this.#askAgain = setTimeout(() => this.#ask(), this.#watch.answerTimeoutMs);
       this.#askAgain.unref();
     });
@@ -164,24 +198,63 @@ class GuardedClient implements PostgresPoolClient {
   }
 }
 
+interface InFlight {
+  /** Ends the query with this error (its connection is being closed). */
+  end: (error: Error) => void;
+  sentAt: number;
+  /** What its connection had read when the query was sent. */
+  bytesRead: number;
+}
+
+interface Answer {
+  /** Why the database is taken as not answering; undefined when it answers (even with a refusal: it is there). */
+  reason?: string;
+  /**
+   * Of the server processes asked about, those not known to be idle (running a statement, or the
+   * server does not track it); undefined when the answer cannot tell (a pooler between).
+   */
+  running?: Set<number>;
+}
+
+/** The server process behind a connection, as the server told it at connect (a pooler tells its own). */
+function processId(client: pg.PoolClient): number | undefined {
+  const id = (client as unknown as { processID?: unknown }).processID;
+  return typeof id === 'number' ? id : undefined;
+}
+
+function bytesRead(client: pg.PoolClient): number {
+  return (client as unknown as { connection?: { stream?: { bytesRead?: number } } }).connection?.stream?.bytesRead ?? 0;
+}
+
 /**
- * Asks `select 1` on a new connection within `timeoutMs`. Undefined when the database answers
- * (even with a refusal: it is there); the reason when nothing came back or the network failed.
+ * Asks on a new connection within `timeoutMs`, with `select 1`, or with which of `processes`
+ * are running a statement. Their answer counts only when this connection's own process is the
+ * one the server says it is (no pooler between, whose process ids are its own).
  */
-async function askDatabase(connectionString: string, timeoutMs: number): Promise<string | undefined> {
+async function askDatabase(connectionString: string, timeoutMs: number, processes: readonly number[] = []): Promise<Answer> {
   const client = new pg.Client({ connectionString, connectionTimeoutMillis: timeoutMs });
   client.on('error', () => {});
   let timer: NodeJS.Timeout | undefined;
-  const silence = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
+  const silence = new Promise<Answer>((resolve) => {
+    timer = setTimeout(() => resolve({ reason: `no answer within ${timeoutMs} ms` }), timeoutMs);
   });
-  const answer = (async () => {
+  const answer = (async (): Promise<Answer> => {
     try {
       await client.connect();
-      await client.query('select 1');
-      return undefined;
+      if (processes.length === 0) {
+        await client.query('select 1');
+        return {};
+      }
+      const { rows } = await client.query<{ me: number; running: number[] }>(
+        `select pg_backend_pid() as me,
+          array(select pid from pg_stat_activity where pid = any($1::int[])
+            and (state is null or state not in ('idle', 'idle in transaction', 'idle in transaction (aborted)'))) as running`,
+        [processes],
+      );
+      const [row] = rows;
+      return row && row.me === processId(client as unknown as pg.PoolClient) ? { running: new Set(row.running) } : {};
     } catch (error) {
-      return isDatabaseNetworkError(error) ? (error as Error).message : undefined;
+      return isDatabaseNetworkError(error) ? { reason: (error as Error).message } : {};
     }
   })();
   try {
