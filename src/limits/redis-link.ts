@@ -30,6 +30,9 @@ local block = math.max(1, math.min(tonumber(ARGV[3]), math.floor(left / tonumber
 return {block, redis.call('INCRBY', KEYS[1], block), epoch}
 `;
 
+/** ioredis's error for a command without an answer within `commandTimeout`. */
+const COMMAND_TIMED_OUT = 'Command timed out';
+
 /** What a node holds of one shared count (a quota period's, a rate window's). */
 export interface HeldPlaces {
   /** Places this node may still hand out. */
@@ -241,7 +244,12 @@ export class RedisLink {
   #answersAgain(): void {
     this.client.set(`${this.prefix}alive`, this.#proposal, 'PX', this.#watchMs * 4).then(
       () => this.#checkEpoch().finally(() => this.markUp()),
-      () => {},
+      (error: Error) => {
+        // No answer on a connection ioredis holds as ready: it went silent (Redis's address moved
+        // to another server in a failover, the flow was dropped) and would stay so for many
+        // minutes of TCP retries. A new connection may reach a Redis that answers.
+        if (error.message === COMMAND_TIMED_OUT && this.client.status === 'ready') this.client.disconnect(true);
+      },
     );
   }
 
