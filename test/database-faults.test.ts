@@ -14,6 +14,16 @@ async function usageCount(t: TestApp, keyId: string): Promise<number> {
   return rows.reduce((sum, row) => sum + row.count, 0);
 }
 
+/** A fresh database and a proxy in front of it that the test can freeze; `throughProxy` is its URL through the proxy. */
+async function databaseBehindProxy(name: string) {
+  const database = await createTestDatabase(name);
+  const proxy = new CuttableProxy(database.url);
+  await proxy.open();
+  const url = new URL(database.url);
+  url.port = String(proxy.port);
+  return { database, proxy, throughProxy: url.toString() };
+}
+
 if (onPostgres) {
   describe('PostgreSQL goes away and comes back', () => {
     let current: TestApp | undefined;
@@ -75,13 +85,9 @@ if (onPostgres) {
     });
 
     it('a database that stops answering (a black hole: connections open, nothing comes back): requests that need it answer 503 instead of waiting, cached keys are served, and all is back with no usage lost once it answers', async () => {
-      const database = await createTestDatabase('black_hole');
-      const proxy = new CuttableProxy(database.url);
-      await proxy.open();
-      const throughProxy = new URL(database.url);
-      throughProxy.port = String(proxy.port);
+      const { database, proxy, throughProxy } = await databaseBehindProxy('black_hole');
       try {
-        const t = await startTestApp({ env: { DATABASE_URL: throughProxy.toString(), DATABASE_ANSWER_TIMEOUT_MS: '300' } });
+        const t = await startTestApp({ env: { DATABASE_URL: throughProxy, DATABASE_ANSWER_TIMEOUT_MS: '300' } });
         current = t;
         const owner = await signup(t, 'Black Hole Ltd');
         const cached = await createKey(t, owner, { name: 'prod-cached-flow-ops' });
@@ -128,13 +134,9 @@ if (onPostgres) {
     });
 
     it('connections gone silent while the database answers on new ones (a failover to another server, dropped flows): their queries answer 503 in about the answer timeout, not at the statement timeout, and new connections take over', async () => {
-      const database = await createTestDatabase('silent_flows');
-      const proxy = new CuttableProxy(database.url);
-      await proxy.open();
-      const throughProxy = new URL(database.url);
-      throughProxy.port = String(proxy.port);
+      const { database, proxy, throughProxy } = await databaseBehindProxy('silent_flows');
       try {
-        const t = await startTestApp({ env: { DATABASE_URL: throughProxy.toString(), DATABASE_ANSWER_TIMEOUT_MS: '300', DATABASE_POOL_MAX: '3' } });
+        const t = await startTestApp({ env: { DATABASE_URL: throughProxy, DATABASE_ANSWER_TIMEOUT_MS: '1000', DATABASE_POOL_MAX: '3' } });
         current = t;
         const owner = await signup(t, 'Silent Flows Ltd');
         const portal = () => t.app.inject({ method: 'GET', url: '/api/keys', headers: { cookie: owner.cookie } });

@@ -77,10 +77,18 @@ export class GuardedPool implements PostgresPool {
     const query = client.query(sql, parameters as unknown[]) as unknown as Promise<PostgresQueryResult<R>>;
     return new Promise<PostgresQueryResult<R>>((resolve, reject) => {
       const { answerTimeoutMs, deadlineMs } = this.#watch;
-      let timer = setTimeout(() => {
+      const sentAt = Date.now();
+      // Every answerTimeoutMs without an answer the database is asked about this query, until the deadline.
+      const look = () => {
+        const left = deadlineMs - (Date.now() - sentAt);
+        if (left <= 0) {
+          this.#close(client, `no answer within ${deadlineMs} ms`);
+          return;
+        }
         this.#ask();
-        timer = setTimeout(() => this.#close(client, `no answer within ${deadlineMs} ms`), Math.max(0, deadlineMs - answerTimeoutMs));
-      }, answerTimeoutMs);
+        timer = setTimeout(look, Math.min(answerTimeoutMs, left));
+      };
+      let timer = setTimeout(look, answerTimeoutMs);
       const settle = () => {
         clearTimeout(timer);
         this.#inFlight.delete(client);
@@ -90,7 +98,7 @@ export class GuardedPool implements PostgresPool {
           settle();
           reject(error);
         },
-        sentAt: Date.now(),
+        sentAt,
         bytesRead: bytesRead(client),
       });
       query.then(
@@ -138,8 +146,16 @@ export class GuardedPool implements PostgresPool {
     }
     this.#asking = true;
     const now = Date.now();
-    const waiting = [...this.#inFlight].filter(([, query]) => now - query.sentAt >= this.#watch.answerTimeoutMs);
-    const processes = waiting.map(([client]) => processId(client)).filter((id) => id !== undefined);
+    // What each waiting connection has read since the last look: a result arriving is progress.
+    const waiting = [...this.#inFlight]
+      .filter(([, query]) => now - query.sentAt >= this.#watch.answerTimeoutMs)
+      .map(([client, query]) => {
+        const read = bytesRead(client);
+        const progressed = read !== query.bytesRead;
+        query.bytesRead = read;
+        return { client, query, progressed };
+      });
+    const processes = waiting.map(({ client }) => processId(client)).filter((id) => id !== undefined);
     void askDatabase(this.#connectionString, this.#watch.answerTimeoutMs, processes).then(({ reason, running }) => {
       this.#asking = false;
       if (this.#ended) return;
@@ -149,13 +165,14 @@ export class GuardedPool implements PostgresPool {
           this.#watch.onChange(undefined);
         }
         // The database answers on a new connection. A query whose connection has read nothing
-        // since it was sent, and whose server process is not running it, is lost with its
+        // since the last look, and whose server process is idle or gone, is lost with its
         // connection (the server behind the address changed in a failover, a flow was dropped):
-        // ended now rather than at the deadline. A slow query (its process active) goes on.
+        // ended now rather than at the deadline. A slow query (its process busy) goes on, and is
+        // looked at again after each answer timeout.
         if (running) {
-          for (const [client, query] of waiting) {
+          for (const { client, query, progressed } of waiting) {
             const id = processId(client);
-            if (id !== undefined && !running.has(id) && this.#inFlight.get(client) === query && bytesRead(client) === query.bytesRead)
+            if (id !== undefined && !progressed && !running.has(id) && this.#inFlight.get(client) === query)
               this.#close(client, 'its connection stopped answering while the database answers on a new one');
           }
         }
@@ -202,7 +219,7 @@ interface InFlight {
   /** Ends the query with this error (its connection is being closed). */
   end: (error: Error) => void;
   sentAt: number;
-  /** What its connection had read when the query was sent. */
+  /** What its connection had read when the query was sent, then at the guard's last look. */
   bytesRead: number;
 }
 
