@@ -53,6 +53,10 @@ export class CuttableProxy {
   get held(): number {
     return this.#held.length;
   }
+  /** The writes held from the `from`-th on, as text (what was sent: commands, keys, arguments). */
+  heldText(from = 0): string[] {
+    return this.#held.slice(from).map(([, data]) => data.toString('latin1'));
+  }
   freeze(): void {
     this.#frozen = true;
   }
