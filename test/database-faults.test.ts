@@ -1,7 +1,7 @@
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { callGateway, createKey, signup, startTestApp, type TestApp } from './support/harness.js';
+import { callGateway, createKey, operatorOf, signup, startTestApp, type TestApp } from './support/harness.js';
 import { asSuperuser, createTestDatabase, onPostgres } from './support/postgres.js';
 import { CuttableProxy } from './support/redis-proxy.js';
 
@@ -295,6 +295,59 @@ if (onPostgres) {
       expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
       const after = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: owner.cookie }, payload: { name: 'prod-after-lock-ops' } });
       expect(after.statusCode, after.body).toBe(201);
+    });
+  });
+
+  describe('SQLite full (the disk or its size limit)', () => {
+    let current: TestApp | undefined;
+    afterEach(async () => {
+      await current?.close();
+      current = undefined;
+    });
+
+    it('a write that finds no room answers 503, not 500 (SQLite rolls such a transaction back itself, and the rollback after it must not hide why); cached keys are served; usage is written once there is room', async () => {
+      const t = await startTestApp({ env: { USAGE_FLUSH_MS: '100' } });
+      current = t;
+      const owner = await signup(t, 'Full Disk Ltd');
+      await t.services.orgs.setSubscription(operatorOf(owner.orgId), { plan: 'enterprise' }); // no key limit
+      const { id, secret } = await createKey(t, owner, { name: 'prod-full-disk-ops' });
+      expect((await callGateway(t, secret)).statusCode).toBe(200);
+      await t.services.usage.flush();
+
+      // No page more than the file holds, and the room left in them filled: as on a full disk,
+      // SQLITE_FULL on the next write that needs room.
+      await sql`create table disk_filler (v text)`.execute(t.services.db);
+      const pages = (await sql<{ pageCount: number }>`pragma page_count`.execute(t.services.db)).rows[0]!.pageCount;
+      expect(pages).toBeGreaterThan(0);
+      await sql.raw(`pragma max_page_count = ${pages}`).execute(t.services.db);
+      for (let size = 4000; size >= 1; size = Math.floor(size / 2)) {
+        while (
+          await sql`insert into disk_filler values (${'x'.repeat(size)})`.execute(t.services.db).then(
+            () => true,
+            () => false,
+          )
+        );
+      }
+      const createAnother = (i: number) =>
+        t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: owner.cookie }, payload: { name: `prod-full-disk-${i}-ops` } });
+      try {
+        // Rows may still fit in the room their tables' pages have; one of these writes finds none.
+        let refused = await createAnother(0);
+        for (let i = 1; i < 100 && refused.statusCode === 201; i++) refused = await createAnother(i);
+        expect(refused.statusCode, refused.body).toBe(503);
+        expect(refused.json()).toMatchObject({ code: 'unavailable' });
+        expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+        // The operator's log says why (the client is told to retry).
+        expect(t.logs.text).toMatch(/SQLITE_FULL: database or disk is full/);
+        const during = await Promise.all(Array.from({ length: 5 }, () => callGateway(t, secret)));
+        expect(during.map((r) => r.statusCode)).toEqual(Array(5).fill(200));
+        expect(t.logs.text).not.toContain('cannot rollback');
+      } finally {
+        await sql.raw('pragma max_page_count = 1073741823').execute(t.services.db);
+      }
+      await t.services.usage.flush();
+      expect(await usageCount(t, id)).toBe(6);
+      expect((await createAnother(100)).statusCode).toBe(201);
     });
   });
 }

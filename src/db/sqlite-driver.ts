@@ -46,11 +46,13 @@ class RetryingConnection implements DatabaseConnection {
  */
 class ImmediateSqliteDriver implements Driver {
   readonly #inner: SqliteDriver;
+  readonly #database: Sqlite.Database;
   readonly #waitMs: number;
   #connection: RetryingConnection | undefined;
 
-  constructor(inner: SqliteDriver, waitMs: number) {
-    this.#inner = inner;
+  constructor(database: Sqlite.Database, waitMs: number) {
+    this.#inner = new SqliteDriver({ database });
+    this.#database = database;
     this.#waitMs = waitMs;
   }
   init(): Promise<void> {
@@ -68,6 +70,9 @@ class ImmediateSqliteDriver implements Driver {
     await connection.executeQuery(CompiledQuery.raw('commit'));
   }
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    // SQLite may have rolled the transaction back itself (a full disk, an I/O error): a second
+    // rollback would fail with "no transaction is active" and hide the error that caused it.
+    if (!this.#database.inTransaction) return;
     await connection.executeQuery(CompiledQuery.raw('rollback'));
   }
   releaseConnection(): Promise<void> {
@@ -88,6 +93,6 @@ export class ImmediateSqliteDialect extends SqliteDialect {
     this.#lockWaitMs = lockWaitMs;
   }
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(new SqliteDriver({ database: this.#database }), this.#lockWaitMs);
+    return new ImmediateSqliteDriver(this.#database, this.#lockWaitMs);
   }
 }
