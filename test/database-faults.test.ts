@@ -14,6 +14,14 @@ async function usageCount(t: TestApp, keyId: string): Promise<number> {
   return rows.reduce((sum, row) => sum + row.count, 0);
 }
 
+/** Ends every connection to the test's database but the caller's (as a restart or an administrator would). */
+const endConnections = (t: TestApp) =>
+  asSuperuser('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [databaseName(t)]);
+
+/** Sessions opened from now on are read-only (`on`) or not, as on a server that turned read-only in a failover. */
+const setReadOnly = (t: TestApp, on: boolean) =>
+  asSuperuser(`ALTER DATABASE "${databaseName(t)}" ${on ? 'SET default_transaction_read_only = on' : 'RESET default_transaction_read_only'}`);
+
 /** A fresh database and a proxy in front of it that the test can freeze; `throughProxy` is its URL through the proxy. */
 async function databaseBehindProxy(name: string) {
   const database = await createTestDatabase(name);
@@ -46,7 +54,7 @@ if (onPostgres) {
 
       const name = databaseName(t);
       await asSuperuser(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS false`);
-      await asSuperuser('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+      await endConnections(t);
 
       // The verified key answers from the node's cache while the database is gone.
       const during = await Promise.all(Array.from({ length: 20 }, () => callGateway(t, secret)));
@@ -174,9 +182,8 @@ if (onPostgres) {
       const t = await startTestApp();
       current = t;
       const owner = await signup(t, 'Read Only Ltd');
-      const name = databaseName(t);
-      await asSuperuser(`ALTER DATABASE "${name}" SET default_transaction_read_only = on`);
-      await asSuperuser('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+      await setReadOnly(t, true);
+      await endConnections(t);
 
       // The pool may first meet a connection that was just terminated (ECONNRESET, also 503);
       // once it has reconnected, the reason is the read-only database.
@@ -194,8 +201,8 @@ if (onPostgres) {
       const read = await t.app.inject({ method: 'GET', url: '/api/keys', headers: { cookie: owner.cookie } });
       expect(read.statusCode, read.body).toBe(200);
 
-      await asSuperuser(`ALTER DATABASE "${name}" RESET default_transaction_read_only`);
-      await asSuperuser('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+      await setReadOnly(t, false);
+      await endConnections(t);
       // Again the first probe may meet a terminated connection (503); the pool then reconnects to a writable database.
       let back = await t.app.inject({ method: 'GET', url: '/readyz' });
       for (let i = 0; i < 50 && back.statusCode !== 200; i++) {
@@ -220,9 +227,8 @@ if (onPostgres) {
       const t = await startTestApp();
       current = t;
       const owner = await signup(t, 'Failover Ltd');
-      const name = databaseName(t);
-      await asSuperuser(`ALTER DATABASE "${name}" SET default_transaction_read_only = on`);
-      await asSuperuser('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+      await setReadOnly(t, true);
+      await endConnections(t);
       // Reads at once fill the pool with connections opened while the database was read-only.
       const reads = await Promise.all(Array.from({ length: 8 }, () => t.app.inject({ method: 'GET', url: '/api/keys', headers: { cookie: owner.cookie } })));
       expect(reads.map((r) => r.statusCode).filter((s) => s !== 200 && s !== 503)).toEqual([]);
@@ -232,7 +238,7 @@ if (onPostgres) {
 
       // Writable again; the node's connections are left as they are (a session keeps the read-only
       // default it started with, as a connection to a demoted primary keeps meeting a read-only server).
-      await asSuperuser(`ALTER DATABASE "${name}" RESET default_transaction_read_only`);
+      await setReadOnly(t, false);
       await expect.poll(async () => (await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode, { timeout: 5000, interval: 100 }).toBe(200);
       // Writes at once: each connection still read-only fails one write (503, Retry-After) and is
       // replaced; no 500, and the next round is all written.
@@ -252,7 +258,7 @@ if (onPostgres) {
     });
   });
 } else {
-  describe('SQLite locked by another process', () => {
+  describe('SQLite locked by another process, or full', () => {
     let current: TestApp | undefined;
     let other: SQLite.Database | undefined;
     afterEach(async () => {
@@ -295,14 +301,6 @@ if (onPostgres) {
       expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
       const after = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: owner.cookie }, payload: { name: 'prod-after-lock-ops' } });
       expect(after.statusCode, after.body).toBe(201);
-    });
-  });
-
-  describe('SQLite full (the disk or its size limit)', () => {
-    let current: TestApp | undefined;
-    afterEach(async () => {
-      await current?.close();
-      current = undefined;
     });
 
     it('a write that finds no room answers 503, not 500 (SQLite rolls such a transaction back itself, and the rollback after it must not hide why); cached keys are served; usage is written once there is room', async () => {

@@ -67,9 +67,11 @@ export class GuardedPool implements PostgresPool {
   }
 
   async end(): Promise<void> {
+    // The pool ends once its connections are back: the watch goes on meanwhile, or a query on a
+    // silent connection would hold the end until its deadline.
+    await this.#pool.end();
     this.#ended = true;
     clearTimeout(this.#askAgain);
-    await this.#pool.end();
   }
 
   /** Runs one query on `client` under the watch. */
