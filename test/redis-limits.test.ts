@@ -98,7 +98,11 @@ describe('limits shared through Redis by two nodes on one database (issue 12 ite
     const admittedOffline = offline.filter((s) => s === 200).length;
     expect(offline).not.toContain(500);
     expect(admittedOffline).toBeGreaterThan(0);
-    expect(admittedOffline).toBeLessThanOrEqual(20);
+    // Its share: the places of its block (at most 40 / (4 × LIMIT_NODES) = 5), then half of what
+    // the shared count it last saw left. That count includes A's block when A leased through Redis
+    // first (then at most 3 + 15 = 18); it may not, when A met a slow Redis and counted its first
+    // request alone (then 4 + 17 = 21). Together the nodes stay within 40 (below).
+    expect(admittedOffline).toBeLessThanOrEqual(5 + 20);
     const ready = await b.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toMatchObject({ status: 'ready', redis: 'degraded' });
