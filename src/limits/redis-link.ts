@@ -242,21 +242,28 @@ export class RedisLink {
    * up would only have the next lease fail again, and the node go back and forth every second.
    */
   #answersAgain(): void {
-    this.client.set(`${this.prefix}alive`, this.#proposal, 'PX', this.#watchMs * 4).then(
-      () => this.#checkEpoch().finally(() => this.markUp()),
-      (error: Error) => {
-        // No answer on a connection ioredis holds as ready: it went silent (Redis's address moved
-        // to another server in a failover, the flow was dropped) and would stay so for many
-        // minutes of TCP retries. A new connection may reach a Redis that answers.
-        if (error.message === COMMAND_TIMED_OUT && this.client.status === 'ready') this.client.disconnect(true);
-      },
-    );
+    this.client
+      .set(`${this.prefix}alive`, this.#proposal, 'PX', this.#watchMs * 4)
+      .then(() => this.#checkEpoch())
+      .then(
+        () => this.markUp(),
+        (error: Error) => {
+          // No answer on a connection ioredis holds as ready: it went silent (Redis's address moved
+          // to another server in a failover, the flow was dropped) and would stay so for many
+          // minutes of TCP retries. A new connection may reach a Redis that answers.
+          if (error.message === COMMAND_TIMED_OUT && this.client.status === 'ready') this.client.disconnect(true);
+        },
+      );
   }
 
-  /** Whether Redis still has the epoch this node met (not when it has met none yet, or Redis cannot say). */
+  /**
+   * Whether Redis still has the epoch this node met (not when it has met none yet). Rejects when
+   * Redis cannot say: the node stays lost, rather than share again with places from counts Redis
+   * may have lost.
+   */
   async #checkEpoch(): Promise<void> {
     if (this.#epoch === '') return;
-    const epoch = await this.client.get(`${this.prefix}epoch`).catch(() => this.#epoch);
+    const epoch = await this.client.get(`${this.prefix}epoch`);
     // Missing: the next lease creates the new epoch, and is told it is new to this node.
     if (epoch !== this.#epoch) this.#countsLost(epoch ?? '');
   }
