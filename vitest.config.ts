@@ -1,8 +1,8 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 import NoSkipsReporter from './test/support/no-skips-reporter.js';
 
-/** Tests of several server processes on one database: they need PostgreSQL (and Redis). */
-const SEVERAL_NODES = ['test/cluster.test.ts', 'test/cluster-limits.test.ts'];
+/** Tests that need PostgreSQL itself (several server processes on one database, a pooler before it), and Redis. */
+const POSTGRES_ONLY = ['test/cluster.test.ts', 'test/cluster-limits.test.ts', 'test/pooler.test.ts'];
 
 export default defineConfig({
   test: {
@@ -19,8 +19,8 @@ export default defineConfig({
         test: {
           name: 'server',
           include: ['test/**/*.test.ts'],
-          // Several-node tests need PostgreSQL: collected only by `npm run test:postgres`, never skipped.
-          exclude: process.env.TEST_DATABASE === 'postgres' ? configDefaults.exclude : [...configDefaults.exclude, ...SEVERAL_NODES],
+          // These need PostgreSQL: collected only by `npm run test:postgres`, never skipped.
+          exclude: process.env.TEST_DATABASE === 'postgres' ? configDefaults.exclude : [...configDefaults.exclude, ...POSTGRES_ONLY],
           globalSetup: ['test/support/global-setup.ts'],
           pool: 'forks',
         },

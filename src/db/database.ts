@@ -69,14 +69,15 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'> & {
   return handle;
 }
 
+/** Each connection's limits (milliseconds), for its whole session. */
+const SESSION_SETTINGS = "select set_config('statement_timeout', $1, false), set_config('idle_in_transaction_session_timeout', $2, false)";
+
 function openPostgres(databaseUrl: string, tuning: DatabaseTuning): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: tuning.poolMax,
     connectionTimeoutMillis: tuning.connectTimeoutMs,
     idleTimeoutMillis: tuning.idleTimeoutMs,
-    statement_timeout: tuning.statementTimeoutMs,
-    idle_in_transaction_session_timeout: tuning.idleInTransactionTimeoutMs,
     // Dead peers (a cut network) are noticed instead of waiting forever.
     keepAlive: true,
   });
@@ -97,7 +98,13 @@ function openPostgres(databaseUrl: string, tuning: DatabaseTuning): DatabaseHand
   // the next checkout opens a new one; the query in flight fails (and answers 503).
   const report = (error: Error) => handle.onConnectionError(error);
   pool.on('error', report);
-  pool.on('connect', (client) => client.on('error', report));
+  pool.on('connect', (client) => {
+    client.on('error', report);
+    // The timeouts are set by a statement, not as startup parameters: a connection pooler
+    // (PgBouncer) refuses startup parameters it does not know, and the node could not start
+    // behind one. Queued before anything else is asked on this connection.
+    client.query(SESSION_SETTINGS, [String(tuning.statementTimeoutMs), String(tuning.idleInTransactionTimeoutMs)]).catch(report);
+  });
   return handle;
 }
 

@@ -1,0 +1,90 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callGateway, createKey, signup, startTestApp, type TestApp } from './support/harness.js';
+import { type Pooler, startPgBouncer } from './support/pgbouncer.js';
+import { createTestDatabase, onPostgres, type TestDatabase } from './support/postgres.js';
+
+// PostgreSQL only: vitest.config.ts collects this file only under `npm run test:postgres`.
+if (!onPostgres) throw new Error('test/pooler.test.ts needs PostgreSQL: run it with TEST_DATABASE=postgres (npm run test:postgres)');
+
+/** Each of `count` transactions at once (so on `count` connections) reads a setting. */
+async function settingOnConnections(t: TestApp, name: 'statement_timeout' | 'idle_in_transaction_session_timeout', count: number): Promise<string[]> {
+  return Promise.all(
+    Array.from({ length: count }, () =>
+      t.services.db.transaction().execute(async (trx) => {
+        const { rows } = await sql<{ value: string }>`select current_setting(${name}) as value, pg_sleep(0.05)`.execute(trx);
+        return rows[0]!.value;
+      }),
+    ),
+  );
+}
+
+/** A key created on A works on B; revoked on A, it is refused on B within 2 s. */
+async function keyCreatedThenRevoked(a: TestApp, b: TestApp, organisation: string): Promise<void> {
+  const admin = await signup(a, organisation);
+  const key = await createKey(a, admin, { name: 'prod-pooled-flow' });
+  expect((await callGateway(b, key.secret)).statusCode).toBe(200);
+  const revoked = await a.app.inject({ method: 'POST', url: `/api/keys/${key.id}/revoke`, headers: { cookie: admin.cookie, origin: 'http://portal.test' } });
+  expect(revoked.statusCode).toBe(200);
+  await expect.poll(async () => (await callGateway(b, key.secret)).json().code, { timeout: 2000, interval: 20 }).toBe('api_key_revoked');
+}
+
+describe('PostgreSQL behind a connection pooler (PgBouncer in session mode)', () => {
+  let database: TestDatabase;
+  let pooler: Pooler;
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('pooler');
+    pooler = await startPgBouncer(database.url, 'session');
+    const env = { DATABASE_URL: pooler.url, DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '54321' };
+    a = await startTestApp({ env: { ...env, DATABASE_STATEMENT_TIMEOUT_MS: '4321' } });
+    b = await startTestApp({ env: { ...env, DATABASE_STATEMENT_TIMEOUT_MS: '1500' } });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await pooler?.stop();
+    await database?.drop();
+  });
+
+  it('the nodes start through it (it refuses the startup parameters it does not know) and every connection has their timeouts', async () => {
+    expect(await settingOnConnections(a, 'statement_timeout', 4)).toEqual(['4321ms', '4321ms', '4321ms', '4321ms']);
+    expect(await settingOnConnections(a, 'idle_in_transaction_session_timeout', 4)).toEqual(['54321ms', '54321ms', '54321ms', '54321ms']);
+    expect(await settingOnConnections(b, 'statement_timeout', 4)).toEqual(['1500ms', '1500ms', '1500ms', '1500ms']);
+    for (const t of [a, b]) expect((await t.app.inject({ method: 'GET', url: '/readyz' })).json()).toMatchObject({ status: 'ready', database: 'postgres' });
+  });
+
+  it('PostgreSQL ends a statement longer than DATABASE_STATEMENT_TIMEOUT_MS', async () => {
+    const started = Date.now();
+    const error = await sql`select pg_sleep(5)`.execute(b.services.db).then(
+      () => undefined,
+      (caught: unknown) => caught as { code?: string },
+    );
+    expect(error?.code).toBe('57014'); // query_canceled: statement timeout
+    expect(Date.now() - started).toBeLessThan(4500);
+  });
+
+  it('a key created on A works on B, and a revocation on A is refused on B within 2 s', async () => {
+    await keyCreatedThenRevoked(a, b, 'Pooled Ltd');
+  });
+});
+
+describe('PostgreSQL directly', () => {
+  let t: TestApp;
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase('direct-timeouts');
+    t = await startTestApp({ env: { DATABASE_URL: database.url, DATABASE_STATEMENT_TIMEOUT_MS: '2345', DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '6789' } });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await database?.drop();
+  });
+
+  it('every connection has the configured timeouts', async () => {
+    expect(await settingOnConnections(t, 'statement_timeout', 4)).toEqual(['2345ms', '2345ms', '2345ms', '2345ms']);
+    expect(await settingOnConnections(t, 'idle_in_transaction_session_timeout', 4)).toEqual(['6789ms', '6789ms', '6789ms', '6789ms']);
+  });
+});
