@@ -1,5 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DatabaseHandle, openDatabase } from '../src/db/database.js';
+import { runExclusive } from '../src/db/exclusive.js';
+import { migrateToLatest } from '../src/db/migrate.js';
 import { callGateway, createKey, signup, startTestApp, type TestApp } from './support/harness.js';
 import { type Pooler, startPgBouncer } from './support/pgbouncer.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from './support/postgres.js';
@@ -68,6 +71,74 @@ describe('PostgreSQL behind a connection pooler (PgBouncer in session mode)', ()
 
   it('a key created on A works on B, and a revocation on A is refused on B within 2 s', async () => {
     await keyCreatedThenRevoked(a, b, 'Pooled Ltd');
+  });
+});
+
+describe('PostgreSQL behind a pooler in transaction mode (each statement may go to another server connection)', () => {
+  let database: TestDatabase;
+  let pooler: Pooler;
+  const handles: DatabaseHandle[] = [];
+  const nodes: TestApp[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase('pooler_tx');
+    pooler = await startPgBouncer(database.url, 'transaction');
+  });
+  afterAll(async () => {
+    for (const t of nodes) await t.close();
+    for (const handle of handles) await handle.db.destroy();
+    await pooler?.stop();
+    await database?.drop();
+  });
+
+  /** Advisory locks still held on the database, as PostgreSQL itself sees them (not through the pooler). */
+  async function advisoryLocksHeld(): Promise<number> {
+    const direct = openDatabase({ dataDir: '/nonexistent', databaseUrl: database.url });
+    try {
+      const { rows } = await sql<{
+        held: string;
+      }>`select count(*) as held from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`.execute(
+        direct.db,
+      );
+      return Number(rows[0]!.held);
+    } finally {
+      await direct.db.destroy();
+    }
+  }
+
+  it('four nodes migrating at once: one applies the migrations, the others find nothing to do, and no lock is left behind', async () => {
+    for (let i = 0; i < 4; i++) handles.push(openDatabase({ dataDir: '/nonexistent', databaseUrl: pooler.url }));
+    const applied = await Promise.all(handles.map((handle) => migrateToLatest(handle)));
+    expect(applied.filter((names) => names.length > 0)).toHaveLength(1);
+    expect(await advisoryLocksHeld()).toBe(0);
+    // A later start finds nothing to do, and does not wait on a lock.
+    expect(await migrateToLatest(handles[3]!)).toEqual([]);
+  });
+
+  it('a scheduled job runs on one node at a time, round after round: its lock never stays with a server connection', async () => {
+    let running = 0;
+    let most = 0;
+    const job = async () => {
+      running++;
+      most = Math.max(most, running);
+      // The job's own statements go through the pooler meanwhile.
+      await sql`select pg_sleep(0.1)`.execute(handles[0]!.db);
+      running--;
+      return 'ran';
+    };
+    for (let round = 0; round < 5; round++) {
+      const results = await Promise.all(handles.map((handle) => runExclusive(handle, 'sweeper', job)));
+      expect(results.filter((r) => r === 'ran')).toHaveLength(1);
+      expect(await advisoryLocksHeld()).toBe(0);
+    }
+    expect(most).toBe(1);
+  });
+
+  it('two nodes start through it; a key created on A works on B, and a revocation on A is refused on B within 2 s', async () => {
+    nodes.push(...(await Promise.all([startTestApp({ env: { DATABASE_URL: pooler.url } }), startTestApp({ env: { DATABASE_URL: pooler.url } })])));
+    const [a, b] = nodes as [TestApp, TestApp];
+    await keyCreatedThenRevoked(a, b, 'Transaction Pooled Ltd');
+    expect(await advisoryLocksHeld()).toBe(0);
   });
 });
 
