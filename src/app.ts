@@ -88,6 +88,10 @@ export async function buildApp(options: AppOptions) {
   const { clock } = services;
   const { events, cache, usage, audit, auth, keys, members, orgs, usageQueries } = services;
   events.onError = failures.of('reading the event log failed; retrying');
+  events.onDeaf = (reason) =>
+    app.log.warn(
+      `${reason}: changes made on other nodes (revocations too) reach this node from the event log every ${config.changePollMs} ms (CHANGE_POLL_MS) instead of at once`,
+    );
   services.deliveries.onError = failures.of('a webhook delivery round failed; retrying');
   // Any event (this node's or another's) may have queued deliveries: look for due ones now.
   events.subscribe({ event: () => services.deliveries.kick(), reset: () => services.deliveries.kick() });

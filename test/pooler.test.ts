@@ -22,6 +22,10 @@ async function settingOnConnections(t: TestApp, name: 'statement_timeout' | 'idl
   );
 }
 
+/** The listener's check waits this long for its NOTIFY (DATABASE_ANSWER_TIMEOUT_MS, default). */
+const DEAF_CHECK_MS = 2000;
+const DEAF = /the event listener heard no NOTIFY within \d+ ms of one sent to it/;
+
 /** A key created on A works on B; revoked on A, it is refused on B within 2 s. */
 async function keyCreatedThenRevoked(a: TestApp, b: TestApp, organisation: string): Promise<void> {
   const admin = await signup(a, organisation);
@@ -57,6 +61,11 @@ describe('PostgreSQL behind a connection pooler (PgBouncer in session mode)', ()
     expect(await settingOnConnections(a, 'idle_in_transaction_session_timeout', 4)).toEqual(['54321ms', '54321ms', '54321ms', '54321ms']);
     expect(await settingOnConnections(b, 'statement_timeout', 4)).toEqual(['1500ms', '1500ms', '1500ms', '1500ms']);
     for (const t of [a, b]) expect((await t.app.inject({ method: 'GET', url: '/readyz' })).json()).toMatchObject({ status: 'ready', database: 'postgres' });
+  });
+
+  it('the event listener hears NOTIFY through it: no warning once its check had time to finish', async () => {
+    await new Promise((resolve) => setTimeout(resolve, DEAF_CHECK_MS + 500));
+    for (const t of [a, b]) expect(t.logs.text).not.toMatch(DEAF);
   });
 
   it('PostgreSQL ends a statement longer than DATABASE_STATEMENT_TIMEOUT_MS', async () => {
@@ -138,6 +147,11 @@ describe('PostgreSQL behind a pooler in transaction mode (each statement may go 
     nodes.push(...(await Promise.all([startTestApp({ env: { DATABASE_URL: pooler.url } }), startTestApp({ env: { DATABASE_URL: pooler.url } })])));
     const [a, b] = nodes as [TestApp, TestApp];
     await keyCreatedThenRevoked(a, b, 'Transaction Pooled Ltd');
+    // LISTEN stays with the server connection it ran on: each node says it hears nothing, and why.
+    for (const t of [a, b]) await expect.poll(() => t.logs.text, { timeout: DEAF_CHECK_MS + 3000, interval: 100 }).toMatch(DEAF);
+    expect(a.logs.text).toMatch(
+      /pooler in transaction mode\?\): changes made on other nodes \(revocations too\) reach this node from the event log every 50 ms \(CHANGE_POLL_MS\)/,
+    );
     expect(await advisoryLocksHeld()).toBe(0);
   });
 });

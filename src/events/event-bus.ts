@@ -13,7 +13,13 @@ export interface EventTransport {
    * Starts listening: `wake` when another node committed events (with them, when they fit in the
    * message: a head start, not a replacement for the log), `reconnected` after listening was lost for `downMs`.
    */
-  start(handlers: { wake(events?: readonly DomainEvent[]): void; reconnected(downMs: number): void; error(error: unknown): void }): Promise<void>;
+  start(handlers: {
+    wake(events?: readonly DomainEvent[]): void;
+    reconnected(downMs: number): void;
+    error(error: unknown): void;
+    /** Listening was set up but hears nothing (why): the node learns of changes from the log poll only. */
+    deaf(reason: string): void;
+  }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -60,6 +66,8 @@ export class EventBus {
   #unsure = false;
   /** Called when reading the log fails (the database is away); reading goes on. */
   onError: (error: unknown) => void = () => {};
+  /** Called when the transport's listening hears nothing (a pooler in transaction mode): changes then come by the poll alone. */
+  onDeaf: (reason: string) => void = () => {};
 
   constructor(deps: { db: Db; clock: Clock; newId: IdGenerator; transport: EventTransport }, options: EventBusOptions) {
     this.#db = deps.db;
@@ -111,6 +119,7 @@ export class EventBus {
         this.catchUp();
       },
       error: (error) => this.onError(error),
+      deaf: (reason) => this.onDeaf(reason),
     });
     this.#timer = setInterval(() => this.catchUp(), this.#options.pollMs);
     this.#timer.unref();

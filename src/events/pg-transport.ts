@@ -75,6 +75,7 @@ export class PgNotifyTransport implements EventTransport {
       throw error;
     }
     this.#client = client;
+    void this.#checkHeard(client);
     this.#backoffMs = MIN_BACKOFF_MS;
     clearInterval(this.#beat);
     this.#beat = setInterval(() => this.#ask(client), this.#heartbeat.everyMs);
@@ -84,6 +85,39 @@ export class PgNotifyTransport implements EventTransport {
       this.#downSince = undefined;
       this.#handlers?.reconnected(downMs);
     }
+  }
+
+  /**
+   * Sends a NOTIFY from a connection of its own and waits for the listener to hear it. Behind a
+   * pooler in transaction mode, LISTEN stays with the server connection it ran on, which soon
+   * serves other clients: the listener is connected, answers its heartbeat, and hears nothing.
+   */
+  async #checkHeard(client: pg.Client): Promise<void> {
+    const { answerTimeoutMs } = this.#heartbeat;
+    let heard: () => void = () => {};
+    const arrived = new Promise<boolean>((resolve) => {
+      heard = () => resolve(true);
+      setTimeout(() => resolve(false), answerTimeoutMs).unref();
+    });
+    client.on('notification', heard);
+    const sender = new pg.Client({ connectionString: this.#connectionString, connectionTimeoutMillis: answerTimeoutMs });
+    sender.on('error', () => {});
+    try {
+      await sender.connect();
+      // An empty message means "read the log": the listeners that do hear it read nothing new.
+      await sender.query('select pg_notify($1, $2)', [CHANNEL, '']);
+    } catch {
+      client.off('notification', heard);
+      return; // The database is away: the listener's own loss and the log's reads say so.
+    } finally {
+      sender.end().catch(() => {});
+    }
+    const wasHeard = await arrived;
+    client.off('notification', heard);
+    if (!wasHeard && this.#client === client && !this.#stopped)
+      this.#handlers?.deaf(
+        `the event listener heard no NOTIFY within ${answerTimeoutMs} ms of one sent to it (DATABASE_URL goes through a pooler in transaction mode?)`,
+      );
   }
 
   /** Asks the listening connection `select 1`; no answer in time and it is replaced. */
