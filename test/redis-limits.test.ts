@@ -245,6 +245,9 @@ describe('Redis back after counting alone, or back empty: every place admitted i
     await expect.poll(async () => (await b.app.inject({ method: 'GET', url: '/readyz' })).json().redis, { timeout: 30_000, interval: 200 }).toBe('ok');
     // Shared again: what B admitted alone joined the count; the two nodes together never pass 40.
     const after = await admittedOf(Array.from({ length: 60 }, (_, i) => post(i % 2 ? b : a, key.secret)));
+    // Redis answered every command of the new connection: B did not count alone again (a node
+    // that does admits its share of what it last saw left, and the two could pass 40).
+    expect(b.logs.text.split('\n').filter((line) => /Redis lost/.test(line)).length).toBe(lostBefore + 1);
     expect(2 + alone + after).toBeLessThanOrEqual(40);
     proxyB.thaw();
   });

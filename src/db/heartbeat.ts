@@ -1,5 +1,6 @@
 import { databaseUnavailableReason } from './db-errors.js';
 import type { Db } from './database.js';
+import { withinDeadline } from '../lib/answer-deadline.js';
 
 /** What `/readyz` reports about the database. */
 export type WriteProbe = { writable: true } | { writable: false; reason: string };
@@ -9,23 +10,16 @@ export type WriteProbe = { writable: true } | { writable: false; reason: string 
  * read-only, full, locked or unreachable database fails here). Gives up after `timeoutMs`.
  */
 export async function probeWrite(db: Db, nodeId: string, at: Date, timeoutMs: number): Promise<WriteProbe> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-  });
   const write = db
     .insertInto('nodeHeartbeats')
     .values({ nodeId, beatAt: at.toISOString() })
     .onConflict((oc) => oc.column('nodeId').doUpdateSet({ beatAt: at.toISOString() }))
     .execute();
-  write.catch(() => {});
   try {
-    await Promise.race([write, timeout]);
+    await withinDeadline(write, timeoutMs, () => new Error(`no answer within ${timeoutMs} ms`));
     return { writable: true };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return { writable: false, reason: databaseUnavailableReason(error) ?? message };
-  } finally {
-    clearTimeout(timer);
   }
 }

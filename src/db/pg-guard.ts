@@ -1,5 +1,6 @@
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import pg from 'pg';
+import { AnswerDeadline } from '../lib/answer-deadline.js';
 import { isDatabaseNetworkError, NOT_ANSWERING } from './db-errors.js';
 
 /** SQLSTATE read_only_sql_transaction: a write on a read-only server or session. */
@@ -88,11 +89,11 @@ export class GuardedPool implements PostgresPool {
           return;
         }
         this.#ask();
-        timer = setTimeout(look, Math.min(answerTimeoutMs, left));
+        timer = new AnswerDeadline(Math.min(answerTimeoutMs, left), look);
       };
-      let timer = setTimeout(look, answerTimeoutMs);
+      let timer = new AnswerDeadline(answerTimeoutMs, look);
       const settle = () => {
-        clearTimeout(timer);
+        timer.clear();
         this.#inFlight.delete(client);
       };
       this.#inFlight.set(client, {
@@ -253,9 +254,9 @@ function bytesRead(client: pg.PoolClient): number {
 async function askDatabase(connectionString: string, timeoutMs: number, processes: readonly number[] = []): Promise<Answer> {
   const client = new pg.Client({ connectionString, connectionTimeoutMillis: timeoutMs });
   client.on('error', () => {});
-  let timer: NodeJS.Timeout | undefined;
+  let deadline: AnswerDeadline | undefined;
   const silence = new Promise<Answer>((resolve) => {
-    timer = setTimeout(() => resolve({ reason: `no answer within ${timeoutMs} ms` }), timeoutMs);
+    deadline = new AnswerDeadline(timeoutMs, () => resolve({ reason: `no answer within ${timeoutMs} ms` }));
   });
   const answer = (async (): Promise<Answer> => {
     try {
@@ -279,7 +280,7 @@ async function askDatabase(connectionString: string, timeoutMs: number, processe
   try {
     return await Promise.race([answer, silence]);
   } finally {
-    clearTimeout(timer);
+    deadline?.clear();
     destroyConnection(client);
   }
 }

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import type { Trx } from '../db/database.js';
 import { destroyConnection } from '../db/pg-guard.js';
+import { AnswerDeadline } from '../lib/answer-deadline.js';
 import type { DomainEvent } from './domain-events.js';
 import type { EventTransport } from './event-bus.js';
 
@@ -96,8 +97,11 @@ export class PgNotifyTransport implements EventTransport {
     const { answerTimeoutMs } = this.#heartbeat;
     let heard: () => void = () => {};
     const arrived = new Promise<boolean>((resolve) => {
-      heard = () => resolve(true);
-      setTimeout(() => resolve(false), answerTimeoutMs).unref();
+      const deadline = new AnswerDeadline(answerTimeoutMs, () => resolve(false), { unref: true });
+      heard = () => {
+        deadline.clear();
+        resolve(true);
+      };
     });
     client.on('notification', heard);
     const sender = new pg.Client({ connectionString: this.#connectionString, connectionTimeoutMillis: answerTimeoutMs });
@@ -124,13 +128,12 @@ export class PgNotifyTransport implements EventTransport {
   #ask(client: pg.Client): void {
     if (this.#client !== client) return;
     const { answerTimeoutMs } = this.#heartbeat;
-    const silent = setTimeout(
-      () => this.#lost(client, new Error(`the event listener connection did not answer within ${answerTimeoutMs} ms`)),
-      answerTimeoutMs,
+    const silent = new AnswerDeadline(answerTimeoutMs, () =>
+      this.#lost(client, new Error(`the event listener connection did not answer within ${answerTimeoutMs} ms`)),
     );
     client.query('select 1').then(
-      () => clearTimeout(silent),
-      () => clearTimeout(silent), // a failure arrives as the client's own error or end
+      () => silent.clear(),
+      () => silent.clear(), // a failure arrives as the client's own error or end
     );
   }
 

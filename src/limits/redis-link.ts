@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { ConfigError } from '../config.js';
+import { withinDeadline } from '../lib/answer-deadline.js';
 
 /**
  * Takes up to a block of places from the shared budget of one period, atomically, after adding
@@ -30,7 +31,7 @@ local block = math.max(1, math.min(tonumber(ARGV[3]), math.floor(left / tonumber
 return {block, redis.call('INCRBY', KEYS[1], block), epoch}
 `;
 
-/** ioredis's error for a command without an answer within `commandTimeout`. */
+/** The error of a command without an answer within REDIS_TIMEOUT_MS (the wording of ioredis's own). */
 const COMMAND_TIMED_OUT = 'Command timed out';
 
 /** What a node holds of one shared count (a quota period's, a rate window's). */
@@ -108,6 +109,7 @@ export class RedisLink {
   /** While Redis is lost: a ping now and then (a connection that stays open and answers nothing never reconnects by itself). */
   #watch: NodeJS.Timeout | undefined;
   readonly #watchMs: number;
+  readonly #timeoutMs: number;
   readonly #proposal = randomUUID();
   readonly #onCountsLost: Array<() => void> = [];
   log: (level: 'warn' | 'info', message: string) => void = () => {};
@@ -115,13 +117,19 @@ export class RedisLink {
   constructor(url: string, options: { prefix?: string; timeoutMs?: number } = {}) {
     this.prefix = options.prefix ?? 'bdoc:';
     const timeoutMs = options.timeoutMs ?? 500;
+    this.#timeoutMs = timeoutMs;
     this.#watchMs = Math.max(1000, timeoutMs * 2);
     this.client = new Redis(url, {
       lazyConnect: true,
-      commandTimeout: timeoutMs,
+      // The node's own commands wait `timeoutMs` (#timed); ioredis's timeout is the backstop for
+      // the commands it sends itself (the ready check of a new connection).
+      commandTimeout: timeoutMs * 4,
       connectTimeout: timeoutMs * 4,
       maxRetriesPerRequest: 1,
       enableOfflineQueue: false,
+      // A command that got no answer before its connection closed is not sent again on the next:
+      // its caller already took it as failed (a lease run late would take places no node holds).
+      autoResendUnfulfilledCommands: false,
       retryStrategy: (times) => Math.min(times * 200, 2000),
     });
     this.client.defineCommand('bdocLease', { numberOfKeys: 2, lua: LEASE });
@@ -155,7 +163,7 @@ export class RedisLink {
     this.client.on('error', onError).on('connect', onConnect);
     try {
       await this.client.connect();
-      await this.client.ping();
+      await this.#timed(this.client.ping());
       this.#connected = true;
     } catch (error) {
       this.client.disconnect();
@@ -176,6 +184,11 @@ export class RedisLink {
     this.#onCountsLost.push(listener);
   }
 
+  /** `command`'s answer, or the COMMAND_TIMED_OUT error when none came within `timeoutMs` (a busy node is not a lost Redis: AnswerDeadline). */
+  #timed<T>(command: Promise<T>): Promise<T> {
+    return withinDeadline(command, this.#timeoutMs, () => new Error(COMMAND_TIMED_OUT));
+  }
+
   /**
    * While Redis is lost, calls fail at once rather than each waiting for a timeout: the callers
    * fall back to their local share, and the watch (or a reconnect) finds Redis back.
@@ -187,24 +200,15 @@ export class RedisLink {
   /** The shared count at `key` (null: Redis has none). */
   async count(key: string): Promise<string | null> {
     this.#refuseWhileLost();
-    return this.client.get(key);
+    return this.#timed(this.client.get(key));
   }
 
   /** Takes up to a block of places from the shared budget at `key` (see LEASE). */
   async lease(key: string, o: LeaseRequest): Promise<LeaseResult> {
     this.#refuseWhileLost();
     const client = this.client as unknown as { bdocLease(...args: (string | number)[]): Promise<[number, number, string]> };
-    const [taken, total, epoch] = await client.bdocLease(
-      key,
-      `${this.prefix}epoch`,
-      o.seed ?? '',
-      o.limit,
-      o.maxBlock,
-      o.divisor,
-      o.ttlSeconds,
-      o.unreported,
-      this.#epoch,
-      this.#proposal,
+    const [taken, total, epoch] = await this.#timed(
+      client.bdocLease(key, `${this.prefix}epoch`, o.seed ?? '', o.limit, o.maxBlock, o.divisor, o.ttlSeconds, o.unreported, this.#epoch, this.#proposal),
     );
     if (taken === -1) return 'seed';
     if (taken === -2) {
@@ -232,7 +236,7 @@ export class RedisLink {
     }
     const taken = held.places - held.local;
     forgetHeld(held);
-    return taken > 0 ? this.client.decrby(key, taken).catch(() => undefined) : Promise.resolve();
+    return taken > 0 ? this.#timed(this.client.decrby(key, taken)).catch(() => undefined) : Promise.resolve();
   }
 
   /**
@@ -242,8 +246,7 @@ export class RedisLink {
    * up would only have the next lease fail again, and the node go back and forth every second.
    */
   #answersAgain(): void {
-    this.client
-      .set(`${this.prefix}alive`, this.#proposal, 'PX', this.#watchMs * 4)
+    this.#timed(this.client.set(`${this.prefix}alive`, this.#proposal, 'PX', this.#watchMs * 4))
       .then(() => this.#checkEpoch())
       .then(
         () => this.markUp(),
@@ -263,7 +266,7 @@ export class RedisLink {
    */
   async #checkEpoch(): Promise<void> {
     if (this.#epoch === '') return;
-    const epoch = await this.client.get(`${this.prefix}epoch`);
+    const epoch = await this.#timed(this.client.get(`${this.prefix}epoch`));
     // Missing: the next lease creates the new epoch, and is told it is new to this node.
     if (epoch !== this.#epoch) this.#countsLost(epoch ?? '');
   }
@@ -278,19 +281,19 @@ export class RedisLink {
   async attempt(key: string, o: { nowMs: number; windowMs: number; limit: number; member: string }): Promise<number> {
     this.#refuseWhileLost();
     const client = this.client as unknown as { bdocAttempt(...args: (string | number)[]): Promise<number> };
-    return client.bdocAttempt(key, o.nowMs, o.windowMs, o.limit, o.member);
+    return this.#timed(client.bdocAttempt(key, o.nowMs, o.windowMs, o.limit, o.member));
   }
 
   /** Removes the latest member of the sorted set at `key` (a throttled attempt given back). */
   async dropLatest(key: string): Promise<void> {
     this.#refuseWhileLost();
-    await this.client.zpopmax(key);
+    await this.#timed(this.client.zpopmax(key));
   }
 
   /** Deletes `key` (a throttle's count, reset). */
   async forget(key: string): Promise<void> {
     this.#refuseWhileLost();
-    await this.client.del(key);
+    await this.#timed(this.client.del(key));
   }
 
   /** Redis failed this node (`reason`: the error, or what happened): counted locally until it answers and takes writes again. */
