@@ -6,7 +6,7 @@ import type { Actor } from './domain/actor.js';
 import { composeServices, type Services } from './compose.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirError, describeDatabaseUrl, openDatabase } from './db/database.js';
-import { databaseUnavailableReason } from './db/db-errors.js';
+import { databaseUnavailableReason, ListenConnectionError } from './db/db-errors.js';
 import { migrateToLatest } from './db/migrate.js';
 import { AppError } from './errors/catalogue.js';
 import { maskKey } from './keys/key-format.js';
@@ -96,7 +96,11 @@ function startupDatabaseError(error: unknown, config: Config | undefined): strin
   const silent = timedOut(error);
   const cause = silent ? `no answer within ${cfg.database.connectTimeoutMs} ms (DATABASE_CONNECT_TIMEOUT_MS)` : rootCause(error);
   const unreachable = silent || databaseUnavailableReason(error) !== undefined || /^(3D000|28P01|28000)\b/.test(cause);
-  return unreachable ? `cannot reach the database at ${describeDatabaseUrl(cfg.databaseUrl)} (DATABASE_URL): ${cause}` : undefined;
+  if (!unreachable) return undefined;
+  // The event listener's own connection failed: name its variable, not DATABASE_URL.
+  if (error instanceof ListenConnectionError && cfg.databaseListenUrl)
+    return `cannot reach the database at ${describeDatabaseUrl(cfg.databaseListenUrl)} (DATABASE_LISTEN_URL): ${cause}`;
+  return `cannot reach the database at ${describeDatabaseUrl(cfg.databaseUrl)} (DATABASE_URL): ${cause}`;
 }
 
 function safeConfig(): Config | undefined {

@@ -54,7 +54,7 @@ export function composeServices(input: {
 
   const transport =
     config.databaseUrl && handle.dialect === 'postgres'
-      ? new PgNotifyTransport(config.databaseUrl, { answerTimeoutMs: config.database.answerTimeoutMs })
+      ? new PgNotifyTransport(config.databaseUrl, { answerTimeoutMs: config.database.answerTimeoutMs, listenUrl: config.databaseListenUrl })
       : new InProcessTransport();
   const events = new EventBus(
     { db, clock, newId, transport },

@@ -11,6 +11,11 @@ export interface Config {
   readonly dataDir: string;
   /** Unset: SQLite at `<dataDir>/build-a-doc.sqlite`; `postgres://…`: PostgreSQL. */
   readonly databaseUrl: string | undefined;
+  /**
+   * The event listener's own connection (DATABASE_LISTEN_URL), when DATABASE_URL goes through a
+   * pooler in transaction mode, where LISTEN cannot work: a direct connection to the same database.
+   */
+  readonly databaseListenUrl: string | undefined;
   readonly redisUrl: string | undefined;
   /** Prefix of every Redis key (REDIS_PREFIX), so several deployments can share one Redis. */
   readonly redisPrefix: string;
@@ -205,12 +210,16 @@ export function loadConfig(env: Env = { ...readDotEnv('.env'), ...process.env })
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
   }
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  const databaseListenUrl = url(env, 'DATABASE_LISTEN_URL', ['postgres:', 'postgresql:']);
+  if (databaseListenUrl && !databaseUrl) throw new ConfigError('DATABASE_LISTEN_URL is for PostgreSQL: set DATABASE_URL too, or unset DATABASE_LISTEN_URL');
   const publicUrl = (url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/+$/, '');
   return Object.freeze({
     port,
     host,
     dataDir: path.resolve(env.DATA_DIR?.trim() || './data'),
-    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    databaseUrl,
+    databaseListenUrl,
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix: env.REDIS_PREFIX?.trim() || 'bdoc:',
     redisTimeoutMs: int(env, 'REDIS_TIMEOUT_MS', 500, 10, 60_000),

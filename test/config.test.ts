@@ -44,6 +44,8 @@ describe('configuration is parsed once and a bad value names its variable', () =
     [{ PORT: '70000' }, /^PORT must be between 0 and 65535/],
     [{ DATABASE_URL: 'mysql://x' }, /^DATABASE_URL must start with postgres:\/\/ or postgresql:\/\//],
     [{ DATABASE_URL: 'not a url' }, /^DATABASE_URL must be a URL/],
+    [{ DATABASE_LISTEN_URL: 'postgres://127.0.0.1/portal' }, /^DATABASE_LISTEN_URL is for PostgreSQL: set DATABASE_URL too/],
+    [{ DATABASE_URL: 'postgres://127.0.0.1/portal', DATABASE_LISTEN_URL: 'http://x' }, /^DATABASE_LISTEN_URL must start with postgres:\/\//],
     [{ REDIS_URL: 'http://x' }, /^REDIS_URL must start with redis:\/\//],
     [{ PUBLIC_URL: 'ftp://x' }, /^PUBLIC_URL must start with http:\/\/ or https:\/\//],
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of/],

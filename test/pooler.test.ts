@@ -150,9 +150,35 @@ describe('PostgreSQL behind a pooler in transaction mode (each statement may go 
     // LISTEN stays with the server connection it ran on: each node says it hears nothing, and why.
     for (const t of [a, b]) await expect.poll(() => t.logs.text, { timeout: DEAF_CHECK_MS + 3000, interval: 100 }).toMatch(DEAF);
     expect(a.logs.text).toMatch(
-      /pooler in transaction mode\?\): changes made on other nodes \(revocations too\) reach this node from the event log every 50 ms \(CHANGE_POLL_MS\)/,
+      /pooler in transaction mode\? Set DATABASE_LISTEN_URL to a direct connection to the database\): changes made on other nodes \(revocations too\) reach this node from the event log every 50 ms \(CHANGE_POLL_MS\)/,
     );
     expect(await advisoryLocksHeld()).toBe(0);
+  });
+
+  it('with DATABASE_LISTEN_URL (a direct connection for the event listener), each node hears the NOTIFY its check sends through the pooler', async () => {
+    const env = { DATABASE_URL: pooler.url, DATABASE_LISTEN_URL: database.url };
+    const listening = await Promise.all([startTestApp({ env }), startTestApp({ env })]);
+    nodes.push(...listening);
+    const [a, b] = listening as [TestApp, TestApp];
+    await keyCreatedThenRevoked(a, b, 'Directly Listening Ltd');
+    // The check's NOTIFY goes the way changes send theirs (DATABASE_URL, through the pooler): heard.
+    await new Promise((resolve) => setTimeout(resolve, DEAF_CHECK_MS + 500));
+    for (const t of [a, b]) expect(t.logs.text).not.toMatch(DEAF);
+    expect(await advisoryLocksHeld()).toBe(0);
+  });
+
+  it('a DATABASE_LISTEN_URL that is not the database of DATABASE_URL hears nothing, and each node says so', async () => {
+    const other = await createTestDatabase('pooler_tx_other');
+    try {
+      const node = await startTestApp({ env: { DATABASE_URL: pooler.url, DATABASE_LISTEN_URL: other.url } });
+      nodes.push(node);
+      await expect.poll(() => node.logs.text, { timeout: DEAF_CHECK_MS + 3000, interval: 100 }).toMatch(DEAF);
+      expect(node.logs.text).toMatch(/DATABASE_LISTEN_URL goes through a pooler in transaction mode, or to another database than DATABASE_URL\?/);
+      await node.close();
+      nodes.splice(nodes.indexOf(node), 1);
+    } finally {
+      await other.drop();
+    }
   });
 });
 

@@ -103,6 +103,25 @@ describe('start-up errors name what to fix, in one line, and exit 1', () => {
     }
   });
 
+  it("an unreachable DATABASE_LISTEN_URL (the event listener's direct connection): that variable, not DATABASE_URL, and without the password", async () => {
+    const database = await createTestDatabase('startup_listen_url');
+    try {
+      const result = await serve({
+        DATABASE_URL: database.url,
+        DATABASE_LISTEN_URL: 'postgres://app:s3cret-pass@127.0.0.1:1/portal',
+        DATA_DIR: scratch,
+        WEBHOOK_SECRET_KEY: TEST_WEBHOOK_SECRET_KEY,
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(/^error: cannot reach the database at postgres:\/\/127\.0\.0\.1:1\/portal \(DATABASE_LISTEN_URL\): .*ECONNREFUSED/),
+      ]);
+      expect(result.stderr + result.stdout).not.toContain('s3cret-pass');
+    } finally {
+      await database.drop();
+    }
+  });
+
   it('a REDIS_URL that accepts the connection and never answers: said so, and the process exits by itself', async () => {
     const database = await createTestDatabase('startup_redis_silent');
     const silent = await silentServer();

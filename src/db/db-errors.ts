@@ -22,6 +22,14 @@ const PG_MESSAGES = [
 ];
 
 /** Why the database is unavailable, for logs and /readyz; undefined for any other error. */
+/** A failure of the event listener's own connection (DATABASE_LISTEN_URL), so a start-up message names that variable. */
+export class ListenConnectionError extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = 'ListenConnectionError';
+  }
+}
+
 export function databaseUnavailableReason(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;

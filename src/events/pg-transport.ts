@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import type { Trx } from '../db/database.js';
+import { ListenConnectionError } from '../db/db-errors.js';
 import { destroyConnection } from '../db/pg-guard.js';
 import { AnswerDeadline } from '../lib/answer-deadline.js';
 import type { DomainEvent } from './domain-events.js';
@@ -12,11 +13,16 @@ const MAX_PAYLOAD = 7500;
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5000;
 
-export interface ListenHeartbeat {
+export interface ListenOptions {
   /** How often the listening connection is asked `select 1` (every 5 s unless told). */
   everyMs?: number;
   /** No answer within this: the connection is silent (a network cut that left it open) and is replaced. */
   answerTimeoutMs: number;
+  /**
+   * The listening connection's own URL (DATABASE_LISTEN_URL): a direct connection to the database
+   * when the others go through a pooler in transaction mode. Unset: the database URL.
+   */
+  listenUrl?: string;
 }
 
 /**
@@ -29,7 +35,8 @@ export interface ListenHeartbeat {
  */
 export class PgNotifyTransport implements EventTransport {
   readonly #connectionString: string;
-  readonly #heartbeat: Required<ListenHeartbeat>;
+  readonly #listenUrl: string | undefined;
+  readonly #heartbeat: { everyMs: number; answerTimeoutMs: number };
   #beat: NodeJS.Timeout | undefined;
   #client: pg.Client | undefined;
   #stopped = false;
@@ -38,9 +45,11 @@ export class PgNotifyTransport implements EventTransport {
   #retry: NodeJS.Timeout | undefined;
   #handlers: Parameters<EventTransport['start']>[0] | undefined;
 
-  constructor(connectionString: string, heartbeat: ListenHeartbeat = { answerTimeoutMs: 2000 }) {
+  /** `connectionString`: the database's, where the changes and their NOTIFY are written. */
+  constructor(connectionString: string, options: ListenOptions = { answerTimeoutMs: 2000 }) {
     this.#connectionString = connectionString;
-    this.#heartbeat = { everyMs: 5000, ...heartbeat };
+    this.#listenUrl = options.listenUrl;
+    this.#heartbeat = { everyMs: options.everyMs ?? 5000, answerTimeoutMs: options.answerTimeoutMs };
   }
 
   async announce(trx: Trx, events: readonly DomainEvent[]): Promise<void> {
@@ -51,7 +60,11 @@ export class PgNotifyTransport implements EventTransport {
   async start(handlers: Parameters<EventTransport['start']>[0]): Promise<void> {
     this.#handlers = handlers;
     this.#stopped = false;
-    await this.#connect();
+    try {
+      await this.#connect();
+    } catch (error) {
+      throw this.#listenUrl ? new ListenConnectionError(error) : error;
+    }
   }
 
   async stop(): Promise<void> {
@@ -64,7 +77,7 @@ export class PgNotifyTransport implements EventTransport {
   }
 
   async #connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.#connectionString, connectionTimeoutMillis: 5000, keepAlive: true });
+    const client = new pg.Client({ connectionString: this.#listenUrl ?? this.#connectionString, connectionTimeoutMillis: 5000, keepAlive: true });
     client.on('notification', (message) => this.#handlers?.wake(parsePayload(message.payload)));
     client.on('error', (error) => this.#lost(client, error));
     client.on('end', () => this.#lost(client, new Error('the event listener connection closed')));
@@ -89,9 +102,10 @@ export class PgNotifyTransport implements EventTransport {
   }
 
   /**
-   * Sends a NOTIFY from a connection of its own and waits for the listener to hear it. Behind a
-   * pooler in transaction mode, LISTEN stays with the server connection it ran on, which soon
-   * serves other clients: the listener is connected, answers its heartbeat, and hears nothing.
+   * Sends a NOTIFY from a connection of its own, the way changes send theirs (the database URL),
+   * and waits for the listener to hear it. Behind a pooler in transaction mode, LISTEN stays with
+   * the server connection it ran on, which soon serves other clients: the listener is connected,
+   * answers its heartbeat, and hears nothing. A DATABASE_LISTEN_URL to another database hears nothing either.
    */
   async #checkHeard(client: pg.Client): Promise<void> {
     const { answerTimeoutMs } = this.#heartbeat;
@@ -120,7 +134,9 @@ export class PgNotifyTransport implements EventTransport {
     client.off('notification', heard);
     if (!wasHeard && this.#client === client && !this.#stopped)
       this.#handlers?.deaf(
-        `the event listener heard no NOTIFY within ${answerTimeoutMs} ms of one sent to it (DATABASE_URL goes through a pooler in transaction mode?)`,
+        this.#listenUrl
+          ? `the event listener heard no NOTIFY within ${answerTimeoutMs} ms of one sent to it (DATABASE_LISTEN_URL goes through a pooler in transaction mode, or to another database than DATABASE_URL?)`
+          : `the event listener heard no NOTIFY within ${answerTimeoutMs} ms of one sent to it (DATABASE_URL goes through a pooler in transaction mode? Set DATABASE_LISTEN_URL to a direct connection to the database)`,
       );
   }
 
