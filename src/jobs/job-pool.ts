@@ -10,6 +10,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { DocumentLimits } from '../config.js';
 import { AppError } from '../errors/catalogue.js';
+import { AnswerDeadline } from '../lib/answer-deadline.js';
 import type { JobRunner } from '../operations/operation.js';
 import type { JobFailure, JobRequest, JobResult } from './job-protocol.js';
 
@@ -62,17 +63,27 @@ export class JobPool implements JobRunner {
     const controller = new AbortController();
     let phase = 'queued' as 'queued' | 'running' | 'timed out' | 'waited too long';
     const channel = new MessageChannel();
-    let timer = setTimeout(() => {
-      phase = 'waited too long';
-      controller.abort();
-    }, this.#limits.queueWaitMs);
-    channel.port1.once('message', () => {
-      clearTimeout(timer);
-      phase = 'running';
-      timer = setTimeout(() => {
-        phase = 'timed out';
+    // Each deadline reads the messages that arrived before it ends the job: a main thread busy past
+    // it (a long collection) must not stop, and bill, a job that started or finished in time.
+    let deadline = new AnswerDeadline(
+      this.#limits.queueWaitMs,
+      () => {
+        phase = 'waited too long';
         controller.abort();
-      }, timeoutMs);
+      },
+      { extendWhenLate: false },
+    );
+    channel.port1.once('message', () => {
+      deadline.clear();
+      phase = 'running';
+      deadline = new AnswerDeadline(
+        timeoutMs,
+        () => {
+          phase = 'timed out';
+          controller.abort();
+        },
+        { extendWhenLate: false },
+      );
     });
     let outcome: JobResult<R> | JobFailure;
     try {
@@ -83,7 +94,7 @@ export class JobPool implements JobRunner {
     } catch (error) {
       throw this.#stopped(error, kind, phase === 'waited too long' ? this.#limits.queueWaitMs : timeoutMs, phase);
     } finally {
-      clearTimeout(timer);
+      deadline.clear();
       channel.port1.close();
     }
     if (outcome.ok) return outcome.value;

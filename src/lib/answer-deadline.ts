@@ -6,22 +6,25 @@ const BUSY_MS = 20;
  * When the event loop was busy (a long collection, a synchronous write, a starved machine) past
  * the due time, a plain timer fires before the I/O that arrived meanwhile is read, so an answer
  * waiting in its socket, or a question that was sent only after the pause, would count as none.
- * So a timer that fires late by a good part of `ms` gives the other side one more `ms` from now,
- * and the expiry itself waits for one turn of the loop that reads pending I/O (an immediate runs
- * after the poll phase). `expired` runs at most once, and never after `clear`.
+ * So a timer that fires late by a good part of `ms` gives the other side one more `ms` from now
+ * (unless `extendWhenLate` is false: a worker's time limit, which ran on its own thread meanwhile),
+ * and the expiry itself waits for one turn of the loop that reads pending I/O and messages (an
+ * immediate runs after the poll phase). `expired` runs at most once, and never after `clear`.
  */
 export class AnswerDeadline {
   readonly #ms: number;
   readonly #expired: () => void;
   readonly #unref: boolean;
+  readonly #extendWhenLate: boolean;
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
   #extended = false;
 
-  constructor(ms: number, expired: () => void, options: { unref?: boolean } = {}) {
+  constructor(ms: number, expired: () => void, options: { unref?: boolean; extendWhenLate?: boolean } = {}) {
     this.#ms = ms;
     this.#expired = expired;
     this.#unref = options.unref ?? false;
+    this.#extendWhenLate = options.extendWhenLate ?? true;
     this.#arm();
   }
 
@@ -29,7 +32,7 @@ export class AnswerDeadline {
     const due = performance.now() + this.#ms;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      if (!this.#extended && performance.now() - due > Math.max(BUSY_MS, this.#ms / 4)) {
+      if (this.#extendWhenLate && !this.#extended && performance.now() - due > Math.max(BUSY_MS, this.#ms / 4)) {
         this.#extended = true;
         this.#arm();
         return;
