@@ -29,10 +29,10 @@ export async function serve(config: Config): Promise<void> {
   // Before any request: see disablePretenuring (a young collection 20x slower in some starts).
   disablePretenuring();
   const { app } = await buildApp({ config });
-  let draining = false;
-  // Runs before Fastify sees the request: nothing has been written yet, so headers can be set.
-  app.server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
-    if (!draining) return;
+  // Draining: runs before Fastify sees a request (nothing written yet, so headers can be set).
+  // Added when draining begins, not before: a second 'request' listener would make Node copy the
+  // listener list on every request of the node's life.
+  const drain = (request: IncomingMessage, response: ServerResponse) => {
     response.setHeader('connection', 'close');
     if (request.url === '/readyz') {
       response.statusCode = 503;
@@ -49,7 +49,7 @@ export async function serve(config: Config): Promise<void> {
         }),
       );
     }
-  });
+  };
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
@@ -65,7 +65,7 @@ export async function serve(config: Config): Promise<void> {
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    draining = true;
+    app.server.prependListener('request', drain);
     app.log.info({ signal, drainMs: config.shutdownDrainMs }, 'shutting down: draining connections, finishing in-flight requests and flushing usage');
     // The last resort: beyond draining and the time usage may wait for the database (it is kept in DATA_DIR after that).
     const graceMs = config.shutdownUsageRetryMs + 25_000;
