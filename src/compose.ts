@@ -63,7 +63,9 @@ export function composeServices(input: {
   const cache = new KeyCache(db, clock, plans, events);
   const usage = new UsageBuffer(db, { flowsPerKeyMax: config.flowsPerKeyMax });
   // With REDIS_URL, quotas are shared by every node; otherwise this node counts alone.
-  const redis = config.redisUrl ? new RedisLink(config.redisUrl, { prefix: config.redisPrefix, timeoutMs: config.redisTimeoutMs }) : undefined;
+  const redis = config.redisUrl
+    ? new RedisLink(config.redisUrl, { prefix: config.redisPrefix, timeoutMs: config.redisTimeoutMs, holderTtlMs: config.redisHolderTtlMs })
+    : undefined;
   const rateLimiter: RateLimiter = redis ? new RedisRateLimiter(redis, { expectedNodes: config.limitNodes }) : new MemoryRateLimiter();
   const quotas: Quotas = redis ? new RedisQuotas(db, redis, { expectedNodes: config.limitNodes }) : new QuotaTracker(db);
   // A plan change (on any node) gives back the places this node leased under the old limits.

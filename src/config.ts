@@ -21,6 +21,12 @@ export interface Config {
   readonly redisPrefix: string;
   /** Redis command timeout (REDIS_TIMEOUT_MS); past it, limits use the local share. */
   readonly redisTimeoutMs: number;
+  /**
+   * How long a node's quota places stay held in its name without a word from it (REDIS_HOLDER_TTL_MS):
+   * a node that stops without closing has its unused places given back after this; one cut off
+   * from Redis stops using them after half of it.
+   */
+  readonly redisHolderTtlMs: number;
   /** Nodes expected to share the limits (LIMIT_NODES): the local share while Redis is lost is 1/n. */
   readonly limitNodes: number;
   /** Pool size, timeouts and lock waits of the database (DATABASE_* and SQLITE_LOCK_WAIT_MS). */
@@ -223,6 +229,7 @@ export function loadConfig(env: Env = { ...readDotEnv('.env'), ...process.env })
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix: env.REDIS_PREFIX?.trim() || 'bdoc:',
     redisTimeoutMs: int(env, 'REDIS_TIMEOUT_MS', 500, 10, 60_000),
+    redisHolderTtlMs: int(env, 'REDIS_HOLDER_TTL_MS', 60_000, 1000, 3_600_000),
     limitNodes: int(env, 'LIMIT_NODES', 2, 1, 1000),
     publicUrl,
     logLevel,

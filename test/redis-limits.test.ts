@@ -316,6 +316,92 @@ describe('Redis back after counting alone, or back empty: every place admitted i
   });
 });
 
+describe('quota places held by a node that stops without closing (killed, crashed, cut off)', () => {
+  const prefix = `bdoc-test-holders-${process.pid}-${Date.now()}:`;
+  // A short holder TTL: a silent node's places are given back after 1.5 s, and it stops using them after 0.75 s.
+  const env = { REDIS_HOLDER_TTL_MS: '1500' };
+  const proxyB = new CuttableProxy();
+  const redis = new Redis(REDIS_URL);
+  const opened: TestApp[] = [];
+  afterAll(async () => {
+    for (const t of opened) await t.close();
+    await proxyB.cut();
+    await dropRedisKeys(prefix);
+    await redis.quit();
+  });
+
+  const post = (t: TestApp, secret: string) => t.app.inject({ method: 'POST', url: '/v1/data/compute', headers: { 'x-api-key': secret }, payload: compute });
+  const admitted = async (count: number, t: TestApp, secret: string) => {
+    let ok = 0;
+    for (let i = 0; i < count; i++) {
+      const { statusCode } = await post(t, secret);
+      expect([200, 403]).toContain(statusCode);
+      if (statusCode === 200) ok++;
+    }
+    return ok;
+  };
+  const redisOf = (t: TestApp) => async () => (await t.app.inject({ method: 'GET', url: '/readyz' })).json().redis;
+  /** The shared count of the organisation's utility actions this period, and what it holds in `t`'s name. */
+  async function countOf(orgId: string, t?: TestApp): Promise<{ count: number; held: number | null }> {
+    const [key] = await redis.keys(`${prefix}quota:${orgId}:*:utility`);
+    const held = key && t ? await redis.hget(`${key}:held`, t.services.redis!.nodeId) : null;
+    return { count: Number(key ? await redis.get(key) : 0), held: held ? Number(held) : null };
+  }
+
+  /**
+   * Node A on Redis itself and node B through a proxy; an organisation with a quota of 40. B
+   * leases a block (5 of 40 with two nodes), uses 3 of it and says so (within 50 ms); then B is cut off from
+   * Redis, holding 2 places in its name.
+   */
+  async function bCutOffHoldingTwo(organisation: string) {
+    await proxyB.open();
+    const [a, b] = await twoNodes(prefix, REDIS_URL, through(proxyB), env);
+    opened.push(a, b);
+    const admin = await signup(a, organisation);
+    await a.services.orgs.setSubscription(operatorOf(admin.orgId), {
+      plan: 'enterprise',
+      overrides: { utilityActionsPerMonth: 40, requestsPerMinute: 100_000 },
+    });
+    const { secret } = await createKey(a, admin, { name: 'prod-holder-flow' });
+    expect(await admitted(3, b, secret)).toBe(3);
+    await expect.poll(async () => (await countOf(admin.orgId, b)).held, { timeout: 5000, interval: 20 }).toBe(2);
+    await proxyB.cut();
+    await expect.poll(redisOf(b), { timeout: 10_000, interval: 50 }).toBe('degraded');
+    return { a, b, orgId: admin.orgId, secret };
+  }
+  const givenBack = (t: TestApp) =>
+    expect.poll(() => t.logs.text, { timeout: 10_000, interval: 100 }).toContain('gave back 2 quota places held by a node that stopped without closing');
+
+  it('a node stops without giving its places back: another node gives them back after REDIS_HOLDER_TTL_MS, and the quota of 40 admits 40', async () => {
+    const { a, b, orgId, secret } = await bCutOffHoldingTwo('Killed Node Ltd');
+    // B stops cut off: it cannot give back the 2 places it holds, as a killed node cannot.
+    await b.close();
+    await givenBack(a);
+    expect(await admitted(45, a, secret)).toBe(37);
+    // The shared count holds every place used, none twice.
+    expect((await countOf(orgId)).count).toBe(40);
+    await a.close();
+  });
+
+  it('a node cut off past REDIS_HOLDER_TTL_MS stops using its places, which another node gave back; once back, the quota of 40 still admits 40', async () => {
+    const { a, b, orgId, secret } = await bCutOffHoldingTwo('Cut Off Node Ltd');
+    await givenBack(a);
+    await proxyB.open();
+    await expect.poll(redisOf(b), { timeout: 10_000, interval: 50 }).toBe('ok');
+
+    // The 2 places B held were given back once: A uses them, and B, back, does not use them too.
+    expect(await admitted(45, a, secret)).toBe(37);
+    expect(await admitted(5, b, secret)).toBe(0);
+    expect((await countOf(orgId)).count).toBe(40);
+
+    // Closing normally, a node leaves nothing held in its name.
+    const nodeId = b.services.redis!.nodeId;
+    await b.close();
+    expect(await redis.sismember(`${prefix}holders`, nodeId)).toBe(0);
+    expect(await redis.exists(`${prefix}held-by:${nodeId}`, `${prefix}node:${nodeId}`)).toBe(0);
+  });
+});
+
 describe('sign-in and sign-up throttling shared through Redis by two nodes', () => {
   const prefix = `bdoc-test-throttle-${process.pid}-${Date.now()}:`;
   const proxy = new CuttableProxy();

@@ -43,7 +43,7 @@ describe('the Redis link of a node (issue 12 item 4)', () => {
     const leased = link.lease(key, lease);
     const counted = link.count(key);
     busy(600);
-    expect(await leased).toEqual({ taken: 10, total: 10 });
+    expect(await leased).toEqual({ taken: 10, total: 10, returned: false });
     expect(await counted).toBe('10');
     expect(link.healthy).toBe(true);
     expect(logged).toEqual([]);
@@ -67,7 +67,7 @@ describe('the Redis link of a node (issue 12 item 4)', () => {
     await proxy.open();
     const link = await linkTo(`redis://127.0.0.1:${proxy.port}`);
     const key = `${prefix}quota:silent`;
-    expect(await link.lease(key, lease)).toEqual({ taken: 10, total: 10 });
+    expect(await link.lease(key, lease)).toEqual({ taken: 10, total: 10, returned: false });
 
     proxy.freezeOpen();
     const heldBefore = proxy.held;
@@ -85,7 +85,7 @@ describe('the Redis link of a node (issue 12 item 4)', () => {
 
     // The count is what the answered lease left: the unanswered one was not sent again.
     expect(await admin.get(key)).toBe('10');
-    expect(await link.lease(key, lease)).toEqual({ taken: 10, total: 20 });
+    expect(await link.lease(key, lease)).toEqual({ taken: 10, total: 20, returned: false });
     proxy.thaw();
   });
 });

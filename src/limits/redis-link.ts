@@ -7,28 +7,121 @@ import { withinDeadline } from '../lib/answer-deadline.js';
  * Takes up to a block of places from the shared budget of one period, atomically, after adding
  * the places the node admitted that the count does not hold yet (ARGV[6], used while Redis was
  * lost). The block shrinks near the limit (a share of what is left per node), so a limit of 10
- * admits exactly 10. Returns {places taken, total taken by every node, epoch}, or:
+ * admits exactly 10. Returns {places taken, total taken by every node, epoch, returned}, or:
  * - {-2, 0, epoch} when the node's epoch (ARGV[7]) is not Redis's (KEYS[2], created with ARGV[8]
  *   when missing): Redis lost every count (restarted empty) or the node has not met it yet;
  * - {-1, 0, epoch} when the period has no count yet and the node gave no seed (ARGV[1] empty):
  *   it reads one (the database's count) and asks again.
+ * A holder (ARGV[9], a node's id; empty for rate windows, which end by themselves) first settles
+ * what it did with its places since it last said (settle, ARGV[11], [12] and [14]), then has its new block
+ * written against its name, so another node can give the places back if this one stops without
+ * closing (REPORT). `returned` is 1 when that happened to this holder's places at KEYS[1].
  */
-const LEASE = `
+const HOLDERS = `
+local function aliveKey(prefix, holder) return prefix .. 'node:' .. holder end
+local function heldByKey(prefix, holder) return prefix .. 'held-by:' .. holder end
+-- What a holder did with its places at \`key\` since it last said: \`used\` of them by successful
+-- actions, \`fenced\` left unused (it stopped trusting them). \`holds\` is 1 when it holds places
+-- there in its name, as far as it knows. Answers 1 when they were given back meanwhile (it was
+-- silent for too long): its uses are then counted anew, since the count no longer holds them.
+local function settle(key, holder, used, fenced, holds)
+  if holds ~= 1 then return 0 end
+  local heldKey = key .. ':held'
+  if redis.call('HEXISTS', heldKey, holder) == 1 then
+    if used + fenced > 0 then redis.call('HINCRBY', heldKey, holder, -(used + fenced)) end
+    if fenced > 0 then redis.call('DECRBY', key, fenced) end
+    return 0
+  end
+  if used > 0 then redis.call('INCRBY', key, used) end
+  return 1
+end
+`;
+
+const LEASE = `${HOLDERS}
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
   epoch = ARGV[8]
   redis.call('SET', KEYS[2], epoch)
 end
-if epoch ~= ARGV[7] then return {-2, 0, epoch} end
+if epoch ~= ARGV[7] then return {-2, 0, epoch, 0} end
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  if ARGV[1] == '' then return {-1, 0, epoch} end
+  if ARGV[1] == '' then return {-1, 0, epoch, 0} end
   redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[5])
+end
+local holder = ARGV[9]
+local returned = 0
+if holder ~= '' then
+  returned = settle(KEYS[1], holder, tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[14]))
+  redis.call('SET', aliveKey(ARGV[13], holder), '1', 'PX', ARGV[10])
 end
 local taken = tonumber(redis.call('INCRBY', KEYS[1], ARGV[6]))
 local left = tonumber(ARGV[2]) - taken
-if left <= 0 then return {0, taken, epoch} end
+if left <= 0 then return {0, taken, epoch, returned} end
 local block = math.max(1, math.min(tonumber(ARGV[3]), math.floor(left / tonumber(ARGV[4]))))
-return {block, redis.call('INCRBY', KEYS[1], block), epoch}
+if holder ~= '' then
+  redis.call('HINCRBY', KEYS[1] .. ':held', holder, block)
+  redis.call('EXPIRE', KEYS[1] .. ':held', ARGV[5])
+  redis.call('SADD', heldByKey(ARGV[13], holder), KEYS[1])
+  redis.call('EXPIRE', heldByKey(ARGV[13], holder), ARGV[5])
+  redis.call('SADD', ARGV[13] .. 'holders', holder)
+end
+return {block, redis.call('INCRBY', KEYS[1], block), epoch, returned}
+`;
+
+/**
+ * A holder's heartbeat (every REPORT_EVERY_MS): says it is alive (for ARGV[3] ms), settles what it
+ * did with its places at each key it names (triples from ARGV[5]: key, used, fenced; it holds places at each), then gives
+ * back the places of holders that stopped without closing (no heartbeat within their time).
+ * Returns {places given back from stopped holders, keys at which this holder's own places had
+ * been given back...}, or {-1, epoch} when the holder's epoch (ARGV[1]) is not Redis's (KEYS[1]).
+ */
+const REPORT = `${HOLDERS}
+local epoch = redis.call('GET', KEYS[1])
+if epoch ~= ARGV[1] then return {-1, epoch or ''} end
+local holder, prefix = ARGV[2], ARGV[4]
+redis.call('SET', aliveKey(prefix, holder), '1', 'PX', ARGV[3])
+local result = {0}
+for i = 5, #ARGV, 3 do
+  if redis.call('EXISTS', ARGV[i]) == 1 and settle(ARGV[i], holder, tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), 1) == 1 then
+    table.insert(result, ARGV[i])
+  end
+end
+local returned = 0
+for _, other in ipairs(redis.call('SMEMBERS', prefix .. 'holders')) do
+  if other ~= holder and redis.call('EXISTS', aliveKey(prefix, other)) == 0 then
+    for _, key in ipairs(redis.call('SMEMBERS', heldByKey(prefix, other))) do
+      local places = tonumber(redis.call('HGET', key .. ':held', other) or '0')
+      if places > 0 and redis.call('EXISTS', key) == 1 then
+        redis.call('DECRBY', key, places)
+        returned = returned + places
+      end
+      redis.call('HDEL', key .. ':held', other)
+    end
+    redis.call('DEL', heldByKey(prefix, other))
+    redis.call('SREM', prefix .. 'holders', other)
+  end
+end
+result[1] = returned
+return result
+`;
+
+/** Gives back a holder's places at KEYS[1] (ARGV[2] of them), unless they were given back for it already. */
+const GIVE_BACK = `
+local heldKey = KEYS[1] .. ':held'
+if redis.call('HEXISTS', heldKey, ARGV[1]) == 0 then return 0 end
+redis.call('HINCRBY', heldKey, ARGV[1], -tonumber(ARGV[2]))
+redis.call('DECRBY', KEYS[1], ARGV[2])
+return 1
+`;
+
+/** A holder closing: its places were given back or used; nothing is held in its name any more. */
+const LEAVE = `
+local holder, prefix = ARGV[1], ARGV[2]
+local heldBy = prefix .. 'held-by:' .. holder
+for _, key in ipairs(redis.call('SMEMBERS', heldBy)) do redis.call('HDEL', key .. ':held', holder) end
+redis.call('DEL', heldBy, prefix .. 'node:' .. holder)
+redis.call('SREM', prefix .. 'holders', holder)
+return 0
 `;
 
 /** The error of a command without an answer within REDIS_TIMEOUT_MS (the wording of ioredis's own). */
@@ -56,7 +149,8 @@ export function forgetHeld(held: HeldPlaces): void {
 
 /** What one lease asked of Redis came to. */
 export type LeaseResult =
-  | { taken: number; total: number }
+  /** `returned`: this holder's places at the key had been given back by another node (it was silent too long). */
+  | { taken: number; total: number; returned: boolean }
   /** The period has no count yet: give the database's count as `seed` and ask again. */
   | 'seed'
   /** The node's view of Redis was out of date (Redis lost its counts, or first contact): ask again from the node's state now. */
@@ -71,7 +165,30 @@ export interface LeaseRequest {
   ttlSeconds: number;
   /** Places this node admitted that the shared count does not hold yet (admitted while Redis was lost). */
   unreported: number;
+  /** A quota's places are held in this node's name (see REPORT): what it did with them since it last said. */
+  holder?: HolderSettlement;
 }
+
+/** What a holder did with its places at one key since it last said. */
+export interface HolderSettlement {
+  /** It holds places at the key in its name, as far as it knows (a lease gave it some, and they were not given back for it since). */
+  holds: boolean;
+  /** Places used by successful actions. */
+  used: number;
+  /** Places it stopped trusting (no word from Redis for a while: see RedisQuotas) and did not use. */
+  fenced: number;
+}
+
+/** What a holder's heartbeat came to. */
+export type ReportResult =
+  | {
+      /** Places given back from holders that stopped without closing. */
+      returned: number;
+      /** Keys at which this holder's own places had been given back (it was silent too long). */
+      lostHere: string[];
+    }
+  /** Redis's epoch is not this node's: nothing was settled. */
+  | 'again';
 
 /**
  * Counts one attempt in a sliding window (a sorted set of attempt times), atomically: drops the
@@ -111,11 +228,16 @@ export class RedisLink {
   readonly #watchMs: number;
   readonly #timeoutMs: number;
   readonly #proposal = randomUUID();
+  /** This node's name as a holder of quota places (see REPORT). */
+  readonly nodeId = randomUUID();
+  /** How long a holder's heartbeat keeps it alive: silent longer, its places are given back by another node. */
+  readonly #holderTtlMs: number;
   readonly #onCountsLost: Array<() => void> = [];
   log: (level: 'warn' | 'info', message: string) => void = () => {};
 
-  constructor(url: string, options: { prefix?: string; timeoutMs?: number } = {}) {
+  constructor(url: string, options: { prefix?: string; timeoutMs?: number; holderTtlMs?: number } = {}) {
     this.prefix = options.prefix ?? 'bdoc:';
+    this.#holderTtlMs = options.holderTtlMs ?? 60_000;
     const timeoutMs = options.timeoutMs ?? 500;
     this.#timeoutMs = timeoutMs;
     this.#watchMs = Math.max(1000, timeoutMs * 2);
@@ -133,6 +255,9 @@ export class RedisLink {
       retryStrategy: (times) => Math.min(times * 200, 2000),
     });
     this.client.defineCommand('bdocLease', { numberOfKeys: 2, lua: LEASE });
+    this.client.defineCommand('bdocReport', { numberOfKeys: 1, lua: REPORT });
+    this.client.defineCommand('bdocGiveBack', { numberOfKeys: 1, lua: GIVE_BACK });
+    this.client.defineCommand('bdocLeave', { numberOfKeys: 0, lua: LEAVE });
     this.client.defineCommand('bdocAttempt', { numberOfKeys: 1, lua: ATTEMPT });
     this.client.on('error', (error) => this.markDown(error));
     // A connection closed without an error (Redis restarted or shut down) is lost too, until it is ready again.
@@ -142,6 +267,11 @@ export class RedisLink {
     // After a reconnect, see whether Redis kept its counts before sharing again (a Redis restarted
     // empty must not be trusted with the places each node still holds from before).
     this.client.on('ready', () => this.#answersAgain());
+  }
+
+  /** How long this node's heartbeat keeps its places held in its name (REDIS_HOLDER_TTL_MS). */
+  get holderTtlMs(): number {
+    return this.#holderTtlMs;
   }
 
   get healthy(): boolean {
@@ -206,21 +336,66 @@ export class RedisLink {
   /** Takes up to a block of places from the shared budget at `key` (see LEASE). */
   async lease(key: string, o: LeaseRequest): Promise<LeaseResult> {
     this.#refuseWhileLost();
-    const client = this.client as unknown as { bdocLease(...args: (string | number)[]): Promise<[number, number, string]> };
-    const [taken, total, epoch] = await this.#timed(
-      client.bdocLease(key, `${this.prefix}epoch`, o.seed ?? '', o.limit, o.maxBlock, o.divisor, o.ttlSeconds, o.unreported, this.#epoch, this.#proposal),
+    const client = this.client as unknown as { bdocLease(...args: (string | number)[]): Promise<[number, number, string, number]> };
+    const holder = o.holder;
+    const [taken, total, epoch, returned] = await this.#timed(
+      client.bdocLease(
+        key,
+        `${this.prefix}epoch`,
+        o.seed ?? '',
+        o.limit,
+        o.maxBlock,
+        o.divisor,
+        o.ttlSeconds,
+        o.unreported,
+        this.#epoch,
+        this.#proposal,
+        holder ? this.nodeId : '',
+        this.#holderTtlMs,
+        holder?.used ?? 0,
+        holder?.fenced ?? 0,
+        this.prefix,
+        holder?.holds ? 1 : 0,
+      ),
     );
     if (taken === -1) return 'seed';
     if (taken === -2) {
-      // Met before under another epoch: the counts are gone. A concurrent lease, or the check after
-      // a reconnect, may have met the new epoch first and told the holders already.
-      if (epoch !== this.#epoch) {
-        if (this.#epoch === '') this.#epoch = epoch;
-        else this.#countsLost(epoch);
-      }
+      this.#metEpoch(epoch);
       return 'again';
     }
-    return { taken, total };
+    return { taken, total, returned: returned === 1 };
+  }
+
+  /**
+   * The node's heartbeat as a holder of quota places (see REPORT): settles what it did with its
+   * places at each key in `settlements` and gives back the places of holders that stopped
+   * without closing. Rejects when Redis does not answer (nothing is settled then).
+   */
+  async report(settlements: ReadonlyMap<string, HolderSettlement>): Promise<ReportResult> {
+    this.#refuseWhileLost();
+    const args: Array<string | number> = [this.#epoch, this.nodeId, this.#holderTtlMs, this.prefix];
+    for (const [key, { used, fenced }] of settlements) args.push(key, used, fenced);
+    const client = this.client as unknown as { bdocReport(...args: (string | number)[]): Promise<[number, ...string[]]> };
+    const [returned, ...rest] = await this.#timed(client.bdocReport(`${this.prefix}epoch`, ...args));
+    if (returned === -1) {
+      this.#metEpoch(rest[0] ?? '');
+      return 'again';
+    }
+    return { returned, lostHere: rest };
+  }
+
+  /** Nothing is held in this node's name any more (it closes, having given back or used its places). */
+  async leave(): Promise<void> {
+    const client = this.client as unknown as { bdocLeave(...args: (string | number)[]): Promise<number> };
+    await this.#timed(client.bdocLeave(this.nodeId, this.prefix));
+  }
+
+  /** Redis's epoch, as a command found it: a new one (not the first met) means Redis lost every count. */
+  #metEpoch(epoch: string): void {
+    // A concurrent command, or the check after a reconnect, may have met the new epoch first and told the holders already.
+    if (epoch === this.#epoch) return;
+    if (this.#epoch === '') this.#epoch = epoch;
+    else this.#countsLost(epoch);
   }
 
   /**
@@ -228,7 +403,7 @@ export class RedisLink {
    * the next request asks the count. Redis lost: they go without a word to it, and the local
    * share stays as granted, with what was known, so it is not granted again from a lower count.
    */
-  giveBack(key: string, held: HeldPlaces): Promise<unknown> {
+  giveBack(key: string, held: HeldPlaces, options: { holder?: boolean } = {}): Promise<unknown> {
     held.exhausted = false;
     if (!this.#healthy) {
       held.places = held.local;
@@ -236,7 +411,11 @@ export class RedisLink {
     }
     const taken = held.places - held.local;
     forgetHeld(held);
-    return taken > 0 ? this.#timed(this.client.decrby(key, taken)).catch(() => undefined) : Promise.resolve();
+    if (taken <= 0) return Promise.resolve();
+    // Places held in this node's name go back only if no other node gave them back for it already.
+    const client = this.client as unknown as { bdocGiveBack(...args: (string | number)[]): Promise<number> };
+    const given = options.holder ? client.bdocGiveBack(key, this.nodeId, taken) : this.client.decrby(key, taken);
+    return this.#timed(given).catch(() => undefined);
   }
 
   /**

@@ -10,10 +10,14 @@ import {
   type Quotas,
   type QuotaThreshold,
 } from './quota-tracker.js';
-import { forgetHeld, type HeldPlaces, type LeaseResult, type RedisLink } from './redis-link.js';
+import { forgetHeld, type HeldPlaces, type HolderSettlement, type LeaseResult, type RedisLink } from './redis-link.js';
 
 /** How long a shared count read from Redis answers `remaining` before it is read again. */
 const SHARED_COUNT_FRESH_MS = 1000;
+/** How often a node says to Redis that it is alive, with what it used of its places (its heartbeat). */
+const REPORT_EVERY_MS = 1000;
+/** A use is said within this long (with others of the meantime): a node killed loses at most this much of them from the count. */
+const USE_SAID_WITHIN_MS = 50;
 
 type OrgPeriod = { id: string; periodStart: string; periodEnd: string | null };
 
@@ -22,6 +26,16 @@ interface Lease extends HeldPlaces {
   offline: number;
   /** Places handed to requests whose outcome is not known yet (not in the database's count). */
   pending: number;
+  /** Of `pending`, those from the shared count (not granted alone). */
+  pendingShared: number;
+  /** Shared places used by successful actions since the node last said so to Redis (its heartbeat). */
+  used: number;
+  /** Shared places the node stopped trusting (no word from Redis for half REDIS_HOLDER_TTL_MS), to give back. */
+  fenced: number;
+  /** Places are held at this key in this node's name (a lease gave some, and they were not given back for it since). */
+  holds: boolean;
+  /** Bumped when the places held are void (Redis lost its counts, or gave them back for this node): a request's place from before settles apart. */
+  generation: number;
   /** The limit the places were taken under: a lower one (the plan changed) voids them. */
   limit: number;
   fetching?: Promise<void>;
@@ -30,10 +44,15 @@ interface Lease extends HeldPlaces {
 /**
  * Monthly quotas shared by every node through Redis, without a round trip per request: a node
  * leases places in blocks and serves requests from its lease; a place given back (the action
- * failed) returns to the lease; unused places return to Redis on close. Redis lost: the node
- * admits at most its share (what was left / expected nodes) and adds what it used when Redis returns.
- * Redis back empty (it lost every count): the count starts again from the database's, plus the
- * actions still running on each node; only successes not yet flushed (one USAGE_FLUSH_MS) can be missed.
+ * failed) returns to the lease; unused places return to Redis on close. The places are held in
+ * the node's name; it says every second that it is alive, and within USE_SAID_WITHIN_MS what it
+ * used of them. A node that stops without closing (killed, crashed, cut off) falls silent, and
+ * after REDIS_HOLDER_TTL_MS another node gives its unused places back to the count. A node that
+ * has not reached Redis for half that time stops using the places it holds (it gives them back
+ * when it can), so none is used twice. Redis lost: the node admits at most its share (what was
+ * left / expected nodes) and adds what it used when Redis returns. Redis back empty (it lost
+ * every count): the count starts again from the database's, plus the actions still running on
+ * each node; only successes not yet flushed (one USAGE_FLUSH_MS) can be missed.
  */
 export class RedisQuotas implements Quotas {
   readonly #db: Db;
@@ -47,6 +66,14 @@ export class RedisQuotas implements Quotas {
   readonly #unlimited: QuotaTracker;
   onThreshold: (event: QuotaThreshold) => void = () => {};
 
+  /** Until when (performance.now()) the places held may be used: half the holder TTL after Redis last answered a lease or heartbeat. */
+  #trustedUntil = Number.POSITIVE_INFINITY;
+  readonly #report: NodeJS.Timeout;
+  #reporting: Promise<void> | undefined;
+  /** A heartbeat due soon, to say uses made since the last one. */
+  #soon: NodeJS.Timeout | undefined;
+  #closed = false;
+
   constructor(db: Db, link: RedisLink, options: { expectedNodes?: number; maxBlock?: number } = {}) {
     this.#db = db;
     this.#link = link;
@@ -59,9 +86,103 @@ export class RedisQuotas implements Quotas {
       for (const lease of this.#leases.values()) {
         forgetHeld(lease);
         lease.offline = lease.pending;
+        lease.pendingShared = 0;
+        lease.used = 0;
+        lease.fenced = 0;
+        lease.holds = false;
+        lease.generation++;
       }
       this.#shared.clear();
     });
+    this.#report = setInterval(() => void this.#heartbeat(), Math.min(REPORT_EVERY_MS, Math.max(50, Math.floor(link.holderTtlMs / 6))));
+    this.#report.unref();
+  }
+
+  /** Redis answered a lease or heartbeat sent at `sentAt`: the places held may be used for half the holder TTL from then. */
+  #heard(sentAt: number): void {
+    this.#trustedUntil = sentAt + this.#link.holderTtlMs / 2;
+  }
+
+  /** No word from Redis for half the holder TTL: another node may soon give this node's places back, so it stops using them. */
+  #fence(): void {
+    this.#trustedUntil = Number.POSITIVE_INFINITY;
+    for (const lease of this.#leases.values()) {
+      lease.fenced += lease.places - lease.local;
+      lease.places = lease.local;
+    }
+  }
+
+  /** Uses are said within USE_SAID_WITHIN_MS, many in one heartbeat: no round trip per request. */
+  #sayUsesSoon(): void {
+    if (this.#soon || this.#closed) return;
+    this.#soon = setTimeout(() => {
+      this.#soon = undefined;
+      // One heartbeat at a time: uses made while one is on its way are said by the next.
+      if (this.#reporting) void this.#reporting.then(() => this.#sayUsesSoon());
+      else void this.#heartbeat();
+    }, USE_SAID_WITHIN_MS);
+    this.#soon.unref();
+  }
+
+  /** Says this node is alive and what it used of its places; gives back the places of nodes that stopped without closing. */
+  #heartbeat(): Promise<void> {
+    // Every node beats while Redis answers, holding places or not: any of them may give back those of a stopped node.
+    if (this.#reporting || this.#closed || !this.#link.healthy) return this.#reporting ?? Promise.resolve();
+    // Not heard from Redis for too long: the places held may have been given back meanwhile. They
+    // are said as fenced, so the answer tells which were; the answer must not renew trust in them.
+    if (performance.now() >= this.#trustedUntil) this.#fence();
+    const sent = new Map<string, HolderSettlement & { generation: number }>();
+    for (const [key, lease] of this.#leases) {
+      if (!lease.holds || (lease.used === 0 && lease.fenced === 0)) continue;
+      sent.set(key, { holds: true, used: lease.used, fenced: lease.fenced, generation: lease.generation });
+      lease.used = 0;
+      lease.fenced = 0;
+    }
+    const sentAt = performance.now();
+    this.#reporting = this.#link
+      .report(sent)
+      .then(
+        (result) => {
+          if (result === 'again') return; // Redis lost its counts: the holders were told, nothing held is owed
+          this.#heard(sentAt);
+          if (result.returned > 0) this.#link.log('info', `gave back ${result.returned} quota places held by a node that stopped without closing`);
+          for (const key of result.lostHere) {
+            const lease = this.#leases.get(key);
+            if (lease) this.#placesReturned(lease);
+          }
+        },
+        () => {
+          // Not said: said with the next heartbeat or lease (unless the places were voided meanwhile).
+          for (const [key, settlement] of sent) {
+            const lease = this.#leases.get(key);
+            if (!lease || lease.generation !== settlement.generation) continue;
+            lease.used += settlement.used;
+            lease.fenced += settlement.fenced;
+          }
+        },
+      )
+      .finally(() => {
+        this.#reporting = undefined;
+      });
+    return this.#reporting;
+  }
+
+  /**
+   * Another node gave this node's places back (it was silent past REDIS_HOLDER_TTL_MS, and its
+   * uses it had said were counted anew): the places it still holds are void, and the uses it has
+   * not said yet and the actions still running on them count as admitted alone (added with the next lease).
+   */
+  #placesReturned(lease: Lease): void {
+    lease.holds = false;
+    // Uses not said yet: not in the count any more than the places were.
+    lease.offline += lease.used;
+    lease.used = 0;
+    lease.places = lease.local;
+    lease.total = 0;
+    lease.fenced = 0;
+    lease.offline += lease.pendingShared;
+    lease.pendingShared = 0;
+    lease.generation++;
   }
 
   /** The Redis key of an organisation's shared count per period and action type. */
@@ -71,6 +192,7 @@ export class RedisQuotas implements Quotas {
     if (limit === null) return this.#unlimited.reserve(org, actionType, limit, nowMs);
     const period = currentPeriod(org, nowMs);
     const key = this.#keys.key(org.id, period, actionType);
+    if (performance.now() >= this.#trustedUntil) this.#fence();
     const lease = this.#held(key, limit);
     // Fast path: a place from the lease, no round trip (unless Redis is back and local places must be reconciled).
     if (lease && lease.places > 0 && !(lease.local > 0 && this.#link.healthy)) return this.#admit(lease, limit, period);
@@ -90,13 +212,26 @@ export class RedisQuotas implements Quotas {
     if (local) {
       lease.local--;
       lease.offline++;
-    }
+    } else lease.pendingShared++;
+    const generation = lease.generation;
     let settled = false;
     const settle = (success: boolean) => {
       if (settled) return;
       settled = true;
       lease.pending--;
-      if (success) return;
+      if (generation !== lease.generation) {
+        // Its place was voided meanwhile and counted as admitted alone (offline): a failure takes that back.
+        if (!success) lease.offline--;
+        return;
+      }
+      if (!local) lease.pendingShared--;
+      if (success) {
+        if (!local) {
+          lease.used++;
+          this.#sayUsesSoon();
+        }
+        return;
+      }
       lease.places++;
       if (local) {
         lease.local++;
@@ -116,7 +251,20 @@ export class RedisQuotas implements Quotas {
   #refill(key: string, orgId: string, actionType: QuotaActionType, period: BillingPeriod, limit: number, nowMs: number): Promise<Lease> {
     let lease = this.#leases.get(key);
     if (!lease) {
-      lease = { places: 0, total: 0, offline: 0, local: 0, pending: 0, limit, exhausted: false };
+      lease = {
+        places: 0,
+        total: 0,
+        offline: 0,
+        local: 0,
+        pending: 0,
+        pendingShared: 0,
+        used: 0,
+        fenced: 0,
+        holds: false,
+        generation: 0,
+        limit,
+        exhausted: false,
+      };
       this.#leases.set(key, lease);
     }
     const current = lease;
@@ -135,9 +283,13 @@ export class RedisQuotas implements Quotas {
     let seed: number | null = null;
     for (let attempt = 0; attempt < 4; attempt++) {
       const unreported = lease.offline;
+      // What the node did with its places here since it last said: settled by the lease itself.
+      const holder = { holds: lease.holds, used: lease.used, fenced: lease.fenced };
+      const generation = lease.generation;
+      const sentAt = performance.now();
       let result: LeaseResult;
       try {
-        result = await this.#link.lease(key, { seed, limit, maxBlock: this.#maxBlock, divisor: 4 * this.#nodes, ttlSeconds, unreported });
+        result = await this.#link.lease(key, { seed, limit, maxBlock: this.#maxBlock, divisor: 4 * this.#nodes, ttlSeconds, unreported, holder });
       } catch (error) {
         this.#link.markDown(error);
         // Conservative local share: what was left when last known, split between the nodes.
@@ -157,6 +309,13 @@ export class RedisQuotas implements Quotas {
       }
       if (result === 'again') continue; // Redis's epoch was new to this node: the lease is as it says now
       this.#link.markUp();
+      this.#heard(sentAt);
+      // Settled (unless the places were voided meanwhile): uses since are said with the next heartbeat or lease.
+      if (lease.generation === generation) {
+        lease.used -= holder.used;
+        lease.fenced -= holder.fenced;
+      }
+      if (result.returned) this.#placesReturned(lease);
       // Back: what was used alone is in the shared count now; unused local places are dropped.
       lease.offline -= unreported;
       lease.places -= lease.local;
@@ -164,6 +323,7 @@ export class RedisQuotas implements Quotas {
       const { taken, total } = result;
       const before = total - taken;
       lease.places += taken;
+      if (taken > 0) lease.holds = true;
       lease.total = total;
       lease.limit = limit;
       lease.exhausted = taken === 0;
@@ -222,19 +382,26 @@ export class RedisQuotas implements Quotas {
    */
   #held(key: string, limit: number): Lease | undefined {
     const lease = this.#leases.get(key);
-    if (lease && lease.places > 0 && limit < lease.limit) void this.#link.giveBack(key, lease);
+    if (lease && lease.places > 0 && limit < lease.limit) void this.#link.giveBack(key, lease, { holder: true });
     return lease;
   }
 
   /** The organisation's plan changed: the places this node holds go back, and the next request leases under the new limits. */
   release(orgId: string): void {
     const prefix = `${this.#link.prefix}quota:${orgId}:`;
-    for (const [key, lease] of this.#leases) if (key.startsWith(prefix) && lease.places > 0) void this.#link.giveBack(key, lease);
+    for (const [key, lease] of this.#leases) if (key.startsWith(prefix) && lease.places > 0) void this.#link.giveBack(key, lease, { holder: true });
     for (const key of this.#shared.keys()) if (key.startsWith(prefix)) this.#shared.delete(key);
   }
 
-  /** Gives unused places back to the shared budget. */
+  /** Gives unused places back to the shared budget, says what was used, and holds nothing in this node's name any more. */
   async close(): Promise<void> {
-    await Promise.all([...this.#leases].map(([key, lease]) => this.#link.giveBack(key, lease)));
+    this.#closed = true;
+    clearInterval(this.#report);
+    clearTimeout(this.#soon);
+    await this.#reporting;
+    await Promise.all([...this.#leases].map(([key, lease]) => this.#link.giveBack(key, lease, { holder: true })));
+    if (!this.#link.healthy || this.#leases.size === 0) return;
+    // What was used since the last heartbeat is in the count already (taken with the block): only the names go.
+    await this.#link.leave().catch(() => undefined);
   }
 }
