@@ -121,6 +121,31 @@ describe('limits shared through Redis by two nodes on one database (issue 12 ite
     const usage = (await a.app.inject({ method: 'GET', url: '/api/usage', headers: { cookie: admin.cookie } })).json();
     expect(usage.quotas.find((q: { actionType: string }) => q.actionType === 'utility')).toMatchObject({ used: 40, limit: 40 });
   });
+  it('a plan change heard while Redis is lost: the places B held go back once it returns, none lost (40 in all)', async () => {
+    const { admin, key } = await orgWithKey('Plan Change Offline Ltd', 40);
+    // B leases a block (5 of 40) and uses 1: it holds 4.
+    expect((await post(b, key.secret)).statusCode).toBe(200);
+    await proxy.cut();
+    await expect.poll(async () => (await b.app.inject({ method: 'GET', url: '/readyz' })).json().redis, { timeout: 10_000, interval: 50 }).toBe('degraded');
+    // The plan changes (the quota stays 40): B gives back what it leased under the old plan, while it cannot reach Redis.
+    await a.services.orgs.setSubscription(operatorOf(admin.orgId), {
+      plan: 'enterprise',
+      overrides: { utilityActionsPerMonth: 40, requestsPerMinute: 100_001 },
+    });
+    await expect.poll(async () => (await b.services.cache.org(admin.orgId))?.plan.requestsPerMinute, { timeout: 5000, interval: 50 }).toBe(100_001);
+    await proxy.open();
+    await expect.poll(async () => (await b.app.inject({ method: 'GET', url: '/readyz' })).json().redis, { timeout: 10_000, interval: 100 }).toBe('ok');
+    // The 4 places went back to the count (not lost with the connection): A uses them, B has none left to use.
+    await expect
+      .poll(async () => (await a.app.inject({ method: 'GET', url: '/v1/connection', headers: { 'x-api-key': key.secret } })).json().utilityActionsLeft, {
+        timeout: 5000,
+        interval: 50,
+      })
+      .toBe(39);
+    const onA = (await Promise.all(Array.from({ length: 45 }, () => post(a, key.secret)))).filter((r) => r.statusCode === 200).length;
+    const onB = (await Promise.all(Array.from({ length: 5 }, () => post(b, key.secret)))).filter((r) => r.statusCode === 200).length;
+    expect(1 + onA + onB).toBe(40);
+  });
 });
 
 describe('Redis back after counting alone, or back empty: every place admitted is counted once', () => {

@@ -105,15 +105,6 @@ result[1] = returned
 return result
 `;
 
-/** Gives back a holder's places at KEYS[1] (ARGV[2] of them), unless they were given back for it already. */
-const GIVE_BACK = `
-local heldKey = KEYS[1] .. ':held'
-if redis.call('HEXISTS', heldKey, ARGV[1]) == 0 then return 0 end
-redis.call('HINCRBY', heldKey, ARGV[1], -tonumber(ARGV[2]))
-redis.call('DECRBY', KEYS[1], ARGV[2])
-return 1
-`;
-
 /** A holder closing: its places were given back or used; nothing is held in its name any more. */
 const LEAVE = `
 local holder, prefix = ARGV[1], ARGV[2]
@@ -256,7 +247,6 @@ export class RedisLink {
     });
     this.client.defineCommand('bdocLease', { numberOfKeys: 2, lua: LEASE });
     this.client.defineCommand('bdocReport', { numberOfKeys: 1, lua: REPORT });
-    this.client.defineCommand('bdocGiveBack', { numberOfKeys: 1, lua: GIVE_BACK });
     this.client.defineCommand('bdocLeave', { numberOfKeys: 0, lua: LEAVE });
     this.client.defineCommand('bdocAttempt', { numberOfKeys: 1, lua: ATTEMPT });
     this.client.on('error', (error) => this.markDown(error));
@@ -403,7 +393,7 @@ export class RedisLink {
    * the next request asks the count. Redis lost: they go without a word to it, and the local
    * share stays as granted, with what was known, so it is not granted again from a lower count.
    */
-  giveBack(key: string, held: HeldPlaces, options: { holder?: boolean } = {}): Promise<unknown> {
+  giveBack(key: string, held: HeldPlaces): Promise<unknown> {
     held.exhausted = false;
     if (!this.#healthy) {
       held.places = held.local;
@@ -411,11 +401,7 @@ export class RedisLink {
     }
     const taken = held.places - held.local;
     forgetHeld(held);
-    if (taken <= 0) return Promise.resolve();
-    // Places held in this node's name go back only if no other node gave them back for it already.
-    const client = this.client as unknown as { bdocGiveBack(...args: (string | number)[]): Promise<number> };
-    const given = options.holder ? client.bdocGiveBack(key, this.nodeId, taken) : this.client.decrby(key, taken);
-    return this.#timed(given).catch(() => undefined);
+    return taken > 0 ? this.#timed(this.client.decrby(key, taken)).catch(() => undefined) : Promise.resolve();
   }
 
   /**

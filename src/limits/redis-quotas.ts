@@ -106,10 +106,18 @@ export class RedisQuotas implements Quotas {
   /** No word from Redis for half the holder TTL: another node may soon give this node's places back, so it stops using them. */
   #fence(): void {
     this.#trustedUntil = Number.POSITIVE_INFINITY;
-    for (const lease of this.#leases.values()) {
-      lease.fenced += lease.places - lease.local;
-      lease.places = lease.local;
-    }
+    for (const lease of this.#leases.values()) this.#giveBack(lease);
+  }
+
+  /**
+   * Stops using the places `lease` holds from the shared count and gives them back with the next
+   * heartbeat or lease (settled with what was used: never twice, even if another node gave them
+   * back meanwhile, and not lost if Redis cannot be reached right now). Its local places stay.
+   */
+  #giveBack(lease: Lease): void {
+    lease.fenced += lease.places - lease.local;
+    lease.places = lease.local;
+    lease.exhausted = false;
   }
 
   /** Uses are said within USE_SAID_WITHIN_MS, many in one heartbeat: no round trip per request. */
@@ -125,9 +133,9 @@ export class RedisQuotas implements Quotas {
   }
 
   /** Says this node is alive and what it used of its places; gives back the places of nodes that stopped without closing. */
-  #heartbeat(): Promise<void> {
+  #heartbeat(options: { last?: boolean } = {}): Promise<void> {
     // Every node beats while Redis answers, holding places or not: any of them may give back those of a stopped node.
-    if (this.#reporting || this.#closed || !this.#link.healthy) return this.#reporting ?? Promise.resolve();
+    if (this.#reporting || (this.#closed && !options.last) || !this.#link.healthy) return this.#reporting ?? Promise.resolve();
     // Not heard from Redis for too long: the places held may have been given back meanwhile. They
     // are said as fenced, so the answer tells which were; the answer must not renew trust in them.
     if (performance.now() >= this.#trustedUntil) this.#fence();
@@ -283,14 +291,23 @@ export class RedisQuotas implements Quotas {
     let seed: number | null = null;
     for (let attempt = 0; attempt < 4; attempt++) {
       const unreported = lease.offline;
-      // What the node did with its places here since it last said: settled by the lease itself.
+      // What the node did with its places here since it last said: said by the lease itself (a
+      // heartbeat meanwhile says only what comes after; not said, it is said again).
       const holder = { holds: lease.holds, used: lease.used, fenced: lease.fenced };
+      lease.used = 0;
+      lease.fenced = 0;
       const generation = lease.generation;
+      const unsaid = () => {
+        if (lease.generation !== generation) return;
+        lease.used += holder.used;
+        lease.fenced += holder.fenced;
+      };
       const sentAt = performance.now();
       let result: LeaseResult;
       try {
         result = await this.#link.lease(key, { seed, limit, maxBlock: this.#maxBlock, divisor: 4 * this.#nodes, ttlSeconds, unreported, holder });
       } catch (error) {
+        unsaid();
         this.#link.markDown(error);
         // Conservative local share: what was left when last known, split between the nodes.
         const known = lease.total > 0 ? lease.total : await loadPeriodUsage(this.#db, orgId, actionType, period);
@@ -304,17 +321,16 @@ export class RedisQuotas implements Quotas {
         return;
       }
       if (result === 'seed') {
+        unsaid();
         seed = await loadPeriodUsage(this.#db, orgId, actionType, period);
         continue;
       }
-      if (result === 'again') continue; // Redis's epoch was new to this node: the lease is as it says now
+      if (result === 'again') {
+        unsaid();
+        continue; // Redis's epoch was new to this node: the lease is as it says now
+      }
       this.#link.markUp();
       this.#heard(sentAt);
-      // Settled (unless the places were voided meanwhile): uses since are said with the next heartbeat or lease.
-      if (lease.generation === generation) {
-        lease.used -= holder.used;
-        lease.fenced -= holder.fenced;
-      }
       if (result.returned) this.#placesReturned(lease);
       // Back: what was used alone is in the shared count now; unused local places are dropped.
       lease.offline -= unreported;
@@ -382,14 +398,23 @@ export class RedisQuotas implements Quotas {
    */
   #held(key: string, limit: number): Lease | undefined {
     const lease = this.#leases.get(key);
-    if (lease && lease.places > 0 && limit < lease.limit) void this.#link.giveBack(key, lease, { holder: true });
+    if (lease && lease.places > lease.local && limit < lease.limit) {
+      this.#giveBack(lease);
+      // The count says how many are left now, once the places are back (while Redis is lost, the last count known).
+      if (this.#link.healthy) lease.total = 0;
+    }
     return lease;
   }
 
   /** The organisation's plan changed: the places this node holds go back, and the next request leases under the new limits. */
   release(orgId: string): void {
     const prefix = `${this.#link.prefix}quota:${orgId}:`;
-    for (const [key, lease] of this.#leases) if (key.startsWith(prefix) && lease.places > 0) void this.#link.giveBack(key, lease, { holder: true });
+    for (const [key, lease] of this.#leases) {
+      if (!key.startsWith(prefix) || lease.places <= lease.local) continue;
+      this.#giveBack(lease);
+      if (this.#link.healthy) lease.total = 0;
+    }
+    this.#sayUsesSoon();
     for (const key of this.#shared.keys()) if (key.startsWith(prefix)) this.#shared.delete(key);
   }
 
@@ -399,9 +424,10 @@ export class RedisQuotas implements Quotas {
     clearInterval(this.#report);
     clearTimeout(this.#soon);
     await this.#reporting;
-    await Promise.all([...this.#leases].map(([key, lease]) => this.#link.giveBack(key, lease, { holder: true })));
+    for (const lease of this.#leases.values()) this.#giveBack(lease);
     if (!this.#link.healthy || this.#leases.size === 0) return;
-    // What was used since the last heartbeat is in the count already (taken with the block): only the names go.
+    await this.#heartbeat({ last: true });
+    // What was used is in the count (taken with the blocks), the rest given back: only the names go.
     await this.#link.leave().catch(() => undefined);
   }
 }
