@@ -427,6 +427,8 @@ export class RedisQuotas implements Quotas {
     for (const lease of this.#leases.values()) this.#giveBack(lease);
     if (!this.#link.healthy || this.#leases.size === 0) return;
     await this.#heartbeat({ last: true });
+    // Not said (the last heartbeat failed): the names stay, and another node gives the places back after REDIS_HOLDER_TTL_MS.
+    for (const lease of this.#leases.values()) if (lease.used > 0 || lease.fenced > 0) return;
     // What was used is in the count (taken with the blocks), the rest given back: only the names go.
     await this.#link.leave().catch(() => undefined);
   }
