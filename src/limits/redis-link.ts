@@ -13,9 +13,9 @@ import { withinDeadline } from '../lib/answer-deadline.js';
  * - {-1, 0, epoch} when the period has no count yet and the node gave no seed (ARGV[1] empty):
  *   it reads one (the database's count) and asks again.
  * A holder (ARGV[9], a node's id; empty for rate windows, which end by themselves) first settles
- * what it did with its places since it last said (settle, ARGV[11], [12] and [14]), then has its new block
- * written against its name, so another node can give the places back if this one stops without
- * closing (REPORT). `returned` is 1 when that happened to this holder's places at KEYS[1].
+ * what it did with its places since it last said (settle, ARGV[11], [12] and [14]), then has its
+ * new block written against its name, so another node can give the places back if this one stops
+ * without closing (REPORT). `returned` is 1 when that happened to this holder's places at KEYS[1].
  */
 const HOLDERS = `
 local function aliveKey(prefix, holder) return prefix .. 'node:' .. holder end
@@ -70,8 +70,9 @@ return {block, redis.call('INCRBY', KEYS[1], block), epoch, returned}
 
 /**
  * A holder's heartbeat (every REPORT_EVERY_MS): says it is alive (for ARGV[3] ms), settles what it
- * did with its places at each key it names (triples from ARGV[5]: key, used, fenced; it holds places at each), then gives
- * back the places of holders that stopped without closing (no heartbeat within their time).
+ * did with its places at each key it names (triples from ARGV[5]: key, used, fenced; it holds
+ * places at each), then gives back the places of holders that stopped without closing (no
+ * heartbeat within their time).
  * Returns {places given back from stopped holders, keys at which this holder's own places had
  * been given back...}, or {-1, epoch} when the holder's epoch (ARGV[1]) is not Redis's (KEYS[1]).
  */
@@ -106,11 +107,10 @@ return result
 `;
 
 /** A holder closing: its places were given back or used; nothing is held in its name any more. */
-const LEAVE = `
+const LEAVE = `${HOLDERS}
 local holder, prefix = ARGV[1], ARGV[2]
-local heldBy = prefix .. 'held-by:' .. holder
-for _, key in ipairs(redis.call('SMEMBERS', heldBy)) do redis.call('HDEL', key .. ':held', holder) end
-redis.call('DEL', heldBy, prefix .. 'node:' .. holder)
+for _, key in ipairs(redis.call('SMEMBERS', heldByKey(prefix, holder))) do redis.call('HDEL', key .. ':held', holder) end
+redis.call('DEL', heldByKey(prefix, holder), aliveKey(prefix, holder))
 redis.call('SREM', prefix .. 'holders', holder)
 return 0
 `;
@@ -433,7 +433,7 @@ export class RedisLink {
     if (this.#epoch === '') return;
     const epoch = await this.#timed(this.client.get(`${this.prefix}epoch`));
     // Missing: the next lease creates the new epoch, and is told it is new to this node.
-    if (epoch !== this.#epoch) this.#countsLost(epoch ?? '');
+    this.#metEpoch(epoch ?? '');
   }
 
   #countsLost(epoch: string): void {

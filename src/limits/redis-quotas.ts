@@ -104,7 +104,8 @@ export class RedisQuotas implements Quotas {
   }
 
   /** No word from Redis for half the holder TTL: another node may soon give this node's places back, so it stops using them. */
-  #fence(): void {
+  #fenceIfUnheard(): void {
+    if (performance.now() < this.#trustedUntil) return;
     this.#trustedUntil = Number.POSITIVE_INFINITY;
     for (const lease of this.#leases.values()) this.#giveBack(lease);
   }
@@ -138,7 +139,7 @@ export class RedisQuotas implements Quotas {
     if (this.#reporting || (this.#closed && !options.last) || !this.#link.healthy) return this.#reporting ?? Promise.resolve();
     // Not heard from Redis for too long: the places held may have been given back meanwhile. They
     // are said as fenced, so the answer tells which were; the answer must not renew trust in them.
-    if (performance.now() >= this.#trustedUntil) this.#fence();
+    this.#fenceIfUnheard();
     const sent = new Map<string, HolderSettlement & { generation: number }>();
     for (const [key, lease] of this.#leases) {
       if (!lease.holds || (lease.used === 0 && lease.fenced === 0)) continue;
@@ -182,14 +183,13 @@ export class RedisQuotas implements Quotas {
    */
   #placesReturned(lease: Lease): void {
     lease.holds = false;
-    // Uses not said yet: not in the count any more than the places were.
-    lease.offline += lease.used;
+    // Uses not said yet and actions still running: not in the count any more than the places were.
+    lease.offline += lease.used + lease.pendingShared;
     lease.used = 0;
+    lease.pendingShared = 0;
     lease.places = lease.local;
     lease.total = 0;
     lease.fenced = 0;
-    lease.offline += lease.pendingShared;
-    lease.pendingShared = 0;
     lease.generation++;
   }
 
@@ -200,7 +200,7 @@ export class RedisQuotas implements Quotas {
     if (limit === null) return this.#unlimited.reserve(org, actionType, limit, nowMs);
     const period = currentPeriod(org, nowMs);
     const key = this.#keys.key(org.id, period, actionType);
-    if (performance.now() >= this.#trustedUntil) this.#fence();
+    this.#fenceIfUnheard();
     const lease = this.#held(key, limit);
     // Fast path: a place from the lease, no round trip (unless Redis is back and local places must be reconciled).
     if (lease && lease.places > 0 && !(lease.local > 0 && this.#link.healthy)) return this.#admit(lease, limit, period);
@@ -398,23 +398,28 @@ export class RedisQuotas implements Quotas {
    */
   #held(key: string, limit: number): Lease | undefined {
     const lease = this.#leases.get(key);
-    if (lease && lease.places > lease.local && limit < lease.limit) {
-      this.#giveBack(lease);
-      // The count says how many are left now, once the places are back (while Redis is lost, the last count known).
-      if (this.#link.healthy) lease.total = 0;
-    }
+    if (lease && limit < lease.limit) this.#giveBackUnderNewLimits(lease);
     return lease;
+  }
+
+  /**
+   * The places `lease` holds from the shared count were taken under other limits: they go back
+   * (#giveBack), and how many are left is then the count's to say (while Redis is lost, the last
+   * count known stays). Answers whether there were any.
+   */
+  #giveBackUnderNewLimits(lease: Lease): boolean {
+    if (lease.places <= lease.local) return false;
+    this.#giveBack(lease);
+    if (this.#link.healthy) lease.total = 0;
+    return true;
   }
 
   /** The organisation's plan changed: the places this node holds go back, and the next request leases under the new limits. */
   release(orgId: string): void {
     const prefix = `${this.#link.prefix}quota:${orgId}:`;
-    for (const [key, lease] of this.#leases) {
-      if (!key.startsWith(prefix) || lease.places <= lease.local) continue;
-      this.#giveBack(lease);
-      if (this.#link.healthy) lease.total = 0;
-    }
-    this.#sayUsesSoon();
+    let gaveBack = false;
+    for (const [key, lease] of this.#leases) if (key.startsWith(prefix) && this.#giveBackUnderNewLimits(lease)) gaveBack = true;
+    if (gaveBack) this.#sayUsesSoon();
     for (const key of this.#shared.keys()) if (key.startsWith(prefix)) this.#shared.delete(key);
   }
 
