@@ -123,7 +123,7 @@ export async function buildApp(options: AppOptions) {
   }
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     // Ready means the database takes writes: read-only, full, locked or unreachable is 503.
-    const probe = await probeWrite(db, `node_${nodePrefix}`, clock.now(), 2000);
+    const probe = await probeWrite(handle, `node_${nodePrefix}`, clock.now(), 2000);
     if (!probe.writable) {
       return sendProblem(
         reply,

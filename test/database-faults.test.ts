@@ -340,12 +340,17 @@ if (onPostgres) {
         const during = await Promise.all(Array.from({ length: 5 }, () => callGateway(t, secret)));
         expect(during.map((r) => r.statusCode)).toEqual(Array(5).fill(200));
         expect(t.logs.text).not.toContain('cannot rollback');
+        // Not ready while no write can find room, though the heartbeat row is updated in place.
+        const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
+        expect(ready.statusCode, ready.body).toBe(503);
+        expect(ready.json()).toMatchObject({ code: 'unavailable', reason: expect.stringContaining('max_page_count') });
       } finally {
         await sql.raw('pragma max_page_count = 1073741823').execute(t.services.db);
       }
       await t.services.usage.flush();
       expect(await usageCount(t, id)).toBe(6);
       expect((await createAnother(100)).statusCode).toBe(201);
+      expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
     });
   });
 }
