@@ -21,6 +21,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { createOrganisation } from '../src/orgs/orgs.repository.js';
@@ -82,6 +83,15 @@ export interface PropagationResult {
   msAfterAnswer: Distribution;
   /** One gateway call on B for a cached key, for scale: propagation is measured through such calls. */
   gatewayCallMs: Distribution;
+  /**
+   * Revocations whose first request to B after A's answer was already refused: B knew before any
+   * later request could ask, so their time is that one request's own latency.
+   */
+  refusedOnFirstRequest: number;
+  /** A key nobody revokes, asked on B every 5 ms during the revocations: what any call on B took meanwhile. */
+  liveKeyCallMsBeside: Distribution;
+  /** How late the benchmark's own event loop ran meanwhile (its stalls lengthen every time it takes). */
+  benchLoopDelayMs: { p50: number; p99: number; max: number };
 }
 
 interface Distribution {
@@ -113,11 +123,12 @@ export async function measureRevocations(
   { revocations, concurrency, writers: writerCount }: { revocations: number; concurrency: number; writers: number },
 ): Promise<PropagationResult> {
   const keys: Array<{ id: string; secret: string }> = [];
-  await inParallel(Array.from({ length: revocations + writerCount }), 8, async () => {
+  await inParallel(Array.from({ length: revocations + writerCount + 1 }), 8, async () => {
     const created = await manage(a.url, admin, 'POST', '/api/keys', { name: 'bench-revoke' });
     if (created.status !== 201) throw new Error(`create key: ${created.status} ${JSON.stringify(created.json)}`);
     keys.push({ id: created.json.key.id, secret: created.json.secret });
   });
+  const live = keys.pop()!;
   const busy = keys.splice(revocations);
   await inParallel(keys, 16, async (key) => {
     if ((await gatewayStatus(b.url, key.secret)) !== 200) throw new Error('a new key was not accepted on B');
@@ -139,21 +150,48 @@ export async function measureRevocations(
       await new Promise((r) => setTimeout(r, WRITE_PAUSE_MS));
     }
   });
+  const liveCalls: number[] = [];
+  const watcher = (async () => {
+    while (writing) {
+      const started = performance.now();
+      if ((await gatewayStatus(b.url, live.secret)) !== 200) throw new Error('a live key was refused on B');
+      liveCalls.push(performance.now() - started);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   const times: number[] = [];
   let missed = 0;
+  let refusedOnFirstRequest = 0;
   try {
     await inParallel(keys, concurrency, async (key) => {
       const revoked = await manage(a.url, admin, 'POST', `/api/keys/${key.id}/revoke`);
       if (revoked.status !== 200) throw new Error(`revoke: ${revoked.status}`);
-      const took = await timeUntil(b.url, key.secret, (status) => status === 401, MISSED_AFTER_MS, 1);
+      const answeredAt = performance.now();
+      const firstRefused = (await gatewayStatus(b.url, key.secret)) === 401;
+      if (firstRefused) refusedOnFirstRequest++;
+      const took = firstRefused ? 0 : await timeUntil(b.url, key.secret, (status) => status === 401, MISSED_AFTER_MS, 1);
       if (took === null) missed++;
-      else times.push(took);
+      else times.push(performance.now() - answeredAt);
     });
   } finally {
+    loopDelay.disable();
     writing = false;
-    await Promise.all(writers);
+    await Promise.all([...writers, watcher]);
   }
-  return { revocations, concurrency, missed, renamesBeside: renames, msAfterAnswer: distribution(times), gatewayCallMs: distribution(calls) };
+  const ms = (ns: number) => round(ns / 1e6);
+  return {
+    revocations,
+    concurrency,
+    missed,
+    renamesBeside: renames,
+    msAfterAnswer: distribution(times),
+    gatewayCallMs: distribution(calls),
+    refusedOnFirstRequest,
+    liveKeyCallMsBeside: distribution(liveCalls),
+    benchLoopDelayMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) },
+  };
 }
 
 /** A node's CPU time in ms (utime + stime from /proc; Linux only), or null. */
@@ -516,7 +554,7 @@ async function main(): Promise<void> {
       );
     }
     console.log(
-      `  revocation propagation A → B over ${propagation.revocations} (at ${propagation.concurrency} a time, ${propagation.renamesBeside} renames beside): p50 ${propagation.msAfterAnswer.p50} ms, p90 ${propagation.msAfterAnswer.p90} ms, p99 ${propagation.msAfterAnswer.p99} ms, max ${propagation.msAfterAnswer.max} ms, missed ${propagation.missed}`,
+      `  revocation propagation A → B over ${propagation.revocations} (at ${propagation.concurrency} a time, ${propagation.renamesBeside} renames beside): p50 ${propagation.msAfterAnswer.p50} ms, p90 ${propagation.msAfterAnswer.p90} ms, p99 ${propagation.msAfterAnswer.p99} ms, max ${propagation.msAfterAnswer.max} ms, missed ${propagation.missed}; refused on the first request after A's answer: ${propagation.refusedOnFirstRequest}; a live key's call on B meanwhile p50 ${propagation.liveKeyCallMsBeside.p50} ms, p99 ${propagation.liveKeyCallMsBeside.p99} ms; the benchmark's own event-loop delay p99 ${propagation.benchLoopDelayMs.p99} ms, max ${propagation.benchLoopDelayMs.max} ms`,
     );
     for (const u of usageLoss) {
       console.log(
