@@ -171,9 +171,9 @@ export async function measureRevocations(
       const answeredAt = performance.now();
       const firstRefused = (await gatewayStatus(b.url, key.secret)) === 401;
       if (firstRefused) refusedOnFirstRequest++;
-      const took = firstRefused ? 0 : await timeUntil(b.url, key.secret, (status) => status === 401, MISSED_AFTER_MS, 1);
-      if (took === null) missed++;
-      else times.push(performance.now() - answeredAt);
+      const refused = firstRefused || (await timeUntil(b.url, key.secret, (status) => status === 401, MISSED_AFTER_MS, 1)) !== null;
+      if (refused) times.push(performance.now() - answeredAt);
+      else missed++;
     });
   } finally {
     loopDelay.disable();

@@ -42,12 +42,10 @@ async function sqliteFull(db: Db): Promise<string | null> {
   const pragma = async (statement: string): Promise<Record<string, unknown>[]> =>
     (await sql.raw(`pragma ${statement}`).execute(db)).rows as Record<string, unknown>[];
   const first = async (name: string) => Number(Object.values((await pragma(name))[0] ?? {})[0]);
-  const [pages, maxPages, freePages, pageSize] = [
-    await first('page_count'),
-    await first('max_page_count'),
-    await first('freelist_count'),
-    await first('page_size'),
-  ];
+  const pages = await first('page_count');
+  const maxPages = await first('max_page_count');
+  const freePages = await first('freelist_count');
+  const pageSize = await first('page_size');
   const file = String((await pragma('database_list')).find((row) => row.name === 'main')?.file ?? '');
   const growth = maxPages - pages;
   let diskPages = Number.POSITIVE_INFINITY;
