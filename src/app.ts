@@ -93,8 +93,8 @@ export async function buildApp(options: AppOptions) {
       `${reason}: changes made on other nodes (revocations too) reach this node from the event log every ${config.changePollMs} ms (CHANGE_POLL_MS) instead of at once`,
     );
   services.deliveries.onError = failures.of('a webhook delivery round failed; retrying');
-  // Any event (this node's or another's) may have queued deliveries: look for due ones now.
-  events.subscribe({ event: () => services.deliveries.kick(), reset: () => services.deliveries.kick() });
+  // This node's events that queued deliveries are sent once committed; after a reset, look for due ones now.
+  events.subscribe({ event: (event) => services.deliveries.committed(event.id), reset: () => services.deliveries.kick() });
   usage.onError = failures.of('usage flush failed; counts kept for the next flush', 'error');
   services.quotas.onThreshold = (event) =>
     void recordQuotaThreshold({ db, audit, events, clock }, event).catch((error) => app.log.error({ err: error }, 'could not record a quota threshold'));
@@ -158,7 +158,7 @@ export async function buildApp(options: AppOptions) {
   mailPreferencesRoutes(app, services.mailPreferences);
   organisationSettingsRoutes(app, orgs);
   secretScanningRoutes(app, { keys: services.githubKeys, scanning: services.secretScanning });
-  webhooksRoutes(app, services.webhooks);
+  webhooksRoutes(app, services.webhooks, services.deliveries);
   // Document and compute work runs in worker threads: one tenant's document never stalls the gateway.
   const revokedSeen = new Set<string>();
   const jobs = new JobPool({ limits: config.documents, queueMax: config.documents.queueMax });

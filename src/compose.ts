@@ -108,8 +108,6 @@ export function composeServices(input: {
   const usageQueries = createUsageService({ db, clock, audit, plans });
   const box = new SecretBox(() => loadSecretKey({ configured: config.webhooks.secretKey, dataDir: config.dataDir, postgres: handle.dialect === 'postgres' }));
   const webhooks = createWebhookService({ db, clock, newId, audit, box, allowPrivate: config.webhooks.allowPrivate });
-  // Every recorded event queues its webhook deliveries in the same transaction.
-  events.onRecord((trx, recorded) => webhooks.fanOut(trx, recorded));
   const deliveries = new DeliveryWorker(
     { db, clock, webhooks },
     {
@@ -120,6 +118,9 @@ export function composeServices(input: {
       concurrency: config.webhooks.concurrency,
     },
   );
+  // Every recorded event queues its webhook deliveries in the same transaction; this node's worker
+  // is told which events did, to send them once they commit.
+  events.onRecord(async (trx, recorded) => deliveries.expect(await webhooks.fanOut(trx, recorded)));
 
   return {
     db,

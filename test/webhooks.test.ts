@@ -263,40 +263,82 @@ describe('webhooks: SSRF checks without WEBHOOKS_ALLOW_PRIVATE', () => {
   });
 });
 
-describe('webhooks: two nodes on one database', () => {
-  const receiver = new WebhookReceiver();
-  let base: string;
-  let a: TestApp;
-  let b: TestApp;
-
+/** Two nodes on one database (`WEBHOOK_POLL_MS` as given) and a receiver, opened and closed around the calling describe. */
+function twoNodes(pollMs: string) {
+  const nodes = { receiver: new WebhookReceiver(), base: '', a: undefined as unknown as TestApp, b: undefined as unknown as TestApp };
   beforeAll(async () => {
-    base = await receiver.open();
-    const env = { WEBHOOKS_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_MS: '10' };
-    a = await startTestApp({ env });
-    const shared: Record<string, string> = a.config.databaseUrl ? { DATABASE_URL: a.config.databaseUrl } : { DATA_DIR: a.dataDir };
-    b = await startTestApp({ env: { ...env, ...shared } });
+    nodes.base = await nodes.receiver.open();
+    const env = { WEBHOOKS_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_MS: pollMs };
+    nodes.a = await startTestApp({ env });
+    const shared: Record<string, string> = nodes.a.config.databaseUrl ? { DATABASE_URL: nodes.a.config.databaseUrl } : { DATA_DIR: nodes.a.dataDir };
+    nodes.b = await startTestApp({ env: { ...env, ...shared } });
   });
   afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    await receiver.close();
+    await nodes.b?.close();
+    await nodes.a?.close();
+    await nodes.receiver.close();
   });
+  return nodes;
+}
 
-  it('each delivery is sent by one node only, though both are woken by every event', async () => {
+async function addEndpoint(t: TestApp, who: Session, url: string, eventTypes: string[]): Promise<string> {
+  const created = await t.app.inject({ method: 'POST', url: '/api/webhooks', headers: { cookie: who.cookie }, payload: { url, eventTypes } });
+  expect(created.statusCode).toBe(201);
+  return created.json().endpoint.id;
+}
+
+describe('webhooks: two nodes on one database', () => {
+  const nodes = twoNodes('10');
+
+  it('each delivery is sent by one node only, though both look for due ones', async () => {
+    const { a, b, receiver } = nodes;
     const admin = await signup(a, 'Contoso', undefined, { plan: 'enterprise' });
-    const created = await a.app.inject({
-      method: 'POST',
-      url: '/api/webhooks',
-      headers: { cookie: admin.cookie },
-      payload: { url: `${base}/both`, eventTypes: ['api_key.created'] },
-    });
-    expect(created.statusCode).toBe(201);
+    await addEndpoint(a, admin, `${nodes.base}/both`, ['api_key.created']);
     const made = await Promise.all(Array.from({ length: 20 }, (_, i) => createKey(i % 2 ? a : b, admin, { name: `two-nodes-${i}` })));
     await expect.poll(() => receiver.on('/both').length).toBe(20);
     await Promise.all([a.services.deliveries.idle(), b.services.deliveries.idle()]);
     expect(receiver.on('/both')).toHaveLength(20);
     const names = receiver.on('/both').map((r) => JSON.parse(r.body).data.key.name);
     expect(new Set(names)).toEqual(new Set(made.map((k) => k.key.name)));
+  });
+});
+
+describe('webhooks: only an event that queued deliveries wakes a worker', () => {
+  // The poll is as slow as it may be: a delivery sent within a test was sent because something woke the worker.
+  const nodes = twoNodes('60000');
+
+  it('events without endpoints run no claim query on any node; one with an endpoint is sent at once by the node that recorded it', async () => {
+    const { a, b, receiver } = nodes;
+    const quiet = await signup(a, 'Quiet Org', undefined, { plan: 'enterprise' });
+    const loud = await signup(a, 'Loud Org', undefined, { plan: 'enterprise' });
+    await addEndpoint(a, loud, `${nodes.base}/woken`, ['api_key.created']);
+    await Promise.all([a.services.deliveries.idle(), b.services.deliveries.idle()]);
+    const rounds = () => [a.services.deliveries.rounds, b.services.deliveries.rounds];
+    const before = rounds();
+
+    // Ten key events of an organisation without endpoints, recorded on both nodes and heard by both.
+    await Promise.all(Array.from({ length: 10 }, (_, i) => createKey(i % 2 ? a : b, quiet, { name: `quiet-${i}` })));
+    await Promise.all([a.services.events.catchUp(), b.services.events.catchUp()]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(rounds()).toEqual(before);
+
+    // One that queued a delivery on A: A claims and sends it at once; B, which hears it too, runs no claim.
+    await createKey(a, loud, { name: 'loud-key' });
+    await expect.poll(() => receiver.on('/woken').length, { timeout: 5000 }).toBe(1);
+    await Promise.all([a.services.events.catchUp(), b.services.events.catchUp(), a.services.deliveries.idle()]);
+    expect(JSON.parse(receiver.on('/woken')[0]!.body).data.key.name).toBe('loud-key');
+    expect(a.services.deliveries.rounds).toBeGreaterThan(before[0]!);
+    expect(b.services.deliveries.rounds).toBe(before[1]);
+  });
+
+  it('Send test goes at once too', async () => {
+    const { a, b, receiver } = nodes;
+    const admin = await signup(a, 'Tester Org', undefined, { plan: 'enterprise' });
+    const id = await addEndpoint(a, admin, `${nodes.base}/tested`, ['api_key.created']);
+    const test = await b.app.inject({ method: 'POST', url: `/api/webhooks/${id}/test`, headers: { cookie: admin.cookie } });
+    expect(test.statusCode).toBe(202);
+    await expect.poll(() => receiver.on('/tested').length, { timeout: 5000 }).toBe(1);
+    expect(JSON.parse(receiver.on('/tested')[0]!.body).type).toBe('webhook.test');
   });
 });
 

@@ -8,6 +8,8 @@ import { signDelivery, type WebhookService } from './webhooks.service.js';
 /** Waits after each failed attempt (CONTRACT §11): about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h; then the delivery has failed. */
 export const RETRY_DELAYS_MS = [5_000, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR] as const;
 
+const EXPECTED_MAX = 10_000;
+
 export interface DeliveryWorkerOptions {
   postgres: boolean;
   allowPrivate: boolean;
@@ -33,6 +35,9 @@ export class DeliveryWorker {
   #claiming = false;
   #again = false;
   #stopped = true;
+  #rounds = 0;
+  /** Events whose deliveries this node queued, until their commit is heard (bounded: a rolled-back one is never heard). */
+  readonly #expected = new Set<string>();
   onError: (error: unknown) => void = () => {};
 
   constructor(deps: { db: Db; clock: Clock; webhooks: WebhookService }, options: DeliveryWorkerOptions) {
@@ -55,7 +60,29 @@ export class DeliveryWorker {
     await Promise.all(this.#inFlight);
   }
 
-  /** Something may be due (an event was recorded, time passed): claim and send what fits. */
+  /** Inside the recording transaction: these events queued deliveries (`WebhookService.fanOut`). */
+  expect(eventIds: readonly string[]): void {
+    for (const id of eventIds) {
+      this.#expected.add(id);
+      if (this.#expected.size > EXPECTED_MAX) this.#expected.delete(this.#expected.values().next().value!);
+    }
+  }
+
+  /**
+   * An event was committed: claim at once when this node queued deliveries for it. Another node's
+   * events, and this node's that queued none, cost no query: the node that queued sends its own,
+   * and the poll finds what a process without a worker (the CLI) queued.
+   */
+  committed(eventId: string): void {
+    if (this.#expected.delete(eventId)) this.kick();
+  }
+
+  /** Claim rounds run so far (a claim query each). */
+  get rounds(): number {
+    return this.#rounds;
+  }
+
+  /** Something may be due (deliveries were queued, time passed): claim and send what fits. */
   kick(): void {
     if (this.#stopped) return;
     if (this.#claiming) {
@@ -82,6 +109,7 @@ export class DeliveryWorker {
   async #claim(): Promise<void> {
     const room = this.#options.concurrency - this.#inFlight.size;
     if (room <= 0) return;
+    this.#rounds++;
     const now = this.#clock.nowMs();
     const lease = new Date(now + this.#options.timeoutMs + MINUTE).toISOString();
     const rows = await repo.claimDue(this.#db, this.#options.postgres, new Date(now).toISOString(), lease, room);

@@ -3,6 +3,7 @@ import { Nullable, WebhookDeliverySchema, WebhookEndpointSchema, WebhookWithSecr
 import { IdParam, PageQuery, Paged, page, problems } from '../http/schemas.js';
 import { actorOf } from '../http/session-guard.js';
 import type { App } from '../http/types.js';
+import type { DeliveryWorker } from './delivery-worker.js';
 import type { WebhookService } from './webhooks.service.js';
 
 const Url = Type.String({ minLength: 1, maxLength: 2000, description: 'https URL of the receiver (public address)' });
@@ -10,7 +11,8 @@ const EventTypes = Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, max
 const Description = Type.String({ maxLength: 500 });
 
 /** Webhook endpoints of the organisation (CONTRACT §11), Admins only. */
-export function webhooksRoutes(app: App, webhooks: WebhookService): void {
+/** `deliveries`: woken when Send test queued its delivery, so it goes at once rather than at the next poll. */
+export function webhooksRoutes(app: App, webhooks: WebhookService, deliveries: Pick<DeliveryWorker, 'kick'>): void {
   const tags = ['Webhooks'];
   app.get(
     '/api/webhooks',
@@ -98,7 +100,11 @@ export function webhooksRoutes(app: App, webhooks: WebhookService): void {
         response: { 202: WebhookDeliverySchema, ...problems(401, 403, 404) },
       },
     },
-    async (request, reply) => reply.code(202).send(await webhooks.sendTest(actorOf(request), request.params.id)),
+    async (request, reply) => {
+      const queued = await webhooks.sendTest(actorOf(request), request.params.id);
+      deliveries.kick();
+      return reply.code(202).send(queued);
+    },
   );
 
   app.get(

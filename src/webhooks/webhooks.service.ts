@@ -288,7 +288,9 @@ export function createWebhookService(deps: WebhookServiceDeps) {
      * for it, so a delivery exists exactly when its event commits. A revoked or deleted key's
      * trigger subscriptions get that event first and then stop.
      */
-    async fanOut(trx: Trx, events: readonly DomainEvent[]): Promise<void> {
+    /** Queues each event's deliveries in `trx`; answers the ids of the events that got at least one. */
+    async fanOut(trx: Trx, events: readonly DomainEvent[]): Promise<string[]> {
+      const queued: string[] = [];
       const byOrg = new Map<string, DomainEvent[]>();
       for (const event of events) {
         if (!(WEBHOOK_EVENT_TYPES as readonly string[]).includes(event.type)) continue;
@@ -301,10 +303,12 @@ export function createWebhookService(deps: WebhookServiceDeps) {
           return list.filter((e) => wanted.includes(e.type)).map((e) => pendingDelivery(endpoint, e, JSON.stringify(e), e.timestamp));
         });
         await repo.insertDeliveries(trx, rows);
+        for (const row of rows) if (!queued.includes(row.eventId)) queued.push(row.eventId);
         for (const event of list) {
           if (event.type === 'api_key.revoked' || event.type === 'api_key.deleted') await repo.stopTriggersOfKey(trx, event.data.key.id, event.timestamp);
         }
       }
+      return queued;
     },
   };
 }
