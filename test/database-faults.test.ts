@@ -2,6 +2,7 @@ import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { callGateway, createKey, operatorOf, signup, startTestApp, type TestApp } from './support/harness.js';
+import { sqliteRoomVerdict } from '../src/db/heartbeat.js';
 import { asSuperuser, createTestDatabase, onPostgres } from './support/postgres.js';
 import { CuttableProxy } from './support/redis-proxy.js';
 
@@ -351,6 +352,24 @@ if (onPostgres) {
       expect(await usageCount(t, id)).toBe(6);
       expect((await createAnother(100)).statusCode).toBe(201);
       expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+    });
+
+    // A full disk cannot be made in a test without mounting one (checked by hand on a 3 MB tmpfs);
+    // what /readyz concludes from the numbers it reads (pragmas and statfs) is checked here.
+    it('room for new pages: free pages count, then growth up to the smaller of the page limit and the disk; each lack is named', () => {
+      const room = { pages: 1000, maxPages: 1_073_741_823, freePages: 0, pageSize: 4096, diskBytesFree: 1e9, directory: '/var/lib/bdoc' };
+      expect(sqliteRoomVerdict(room)).toBeNull();
+      // The disk has 15 pages left (60 KB): full, and it says which disk.
+      expect(sqliteRoomVerdict({ ...room, diskBytesFree: 15 * 4096 + 100 })).toBe('the disk holding /var/lib/bdoc is full (60 KB free)');
+      // ... unless free pages inside the file make up the room.
+      expect(sqliteRoomVerdict({ ...room, diskBytesFree: 15 * 4096, freePages: 1 })).toBeNull();
+      // The page limit reached, with room on the disk.
+      expect(sqliteRoomVerdict({ ...room, maxPages: 1005, freePages: 3 })).toBe(
+        'the database has reached its page limit (SQLite max_page_count 1005, 3 free pages)',
+      );
+      expect(sqliteRoomVerdict({ ...room, maxPages: 1016 })).toBeNull();
+      // Free space unknown (statfs failed): the page limit alone says.
+      expect(sqliteRoomVerdict({ ...room, diskBytesFree: Number.POSITIVE_INFINITY })).toBeNull();
     });
   });
 }

@@ -47,18 +47,34 @@ async function sqliteFull(db: Db): Promise<string | null> {
   const freePages = await first('freelist_count');
   const pageSize = await first('page_size');
   const file = String((await pragma('database_list')).find((row) => row.name === 'main')?.file ?? '');
-  const growth = maxPages - pages;
-  let diskPages = Number.POSITIVE_INFINITY;
+  let diskBytesFree = Number.POSITIVE_INFINITY;
   try {
     if (file) {
       const disk = statfsSync(path.dirname(file));
-      diskPages = Math.floor((disk.bavail * disk.bsize) / pageSize);
+      diskBytesFree = disk.bavail * disk.bsize;
     }
   } catch {
     // The disk's free space unknown: the page limit alone says.
   }
-  if (freePages + Math.min(growth, diskPages) >= MIN_ROOM_PAGES) return null;
+  return sqliteRoomVerdict({ pages, maxPages, freePages, pageSize, diskBytesFree, directory: path.dirname(file) });
+}
+
+/** The file's pages and limits, and the free bytes of the disk holding it (Infinity when unknown). */
+export interface SqliteRoom {
+  pages: number;
+  maxPages: number;
+  freePages: number;
+  pageSize: number;
+  diskBytesFree: number;
+  directory: string;
+}
+
+/** Null when a SQLite database has room for new pages; otherwise what is full, for `/readyz`. */
+export function sqliteRoomVerdict(room: SqliteRoom): string | null {
+  const growth = room.maxPages - room.pages;
+  const diskPages = Math.floor(room.diskBytesFree / room.pageSize);
+  if (room.freePages + Math.min(growth, diskPages) >= MIN_ROOM_PAGES) return null;
   return diskPages < growth
-    ? `the disk holding ${path.dirname(file)} is full (${Math.floor((diskPages * pageSize) / 1024)} KB free)`
-    : `the database has reached its page limit (SQLite max_page_count ${maxPages}, ${freePages} free pages)`;
+    ? `the disk holding ${room.directory} is full (${Math.floor((diskPages * room.pageSize) / 1024)} KB free)`
+    : `the database has reached its page limit (SQLite max_page_count ${room.maxPages}, ${room.freePages} free pages)`;
 }
