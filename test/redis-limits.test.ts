@@ -187,15 +187,24 @@ describe('Redis back after counting alone, or back empty: every place admitted i
       for (const t of nodes)
         await expect.poll(async () => (await t.app.inject({ method: 'GET', url: '/readyz' })).json().redis, { timeout: 10_000, interval: 100 }).toBe(state);
     };
-  /** Redis restarted without persistence, as both nodes see it: both connections drop, every count is gone, both come back. */
-  async function redisRestartedEmpty() {
+  /**
+   * Redis restarted without persistence, as both nodes see it: both connections drop, every count
+   * is gone, both come back. `aloneOnA` runs with A back and B not yet (answering what A admitted).
+   */
+  async function redisRestartedEmpty(aloneOnA?: () => Promise<number>): Promise<number> {
     await proxyA.cut();
     await proxyB.cut();
     await redisState(a, b)('degraded');
     await dropRedisKeys(prefix);
     await proxyA.open();
+    let admitted = 0;
+    if (aloneOnA) {
+      await redisState(a)('ok');
+      admitted = await aloneOnA();
+    }
     await proxyB.open();
     await redisState(a, b)('ok');
+    return admitted;
   }
   async function orgWithKey(name: string, limits: { utilityActionsPerMonth: number; requestsPerMinute: number }) {
     const admin = await signup(a, name);
@@ -289,6 +298,27 @@ describe('Redis back after counting alone, or back empty: every place admitted i
     expect(Math.floor(Date.now() / 60_000)).toBe(window);
     expect(before + after).toBe(60);
     expect(a.logs.text).toMatch(/Redis lost its shared counts/);
+  });
+
+  it('a rate limit of 60: Redis back empty and its epoch made again by the node that made the old one; the other node still sees the counts were lost (60 in the window)', {
+    timeout: WINDOW_TEST_TIMEOUT_MS,
+  }, async () => {
+    // First A makes Redis's epoch: back alone after a loss, its lease finds none and makes one.
+    const maker = await orgWithKey('Epoch Maker Ltd', { utilityActionsPerMonth: 100_000, requestsPerMinute: 60 });
+    expect(await redisRestartedEmpty(() => sequentially(1, () => a, maker.key.secret))).toBe(1);
+    const { key } = await orgWithKey('Epoch Again Ltd', { utilityActionsPerMonth: 100_000, requestsPerMinute: 60 });
+    const window = await earlyInAWindow();
+    const before = await sequentially(20, (i) => (i % 2 ? b : a), key.secret);
+    expect(before).toBe(20);
+    const lossesSeenByB = () => b.logs.text.match(/Redis lost its shared counts/g)?.length ?? 0;
+    const seen = lossesSeenByB();
+    // Lost again; A, back first, makes the next epoch before B looks at Redis's.
+    const alone = await redisRestartedEmpty(() => sequentially(10, () => a, key.secret));
+    expect(alone).toBe(10);
+    const after = await admittedOf(Array.from({ length: 90 }, (_, i) => post(i % 2 ? b : a, key.secret)));
+    expect(Math.floor(Date.now() / 60_000)).toBe(window);
+    expect(before + alone + after).toBe(60);
+    expect(lossesSeenByB()).toBe(seen + 1);
   });
 
   it('a lower quota applies at once on both nodes: the places each node holds beyond it are not used (20 in all)', async () => {

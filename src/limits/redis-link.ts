@@ -86,7 +86,6 @@ export class RedisLink {
   #watch: NodeJS.Timeout | undefined;
   readonly #watchMs: number;
   readonly #timeoutMs: number;
-  readonly #proposal = randomUUID();
   /** This node's name as a holder of quota places (see REPORT). */
   readonly nodeId = randomUUID();
   /** How long a holder's heartbeat keeps it alive: silent longer, its places are given back by another node. */
@@ -207,7 +206,9 @@ export class RedisLink {
         o.ttlSeconds,
         o.unreported,
         this.#epoch,
-        this.#proposal,
+        // A new epoch's name is new on every call: a node that made the lost epoch and makes the
+        // next one must not give it the old name, or a node that met the old one would not see the loss.
+        randomUUID(),
         holder ? this.nodeId : '',
         this.#holderTtlMs,
         holder?.used ?? 0,
@@ -279,7 +280,7 @@ export class RedisLink {
    * up would only have the next lease fail again, and the node go back and forth every second.
    */
   #answersAgain(): void {
-    this.#timed(this.client.set(`${this.prefix}alive`, this.#proposal, 'PX', this.#watchMs * 4))
+    this.#timed(this.client.set(`${this.prefix}alive`, this.nodeId, 'PX', this.#watchMs * 4))
       .then(() => this.#checkEpoch())
       .then(
         () => this.markUp(),

@@ -30,8 +30,9 @@ end
  * the places the node admitted that the count does not hold yet (ARGV[6], used while Redis was
  * lost). The block shrinks near the limit (a share of what is left per node), so a limit of 10
  * admits exactly 10. Returns {places taken, total taken by every node, epoch, returned}, or:
- * - {-2, 0, epoch} when the node's epoch (ARGV[7]) is not Redis's (KEYS[2], created with ARGV[8]
- *   when missing): Redis lost every count (restarted empty) or the node has not met it yet;
+ * - {-2, 0, epoch} when the node's epoch (ARGV[7]) is not Redis's (KEYS[2], created with ARGV[8],
+ *   a name never used before, when missing): Redis lost every count (restarted empty) or the node
+ *   has not met it yet;
  * - {-1, 0, epoch} when the period has no count yet and the node gave no seed (ARGV[1] empty):
  *   it reads one (the database's count) and asks again.
  * A holder (ARGV[9], a node's id; empty for rate windows, which end by themselves) first settles
