@@ -187,6 +187,17 @@ describe('Redis back after counting alone, or back empty: every place admitted i
       for (const t of nodes)
         await expect.poll(async () => (await t.app.inject({ method: 'GET', url: '/readyz' })).json().redis, { timeout: 10_000, interval: 100 }).toBe(state);
     };
+  /** What each node logged about Redis, to say how a count that is off came about. */
+  const redisLog = () =>
+    [a, b]
+      .map(
+        (t, i) =>
+          `${'AB'[i]}: ${t.logs.lines
+            .map((line) => JSON.parse(line).msg as string)
+            .filter((msg) => /Redis/.test(msg))
+            .join(' | ')}`,
+      )
+      .join('\n');
   /**
    * Redis restarted without persistence, as both nodes see it: both connections drop, every count
    * is gone, both come back. `aloneOnA` runs with A back and B not yet (answering what A admitted).
@@ -234,7 +245,7 @@ describe('Redis back after counting alone, or back empty: every place admitted i
     await redisState(b)('ok');
     const after = await admittedOf(Array.from({ length: 90 }, (_, i) => post(i % 2 ? b : a, key.secret)));
     expect(Math.floor(Date.now() / 60_000)).toBe(window);
-    expect(alone + after).toBe(60);
+    expect(alone + after, redisLog()).toBe(60);
   });
 
   it('a rate limit of 60: Redis goes silent (a black hole) after B leased in the window; B serves its share of the window without a round trip per request, then shares again once Redis answers', {
@@ -296,7 +307,7 @@ describe('Redis back after counting alone, or back empty: every place admitted i
     await redisRestartedEmpty();
     const after = await admittedOf(Array.from({ length: 90 }, (_, i) => post(i % 2 ? b : a, key.secret)));
     expect(Math.floor(Date.now() / 60_000)).toBe(window);
-    expect(before + after).toBe(60);
+    expect(before + after, redisLog()).toBe(60);
     expect(a.logs.text).toMatch(/Redis lost its shared counts/);
   });
 
@@ -317,7 +328,7 @@ describe('Redis back after counting alone, or back empty: every place admitted i
     expect(alone).toBe(10);
     const after = await admittedOf(Array.from({ length: 90 }, (_, i) => post(i % 2 ? b : a, key.secret)));
     expect(Math.floor(Date.now() / 60_000)).toBe(window);
-    expect(before + alone + after).toBe(60);
+    expect(before + alone + after, redisLog()).toBe(60);
     expect(lossesSeenByB()).toBe(seen + 1);
   });
 
@@ -362,7 +373,7 @@ describe('Redis back after counting alone, or back empty: every place admitted i
       expect(check.json()).toMatchObject({ utilityActionsLeft: 30 });
     }
     const after = await admittedOf(Array.from({ length: 60 }, (_, i) => post(i % 2 ? b : a, key.secret)));
-    expect(before + after).toBe(40);
+    expect(before + after, redisLog()).toBe(40);
 
     await a.services.usage.flush();
     await b.services.usage.flush();
