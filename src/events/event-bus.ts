@@ -3,6 +3,7 @@ import type { Clock } from '../lib/clock.js';
 import type { IdGenerator } from '../lib/ids.js';
 import type { DomainEvent, NewDomainEvent } from './domain-events.js';
 import { appendEvents, logBounds, pruneEvents, readEvents } from './event-log.js';
+import { addBounded } from '../lib/bounded-set.js';
 import { GapCursor } from './gap-cursor.js';
 
 /** Tells the other nodes that events were committed; the log itself carries them. */
@@ -196,8 +197,7 @@ export class EventBus {
 
   #emit(event: DomainEvent): void {
     if (this.#delivered.has(event.id)) return;
-    this.#delivered.add(event.id);
-    if (this.#delivered.size > 10_000) this.#delivered.delete(this.#delivered.values().next().value!);
+    addBounded(this.#delivered, event.id, 10_000);
     for (const listener of this.#listeners) listener.event(event);
   }
 }

@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js';
+import { addBounded } from '../lib/bounded-set.js';
 import { HOUR, MINUTE, type Clock } from '../lib/clock.js';
 import { sendWebhook, type SendResult } from './sender.js';
 import * as repo from './webhooks.repository.js';
@@ -62,10 +63,7 @@ export class DeliveryWorker {
 
   /** Inside the recording transaction: these events queued deliveries (`WebhookService.fanOut`). */
   expect(eventIds: readonly string[]): void {
-    for (const id of eventIds) {
-      this.#expected.add(id);
-      if (this.#expected.size > EXPECTED_MAX) this.#expected.delete(this.#expected.values().next().value!);
-    }
+    for (const id of eventIds) addBounded(this.#expected, id, EXPECTED_MAX);
   }
 
   /**

@@ -10,8 +10,10 @@ const Url = Type.String({ minLength: 1, maxLength: 2000, description: 'https URL
 const EventTypes = Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 32, description: 'Event types to receive' });
 const Description = Type.String({ maxLength: 500 });
 
-/** Webhook endpoints of the organisation (CONTRACT §11), Admins only. */
-/** `deliveries`: woken when Send test queued its delivery, so it goes at once rather than at the next poll. */
+/**
+ * Webhook endpoints of the organisation (CONTRACT §11), Admins only. `deliveries` is woken when
+ * Send test queued its delivery, so it goes at once rather than at the next poll.
+ */
 export function webhooksRoutes(app: App, webhooks: WebhookService, deliveries: Pick<DeliveryWorker, 'kick'>): void {
   const tags = ['Webhooks'];
   app.get(

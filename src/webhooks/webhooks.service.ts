@@ -286,11 +286,11 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     /**
      * Inside the transaction that records events: one delivery per event and endpoint that asked
      * for it, so a delivery exists exactly when its event commits. A revoked or deleted key's
-     * trigger subscriptions get that event first and then stop.
+     * trigger subscriptions get that event first and then stop. Answers the ids of the events that
+     * got at least one delivery (their node's worker sends them once they commit).
      */
-    /** Queues each event's deliveries in `trx`; answers the ids of the events that got at least one. */
     async fanOut(trx: Trx, events: readonly DomainEvent[]): Promise<string[]> {
-      const queued: string[] = [];
+      const queued = new Set<string>();
       const byOrg = new Map<string, DomainEvent[]>();
       for (const event of events) {
         if (!(WEBHOOK_EVENT_TYPES as readonly string[]).includes(event.type)) continue;
@@ -303,12 +303,12 @@ export function createWebhookService(deps: WebhookServiceDeps) {
           return list.filter((e) => wanted.includes(e.type)).map((e) => pendingDelivery(endpoint, e, JSON.stringify(e), e.timestamp));
         });
         await repo.insertDeliveries(trx, rows);
-        for (const row of rows) if (!queued.includes(row.eventId)) queued.push(row.eventId);
+        for (const row of rows) queued.add(row.eventId);
         for (const event of list) {
           if (event.type === 'api_key.revoked' || event.type === 'api_key.deleted') await repo.stopTriggersOfKey(trx, event.data.key.id, event.timestamp);
         }
       }
-      return queued;
+      return [...queued];
     },
   };
 }
