@@ -195,6 +195,30 @@ describe('plans, quotas and rate limits at the gateway (CONTRACT §4 checks 9–
       end: '2027-01-01T00:00:00.000Z',
     });
   });
+
+  it('organisations asked in turn each get their own period, and a period that changes is read anew', async () => {
+    const { currentPeriod } = await import('../src/plans/period.js');
+    const at = new Date('2026-06-20T12:00:00.000Z');
+    // Three paid subscriptions with periods of their own, and one whose bounds are not toISOString's form.
+    const subs = [
+      { periodStart: '2026-06-10T00:00:00.000Z', periodEnd: '2026-07-10T00:00:00.000Z' },
+      { periodStart: '2026-06-15T00:00:00.000Z', periodEnd: '2026-07-15T00:00:00.000Z' },
+      { periodStart: '2026-05-20T00:00:00.000Z', periodEnd: '2026-06-20T00:00:00.000Z' }, // just ended: the calendar month
+      { periodStart: '2026-06-01T00:00:00Z', periodEnd: '2026-07-01T00:00:00Z' },
+    ];
+    const expected = [
+      { start: '2026-06-10T00:00:00.000Z', end: '2026-07-10T00:00:00.000Z' },
+      { start: '2026-06-15T00:00:00.000Z', end: '2026-07-15T00:00:00.000Z' },
+      { start: '2026-06-01T00:00:00.000Z', end: '2026-07-01T00:00:00.000Z' },
+      { start: '2026-06-01T00:00:00Z', end: '2026-07-01T00:00:00Z' },
+    ];
+    for (let round = 0; round < 3; round++) for (const [i, sub] of subs.entries()) expect(currentPeriod(sub, at.getTime())).toEqual(expected[i]);
+    // The same object renewed for the next period.
+    const renewed = subs[2]!;
+    renewed.periodStart = '2026-06-20T00:00:00.000Z';
+    renewed.periodEnd = '2026-07-20T00:00:00.000Z';
+    expect(currentPeriod(renewed, at)).toEqual({ start: '2026-06-20T00:00:00.000Z', end: '2026-07-20T00:00:00.000Z' });
+  });
 });
 
 describe('subscription and usage in the portal API', () => {
