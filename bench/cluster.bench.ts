@@ -268,8 +268,11 @@ interface ThroughputRun {
   cpuUsPerRequest: number | null;
 }
 
-/** `floor`: the service's HTTP shell answering CheckConnection's answer with no checks (bench/floor-server.ts). */
-type SetupName = 'local' | 'cluster' | 'floor';
+/**
+ * `floor`: the service's HTTP shell answering CheckConnection's answer with no checks (bench/floor-server.ts);
+ * `baseline`: another build of the server (bench:gateway's BENCH_BASELINE), to compare two versions side by side.
+ */
+type SetupName = 'local' | 'cluster' | 'floor' | 'baseline';
 
 export interface ThroughputSetup {
   name: SetupName;

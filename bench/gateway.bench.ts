@@ -10,9 +10,14 @@
  *
  * Run with `npm run bench` (builds first). Knobs for quick trials: BENCH_KEYS, BENCH_LOAD_KEYS,
  * BENCH_CONNECTIONS, BENCH_DURATION (s), BENCH_PAIRS; BENCH_SERVER_NODE_ARGS adds node flags to the
- * server only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it).
+ * server only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it). BENCH_ORGS spreads the
+ * keys over that many organisations, each with a billing period of its own (as a paid subscription
+ * has), so consecutive requests come from different tenants. BENCH_BASELINE names a checkout of
+ * another version, built (`<dir>/dist/cli.js`): it runs as a third setup in the same interleaved
+ * pairs, on its own copy of the seeded database, so two versions are compared side by side.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +31,7 @@ import { sha256Hex } from '../src/lib/hash.js';
 import { newId } from '../src/lib/ids.js';
 import { type ClusterNode, startNode } from '../test/support/cluster.js';
 import { measureThroughput, primeKeys } from './cluster.bench.js';
-import { round } from './load.js';
+import { median, round } from './load.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const setting = (name: string, fallback: number): number => {
@@ -41,12 +46,25 @@ const settings = {
   durationSeconds: setting('BENCH_DURATION', 2),
   warmupSeconds: 2,
   pairs: setting('BENCH_PAIRS', 15),
+  orgs: setting('BENCH_ORGS', 1),
   insertBatch: 500, // 500 rows x 21 columns stays well under SQLite's 32,766 bound parameters
   transactionSize: 10_000, // also the progress interval
   target: 0.9,
 };
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
+const baseline = process.env.BENCH_BASELINE ? path.resolve(process.env.BENCH_BASELINE, 'dist/cli.js') : undefined;
+if (baseline && !existsSync(baseline)) throw new Error(`BENCH_BASELINE: ${baseline} does not exist (build that checkout first)`);
+/** Which version the baseline is, for the results file: its commit when it is a git checkout. */
+function baselineVersion(): { dir: string; commit: string | null } | undefined {
+  if (!baseline) return undefined;
+  const dir = path.dirname(path.dirname(baseline));
+  try {
+    return { dir, commit: execFileSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim() };
+  } catch {
+    return { dir, commit: null };
+  }
+}
 async function withDatabase<T>(dataDir: string, work: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
   const handle = openDatabase({ dataDir, databaseUrl: undefined });
   try {
@@ -61,16 +79,26 @@ function seed(dataDir: string): Promise<string[]> {
   return withDatabase(dataDir, async (handle) => {
     await migrateToLatest(handle);
     const db = handle.db;
-    const orgId = await db.transaction().execute((trx) => createOrganisation(trx, { clock: systemClock, newId }, 'Benchmark Ltd', 'enterprise'));
     // Enterprise limits the load never reaches: the feature and rate-limit checks (CONTRACT §4
     // checks 9–10) run on every request but never refuse. CheckConnection is not billed, so it
     // takes no quota place (check 11 applies to document and utility actions).
     const unreachable = { requestsPerMinute: 1_000_000_000, documentActionsPerMonth: 1_000_000_000, utilityActionsPerMonth: 1_000_000_000 };
-    await db
-      .updateTable('subscriptions')
-      .set({ overrides: JSON.stringify(unreachable) })
-      .where('orgId', '=', orgId)
-      .execute();
+    const now = systemClock.nowMs();
+    const orgIds: string[] = [];
+    for (let i = 0; i < settings.orgs; i++) {
+      const orgId = await db.transaction().execute((trx) => createOrganisation(trx, { clock: systemClock, newId }, `Benchmark ${i + 1} Ltd`, 'enterprise'));
+      // With several organisations, each has a period of its own (a paid subscription's), begun on a different day.
+      const own =
+        settings.orgs > 1
+          ? { periodStart: new Date(now - (i % 28) * 86_400_000).toISOString(), periodEnd: new Date(now + 86_400_000 * (28 - (i % 28))).toISOString() }
+          : {};
+      await db
+        .updateTable('subscriptions')
+        .set({ overrides: JSON.stringify(unreachable), ...own })
+        .where('orgId', '=', orgId)
+        .execute();
+      orgIds.push(orgId);
+    }
 
     const loadKeys: string[] = [];
     const started = performance.now();
@@ -88,7 +116,8 @@ function seed(dataDir: string): Promise<string[]> {
             if (seeded % every === 0 && loadKeys.length < settings.loadKeys) loadKeys.push(secret);
             rows.push({
               id: newId('key'),
-              orgId,
+              // The load's consecutive keys (one in `every`) belong to different organisations.
+              orgId: orgIds[Math.floor(seeded / every) % orgIds.length]!,
               name: `bench-key-${seeded}`,
               hash: sha256Hex(secret),
               ...keyDisplayParts(secret),
@@ -134,6 +163,7 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bdoc-bench-'));
   const nodes: ClusterNode[] = [];
+  const baselineDir = baseline ? mkdtempSync(path.join(os.tmpdir(), 'bdoc-bench-baseline-')) : undefined;
   try {
     log(`Seeding ${settings.keys.toLocaleString('en')} API keys into ${dataDir} …`);
     const loadKeys = await seed(dataDir);
@@ -145,14 +175,19 @@ async function main(): Promise<number> {
     nodes.push(server);
     const floor = await startNode({ databaseUrl: '', script: ['--import', 'tsx', 'bench/floor-server.ts'] });
     nodes.push(floor);
+    let other: ClusterNode | undefined;
+    if (baseline && baselineDir) {
+      log(`Starting the baseline build ${path.relative(ROOT, baseline) || baseline} on a copy of the database …`);
+      cpSync(dataDir, baselineDir, { recursive: true });
+      other = await startNode({ databaseUrl: '', nodeArgs, script: [baseline, 'serve'], env: { DATA_DIR: baselineDir } });
+      nodes.push(other);
+    }
 
     log(`Priming the key cache with ${loadKeys.length} keys; ${settings.pairs} interleaved pairs of ${settings.durationSeconds} s runs on each …`);
     await primeKeys(server, loadKeys);
+    if (other) await primeKeys(other, loadKeys);
     const throughput = await measureThroughput(
-      [
-        { name: 'local', nodes: [server] },
-        { name: 'floor', nodes: [floor] },
-      ],
+      [{ name: 'local', nodes: [server] }, { name: 'floor', nodes: [floor] }, ...(other ? [{ name: 'baseline' as const, nodes: [other] }] : [])],
       loadKeys,
       { pairs: settings.pairs, seconds: settings.durationSeconds, connections: settings.connections, warmupSeconds: settings.warmupSeconds },
     );
@@ -160,6 +195,7 @@ async function main(): Promise<number> {
     log('\nStopping the server (SIGTERM) …');
     const serverExit = await server.stop();
     const floorExit = await floor.stop();
+    const baselineExit = other ? await other.stop() : undefined;
     nodes.length = 0;
     const recorded = await recordedUsage(dataDir);
     // The priming calls count too (primeKeys: one per load key, and the RateLimit check).
@@ -167,15 +203,20 @@ async function main(): Promise<number> {
 
     const gateway = throughput.summary.local!;
     const shell = throughput.summary.floor!;
+    // This build's gateway/no-op over the baseline's, pair by pair: each process's gateway is measured
+    // against its own no-op, since two processes of the same build can differ by 20 % in raw speed.
+    const versusBaseline = other ? gateway.ratios.map((ratio, i) => round(ratio / throughput.summary.baseline!.ratios[i]!, 3)) : undefined;
     const summary = {
       gateway,
       floor: shell,
+      ...(other ? { baseline: throughput.summary.baseline!, versusBaseline: { ratios: versusBaseline!, median: round(median(versusBaseline!), 3) } } : {}),
       medianRatio: gateway.medianRatio,
       target: settings.target,
       targetMet: gateway.medianRatio >= settings.target,
       failedRuns: throughput.failedRuns,
       serverExit,
       floorExit,
+      ...(other ? { baselineExit } : {}),
       usage: { gatewayResponsesCounted: gatewayOk, successesRecorded: recorded },
       wallSeconds: round((Date.now() - startedAt.getTime()) / 1000, 1),
     };
@@ -190,16 +231,22 @@ async function main(): Promise<number> {
     };
     mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
     const file = path.join(ROOT, 'bench/results', `gateway-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, `${JSON.stringify({ startedAt: startedAt.toISOString(), machine, settings, runs: throughput.runs, summary }, null, 2)}\n`);
+    writeFileSync(
+      file,
+      `${JSON.stringify({ startedAt: startedAt.toISOString(), machine, settings, baseline: baselineVersion(), runs: throughput.runs, summary }, null, 2)}\n`,
+    );
 
     for (const [label, t] of [
       ['gateway', gateway],
       ['framework floor, no checks', shell],
+      ...(summary.baseline ? [['baseline build', summary.baseline] as const] : []),
     ] as const) {
       log(
         `${label}: gateway/no-op ${t.medianRatio} (pairs ${t.ratios.join(', ')}); no-op ${t.noopRequestsPerSecondMedian} req/s, /v1/connection ${t.gatewayRequestsPerSecondMedian} req/s; CPU µs/request no-op ${t.noopCpuUsPerRequestMedian}, /v1/connection ${t.gatewayCpuUsPerRequestMedian}`,
       );
     }
+    if (summary.versusBaseline)
+      log(`gateway/no-op of this build over the baseline's: ${summary.versusBaseline.median} (pairs ${summary.versusBaseline.ratios.join(', ')})`);
     log(
       `Target gateway/no-op >= ${settings.target}: ${summary.targetMet ? 'MET' : 'NOT MET'} (load average ${os.loadavg()[0]?.toFixed(1)} on ${cpus.length} CPUs)`,
     );
@@ -210,6 +257,7 @@ async function main(): Promise<number> {
     if (summary.failedRuns > 0) problems.push(`${summary.failedRuns} run(s) had non-2xx responses or socket errors`);
     if (serverExit !== 0) problems.push(`the server exited with ${serverExit} after SIGTERM, not 0`);
     if (floorExit !== 0) problems.push(`the framework floor exited with ${floorExit} after SIGTERM, not 0`);
+    if (baselineExit !== undefined && baselineExit !== 0) problems.push(`the baseline build exited with ${baselineExit} after SIGTERM, not 0`);
     // The server may count a few more than the client (responses in flight when a run stopped), never fewer.
     if (recorded < gatewayOk) problems.push('the server recorded less usage than the client counted: the shutdown flush lost counts');
     for (const problem of problems) log(`FAILED: ${problem}`);
@@ -217,6 +265,7 @@ async function main(): Promise<number> {
   } finally {
     await Promise.all(nodes.map((n) => n.kill()));
     rmSync(dataDir, { recursive: true, force: true });
+    if (baselineDir) rmSync(baselineDir, { recursive: true, force: true });
   }
 }
 
