@@ -56,6 +56,47 @@ describe('usage is recorded per key, day, operation, outcome and flow', () => {
     });
   });
 
+  it('flows taking turns on one key, and one flow name in two environments, each count on their own flow, across flushes', async () => {
+    t = await startTestApp();
+    const admin = await signup(t, 'Turns Inc');
+    await t.services.usage.stop();
+    const { id, secret } = await createKey(t, admin, { name: 'prod-turns-flow-ops' });
+    const flow = (name: string, environment?: string, run = 'run-1') => ({
+      'x-ms-workflow-name': name,
+      'x-ms-workflow-run-id': run,
+      ...(environment ? { 'x-ms-client-environment-id': environment } : {}),
+    });
+    const calls = [
+      ...[1, 2, 3].map((run) => flow('invoice-flow', undefined, `inv-${run}`)),
+      flow('report-flow'),
+      flow('invoice-flow', undefined, 'inv-4'),
+      'flush',
+      // The same flow as the last call before the flush: it counts on a row of the new buffer.
+      flow('invoice-flow', undefined, 'inv-5'),
+      flow('report-flow'),
+      flow('report-flow', 'env-test'),
+      flow('report-flow', 'env-test'),
+      flow('report-flow'),
+    ] as const;
+    for (const headers of calls) {
+      if (headers === 'flush') await t.services.usage.flush();
+      else expect((await callGateway(t, secret, headers)).statusCode).toBe(200);
+    }
+    await t.services.usage.flush();
+    const rows = await t.services.db
+      .selectFrom('flowKeys')
+      .innerJoin('flows', 'flows.id', 'flowKeys.flowId')
+      .select(['flows.workflowName', 'flows.environmentId', 'flows.lastRunId', 'flowKeys.calls'])
+      .where('flowKeys.keyId', '=', id)
+      .execute();
+    const byFlow = (row: { workflowName: string; environmentId: string | null }) => `${row.workflowName} ${row.environmentId ?? ''}`;
+    expect(rows.map((row) => ({ ...row, calls: Number(row.calls) })).sort((x, y) => byFlow(x).localeCompare(byFlow(y)))).toEqual([
+      { workflowName: 'invoice-flow', environmentId: null, lastRunId: 'inv-5', calls: 5 },
+      { workflowName: 'report-flow', environmentId: null, lastRunId: 'run-1', calls: 3 },
+      { workflowName: 'report-flow', environmentId: 'env-test', lastRunId: 'run-1', calls: 2 },
+    ]);
+  });
+
   it('lastUsedAt moves forward on accepted requests only', async () => {
     t = await startTestApp();
     const admin = await signup(t, 'Last Used Ltd');

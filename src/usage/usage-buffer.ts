@@ -47,15 +47,7 @@ export interface UnwrittenUsage {
 /** Flows seen only in refused calls, buffered per flush at most: they update known flows and make none. */
 const MAX_REFUSED_FLOWS = 10_000;
 
-/**
- * Only a call carrying `x-ms-workflow-name` is a flow's (CONTRACT §10); the portal's connection
- * test, scripts and Power Apps count as the key's direct calls. The buffer's key of a flow
- * through a key: the key, the environment and the workflow name.
- */
-function flowKey(keyId: string, flow: FlowInfo): string | null {
-  return flow.workflowName ? flowRowKey(keyId, flow.clientEnvironmentId, flow.workflowName) : null;
-}
-
+/** The buffer's key of a flow through a key: the key, the environment and the workflow name. */
 function flowRowKey(keyId: string, environmentId: string | null, workflowName: string): string {
   return `${keyId}\n${environmentId ?? ''}\n${workflowName}`;
 }
@@ -83,6 +75,8 @@ export class UsageBuffer {
   /** Per key, the row of #counts its last call was counted on (always a row of the current #counts). */
   #hot = new Map<string, CountRow>();
   #flows = new Map<string, FlowRow>();
+  /** Per key, the row of #flows its last flow call was counted on: a flow's next call finds it without building its key. */
+  #hotFlows = new Map<string, FlowRow>();
   #lastUsed = new Map<string, number>();
   #flushing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -125,40 +119,55 @@ export class UsageBuffer {
       const previous = this.#lastUsed.get(event.keyId);
       if (previous === undefined || previous < at) this.#lastUsed.set(event.keyId, at);
     }
-    // Only accepted calls make a flow: refused ones (a bad or revoked key, limits) would let
-    // anyone grow the table with made-up workflow names. A refused call of a flow that exists
-    // still counts on it (a flow calling a dead key is what the portal warns about).
-    const key = event.flow && flowKey(event.keyId, event.flow);
-    if (event.flow && key) {
-      const seen = this.#flows.get(key);
-      if (seen) {
-        seen.calls++;
-        seen.accepted ||= event.accepted;
-        if (at >= seen.lastSeenAt) {
-          seen.lastSeenAt = at;
-          seen.lastOutcome = event.outcome;
-          seen.lastRunId = event.flow.runId ?? seen.lastRunId;
-          seen.location = event.flow.location ?? seen.location;
-          seen.userAgent = event.flow.userAgent ?? seen.userAgent;
-          seen.workflowId = event.flow.workflowId ?? seen.workflowId;
-        }
-      } else if (event.accepted || this.#flows.size < MAX_REFUSED_FLOWS) {
-        this.#flows.set(key, {
+    // Only a call carrying `x-ms-workflow-name` is a flow's (CONTRACT §10); the portal's connection
+    // test, scripts and Power Apps count as the key's direct calls.
+    const flow = event.flow;
+    if (flow?.workflowName) this.#recordFlow(event, flow, flow.workflowName);
+  }
+
+  /**
+   * Only accepted calls make a flow: refused ones (a bad or revoked key, limits) would let anyone
+   * grow the table with made-up workflow names. A refused call of a flow that exists still counts
+   * on it (a flow calling a dead key is what the portal warns about).
+   */
+  #recordFlow(event: UsageEvent, flow: FlowInfo, workflowName: string): void {
+    const at = event.at;
+    let seen = this.#hotFlows.get(event.keyId);
+    if (seen === undefined || seen.workflowName !== workflowName || seen.environmentId !== flow.clientEnvironmentId) {
+      const key = flowRowKey(event.keyId, flow.clientEnvironmentId, workflowName);
+      seen = this.#flows.get(key);
+      if (seen === undefined) {
+        if (!event.accepted && this.#flows.size >= MAX_REFUSED_FLOWS) return;
+        const row: FlowRow = {
           accepted: event.accepted,
           keyId: event.keyId,
           orgId: event.orgId,
-          workflowName: event.flow.workflowName!,
-          environmentId: event.flow.clientEnvironmentId,
-          workflowId: event.flow.workflowId,
-          lastRunId: event.flow.runId,
-          location: event.flow.location,
-          userAgent: event.flow.userAgent,
+          workflowName,
+          environmentId: flow.clientEnvironmentId,
+          workflowId: flow.workflowId,
+          lastRunId: flow.runId,
+          location: flow.location,
+          userAgent: flow.userAgent,
           firstSeenAt: at,
           lastSeenAt: at,
           calls: 1,
           lastOutcome: event.outcome,
-        });
+        };
+        this.#flows.set(key, row);
+        this.#hotFlows.set(event.keyId, row);
+        return;
       }
+      this.#hotFlows.set(event.keyId, seen);
+    }
+    seen.calls++;
+    seen.accepted ||= event.accepted;
+    if (at >= seen.lastSeenAt) {
+      seen.lastSeenAt = at;
+      seen.lastOutcome = event.outcome;
+      seen.lastRunId = flow.runId ?? seen.lastRunId;
+      seen.location = flow.location ?? seen.location;
+      seen.userAgent = flow.userAgent ?? seen.userAgent;
+      seen.workflowId = flow.workflowId ?? seen.workflowId;
     }
   }
 
@@ -222,6 +231,7 @@ export class UsageBuffer {
     this.#counts = new Map();
     this.#hot = new Map();
     this.#flows = new Map();
+    this.#hotFlows = new Map();
     this.#lastUsed = new Map();
     try {
       await this.#db.transaction().execute(async (trx) => {
