@@ -287,7 +287,7 @@ export interface ThroughputSetup {
 export async function measureThroughput(
   setups: ThroughputSetup[],
   keys: string[],
-  options: { pairs: number; seconds: number; connections: number; warmupSeconds: number },
+  options: { pairs: number; seconds: number; connections: number; warmupSeconds: number; flows?: boolean },
 ) {
   const runs: ThroughputRun[] = [];
   /** 200 answers of the gateway route per setup (what its nodes must have counted as usage). */
@@ -298,7 +298,7 @@ export async function measureThroughput(
         setup.nodes.map((n) => n.url),
         route,
         keys,
-        { connections: options.connections, seconds: options.warmupSeconds },
+        { connections: options.connections, seconds: options.warmupSeconds, flows: options.flows },
       );
       if (route === 'gateway') gatewayOk[setup.name]! += warm.ok;
     }
@@ -315,7 +315,7 @@ export async function measureThroughput(
           setup.nodes.map((n) => n.url),
           route,
           keys,
-          { connections: options.connections, seconds: options.seconds },
+          { connections: options.connections, seconds: options.seconds, flows: options.flows },
         );
         const after = setup.nodes.map((n) => cpuMs(n.pid));
         const cpu = before.some((c) => c === null) || after.some((c) => c === null) ? null : after.reduce<number>((sum, c, i) => sum + c! - before[i]!, 0);

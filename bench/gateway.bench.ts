@@ -12,7 +12,8 @@
  * BENCH_CONNECTIONS, BENCH_DURATION (s), BENCH_PAIRS; BENCH_SERVER_NODE_ARGS adds node flags to the
  * server only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it). BENCH_ORGS spreads the
  * keys over that many organisations, each with a billing period of its own (as a paid subscription
- * has), so consecutive requests come from different tenants. BENCH_BASELINE names a checkout of
+ * has), so consecutive requests come from different tenants. BENCH_FLOWS=1 sends every request
+ * (both routes) with the headers of a Power Automate flow, one flow per key. BENCH_BASELINE names a checkout of
  * another version, built (`<dir>/dist/cli.js`): it runs as a third setup in the same interleaved
  * pairs, on its own copy of the seeded database, so two versions are compared side by side.
  */
@@ -47,6 +48,8 @@ const settings = {
   warmupSeconds: 2,
   pairs: setting('BENCH_PAIRS', 15),
   orgs: setting('BENCH_ORGS', 1),
+  /** Every request carries the headers of a flow (one per key), as Power Automate's calls do. */
+  flows: process.env.BENCH_FLOWS === '1',
   insertBatch: 500, // 500 rows x 21 columns stays well under SQLite's 32,766 bound parameters
   transactionSize: 10_000, // also the progress interval
   target: 0.9,
@@ -189,7 +192,13 @@ async function main(): Promise<number> {
     const throughput = await measureThroughput(
       [{ name: 'local', nodes: [server] }, { name: 'floor', nodes: [floor] }, ...(other ? [{ name: 'baseline' as const, nodes: [other] }] : [])],
       loadKeys,
-      { pairs: settings.pairs, seconds: settings.durationSeconds, connections: settings.connections, warmupSeconds: settings.warmupSeconds },
+      {
+        pairs: settings.pairs,
+        seconds: settings.durationSeconds,
+        connections: settings.connections,
+        warmupSeconds: settings.warmupSeconds,
+        flows: settings.flows,
+      },
     );
 
     log('\nStopping the server (SIGTERM) …');

@@ -44,12 +44,37 @@ export interface LoadResult {
 }
 
 /**
+ * The headers Power Automate sends with a flow's call (CONTRACT §10), one flow per key: what the
+ * gateway records to tell which flow uses which key.
+ */
+export function flowHeaders(index: number): Record<string, string> {
+  const id = `${index.toString(16).padStart(8, '0')}-7a2b-4c1d-9e8f-0a1b2c3d4e5f`;
+  return {
+    'x-ms-workflow-name': id,
+    'x-ms-workflow-id': `/workflows/${id.replaceAll('-', '')}`,
+    'x-ms-workflow-run-id': `08584657881234567890${index}CU00`,
+    'x-ms-execution-location': 'westeurope',
+    'user-agent': 'azure-logic-apps/1.0 (workflow 7a2b4c1d; version 08584657881234567890)',
+  };
+}
+
+/**
  * One run of `seconds` against every base URL at once (the connections split between them):
  * `GET /healthz` (no-op) or `GET /v1/connection` with `x-api-key` cycling through `keys`, each
- * connection starting at a different key. Throughput is the sum over the nodes.
+ * connection starting at a different key. Throughput is the sum over the nodes. `flows`: every
+ * request, on both routes, also carries the headers of a flow (one per key, `flowHeaders`).
  */
-export async function load(bases: string[], route: Route, keys: string[], options: { connections: number; seconds: number }): Promise<LoadResult> {
-  const requests: AcRequest[] = keys.map((key) => ({ method: 'GET', path: '/v1/connection', headers: { 'x-api-key': key } }));
+export async function load(
+  bases: string[],
+  route: Route,
+  keys: string[],
+  options: { connections: number; seconds: number; flows?: boolean },
+): Promise<LoadResult> {
+  const requests: AcRequest[] = keys.map((key, i) =>
+    route === 'noop'
+      ? { method: 'GET', path: '/healthz', headers: options.flows ? flowHeaders(i) : {} }
+      : { method: 'GET', path: '/v1/connection', headers: { 'x-api-key': key, ...(options.flows ? flowHeaders(i) : {}) } },
+  );
   const perNode = Math.max(1, Math.floor(options.connections / bases.length));
   let client = 0;
   const stride = Math.max(1, Math.floor(keys.length / options.connections));
@@ -60,7 +85,7 @@ export async function load(bases: string[], route: Route, keys: string[], option
         connections: perNode,
         pipelining: 1,
         duration: options.seconds,
-        ...(route === 'gateway' && {
+        ...((route === 'gateway' || options.flows) && {
           setupClient: (c: AcClient) => {
             const offset = (client++ * stride) % requests.length;
             c.setRequests([...requests.slice(offset), ...requests.slice(0, offset)]);
