@@ -22,7 +22,6 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createOrganisation } from '../src/orgs/orgs.repository.js';
 import { openDatabase, type DatabaseHandle } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import type { NewApiKeyRow } from '../src/db/schema.js';
@@ -31,7 +30,7 @@ import { systemClock } from '../src/lib/clock.js';
 import { sha256Hex } from '../src/lib/hash.js';
 import { newId } from '../src/lib/ids.js';
 import { type ClusterNode, startNode } from '../test/support/cluster.js';
-import { measureThroughput, primeKeys } from './cluster.bench.js';
+import { createBenchOrganisations, measureThroughput, primeKeys } from './cluster.bench.js';
 import { median, round } from './load.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -84,24 +83,9 @@ function seed(dataDir: string): Promise<string[]> {
     const db = handle.db;
     // Enterprise limits the load never reaches: the feature and rate-limit checks (CONTRACT §4
     // checks 9–10) run on every request but never refuse. CheckConnection is not billed, so it
-    // takes no quota place (check 11 applies to document and utility actions).
-    const unreachable = { requestsPerMinute: 1_000_000_000, documentActionsPerMonth: 1_000_000_000, utilityActionsPerMonth: 1_000_000_000 };
-    const now = systemClock.nowMs();
-    const orgIds: string[] = [];
-    for (let i = 0; i < settings.orgs; i++) {
-      const orgId = await db.transaction().execute((trx) => createOrganisation(trx, { clock: systemClock, newId }, `Benchmark ${i + 1} Ltd`, 'enterprise'));
-      // With several organisations, each has a period of its own (a paid subscription's), begun on a different day.
-      const own =
-        settings.orgs > 1
-          ? { periodStart: new Date(now - (i % 28) * 86_400_000).toISOString(), periodEnd: new Date(now + 86_400_000 * (28 - (i % 28))).toISOString() }
-          : {};
-      await db
-        .updateTable('subscriptions')
-        .set({ overrides: JSON.stringify(unreachable), ...own })
-        .where('orgId', '=', orgId)
-        .execute();
-      orgIds.push(orgId);
-    }
+    // takes no quota place (check 11 applies to document and utility actions). With several
+    // organisations, each has a period of its own (a paid subscription's), begun on a different day.
+    const orgIds = await createBenchOrganisations(db, settings.orgs, settings.orgs > 1);
 
     const loadKeys: string[] = [];
     const started = performance.now();
