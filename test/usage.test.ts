@@ -165,6 +165,45 @@ describe('usage is recorded per key, day, operation, outcome and flow', () => {
     expect(row.count).toBe(15);
   });
 
+  it('a flush of many keys lets the event loop turn while it writes, and writes every count', async () => {
+    t = await startTestApp({ env: { USAGE_FLUSH_MS: '1000' } });
+    await t.services.usage.stop();
+    const admin = await signup(t, 'Many Keys Ltd');
+    const keys = 5000;
+    const at = Date.now();
+    for (let i = 0; i < keys; i++) {
+      t.services.usage.record({
+        keyId: `key_many${i}`,
+        orgId: admin.orgId,
+        at,
+        operation: 'CheckConnection',
+        actionType: 'none',
+        outcome: 'success',
+        accepted: true,
+        flow: null,
+      });
+    }
+    // Turns of the event loop while the flush runs (on SQLite, whose driver is synchronous, none
+    // at all when its statements run back to back): each is a moment requests are answered in.
+    let turns = 0;
+    let flushing = true;
+    const turn = () => {
+      if (!flushing) return;
+      turns++;
+      setImmediate(turn);
+    };
+    setImmediate(turn);
+    await t.services.usage.flush();
+    flushing = false;
+    expect(turns).toBeGreaterThanOrEqual(2);
+    const written = await t.services.db
+      .selectFrom('keyUsageDaily')
+      .select((eb) => [eb.fn.countAll<number>().as('rows'), eb.fn.sum<number>('count').as('calls')])
+      .where('orgId', '=', admin.orgId)
+      .executeTakeFirstOrThrow();
+    expect({ rows: Number(written.rows), calls: Number(written.calls) }).toEqual({ rows: keys, calls: keys });
+  });
+
   it('a user can label a flow; the label survives further calls', async () => {
     t = await startTestApp();
     const admin = await signup(t, 'Labels Ltd');

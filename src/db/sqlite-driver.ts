@@ -25,14 +25,79 @@ async function withLockRetry<T>(waitMs: number, work: () => Promise<T>): Promise
   }
 }
 
-/** The one connection, with every statement retried while the file is locked by someone else. */
+/**
+ * Statement work, in milliseconds, that runs before the event loop gets a turn. better-sqlite3 is
+ * synchronous and Kysely chains statements by promises alone, so without this a long run of
+ * statements (a usage flush of 10,000 keys: about 100 ms) would hold every request waiting.
+ */
+const SLICE_MS = 2;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Prepared statements kept, by SQL text: preparing costs as much as running (a key lookup: ~25 µs against ~0.5 µs). */
+const STATEMENTS_KEPT = 256;
+
+/** The connection's prepared statements, the least recently used dropped first. */
+class StatementCache {
+  readonly #database: Sqlite.Database;
+  readonly #statements = new Map<string, Sqlite.Statement>();
+
+  constructor(database: Sqlite.Database) {
+    this.#database = database;
+  }
+
+  get(sqlText: string): Sqlite.Statement {
+    let statement = this.#statements.get(sqlText);
+    if (statement) {
+      // Most recently used last: a Map keeps insertion order.
+      this.#statements.delete(sqlText);
+    } else {
+      statement = this.#database.prepare(sqlText);
+      if (this.#statements.size >= STATEMENTS_KEPT) this.#statements.delete(this.#statements.keys().next().value!);
+    }
+    this.#statements.set(sqlText, statement);
+    return statement;
+  }
+}
+
+/**
+ * The one connection: statements are prepared once and kept, every statement is retried while
+ * the file is locked by someone else, and a run of statements gives the event loop a turn every
+ * {@link SLICE_MS}, so requests answered from memory (cached keys) never wait for a long flush or batch.
+ */
 class RetryingConnection implements DatabaseConnection {
+  /** When the current run of statements without a turn of the event loop began (performance.now()), or -1. */
+  #sliceStart = -1;
+  readonly #endSlice = (): void => {
+    this.#sliceStart = -1;
+  };
+
   constructor(
     readonly inner: DatabaseConnection,
+    readonly statements: StatementCache,
     readonly waitMs: number,
   ) {}
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    return withLockRetry(this.waitMs, () => this.inner.executeQuery<R>(query));
+    if (this.#sliceStart < 0) {
+      // The first statement since the loop last turned: the slice ends when it turns again.
+      this.#sliceStart = performance.now();
+      setImmediate(this.#endSlice);
+    } else if (performance.now() - this.#sliceStart >= SLICE_MS) {
+      // #endSlice was queued first, so after this turn the statement begins a new slice.
+      return nextTurn().then(() => this.executeQuery<R>(query));
+    }
+    return withLockRetry(this.waitMs, () => this.#run<R>(query));
+  }
+  /** What Kysely's better-sqlite3 connection does, with the statement prepared once. */
+  #run<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const statement = this.statements.get(query.sql);
+    if (statement.reader) return Promise.resolve({ rows: statement.all(query.parameters) as R[] });
+    const { changes, lastInsertRowid } = statement.run(query.parameters);
+    return Promise.resolve({
+      numAffectedRows: changes === undefined || changes === null ? undefined : BigInt(changes),
+      insertId: lastInsertRowid === undefined || lastInsertRowid === null ? undefined : BigInt(lastInsertRowid),
+      rows: [],
+    });
   }
   streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
     return this.inner.streamQuery<R>(query, chunkSize);
@@ -60,7 +125,7 @@ class ImmediateSqliteDriver implements Driver {
   }
   async acquireConnection(): Promise<DatabaseConnection> {
     const connection = await this.#inner.acquireConnection();
-    if (this.#connection?.inner !== connection) this.#connection = new RetryingConnection(connection, this.#waitMs);
+    if (this.#connection?.inner !== connection) this.#connection = new RetryingConnection(connection, new StatementCache(this.#database), this.#waitMs);
     return this.#connection;
   }
   async beginTransaction(connection: DatabaseConnection, _settings: TransactionSettings): Promise<void> {

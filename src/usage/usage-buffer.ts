@@ -44,6 +44,9 @@ export interface UnwrittenUsage {
   lastUsed: Array<[keyId: string, atMs: number]>;
 }
 
+/** Rows per statement when writing: each statement and its building run without a turn of the event loop. */
+const BATCH = 200;
+
 /** Flows seen only in refused calls, buffered per flush at most: they update known flows and make none. */
 const MAX_REFUSED_FLOWS = 10_000;
 
@@ -235,19 +238,21 @@ export class UsageBuffer {
     this.#lastUsed = new Map();
     try {
       await this.#db.transaction().execute(async (trx) => {
-        for (const batch of chunks(
-          [...counts.values()].map((row) => ({ ...row, day: iso(row.day * DAY).slice(0, 10) })),
-          200,
-        )) {
-          await addDailyCounts(trx, batch);
+        // Batches made one at a time: the database driver lets the event loop turn between
+        // statements, and a batch's rows are formatted just before they are written.
+        for (const batch of chunks([...counts.values()], BATCH)) {
+          await addDailyCounts(
+            trx,
+            batch.map((row) => ({ ...row, day: iso(row.day * DAY).slice(0, 10) })),
+          );
         }
         await writeFlowActivity(
           trx,
           [...flows.values()].map((row) => ({ ...row, firstSeenAt: iso(row.firstSeenAt), lastSeenAt: iso(row.lastSeenAt) })),
           this.#flowsPerKeyMax,
         );
-        // One statement per 500 keys: a per-key UPDATE would hold the event loop for ~0.1 ms a key.
-        for (const batch of chunks([...lastUsed], 500)) {
+        // One statement per batch of keys: a per-key UPDATE would cost ~0.1 ms a key.
+        for (const batch of chunks([...lastUsed], BATCH)) {
           const rows = sql.join(batch.map(([keyId, at]) => sql`(${keyId}, ${iso(at)})`));
           await sql`update api_keys set last_used_at = v.column2 from (values ${rows}) as v
             where api_keys.id = v.column1 and (api_keys.last_used_at is null or api_keys.last_used_at < v.column2)`.execute(trx);
