@@ -27,6 +27,7 @@ import { sql } from 'kysely';
 import { createOrganisation } from '../src/orgs/orgs.repository.js';
 import { loadConfig } from '../src/config.js';
 import { type Db, openDatabase } from '../src/db/database.js';
+import type { NewApiKeyRow } from '../src/db/schema.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { generateApiKey, keyDisplayParts } from '../src/keys/key-format.js';
 import { systemClock } from '../src/lib/clock.js';
@@ -54,6 +55,32 @@ const WRITE_PAUSE_MS = 20;
 
 /** Limits the load never reaches, but that every request checks (rate limit, the quotas CheckConnection reports). */
 export const UNREACHABLE_LIMITS = { requestsPerMinute: 1_000_000_000, documentActionsPerMonth: 1_000_000_000, utilityActionsPerMonth: 1_000_000_000 };
+
+/** An active key of `orgId` stored as KeysService.issue stores one (SHA-256, `start`, `last4`), for seeding. */
+export function benchKeyRow(orgId: string, name: string, secret: string, createdAt: string, id = newId('key')): NewApiKeyRow {
+  return {
+    id,
+    orgId,
+    name,
+    hash: sha256Hex(secret),
+    ...keyDisplayParts(secret),
+    status: 'active',
+    environment: 'test',
+    team: null,
+    createdAt,
+    createdBy: null,
+    expiresAt: null,
+    lastUsedAt: null,
+    suspendedAt: null,
+    revokedAt: null,
+    revokedBy: null,
+    deletedAt: null,
+    replacesKeyId: null,
+    replacedByKeyId: null,
+    graceEndsAt: null,
+    expiryRecordedAt: null,
+  };
+}
 
 /**
  * `count` enterprise organisations with UNREACHABLE_LIMITS; with `ownPeriods`, each has a billing
@@ -251,30 +278,7 @@ export async function seedLoadKeys(databaseUrl: string, orgId: string, count: nu
     const createdAt = new Date().toISOString();
     await handle.db
       .insertInto('apiKeys')
-      .values(
-        secrets.map((secret, i) => ({
-          id: newId('key'),
-          orgId,
-          name: `bench-load-${i}`,
-          hash: sha256Hex(secret),
-          ...keyDisplayParts(secret),
-          status: 'active' as const,
-          environment: 'test' as const,
-          team: null,
-          createdAt,
-          createdBy: null,
-          expiresAt: null,
-          lastUsedAt: null,
-          suspendedAt: null,
-          revokedAt: null,
-          revokedBy: null,
-          deletedAt: null,
-          replacesKeyId: null,
-          replacedByKeyId: null,
-          graceEndsAt: null,
-          expiryRecordedAt: null,
-        })),
-      )
+      .values(secrets.map((secret, i) => benchKeyRow(orgId, `bench-load-${i}`, secret, createdAt)))
       .execute();
     return secrets;
   } finally {

@@ -25,12 +25,10 @@ import { fileURLToPath } from 'node:url';
 import { openDatabase, type DatabaseHandle } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import type { NewApiKeyRow } from '../src/db/schema.js';
-import { generateApiKey, keyDisplayParts } from '../src/keys/key-format.js';
+import { generateApiKey } from '../src/keys/key-format.js';
 import { systemClock } from '../src/lib/clock.js';
-import { sha256Hex } from '../src/lib/hash.js';
-import { newId } from '../src/lib/ids.js';
 import { type ClusterNode, startNode } from '../test/support/cluster.js';
-import { createBenchOrganisations, measureThroughput, primeKeys } from './cluster.bench.js';
+import { benchKeyRow, createBenchOrganisations, measureThroughput, primeKeys } from './cluster.bench.js';
 import { median, round } from './load.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -101,29 +99,8 @@ function seed(dataDir: string): Promise<string[]> {
             const secret = generateApiKey();
             // Spread the load keys over the whole table rather than taking the first 1,000.
             if (seeded % every === 0 && loadKeys.length < settings.loadKeys) loadKeys.push(secret);
-            rows.push({
-              id: newId('key'),
-              // The load's consecutive keys (one in `every`) belong to different organisations.
-              orgId: orgIds[Math.floor(seeded / every) % orgIds.length]!,
-              name: `bench-key-${seeded}`,
-              hash: sha256Hex(secret),
-              ...keyDisplayParts(secret),
-              status: 'active',
-              environment: 'test',
-              team: null,
-              createdAt,
-              createdBy: null,
-              expiresAt: null,
-              lastUsedAt: null,
-              suspendedAt: null,
-              revokedAt: null,
-              revokedBy: null,
-              deletedAt: null,
-              replacesKeyId: null,
-              replacedByKeyId: null,
-              graceEndsAt: null,
-              expiryRecordedAt: null,
-            });
+            // The load's consecutive keys (one in `every`) belong to different organisations.
+            rows.push(benchKeyRow(orgIds[Math.floor(seeded / every) % orgIds.length]!, `bench-key-${seeded}`, secret, createdAt));
           }
           await trx.insertInto('apiKeys').values(rows).execute();
         }

@@ -25,7 +25,8 @@ import { parseArgs } from 'node:util';
 import type { openDatabase as OpenDatabase } from '../src/db/database.js';
 import type { migrateToLatest as MigrateToLatest } from '../src/db/migrate.js';
 import type { UsageBuffer as UsageBufferClass } from '../src/usage/usage-buffer.js';
-import { createBenchOrganisations } from './cluster.bench.js';
+import { generateApiKey } from '../src/keys/key-format.js';
+import { benchKeyRow, createBenchOrganisations } from './cluster.bench.js';
 import { median, round } from './load.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -65,26 +66,6 @@ interface Sample {
   longestStallMs: number;
 }
 
-/** An API key row but for its id, organisation, name, hash and creation time. */
-const KEY_ROW = {
-  start: 'bdoc_bench',
-  last4: 'abcd',
-  status: 'active',
-  environment: 'test',
-  team: null,
-  createdBy: null,
-  expiresAt: null,
-  lastUsedAt: null,
-  suspendedAt: null,
-  revokedAt: null,
-  revokedBy: null,
-  deletedAt: null,
-  replacesKeyId: null,
-  replacedByKeyId: null,
-  graceEndsAt: null,
-  expiryRecordedAt: null,
-} as const;
-
 /** Records one call for each key (and its flow), as a second of traffic from that many keys would. */
 function recordSecond(buffer: UsageBufferClass, orgId: string, at: number): void {
   for (let i = 0; i < settings.keys; i++) {
@@ -115,14 +96,9 @@ async function sample(build: Build, pair: number): Promise<Sample> {
       await handle.db
         .insertInto('apiKeys')
         .values(
-          Array.from({ length: Math.min(500, settings.keys - from) }, (_, n) => ({
-            ...KEY_ROW,
-            id: `key_bench${from + n}`,
-            orgId: orgId!,
-            name: `bench-key-${from + n}`,
-            hash: `hash-${from + n}`,
-            createdAt,
-          })),
+          Array.from({ length: Math.min(500, settings.keys - from) }, (_, n) =>
+            benchKeyRow(orgId!, `bench-key-${from + n}`, generateApiKey(), createdAt, `key_bench${from + n}`),
+          ),
         )
         .execute();
     }
