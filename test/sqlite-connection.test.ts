@@ -39,6 +39,25 @@ describe('the SQLite connection', () => {
     expect(rows).toEqual([{ n: 600 }]);
   });
 
+  it('batch statements of many sizes, more than it keeps of them, write every row', async () => {
+    const db = await open();
+    let next = 0;
+    let written = 0;
+    for (let round = 0; round < 2; round++) {
+      // 40 sizes of a multi-row insert, each a long text of its own (batches are kept apart, 16 of them).
+      for (let size = 300; size < 340; size++) {
+        const rows = Array.from({ length: size }, () => {
+          next++;
+          return sql`(${next}, ${`item ${next}`})`;
+        });
+        await sql`insert into items (id, name) values ${sql.join(rows)}`.execute(db);
+        written += size;
+      }
+    }
+    const { rows } = await sql<{ n: number; last: string }>`select count(*) as n, max(id) as last from items`.execute(db);
+    expect(rows).toEqual([{ n: written, last: next }]);
+  });
+
   it('a kept statement sees a table changed by another process (a migration run beside the server)', async () => {
     const db = await open();
     await sql`insert into items (id, name) values (1, 'one')`.execute(db);
