@@ -7,6 +7,7 @@ import { type ExpressionBuilder, sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../db/database.js';
 import type { Database, FlowKeyTable, FlowTable } from '../db/schema.js';
 import { sha256Hex } from '../lib/hash.js';
+import { chunks } from '../lib/chunks.js';
 import { EXPIRING_SOON_MS, KEY_STATUS_COLUMNS, liveKey } from '../keys/keys.repository.js';
 
 /** The id of a flow: its organisation, environment and workflow name digested, the same on every node. */
@@ -27,10 +28,6 @@ export interface FlowListFilter {
   environmentId?: string;
   /** Only flows whose latest key is revoked, expired or expiring within 14 days (they need the new key). */
   onRevokedOrExpiring?: boolean;
-}
-
-function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
 /**

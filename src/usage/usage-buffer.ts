@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import type { KeyUsageDailyTable } from '../db/schema.js';
 import { type FlowActivity, writeFlowActivity } from '../flows/flows.repository.js';
 import { DAY } from '../lib/clock.js';
+import { chunks } from '../lib/chunks.js';
 import { addDailyCounts } from './usage.repository.js';
 
 export type ActionType = KeyUsageDailyTable['actionType'];
@@ -285,8 +286,4 @@ export class UsageBuffer {
       if (now === undefined || now < at) this.#lastUsed.set(keyId, at);
     }
   }
-}
-
-function* chunks<T>(items: T[], size: number): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
