@@ -17,7 +17,6 @@
  * another version, built (`<dir>/dist/cli.js`): it runs as a third setup in the same interleaved
  * pairs, on its own copy of the seeded database, so two versions are compared side by side.
  */
-import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,7 +28,7 @@ import { generateApiKey } from '../src/keys/key-format.js';
 import { systemClock } from '../src/lib/clock.js';
 import { type ClusterNode, startNode } from '../test/support/cluster.js';
 import { benchKeyRow, createBenchOrganisations, measureThroughput, primeKeys } from './cluster.bench.js';
-import { median, round } from './load.js';
+import { commitOf, median, round } from './load.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const setting = (name: string, fallback: number): number => {
@@ -59,11 +58,7 @@ if (baseline && !existsSync(baseline)) throw new Error(`BENCH_BASELINE: ${baseli
 function baselineVersion(): { dir: string; commit: string | null } | undefined {
   if (!baseline) return undefined;
   const dir = path.dirname(path.dirname(baseline));
-  try {
-    return { dir, commit: execFileSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim() };
-  } catch {
-    return { dir, commit: null };
-  }
+  return { dir, commit: commitOf(dir) };
 }
 async function withDatabase<T>(dataDir: string, work: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
   const handle = openDatabase({ dataDir, databaseUrl: undefined });

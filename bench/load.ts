@@ -2,6 +2,7 @@
  * Throughput runs for the benchmarks: autocannon against one or several nodes at once, a no-op
  * route or the gateway with keys cycling, and the small statistics the results use.
  */
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 
 // autocannon ships no type declarations; this is the subset the benchmarks use.
@@ -111,3 +112,12 @@ export const median = (values: number[]): number => {
 };
 
 export const round = (n: number, digits = 1) => Number(n.toFixed(digits));
+
+/** The commit a checkout is at, for a results file; null when `dir` is not a git checkout. */
+export function commitOf(dir: string): string | null {
+  try {
+    return execFileSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return null;
+  }
+}

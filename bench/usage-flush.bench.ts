@@ -16,7 +16,6 @@
  * Writes bench/results/usage-flush-<timestamp>.json. Run with `npm run bench:flush
  * [-- --keys N --pairs P --flows --baseline DIR]`.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,7 +26,7 @@ import type { migrateToLatest as MigrateToLatest } from '../src/db/migrate.js';
 import type { UsageBuffer as UsageBufferClass } from '../src/usage/usage-buffer.js';
 import { generateApiKey } from '../src/keys/key-format.js';
 import { benchKeyRow, createBenchOrganisations } from './cluster.bench.js';
-import { median, round } from './load.js';
+import { commitOf, median, round } from './load.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -126,14 +125,6 @@ async function sample(build: Build, pair: number): Promise<Sample> {
   } finally {
     await handle.db.destroy();
     rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-function commitOf(dir: string): string | null {
-  try {
-    return execFileSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
-  } catch {
-    return null;
   }
 }
 
