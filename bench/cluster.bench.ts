@@ -46,7 +46,7 @@ import {
 } from '../test/support/cluster.js';
 import { createTestDatabase } from '../test/support/postgres.js';
 import { dropRedisKeys, REDIS_URL } from '../test/support/redis-proxy.js';
-import { load, median, round, type Route } from './load.js';
+import { load, loadClient, median, round, type Route } from './load.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const MISSED_AFTER_MS = 5000;
@@ -260,6 +260,20 @@ export async function measureRevocations(
   };
 }
 
+/**
+ * This process's CPU time in ms with its waited-for children's (utime, stime, cutime, cstime from
+ * /proc; Linux only), or null: the load generator's cost, autocannon running in this process and
+ * wrk as a child.
+ */
+function clientCpuMs(): number | null {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return null;
+  }
+}
+
 /** A node's CPU time in ms (utime + stime from /proc; Linux only), or null. */
 function cpuMs(pid: number | undefined): number | null {
   try {
@@ -309,6 +323,8 @@ interface ThroughputRun {
   failures: number;
   /** CPU of the node(s) per request, in µs: less sensitive than throughput to the load generator sharing the machine. */
   cpuUsPerRequest: number | null;
+  /** CPU of the load generator (this process and its children) per request, in µs. */
+  clientCpuUsPerRequest: number | null;
 }
 
 /**
@@ -333,6 +349,10 @@ export async function measureThroughput(
   options: { pairs: number; seconds: number; connections: number; warmupSeconds: number; flows?: boolean },
 ) {
   const runs: ThroughputRun[] = [];
+  const client = loadClient();
+  console.log(
+    `  load generator: ${client}${client === 'autocannon' ? ' (wrk is not installed: apt-get install wrk; autocannon parses answers in JavaScript, so bigger answers cost the client more)' : ''}`,
+  );
   /** 200 answers of the gateway route per setup (what its nodes must have counted as usage). */
   const gatewayOk = Object.fromEntries(setups.map((setup) => [setup.name, 0])) as Partial<Record<SetupName, number>>;
   for (const setup of setups) {
@@ -341,26 +361,28 @@ export async function measureThroughput(
         setup.nodes.map((n) => n.url),
         route,
         keys,
-        { connections: options.connections, seconds: options.warmupSeconds, flows: options.flows },
+        { connections: options.connections, seconds: options.warmupSeconds, flows: options.flows, client },
       );
       if (route === 'gateway') gatewayOk[setup.name]! += warm.ok;
     }
   }
   console.log(
-    `  ${'pair'.padEnd(6)}${'setup'.padEnd(9)}${'route'.padEnd(9)}${'req/s'.padStart(9)}${'p99 ms'.padStart(8)}${'cpu µs/req'.padStart(12)}${'fail'.padStart(6)}`,
+    `  ${'pair'.padEnd(6)}${'setup'.padEnd(9)}${'route'.padEnd(9)}${'req/s'.padStart(9)}${'p99 ms'.padStart(8)}${'cpu µs/req'.padStart(12)}${'client µs'.padStart(11)}${'fail'.padStart(6)}`,
   );
   for (let pair = 1; pair <= options.pairs; pair++) {
     const order = pair % 2 === 1 ? setups : [...setups].reverse();
     for (const setup of order) {
       for (const route of ['noop', 'gateway'] as const) {
         const before = setup.nodes.map((n) => cpuMs(n.pid));
+        const clientBefore = clientCpuMs();
         const r = await load(
           setup.nodes.map((n) => n.url),
           route,
           keys,
-          { connections: options.connections, seconds: options.seconds, flows: options.flows },
+          { connections: options.connections, seconds: options.seconds, flows: options.flows, client },
         );
         const after = setup.nodes.map((n) => cpuMs(n.pid));
+        const clientAfter = clientCpuMs();
         const cpu = before.some((c) => c === null) || after.some((c) => c === null) ? null : after.reduce<number>((sum, c, i) => sum + c! - before[i]!, 0);
         if (route === 'gateway') gatewayOk[setup.name]! += r.ok;
         const run: ThroughputRun = {
@@ -372,10 +394,11 @@ export async function measureThroughput(
           p99Ms: r.p99Ms,
           failures: r.failures,
           cpuUsPerRequest: cpu === null ? null : round((cpu * 1000) / Math.max(1, r.completed)),
+          clientCpuUsPerRequest: clientBefore === null || clientAfter === null ? null : round(((clientAfter - clientBefore) * 1000) / Math.max(1, r.completed)),
         };
         runs.push(run);
         console.log(
-          `  ${`${pair}/${options.pairs}`.padEnd(6)}${setup.name.padEnd(9)}${route.padEnd(9)}${run.requestsPerSecond.toFixed(0).padStart(9)}${String(run.p99Ms).padStart(8)}${String(run.cpuUsPerRequest ?? '-').padStart(12)}${String(run.failures).padStart(6)}`,
+          `  ${`${pair}/${options.pairs}`.padEnd(6)}${setup.name.padEnd(9)}${route.padEnd(9)}${run.requestsPerSecond.toFixed(0).padStart(9)}${String(run.p99Ms).padStart(8)}${String(run.cpuUsPerRequest ?? '-').padStart(12)}${String(run.clientCpuUsPerRequest ?? '-').padStart(11)}${String(run.failures).padStart(6)}`,
         );
       }
     }
@@ -386,8 +409,8 @@ export async function measureThroughput(
       const noop = of('noop');
       const gateway = of('gateway');
       const ratios = gateway.map((g) => round(g.requestsPerSecond / noop.find((n) => n.pair === g.pair)!.requestsPerSecond, 3));
-      const cpu = (list: ThroughputRun[]) => {
-        const values = list.flatMap((r) => (r.cpuUsPerRequest === null ? [] : [r.cpuUsPerRequest]));
+      const cpu = (list: ThroughputRun[], of: 'cpuUsPerRequest' | 'clientCpuUsPerRequest' = 'cpuUsPerRequest') => {
+        const values = list.flatMap((r) => (r[of] === null ? [] : [r[of]]));
         return values.length ? round(median(values)) : null;
       };
       return [
@@ -398,13 +421,15 @@ export async function measureThroughput(
           gatewayRequestsPerSecondMedian: round(median(gateway.map((r) => r.requestsPerSecond))),
           noopCpuUsPerRequestMedian: cpu(noop),
           gatewayCpuUsPerRequestMedian: cpu(gateway),
+          noopClientCpuUsPerRequestMedian: cpu(noop, 'clientCpuUsPerRequest'),
+          gatewayClientCpuUsPerRequestMedian: cpu(gateway, 'clientCpuUsPerRequest'),
           ratios,
           medianRatio: round(median(ratios), 3),
         },
       ];
     }),
   );
-  return { runs, summary, gatewayOk, failedRuns: runs.filter((r) => r.failures > 0).length };
+  return { client, runs, summary, gatewayOk, failedRuns: runs.filter((r) => r.failures > 0).length };
 }
 
 /** Usage counted in the database for one key (successful calls). */
@@ -612,7 +637,7 @@ async function main(): Promise<void> {
     for (const name of ['local', 'cluster', 'floor'] as const) {
       const t = throughput.summary[name]!;
       console.log(
-        `  ${labels[name]}: gateway/no-op ${t.medianRatio} (pairs ${t.ratios.join(', ')}); no-op ${t.noopRequestsPerSecondMedian} req/s, gateway ${t.gatewayRequestsPerSecondMedian} req/s; cpu µs/req no-op ${t.noopCpuUsPerRequestMedian}, gateway ${t.gatewayCpuUsPerRequestMedian}`,
+        `  ${labels[name]}: gateway/no-op ${t.medianRatio} (pairs ${t.ratios.join(', ')}); no-op ${t.noopRequestsPerSecondMedian} req/s, gateway ${t.gatewayRequestsPerSecondMedian} req/s; cpu µs/req no-op ${t.noopCpuUsPerRequestMedian}, gateway ${t.gatewayCpuUsPerRequestMedian}; load generator (${throughput.client}) ${t.noopClientCpuUsPerRequestMedian}, ${t.gatewayClientCpuUsPerRequestMedian}`,
       );
     }
     console.log(
@@ -642,7 +667,7 @@ async function main(): Promise<void> {
       machine,
       settings: { ...settings, usageFlushMs: flushMs },
       seed,
-      throughput: { summary: throughput.summary, runs: throughput.runs, failedRuns: throughput.failedRuns },
+      throughput: { client: throughput.client, summary: throughput.summary, runs: throughput.runs, failedRuns: throughput.failedRuns },
       propagation,
       usageLoss,
       goals,

@@ -172,6 +172,7 @@ async function main(): Promise<number> {
     // against its own no-op, since two processes of the same build can differ by 20 % in raw speed.
     const versusBaseline = other ? gateway.ratios.map((ratio, i) => round(ratio / throughput.summary.baseline!.ratios[i]!, 3)) : undefined;
     const summary = {
+      client: throughput.client,
       gateway,
       floor: shell,
       ...(other ? { baseline: throughput.summary.baseline!, versusBaseline: { ratios: versusBaseline!, median: round(median(versusBaseline!), 3) } } : {}),
@@ -207,7 +208,7 @@ async function main(): Promise<number> {
       ...(summary.baseline ? [['baseline build', summary.baseline] as const] : []),
     ] as const) {
       log(
-        `${label}: gateway/no-op ${t.medianRatio} (pairs ${t.ratios.join(', ')}); no-op ${t.noopRequestsPerSecondMedian} req/s, /v1/connection ${t.gatewayRequestsPerSecondMedian} req/s; CPU µs/request no-op ${t.noopCpuUsPerRequestMedian}, /v1/connection ${t.gatewayCpuUsPerRequestMedian}`,
+        `${label}: gateway/no-op ${t.medianRatio} (pairs ${t.ratios.join(', ')}); no-op ${t.noopRequestsPerSecondMedian} req/s, /v1/connection ${t.gatewayRequestsPerSecondMedian} req/s; CPU µs/request no-op ${t.noopCpuUsPerRequestMedian}, /v1/connection ${t.gatewayCpuUsPerRequestMedian}; load generator (${throughput.client}) µs/request ${t.noopClientCpuUsPerRequestMedian}, ${t.gatewayClientCpuUsPerRequestMedian}`,
       );
     }
     if (summary.versusBaseline)

@@ -1,9 +1,19 @@
 /**
- * Throughput runs for the benchmarks: autocannon against one or several nodes at once, a no-op
- * route or the gateway with keys cycling, and the small statistics the results use.
+ * Throughput runs for the benchmarks: wrk (or autocannon) against one or several nodes at once,
+ * a no-op route or the gateway with keys cycling, and the small statistics the results use.
+ *
+ * The load generator shares the machine's cores with the server, so its own cost per answer is
+ * part of every throughput figure. autocannon parses answers in JavaScript (http-parser-js) and
+ * keeps each body as a string: measured, it spent ~40 µs of CPU per /healthz answer and ~58 µs per
+ * /v1/connection answer (three more headers, a 255-byte body), so the gateway route lost
+ * throughput to the client's parsing, not to the server. wrk (C, Debian package `wrk`) spends
+ * ~22 µs on either. `BENCH_CLIENT` chooses (`wrk` when it is installed, else `autocannon`).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
 
 // autocannon ships no type declarations; this is the subset the benchmarks use.
 interface AcRequest {
@@ -32,6 +42,22 @@ interface AcResult {
 const autocannon = createRequire(import.meta.url)('autocannon') as (options: AcOptions) => Promise<AcResult>;
 
 export type Route = 'noop' | 'gateway';
+
+export type LoadClient = 'wrk' | 'autocannon';
+
+/** The load generator: BENCH_CLIENT, else wrk when it is on the PATH, else autocannon. */
+export function loadClient(): LoadClient {
+  const chosen = process.env.BENCH_CLIENT;
+  if (chosen === 'wrk' || chosen === 'autocannon') return chosen;
+  if (chosen) throw new Error(`BENCH_CLIENT must be wrk or autocannon, not ${chosen}`);
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+  } catch (error) {
+    // wrk prints its version and exits 1; only a missing program is a failure to start.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'autocannon';
+  }
+  return 'wrk';
+}
 
 export interface LoadResult {
   requestsPerSecond: number;
@@ -69,8 +95,9 @@ export async function load(
   bases: string[],
   route: Route,
   keys: string[],
-  options: { connections: number; seconds: number; flows?: boolean },
+  options: { connections: number; seconds: number; flows?: boolean; client?: LoadClient },
 ): Promise<LoadResult> {
+  if ((options.client ?? loadClient()) === 'wrk') return loadWithWrk(bases, route, keys, options);
   const requests: AcRequest[] = keys.map((key, i) =>
     route === 'noop'
       ? { method: 'GET', path: '/healthz', headers: options.flows ? flowHeaders(i) : {} }
@@ -102,6 +129,99 @@ export async function load(
     failures: results.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
     completed: results.reduce((sum, r) => sum + r.requests.total, 0),
     ok: results.reduce((sum, r) => sum + (r.statusCodeStats['200']?.count ?? 0), 0),
+  };
+}
+
+/** A Lua string literal (keys and flow headers are plain ASCII; quotes and backslashes escaped anyway). */
+const lua = (text: string) => `"${text.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+
+/**
+ * The same run with wrk, one process per node: every request is built once (`init`), and each
+ * next request takes the next key, so consecutive requests carry different keys. wrk counts
+ * answers other than 2xx and socket errors; 200s are the rest (the gateway answers nothing else).
+ */
+async function loadWithWrk(
+  bases: string[],
+  route: Route,
+  keys: string[],
+  options: { connections: number; seconds: number; flows?: boolean },
+): Promise<LoadResult> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bdoc-wrk-'));
+  try {
+    const requestPath = route === 'noop' ? '/healthz' : '/v1/connection';
+    const headers = keys.map((key, i) => ({ ...(route === 'gateway' ? { 'x-api-key': key } : {}), ...(options.flows ? flowHeaders(i) : {}) }));
+    const script = path.join(dir, 'requests.lua');
+    writeFileSync(
+      script,
+      [
+        `local headers = {${headers
+          .map(
+            (h) =>
+              `{${Object.entries(h)
+                .map(([name, value]) => `[${lua(name)}] = ${lua(value)}`)
+                .join(', ')}}`,
+          )
+          .join(',\n')}}`,
+        'local requests = {}',
+        'local at = 0',
+        `init = function(args) for i, h in ipairs(headers) do requests[i] = wrk.format("GET", ${lua(requestPath)}, h) end end`,
+        'request = function() at = at % #requests + 1; return requests[at] end',
+      ].join('\n'),
+    );
+    const perNode = Math.max(1, Math.floor(options.connections / bases.length));
+    const outputs = await Promise.all(
+      bases.map(
+        (base) =>
+          new Promise<string>((resolve, reject) => {
+            const args = ['-t1', `-c${perNode}`, `-d${options.seconds}s`, '--latency', '-s', script, `${base}${requestPath}`];
+            const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+            let out = '';
+            child.stdout.on('data', (chunk) => (out += chunk));
+            child.stderr.on('data', (chunk) => (out += chunk));
+            child.on('error', reject);
+            child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`wrk exited with ${code}: ${out}`))));
+          }),
+      ),
+    );
+    const results = outputs.map(parseWrk);
+    const failures = results.reduce((sum, r) => sum + r.non2xx + r.socketErrors, 0);
+    const completed = results.reduce((sum, r) => sum + r.total, 0);
+    return {
+      requestsPerSecond: round(results.reduce((sum, r) => sum + r.requestsPerSecond, 0)),
+      p50Ms: Math.max(...results.map((r) => r.p50Ms)),
+      p99Ms: Math.max(...results.map((r) => r.p99Ms)),
+      failures,
+      completed,
+      ok: route === 'gateway' ? results.reduce((sum, r) => sum + r.total - r.non2xx, 0) : 0,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What one wrk run printed: totals, the rate, the latency percentiles and every failure it counted. */
+export function parseWrk(output: string) {
+  const number = (pattern: RegExp, fallback?: number): number => {
+    const match = pattern.exec(output);
+    if (!match) {
+      if (fallback !== undefined) return fallback;
+      throw new Error(`wrk's output has no ${pattern}: ${output}`);
+    }
+    return Number(match[1]);
+  };
+  const ms = (percentile: string): number => {
+    const match = new RegExp(`^\\s+${percentile}%\\s+([\\d.]+)(us|ms|s)$`, 'm').exec(output);
+    if (!match) throw new Error(`wrk's output has no ${percentile}% latency: ${output}`);
+    return Number(match[1]) * ({ us: 0.001, ms: 1, s: 1000 } as const)[match[2] as 'us' | 'ms' | 's'];
+  };
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  return {
+    total: number(/(\d+) requests in/),
+    requestsPerSecond: number(/Requests\/sec:\s+([\d.]+)/),
+    non2xx: number(/Non-2xx or 3xx responses: (\d+)/, 0),
+    socketErrors: socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0,
+    p50Ms: ms('50'),
+    p99Ms: ms('99'),
   };
 }
 
