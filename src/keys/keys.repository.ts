@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, SelectQueryBuilder } from 'kysely';
+import { type ExpressionBuilder, type SelectQueryBuilder, sql } from 'kysely';
 import type { DbOrTrx } from '../db/database.js';
 import type { ApiKeyRow, ApiKeyUpdate, Database, KeyEnvironment, NewApiKeyRow } from '../db/schema.js';
 import type { KeyRowWithPeople } from './key-view.js';
@@ -240,6 +240,17 @@ export async function allKeyViews(db: DbOrTrx, orgId: string): Promise<KeyRowWit
     .where('apiKeys.deletedAt', 'is', null)
     .orderBy('apiKeys.createdAt')
     .execute()) as KeyRowWithPeople[];
+}
+
+/**
+ * Moves keys' `lastUsedAt` forward to the given ISO times (never back: a late flush of older usage
+ * leaves a newer time). One statement for the whole batch: a per-key UPDATE costs ~0.1 ms a key.
+ */
+export async function advanceLastUsed(db: DbOrTrx, batch: ReadonlyArray<readonly [keyId: string, at: string]>): Promise<void> {
+  if (batch.length === 0) return;
+  const rows = sql.join(batch.map(([keyId, at]) => sql`(${keyId}, ${at})`));
+  await sql`update api_keys set last_used_at = v.column2 from (values ${rows}) as v
+    where api_keys.id = v.column1 and (api_keys.last_used_at is null or api_keys.last_used_at < v.column2)`.execute(db);
 }
 
 /** Revokes a key unless it is revoked already; true for the one caller that changed it (two nodes racing revoke it once). */
