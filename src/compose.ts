@@ -61,7 +61,7 @@ export function composeServices(input: {
     { pollMs: config.changePollMs, gapWaitMs: config.eventGapWaitMs, retentionMs: config.eventRetentionMs },
   );
   const cache = new KeyCache(db, clock, plans, events);
-  const usage = new UsageBuffer(db, { flowsPerKeyMax: config.flowsPerKeyMax });
+  const usage = new UsageBuffer(db, { flowsPerKeyMax: config.flowsPerKeyMax, clock });
   // With REDIS_URL, quotas are shared by every node; otherwise this node counts alone.
   const redis = config.redisUrl
     ? new RedisLink(config.redisUrl, { prefix: config.redisPrefix, timeoutMs: config.redisTimeoutMs, holderTtlMs: config.redisHolderTtlMs })

@@ -112,6 +112,44 @@ describe('usage is recorded per key, day, operation, outcome and flow', () => {
     expect((await t.app.inject({ method: 'GET', url: `/api/keys/${id}`, headers: { cookie: admin.cookie } })).json().lastUsedAt).toBe(used);
   });
 
+  it("writes a key's lastUsedAt at its first call, then at most once a minute, never losing the last call", async () => {
+    const clock = new ManualClock('2026-03-02T09:00:00.000Z');
+    t = await startTestApp({ clock, env: { USAGE_FLUSH_MS: '1000' } });
+    const admin = await signup(t, 'Busy Key Ltd');
+    await t.services.usage.stop(); // flushed by hand below
+    const { id, secret } = await createKey(t, admin, { name: 'prod-busy-flow-ops' });
+    const written = async () => (await t.services.db.selectFrom('apiKeys').select('lastUsedAt').where('id', '=', id).executeTakeFirstOrThrow()).lastUsedAt;
+    const callAt = async (at: string) => {
+      clock.set(at);
+      expect((await callGateway(t, secret)).statusCode).toBe(200);
+      await t.services.usage.flush();
+    };
+
+    await callAt('2026-03-02T09:00:00.000Z');
+    expect(await written()).toBe('2026-03-02T09:00:00.000Z');
+    // Within the minute: counted, and the time waits in memory.
+    await callAt('2026-03-02T09:00:10.000Z');
+    await callAt('2026-03-02T09:00:30.000Z');
+    expect(await written()).toBe('2026-03-02T09:00:00.000Z');
+    const counted = await t.services.db
+      .selectFrom('keyUsageDaily')
+      .select('count')
+      .where('keyId', '=', id)
+      .where('outcome', '=', 'success')
+      .executeTakeFirstOrThrow();
+    expect(counted.count).toBe(3);
+    // Once the minute has passed, the next flush writes the last call, even with no new call.
+    clock.set('2026-03-02T09:01:00.000Z');
+    await t.services.usage.flush();
+    expect(await written()).toBe('2026-03-02T09:00:30.000Z');
+    await callAt('2026-03-02T09:01:20.000Z');
+    expect(await written()).toBe('2026-03-02T09:00:30.000Z');
+    // Stopping (shutdown) writes what is left at once.
+    await t.services.usage.stop();
+    expect(await written()).toBe('2026-03-02T09:01:20.000Z');
+    expect(t.services.usage.pending).toBe(0);
+  });
+
   it('flushes by itself within the flush interval', async () => {
     t = await startTestApp({ env: { USAGE_FLUSH_MS: '100' } });
     const admin = await signup(t, 'Timer Ltd');

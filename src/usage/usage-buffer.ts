@@ -2,7 +2,7 @@ import type { Db } from '../db/database.js';
 import type { KeyUsageDailyTable } from '../db/schema.js';
 import { type FlowActivity, writeFlowActivity } from '../flows/flows.repository.js';
 import { advanceLastUsed } from '../keys/keys.repository.js';
-import { DAY } from '../lib/clock.js';
+import { type Clock, DAY, MINUTE, systemClock } from '../lib/clock.js';
 import { chunks } from '../lib/chunks.js';
 import { addDailyCounts } from './usage.repository.js';
 
@@ -48,6 +48,13 @@ export interface UnwrittenUsage {
 /** Rows per statement when writing: each statement and its building run without a turn of the event loop. */
 const BATCH = 200;
 
+/**
+ * How often at most a key's `lastUsedAt` is written (per node): a key's first call since is written
+ * at the next flush, later ones once this long has passed. Writing it every second rewrote the row
+ * of every key in use every second (on PostgreSQL a new row version each time).
+ */
+export const LAST_USED_EVERY_MS = MINUTE;
+
 /** Flows seen only in refused calls, buffered per flush at most: they update known flows and make none. */
 const MAX_REFUSED_FLOWS = 10_000;
 
@@ -82,16 +89,25 @@ export class UsageBuffer {
   /** Per key, the row of #flows its last flow call was counted on: a flow's next call finds it without building its key. */
   #hotFlows = new Map<string, FlowRow>();
   #lastUsed = new Map<string, number>();
+  /** Per key, when (clock ms) this node last wrote its `lastUsedAt`, for the keys written within LAST_USED_EVERY_MS. */
+  #lastUsedWritten = new Map<string, number>();
   #flushing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   onError: (error: unknown) => void = () => {};
 
   readonly #flowsPerKeyMax: number;
+  readonly #clock: Pick<Clock, 'nowMs'>;
+  readonly #lastUsedEveryMs: number;
 
-  /** `flowsPerKeyMax` (FLOWS_PER_KEY_MAX): flows remembered per key; calls of further flows count under the key only. */
-  constructor(db: Db, options: { flowsPerKeyMax?: number } = {}) {
+  /**
+   * `flowsPerKeyMax` (FLOWS_PER_KEY_MAX): flows remembered per key; calls of further flows count
+   * under the key only. `clock` decides when a key's `lastUsedAt` is due again (`lastUsedEveryMs`).
+   */
+  constructor(db: Db, options: { flowsPerKeyMax?: number; clock?: Pick<Clock, 'nowMs'>; lastUsedEveryMs?: number } = {}) {
     this.#db = db;
     this.#flowsPerKeyMax = options.flowsPerKeyMax ?? 500;
+    this.#clock = options.clock ?? systemClock;
+    this.#lastUsedEveryMs = options.lastUsedEveryMs ?? LAST_USED_EVERY_MS;
   }
 
   record(event: UsageEvent): void {
@@ -194,7 +210,7 @@ export class UsageBuffer {
     const until = Date.now() + (options.retryForMs ?? 0);
     for (;;) {
       try {
-        await this.flush();
+        await this.flush({ all: true });
         return;
       } catch (error) {
         if (Date.now() >= until) throw error;
@@ -218,25 +234,29 @@ export class UsageBuffer {
     );
   }
 
-  /** Writes what is buffered; concurrent calls wait for the running flush and then flush again. */
-  async flush(): Promise<void> {
+  /**
+   * Writes what is buffered; concurrent calls wait for the running flush and then flush again.
+   * `all`: also the `lastUsedAt` times not due yet (at shutdown).
+   */
+  async flush(options: { all?: boolean } = {}): Promise<void> {
     while (this.#flushing) await this.#flushing.catch(() => {});
     if (this.pending === 0) return;
-    this.#flushing = this.#write().finally(() => {
+    this.#flushing = this.#write(options.all === true).finally(() => {
       this.#flushing = undefined;
     });
     return this.#flushing;
   }
 
-  async #write(): Promise<void> {
+  async #write(all: boolean): Promise<void> {
     const counts = this.#counts;
     const flows = this.#flows;
-    const lastUsed = this.#lastUsed;
+    const now = this.#clock.nowMs();
+    const lastUsed = this.#dueLastUsed(now, all);
     this.#counts = new Map();
     this.#hot = new Map();
     this.#flows = new Map();
     this.#hotFlows = new Map();
-    this.#lastUsed = new Map();
+    if (counts.size === 0 && flows.size === 0 && lastUsed.size === 0) return;
     try {
       await this.#db.transaction().execute(async (trx) => {
         // Batches made one at a time: the database driver lets the event loop turn between
@@ -263,6 +283,30 @@ export class UsageBuffer {
       this.#restore(counts, flows, lastUsed);
       throw error;
     }
+    for (const keyId of lastUsed.keys()) this.#lastUsedWritten.set(keyId, now);
+  }
+
+  /**
+   * Takes the `lastUsedAt` times to write now out of the buffer: a key's first since it was last
+   * written more than `lastUsedEveryMs` ago, or every one when `all`. The others stay buffered
+   * (the latest kept), so a key's last call is written at most `lastUsedEveryMs` and a flush later.
+   * Keys written longer ago than that are forgotten: their next call is due at once.
+   */
+  #dueLastUsed(now: number, all: boolean): Map<string, number> {
+    // A clock set back (now < at) ends the wait too, rather than holding the times until it catches up.
+    for (const [keyId, at] of this.#lastUsedWritten) if (now - at >= this.#lastUsedEveryMs || now < at) this.#lastUsedWritten.delete(keyId);
+    if (all || this.#lastUsedWritten.size === 0) {
+      const due = this.#lastUsed;
+      this.#lastUsed = new Map();
+      return due;
+    }
+    const due = new Map<string, number>();
+    for (const [keyId, at] of this.#lastUsed) {
+      if (this.#lastUsedWritten.has(keyId)) continue;
+      due.set(keyId, at);
+      this.#lastUsed.delete(keyId);
+    }
+    return due;
   }
 
   /** Puts unwritten counts back so the next flush carries them; nothing is lost. */
