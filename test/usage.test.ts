@@ -150,6 +150,29 @@ describe('usage is recorded per key, day, operation, outcome and flow', () => {
     expect(t.services.usage.pending).toBe(0);
   });
 
+  it("a rotated key's every call reaches lastUsedAt at the next flush, so 'no call for 15 minutes' holds to the second", async () => {
+    const clock = new ManualClock('2026-03-02T09:00:00.000Z');
+    t = await startTestApp({ clock, env: { USAGE_FLUSH_MS: '1000' } });
+    const admin = await signup(t, 'Rotating Ltd');
+    await t.services.usage.stop(); // flushed by hand below
+    const old = await createKey(t, admin, { name: 'prod-rotating-flow-ops' });
+    expect((await callGateway(t, old.secret)).statusCode).toBe(200);
+    await t.services.usage.flush();
+    const rotated = await t.app.inject({ method: 'POST', url: `/api/keys/${old.id}/rotate`, headers: { cookie: admin.cookie }, payload: { graceHours: 48 } });
+    expect(rotated.statusCode).toBe(201);
+    await t.services.events.catchUp();
+
+    clock.set('2026-03-02T09:00:20.000Z');
+    expect((await callGateway(t, old.secret)).statusCode).toBe(200);
+    await t.services.usage.flush();
+    const written = await t.services.db.selectFrom('apiKeys').select('lastUsedAt').where('id', '=', old.id).executeTakeFirstOrThrow();
+    expect(written.lastUsedAt).toBe('2026-03-02T09:00:20.000Z');
+    // 15 minutes after the first call but not after the second: not yet safe to revoke.
+    clock.set('2026-03-02T09:15:10.000Z');
+    const rotation = await t.app.inject({ method: 'GET', url: `/api/keys/${old.id}/rotation`, headers: { cookie: admin.cookie } });
+    expect(rotation.json()).toMatchObject({ oldKeyLastUsedAt: '2026-03-02T09:00:20.000Z', safeToRevoke: false });
+  });
+
   it('flushes by itself within the flush interval', async () => {
     t = await startTestApp({ env: { USAGE_FLUSH_MS: '100' } });
     const admin = await signup(t, 'Timer Ltd');

@@ -217,6 +217,7 @@ function registerOperation(app: App, operation: GatewayOperation, deps: GatewayD
           actionType: operation.actionType,
           outcome: outcomeOf(request, reply),
           accepted: !request.gatewayRefused,
+          replacedKey: key.replaced,
           flow: flowInfo(request),
         });
       }

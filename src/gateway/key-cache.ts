@@ -190,6 +190,7 @@ export class KeyCache {
       expiresAtMs: row.expiresAt ? Date.parse(row.expiresAt) : null,
       graceEndsAt: row.graceEndsAt,
       graceEndsAtMs: row.graceEndsAt ? Date.parse(row.graceEndsAt) : null,
+      replaced: row.replacedByKeyId !== null,
     };
     if (generation === this.#generation) {
       if (this.#byHash.size >= this.#options.maxKeys) {

@@ -189,7 +189,7 @@ export async function liveKeysNamed(db: DbOrTrx, orgId: string, name: string, ex
 export function findKeyByHash(db: DbOrTrx, hash: string) {
   return db
     .selectFrom('apiKeys')
-    .select(['id', 'orgId', 'name', 'status', 'deletedAt', 'revokedAt', 'expiresAt', 'graceEndsAt'])
+    .select(['id', 'orgId', 'name', 'status', 'deletedAt', 'revokedAt', 'expiresAt', 'graceEndsAt', 'replacedByKeyId'])
     .where('hash', '=', hash)
     .executeTakeFirst();
 }

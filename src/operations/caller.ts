@@ -13,6 +13,8 @@ export interface CachedKey {
   expiresAtMs: number | null;
   graceEndsAt: string | null;
   graceEndsAtMs: number | null;
+  /** Rotated (it has a successor): every call's time is written at the next flush (the rotation's "no call for 15 minutes"). */
+  replaced: boolean;
 }
 
 export interface CachedOrg {

@@ -29,6 +29,8 @@ export interface UsageEvent {
   outcome: Outcome;
   /** Accepted requests move the key's `lastUsedAt`; refused ones only count. */
   accepted: boolean;
+  /** The key was rotated: its `lastUsedAt` is written at the next flush, however recently it was written. */
+  replacedKey?: boolean;
   flow: FlowInfo | null;
 }
 
@@ -91,6 +93,8 @@ export class UsageBuffer {
   #lastUsed = new Map<string, number>();
   /** Per key, when (clock ms) this node last wrote its `lastUsedAt`, for the keys written within LAST_USED_EVERY_MS. */
   #lastUsedWritten = new Map<string, number>();
+  /** Rotated keys called since the last flush: their `lastUsedAt` is due at once. */
+  #lastUsedNow = new Set<string>();
   #flushing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   onError: (error: unknown) => void = () => {};
@@ -138,6 +142,7 @@ export class UsageBuffer {
     if (event.accepted) {
       const previous = this.#lastUsed.get(event.keyId);
       if (previous === undefined || previous < at) this.#lastUsed.set(event.keyId, at);
+      if (event.replacedKey) this.#lastUsedNow.add(event.keyId);
     }
     // Only a call carrying `x-ms-workflow-name` is a flow's (CONTRACT §10); the portal's connection
     // test, scripts and Power Apps count as the key's direct calls.
@@ -281,6 +286,8 @@ export class UsageBuffer {
       });
     } catch (error) {
       this.#restore(counts, flows, lastUsed);
+      // They were due: the next flush writes them, however recently an earlier one did.
+      for (const keyId of lastUsed.keys()) this.#lastUsedNow.add(keyId);
       throw error;
     }
     for (const keyId of lastUsed.keys()) this.#lastUsedWritten.set(keyId, now);
@@ -288,13 +295,16 @@ export class UsageBuffer {
 
   /**
    * Takes the `lastUsedAt` times to write now out of the buffer: a key's first since it was last
-   * written more than `lastUsedEveryMs` ago, or every one when `all`. The others stay buffered
+   * written more than `lastUsedEveryMs` ago, a rotated key's always (the rotation tells whether
+   * the old key had no call for 15 minutes), or every one when `all`. The others stay buffered
    * (the latest kept), so a key's last call is written at most `lastUsedEveryMs` and a flush later.
    * Keys written longer ago than that are forgotten: their next call is due at once.
    */
   #dueLastUsed(now: number, all: boolean): Map<string, number> {
     // A clock set back (now < at) ends the wait too, rather than holding the times until it catches up.
     for (const [keyId, at] of this.#lastUsedWritten) if (now - at >= this.#lastUsedEveryMs || now < at) this.#lastUsedWritten.delete(keyId);
+    const atOnce = this.#lastUsedNow;
+    this.#lastUsedNow = new Set();
     if (all || this.#lastUsedWritten.size === 0) {
       const due = this.#lastUsed;
       this.#lastUsed = new Map();
@@ -302,7 +312,7 @@ export class UsageBuffer {
     }
     const due = new Map<string, number>();
     for (const [keyId, at] of this.#lastUsed) {
-      if (this.#lastUsedWritten.has(keyId)) continue;
+      if (this.#lastUsedWritten.has(keyId) && !atOnce.has(keyId)) continue;
       due.set(keyId, at);
       this.#lastUsed.delete(keyId);
     }
