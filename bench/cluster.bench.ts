@@ -351,7 +351,7 @@ export async function measureThroughput(
   const runs: ThroughputRun[] = [];
   const client = loadClient();
   console.log(
-    `  load generator: ${client}${client === 'autocannon' ? ' (wrk is not installed: apt-get install wrk; autocannon parses answers in JavaScript, so bigger answers cost the client more)' : ''}`,
+    `  load generator: ${client}${client === 'autocannon' && !process.env.BENCH_CLIENT ? ' (wrk is not installed: apt-get install wrk; autocannon parses answers in JavaScript, so bigger answers cost the client more)' : ''}`,
   );
   /** 200 answers of the gateway route per setup (what its nodes must have counted as usage). */
   const gatewayOk = Object.fromEntries(setups.map((setup) => [setup.name, 0])) as Partial<Record<SetupName, number>>;

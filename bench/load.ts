@@ -4,10 +4,11 @@
  *
  * The load generator shares the machine's cores with the server, so its own cost per answer is
  * part of every throughput figure. autocannon parses answers in JavaScript (http-parser-js) and
- * keeps each body as a string: measured, it spent ~40 µs of CPU per /healthz answer and ~58 µs per
- * /v1/connection answer (three more headers, a 255-byte body), so the gateway route lost
- * throughput to the client's parsing, not to the server. wrk (C, Debian package `wrk`) spends
- * ~22 µs on either. `BENCH_CLIENT` chooses (`wrk` when it is installed, else `autocannon`).
+ * keeps each body as a string: measured (bench/README.md), it spent 31.7 µs of CPU per /healthz
+ * answer and 48.8 µs per /v1/connection answer (three more headers, a 255-byte body), so the
+ * gateway route lost throughput to the client's parsing, not to the server. wrk (C, Debian
+ * package `wrk`) spent 20.6 and 22.3 µs. `BENCH_CLIENT` chooses (`wrk` when it is installed,
+ * else `autocannon`).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -85,6 +86,19 @@ export function flowHeaders(index: number): Record<string, string> {
   };
 }
 
+/** The requests of a run on each node: the path, each key's headers, the node's connections. */
+interface NodeRun {
+  path: string;
+  headers: Record<string, string>[];
+  connections: number;
+  seconds: number;
+}
+
+/** What each request carries, one entry per key: the key on the gateway route, a flow's headers with `flows`. */
+function requestHeaders(route: Route, keys: string[], flows: boolean | undefined): Record<string, string>[] {
+  return keys.map((key, i) => ({ ...(route === 'gateway' ? { 'x-api-key': key } : {}), ...(flows ? flowHeaders(i) : {}) }));
+}
+
 /**
  * One run of `seconds` against every base URL at once (the connections split between them):
  * `GET /healthz` (no-op) or `GET /v1/connection` with `x-api-key` cycling through `keys`, each
@@ -97,23 +111,37 @@ export async function load(
   keys: string[],
   options: { connections: number; seconds: number; flows?: boolean; client?: LoadClient },
 ): Promise<LoadResult> {
-  if ((options.client ?? loadClient()) === 'wrk') return loadWithWrk(bases, route, keys, options);
-  const requests: AcRequest[] = keys.map((key, i) =>
-    route === 'noop'
-      ? { method: 'GET', path: '/healthz', headers: options.flows ? flowHeaders(i) : {} }
-      : { method: 'GET', path: '/v1/connection', headers: { 'x-api-key': key, ...(options.flows ? flowHeaders(i) : {}) } },
-  );
-  const perNode = Math.max(1, Math.floor(options.connections / bases.length));
+  const run: NodeRun = {
+    path: route === 'noop' ? '/healthz' : '/v1/connection',
+    headers: requestHeaders(route, keys, options.flows),
+    connections: Math.max(1, Math.floor(options.connections / bases.length)),
+    seconds: options.seconds,
+  };
+  const nodes = (options.client ?? loadClient()) === 'wrk' ? await loadWithWrk(bases, run) : await loadWithAutocannon(bases, run, options.connections);
+  return {
+    requestsPerSecond: round(nodes.reduce((sum, r) => sum + r.requestsPerSecond, 0)),
+    p50Ms: Math.max(...nodes.map((r) => r.p50Ms)),
+    p99Ms: Math.max(...nodes.map((r) => r.p99Ms)),
+    failures: nodes.reduce((sum, r) => sum + r.failures, 0),
+    completed: nodes.reduce((sum, r) => sum + r.completed, 0),
+    ok: route === 'gateway' ? nodes.reduce((sum, r) => sum + r.ok, 0) : 0,
+  };
+}
+
+/** With autocannon, in this process: each connection starts its cycle of requests at another key. */
+async function loadWithAutocannon(bases: string[], run: NodeRun, connections: number): Promise<LoadResult[]> {
+  const requests: AcRequest[] = run.headers.map((headers) => ({ method: 'GET', path: run.path, headers }));
+  const cycling = run.headers.some((headers) => Object.keys(headers).length > 0);
   let client = 0;
-  const stride = Math.max(1, Math.floor(keys.length / options.connections));
+  const stride = Math.max(1, Math.floor(requests.length / connections));
   const results = await Promise.all(
     bases.map((base) =>
       autocannon({
-        url: `${base}${route === 'noop' ? '/healthz' : '/v1/connection'}`,
-        connections: perNode,
+        url: `${base}${run.path}`,
+        connections: run.connections,
         pipelining: 1,
-        duration: options.seconds,
-        ...((route === 'gateway' || options.flows) && {
+        duration: run.seconds,
+        ...(cycling && {
           setupClient: (c: AcClient) => {
             const offset = (client++ * stride) % requests.length;
             c.setRequests([...requests.slice(offset), ...requests.slice(0, offset)]);
@@ -122,39 +150,32 @@ export async function load(
       }),
     ),
   );
-  return {
-    requestsPerSecond: round(results.reduce((sum, r) => sum + r.requests.average, 0)),
-    p50Ms: Math.max(...results.map((r) => r.latency.p50)),
-    p99Ms: Math.max(...results.map((r) => r.latency.p99)),
-    failures: results.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
-    completed: results.reduce((sum, r) => sum + r.requests.total, 0),
-    ok: results.reduce((sum, r) => sum + (r.statusCodeStats['200']?.count ?? 0), 0),
-  };
+  return results.map((r) => ({
+    requestsPerSecond: r.requests.average,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    failures: r.non2xx + r.errors + r.timeouts,
+    completed: r.requests.total,
+    ok: r.statusCodeStats['200']?.count ?? 0,
+  }));
 }
 
 /** A Lua string literal (keys and flow headers are plain ASCII; quotes and backslashes escaped anyway). */
 const lua = (text: string) => `"${text.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
 
 /**
- * The same run with wrk, one process per node: every request is built once (`init`), and each
- * next request takes the next key, so consecutive requests carry different keys. wrk counts
- * answers other than 2xx and socket errors; 200s are the rest (the gateway answers nothing else).
+ * With wrk, one process per node: every request is built once (`init`), and each next request
+ * takes the next key, so consecutive requests carry different keys. wrk counts answers other than
+ * 2xx and socket errors; 200s are the rest (the gateway answers nothing else).
  */
-async function loadWithWrk(
-  bases: string[],
-  route: Route,
-  keys: string[],
-  options: { connections: number; seconds: number; flows?: boolean },
-): Promise<LoadResult> {
+async function loadWithWrk(bases: string[], run: NodeRun): Promise<LoadResult[]> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bdoc-wrk-'));
   try {
-    const requestPath = route === 'noop' ? '/healthz' : '/v1/connection';
-    const headers = keys.map((key, i) => ({ ...(route === 'gateway' ? { 'x-api-key': key } : {}), ...(options.flows ? flowHeaders(i) : {}) }));
     const script = path.join(dir, 'requests.lua');
     writeFileSync(
       script,
       [
-        `local headers = {${headers
+        `local headers = {${run.headers
           .map(
             (h) =>
               `{${Object.entries(h)
@@ -164,16 +185,15 @@ async function loadWithWrk(
           .join(',\n')}}`,
         'local requests = {}',
         'local at = 0',
-        `init = function(args) for i, h in ipairs(headers) do requests[i] = wrk.format("GET", ${lua(requestPath)}, h) end end`,
+        `init = function(args) for i, h in ipairs(headers) do requests[i] = wrk.format("GET", ${lua(run.path)}, h) end end`,
         'request = function() at = at % #requests + 1; return requests[at] end',
       ].join('\n'),
     );
-    const perNode = Math.max(1, Math.floor(options.connections / bases.length));
     const outputs = await Promise.all(
       bases.map(
         (base) =>
           new Promise<string>((resolve, reject) => {
-            const args = ['-t1', `-c${perNode}`, `-d${options.seconds}s`, '--latency', '-s', script, `${base}${requestPath}`];
+            const args = ['-t1', `-c${run.connections}`, `-d${run.seconds}s`, '--latency', '-s', script, `${base}${run.path}`];
             const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
             let out = '';
             child.stdout.on('data', (chunk) => (out += chunk));
@@ -183,17 +203,17 @@ async function loadWithWrk(
           }),
       ),
     );
-    const results = outputs.map(parseWrk);
-    const failures = results.reduce((sum, r) => sum + r.non2xx + r.socketErrors, 0);
-    const completed = results.reduce((sum, r) => sum + r.total, 0);
-    return {
-      requestsPerSecond: round(results.reduce((sum, r) => sum + r.requestsPerSecond, 0)),
-      p50Ms: Math.max(...results.map((r) => r.p50Ms)),
-      p99Ms: Math.max(...results.map((r) => r.p99Ms)),
-      failures,
-      completed,
-      ok: route === 'gateway' ? results.reduce((sum, r) => sum + r.total - r.non2xx, 0) : 0,
-    };
+    return outputs.map((output) => {
+      const r = parseWrk(output);
+      return {
+        requestsPerSecond: r.requestsPerSecond,
+        p50Ms: r.p50Ms,
+        p99Ms: r.p99Ms,
+        failures: r.non2xx + r.socketErrors,
+        completed: r.total,
+        ok: r.total - r.non2xx,
+      };
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
