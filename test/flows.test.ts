@@ -93,6 +93,67 @@ describe('flows are the organisation’s inventory, across keys', () => {
     expect(audit.items).toEqual([expect.objectContaining({ eventType: 'flow.labelled', details: expect.objectContaining({ to: 'Invoice approval' }) })]);
   });
 
+  it('one flush merges a flow’s calls through several keys: counts add up, the latest call decides its details, older calls fill what it left empty', async () => {
+    const keys = [
+      await createKey(t, admin, { name: 'merge-a' }),
+      await createKey(t, admin, { name: 'merge-b' }),
+      await createKey(t, admin, { name: 'merge-c' }),
+    ];
+    const at = Date.parse('2026-03-02T10:00:00.000Z');
+    const call = (
+      key: number,
+      afterMs: number,
+      outcome: 'success' | 'client_error' | 'rejected',
+      details: { runId?: string; location?: string; workflowId?: string },
+    ) =>
+      t.services.usage.record({
+        keyId: keys[key]!.id,
+        orgId: admin.orgId,
+        at: at + afterMs,
+        operation: 'CheckConnection',
+        actionType: 'none',
+        outcome,
+        accepted: outcome !== 'rejected',
+        flow: {
+          workflowName: 'merge-flow',
+          workflowId: details.workflowId ?? null,
+          runId: details.runId ?? null,
+          location: details.location ?? null,
+          clientEnvironmentId: ENV,
+          userAgent: null,
+        },
+      });
+    // Handed to the flush out of time order; the refused call comes before the accepted one that makes the flow.
+    call(1, 20_000, 'client_error', {});
+    call(2, 10_000, 'rejected', { runId: 'run-middle' });
+    call(0, 0, 'success', { runId: 'run-oldest', location: 'westeurope', workflowId: 'wf-1' });
+    await t.services.usage.flush();
+
+    const rows = await t.services.db.selectFrom('flows').selectAll().where('workflowName', '=', 'merge-flow').execute();
+    expect(rows).toEqual([
+      expect.objectContaining({
+        calls: 3,
+        firstSeenAt: '2026-03-02T10:00:00.000Z',
+        lastSeenAt: '2026-03-02T10:00:20.000Z',
+        lastOutcome: 'client_error',
+        lastRunId: 'run-middle',
+        location: 'westeurope',
+        workflowId: 'wf-1',
+      }),
+    ]);
+    const links = await t.services.db
+      .selectFrom('flowKeys')
+      .select(['keyId', 'calls', 'lastOutcome'])
+      .where('flowId', '=', rows[0]!.id)
+      .orderBy('lastSeenAt')
+      .execute();
+    expect(links).toEqual([
+      { keyId: keys[0]!.id, calls: 1, lastOutcome: 'success' },
+      { keyId: keys[2]!.id, calls: 1, lastOutcome: 'rejected' },
+      { keyId: keys[1]!.id, calls: 1, lastOutcome: 'client_error' },
+    ]);
+  });
+
   it('calls without x-ms-workflow-name (the portal’s connection test, scripts, Power Apps) make no flow', async () => {
     const key = await createKey(t, admin, { name: 'prod-direct-flow-ops' });
     await callAs(t, key.secret);

@@ -1,5 +1,6 @@
 import type Sqlite from 'better-sqlite3';
 import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, SqliteDialect, SqliteDriver, type TransactionSettings } from 'kysely';
+import { nextTurn } from '../lib/turns.js';
 
 /** SQLITE_BUSY and its extended codes: another connection (the CLI, a backup, another node) holds the lock. */
 function isBusy(error: unknown): boolean {
@@ -31,8 +32,6 @@ async function withLockRetry<T>(waitMs: number, work: () => Promise<T>): Promise
  * statements (a usage flush of 10,000 keys: about 100 ms) would hold every request waiting.
  */
 const SLICE_MS = 2;
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Prepared statements kept, by SQL text: preparing costs as much as running (a key lookup through

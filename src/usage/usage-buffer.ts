@@ -4,6 +4,7 @@ import { type FlowActivity, writeFlowActivity } from '../flows/flows.repository.
 import { advanceLastUsed } from '../keys/keys.repository.js';
 import { type Clock, DAY, MINUTE, systemClock } from '../lib/clock.js';
 import { chunks } from '../lib/chunks.js';
+import { inTurns } from '../lib/turns.js';
 import { addDailyCounts } from './usage.repository.js';
 
 export type ActionType = KeyUsageDailyTable['actionType'];
@@ -272,11 +273,13 @@ export class UsageBuffer {
             batch.map((row) => ({ ...row, day: iso(row.day * DAY).slice(0, 10) })),
           );
         }
-        await writeFlowActivity(
-          trx,
-          [...flows.values()].map((row) => ({ ...row, firstSeenAt: iso(row.firstSeenAt), lastSeenAt: iso(row.lastSeenAt) })),
-          this.#flowsPerKeyMax,
-        );
+        const flowRows = [...flows.values()];
+        const activity: FlowActivity[] = [];
+        await inTurns(flowRows.length, BATCH, (i) => {
+          const row = flowRows[i]!;
+          activity.push({ ...row, firstSeenAt: iso(row.firstSeenAt), lastSeenAt: iso(row.lastSeenAt) });
+        });
+        await writeFlowActivity(trx, activity, this.#flowsPerKeyMax);
         for (const batch of chunks([...lastUsed], BATCH)) {
           await advanceLastUsed(
             trx,
