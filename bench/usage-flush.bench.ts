@@ -7,7 +7,9 @@
  * Each sample: a fresh database (DATA_DIR in the temporary folder, migrated), a UsageBuffer, one
  * call recorded for each of `--keys` keys (with `--flows`, each also from a flow of its own), a
  * first flush (new rows), the same again (rows updated) measured: the flush's wall time and the
- * longest time between two turns of the event loop while it ran (a setImmediate loop).
+ * longest time between two turns of the event loop while it ran (a setImmediate loop). The WAL is
+ * checkpointed as the server of that version does it: from a worker thread where it has one
+ * (db/checkpoints.js), else inside the commits.
  *
  * `--baseline <dir>`: a checkout of another version, built (`<dir>/dist`); its modules run the
  * same samples in interleaved pairs with this build's (`dist`, so `npm run build:server` first),
@@ -24,6 +26,7 @@ import { parseArgs } from 'node:util';
 import type { openDatabase as OpenDatabase } from '../src/db/database.js';
 import type { migrateToLatest as MigrateToLatest } from '../src/db/migrate.js';
 import type { UsageBuffer as UsageBufferClass } from '../src/usage/usage-buffer.js';
+import type { BackgroundCheckpoints as BackgroundCheckpointsClass } from '../src/db/checkpoints.js';
 import { generateApiKey } from '../src/keys/key-format.js';
 import { benchKeyRow, createBenchOrganisations } from './cluster.bench.js';
 import { commitOf, median, round } from './load.js';
@@ -48,6 +51,8 @@ interface Build {
   openDatabase: typeof OpenDatabase;
   migrateToLatest: typeof MigrateToLatest;
   UsageBuffer: typeof UsageBufferClass;
+  /** How the server checkpoints the WAL beside its commits, in the versions that do (db/checkpoints.js). */
+  BackgroundCheckpoints?: typeof BackgroundCheckpointsClass;
 }
 
 async function loadBuild(name: Build['name'], dir: string): Promise<Build> {
@@ -55,7 +60,15 @@ async function loadBuild(name: Build['name'], dir: string): Promise<Build> {
   if (!existsSync(path.join(dist, 'usage/usage-buffer.js'))) throw new Error(`${dist} holds no build: run \`npx tsc -p tsconfig.build.json\` in ${dir}`);
   const load = (file: string) => import(pathToFileURL(path.join(dist, file)).href);
   const [database, migrate, usage] = await Promise.all([load('db/database.js'), load('db/migrate.js'), load('usage/usage-buffer.js')]);
-  return { name, dir, openDatabase: database.openDatabase, migrateToLatest: migrate.migrateToLatest, UsageBuffer: usage.UsageBuffer };
+  const checkpoints = existsSync(path.join(dist, 'db/checkpoints.js')) ? await load('db/checkpoints.js') : undefined;
+  return {
+    name,
+    dir,
+    openDatabase: database.openDatabase,
+    migrateToLatest: migrate.migrateToLatest,
+    UsageBuffer: usage.UsageBuffer,
+    BackgroundCheckpoints: checkpoints?.BackgroundCheckpoints,
+  };
 }
 
 interface Sample {
@@ -86,8 +99,15 @@ function recordSecond(buffer: UsageBufferClass, orgId: string, at: number): void
 async function sample(build: Build, pair: number): Promise<Sample> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bdoc-bench-flush-'));
   const handle = build.openDatabase({ dataDir, databaseUrl: undefined });
+  let checkpoints: BackgroundCheckpointsClass | undefined;
   try {
     await build.migrateToLatest(handle);
+    // As the server does: from a worker thread where the version has one, else inside the commits.
+    checkpoints = await build.BackgroundCheckpoints?.start(handle.db, handle.location, {
+      onFailure: (error) => {
+        throw error;
+      },
+    });
     const [orgId] = await createBenchOrganisations(handle.db, 1, false);
     // The keys exist, so the flush's lastUsedAt updates find their rows as a node's do.
     const createdAt = new Date().toISOString();
@@ -123,6 +143,7 @@ async function sample(build: Build, pair: number): Promise<Sample> {
     longest = Math.max(longest, ended - last);
     return { pair, build: build.name, flushMs: round(ended - started, 2), longestStallMs: round(longest, 2) };
   } finally {
+    await checkpoints?.stop();
     await handle.db.destroy();
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -3,6 +3,7 @@ import { authRoutes } from './auth/auth.routes.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
+import { BackgroundCheckpoints } from './db/checkpoints.js';
 import { runExclusive } from './db/exclusive.js';
 import { probeWrite } from './db/heartbeat.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -208,8 +209,15 @@ export async function buildApp(options: AppOptions) {
   // The outbox is sent by one node at a time; a mail is also held by the node sending it (outbox.repository).
   const sendMail = () => runExclusive(handle, 'mail-outbox', () => services.mail.drain()).catch(failures.of('sending mail failed; retrying'));
   let mailer: NodeJS.Timeout | undefined;
+  // On SQLite the WAL is copied back into the database file by a worker thread, not inside the commits of this one.
+  let checkpoints: BackgroundCheckpoints | undefined;
+  const checkpointsFailed = (error: Error) =>
+    app.log.warn({ err: error }, 'the SQLite checkpoint worker failed; the server’s own commits checkpoint the WAL again');
 
   app.addHook('onReady', async () => {
+    if (handle.dialect === 'sqlite') {
+      checkpoints = await BackgroundCheckpoints.start(db, handle.location, { onFailure: checkpointsFailed });
+    }
     await events.start();
     usage.start(config.usageFlushMs);
     services.deliveries.start();
@@ -232,6 +240,7 @@ export async function buildApp(options: AppOptions) {
     await services.quotas.close?.();
     await services.rateLimiter.close?.();
     await services.redis?.close();
+    await checkpoints?.stop();
     if (!options.database) await db.destroy();
   });
 

@@ -1,10 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { BackgroundCheckpoints } from '../src/db/checkpoints.js';
 import { openSqlite, type Db } from '../src/db/database.js';
+import { LogCapture } from './support/harness.js';
 
 // The SQLite connection keeps its statements prepared (by SQL text, the least recently used
 // dropped first) and lets the event loop turn during long runs of statements. Neither may change
@@ -74,5 +78,56 @@ describe('the SQLite connection', () => {
     );
     expect(other.status, other.stderr).toBe(0);
     expect((await read()).rows).toEqual([{ id: 1, name: 'one', colour: 'blue' }]);
+  });
+
+  const autocheckpoint = async (db: Db) => Object.values((await sql.raw<Record<string, number>>('pragma wal_autocheckpoint').execute(db)).rows[0]!)[0];
+  /** About 2 MB in one commit (some 500 pages, under SQLite's own 1,000-page checkpoint threshold). */
+  const writeTwoMegabytes = (db: Db) =>
+    sql`with recursive n(i) as (select 1 union all select i + 1 from n where i < 2000) insert into items (id, name) select i, hex(randomblob(500)) from n`.execute(
+      db,
+    );
+
+  it('a worker thread copies the WAL back into the database file; the connection’s own commits do not, until it stops', async () => {
+    const db = await open();
+    const file = path.join(dir!, 'test.sqlite');
+    const failures: Error[] = [];
+    const checkpoints = await BackgroundCheckpoints.start(db, file, { everyMs: 20, onFailure: (error) => failures.push(error) });
+    expect(await autocheckpoint(db)).toBe(0);
+    const before = statSync(file).size;
+    await writeTwoMegabytes(db);
+    // Only a checkpoint writes pages into the database file itself; the commit wrote them to the WAL.
+    await vi.waitFor(() => expect(statSync(file).size).toBeGreaterThan(before + 2_000_000), { timeout: 10_000, interval: 20 });
+    await checkpoints.stop();
+    expect(await autocheckpoint(db)).toBe(1000);
+    expect(failures).toEqual([]);
+  });
+
+  it('when the checkpoint worker fails, the connection checkpoints by itself again and the failure is told', async () => {
+    const db = await open();
+    const failures: Error[] = [];
+    const checkpoints = await BackgroundCheckpoints.start(db, path.join(dir!, 'missing.sqlite'), { everyMs: 20, onFailure: (error) => failures.push(error) });
+    await vi.waitFor(() => expect(failures).toHaveLength(1), { timeout: 10_000, interval: 20 });
+    expect(failures[0]!.message).toMatch(/unable to open database file/);
+    expect(await autocheckpoint(db)).toBe(1000);
+    await checkpoints.stop();
+    expect(failures).toHaveLength(1);
+  });
+
+  it('the server on SQLite leaves checkpoints to the worker while it runs (within about a second)', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'bdoc-sqlite-'));
+    const logs = new LogCapture();
+    const { app, services } = await buildApp({ config: loadConfig({ DATA_DIR: dir, PUBLIC_URL: 'http://portal.test', LOG_LEVEL: 'warn' }), logStream: logs });
+    try {
+      await app.ready();
+      expect(await autocheckpoint(services.db)).toBe(0);
+      const file = path.join(dir, 'build-a-doc.sqlite');
+      const before = statSync(file).size;
+      await sql`create table items (id integer primary key, name text not null)`.execute(services.db);
+      await writeTwoMegabytes(services.db);
+      await vi.waitFor(() => expect(statSync(file).size).toBeGreaterThan(before + 2_000_000), { timeout: 10_000, interval: 50 });
+    } finally {
+      await app.close();
+    }
+    expect(logs.text).not.toMatch(/checkpoint worker failed/);
   });
 });

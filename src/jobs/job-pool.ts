@@ -4,22 +4,14 @@
  * stopped (its worker is terminated and replaced) and answers 422 `document_too_complex`,
  * billed, since the work had started; a full queue answers 503 `unavailable` at once.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { DocumentLimits } from '../config.js';
 import { AppError } from '../errors/catalogue.js';
 import { AnswerDeadline } from '../lib/answer-deadline.js';
+import { workerFile } from '../lib/worker-file.js';
 import type { JobRunner } from '../operations/operation.js';
 import type { JobFailure, JobRequest, JobResult } from './job-protocol.js';
-
-/** The worker's module: compiled JavaScript beside this file, or the TypeScript source run through tsx. */
-function workerFile(): { filename: string; execArgv: string[] } {
-  const compiled = fileURLToPath(new URL('./job-worker.js', import.meta.url));
-  if (existsSync(compiled)) return { filename: compiled, execArgv: [] };
-  return { filename: fileURLToPath(new URL('./job-worker.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
-}
 
 export interface JobPoolOptions {
   limits: DocumentLimits;
@@ -33,7 +25,7 @@ export class JobPool implements JobRunner {
 
   constructor({ limits, queueMax }: JobPoolOptions) {
     this.#limits = limits;
-    const { filename, execArgv } = workerFile();
+    const { filename, execArgv } = workerFile('job-worker', import.meta.url);
     this.#pool = new Piscina({
       filename,
       execArgv,
