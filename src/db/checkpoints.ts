@@ -35,7 +35,10 @@ export class BackgroundCheckpoints {
       this.#failed = true;
       setAutocheckpoint(db, AUTOCHECKPOINT_PAGES).then(
         () => onFailure(error),
-        (restoreError: Error) => onFailure(restoreError),
+        (restoreError: Error) =>
+          onFailure(
+            new Error(`${error.message}; giving checkpoints back to the connection failed too (${restoreError.message}): the WAL grows until a restart`),
+          ),
       );
     };
     // What a thread throws arrives as a copy, without its message when it was not an Error of its own.
