@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
+import { isSqliteBusy } from './db-errors.js';
 
 const { file, everyMs } = workerData as { file: string; everyMs: number };
 
@@ -26,8 +27,7 @@ function checkpoint(): void {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code === 'SQLITE_LOCKED')) return;
+    if (isSqliteBusy(error)) return;
     throw plain(`checkpointing ${file} failed`, error);
   }
 }

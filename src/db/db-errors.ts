@@ -55,3 +55,9 @@ export function isDatabaseNetworkError(error: unknown): boolean {
   const message = error instanceof Error ? error.message : '';
   return message.includes('timeout expired') || message.includes('timeout exceeded when trying to connect') || message.includes('Connection terminated');
 }
+
+/** SQLITE_BUSY and its extended codes: another connection (the CLI, a backup, another node) holds the lock. */
+export function isSqliteBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code === 'SQLITE_LOCKED');
+}

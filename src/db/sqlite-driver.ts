@@ -1,12 +1,7 @@
 import type Sqlite from 'better-sqlite3';
 import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, SqliteDialect, SqliteDriver, type TransactionSettings } from 'kysely';
 import { nextTurn } from '../lib/turns.js';
-
-/** SQLITE_BUSY and its extended codes: another connection (the CLI, a backup, another node) holds the lock. */
-function isBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code === 'SQLITE_LOCKED');
-}
+import { isSqliteBusy } from './db-errors.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -20,7 +15,7 @@ async function withLockRetry<T>(waitMs: number, work: () => Promise<T>): Promise
     try {
       return await work();
     } catch (error) {
-      if (!isBusy(error) || Date.now() >= deadline) throw error;
+      if (!isSqliteBusy(error) || Date.now() >= deadline) throw error;
       await sleep(Math.min(pause, Math.max(1, deadline - Date.now())));
     }
   }
