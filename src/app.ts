@@ -212,11 +212,15 @@ export async function buildApp(options: AppOptions) {
   // On SQLite the WAL is copied back into the database file by a worker thread, not inside the commits of this one.
   let checkpoints: BackgroundCheckpoints | undefined;
   const checkpointsFailed = (error: Error) =>
-    app.log.warn({ err: error }, 'the SQLite checkpoint worker failed; the server’s own commits checkpoint the WAL again');
+    app.log.warn(
+      { err: error },
+      'the SQLite checkpoint worker failed; the server’s own commits checkpoint the WAL again until a new one, tried in a minute, runs',
+    );
+  const checkpointsRecovered = () => app.log.info('the SQLite checkpoint worker runs again; the server’s own commits leave the WAL to it');
 
   app.addHook('onReady', async () => {
     if (handle.dialect === 'sqlite') {
-      checkpoints = await BackgroundCheckpoints.start(db, handle.location, { onFailure: checkpointsFailed });
+      checkpoints = await BackgroundCheckpoints.start(db, handle.location, { onFailure: checkpointsFailed, onRecovered: checkpointsRecovered });
     }
     await events.start();
     usage.start(config.usageFlushMs);

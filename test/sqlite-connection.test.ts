@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -111,6 +111,67 @@ describe('the SQLite connection', () => {
     expect(await autocheckpoint(db)).toBe(1000);
     await checkpoints.stop();
     expect(failures).toHaveLength(1);
+  });
+
+  it('after a failure a new checkpoint worker is tried; once one runs, the connection leaves checkpoints to it again', async () => {
+    const db = await open();
+    const file = path.join(dir!, 'test.sqlite');
+    // The worker opens another name for the file: missing at first (a volume not mounted yet), there on the next try.
+    const later = path.join(dir!, 'later.sqlite');
+    const failures: Error[] = [];
+    let recovered = 0;
+    const checkpoints = await BackgroundCheckpoints.start(db, later, {
+      everyMs: 20,
+      retryMs: 100,
+      onFailure: (error) => failures.push(error),
+      onRecovered: () => recovered++,
+    });
+    try {
+      await vi.waitFor(() => expect(failures).not.toHaveLength(0), { timeout: 10_000, interval: 20 });
+      expect(failures[0]!.message).toMatch(/cannot open .*later\.sqlite/);
+      expect(await autocheckpoint(db)).toBe(1000);
+      // Tried again every retryMs while the file is missing; each try that fails is told.
+      await vi.waitFor(() => expect(failures.length).toBeGreaterThan(1), { timeout: 10_000, interval: 20 });
+      expect(recovered).toBe(0);
+      symlinkSync(file, later);
+      await vi.waitFor(() => expect(recovered).toBe(1), { timeout: 10_000, interval: 20 });
+      expect(await autocheckpoint(db)).toBe(0);
+      const told = failures.length;
+      const before = statSync(file).size;
+      await writeTwoMegabytes(db);
+      await vi.waitFor(() => expect(statSync(file).size).toBeGreaterThan(before + 2_000_000), { timeout: 10_000, interval: 20 });
+      expect(failures).toHaveLength(told);
+    } finally {
+      await checkpoints.stop();
+    }
+    expect(await autocheckpoint(db)).toBe(1000);
+  });
+
+  it('a checkpoint worker stopped while a new one is due is not started again', async () => {
+    const db = await open();
+    const file = path.join(dir!, 'test.sqlite');
+    const later = path.join(dir!, 'later.sqlite');
+    /** Open descriptors of this process on the database's files (a worker's connection adds its own). */
+    const openOnFile = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(file);
+        } catch {
+          return false;
+        }
+      }).length;
+    const failures: Error[] = [];
+    const checkpoints = await BackgroundCheckpoints.start(db, later, { everyMs: 20, retryMs: 200, onFailure: (error) => failures.push(error) });
+    await vi.waitFor(() => expect(failures).toHaveLength(1), { timeout: 10_000, interval: 10 });
+    await checkpoints.stop();
+    const held = openOnFile();
+    const told = failures.length;
+    // Were a new worker started now, it would open the file and stay.
+    symlinkSync(file, later);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(openOnFile()).toBe(held);
+    expect(failures).toHaveLength(told);
+    expect(await autocheckpoint(db)).toBe(1000);
   });
 
   it('the server on SQLite leaves checkpoints to the worker while it runs (within about a second)', async () => {

@@ -2,7 +2,8 @@
  * The checkpoint worker (see checkpoints.ts): a connection of its own to the server's SQLite
  * file that copies the WAL back into the database every `everyMs`, PASSIVE (it neither waits for
  * nor blocks the server's readers and writer). A round that finds the file locked is skipped; any
- * other error ends the thread, and the server's connection then checkpoints by itself again.
+ * other error ends the thread, and the server's connection then checkpoints by itself again
+ * (until a new worker runs). `ready` tells the server the first checkpoint was done.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
@@ -32,6 +33,9 @@ function checkpoint(): void {
   }
 }
 
+checkpoint();
+// The server's connection leaves checkpoints to this thread from now on.
+parentPort!.postMessage('ready');
 const timer = setInterval(checkpoint, everyMs);
 parentPort!.on('message', (message) => {
   if (message !== 'stop') return;
