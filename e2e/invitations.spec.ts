@@ -64,6 +64,8 @@ test.describe('pending invitations', () => {
     await expect(withdraw).toBeFocused();
     await expect(pending.getByRole('row', { name: new RegExp(`vic.${stamp}`) })).toBeVisible();
     await withdraw.click();
+    // Checked once the dialog is there: an axe run that starts before it opens measures its fade-in.
+    await expect(confirm).toContainText(`vic.${stamp}@example.com`);
     await expectAccessible(page, 'the withdraw confirmation');
     await confirm.getByRole('button', { name: 'Withdraw invitation' }).click();
     await expect(pending.getByRole('row', { name: new RegExp(`vic.${stamp}`) })).toHaveCount(0);
