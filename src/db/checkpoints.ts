@@ -107,14 +107,12 @@ export class BackgroundCheckpoints {
   /** The worker runs (unless it already ended): the connection's own checkpoints go off. */
   async #took(run: { ended: boolean }): Promise<void> {
     if (this.#stopping || run.ended || this.#owned) return;
-    // Not turned off (the database is away): the connection and the worker both checkpoint meanwhile, which is harmless.
-    if (
-      !(await setAutocheckpoint(this.#db, 0).then(
-        () => true,
-        () => false,
-      ))
-    )
+    try {
+      await setAutocheckpoint(this.#db, 0);
+    } catch {
+      // Not turned off (the database is away): the connection and the worker both checkpoint meanwhile, which is harmless.
       return;
+    }
     this.#owned = true;
     if (this.#failed) {
       this.#failed = false;
@@ -135,11 +133,12 @@ export class BackgroundCheckpoints {
         );
       });
     }
-    this.#options.onFailure(told);
+    // Scheduled before the failure is told: a listener that throws must not end the retries.
     this.#retry = setTimeout(() => {
       if (!this.#stopping) this.#launch();
     }, this.#options.retryMs ?? RETRY_MS);
     this.#retry.unref();
+    this.#options.onFailure(told);
   }
 
   /** Stops the worker (its last round finished) and gives checkpoints back to the connection. */
