@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, HOUR, MINUTE } from '../src/lib/clock.js';
 import { sendWebhook } from '../src/webhooks/sender.js';
-import { checkWebhookUrl } from '../src/webhooks/url-guard.js';
+import { checkWebhookUrl, isBlockedAddress } from '../src/webhooks/url-guard.js';
 import {
   PASSWORD,
   addMember,
@@ -245,6 +245,41 @@ describe('webhooks: SSRF checks without WEBHOOKS_ALLOW_PRIVATE', () => {
       payload: { url, eventTypes: ['api_key.created'] },
     });
     expectProblem(response, 400, 'validation_failed');
+  });
+
+  it.each([
+    ['a public IPv4 address', 'https://93.184.216.34/hook'],
+    ['a public IPv6 address', 'https://[2606:4700:4700::1111]/hook'],
+  ])('accepts %s', async (_label, url) => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/webhooks',
+      headers: { cookie: admin.cookie },
+      payload: { url, eventTypes: ['api_key.created'] },
+    });
+    expect(response.statusCode, response.body).toBe(201);
+    expect(response.json().endpoint.url).toBe(url);
+  });
+
+  it('tells public from reserved addresses in either family and in every spelling of a mapped one', () => {
+    for (const address of ['8.8.8.8', '1.1.1.1', '20.42.65.92', '2606:4700:4700::1111', '2a00:1450:4001:80b::200e'])
+      expect(isBlockedAddress(address), address).toBe(false);
+    for (const address of [
+      '127.0.0.1',
+      '10.0.0.1',
+      '172.16.5.4',
+      '169.254.169.254',
+      '100.64.0.1',
+      '::1',
+      'fd00::1',
+      'fe80::1',
+      '::ffff:8.8.8.8',
+      '::FFFF:127.0.0.1',
+      '0:0:0:0:0:ffff:0808:0808',
+      '64:ff9b::a00:1',
+      'not-an-address',
+    ])
+      expect(isBlockedAddress(address), address).toBe(true);
   });
 
   it('refuses a private address again at delivery time (a host that now resolves privately is never contacted)', async () => {

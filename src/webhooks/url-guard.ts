@@ -1,8 +1,14 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 
-/** Addresses a webhook may never reach (SSRF): private, loopback, link-local, unique-local, mapped and special ranges. */
-const BLOCKED = new BlockList();
+/**
+ * Addresses a webhook may never reach (SSRF): private, loopback, link-local, unique-local, mapped
+ * and special ranges, one list per family. One list for both would refuse every IPv4 address:
+ * `BlockList` checks an IPv4 address against IPv6 rules as its IPv4-mapped form (`::ffff:a.b.c.d`),
+ * which the mapped range below holds whole.
+ */
+const BLOCKED_V4 = new BlockList();
+const BLOCKED_V6 = new BlockList();
 for (const [net, prefix] of [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
@@ -20,7 +26,7 @@ for (const [net, prefix] of [
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ] as const)
-  BLOCKED.addSubnet(net, prefix, 'ipv4');
+  BLOCKED_V4.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of [
   ['::', 128],
   ['::1', 128],
@@ -36,12 +42,12 @@ for (const [net, prefix] of [
   ['fec0::', 10],
   ['ff00::', 8],
 ] as const)
-  BLOCKED.addSubnet(net, prefix, 'ipv6');
+  BLOCKED_V6.addSubnet(net, prefix, 'ipv6');
 
 export function isBlockedAddress(address: string): boolean {
   const family = isIP(address);
-  if (family === 4) return BLOCKED.check(address, 'ipv4');
-  if (family === 6) return BLOCKED.check(address, 'ipv6') || /^::ffff:/i.test(address);
+  if (family === 4) return BLOCKED_V4.check(address, 'ipv4');
+  if (family === 6) return BLOCKED_V6.check(address, 'ipv6');
   return true;
 }
 
