@@ -31,6 +31,8 @@ describe('no plaintext key or password ever reaches the database or a log', () =
       payload: { email: 'new.person@example.com', role: 'member' },
     });
     invitedToken = invitationToken(invited.json().url);
+    // The invitation page asks what the link offers: the token travels in the address.
+    expect((await t.app.inject({ method: 'GET', url: `/api/invitations/${invitedToken}` })).statusCode).toBe(200);
     const memberPassword = 'another long passphrase 42';
     secrets.push(memberPassword);
     await t.app.inject({ method: 'POST', url: '/api/invitations/accept', payload: { token: invitedToken, name: 'New Person', password: memberPassword } });
@@ -58,6 +60,13 @@ describe('no plaintext key or password ever reaches the database or a log', () =
     for (const secret of [...secrets, invitedToken]) {
       expect(logs.includes(secret), `logs contain ${secret.slice(0, 6)}…`).toBe(false);
     }
+  });
+
+  it('an answer never echoes a key sent in the address, even a 404', async () => {
+    const response = await t.app.inject({ method: 'GET', url: `/v1/${secrets[1]}` });
+    expect(response.statusCode).toBe(404);
+    expect(response.body).not.toContain(secrets[1]);
+    expect(response.json().detail).toContain('bdoc_[redacted]');
   });
 
   it('the audit log holds none of them', async () => {

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { databaseUnavailableReason } from '../db/db-errors.js';
 import { AppError, ERROR_CATALOGUE, type ErrorCode, type FieldError } from '../errors/catalogue.js';
+import { loggableUrl } from './url-redaction.js';
 
 /** Seconds a client is asked to wait when the database is unavailable. */
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
@@ -134,6 +135,6 @@ export function installErrorHandling(app: FastifyInstance, publicUrl: string): v
   });
 
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, new AppError('not_found', `There is no ${request.method} ${request.url.split('?')[0]} route.`), publicUrl),
+    sendProblem(reply, new AppError('not_found', `There is no ${request.method} ${loggableUrl(request.url.split('?')[0]!)} route.`), publicUrl),
   );
 }

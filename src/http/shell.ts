@@ -17,9 +17,7 @@ import { installErrorHandling } from './problem.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { type CookieSettings, installSessionGuard, type SessionLookup } from './session-guard.js';
 import type { App } from './types.js';
-
-/** Anything that looks like an API key in a logged URL is masked, whatever route it hit. */
-const KEY_IN_TEXT = /bdoc_[0-9A-Za-z]{20,}/g;
+import { loggableUrl } from './url-redaction.js';
 
 function loggerOptions(config: Config, stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {
   return {
@@ -39,7 +37,7 @@ function loggerOptions(config: Config, stream?: NodeJS.WritableStream): FastifyS
     serializers: {
       req: (req: { method: string; url: string; ip?: string; id?: string }) => ({
         method: req.method,
-        url: req.url.replace(KEY_IN_TEXT, 'bdoc_[redacted]').replace(/token=[^&#]+/g, 'token=[redacted]'),
+        url: loggableUrl(req.url),
         ip: req.ip,
       }),
     },
