@@ -2,7 +2,7 @@ import { auditRoutes } from './audit/audit.routes.js';
 import { authRoutes } from './auth/auth.routes.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.js';
-import { openDatabase, type DatabaseHandle } from './db/database.js';
+import { openDatabase, type DatabaseHandle, assertWritableDataDir } from './db/database.js';
 import { BackgroundCheckpoints } from './db/checkpoints.js';
 import { runExclusive } from './db/exclusive.js';
 import { probeWrite } from './db/heartbeat.js';
@@ -59,6 +59,8 @@ export interface AppOptions {
 /** Builds the whole service: database, caches, services and routes. `server.ts` only boots it. */
 export async function buildApp(options: AppOptions) {
   const { config } = options;
+  // With PostgreSQL, DATA_DIR still keeps the usage a shutdown could not write, and mail without SMTP_URL.
+  if (config.databaseUrl) assertWritableDataDir(config.dataDir, 'the data folder (usage kept at shutdown, mail without SMTP_URL)');
   const handle = options.database ?? openDatabase(config);
   const nodePrefix = randomBase62(6);
   const app = createServer(config, { nodePrefix, logStream: options.logStream });

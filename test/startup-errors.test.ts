@@ -182,6 +182,21 @@ describe('start-up errors name what to fix, in one line, and exit 1', () => {
     expect(result.stderr.trim().split('\n')).toEqual([`error: cannot write the database folder ${dataDir} (DATA_DIR): ENOENT`]);
   });
 
+  it('with PostgreSQL too, a DATA_DIR that cannot be written: its path, what it keeps, and the variable', async () => {
+    const file = path.join(scratch, 'not-a-folder');
+    writeFileSync(file, 'not a folder');
+    const database = await createTestDatabase('startup_data_dir');
+    try {
+      const result = await serve({ DATABASE_URL: database.url, DATA_DIR: file, WEBHOOK_SECRET_KEY: TEST_WEBHOOK_SECRET_KEY });
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim().split('\n')).toEqual([
+        `error: cannot write the data folder (usage kept at shutdown, mail without SMTP_URL) ${file} (DATA_DIR): ENOTDIR`,
+      ]);
+    } finally {
+      await database.drop();
+    }
+  });
+
   it('a DATA_DIR that cannot hold the database: its path and the variable', async () => {
     const file = path.join(scratch, 'a-file');
     writeFileSync(file, 'not a folder');

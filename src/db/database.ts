@@ -47,18 +47,23 @@ export function describeDatabaseUrl(databaseUrl: string): string {
   return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
+/** Makes `dataDir` if needed and checks it can be written; else a one-line DataDirError naming it and DATA_DIR. */
+export function assertWritableDataDir(dataDir: string, what: string): void {
+  try {
+    makeDirectory(dataDir);
+    accessSync(dataDir, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new DataDirError(`cannot write ${what} ${dataDir} (DATA_DIR): ${code}`);
+  }
+}
+
 /** Opens the configured database: PostgreSQL when DATABASE_URL is set, otherwise SQLite in DATA_DIR. */
 export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'> & { database?: DatabaseTuning }): DatabaseHandle {
   const tuning = config.database ?? DEFAULT_TUNING;
   if (config.databaseUrl) return openPostgres(config.databaseUrl, tuning);
   const file = path.join(config.dataDir, 'build-a-doc.sqlite');
-  try {
-    makeDirectory(config.dataDir);
-    accessSync(config.dataDir, constants.W_OK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new DataDirError(`cannot write the database folder ${config.dataDir} (DATA_DIR): ${code}`);
-  }
+  assertWritableDataDir(config.dataDir, 'the database folder');
   const handle: DatabaseHandle = {
     db: openSqlite(file, tuning.sqliteLockWaitMs),
     dialect: 'sqlite',

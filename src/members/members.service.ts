@@ -23,6 +23,7 @@ import type { PlanCatalogue } from '../plans/catalogue.js';
 import type { MailService } from '../mail/mail.service.js';
 import { LINK_PLACEHOLDER } from '../mail/templates.js';
 import { randomToken } from '../lib/random.js';
+import { isEmailAddress } from '../domain/email.js';
 
 export interface MembersServiceDeps {
   db: Db;
@@ -81,6 +82,8 @@ export function createMembersService(deps: MembersServiceDeps) {
       const { plans } = deps;
       if (!plans.get(input.plan)) throw new AppError('validation_failed', `Unknown plan "${input.plan}". Plans: ${plans.ids().join(', ')}.`);
       const email = input.adminEmail.trim().toLowerCase();
+      if (!isEmailAddress(email))
+        throw new AppError('validation_failed', `"${input.adminEmail.slice(0, 100)}" is not an email address: the Admin's invitation is sent there.`);
       if (await users.emailTaken(db, email)) {
         throw new AppError('conflict', `${email} already has a Build a Doc account.`);
       }
