@@ -17,6 +17,7 @@ import { createConverter } from './documents/convert.js';
 import { privacyRoutes } from './http/privacy.js';
 import { portalRoutes } from './http/static.js';
 import { sendProblem } from './http/problem.js';
+import { installJsonBodies } from './http/json-body.js';
 import { createServer, installShell } from './http/shell.js';
 import { MINUTE, type Clock } from './lib/clock.js';
 import type { IdGenerator } from './lib/ids.js';
@@ -110,7 +111,11 @@ export async function buildApp(options: AppOptions) {
   });
   const cookie = { secure: config.publicUrl.startsWith('https:') };
 
+  // Document and compute work runs in worker threads: one tenant's document never stalls the gateway.
+  const jobs = new JobPool({ limits: config.documents, queueMax: config.documents.queueMax });
   await installShell(app, { publicUrl: config.publicUrl, resolveSession: auth.resolveSession, cookie });
+  // So do large JSON bodies: a document action's megabytes are parsed in a worker too.
+  installJsonBodies(app, { parseLarge: (bytes) => jobs.run('ParseJson', bytes, { transfer: true, label: 'reading the request body' }) });
   // LibreOffice: sandboxed (bubblewrap) where it can be, behind the fair conversion queue.
   const converter = createConverter({
     sandbox: config.convertSandbox,
@@ -162,9 +167,7 @@ export async function buildApp(options: AppOptions) {
   organisationSettingsRoutes(app, orgs);
   secretScanningRoutes(app, { keys: services.githubKeys, scanning: services.secretScanning });
   webhooksRoutes(app, services.webhooks, services.deliveries);
-  // Document and compute work runs in worker threads: one tenant's document never stalls the gateway.
   const revokedSeen = new Set<string>();
-  const jobs = new JobPool({ limits: config.documents, queueMax: config.documents.queueMax });
   gatewayRoutes(app, {
     cache,
     clock,

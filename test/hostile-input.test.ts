@@ -137,6 +137,21 @@ function hostileBody(route: MutatingRoute) {
           ? '{"truncated":'
           : JSON.stringify({ ...route.valid, ...Object.fromEntries(Array.from({ length: n }, (_, i) => [`unknown_${i}`, i])) }),
       ),
+    // A NUL character inside a text (PostgreSQL cannot store one).
+    fc
+      .tuple(fc.constantFrom(...fields), fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }))
+      .map(([field, before, after]) => JSON.stringify({ ...route.valid, [field]: `${before}\u0000${after}` })),
+    // Arrays and objects nested far deeper than any field (a worker's structured clone overflows its stack near 4,000).
+    fc
+      .tuple(fc.constantFrom(...fields), fc.integer({ min: 65, max: 6000 }), fc.boolean())
+      .map(([field, depth, objects]) =>
+        JSON.stringify({ ...route.valid, [field]: '__DEEP__' }).replace(
+          '"__DEEP__"',
+          (objects ? '{"a":' : '[').repeat(depth) + (objects ? '}' : ']').repeat(depth),
+        ),
+      ),
+    // Prototype poisoning.
+    fc.constant(JSON.stringify(route.valid).replace(/^\{/, '{"__proto__":{"isAdmin":true},')),
     // Broken or truncated JSON.
     fc.nat({ max: 40 }).map((cut) => JSON.stringify(route.valid).slice(0, Math.max(1, cut % JSON.stringify(route.valid).length))),
   );
@@ -181,6 +196,8 @@ const hostileQueryValue = fc.oneof(
     '%E0%A4%A',
     '',
     ' ',
+    '%00',
+    'key%00',
   ),
   fc.string({ maxLength: 40 }).map(encodeURIComponent),
   fc.integer().map(String),
@@ -241,6 +258,53 @@ describe('hostile query strings and parameters: never 5xx, every refusal a probl
     for (const payload of ['{"name":false}', '{"name":12345}', '{"name":"prod-a-b-c","expiresInDays":"30"}']) {
       const response = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: admin.cookie, 'content-type': 'application/json' }, payload });
       expectRefusal(response, payload);
+    }
+  });
+
+  it('a NUL character, nesting deeper than 64 levels or a __proto__ member: 400 saying which and where, small body or large', async () => {
+    const compute = (extra: string, padding = 0) => `{"expression":"Sum(amount)","pad":"${'x'.repeat(padding)}","data":[{"amount":1,"n":${extra}}]}`;
+    const cases: [string, string, string, RegExp][] = [
+      ['/api/keys', JSON.stringify({ name: 'prod\u0000flow' }), '/', /NUL character/],
+      ['/v1/data/compute', compute('"a\\u0000"'), '/', /NUL character/],
+      ['/v1/data/compute', compute(`${'['.repeat(4000)}${']'.repeat(4000)}`), `/data/0/n${'/0'.repeat(61)}`, /nested more than 64 levels/],
+      ['/v1/data/compute', compute('{"__proto__":{"x":1}}'), '/', /__proto__/],
+      // Over 256 KB: parsed in a worker, refused by the same rules.
+      ['/v1/data/compute', compute('"a\\u0000"', 300_000), '/', /NUL character/],
+      ['/v1/data/compute', compute(`${'['.repeat(4000)}${']'.repeat(4000)}`, 300_000), `/data/0/n${'/0'.repeat(61)}`, /nested more than 64 levels/],
+      ['/v1/data/compute', compute('{"__proto__":{"x":1}}', 300_000), '/', /__proto__/],
+      ['/v1/data/compute', compute('[1,', 300_000), '/', /not valid JSON/],
+    ];
+    const before = await snapshot();
+    for (const [url, payload, path, detail] of cases) {
+      const response = await t.app.inject({
+        method: 'POST',
+        url,
+        headers: { cookie: admin.cookie, 'x-api-key': keySecret, 'content-type': 'application/json' },
+        payload,
+      });
+      const what = `${url} ${payload.length} bytes: ${payload.slice(0, 60)}`;
+      expectRefusal(response, what);
+      expect(response.statusCode, what).toBe(400);
+      expect(response.json().detail, what).toMatch(detail);
+      expect(response.json().errors[0].path, what).toBe(path);
+    }
+    // A literal backslash before "u0000" is text, not a NUL: accepted.
+    const literal = await t.app.inject({
+      method: 'POST',
+      url: '/v1/data/compute',
+      headers: { 'x-api-key': keySecret, 'content-type': 'application/json' },
+      payload: compute('"a\\\\u0000"', 300_000),
+    });
+    expect(literal.statusCode, literal.body).toBe(200);
+    expect(await snapshot()).toBe(before);
+  });
+
+  it('an address with %00 in an identifier or a search: 400, on every database', async () => {
+    for (const url of ['/api/keys/%00', '/api/keys?q=%00', `/api/keys/${keyId}%00`, '/api/audit?userId=a%00b']) {
+      const response = await t.app.inject({ method: 'GET', url, headers: { cookie: admin.cookie } });
+      expectRefusal(response, url);
+      expect(response.statusCode, url).toBe(400);
+      expect(response.json().detail, url).toMatch(/NUL character/);
     }
   });
 

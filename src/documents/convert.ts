@@ -84,14 +84,7 @@ export function createConverter(options: ConverterOptions = {}): Converter {
   const converter: Converter = {
     available: async () => (await command()) !== null,
     sandbox,
-    resolveFormat(input, sourceFormat, path = 'file') {
-      // Sniffed once: for a ZIP that means opening its directory, and inferring the format,
-      // checking it and explaining a mismatch all need the answer.
-      const type = sniffFileType(input);
-      const format = resolveFormat(type, sourceFormat);
-      assertMatchesFormat(type, format, path);
-      return format;
-    },
+    resolveFormat: resolveSourceFormat,
     async convertPrepared(input, format, orgId, path = 'file') {
       const soffice = await command();
       if (soffice === null) {
@@ -120,6 +113,16 @@ export function convertToPdf(input: Buffer, sourceFormat?: string, path = 'file'
 /** Whether LibreOffice is on PATH; looked up once per process. */
 export function converterAvailable(): Promise<boolean> {
   return defaultConverter.available();
+}
+
+/** The format to convert `input` from: `sourceFormat` when given (checked against the content), else inferred from it. */
+export function resolveSourceFormat(input: Buffer, sourceFormat: string | undefined, path = 'file'): SourceFormat {
+  // Sniffed once: for a ZIP that means opening its directory, and inferring the format,
+  // checking it and explaining a mismatch all need the answer.
+  const type = sniffFileType(input);
+  const format = resolveFormat(type, sourceFormat);
+  assertMatchesFormat(type, format, path);
+  return format;
 }
 
 function resolveFormat(type: SniffedType, sourceFormat: string | undefined): SourceFormat {

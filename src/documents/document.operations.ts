@@ -2,7 +2,7 @@ import { type Static, Type, type TSchema } from 'typebox';
 import type { DocumentLimits } from '../config.js';
 import { defineOperation } from '../operations/operation.js';
 import { checkOutputSize } from './caps.js';
-import { SOURCE_FORMATS } from './convert.js';
+import { resolveSourceFormat, SOURCE_FORMATS } from './convert.js';
 import { withoutExternalReferences } from './external-references.js';
 import type { SourceFormat } from './source-formats.js';
 import { decodeFile, decodeFiles, MAX_REQUEST_BODY_BYTES } from './file-input.js';
@@ -203,11 +203,14 @@ export const convertToPdfOperation = defineOperation({
   }),
   response: FileResult,
   async handle(body, { jobs, limits, converter, org }) {
-    const bytes = decodeFile(body.fileContent, 'fileContent', { maxBytes: limits.maxUploadBytes }).bytes;
-    const format = converter.resolveFormat(bytes, body.sourceFormat, 'fileContent');
-    // External references are removed or refused in a worker (a large package is unzipped there).
-    const prepared = await jobs.run<Uint8Array>('PrepareConversion', { bytes, format });
-    const pdf = await converter.convertPrepared(Buffer.from(prepared.buffer, prepared.byteOffset, prepared.byteLength), format, org.id, 'fileContent');
+    // Decoded, identified and cleaned of external references in a worker (a large package is
+    // unzipped there): a 25 MB file's base64 never holds up the event loop.
+    const prepared = await jobs.run<{ bytes: Uint8Array; format: SourceFormat }>('PrepareConversion', {
+      fileContent: body.fileContent,
+      sourceFormat: body.sourceFormat,
+    });
+    const { bytes, format } = prepared;
+    const pdf = await converter.convertPrepared(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), format, org.id, 'fileContent');
     // LibreOffice's output is the one PDF we did not build with pdf-lib, so only it is parsed (in a worker) to count pages.
     const pages = await jobs.run<number>('CountPdfPages', pdf);
     return pdfResult({ pdf, pages }, body.fileName, 'converted.pdf', limits);
@@ -254,8 +257,10 @@ export const DOCUMENT_JOBS = {
     const name = body.fileName?.trim() || 'document.docx';
     return { fileName: /\.docx$/i.test(name) ? name : `${name}.docx`, fileContent: docx.toString('base64') };
   },
-  PrepareConversion({ bytes, format }: { bytes: Uint8Array; format: SourceFormat }, limits: DocumentLimits) {
-    return withoutExternalReferences(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), format, limits);
+  PrepareConversion({ fileContent, sourceFormat }: { fileContent: unknown; sourceFormat?: string }, limits: DocumentLimits) {
+    const bytes = decodeFile(fileContent, 'fileContent', { maxBytes: limits.maxUploadBytes }).bytes;
+    const format = resolveSourceFormat(bytes, sourceFormat, 'fileContent');
+    return { bytes: withoutExternalReferences(bytes, format, limits, 'fileContent'), format };
   },
   CountPdfPages(pdf: Uint8Array, limits: DocumentLimits) {
     return countPdfPages(Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength), 'file', limits);

@@ -1,6 +1,6 @@
 /**
  * Hostile input gets a clear 4xx problem+json before any route sees it: compressed bodies
- * (415), an address with bad percent-encoding (400), and what Node's HTTP parser and Fastify's
+ * (415), an address with bad percent-encoding or a NUL character (400), and what Node's HTTP parser and Fastify's
  * router refuse themselves (a bad request line, headers too large, a parameter too long, a
  * request that never finished) — those otherwise answer in their own formats.
  */
@@ -13,6 +13,8 @@ import { problemOf, sendProblem } from './problem.js';
 import type { App } from './types.js';
 
 const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
+/** A NUL character, which no identifier or search holds and PostgreSQL cannot even compare. */
+const NUL_IN_URL = /%00/;
 
 export function installInputGuard(app: App, publicUrl: string): void {
   // Callback style: every request passes here; a refusal answers without calling `done`.
@@ -29,13 +31,25 @@ export function installInputGuard(app: App, publicUrl: string): void {
       );
       return;
     }
-    if (BAD_PERCENT.test(request.url) || !decodes(request.url)) {
-      sendProblem(
-        reply,
-        new AppError('validation_failed', 'The address has a "%" that is not followed by two hexadecimal digits (bad percent-encoding). Encode "%" as %25.'),
-        publicUrl,
-      );
-      return;
+    // Without a "%" (most addresses, the gateway's always) there is nothing to decode.
+    const url = request.url;
+    if (url.includes('%')) {
+      if (BAD_PERCENT.test(url) || !decodes(url)) {
+        sendProblem(
+          reply,
+          new AppError('validation_failed', 'The address has a "%" that is not followed by two hexadecimal digits (bad percent-encoding). Encode "%" as %25.'),
+          publicUrl,
+        );
+        return;
+      }
+      if (NUL_IN_URL.test(url)) {
+        sendProblem(
+          reply,
+          new AppError('validation_failed', 'The address contains %00, a NUL character, which no identifier or search holds. Remove it.'),
+          publicUrl,
+        );
+        return;
+      }
     }
     done();
   });

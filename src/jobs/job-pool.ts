@@ -50,7 +50,13 @@ export class JobPool implements JobRunner {
    * on a private channel), so waiting in the queue or a worker's start-up is not held against
    * it; a job that waits longer than its limit in the queue answers 503, not billed.
    */
-  async run<R>(kind: string, input: unknown, options: { timeoutMs?: number } = {}): Promise<R> {
+  async run<R>(kind: string, input: unknown, options: { timeoutMs?: number; transfer?: boolean; label?: string } = {}): Promise<R> {
+    const transferList: ArrayBuffer[] = [];
+    if (options.transfer && input instanceof Uint8Array) {
+      // Only memory the input has to itself moves; a view into a shared pool is copied instead.
+      if (input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer) transferList.push(input.buffer);
+      else input = new Uint8Array(input);
+    }
     const timeoutMs = options.timeoutMs ?? this.#limits.timeoutMs;
     const controller = new AbortController();
     let phase = 'queued' as 'queued' | 'running' | 'timed out' | 'waited too long';
@@ -81,10 +87,10 @@ export class JobPool implements JobRunner {
     try {
       outcome = await this.#pool.run({ kind, input, started: channel.port2 } satisfies JobRequest, {
         signal: controller.signal,
-        transferList: [channel.port2],
+        transferList: [channel.port2, ...transferList],
       });
     } catch (error) {
-      throw this.#stopped(error, kind, phase === 'waited too long' ? this.#limits.queueWaitMs : timeoutMs, phase);
+      throw this.#stopped(error, options.label ?? kind, phase === 'waited too long' ? this.#limits.queueWaitMs : timeoutMs, phase);
     } finally {
       deadline.clear();
       channel.port1.close();
@@ -95,25 +101,26 @@ export class JobPool implements JobRunner {
   }
 
   /** Why a job did not finish, as the answer its caller gets. */
-  #stopped(error: unknown, kind: string, timeoutMs: number, phase: string): Error {
+  #stopped(error: unknown, what: string, timeoutMs: number, phase: string): Error {
+    const What = what.charAt(0).toUpperCase() + what.slice(1);
     const code = (error as { code?: string }).code;
     const message = error instanceof Error ? error.message : String(error);
     if (phase === 'waited too long') {
-      return new AppError('unavailable', `Every document worker stayed busy for ${timeoutMs / 1000} s, so ${kind} did not start. Retry in a few seconds.`, {
+      return new AppError('unavailable', `Every document worker stayed busy for ${timeoutMs / 1000} s, so ${what} did not start. Retry in a few seconds.`, {
         headers: { 'retry-after': '5' },
       });
     }
     if (phase === 'timed out') {
       return new AppError(
         'document_too_complex',
-        `${kind} was stopped after ${timeoutMs / 1000} s, the longest one action may run (DOC_TIMEOUT_SECONDS / COMPUTE_TIMEOUT_SECONDS). Send a smaller or simpler document, or split the work into several calls.`,
+        `${What} was stopped after ${timeoutMs / 1000} s, the longest one action may run (DOC_TIMEOUT_SECONDS / COMPUTE_TIMEOUT_SECONDS). Send a smaller or simpler document, or split the work into several calls.`,
         { billed: true, extras: { limit: 'timeout', limitSeconds: timeoutMs / 1000 } },
       );
     }
     if (code === 'ERR_WORKER_OUT_OF_MEMORY' || /out of memory|heap/i.test(message)) {
       return new AppError(
         'document_too_complex',
-        `${kind} needed more than the ${this.#limits.workerHeapMb} MB of memory one action may use (DOC_WORKER_HEAP_MB). Send a smaller or simpler document, or split the work into several calls.`,
+        `${What} needed more than the ${this.#limits.workerHeapMb} MB of memory one action may use (DOC_WORKER_HEAP_MB). Send a smaller or simpler document, or split the work into several calls.`,
         { billed: true, extras: { limit: 'memory', limitMb: this.#limits.workerHeapMb } },
       );
     }

@@ -8,10 +8,17 @@ import { COMPUTE_JOBS } from '../compute/compute.operation.js';
 import type { DocumentLimits } from '../config.js';
 import { DOCUMENT_JOBS } from '../documents/document.operations.js';
 import { AppError } from '../errors/catalogue.js';
+import { parseJsonText } from '../lib/json-text.js';
 import type { JobFailure, JobRequest, JobResult } from './job-protocol.js';
 
 const limits = (workerData as { limits: DocumentLimits }).limits;
-const JOBS: Record<string, (input: never, limits: DocumentLimits) => unknown> = { ...DOCUMENT_JOBS, ...COMPUTE_JOBS };
+
+/** A large request body's JSON (`src/http/json-body.ts`), refused by the same rules as a small one on the event loop. */
+function parseJson(bytes: Uint8Array): unknown {
+  return parseJsonText(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+}
+
+const JOBS: Record<string, (input: never, limits: DocumentLimits) => unknown> = { ...DOCUMENT_JOBS, ...COMPUTE_JOBS, ParseJson: parseJson };
 
 export default async function runJob({ kind, input, started }: JobRequest): Promise<JobResult<unknown> | JobFailure> {
   started.postMessage(0);

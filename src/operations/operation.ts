@@ -19,7 +19,6 @@ export interface OperationContext {
 
 /** What ConvertToPdf needs of the converter (src/documents/convert.ts). */
 export interface PdfConverter {
-  resolveFormat(input: Buffer, sourceFormat: string | undefined, path?: string): string;
   convertPrepared(input: Buffer, format: string, orgId: string, path?: string): Promise<Buffer>;
 }
 
@@ -28,7 +27,11 @@ export interface PdfConverter {
  * AppError the job raised, or 422 `document_too_complex` (billed) when it was stopped.
  */
 export interface JobRunner {
-  run<R>(kind: string, input: unknown, options?: { timeoutMs?: number }): Promise<R>;
+  /**
+   * `transfer`: `input` is a Buffer whose memory moves to the worker (unusable here afterwards)
+   * instead of being copied; `label`: what the job is called in a refusal (default `kind`).
+   */
+  run<R>(kind: string, input: unknown, options?: { timeoutMs?: number; transfer?: boolean; label?: string }): Promise<R>;
 }
 
 /**
