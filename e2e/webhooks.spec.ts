@@ -88,6 +88,42 @@ test.describe('webhooks page', () => {
     });
   }
 
+  test('an Admin pages through more endpoints than one page shows, newest first', async ({ page }) => {
+    await signUp(page, newPerson('Ann Admin', 'Fabrikam'));
+    // Made through the API (setup): twelve endpoints, the page shows ten at a time.
+    const urls: string[] = [];
+    for (let i = 1; i <= 12; i++) {
+      const url = `http://127.0.0.1:9/hooks/${String(i).padStart(2, '0')}`;
+      const created = await page.request.post('/api/webhooks', { data: { url, eventTypes: ['api_key.revoked'] } });
+      expect(created.status(), await created.text()).toBe(201);
+      urls.push(url);
+    }
+    await page.goto('/webhooks');
+    const table = page.getByRole('table', { name: 'Webhook endpoints' });
+    const rows = table.locator('tbody tr');
+    await expect(rows).toHaveCount(10);
+    await expect(rows.first()).toContainText(urls[11]!);
+    await expect(page.getByText('1–10 of 12 endpoints')).toBeVisible();
+    await expectAccessible(page, 'Webhooks, first page');
+
+    await page.getByRole('button', { name: '2', exact: true }).click();
+    await expect(rows).toHaveCount(2);
+    await expect(page.getByText('11–12 of 12 endpoints')).toBeVisible();
+    await expect(rows.nth(0)).toContainText(urls[1]!);
+    await expect(rows.nth(1)).toContainText(urls[0]!);
+
+    // Emptying the last page goes back to the page before it.
+    for (const url of [urls[0]!, urls[1]!]) {
+      await table.getByRole('button', { name: `Actions for ${url}` }).click();
+      await page.getByRole('menuitem', { name: 'Delete' }).click();
+      await page.getByRole('dialog', { name: 'Delete this endpoint?' }).getByRole('button', { name: 'Delete endpoint' }).click();
+      await expect(table).not.toContainText(url);
+    }
+    await expect(page.getByText('10 endpoints', { exact: true })).toBeVisible();
+    await expect(rows).toHaveCount(10);
+    await expect(rows.first()).toContainText(urls[11]!);
+  });
+
   test('a Member has no Webhooks page', async ({ page, browser, baseURL }) => {
     await signUp(page, newPerson('Ann Admin', 'Fabrikam'));
     const invited = await page.request.post('/api/invitations', { data: { email: `mia.${Date.now()}@example.com`, role: 'member' } });

@@ -193,6 +193,28 @@ describe('webhooks: signed deliveries to a real receiver', () => {
     expect(new Set([...first.items, ...second.items].map((d: { id: string }) => d.id)).size).toBe(3);
   });
 
+  it('the endpoint list is paginated like every list: limit and offset, total, newest first', async () => {
+    const owner = await signup(t, 'Paged Endpoints Ltd');
+    const urls: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const created = await api('POST', '/api/webhooks', { url: `${base}/list-${i}`, eventTypes: ['api_key.created'] }, owner);
+      expect(created.statusCode, created.body).toBe(201);
+      urls.push(created.json().endpoint.url);
+      clock.advance(1_000);
+    }
+    const first = await api('GET', '/api/webhooks?limit=5', undefined, owner);
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toMatchObject({ total: 7, limit: 5, offset: 0 });
+    expect(first.json().items.map((e: { url: string }) => e.url)).toEqual(urls.toReversed().slice(0, 5));
+    const second = (await api('GET', '/api/webhooks?limit=5&offset=5', undefined, owner)).json();
+    expect(second).toMatchObject({ total: 7, limit: 5, offset: 5 });
+    expect(second.items.map((e: { url: string }) => e.url)).toEqual(urls.toReversed().slice(5));
+    // Without a limit, the first 50 (the same default as every list); out of range is refused.
+    expect((await api('GET', '/api/webhooks', undefined, owner)).json()).toMatchObject({ total: 7, limit: 50, offset: 0 });
+    expectProblem(await api('GET', '/api/webhooks?limit=201', undefined, owner), 400, 'validation_failed');
+    expectProblem(await api('GET', '/api/webhooks?limit=0', undefined, owner), 400, 'validation_failed');
+  });
+
   it('only Admins manage webhooks; another organisation gets 404; bad input gets 400', async () => {
     const member = await addMember(t, admin, 'member');
     const { id } = await endpoint('/private', ['api_key.created']);

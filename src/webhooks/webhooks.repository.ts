@@ -19,8 +19,14 @@ export function findEndpointById(db: DbOrTrx, id: string): Promise<EndpointRow |
   return db.selectFrom('webhookEndpoints').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export function listEndpoints(db: DbOrTrx, orgId: string, kind: EndpointRow['kind']): Promise<EndpointRow[]> {
-  return db.selectFrom('webhookEndpoints').selectAll().where('orgId', '=', orgId).where('kind', '=', kind).orderBy('createdAt').orderBy('id').execute();
+/** A page of an organisation's endpoints of one kind, newest first, and how many there are. */
+export async function listEndpoints(db: DbOrTrx, orgId: string, kind: EndpointRow['kind'], page: { limit: number; offset: number }) {
+  const base = db.selectFrom('webhookEndpoints').where('orgId', '=', orgId).where('kind', '=', kind);
+  const [rows, count] = await Promise.all([
+    base.selectAll().orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute(),
+    base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
 }
 
 /** Endpoints of an organisation that take new deliveries. */

@@ -19,9 +19,17 @@ export function webhooksRoutes(app: App, webhooks: WebhookService, deliveries: P
   app.get(
     '/api/webhooks',
     {
-      schema: { tags, summary: 'List webhook endpoints', response: { 200: Type.Object({ items: Type.Array(WebhookEndpointSchema) }), ...problems(401, 403) } },
+      schema: {
+        tags,
+        summary: 'Webhook endpoints, newest first',
+        querystring: Type.Object(PageQuery),
+        response: { 200: Paged(WebhookEndpointSchema), ...problems(400, 401, 403) },
+      },
     },
-    async (request) => ({ items: await webhooks.list(actorOf(request)) }),
+    async (request) => {
+      const paging = page(request.query);
+      return { ...(await webhooks.list(actorOf(request), paging)), ...paging };
+    },
   );
 
   app.post(

@@ -156,10 +156,11 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       });
     },
 
-    async list(actor: Actor): Promise<WebhookEndpointView[]> {
+    async list(actor: Actor, page: { limit: number; offset: number }): Promise<{ items: WebhookEndpointView[]; total: number }> {
       requirePermission(actor, 'webhooks.manage');
+      const { rows, total } = await repo.listEndpoints(db, actor.orgId, 'webhook', page);
       const now = clock.now();
-      return (await repo.listEndpoints(db, actor.orgId, 'webhook')).map((row) => toEndpointView(row, now));
+      return { items: rows.map((row) => toEndpointView(row, now)), total };
     },
 
     async get(actor: Actor, id: string): Promise<WebhookEndpointView> {

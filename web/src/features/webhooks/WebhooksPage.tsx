@@ -19,15 +19,16 @@ import {
 import { notifications } from '@mantine/notifications';
 import { useQuery } from '@tanstack/react-query';
 import { IconCheck, IconCopy, IconDots, IconPlus, IconWebhook } from '@tabler/icons-react';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { PageHeader } from '../../components/PageHeader';
 import { ExactDate } from '../../components/RelativeTime';
 import { Empty, ErrorState, NotAllowed, TableSkeleton } from '../../components/states';
 import { errorMessage } from '../../lib/api';
+import { plural } from '../../lib/format';
 import { copyText } from '../../lib/clipboard';
 import { useSession } from '../../lib/session';
 import type { WebhookEndpoint, WebhookEventType, WebhookWithSecret } from '../../lib/types';
-import { DELIVERIES_PAGE, EVENT_TYPES, useDeliveries, useWebhookMutations, webhooksQuery } from './api';
+import { DELIVERIES_PAGE, EVENT_TYPES, WEBHOOKS_PAGE, useDeliveries, useWebhookMutations, webhooksQuery } from './api';
 
 const STATUS_COLOR = { pending: 'yellow', succeeded: 'green', failed: 'red' } as const;
 
@@ -38,7 +39,8 @@ export default function WebhooksPage() {
 }
 
 function Webhooks() {
-  const list = useQuery(webhooksQuery);
+  const [page, setPage] = useState(1);
+  const list = useQuery(webhooksQuery(page));
   const { update, remove, rotate, test } = useWebhookMutations();
   const [creating, setCreating] = useState(false);
   const [secret, setSecret] = useState<{ shown: WebhookWithSecret; title: string } | null>(null);
@@ -47,6 +49,12 @@ function Webhooks() {
   const failed = (title: string) => (error: unknown) => notifications.show({ color: 'red', title, message: errorMessage(error) });
 
   const items = list.data?.items ?? [];
+  const total = list.data?.total ?? 0;
+  const pages = Math.max(1, Math.ceil(total / WEBHOOKS_PAGE));
+  // Deleting the last endpoint of the last page: show the page before it.
+  useEffect(() => {
+    if (list.data && page > pages) setPage(pages);
+  }, [list.data, page, pages]);
   return (
     <>
       <PageHeader
@@ -66,7 +74,7 @@ function Webhooks() {
             <TableSkeleton columns={4} rows={3} />
           </Table.Tbody>
         </Table>
-      ) : items.length === 0 ? (
+      ) : total === 0 ? (
         <Empty
           icon={<IconWebhook size={28} />}
           title="No webhook endpoints yet"
@@ -158,6 +166,23 @@ function Webhooks() {
               </Table.Tbody>
             </Table>
           </Table.ScrollContainer>
+          <Group justify="space-between" p="sm" wrap="wrap" gap="sm">
+            <Text size="sm" c="dimmed" aria-live="polite">
+              {total > WEBHOOKS_PAGE
+                ? `${(page - 1) * WEBHOOKS_PAGE + 1}–${Math.min(page * WEBHOOKS_PAGE, total)} of ${plural(total, 'endpoint')}`
+                : plural(total, 'endpoint')}
+            </Text>
+            {pages > 1 && (
+              <Pagination
+                total={pages}
+                value={page}
+                onChange={setPage}
+                size="sm"
+                aria-label="Endpoint pages"
+                getControlProps={(control) => ({ 'aria-label': `${control} page` })}
+              />
+            )}
+          </Group>
         </Paper>
       )}
 

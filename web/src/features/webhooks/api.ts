@@ -24,14 +24,20 @@ export const EVENT_TYPES: Array<{ value: WebhookEventType; label: string }> = [
 
 const keys = {
   all: ['webhooks'] as const,
-  list: () => [...keys.all, 'list'] as const,
+  list: (page: number) => [...keys.all, 'list', page] as const,
   deliveries: (id: string, page: number) => [...keys.all, id, 'deliveries', page] as const,
 };
 
-export const webhooksQuery = queryOptions({
-  queryKey: keys.list(),
-  queryFn: () => get<{ items: WebhookEndpoint[] }>('/api/webhooks'),
-});
+export const WEBHOOKS_PAGE = 10;
+
+/** The organisation's endpoints, newest first, a page at a time. */
+export function webhooksQuery(page: number) {
+  return queryOptions({
+    queryKey: keys.list(page),
+    queryFn: () => get<Paged<WebhookEndpoint>>('/api/webhooks', { limit: WEBHOOKS_PAGE, offset: (page - 1) * WEBHOOKS_PAGE }),
+    placeholderData: keepPreviousData,
+  });
+}
 
 export const DELIVERIES_PAGE = 20;
 
