@@ -215,6 +215,42 @@ describe('webhooks: signed deliveries to a real receiver', () => {
     expectProblem(await api('GET', '/api/webhooks?limit=0', undefined, owner), 400, 'validation_failed');
   });
 
+  it('an organisation has at most 20 webhook endpoints, paused ones included: the 21st is refused with the limit and what to do', async () => {
+    const owner = await signup(t, 'Many Endpoints Ltd');
+    const add = (i: number) => api('POST', '/api/webhooks', { url: `${base}/capped-${i}`, eventTypes: ['api_key.created'] }, owner);
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const created = await add(i);
+      expect(created.statusCode, created.body).toBe(201);
+      ids.push(created.json().endpoint.id);
+    }
+    expect((await api('PATCH', `/api/webhooks/${ids[0]}`, { enabled: false }, owner)).statusCode).toBe(200);
+    const refused = expectProblem(await add(20), 403, 'quota_exceeded');
+    expect(refused).toMatchObject({ limit: 20, used: 20 });
+    expect(refused.detail).toMatch(/can have 20 webhook endpoints and yours has 20\. Delete an endpoint you no longer use/);
+    expect((await api('GET', '/api/webhooks?limit=1', undefined, owner)).json().total).toBe(20);
+    // The limit is the organisation's: another one adds its own.
+    const other = await signup(t, 'Few Endpoints Ltd');
+    expect((await api('POST', '/api/webhooks', { url: `${base}/capped-other`, eventTypes: ['api_key.created'] }, other)).statusCode).toBe(201);
+    // Deleting one makes room for one.
+    expect((await api('DELETE', `/api/webhooks/${ids[0]}`, undefined, owner)).statusCode).toBe(204);
+    expect((await add(22)).statusCode).toBe(201);
+    expectProblem(await add(23), 403, 'quota_exceeded');
+  });
+
+  it('concurrent creates cannot pass the webhook endpoint limit', async () => {
+    const owner = await signup(t, 'Racing Endpoints Ltd');
+    for (let i = 0; i < 17; i++) {
+      expect((await api('POST', '/api/webhooks', { url: `${base}/race-${i}`, eventTypes: ['api_key.created'] }, owner)).statusCode).toBe(201);
+    }
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => api('POST', '/api/webhooks', { url: `${base}/race-more-${i}`, eventTypes: ['api_key.created'] }, owner)),
+    );
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([201, 201, 201, 403, 403, 403, 403, 403]);
+    for (const refused of answers.filter((a) => a.statusCode === 403)) expect(refused.json().code).toBe('quota_exceeded');
+    expect((await api('GET', '/api/webhooks', undefined, owner)).json().total).toBe(20);
+  });
+
   it('only Admins manage webhooks; another organisation gets 404; bad input gets 400', async () => {
     const member = await addMember(t, admin, 'member');
     const { id } = await endpoint('/private', ['api_key.created']);

@@ -29,6 +29,14 @@ export async function listEndpoints(db: DbOrTrx, orgId: string, kind: EndpointRo
   return { rows, total: Number(count.n) };
 }
 
+/** How many endpoints of one kind an organisation has (only the enabled ones with `enabledOnly`). */
+export async function countEndpoints(db: DbOrTrx, orgId: string, kind: EndpointRow['kind'], enabledOnly = false): Promise<number> {
+  let query = db.selectFrom('webhookEndpoints').where('orgId', '=', orgId).where('kind', '=', kind);
+  if (enabledOnly) query = query.where('status', '=', 'enabled');
+  const count = await query.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+  return Number(count.n);
+}
+
 /** Endpoints of an organisation that take new deliveries. */
 export function enabledEndpoints(db: DbOrTrx, orgId: string): Promise<EndpointRow[]> {
   return db.selectFrom('webhookEndpoints').selectAll().where('orgId', '=', orgId).where('status', '=', 'enabled').execute();

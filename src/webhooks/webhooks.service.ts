@@ -10,6 +10,7 @@ import type { DomainEvent } from '../events/domain-events.js';
 import type { Clock } from '../lib/clock.js';
 import { DAY } from '../lib/clock.js';
 import type { IdGenerator } from '../lib/ids.js';
+import { lockSubscription } from '../orgs/orgs.repository.js';
 import type { SecretBox } from './secret-box.js';
 import { checkWebhookUrl } from './url-guard.js';
 import * as repo from './webhooks.repository.js';
@@ -17,6 +18,11 @@ import type { DeliveryRow, EndpointRow } from './webhooks.repository.js';
 
 /** How long deliveries are also signed with the previous secret after a rotation. */
 export const PREVIOUS_SECRET_MS = DAY;
+/**
+ * Webhook endpoints an organisation may have, enabled or not (a paused one can be turned on
+ * again): every event is sent to each of them.
+ */
+export const WEBHOOK_ENDPOINTS_PER_ORG_MAX = 20;
 const URL_MAX = 2000;
 
 export interface WebhookServiceDeps {
@@ -92,6 +98,19 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     if (unique.length === 0) throw invalid('eventTypes', 'must name at least one event type');
     for (const t of unique) if (!(WEBHOOK_EVENT_TYPES as readonly string[]).includes(t)) throw invalid('eventTypes', `names an unknown event type (${t})`);
     return unique as WebhookEventType[];
+  }
+
+  async function assertUnderEndpointLimit(trx: Trx, orgId: string): Promise<void> {
+    // Two concurrent creates count one after the other and cannot pass the limit.
+    await lockSubscription(trx, orgId);
+    const held = await repo.countEndpoints(trx, orgId, 'webhook');
+    if (held >= WEBHOOK_ENDPOINTS_PER_ORG_MAX) {
+      throw new AppError(
+        'quota_exceeded',
+        `An organisation can have ${WEBHOOK_ENDPOINTS_PER_ORG_MAX} webhook endpoints and yours has ${held}. Delete an endpoint you no longer use, or send several event types to one endpoint, then add this one.`,
+        { extras: { limit: WEBHOOK_ENDPOINTS_PER_ORG_MAX, used: held } },
+      );
+    }
   }
 
   async function owned(actor: Actor, id: string): Promise<EndpointRow> {
@@ -191,6 +210,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         updatedAt: now,
       };
       await db.transaction().execute(async (trx) => {
+        await assertUnderEndpointLimit(trx, actor.orgId);
         await repo.insertEndpoint(trx, row);
         await auditIn(trx, actor, 'created', row, { eventTypes: types });
       });
