@@ -179,7 +179,7 @@ export async function buildApp(options: AppOptions) {
     jobs,
     limits: config.documents,
     converter,
-    keyedRoutes: (gateway) => triggerRoutes(gateway, { webhooks: services.webhooks, publicUrl: config.publicUrl }),
+    keyedRoutes: (gateway, planChecked) => triggerRoutes(gateway, { webhooks: services.webhooks, publicUrl: config.publicUrl, planChecked }),
     onRevokedKeyUsed: (key) => {
       // Once per key and day on this node; the day's mark makes it once in the cluster.
       const seen = `${key.id}:${clock.now().toISOString().slice(0, 10)}`;

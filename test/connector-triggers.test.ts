@@ -134,4 +134,30 @@ describe('connector triggers, subscribed to with a real receiver', () => {
     // And the revoked key cannot subscribe again.
     expectProblem(await subscribe(key.secret, '/triggers/key-revoked', '/again'), 401, 'api_key_revoked');
   });
+
+  it("subscribing counts against the plan's request rate (check 10), with the RateLimit headers, and is not billed", async () => {
+    const free = await signup(t, 'Free Flows Ltd', undefined, { plan: 'free' });
+    const key = await createKey(t, free, { name: 'free-connection' });
+    const answers = [];
+    for (let i = 0; i < 80; i++) answers.push(await subscribe(key.secret, '/triggers/key-expiring', `/rated-${i}`));
+    // Free allows 60 requests a minute: 60 subscriptions, then refusals.
+    expect(answers.filter((a) => a.statusCode === 201)).toHaveLength(60);
+    expect(answers.slice(60).every((a) => a.statusCode === 429)).toBe(true);
+    expect(answers[0]!.headers).toMatchObject({ 'ratelimit-limit': '60', 'ratelimit-remaining': '59' });
+    expect(answers[59]!.headers).toMatchObject({ 'ratelimit-limit': '60', 'ratelimit-remaining': '0' });
+    expect(answers[0]!.headers['ratelimit-reset']).toBeDefined();
+    const refused = expectProblem(answers[60]!, 429, 'rate_limited');
+    expect(refused.detail).toMatch(/your plan allows 60 requests per minute\. Retry after 1 second;/);
+    expect(answers[60]!.headers['retry-after']).toBe('1');
+    // One rate for the organisation: its gateway calls wait too, and come back with the rate.
+    expectProblem(await t.app.inject({ method: 'GET', url: '/v1/connection', headers: { 'x-api-key': key.secret } }), 429, 'rate_limited');
+    // A flow turned off still unsubscribes meanwhile: a refused DELETE would leave its subscription receiving.
+    const location = new URL(String(answers[0]!.headers.location)).pathname;
+    expect((await t.app.inject({ method: 'DELETE', url: location, headers: { 'x-api-key': key.secret } })).statusCode).toBe(200);
+    clock.advance(1_000);
+    expect((await subscribe(key.secret, '/triggers/key-expiring', '/rated-after')).statusCode).toBe(201);
+    // Not billed: no action of the month's quotas was used.
+    const usage = (await t.app.inject({ method: 'GET', url: '/api/usage', headers: { cookie: free.cookie } })).json();
+    expect(usage.quotas.map((q: { used: number }) => q.used)).toEqual([0, 0]);
+  });
 });

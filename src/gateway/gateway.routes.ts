@@ -33,12 +33,17 @@ export interface GatewayDeps extends PlanCheckDeps {
   converter: PdfConverter;
   /** A revoked key called (told synchronously; the listener announces it later, off this path). */
   onRevokedKeyUsed?: (key: CachedKey) => void;
-  /** Further routes behind the key check (the connector's trigger subscriptions); not billed. */
-  keyedRoutes?: (gateway: App) => void;
+  /**
+   * Further routes behind the key checks (the connector's trigger subscriptions). A route adds the
+   * plan's checks with `planChecked(operationId)` as its onRequest hook: they are never billed.
+   */
+  keyedRoutes?: (gateway: App, planChecked: (operationId: string) => Check) => void;
 }
 
 const HEADER_MAX = 200;
 const GATEWAY_PREFIX = '/v1';
+/** The plan feature of the keyed routes: every plan that can check its connection can subscribe to triggers. */
+const KEYED_ROUTES_FEATURE = 'connection';
 
 function header(request: FastifyRequest, name: string): string | null {
   const value = request.headers[name];
@@ -99,7 +104,8 @@ export function gatewayRoutes(app: App, deps: GatewayDeps): void {
     app.register(
       async (keyed: App) => {
         keyed.addHook('onRequest', keyChecks(deps));
-        keyedRoutes(keyed);
+        // Route hooks run after the context's: a route's plan checks see the verified key and organisation.
+        keyedRoutes(keyed, (operationId) => planChecks({ operationId, feature: KEYED_ROUTES_FEATURE, actionType: 'none' }, deps));
       },
       { prefix: GATEWAY_PREFIX },
     );

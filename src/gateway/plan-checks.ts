@@ -34,7 +34,7 @@ function setRateHeaders(reply: FastifyReply, rate: RateDecision): void {
  * feature, the organisation is within its rate, and (for document and utility actions) a
  * place in this month's quota is reserved. A check that fails answers `done` with the domain error.
  */
-export function planChecks(operation: GatewayOperation, deps: PlanCheckDeps) {
+export function planChecks(operation: Pick<GatewayOperation, 'operationId' | 'feature' | 'actionType'>, deps: PlanCheckDeps) {
   const quotaType = operation.actionType === 'none' ? null : operation.actionType;
   const includedIn = deps.plans
     .ids()
