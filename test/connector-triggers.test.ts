@@ -160,4 +160,26 @@ describe('connector triggers, subscribed to with a real receiver', () => {
     const usage = (await t.app.inject({ method: 'GET', url: '/api/usage', headers: { cookie: free.cookie } })).json();
     expect(usage.quotas.map((q: { used: number }) => q.used)).toEqual([0, 0]);
   });
+
+  it('an organisation holds at most 100 live subscriptions, also when flows subscribe at once; a deleted or stopped one makes room', async () => {
+    const owner = await signup(t, 'Busy Flows Ltd');
+    const first = await createKey(t, owner, { name: 'first-connection' });
+    for (let i = 0; i < 95; i++) expect((await subscribe(first.secret, '/triggers/key-revoked', `/many-${i}`)).statusCode).toBe(201);
+    const racing = await Promise.all(Array.from({ length: 10 }, (_, i) => subscribe(first.secret, '/triggers/quota-threshold', `/racing-${i}`)));
+    expect(racing.map((r) => r.statusCode).sort()).toEqual([...Array(5).fill(201), ...Array(5).fill(403)]);
+    const refused = expectProblem(racing.find((r) => r.statusCode === 403)!, 403, 'quota_exceeded');
+    expect(refused).toMatchObject({ limit: 100, used: 100 });
+    expect(refused.detail).toMatch(/can hold 100 live trigger subscriptions and yours holds 100\. Turn off or delete the flows that no longer need/);
+    // Deleting one (a flow turned off) makes room for one.
+    const made = racing.find((r) => r.statusCode === 201)!;
+    expect(
+      (await t.app.inject({ method: 'DELETE', url: new URL(String(made.headers.location)).pathname, headers: { 'x-api-key': first.secret } })).statusCode,
+    ).toBe(200);
+    expect((await subscribe(first.secret, '/triggers/key-revoked', '/many-again')).statusCode).toBe(201);
+    const second = await createKey(t, owner, { name: 'second-connection' });
+    expectProblem(await subscribe(second.secret, '/triggers/key-revoked', '/one-too-many'), 403, 'quota_exceeded');
+    // The first key's revocation stops its 100 subscriptions: they no longer count.
+    expect((await t.app.inject({ method: 'POST', url: `/api/keys/${first.id}/revoke`, headers: { cookie: owner.cookie } })).statusCode).toBe(200);
+    expect((await subscribe(second.secret, '/triggers/key-revoked', '/after-revocation')).statusCode).toBe(201);
+  });
 });

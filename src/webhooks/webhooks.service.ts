@@ -23,6 +23,11 @@ export const PREVIOUS_SECRET_MS = DAY;
  * again): every event is sent to each of them.
  */
 export const WEBHOOK_ENDPOINTS_PER_ORG_MAX = 20;
+/**
+ * Live Power Automate trigger subscriptions an organisation may hold: every event is sent to each
+ * of them too. Those stopped with their key's revocation no longer count.
+ */
+export const TRIGGER_SUBSCRIPTIONS_PER_ORG_MAX = 100;
 const URL_MAX = 2000;
 
 export interface WebhookServiceDeps {
@@ -100,15 +105,31 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     return unique as WebhookEventType[];
   }
 
-  async function assertUnderEndpointLimit(trx: Trx, orgId: string): Promise<void> {
+  /** How many endpoints of a kind the organisation holds, counted after locking its subscription row. */
+  async function countLocked(trx: Trx, orgId: string, kind: EndpointRow['kind'], enabledOnly = false): Promise<number> {
     // Two concurrent creates count one after the other and cannot pass the limit.
     await lockSubscription(trx, orgId);
-    const held = await repo.countEndpoints(trx, orgId, 'webhook');
+    return repo.countEndpoints(trx, orgId, kind, enabledOnly);
+  }
+
+  async function assertUnderEndpointLimit(trx: Trx, orgId: string): Promise<void> {
+    const held = await countLocked(trx, orgId, 'webhook');
     if (held >= WEBHOOK_ENDPOINTS_PER_ORG_MAX) {
       throw new AppError(
         'quota_exceeded',
         `An organisation can have ${WEBHOOK_ENDPOINTS_PER_ORG_MAX} webhook endpoints and yours has ${held}. Delete an endpoint you no longer use, or send several event types to one endpoint, then add this one.`,
         { extras: { limit: WEBHOOK_ENDPOINTS_PER_ORG_MAX, used: held } },
+      );
+    }
+  }
+
+  async function assertUnderTriggerLimit(trx: Trx, orgId: string): Promise<void> {
+    const held = await countLocked(trx, orgId, 'trigger', true);
+    if (held >= TRIGGER_SUBSCRIPTIONS_PER_ORG_MAX) {
+      throw new AppError(
+        'quota_exceeded',
+        `An organisation can hold ${TRIGGER_SUBSCRIPTIONS_PER_ORG_MAX} live trigger subscriptions and yours holds ${held}. Turn off or delete the flows that no longer need a Build a Doc trigger (Power Automate then deletes their subscriptions), then save this flow again.`,
+        { extras: { limit: TRIGGER_SUBSCRIPTIONS_PER_ORG_MAX, used: held } },
       );
     }
   }
@@ -282,18 +303,21 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       const url = await validUrl(callbackUrl);
       const now = clock.now().toISOString();
       const id = newId('whs');
-      await repo.insertEndpoint(db, {
-        id,
-        orgId: key.orgId,
-        kind: 'trigger',
-        url,
-        description: null,
-        eventTypes: JSON.stringify(types),
-        secretEnc: box.seal(newSecret()),
-        status: 'enabled',
-        keyId: key.id,
-        createdAt: now,
-        updatedAt: now,
+      await db.transaction().execute(async (trx) => {
+        await assertUnderTriggerLimit(trx, key.orgId);
+        await repo.insertEndpoint(trx, {
+          id,
+          orgId: key.orgId,
+          kind: 'trigger',
+          url,
+          description: null,
+          eventTypes: JSON.stringify(types),
+          secretEnc: box.seal(newSecret()),
+          status: 'enabled',
+          keyId: key.id,
+          createdAt: now,
+          updatedAt: now,
+        });
       });
       return id;
     },
