@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { databaseUnavailableReason } from '../db/db-errors.js';
 import { AppError, ERROR_CATALOGUE, type ErrorCode, type FieldError } from '../errors/catalogue.js';
+import { RepeatedFailures } from '../lib/repeated-failures.js';
 import { loggableUrl } from './url-redaction.js';
 
 /** Seconds a client is asked to wait when the database is unavailable. */
@@ -74,6 +75,8 @@ function fieldErrors(issues: AjvIssue[], context: string | undefined): FieldErro
 
 /** Maps every error Fastify or a service raises to problem+json; never leaks internals. */
 export function installErrorHandling(app: FastifyInstance, publicUrl: string): void {
+  // An outage answers every request 503: logged once a minute with how many were left out, not once a request.
+  const outage = new RepeatedFailures((level, fields, message) => app.log[level](fields, message));
   app.setErrorHandler((error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof AppError) return sendProblem(reply, error, publicUrl);
     const fastifyError = error as FastifyError;
@@ -123,7 +126,7 @@ export function installErrorHandling(app: FastifyInstance, publicUrl: string): v
     }
     const unavailable = databaseUnavailableReason(error);
     if (unavailable) {
-      request.log.warn({ reason: unavailable }, 'database unavailable: answered 503');
+      outage.failed('database unavailable: answered 503', unavailable);
       return sendProblem(reply, databaseUnavailable(), publicUrl);
     }
     request.log.error({ err: error }, 'unhandled error');
