@@ -87,6 +87,9 @@ describe('API key format', () => {
       [`'${key}'`, /quotation marks/],
       [`Bearer ${key}`, /"Bearer " prefix/],
       [`bearer "${key}"\u00a0`, /"Bearer " prefix.*quotation marks.*invisible character at its end/],
+      [`${key.slice(0, 20)} ${key.slice(20)}`, /a space or line break inside it/],
+      [`${key.slice(0, 20)}\u00a0${key.slice(20)}`, /a space or line break inside it/],
+      [`${key.slice(0, 20)}\u200b${key.slice(20)}`, /a space or line break inside it/],
     ];
     for (const [header, expected] of cases) {
       const result = checkKeyShape(header);
@@ -95,6 +98,19 @@ describe('API key format', () => {
         expect(result.code).toBe('api_key_malformed');
         expect(result.detail).toMatch(expected);
         expect(result.detail).toMatch(/paste it into the connection, without/);
+        expect(result.detail).not.toContain(key);
+      }
+    }
+  });
+
+  it('says so when the request has the header twice, without echoing either', () => {
+    const key = generateApiKey();
+    // As an array, and as Node hands a repeated header over: joined with ", ".
+    for (const header of [[key, key], `${key}, ${key}`]) {
+      const result = checkKeyShape(header);
+      expect(result).toMatchObject({ ok: false, code: 'api_key_malformed' });
+      if (!result.ok) {
+        expect(result.detail).toMatch(/2 x-api-key headers \(or 2 keys in one\); send exactly one/);
         expect(result.detail).not.toContain(key);
       }
     }

@@ -46,6 +46,7 @@ export type KeyShape = { ok: true; key: string } | { ok: false; code: 'api_key_m
 // zero-width characters, which come along from copying out of chat and office apps.
 const HTTP_OWS = /^[ \t]+|[ \t]+$/g;
 const EDGE_SPACE = /^[\s\u200B-\u200D\u2060\uFEFF]|[\s\u200B-\u200D\u2060\uFEFF]$/;
+const INNER_SPACE = /\S[\s\u200B-\u200D\u2060\uFEFF]+\S/;
 const QUOTES = /^["'\u2018\u2019\u201C\u201D`]|["'\u2018\u2019\u201C\u201D`]$/;
 const BEARER = /^\s*["']?\s*bearer\s/i;
 
@@ -57,6 +58,15 @@ const PASTE_AGAIN = 'Copy the key again exactly as it was shown when it was crea
  */
 export function checkKeyShape(header: string | string[] | undefined): KeyShape {
   const raw = Array.isArray(header) ? header.join(',') : header;
+  // Node joins a repeated header's values with ", ": two keys read as one with a comma inside.
+  const sent = raw?.includes(',') ? raw.split(',').filter((part) => part.trim().startsWith(KEY_PREFIX)).length : 1;
+  if (sent > 1) {
+    return {
+      ok: false,
+      code: 'api_key_malformed',
+      detail: `The request has ${sent} x-api-key headers (or ${sent} keys in one); send exactly one, holding the key alone. Check the connection and any policy or proxy that adds the header.`,
+    };
+  }
   if (raw === undefined || raw.trim() === '') {
     return {
       ok: false,
@@ -78,6 +88,7 @@ export function checkKeyShape(header: string | string[] | undefined): KeyShape {
     const where = leading && trailing ? 'at its start and end' : leading ? 'at its start' : 'at its end';
     wrappers.push(`an invisible character ${where} (a non-breaking or zero-width space, copied from a chat or document; plain spaces would not matter)`);
   }
+  if (INNER_SPACE.test(unwrapped)) wrappers.push('a space or line break inside it (a key is one unbroken word; a copy across lines can add one)');
   if (wrappers.length > 0) {
     return {
       ok: false,
