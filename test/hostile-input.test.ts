@@ -254,6 +254,22 @@ describe('hostile query strings and parameters: never 5xx, every refusal a probl
     expect(long.statusCode).toBe(414);
   });
 
+  it('JSON sent as text gets 415 naming application/json; no body at all, 400 saying so', async () => {
+    const text = await t.app.inject({
+      method: 'POST',
+      url: '/api/keys',
+      headers: { cookie: admin.cookie, 'content-type': 'text/plain' },
+      payload: JSON.stringify({ name: 'prod-text-flow-ops' }),
+    });
+    expectRefusal(text, 'text/plain');
+    expect(text.statusCode).toBe(415);
+    expect(text.json().detail).toMatch(/Send application\/json/);
+    const none = await t.app.inject({ method: 'POST', url: '/v1/data/compute', headers: { 'x-api-key': keySecret } });
+    expectRefusal(none, 'no body');
+    expect(none.statusCode).toBe(400);
+    expect(none.json().detail).toMatch(/no body.*Content-Type: application\/json/);
+  });
+
   it('a JSON false is not the text "false", and a number is not a name', async () => {
     for (const payload of ['{"name":false}', '{"name":12345}', '{"name":"prod-a-b-c","expiresInDays":"30"}']) {
       const response = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: admin.cookie, 'content-type': 'application/json' }, payload });

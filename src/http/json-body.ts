@@ -10,7 +10,8 @@ import type { App } from './types.js';
 export const INLINE_JSON_BYTES = 256 * 1024;
 
 export function installJsonBodies(app: App, options: { parseLarge: (bytes: Buffer) => Promise<unknown> }): void {
-  app.removeContentTypeParser('application/json');
+  // Every body is JSON: text sent as text/plain gets 415 naming application/json, not a type error about a string.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
     const bytes = body as Buffer;
     if (bytes.length > INLINE_JSON_BYTES) {

@@ -80,6 +80,15 @@ export function installErrorHandling(app: FastifyInstance, publicUrl: string): v
   app.setErrorHandler((error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof AppError) return sendProblem(reply, error, publicUrl);
     const fastifyError = error as FastifyError;
+    if (fastifyError.validation && fastifyError.validationContext === 'body' && request.body === undefined) {
+      return sendProblem(
+        reply,
+        new AppError('validation_failed', 'The request has no body. Send a JSON object with the header Content-Type: application/json.', {
+          extras: { errors: [{ path: '/', message: 'is missing' }] },
+        }),
+        publicUrl,
+      );
+    }
     if (fastifyError.validation) {
       const all = fieldErrors(fastifyError.validation as AjvIssue[], fastifyError.validationContext);
       // A body with thousands of unknown fields gets a readable answer: the first few, and how many more.
