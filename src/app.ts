@@ -74,7 +74,8 @@ export async function buildApp(options: AppOptions) {
       : app.log.error({ reason }, 'the database is not answering; requests that need it answer 503 until it does');
   let services: Services;
   try {
-    await migrateToLatest(handle);
+    const applied = await migrateToLatest(handle);
+    if (applied.length > 0) app.log.info({ database: handle.location, migrations: applied }, `database migrated: ${applied.length} migration(s) applied`);
     services = composeServices({ config, handle, clock: options.clock, newId: options.newId, plans: options.plans, mailSender: options.mailSender });
     services.secretBox.check();
     if (services.redis) {

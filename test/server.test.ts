@@ -72,6 +72,16 @@ describe('the server process over real HTTP', () => {
     expect(await docs.text()).toMatch(/swagger/i);
   });
 
+  it('says in its log that it migrated the fresh database, and where, without a password', () => {
+    const line = output.split('\n').find((l) => l.includes('database migrated'));
+    expect(line, output.slice(0, 2000)).toBeDefined();
+    const entry = JSON.parse(line!);
+    expect(entry.msg).toMatch(/^database migrated: \d+ migration\(s\) applied$/);
+    expect(entry.migrations.length).toBeGreaterThan(5);
+    const url = database ? new URL(database.url) : undefined;
+    expect(entry.database).toBe(url ? `postgres://${url.host}${url.pathname}` : path.join(dataDir, 'build-a-doc.sqlite'));
+  });
+
   it('signs up, creates a key, uses it, and SIGTERM flushes every count before exiting 0', async () => {
     const signup = await fetch(`${base}/api/auth/signup`, {
       method: 'POST',
