@@ -210,6 +210,9 @@ export async function buildApp(options: AppOptions) {
         app.log.warn({ err: error }, 'revoking drained keys failed'),
       ),
       runExclusive(handle, 'event-log-pruning', () => events.prune()).catch((error) => app.log.warn({ err: error }, 'pruning the event log failed')),
+      runExclusive(handle, 'stopped-trigger-pruning', () => services.webhooks.pruneStoppedTriggers()).catch((error) =>
+        app.log.warn({ err: error }, 'pruning stopped trigger subscriptions failed'),
+      ),
     ]);
   let sweeper: NodeJS.Timeout | undefined;
   // The outbox is sent by one node at a time; a mail is also held by the node sending it (outbox.repository).

@@ -182,4 +182,28 @@ describe('connector triggers, subscribed to with a real receiver', () => {
     expect((await t.app.inject({ method: 'POST', url: `/api/keys/${first.id}/revoke`, headers: { cookie: owner.cookie } })).statusCode).toBe(200);
     expect((await subscribe(second.secret, '/triggers/key-revoked', '/after-revocation')).statusCode).toBe(201);
   });
+
+  it('a subscription stopped with its key is deleted with its delivery log after 30 days; live and recently stopped ones stay', async () => {
+    const idOf = (response: { headers: Record<string, unknown> }) => new URL(String(response.headers.location)).pathname.split('/').pop()!;
+    const endpoints = () => t.services.db.selectFrom('webhookEndpoints').select('id').where('kind', '=', 'trigger').execute();
+    const deliveriesOf = (id: string) => t.services.db.selectFrom('webhookDeliveries').select('id').where('endpointId', '=', id).execute();
+    const old = await createKey(t, admin, { name: 'retired-connection' });
+    const stopped = idOf(await subscribe(old.secret, '/triggers/key-revoked', '/retired'));
+    expect((await t.app.inject({ method: 'POST', url: `/api/keys/${old.id}/revoke`, headers: { cookie: admin.cookie } })).statusCode).toBe(200);
+    await expect.poll(() => receiver.on('/retired').length).toBe(1);
+    await t.services.deliveries.idle();
+    expect(await deliveriesOf(stopped)).toHaveLength(1);
+    const live = idOf(await subscribe(connection.secret, '/triggers/key-revoked', '/still-wanted'));
+
+    clock.advance(29 * DAY);
+    await t.services.webhooks.pruneStoppedTriggers();
+    expect((await endpoints()).map((e) => e.id)).toEqual(expect.arrayContaining([stopped, live]));
+
+    clock.advance(2 * DAY);
+    expect(await t.services.webhooks.pruneStoppedTriggers()).toBeGreaterThanOrEqual(1);
+    const left = (await endpoints()).map((e) => e.id);
+    expect(left).not.toContain(stopped);
+    expect(left).toContain(live);
+    expect(await deliveriesOf(stopped)).toEqual([]);
+  });
 });

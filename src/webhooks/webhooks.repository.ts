@@ -65,6 +65,38 @@ export async function stopTriggersOfKey(db: DbOrTrx, keyId: string, at: string):
   return Number(result.numUpdatedRows);
 }
 
+/**
+ * Up to `max` trigger subscriptions stopped with their key before `before` and with no delivery
+ * still pending, deleted with their delivery log. Returns how many.
+ */
+export async function deleteStoppedTriggers(db: DbOrTrx, before: string, max: number): Promise<number> {
+  const ids = (
+    await db
+      .selectFrom('webhookEndpoints')
+      .select('id')
+      .where('kind', '=', 'trigger')
+      .where('status', '=', 'disabled')
+      .where('disabledReason', '=', 'key_revoked')
+      .where('updatedAt', '<', before)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('webhookDeliveries')
+              .select('webhookDeliveries.id')
+              .whereRef('webhookDeliveries.endpointId', '=', 'webhookEndpoints.id')
+              .where('webhookDeliveries.status', '=', 'pending'),
+          ),
+        ),
+      )
+      .limit(max)
+      .execute()
+  ).map((row) => row.id);
+  if (ids.length === 0) return 0;
+  await db.deleteFrom('webhookDeliveries').where('endpointId', 'in', ids).execute();
+  await db.deleteFrom('webhookEndpoints').where('id', 'in', ids).execute();
+  return ids.length;
+}
+
 export async function insertDeliveries(db: DbOrTrx, rows: Insertable<Database['webhookDeliveries']>[]): Promise<void> {
   if (rows.length === 0) return;
   await db

@@ -28,6 +28,9 @@ export const WEBHOOK_ENDPOINTS_PER_ORG_MAX = 20;
  * of them too. Those stopped with their key's revocation no longer count.
  */
 export const TRIGGER_SUBSCRIPTIONS_PER_ORG_MAX = 100;
+/** How long a trigger subscription stopped with its key is kept (its deliveries stay visible), then deleted. */
+export const STOPPED_TRIGGERS_KEPT_MS = 30 * DAY;
+const PRUNE_BATCH = 500;
 const URL_MAX = 2000;
 
 export interface WebhookServiceDeps {
@@ -320,6 +323,20 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         });
       });
       return id;
+    },
+
+    /**
+     * Deletes the trigger subscriptions stopped with their key over STOPPED_TRIGGERS_KEPT_MS ago,
+     * with their delivery log, a batch per transaction (the sweep runs it once across nodes).
+     */
+    async pruneStoppedTriggers(): Promise<number> {
+      const before = new Date(clock.now().getTime() - STOPPED_TRIGGERS_KEPT_MS).toISOString();
+      let pruned = 0;
+      for (;;) {
+        const batch = await db.transaction().execute((trx) => repo.deleteStoppedTriggers(trx, before, PRUNE_BATCH));
+        pruned += batch;
+        if (batch < PRUNE_BATCH) return pruned;
+      }
     },
 
     async unsubscribeTrigger(key: { orgId: string }, id: string): Promise<void> {
