@@ -4,7 +4,7 @@
  * megabytes of JSON hold up another tenant's requests (a 36 MB body took the event loop half a
  * second to parse). Either way the same rules refuse it (`parseJsonText`): 400 `validation_failed`.
  */
-import { parseJsonText } from '../lib/json-text.js';
+import { parseJsonText } from './json-text.js';
 import type { App } from './types.js';
 
 export const INLINE_JSON_BYTES = 256 * 1024;

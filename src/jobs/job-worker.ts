@@ -8,7 +8,7 @@ import { COMPUTE_JOBS } from '../compute/compute.operation.js';
 import type { DocumentLimits } from '../config.js';
 import { DOCUMENT_JOBS } from '../documents/document.operations.js';
 import { AppError } from '../errors/catalogue.js';
-import { parseJsonText } from '../lib/json-text.js';
+import { parseJsonText } from '../http/json-text.js';
 import type { JobFailure, JobRequest, JobResult } from './job-protocol.js';
 
 const limits = (workerData as { limits: DocumentLimits }).limits;
