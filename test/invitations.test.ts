@@ -53,6 +53,22 @@ describe('invitations', () => {
     expectProblem(await t.app.inject({ method: 'GET', url: '/api/invitations/not-a-real-token-at-all' }), 404, 'not_found');
   });
 
+  it('an address with a pending invitation is not invited twice; once it joins, its invitations elsewhere close and say why', async () => {
+    const email = uniqueEmail('twice');
+    const send = (who: Session) =>
+      t.app.inject({ method: 'POST', url: '/api/invitations', headers: { cookie: who.cookie }, payload: { email, role: 'member' } });
+    const first = await send(admin);
+    expect(first.statusCode, first.body).toBe(201);
+    expect(expectProblem(await send(admin), 409, 'conflict').detail).toMatch(/already has a pending invitation .*Send it again or withdraw it/);
+    // Another organisation may invite the same person.
+    const elsewhere = await send(otherOrg);
+    expect(elsewhere.statusCode, elsewhere.body).toBe(201);
+    expect((await accept(invitationToken(first.json().url))).statusCode).toBe(200);
+    expect((await pending(otherOrg)).items.map((i: { email: string }) => i.email)).not.toContain(email);
+    const stale = expectProblem(await accept(invitationToken(elsewhere.json().url)), 404, 'not_found');
+    expect(stale.detail).toBe(`${email} has already joined Build a Doc with another invitation. Sign in instead.`);
+  });
+
   it('resend: a new link works, the old one is dead and says why', async () => {
     const old = await invite(admin);
     const resent = await t.app.inject({ method: 'POST', url: `/api/invitations/${old.id}/resend`, headers: { cookie: admin.cookie } });

@@ -83,6 +83,30 @@ export const invitationsRepository = {
     await db.updateTable('invitations').set({ revokedAt: now, revokedReason: reason }).where('id', '=', id).where('revokedAt', 'is', null).execute();
   },
 
+  /** The organisation's pending invitation (not accepted, withdrawn or expired) for an address, if any. */
+  pendingFor(db: DbOrTrx, orgId: string, email: string, now: string): Promise<InvitationRow | undefined> {
+    return db
+      .selectFrom('invitations')
+      .selectAll()
+      .where('orgId', '=', orgId)
+      .where('email', '=', email)
+      .where('acceptedAt', 'is', null)
+      .where('revokedAt', 'is', null)
+      .where('expiresAt', '>', now)
+      .executeTakeFirst();
+  },
+
+  /** Closes every other pending invitation for an address (in any organisation), since it now has an account. */
+  async closePendingFor(db: DbOrTrx, email: string, now: string, reason: string): Promise<void> {
+    await db
+      .updateTable('invitations')
+      .set({ revokedAt: now, revokedReason: reason })
+      .where('email', '=', email)
+      .where('acceptedAt', 'is', null)
+      .where('revokedAt', 'is', null)
+      .execute();
+  },
+
   /** Revokes every pending invitation a person sent; returns their ids. */
   async revokeSentBy(db: DbOrTrx, orgId: string, userId: string, now: string, reason: string): Promise<string[]> {
     const rows = await db

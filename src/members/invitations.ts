@@ -59,9 +59,10 @@ export function unusable(invitation: InvitationRow | undefined, now: string): st
     return 'This invitation link is not valid: it was already used, it expired (links are valid for 7 days), or it was copied incompletely. Ask an Admin of your organisation for a new invitation.';
   }
   if (invitation.revokedAt) {
-    return invitation.revokedReason === 'resent'
-      ? 'This invitation link was replaced by a newer one. Use the link in the latest invitation, or ask an Admin to send it again.'
-      : 'This invitation was withdrawn by your organisation. Ask an Admin of your organisation for a new invitation.';
+    if (invitation.revokedReason === 'resent')
+      return 'This invitation link was replaced by a newer one. Use the link in the latest invitation, or ask an Admin to send it again.';
+    if (invitation.revokedReason === 'joined') return `${invitation.email} has already joined Build a Doc with another invitation. Sign in instead.`;
+    return 'This invitation was withdrawn by your organisation. Ask an Admin of your organisation for a new invitation.';
   }
   return null;
 }

@@ -130,6 +130,13 @@ export function createMembersService(deps: MembersServiceDeps) {
         throw new AppError('conflict', `${email} already has a Build a Doc account.`);
       }
       return commitWithEvents(db, deps.events, async (trx, emit) => {
+        const earlier = await invitations.pendingFor(trx, actor.orgId, email, clock.now().toISOString());
+        if (earlier) {
+          throw new AppError(
+            'conflict',
+            `${email} already has a pending invitation (sent ${earlier.createdAt.slice(0, 10)}, as ${earlier.role}). Send it again or withdraw it under Pending invitations instead of inviting twice.`,
+          );
+        }
         const { invitation, token } = await createInvitation(trx, deps, { orgId: actor.orgId, email, role: input.role, createdBy: actor.userId });
         emit({ type: 'member.invited', organisationId: actor.orgId, data: { invitation } });
         await audit.record(trx, actor, {
@@ -225,6 +232,8 @@ export function createMembersService(deps: MembersServiceDeps) {
           role: invitation.role,
         });
         await invitations.setAcceptedBy(trx, invitation.id, user.id);
+        // The address has an account now: its other invitations (here or elsewhere) could only fail.
+        await invitations.closePendingFor(trx, invitation.email, now, 'joined');
         emit({ type: 'member.joined', organisationId: user.orgId, data: { member: toUserView(user) } });
         const actor: Actor = { orgId: user.orgId, userId: user.id, email: user.email, role: user.role, ip: ctx.ip };
         await audit.record(trx, actor, {
