@@ -178,7 +178,10 @@ export function AcceptInvitationPage() {
     return (
       <AuthFrame title="Accept your invitation">
         <Alert color="red" variant="light" icon={<IconAlertTriangle size={18} />} title="This invitation cannot be used" role="alert">
-          {errorMessage(preview.error)}
+          {/* A token of the wrong shape is refused as input (400): for the reader, the link is broken, not "invalid params". */}
+          {preview.error instanceof ApiError && preview.error.problem.status === 400
+            ? 'This invitation link is not complete or was changed. Open the whole link from the invitation, or ask your Admin to send a new one.'
+            : errorMessage(preview.error)}
         </Alert>
       </AuthFrame>
     );

@@ -155,7 +155,7 @@ function SuspendModal({ target, onClose }: { target: ApiKey | null; onClose: () 
           <Button variant="default" onClick={dismiss}>
             Cancel
           </Button>
-          <Button color="yellow.8" loading={mutation.isPending} onClick={suspend}>
+          <Button color="yellow.8" autoContrast loading={mutation.isPending} onClick={suspend}>
             Suspend key
           </Button>
         </Group>

@@ -45,7 +45,8 @@ export function SecretModal({ issued, title, onClose }: { issued: IssuedKey | nu
           <Text size="sm">
             Your new API key <b>{issued.key.name}</b>:
           </Text>
-          <Code block className="secret" fz="md" p="md" aria-label="The new API key" data-testid="new-api-key">
+          {/* Wrapped, not scrolled: on a phone the whole key shows, and there is nothing to scroll to with the keyboard. */}
+          <Code block className="secret" fz="md" p="md" style={{ whiteSpace: 'pre-wrap' }} aria-label="The new API key" data-testid="new-api-key">
             {issued.secret}
           </Code>
           <Group>

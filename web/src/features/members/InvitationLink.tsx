@@ -7,7 +7,7 @@ import type { Invitation } from '../../lib/types';
 export function InvitationLink({ invitation, url }: { invitation: Invitation; url: string }) {
   return (
     <Stack>
-      <Text size="sm">
+      <Text size="sm" style={{ overflowWrap: 'anywhere' }}>
         Send this link to <b>{invitation.email}</b> ({ROLE_LABEL[invitation.role]}). It works once and expires on {date(invitation.expiresAt)}.
       </Text>
       {/* Focusable: a long link scrolls sideways, and the keyboard must reach it too. */}

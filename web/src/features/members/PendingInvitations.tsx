@@ -160,7 +160,7 @@ function WithdrawModal({ invitation, onClose }: { invitation: Invitation | null;
       onConfirm={withdraw}
       onClose={dismiss}
     >
-      <Text size="sm">
+      <Text size="sm" style={{ overflowWrap: 'anywhere' }}>
         Withdraw the invitation to <b>{invitation?.email}</b> ({invitation && ROLE_LABEL[invitation.role]})? Its link stops working at once. You can invite them
         again later.
       </Text>

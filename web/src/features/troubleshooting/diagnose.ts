@@ -70,7 +70,12 @@ export function diagnoseLocally(raw: string): { issues: LocalIssue[]; cleaned: s
     text = text.replace(/[\r\n]+/g, '');
   }
   if (WHITESPACE.test(text)) {
-    issues.push({ kind: 'inner-space', title: 'The key contains a space', explanation: 'Keys never contain spaces; part of the key was probably retyped.' });
+    issues.push({
+      kind: 'inner-space',
+      title: 'The key contains a space',
+      explanation: 'Keys never contain spaces; one can come along when a key is copied across a line or typed by hand. The key is checked below without it.',
+    });
+    text = text.replace(new RegExp(WHITESPACE.source, 'g'), '');
   }
   return { issues, cleaned: text };
 }
