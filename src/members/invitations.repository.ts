@@ -2,14 +2,19 @@
  * The only module that reads or writes the `invitations` table. An invitation is pending while
  * it is neither accepted, revoked nor expired.
  */
+import type { ExpressionBuilder } from 'kysely';
 import type { DbOrTrx } from '../db/database.js';
-import type { InvitationTable, Role } from '../db/schema.js';
+import type { Database, InvitationTable, Role } from '../db/schema.js';
 
 export type InvitationRow = InvitationTable;
 
 export interface PendingInvitation extends InvitationRow {
   inviterName: string | null;
 }
+
+/** The one definition of pending: neither accepted nor revoked, and not expired at `now`. */
+const pendingAt = (now: string) => (eb: ExpressionBuilder<Database, 'invitations'>) =>
+  eb.and([eb('invitations.acceptedAt', 'is', null), eb('invitations.revokedAt', 'is', null), eb('invitations.expiresAt', '>', now)]);
 
 export const invitationsRepository = {
   async insert(db: DbOrTrx, row: InvitationRow): Promise<void> {
@@ -42,12 +47,7 @@ export const invitationsRepository = {
 
   /** Pending invitations of an organisation, newest first, with the inviter's name. */
   async pending(db: DbOrTrx, orgId: string, now: string, page: { limit: number; offset: number }): Promise<{ items: PendingInvitation[]; total: number }> {
-    const base = db
-      .selectFrom('invitations')
-      .where('invitations.orgId', '=', orgId)
-      .where('invitations.acceptedAt', 'is', null)
-      .where('invitations.revokedAt', 'is', null)
-      .where('invitations.expiresAt', '>', now);
+    const base = db.selectFrom('invitations').where('invitations.orgId', '=', orgId).where(pendingAt(now));
     const [items, count] = await Promise.all([
       base
         .leftJoin('users', 'users.id', 'invitations.createdBy')
@@ -85,15 +85,7 @@ export const invitationsRepository = {
 
   /** The organisation's pending invitation (not accepted, withdrawn or expired) for an address, if any. */
   pendingFor(db: DbOrTrx, orgId: string, email: string, now: string): Promise<InvitationRow | undefined> {
-    return db
-      .selectFrom('invitations')
-      .selectAll()
-      .where('orgId', '=', orgId)
-      .where('email', '=', email)
-      .where('acceptedAt', 'is', null)
-      .where('revokedAt', 'is', null)
-      .where('expiresAt', '>', now)
-      .executeTakeFirst();
+    return db.selectFrom('invitations').selectAll().where('orgId', '=', orgId).where('email', '=', email).where(pendingAt(now)).executeTakeFirst();
   },
 
   /** Closes every other pending invitation for an address (in any organisation), since it now has an account. */
@@ -109,15 +101,7 @@ export const invitationsRepository = {
 
   /** Revokes every pending invitation a person sent; returns their ids. */
   async revokeSentBy(db: DbOrTrx, orgId: string, userId: string, now: string, reason: string): Promise<string[]> {
-    const rows = await db
-      .selectFrom('invitations')
-      .select('id')
-      .where('orgId', '=', orgId)
-      .where('createdBy', '=', userId)
-      .where('acceptedAt', 'is', null)
-      .where('revokedAt', 'is', null)
-      .where('expiresAt', '>', now)
-      .execute();
+    const rows = await db.selectFrom('invitations').select('id').where('orgId', '=', orgId).where('createdBy', '=', userId).where(pendingAt(now)).execute();
     if (rows.length > 0) {
       await db
         .updateTable('invitations')
