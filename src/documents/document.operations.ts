@@ -205,11 +205,10 @@ export const convertToPdfOperation = defineOperation({
   async handle(body, { jobs, limits, converter, org }) {
     // Decoded, identified and cleaned of external references in a worker (a large package is
     // unzipped there): a 25 MB file's base64 never holds up the event loop.
-    const prepared = await jobs.run<{ bytes: Uint8Array; format: SourceFormat }>('PrepareConversion', {
+    const { bytes, format } = await jobs.run<{ bytes: Uint8Array; format: SourceFormat }>('PrepareConversion', {
       fileContent: body.fileContent,
       sourceFormat: body.sourceFormat,
     });
-    const { bytes, format } = prepared;
     const pdf = await converter.convertPrepared(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), format, org.id, 'fileContent');
     // LibreOffice's output is the one PDF we did not build with pdf-lib, so only it is parsed (in a worker) to count pages.
     const pages = await jobs.run<number>('CountPdfPages', pdf);

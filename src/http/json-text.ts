@@ -7,14 +7,12 @@
  * `validation_failed`.
  */
 import secureJson from 'secure-json-parse';
-import { AppError } from '../errors/catalogue.js';
+import { validationFailed } from '../errors/catalogue.js';
 
 export const MAX_JSON_DEPTH = 64;
 
 /** A refused body: 400 `validation_failed`, `errors` naming where (a JSON pointer) and what. */
-function refused(path: string, message: string, detail: string): AppError {
-  return new AppError('validation_failed', detail, { extras: { errors: [{ path, message }] } });
-}
+const refused = (path: string, message: string, detail: string) => validationFailed([{ path, message }], detail);
 
 /** `\u0000` escaped in the text, not a literal backslash followed by "u0000" (`\\u0000`). */
 const NUL_ESCAPE = /(?<!\\)(?:\\\\)*\\u0000/;

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { databaseUnavailableReason } from '../db/db-errors.js';
-import { AppError, ERROR_CATALOGUE, type ErrorCode, type FieldError } from '../errors/catalogue.js';
+import { AppError, ERROR_CATALOGUE, type ErrorCode, type FieldError, validationFailed } from '../errors/catalogue.js';
 import { RepeatedFailures } from '../lib/repeated-failures.js';
 import { loggableUrl } from './url-redaction.js';
 
@@ -83,9 +83,7 @@ export function installErrorHandling(app: FastifyInstance, publicUrl: string): v
     if (fastifyError.validation && fastifyError.validationContext === 'body' && request.body === undefined) {
       return sendProblem(
         reply,
-        new AppError('validation_failed', 'The request has no body. Send a JSON object with the header Content-Type: application/json.', {
-          extras: { errors: [{ path: '/', message: 'is missing' }] },
-        }),
+        validationFailed([{ path: '/', message: 'is missing' }], 'The request has no body. Send a JSON object with the header Content-Type: application/json.'),
         publicUrl,
       );
     }

@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox';
-import { EMAIL_PATTERN } from '../domain/email.js';
+import { EMAIL_MAX_LENGTH, EMAIL_MIN_LENGTH, EMAIL_PATTERN } from '../domain/email.js';
 
 /** Shared TypeBox schemas of requests and problems (the answers' shapes are in api/views.ts). */
 export { Nullable } from '../api/views.js';
@@ -47,7 +47,7 @@ export const DayOrTimeSchema = Type.Union([DaySchema, Type.String({ format: 'dat
 
 export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
-export const EmailSchema = Type.String({ minLength: 3, maxLength: 254, pattern: EMAIL_PATTERN, description: 'An email address' });
+export const EmailSchema = Type.String({ minLength: EMAIL_MIN_LENGTH, maxLength: EMAIL_MAX_LENGTH, pattern: EMAIL_PATTERN, description: 'An email address' });
 export const PasswordSchema = Type.String({ minLength: 1, maxLength: 200 });
 export const PersonNameSchema = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
 

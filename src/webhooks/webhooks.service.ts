@@ -108,33 +108,29 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     return unique as WebhookEventType[];
   }
 
-  /** How many endpoints of a kind the organisation holds, counted after locking its subscription row. */
-  async function countLocked(trx: Trx, orgId: string, kind: EndpointRow['kind'], enabledOnly = false): Promise<number> {
+  /** What an organisation may hold of each kind, and the refusal's advice. */
+  const LIMITS: Record<EndpointRow['kind'], { max: number; liveOnly: boolean; refusal: (held: number) => string }> = {
+    webhook: {
+      max: WEBHOOK_ENDPOINTS_PER_ORG_MAX,
+      liveOnly: false,
+      refusal: (held) =>
+        `An organisation can have ${WEBHOOK_ENDPOINTS_PER_ORG_MAX} webhook endpoints and yours has ${held}. Delete an endpoint you no longer use, or send several event types to one endpoint, then add this one.`,
+    },
+    trigger: {
+      max: TRIGGER_SUBSCRIPTIONS_PER_ORG_MAX,
+      liveOnly: true,
+      refusal: (held) =>
+        `An organisation can hold ${TRIGGER_SUBSCRIPTIONS_PER_ORG_MAX} live trigger subscriptions and yours holds ${held}. Turn off or delete the flows that no longer need a Build a Doc trigger (Power Automate then deletes their subscriptions), then save this flow again.`,
+    },
+  };
+
+  /** Refuses one more endpoint of `kind` over the organisation's limit, counted after locking its subscription row. */
+  async function assertUnderLimit(trx: Trx, orgId: string, kind: EndpointRow['kind']): Promise<void> {
+    const limit = LIMITS[kind];
     // Two concurrent creates count one after the other and cannot pass the limit.
     await lockSubscription(trx, orgId);
-    return repo.countEndpoints(trx, orgId, kind, enabledOnly);
-  }
-
-  async function assertUnderEndpointLimit(trx: Trx, orgId: string): Promise<void> {
-    const held = await countLocked(trx, orgId, 'webhook');
-    if (held >= WEBHOOK_ENDPOINTS_PER_ORG_MAX) {
-      throw new AppError(
-        'quota_exceeded',
-        `An organisation can have ${WEBHOOK_ENDPOINTS_PER_ORG_MAX} webhook endpoints and yours has ${held}. Delete an endpoint you no longer use, or send several event types to one endpoint, then add this one.`,
-        { extras: { limit: WEBHOOK_ENDPOINTS_PER_ORG_MAX, used: held } },
-      );
-    }
-  }
-
-  async function assertUnderTriggerLimit(trx: Trx, orgId: string): Promise<void> {
-    const held = await countLocked(trx, orgId, 'trigger', true);
-    if (held >= TRIGGER_SUBSCRIPTIONS_PER_ORG_MAX) {
-      throw new AppError(
-        'quota_exceeded',
-        `An organisation can hold ${TRIGGER_SUBSCRIPTIONS_PER_ORG_MAX} live trigger subscriptions and yours holds ${held}. Turn off or delete the flows that no longer need a Build a Doc trigger (Power Automate then deletes their subscriptions), then save this flow again.`,
-        { extras: { limit: TRIGGER_SUBSCRIPTIONS_PER_ORG_MAX, used: held } },
-      );
-    }
+    const held = await repo.countEndpoints(trx, orgId, kind, limit.liveOnly);
+    if (held >= limit.max) throw new AppError('quota_exceeded', limit.refusal(held), { extras: { limit: limit.max, used: held } });
   }
 
   async function owned(actor: Actor, id: string): Promise<EndpointRow> {
@@ -234,7 +230,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         updatedAt: now,
       };
       await db.transaction().execute(async (trx) => {
-        await assertUnderEndpointLimit(trx, actor.orgId);
+        await assertUnderLimit(trx, actor.orgId, 'webhook');
         await repo.insertEndpoint(trx, row);
         await auditIn(trx, actor, 'created', row, { eventTypes: types });
       });
@@ -307,7 +303,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       const now = clock.now().toISOString();
       const id = newId('whs');
       await db.transaction().execute(async (trx) => {
-        await assertUnderTriggerLimit(trx, key.orgId);
+        await assertUnderLimit(trx, key.orgId, 'trigger');
         await repo.insertEndpoint(trx, {
           id,
           orgId: key.orgId,
