@@ -115,8 +115,8 @@ export async function buildApp(options: AppOptions) {
   // Document and compute work runs in worker threads: one tenant's document never stalls the gateway.
   const jobs = new JobPool({ limits: config.documents, queueMax: config.documents.queueMax });
   await installShell(app, { publicUrl: config.publicUrl, resolveSession: auth.resolveSession, cookie });
-  // So do large JSON bodies: a document action's megabytes are parsed in a worker too.
-  installJsonBodies(app, { parseLarge: (bytes) => jobs.run('ParseJson', bytes, { transfer: true, label: 'reading the request body' }) });
+  // So do large JSON bodies: a document action's megabytes are parsed in the worker that does its work.
+  installJsonBodies(app, { parseLarge: (body) => jobs.run('ParseJson', body, { label: 'reading the request body' }) });
   // LibreOffice: sandboxed (bubblewrap) where it can be, behind the fair conversion queue.
   const converter = createConverter({
     sandbox: config.convertSandbox,

@@ -315,6 +315,48 @@ describe('hostile query strings and parameters: never 5xx, every refusal a probl
     expect(await snapshot()).toBe(before);
   });
 
+  it('a body that breaks its schema gets the same answer small or large (a large one is validated in a worker, not on the event loop)', async () => {
+    const pad = (fields: Record<string, unknown>, padding: number) => JSON.stringify({ ...fields, ...(padding ? { pad: 'x'.repeat(padding) } : {}) });
+    const cases: [string, Record<string, unknown>, boolean][] = [
+      ['/v1/data/compute', { expression: 5, data: [{ amount: 1 }] }, false],
+      ['/v1/data/compute', { expression: 'Sum(amount)' }, false],
+      ['/v1/pdf/merge', { files: 'x', fileName: 7 }, false],
+      ['/v1/convert/pdf', { sourceFormat: 'exe' }, false],
+      ['/v1/pdf/split', { fileContent: 'JVBERi0=', ranges: 3 }, false],
+      // Another route's large body is parsed in a worker and validated here: unknown fields are refused.
+      ['/api/keys', { name: 'prod-flow-large-ops' }, true],
+    ];
+    const before = await snapshot();
+    for (const [url, fields, strict] of cases) {
+      const answers = [];
+      for (const padding of strict ? [10, 300_000] : [0, 300_000]) {
+        const response = await t.app.inject({
+          method: 'POST',
+          url,
+          headers: { cookie: admin.cookie, 'x-api-key': keySecret, 'content-type': 'application/json' },
+          payload: pad(fields, padding),
+        });
+        const what = `${url} ${JSON.stringify(fields)} padded ${padding}`;
+        expectRefusal(response, what);
+        expect(response.statusCode, what).toBe(400);
+        const { detail, errors, code } = response.json();
+        answers.push({ detail, errors, code });
+      }
+      expect(answers[1], url).toEqual(answers[0]);
+      expect(answers[0]!.errors.length, url).toBeGreaterThan(0);
+    }
+    // More rows than COMPUTE_MAX_ROWS in a large body: counted in the worker, 413 and not billed.
+    const rows = await t.app.inject({
+      method: 'POST',
+      url: '/v1/data/compute',
+      headers: { 'x-api-key': keySecret, 'content-type': 'application/json' },
+      payload: JSON.stringify({ expression: 'Sum(amount)', data: Array.from({ length: 50_001 }, (_, i) => ({ amount: i })) }),
+    });
+    expect(rows.statusCode, rows.body).toBe(413);
+    expect(rows.json().detail).toMatch(/COMPUTE_MAX_ROWS/);
+    expect(await snapshot()).toBe(before);
+  });
+
   it('an address with %00 in an identifier or a search: 400, on every database', async () => {
     for (const url of ['/api/keys/%00', '/api/keys?q=%00', `/api/keys/${keyId}%00`, '/api/audit?userId=a%00b']) {
       const response = await t.app.inject({ method: 'GET', url, headers: { cookie: admin.cookie } });

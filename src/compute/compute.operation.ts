@@ -56,8 +56,13 @@ export const computeDataOperation = defineOperation({
       description: 'The computed number; empty when no value matched (Count gives 0)',
     }),
   }),
-  handle(body, { jobs, limits }) {
-    // Counted before any work (and before the body crosses to a worker): not billed.
+  handle: (body, { jobs, limits }) => jobs.run('ComputeData', body, { timeoutMs: limits.computeTimeoutMs }),
+});
+
+/** ComputeData's work, run in a worker thread (`src/jobs/job-worker.ts`) with COMPUTE_TIMEOUT_SECONDS. */
+export const COMPUTE_JOBS = {
+  ComputeData(body: Static<typeof ComputeBody>, limits: DocumentLimits) {
+    // Counted before any work: not billed.
     if (body.data.length > limits.computeMaxRows) {
       throw new AppError(
         'payload_too_large',
@@ -65,11 +70,6 @@ export const computeDataOperation = defineOperation({
         { extras: { path: 'data', limit: 'COMPUTE_MAX_ROWS', limitRows: limits.computeMaxRows, rows: body.data.length } },
       );
     }
-    return jobs.run('ComputeData', body, { timeoutMs: limits.computeTimeoutMs });
+    return { result: computeData(body) };
   },
-});
-
-/** ComputeData's work, run in a worker thread (`src/jobs/job-worker.ts`) with COMPUTE_TIMEOUT_SECONDS. */
-export const COMPUTE_JOBS = {
-  ComputeData: (body: Static<typeof ComputeBody>, _limits: DocumentLimits) => ({ result: computeData(body) }),
 };

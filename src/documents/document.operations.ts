@@ -54,7 +54,7 @@ export const mergePdfsOperation = defineOperation({
   bodyLimit: MAX_REQUEST_BODY_BYTES,
   body: MergeBody,
   response: FileResult,
-  handle: (body, { jobs }) => jobs.run('MergePdfs', body),
+  handle: (body, { jobs }) => jobs.answer('MergePdfs', body),
 });
 
 const SplitBody = Type.Object({
@@ -91,7 +91,7 @@ export const splitPdfOperation = defineOperation({
       { 'x-ms-summary': 'Files', description: 'One PDF file per range' },
     ),
   }),
-  handle: (body, { jobs }) => jobs.run('SplitPdf', body),
+  handle: (body, { jobs }) => jobs.answer('SplitPdf', body),
 });
 
 const WatermarkBody = Type.Object({
@@ -151,7 +151,7 @@ export const addPdfWatermarkOperation = defineOperation({
   bodyLimit: MAX_REQUEST_BODY_BYTES,
   body: WatermarkBody,
   response: FileResult,
-  handle: (body, { jobs }) => jobs.run('AddPdfWatermark', body),
+  handle: (body, { jobs }) => jobs.answer('AddPdfWatermark', body),
 });
 
 const WordBody = Type.Object({
@@ -175,7 +175,21 @@ export const populateWordTemplateOperation = defineOperation({
     fileName: Type.String({ 'x-ms-summary': 'File Name', description: 'The name of the produced document' }),
     fileContent: Type.String({ format: 'byte', 'x-ms-summary': 'File Content', description: 'The populated .docx document, base64-encoded' }),
   }),
-  handle: (body, { jobs }) => jobs.run('PopulateWordTemplate', body),
+  handle: (body, { jobs }) => jobs.answer('PopulateWordTemplate', body),
+});
+
+const ConvertBody = Type.Object({
+  fileContent: FileArgument('File Content', 'The content of the document to convert'),
+  sourceFormat: Type.Optional(
+    Type.Union(
+      SOURCE_FORMATS.map((f) => Type.Literal(f)),
+      {
+        'x-ms-summary': 'Source Format',
+        description: 'The format of the document, such as docx, xlsx, pptx or html; detected for docx, xlsx and pptx when left empty',
+      },
+    ),
+  ),
+  fileName: FileName('Output File Name', 'The name of the PDF file (default converted.pdf)'),
 });
 
 export const convertToPdfOperation = defineOperation({
@@ -188,31 +202,15 @@ export const convertToPdfOperation = defineOperation({
   feature: 'convert',
   visibility: 'important',
   bodyLimit: MAX_REQUEST_BODY_BYTES,
-  body: Type.Object({
-    fileContent: FileArgument('File Content', 'The content of the document to convert'),
-    sourceFormat: Type.Optional(
-      Type.Union(
-        SOURCE_FORMATS.map((f) => Type.Literal(f)),
-        {
-          'x-ms-summary': 'Source Format',
-          description: 'The format of the document, such as docx, xlsx, pptx or html; detected for docx, xlsx and pptx when left empty',
-        },
-      ),
-    ),
-    fileName: FileName('Output File Name', 'The name of the PDF file (default converted.pdf)'),
-  }),
+  body: ConvertBody,
   response: FileResult,
-  async handle(body, { jobs, limits, converter, org }) {
+  async handle(body, { jobs, converter, org }) {
     // Decoded, identified and cleaned of external references in a worker (a large package is
     // unzipped there): a 25 MB file's base64 never holds up the event loop.
-    const { bytes, format } = await jobs.run<{ bytes: Uint8Array; format: SourceFormat }>('PrepareConversion', {
-      fileContent: body.fileContent,
-      sourceFormat: body.sourceFormat,
-    });
+    const { bytes, format, fileName } = await jobs.run<{ bytes: Uint8Array; format: SourceFormat; fileName?: string }>('PrepareConversion', body);
     const pdf = await converter.convertPrepared(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), format, org.id, 'fileContent');
-    // LibreOffice's output is the one PDF we did not build with pdf-lib, so only it is parsed (in a worker) to count pages.
-    const pages = await jobs.run<number>('CountPdfPages', pdf);
-    return pdfResult({ pdf, pages }, body.fileName, 'converted.pdf', limits);
+    // LibreOffice's output is the one PDF we did not build with pdf-lib: a worker counts its pages and makes the answer.
+    return jobs.answer('ConvertedPdfAnswer', { pdf, fileName }, { move: [pdf] });
   },
 });
 
@@ -256,12 +254,13 @@ export const DOCUMENT_JOBS = {
     const name = body.fileName?.trim() || 'document.docx';
     return { fileName: /\.docx$/i.test(name) ? name : `${name}.docx`, fileContent: docx.toString('base64') };
   },
-  PrepareConversion({ fileContent, sourceFormat }: { fileContent: unknown; sourceFormat?: string }, limits: DocumentLimits) {
+  PrepareConversion({ fileContent, sourceFormat, fileName }: Static<typeof ConvertBody>, limits: DocumentLimits) {
     const bytes = decodeFile(fileContent, 'fileContent', { maxBytes: limits.maxUploadBytes }).bytes;
     const format = resolveSourceFormat(bytes, sourceFormat, 'fileContent');
-    return { bytes: withoutExternalReferences(bytes, format, limits, 'fileContent'), format };
+    return { bytes: withoutExternalReferences(bytes, format, limits, 'fileContent'), format, fileName };
   },
-  CountPdfPages(pdf: Uint8Array, limits: DocumentLimits) {
-    return countPdfPages(Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength), 'file', limits);
+  async ConvertedPdfAnswer({ pdf, fileName }: { pdf: Uint8Array; fileName?: string }, limits: DocumentLimits) {
+    const bytes = Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength);
+    return pdfResult({ pdf: bytes, pages: await countPdfPages(bytes, 'file', limits) }, fileName, 'converted.pdf', limits);
   },
 };

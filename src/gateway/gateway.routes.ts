@@ -7,7 +7,7 @@ import { monthlyLimit, type QuotaActionType } from '../limits/quota-tracker.js';
 import type { FlowInfo, Outcome, UsageBuffer } from '../usage/usage-buffer.js';
 import type { CachedKey, CachedOrg, KeyCache } from './key-cache.js';
 import type { DocumentLimits } from '../config.js';
-import type { GatewayOperation, JobRunner, OperationContext, PdfConverter } from '../operations/operation.js';
+import { type GatewayOperation, type JobRunner, JsonAnswer, type OperationContext, type PdfConverter, type RequestBody } from '../operations/operation.js';
 import { planChecks, type PlanCheckDeps } from './plan-checks.js';
 import { verifyApiKey, type Verification } from './verifier.js';
 
@@ -177,11 +177,17 @@ export function gatewayResponses(operation: Pick<GatewayOperation, 'response'>) 
   return { 200: operation.response, ...problems(400, 401, 403, 413, 415, 429, 500, 503) };
 }
 
+function sendJsonAnswer(reply: FastifyReply, { bytes }: JsonAnswer): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
+
 function registerOperation(app: App, operation: GatewayOperation, deps: GatewayDeps): void {
   app.route({
     method: operation.method,
     url: `${GATEWAY_PREFIX}${operation.path}`,
     ...(operation.bodyLimit ? { bodyLimit: operation.bodyLimit } : {}),
+    // A large body goes unparsed to the action's job, which parses and validates it in its worker.
+    ...(operation.body ? { config: { bodyForJob: operation.operationId } } : {}),
     schema: {
       tags: ['Connector'],
       operationId: operation.operationId,
@@ -231,6 +237,10 @@ function registerOperation(app: App, operation: GatewayOperation, deps: GatewayD
     },
     // Not async: an operation that answers synchronously (CheckConnection from memory) is sent
     // without a promise; one that returns a promise is awaited by Fastify, and a throw is its error.
-    handler: (request) => operation.handle(request.body, new Caller(request.gatewayKey!, request.gatewayOrg!, request.gatewayAt, deps)),
+    // An answer a job serialized (JsonAnswer) is sent as the bytes it is.
+    handler: (request, reply) => {
+      const answer = operation.handle(request.body as RequestBody<unknown>, new Caller(request.gatewayKey!, request.gatewayOrg!, request.gatewayAt, deps));
+      return answer instanceof Promise ? answer.then((value) => (value instanceof JsonAnswer ? sendJsonAnswer(reply, value) : value)) : answer;
+    },
   });
 }

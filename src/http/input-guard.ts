@@ -6,8 +6,6 @@
  */
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { Ajv } from 'ajv';
-import addFormats from 'ajv-formats';
 import { AppError, ERROR_CATALOGUE, type ErrorCode } from '../errors/catalogue.js';
 import { problemOf, sendProblem } from './problem.js';
 import type { App } from './types.js';
@@ -99,25 +97,4 @@ export function clientErrorHandler(publicUrl: string) {
       `HTTP/1.1 ${status} ${ERROR_CATALOGUE[code].title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
     );
   };
-}
-
-/**
- * Validation: request bodies are JSON, so their types are taken as sent (no `false` becoming
- * "false", no 1e309 becoming "Infinity"); query strings and parameters are text by nature and
- * are converted to the declared types. Formats (dates) are checked for real: month 13 fails.
- */
-export function installValidation(app: App): void {
-  const options = {
-    removeAdditional: false,
-    useDefaults: true,
-    allErrors: true,
-    strict: false,
-    // Annotations for the connector definition; they document, they do not validate.
-    keywords: ['x-ms-summary', 'x-ms-visibility', 'x-bdoc-file'],
-  };
-  const strict = new Ajv({ ...options, coerceTypes: false as const });
-  const coercing = new Ajv({ ...options, coerceTypes: 'array' as const });
-  addFormats.default(strict);
-  addFormats.default(coercing);
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
 }

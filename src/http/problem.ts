@@ -1,8 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { databaseUnavailableReason } from '../db/db-errors.js';
-import { AppError, ERROR_CATALOGUE, type ErrorCode, type FieldError, validationFailed } from '../errors/catalogue.js';
+import { AppError, ERROR_CATALOGUE, type ErrorCode, validationFailed } from '../errors/catalogue.js';
 import { RepeatedFailures } from '../lib/repeated-failures.js';
 import { loggableUrl } from './url-redaction.js';
+import { schemaRefusal } from './validation.js';
 
 /** Seconds a client is asked to wait when the database is unavailable. */
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
@@ -39,40 +40,6 @@ export function sendProblem(reply: FastifyReply, error: AppError, publicUrl: str
     .send(problemOf(error, reply.request.id, publicUrl));
 }
 
-interface AjvIssue {
-  instancePath?: string;
-  message?: string;
-  params?: Record<string, unknown>;
-}
-
-/** Field errors listed in one answer at most. */
-const MAX_FIELD_ERRORS = 20;
-
-/** Turns Ajv's findings into `{path, message}` a person can act on. */
-function fieldErrors(issues: AjvIssue[], context: string | undefined): FieldError[] {
-  const where = context === 'body' ? '' : `/${context ?? ''}`;
-  const all = issues.map((issue) => {
-    const missing = issue.params?.missingProperty as string | undefined;
-    const extra = issue.params?.additionalProperty as string | undefined;
-    const allowed = issue.params?.allowedValues as unknown[] | undefined;
-    const path = `${where}${issue.instancePath ?? ''}${missing ? `/${missing}` : ''}${extra ? `/${extra}` : ''}` || '/';
-    let message = issue.message ?? 'is not valid';
-    if (missing) message = 'is required';
-    else if (extra) message = 'is not a known field';
-    else if (allowed) message = `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`;
-    return { path, message };
-  });
-  // One entry per path: the alternatives of a nullable or union field become "… or …".
-  const byPath = new Map<string, string[]>();
-  for (const { path, message } of all) {
-    if (message === 'must match a schema in anyOf') continue;
-    const messages = byPath.get(path) ?? [];
-    if (!messages.includes(message)) messages.push(message);
-    byPath.set(path, messages);
-  }
-  return [...byPath].map(([path, messages]) => ({ path, message: messages.join(' or ') }));
-}
-
 /** Maps every error Fastify or a service raises to problem+json; never leaks internals. */
 export function installErrorHandling(app: FastifyInstance, publicUrl: string): void {
   // An outage answers every request 503: logged once a minute with how many were left out, not once a request.
@@ -88,24 +55,9 @@ export function installErrorHandling(app: FastifyInstance, publicUrl: string): v
       );
     }
     if (fastifyError.validation) {
-      const all = fieldErrors(fastifyError.validation as AjvIssue[], fastifyError.validationContext);
-      // A body with thousands of unknown fields gets a readable answer: the first few, and how many more.
-      const errors = all.slice(0, MAX_FIELD_ERRORS);
-      const more = all.length > errors.length ? ` (and ${all.length - errors.length} more)` : '';
-      const detail = `The request is not valid: ${errors.map((e) => `${e.path.slice(0, 100)} ${e.message}`).join('; ')}${more}.`;
-      return sendProblem(
-        reply,
-        new AppError('validation_failed', detail, { extras: { errors, ...(more ? { moreErrors: all.length - errors.length } : {}) } }),
-        publicUrl,
-      );
+      return sendProblem(reply, schemaRefusal(fastifyError.validation, fastifyError.validationContext), publicUrl);
     }
     switch (fastifyError.code) {
-      case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return sendProblem(
-          reply,
-          new AppError('payload_too_large', 'The request body is larger than this operation accepts. Send smaller files or fewer of them.'),
-          publicUrl,
-        );
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return sendProblem(
           reply,

@@ -10,8 +10,9 @@ import type { DocumentLimits } from '../config.js';
 import { AppError } from '../errors/catalogue.js';
 import { AnswerDeadline } from '../lib/answer-deadline.js';
 import { workerFile } from '../lib/worker-file.js';
-import type { JobRunner } from '../operations/operation.js';
-import type { JobFailure, JobRequest, JobResult } from './job-protocol.js';
+import { type JobOptions, JsonAnswer, type JobRunner } from '../operations/operation.js';
+import { UnparsedBody } from '../operations/unparsed-body.js';
+import { type JobFailure, type JobRequest, type JobResult, movable } from './job-protocol.js';
 
 export interface JobPoolOptions {
   limits: DocumentLimits;
@@ -50,13 +51,18 @@ export class JobPool implements JobRunner {
    * on a private channel), so waiting in the queue or a worker's start-up is not held against
    * it; a job that waits longer than its limit in the queue answers 503, not billed.
    */
-  async run<R>(kind: string, input: unknown, options: { timeoutMs?: number; transfer?: boolean; label?: string } = {}): Promise<R> {
-    const transferList: ArrayBuffer[] = [];
-    if (options.transfer && input instanceof Uint8Array) {
-      // Only memory the input has to itself moves; a view into a shared pool is copied instead.
-      if (input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer) transferList.push(input.buffer);
-      else input = new Uint8Array(input);
-    }
+  run<R>(kind: string, input: unknown, options: JobOptions = {}): Promise<R> {
+    return this.#run<R>(kind, input, options, false);
+  }
+
+  async answer(kind: string, input: unknown, options: JobOptions = {}): Promise<JsonAnswer> {
+    return new JsonAnswer(await this.#run<Uint8Array>(kind, input, options, true));
+  }
+
+  async #run<R>(kind: string, input: unknown, options: JobOptions, serialize: boolean): Promise<R> {
+    // A large request body's blocks move to the worker (no copy here), which parses and validates it.
+    const unparsed = input instanceof UnparsedBody ? { operationId: input.operationId, blocks: input.blocks } : undefined;
+    const transferList = movable(unparsed ? unparsed.blocks : (options.move ?? []), Boolean(unparsed));
     const timeoutMs = options.timeoutMs ?? this.#limits.timeoutMs;
     const controller = new AbortController();
     let phase = 'queued' as 'queued' | 'running' | 'timed out' | 'waited too long';
@@ -85,7 +91,7 @@ export class JobPool implements JobRunner {
     });
     let outcome: JobResult<R> | JobFailure;
     try {
-      outcome = await this.#pool.run({ kind, input, started: channel.port2 } satisfies JobRequest, {
+      outcome = await this.#pool.run({ kind, input: unparsed ? undefined : input, unparsed, serialize, started: channel.port2 } satisfies JobRequest, {
         signal: controller.signal,
         transferList: [channel.port2, ...transferList],
       });

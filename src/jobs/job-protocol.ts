@@ -4,7 +4,12 @@ import type { ErrorCode } from '../errors/catalogue.js';
 
 export interface JobRequest {
   kind: string;
+  /** The job's input; a large request body comes as `unparsed` instead. */
   input: unknown;
+  /** A request body still to parse and validate (`UnparsedBody`), its blocks moved here. */
+  unparsed?: { operationId: string | null; blocks: readonly Uint8Array[] };
+  /** The job's value is an action's answer: the worker sends it back as JSON bytes. */
+  serialize?: boolean;
   /** The worker posts on it when it starts the job: the time limit counts from there. */
   started: MessagePort;
 }
@@ -18,4 +23,18 @@ export interface JobResult<R> {
 export interface JobFailure {
   ok: false;
   error: { code: ErrorCode; detail: string; extras: Record<string, unknown>; billed: boolean };
+}
+
+/**
+ * The memory of `views` that can move to another thread: a view's whole buffer (`owned`: each view's
+ * buffer is known to be its own, as an `UnparsedBody`'s blocks are); a view into a larger buffer,
+ * such as Node's shared pool, is left to be copied.
+ */
+export function movable(views: readonly Uint8Array[], owned = false): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const view of views) {
+    const { buffer } = view;
+    if (buffer instanceof ArrayBuffer && (owned || (view.byteOffset === 0 && view.byteLength === buffer.byteLength))) buffers.add(buffer);
+  }
+  return [...buffers];
 }

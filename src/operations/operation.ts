@@ -22,17 +22,39 @@ export interface PdfConverter {
   convertPrepared(input: Buffer, format: string, orgId: string, path?: string): Promise<Buffer>;
 }
 
+/** Options of a job: its time limit, what it is called in a refusal (default its kind), bytes of its input to move. */
+export interface JobOptions {
+  timeoutMs?: number;
+  label?: string;
+  /** Views in `input` whose memory moves to the worker instead of being copied (unusable here afterwards). */
+  move?: readonly Uint8Array[];
+}
+
 /**
  * Runs a named job (see `src/jobs/job-worker.ts`) in a worker with its limits; rejects with the
- * AppError the job raised, or 422 `document_too_complex` (billed) when it was stopped.
+ * AppError the job raised, or 422 `document_too_complex` (billed) when it was stopped. `input`
+ * may be an action's `RequestBody`: a large one reaches the job parsed and validated there.
+ * Bytes a job returns (a field or the whole value) move back rather than being copied.
  */
 export interface JobRunner {
-  /**
-   * `transfer`: `input` is a Buffer whose memory moves to the worker (unusable here afterwards)
-   * instead of being copied; `label`: what the job is called in a refusal (default `kind`).
-   */
-  run<R>(kind: string, input: unknown, options?: { timeoutMs?: number; transfer?: boolean; label?: string }): Promise<R>;
+  run<R>(kind: string, input: unknown, options?: JobOptions): Promise<R>;
+  /** Runs a job whose value is an action's answer: serialized to JSON in the worker, sent as is. */
+  answer(kind: string, input: unknown, options?: JobOptions): Promise<JsonAnswer>;
 }
+
+/** An action's JSON answer, serialized by the job that made it: a large file's base64 is never turned into JSON on the event loop. */
+export class JsonAnswer {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+declare const sealed: unique symbol;
+
+/**
+ * An action's request body as its handler gets it: the validated value, or a large body not yet
+ * parsed (`UnparsedBody`). Either way the handler only hands it to a job (`jobs.run`), which
+ * receives the validated value typed `T`: no action reads its body on the event loop.
+ */
+export type RequestBody<T> = { readonly [sealed]: T };
 
 /**
  * One connector action. The same object registers the `/v1` route (validation and
@@ -57,7 +79,7 @@ export interface GatewayOperation<B extends TSchema = TSchema, R extends TSchema
   response: R;
   /** Largest accepted request body in bytes (default: the server's). */
   bodyLimit?: number;
-  handle(body: Static<B>, context: OperationContext): Promise<Static<R>> | Static<R>;
+  handle(body: RequestBody<Static<B>>, context: OperationContext): Promise<Static<R> | JsonAnswer> | Static<R>;
 }
 
 /** Declares an operation with its types inferred from its schemas. */

@@ -1,0 +1,97 @@
+/**
+ * How requests are validated against their route's schema, and how a failure reads. One place
+ * for both, because two threads validate: the event loop (every request, through Fastify) and a
+ * job worker (a large body of a document or compute action, parsed and validated there; see
+ * `src/http/json-body.ts`). Both must refuse the same bodies with the same answer.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { AppError, type FieldError } from '../errors/catalogue.js';
+import { UnparsedBody } from '../operations/unparsed-body.js';
+import type { App } from './types.js';
+
+/**
+ * Request bodies are JSON, so their types are taken as sent (no `false` becoming "false", no
+ * 1e309 becoming "Infinity"); query strings and parameters are text by nature and are converted
+ * to the declared types. Formats (dates) are checked for real: month 13 fails.
+ */
+export function createValidator(part: 'body' | 'text'): Ajv {
+  const ajv = new Ajv({
+    removeAdditional: false,
+    useDefaults: true,
+    allErrors: true,
+    strict: false,
+    // Annotations for the connector definition; they document, they do not validate.
+    keywords: ['x-ms-summary', 'x-ms-visibility', 'x-bdoc-file'],
+    coerceTypes: part === 'body' ? false : 'array',
+  });
+  addFormats.default(ajv);
+  return ajv;
+}
+
+/** Field errors listed in one answer at most. */
+const MAX_FIELD_ERRORS = 20;
+
+/** Turns Ajv's findings into `{path, message}` a person can act on. */
+function fieldErrors(issues: readonly Partial<ErrorObject>[], context: string | undefined): FieldError[] {
+  const where = context === 'body' ? '' : `/${context ?? ''}`;
+  const all = issues.map((issue) => {
+    const missing = issue.params?.missingProperty as string | undefined;
+    const extra = issue.params?.additionalProperty as string | undefined;
+    const allowed = issue.params?.allowedValues as unknown[] | undefined;
+    const path = `${where}${issue.instancePath ?? ''}${missing ? `/${missing}` : ''}${extra ? `/${extra}` : ''}` || '/';
+    let message = issue.message ?? 'is not valid';
+    if (missing) message = 'is required';
+    else if (extra) message = 'is not a known field';
+    else if (allowed) message = `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`;
+    return { path, message };
+  });
+  // One entry per path: the alternatives of a nullable or union field become "… or …".
+  const byPath = new Map<string, string[]>();
+  for (const { path, message } of all) {
+    if (message === 'must match a schema in anyOf') continue;
+    const messages = byPath.get(path) ?? [];
+    if (!messages.includes(message)) messages.push(message);
+    byPath.set(path, messages);
+  }
+  return [...byPath].map(([path, messages]) => ({ path, message: messages.join(' or ') }));
+}
+
+/** 400 `validation_failed` for what a schema found, `context` being the part (body, querystring, params). */
+export function schemaRefusal(issues: readonly Partial<ErrorObject>[], context: string | undefined): AppError {
+  const all = fieldErrors(issues, context);
+  // A body with thousands of unknown fields gets a readable answer: the first few, and how many more.
+  const errors = all.slice(0, MAX_FIELD_ERRORS);
+  const more = all.length > errors.length ? ` (and ${all.length - errors.length} more)` : '';
+  const detail = `The request is not valid: ${errors.map((e) => `${e.path.slice(0, 100)} ${e.message}`).join('; ')}${more}.`;
+  return new AppError('validation_failed', detail, { extras: { errors, ...(more ? { moreErrors: all.length - errors.length } : {}) } });
+}
+
+/** Validates a body with `validate`, throwing the same 400 the event loop answers. */
+export function assertValidBody<T>(validate: ValidateFunction, body: unknown): T {
+  if (!validate(body)) throw schemaRefusal(validate.errors ?? [], 'body');
+  return body as T;
+}
+
+/**
+ * Every route's validator. A body the parser left unparsed (`UnparsedBody`) passes here: the job
+ * it goes to parses and validates it with this route's schema (`assertValidBody`).
+ */
+export function installValidation(app: App): void {
+  const body = createValidator('body');
+  const text = createValidator('text');
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    if (httpPart !== 'body') return text.compile(schema);
+    const validate = body.compile(schema);
+    const validateUnlessUnparsed = (data: unknown, context?: Parameters<ValidateFunction>[1]) => {
+      if (data instanceof UnparsedBody) return true;
+      const valid = validate(data, context);
+      validateUnlessUnparsed.errors = validate.errors;
+      return valid;
+    };
+    validateUnlessUnparsed.errors = null as ValidateFunction['errors'];
+    // Fastify hands Ajv's own functions the request as the root's parent (for defaults on the root).
+    validateUnlessUnparsed.schemaEnv = validate.schemaEnv;
+    return validateUnlessUnparsed;
+  });
+}
