@@ -3,6 +3,7 @@ import type { IdGenerator } from '../lib/ids.js';
 import type { Db, DbOrTrx } from '../db/database.js';
 import type { AuditEntryView } from '../api/views.js';
 import type { Severity } from '../domain/vocabulary.js';
+import type { AuditEventType } from '../domain/audit-events.js';
 import type { AuditRow } from '../db/schema.js';
 import type { Actor } from '../domain/actor.js';
 import { requirePermission } from '../domain/permissions.js';
@@ -10,7 +11,8 @@ import { auditRepository, type AuditFilter } from './audit.repository.js';
 import { toCsv } from '../lib/csv.js';
 
 export interface AuditEvent {
-  eventType: string;
+  /** One of the kinds the portal names (domain/audit-events.ts). */
+  eventType: AuditEventType;
   resourceType: string;
   resourceId: string | null;
   action: string;

@@ -1,5 +1,6 @@
 import type { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../domain/actor.js';
+import type { AuditEventType } from '../domain/audit-events.js';
 import { requireKeyManagement } from '../domain/permissions.js';
 import type { Db, DbOrTrx, Trx } from '../db/database.js';
 import type { ApiKeyRow, KeyEnvironment } from '../db/schema.js';
@@ -35,7 +36,7 @@ export type ChangeStep = (
   trx: Trx,
   row: ApiKeyRow,
   now: string,
-) => Promise<{ event: KeyChangeEvent; eventType: string; action: string; details?: Record<string, unknown>; severity?: 'info' | 'warning' }>;
+) => Promise<{ event: KeyChangeEvent; eventType: AuditEventType; action: string; details?: Record<string, unknown>; severity?: 'info' | 'warning' }>;
 
 export type KeyChanges = ReturnType<typeof createKeyChanges>;
 

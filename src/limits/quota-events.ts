@@ -1,5 +1,6 @@
 import type { AuditService } from '../audit/audit.service.js';
 import type { Db } from '../db/database.js';
+import type { AuditEventType } from '../domain/audit-events.js';
 import { QUOTA_THRESHOLDS } from '../events/domain-events.js';
 import { commitWithEvents, type EventBus } from '../events/event-bus.js';
 import { claimMark, hasMark } from '../events/event-marks.js';
@@ -10,7 +11,7 @@ import { subscriptionsPage } from '../orgs/orgs.repository.js';
 import { successfulActionsByOrg } from '../usage/usage.repository.js';
 import type { QuotaThreshold } from './quota-tracker.js';
 
-export const QUOTA_EVENT = 'quota.threshold_reached';
+export const QUOTA_EVENT = 'quota.threshold_reached' satisfies AuditEventType;
 
 type Deps = { db: Db; audit: AuditService; events: EventBus; clock: Clock };
 

@@ -4,6 +4,7 @@ import { WEBHOOK_EVENT_TYPES, type WebhookDeliveryView, type WebhookEndpointView
 import type { AuditService } from '../audit/audit.service.js';
 import type { Db, Trx } from '../db/database.js';
 import type { Actor } from '../domain/actor.js';
+import type { WebhookAuditAction } from '../domain/audit-events.js';
 import { requirePermission } from '../domain/permissions.js';
 import { AppError } from '../errors/catalogue.js';
 import type { DomainEvent } from '../events/domain-events.js';
@@ -140,7 +141,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     return row;
   }
 
-  function auditIn(trx: Trx, actor: Actor, action: string, row: Pick<EndpointRow, 'id' | 'url'>, details: Record<string, unknown> = {}) {
+  function auditIn(trx: Trx, actor: Actor, action: WebhookAuditAction, row: Pick<EndpointRow, 'id' | 'url'>, details: Record<string, unknown> = {}) {
     return audit.record(trx, actor, {
       eventType: `webhook.${action}`,
       resourceType: 'webhook',

@@ -35,6 +35,15 @@ describe('an audit entry names its resource, never by a raw id', () => {
   it('a person acting on themselves (signing in, joining) by their own email', () => {
     expect(auditResource(entry('user', 'auth.signin', { method: 'password' }, 'usr_ann')).name).toBe('ann@example.com');
   });
+  it('a webhook endpoint by its URL, linked to the Webhooks page unless the entry deleted it', () => {
+    expect(auditResource(entry('webhook', 'webhook.created', { url: 'https://example.com/hooks' }, 'whk_1'))).toEqual({
+      kind: 'Webhook',
+      name: 'https://example.com/hooks',
+      href: '/webhooks',
+      gone: false,
+    });
+    expect(auditResource(entry('webhook', 'webhook.deleted', { url: 'https://example.com/hooks' }, 'whk_1'))).toMatchObject({ href: null, gone: true });
+  });
   it('without a recorded name, a phrase rather than an id', () => {
     const shown = auditResource(entry('api_key', 'key.created', {}));
     expect(shown.name).toBe('A key');

@@ -3,7 +3,7 @@ import type { AuditEntry } from '../../lib/types';
 /**
  * How an audit entry's resource is shown: by name, with a link where there is a page for it,
  * never as a raw id. The name is the one the entry recorded (a key's name then, a person's
- * email); `gone` marks a key the entry itself says was deleted (its page would be a 404).
+ * email); `gone` marks a key or webhook endpoint the entry itself says was deleted (its page would be a 404).
  */
 export function auditResource(entry: Pick<AuditEntry, 'resourceType' | 'resourceId' | 'eventType' | 'details' | 'userId' | 'userEmail'>): {
   kind: string;
@@ -28,9 +28,19 @@ export function auditResource(entry: Pick<AuditEntry, 'resourceType' | 'resource
     }
     case 'invitation':
       return { kind: 'Invitation', name: text('email') ?? 'An invitation', href: '/users', gone: false };
+    case 'webhook': {
+      const gone = entry.eventType === 'webhook.deleted';
+      return { kind: 'Webhook', name: text('url') ?? 'A webhook endpoint', href: gone ? null : '/webhooks', gone };
+    }
     case 'organisation':
     case 'subscription':
-      return { kind: entry.resourceType === 'subscription' ? 'Subscription' : 'Organisation', name: 'Your organisation', href: '/subscription', gone: false };
+      return {
+        kind: entry.resourceType === 'subscription' ? 'Subscription' : 'Organisation',
+        name: 'Your organisation',
+        // Its settings (what a leak report does) are on the account page; its plan on Subscription.
+        href: entry.eventType === 'org.settings_changed' ? '/account' : '/subscription',
+        gone: false,
+      };
     default:
       return { kind: entry.resourceType, name: entry.resourceType.replace(/_/g, ' '), href: null, gone: false };
   }
