@@ -142,6 +142,8 @@ test.describe('every page', () => {
     await expect(page.getByRole('table', { name: 'Flows using this key' })).toContainText('a1b2c3d4-invoice-approval');
     await expect(page.getByText('Key created')).toBeVisible();
     await expect(page.locator('.recharts-surface').first()).toBeVisible();
+    // An absolute time says its time zone (this browser is in UTC).
+    await expect(page.getByText(/^\d{1,2} \w{3} \d{4}, \d{2}:\d{2} UTC$/).first()).toBeVisible();
     await expectAccessible(page, 'the key page');
     await saveScreenshot(page, 'key-detail', { fullPage: true });
 

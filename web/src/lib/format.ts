@@ -18,10 +18,18 @@ export function relative(iso: string | null | undefined, now = Date.now()): stri
   return dayjs(iso).from(dayjs(now));
 }
 
-/** "12 Mar 2026, 14:05" in the person's time zone. */
+/** "12 Mar 2026, 14:05 UTC+1": the time in the person's time zone, and which zone that is. */
 export function dateTime(iso: string | null | undefined): string {
   if (!iso) return '';
-  return dayjs(iso).format('D MMM YYYY, HH:mm');
+  return `${dayjs(iso).format('D MMM YYYY, HH:mm')} ${zoneName(iso)}`;
+}
+
+/** The person's time zone at that instant (summer time included) as its offset: "UTC", "UTC+1", "UTC-3:30". */
+export function zoneName(iso: string): string {
+  const offset = dayjs(iso).utcOffset();
+  if (offset === 0) return 'UTC';
+  const minutes = Math.abs(offset) % 60;
+  return `UTC${offset < 0 ? '-' : '+'}${Math.floor(Math.abs(offset) / 60)}${minutes ? `:${String(minutes).padStart(2, '0')}` : ''}`;
 }
 
 export function date(iso: string | null | undefined): string {
