@@ -14,6 +14,7 @@ import { date, number } from '../../lib/format';
 import { Link } from '../../lib/router';
 import type { OrgUsage, Quota } from '../../lib/types';
 import { usageQuery } from './api';
+import { dailyTrend } from './daily-trend';
 
 /** How many keys and flows the API lists (the busiest). */
 const TOP = 20;
@@ -178,7 +179,7 @@ export default function UsagePage() {
             // One line per kind of request, each from zero: stacked areas would read as totals.
             <LineChart
               h={260}
-              data={data.daily.map((d) => ({ ...d, day: dayjs(d.day).format('D MMM') }))}
+              data={dailyTrend(data.daily, data.periodStart, data.periodEnd).map((d) => ({ ...d, day: dayjs(d.day).format('D MMM') }))}
               dataKey="day"
               curveType="linear"
               withLegend
