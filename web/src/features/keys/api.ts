@@ -35,7 +35,11 @@ export function keysQuery(state: KeysListState) {
   return queryOptions({ queryKey: keyKeys.list(query), queryFn: () => get<Paged<ApiKey>>('/api/keys', query) });
 }
 
-/** How many live keys (active or suspended, not expired) the organisation has: the key limit counts these. */
+/**
+ * How many live keys the organisation has: the key limit counts these. The two status filters
+ * together are exactly the server's `liveKey` (active or suspended, not deleted, not expired, not
+ * past a rotation's grace period); an old key still in its grace period counts.
+ */
 export const liveKeyCountQuery = queryOptions({
   queryKey: ['keys', 'live-count'],
   queryFn: async () => {

@@ -67,6 +67,12 @@ describe('the key limit before the create form', () => {
     expect(allowance).toMatchObject({ full: true, seePlan: false });
     expect(allowance.advice).toMatch(/Ask an Admin/);
   });
+  it('over the limit (a rotation may go one over while its old key works) it says so, never "11 of 10"', () => {
+    const allowance = keyAllowance('admin', 11, 10);
+    expect(allowance.used).not.toMatch(/11 of 10/);
+    expect(allowance).toMatchObject({ used: "11 live keys, 1 more than your plan's 10", full: true, seePlan: true });
+    expect(allowance.advice).toMatch(/rotated key keeps counting until it is revoked or its grace period ends/);
+  });
   it('without a limit nothing is ever full', () => {
     expect(keyAllowance('admin', 500, null).full).toBe(false);
   });

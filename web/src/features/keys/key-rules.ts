@@ -64,18 +64,29 @@ export function keyActionsFor(actor: Actor, key: KeyFacts): { actions: KeyAction
   return { actions: keyActions(key), enabled: permission.ok, reason: permission.ok ? null : permission.reason };
 }
 
-/** The key limit before the create form: how many live keys there are of how many, and what to do at the limit. */
+/**
+ * The key limit before the create form: how many live keys there are of how many, and what to do
+ * at the limit. `live` is the server's count (active or suspended, not expired, not past a
+ * rotation's grace period); the old key of a rotation counts until it stops working, and a
+ * rotation may take the organisation one over the limit, so "11 of 10" is possible and is said
+ * as what it is rather than as a count that looks wrong.
+ */
 export function keyAllowance(role: Role, live: number, max: number | null): { used: string; full: boolean; advice: string | null; seePlan: boolean } {
   if (max === null) return { used: `${live} keys in use, no limit`, full: false, advice: null, seePlan: false };
-  const used = `${live} of ${max} keys used`;
-  if (live < max) return { used, full: false, advice: null, seePlan: false };
+  if (live < max) return { used: `${live} of ${max} keys used`, full: false, advice: null, seePlan: false };
+  const over = live - max;
+  const used = over > 0 ? `${live} live keys, ${over} more than your plan's ${max}` : `${live} of ${max} keys used`;
+  const why =
+    over > 0
+      ? 'A rotated key keeps counting until it is revoked or its grace period ends, so a rotation can take you one over the limit (as can a smaller plan). '
+      : '';
   if (role === 'admin') {
-    return { used, full: true, advice: 'Your plan allows no more live keys. Choose a larger plan, or revoke a key you no longer need.', seePlan: true };
+    return { used, full: true, advice: `${why}Your plan allows no more live keys. Choose a larger plan, or revoke a key you no longer need.`, seePlan: true };
   }
   return {
     used,
     full: true,
-    advice: 'Your organisation has all the live keys its plan allows. Ask an Admin to choose a larger plan or revoke an unused key.',
+    advice: `${why}Your organisation has all the live keys its plan allows. Ask an Admin to choose a larger plan or revoke an unused key.`,
     seePlan: false,
   };
 }
