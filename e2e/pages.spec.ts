@@ -250,6 +250,19 @@ test.describe('every page', () => {
     await page.getByRole('button', { name: 'Switch to light mode' }).click();
   });
 
+  test("a call shows on its key's page within a few seconds, as the page says, without reloading", async ({ page }) => {
+    await signUp(page, newPerson());
+    const key = await createKeyViaApi(page.request, 'prod-live-flow-ops');
+    await page.goto(`/keys/${key.id}`);
+    await expect(page.getByText('Calls made with this key appear here within a few seconds.')).toBeVisible();
+    const lastUsed = page.getByText('Last used', { exact: true }).locator('..');
+    await expect(lastUsed).toContainText('Never');
+    expect((await callGateway(page.request, key.secret)).status()).toBe(200);
+    // The page asks again every few seconds; every 30 s would miss these deadlines.
+    await expect(page.getByText(/^1 requests? · 1 succeeded$/)).toBeVisible({ timeout: 10_000 });
+    await expect(lastUsed).toContainText('seconds ago', { timeout: 10_000 });
+  });
+
   test('the keyboard alone creates a key', async ({ page }) => {
     await signUp(page, newPerson());
     for (let i = 0; i < 30; i++) {

@@ -49,8 +49,19 @@ export const liveKeyCountQuery = queryOptions({
   },
 });
 
+/**
+ * The key page says a call shows there within a few seconds: its key (last used), usage and flows
+ * are asked again this often while the page is in view (react-query pauses in a hidden tab). The
+ * server counts calls within a second of them (USAGE_FLUSH_MS).
+ */
+export const KEY_PAGE_REFRESH_MS = 5_000;
+
 export function keyQuery(id: string) {
-  return queryOptions({ queryKey: keyKeys.one(id), queryFn: () => get<ApiKey>(`/api/keys/${encodeURIComponent(id)}`), refetchInterval: 30_000 });
+  return queryOptions({
+    queryKey: keyKeys.one(id),
+    queryFn: () => get<ApiKey>(`/api/keys/${encodeURIComponent(id)}`),
+    refetchInterval: KEY_PAGE_REFRESH_MS,
+  });
 }
 
 /** Requests per day from `periodStart` (the billing period, as the Usage and Subscription pages count it) to today. */
@@ -60,7 +71,7 @@ export function keyUsageQuery(id: string, periodStart: string | undefined) {
   return queryOptions({
     queryKey: keyKeys.usage(id, from),
     queryFn: () => get<KeyUsage>(`/api/keys/${id}/usage`, { from, to }),
-    refetchInterval: 30_000,
+    refetchInterval: KEY_PAGE_REFRESH_MS,
   });
 }
 
@@ -68,7 +79,7 @@ export function keyFlowsQuery(id: string) {
   return queryOptions({
     queryKey: keyKeys.flows(id),
     queryFn: () => get<Paged<Flow>>(`/api/keys/${id}/flows`, { limit: 200 }),
-    refetchInterval: 30_000,
+    refetchInterval: KEY_PAGE_REFRESH_MS,
   });
 }
 
