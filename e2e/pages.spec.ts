@@ -224,6 +224,63 @@ test.describe('every page', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
   });
 
+  test('the audit log and the webhooks read right at 1280 and 375 px: whole entries, named buttons, details for the keyboard', async ({ page }) => {
+    await signUp(page, newPerson('Ann Admin', 'Contoso Finance'));
+    const key = await createKeyViaApi(page.request, 'prod-contracts-flow-legal', { team: 'legal' });
+    // More entries than a page of the log holds (50), so it has pages to move between.
+    for (let i = 0; i < 52; i++) {
+      expect((await page.request.patch(`/api/keys/${key.id}`, { data: { team: i % 2 ? 'legal' : 'legal-ops' } })).status()).toBe(200);
+    }
+    // An endpoint for an event that does not happen here: listed, never delivered to.
+    const hook = 'http://127.0.0.1:9/hooks/contoso-finance/build-a-doc-events';
+    expect((await page.request.post('/api/webhooks', { data: { url: hook, eventTypes: ['quota.threshold'], description: 'Quota alerts' } })).status()).toBe(
+      201,
+    );
+    expect((await page.request.post(`/api/keys/${key.id}/revoke`)).status()).toBe(200);
+
+    await visit(page, 'Audit Logs', 'Audit Logs');
+    const log = page.getByRole('table', { name: 'Audit log' });
+    await expect(log).toContainText('Key revoked');
+    // Every kind of entry is named in words, a webhook's too, and its endpoint by its URL.
+    const hookRow = log.getByRole('row', { name: /Webhook added/ });
+    await expect(hookRow.getByRole('link', { name: hook })).toHaveAttribute('href', '/webhooks');
+    await expect(log).not.toContainText('webhook.created');
+    // Details longer than two lines are not left to a hover: a button shows them all, from the keyboard too.
+    const hookDetails = hookRow.getByText(/eventTypes/);
+    expect(await hookDetails.evaluate((text) => text.scrollHeight > text.clientHeight + 1), 'the details are cut to two lines').toBe(true);
+    await hookRow.getByRole('button', { name: 'Show all details' }).focus();
+    await page.keyboard.press('Enter');
+    await expect(hookRow.getByRole('button', { name: 'Show less' })).toHaveAttribute('aria-expanded', 'true');
+    expect(await hookDetails.evaluate((text) => text.scrollHeight <= text.clientHeight + 1), 'all the details show').toBe(true);
+    // The oldest entry is on the second page.
+    await expect(log).not.toContainText('Organisation created');
+    await page.getByRole('button', { name: 'next page' }).click();
+    await expect(log).toContainText('Organisation created');
+    await page.getByRole('button', { name: 'previous page' }).click();
+    await expect(log).toContainText('Key revoked');
+
+    for (const width of [1280, 375]) {
+      await page.setViewportSize({ width, height: 800 });
+      // Cards at 375 px: nothing scrolls sideways, no badge is cut short.
+      await expectRowsFit(page, log, `Audit log at ${width} px`);
+      // The pages of the log, and the arrows of its date picker, have names (axe: button-name).
+      await expect(page.getByRole('button', { name: 'next page' })).toBeEnabled();
+      await expectAccessible(page, `Audit Logs at ${width} px`);
+      await page.getByRole('button', { name: 'Date range' }).click();
+      await expect(page.getByRole('button', { name: 'Previous month' })).toBeVisible();
+      await expectAccessible(page, `the audit date picker at ${width} px`);
+      await page.keyboard.press('Escape');
+    }
+    await page.goto('/webhooks');
+    const endpoints = page.getByRole('table', { name: 'Webhook endpoints' });
+    await expect(endpoints).toContainText(hook);
+    for (const width of [375, 1280]) {
+      await page.setViewportSize({ width, height: 800 });
+      await expectRowsFit(page, endpoints, `Webhook endpoints at ${width} px`);
+      await expectAccessible(page, `Webhooks at ${width} px`);
+    }
+  });
+
   test('in dark mode, every page is accessible too (contrast differs)', async ({ page, baseURL }) => {
     await seedOrganisation(page, baseURL!);
     await page.reload();

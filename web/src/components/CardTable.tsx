@@ -17,13 +17,14 @@ interface CardTableProps extends Omit<TableProps, 'children'> {
 
 /**
  * A table on wide screens, a stack of cards below 48em (`.card-table` in styles.css). The portal's
- * lists of keys, flows, people, invitations and a rotation's flows are all drawn by it, so there
+ * lists of keys, flows, people, invitations, a rotation's flows, webhooks and the audit log are all drawn by it, so there
  * is one way a list reads on a phone and nothing on it scrolls sideways.
  *
  * Each body cell names its column with `data-label` (shown above its value in a card; a cell
  * without one shows no label). Classes a cell may take:
  * - `card-table-title`: what the row is about; it wraps anywhere and takes a card's whole width.
  * - `card-table-wide`: takes a card's whole width (a badge that must not be cut short).
+ * - `card-table-lead`: comes first in a card, across its width, though it is not the first column (the audit log's event).
  * - `card-table-menu`: a small menu button; in a card it sits in the top right corner.
  * - `card-table-actions`: buttons (in a `card-table-buttons` row); right-aligned in a table, along a card's bottom.
  * - `card-table-number`: right-aligned in a table.

@@ -1,9 +1,10 @@
-import { Anchor, Badge, Button, Group, Pagination, Paper, Select, Table, Text, Tooltip } from '@mantine/core';
+import { Anchor, Badge, Button, Group, Pagination, Paper, Select, Table, Text } from '@mantine/core';
 import { DatePickerInput, type DatesRangeValue } from '@mantine/dates';
 import '@mantine/dates/styles.css';
 import { useQuery } from '@tanstack/react-query';
 import { IconDownload, IconListDetails } from '@tabler/icons-react';
-import { useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
+import { CardTable } from '../../components/CardTable';
 import { PageHeader } from '../../components/PageHeader';
 import { RelativeTime } from '../../components/RelativeTime';
 import { Empty, ErrorState, NotAllowed, TableSkeleton } from '../../components/states';
@@ -19,6 +20,17 @@ import { auditResource } from './audit-resource';
 
 const EVENT_TYPES = Object.entries(EVENT_LABELS).map(([value, label]) => ({ value, label }));
 
+const CALENDAR_LABELS = {
+  previousMonth: 'Previous month',
+  nextMonth: 'Next month',
+  previousYear: 'Previous year',
+  nextYear: 'Next year',
+  previousDecade: 'Previous decade',
+  nextDecade: 'Next decade',
+  monthLevelControl: 'Choose another month',
+  yearLevelControl: 'Choose another year',
+};
+
 function summary(details: Record<string, unknown>): string {
   return Object.entries(details)
     .filter(([, v]) => v !== null && v !== undefined && v !== '')
@@ -26,15 +38,44 @@ function summary(details: Record<string, unknown>): string {
     .join(' · ');
 }
 
-/** An entry's details on one line, in full on hover. */
+/**
+ * An entry's details, two lines of them; when there is more, a button shows the rest (and hides
+ * it again), so the keyboard and a finger reach them as a pointer does.
+ */
 function DetailsSummary({ details }: { details: Record<string, unknown> }) {
   const text = summary(details);
-  return (
-    <Tooltip label={text || 'No details'} disabled={!text}>
-      <Text size="sm" lineClamp={2}>
-        {text || '—'}
+  const id = useId();
+  const ref = useRef<HTMLParagraphElement>(null);
+  const [expanded, setExpanded] = useState(false);
+  const [clipped, setClipped] = useState(false);
+  // Whether two lines hide some of it depends on the column's width: measured, and again when it changes.
+  useEffect(() => {
+    const element = ref.current;
+    if (!element || expanded) return;
+    const measure = () => setClipped(element.scrollHeight > element.clientHeight + 1);
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [expanded]);
+  if (!text) {
+    return (
+      <Text size="sm" c="dimmed">
+        —
       </Text>
-    </Tooltip>
+    );
+  }
+  return (
+    <>
+      <Text ref={ref} id={id} size="sm" lineClamp={expanded ? undefined : 2}>
+        {text}
+      </Text>
+      {(clipped || expanded) && (
+        <Anchor component="button" type="button" size="xs" aria-expanded={expanded} aria-controls={id} onClick={() => setExpanded(!expanded)}>
+          {expanded ? 'Show less' : 'Show all details'}
+        </Anchor>
+      )}
+    </>
   );
 }
 
@@ -116,6 +157,11 @@ export default function AuditPage() {
             allowSingleDateInRange
             valueFormat="D MMM YYYY"
             maxDate={new Date()}
+            // Its arrows and its clear button are icons: they need names. Days of the next and
+            // previous months would be drawn in a grey too faint to read, so they are left out.
+            ariaLabels={CALENDAR_LABELS}
+            clearButtonProps={{ 'aria-label': 'Clear the date range' }}
+            hideOutsideDates
             style={{ flex: '1 1 220px' }}
           />
           {me.user.role === 'admin' && (
@@ -149,66 +195,74 @@ export default function AuditPage() {
             description={filtered ? 'Widen the date range or clear the filters.' : 'Sign-ins and changes appear here as they happen.'}
           />
         ) : (
-          <Table.ScrollContainer minWidth={900} type="native">
-            <Table
-              verticalSpacing="xs"
-              aria-label="Audit log"
-              striped
-              // Fixed columns: long emails and key names wrap inside theirs instead of widening the log past 1,280 px.
-              style={{ opacity: audit.isPlaceholderData ? 0.6 : 1, tableLayout: 'fixed', overflowWrap: 'anywhere' }}
-            >
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th w={140}>Time</Table.Th>
-                  <Table.Th w={180}>Event</Table.Th>
-                  <Table.Th w="24%">User and IP</Table.Th>
-                  <Table.Th w="26%">Resource</Table.Th>
-                  <Table.Th>Details</Table.Th>
+          <CardTable
+            verticalSpacing="xs"
+            aria-label="Audit log"
+            striped
+            className="audit-log"
+            // Fixed columns: long emails and key names wrap inside theirs instead of widening the log past 1,280 px.
+            style={{ opacity: audit.isPlaceholderData ? 0.6 : 1, tableLayout: 'fixed', overflowWrap: 'anywhere' }}
+          >
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th w={140}>Time</Table.Th>
+                <Table.Th w={180}>Event</Table.Th>
+                <Table.Th w="24%">User and IP</Table.Th>
+                <Table.Th w="26%">Resource</Table.Th>
+                <Table.Th>Details</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {audit.isPending && <TableSkeleton columns={5} />}
+              {audit.data?.items.map((entry) => (
+                <Table.Tr key={entry.id}>
+                  <Table.Td data-label="Time">
+                    <RelativeTime iso={entry.timestamp} />
+                  </Table.Td>
+                  {/* In a card, the event comes first and takes the card's width. */}
+                  <Table.Td className="card-table-lead">
+                    <Badge
+                      variant="light"
+                      color={SEVERITY_COLOR[entry.severity]}
+                      size="sm"
+                      style={{ textTransform: 'none', minWidth: 'max-content', overflow: 'visible' }}
+                    >
+                      {eventLabel(entry.eventType)}
+                    </Badge>
+                  </Table.Td>
+                  <Table.Td data-label="User and IP" className="card-table-wrap">
+                    <Text size="sm">{entry.userEmail ?? 'Operator'}</Text>
+                    {entry.ip && (
+                      <Text size="xs" c="dimmed" className="mono">
+                        {entry.ip}
+                      </Text>
+                    )}
+                  </Table.Td>
+                  <Table.Td data-label="Resource" className="card-table-wrap card-table-wide">
+                    <ResourceCell entry={entry} />
+                  </Table.Td>
+                  <Table.Td data-label="Details" className="card-table-wrap card-table-wide">
+                    <DetailsSummary details={entry.details} />
+                  </Table.Td>
                 </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {audit.isPending && <TableSkeleton columns={5} />}
-                {audit.data?.items.map((entry) => (
-                  <Table.Tr key={entry.id}>
-                    <Table.Td style={{ whiteSpace: 'nowrap' }}>
-                      <RelativeTime iso={entry.timestamp} />
-                    </Table.Td>
-                    <Table.Td>
-                      <Badge
-                        variant="light"
-                        color={SEVERITY_COLOR[entry.severity]}
-                        size="sm"
-                        style={{ textTransform: 'none', minWidth: 'max-content', overflow: 'visible' }}
-                      >
-                        {eventLabel(entry.eventType)}
-                      </Badge>
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="sm">{entry.userEmail ?? 'Operator'}</Text>
-                      {entry.ip && (
-                        <Text size="xs" c="dimmed" className="mono">
-                          {entry.ip}
-                        </Text>
-                      )}
-                    </Table.Td>
-                    <Table.Td>
-                      <ResourceCell entry={entry} />
-                    </Table.Td>
-                    <Table.Td>
-                      <DetailsSummary details={entry.details} />
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+              ))}
+            </Table.Tbody>
+          </CardTable>
         )}
         {total > 0 && (
           <Group justify="space-between" mt="md">
             <Text size="sm" c="dimmed">
               {plural(total, 'event')}
             </Text>
-            {total > PAGE_SIZE && <Pagination total={Math.ceil(total / PAGE_SIZE)} value={page} onChange={setPage} size="sm" />}
+            {total > PAGE_SIZE && (
+              <Pagination
+                total={Math.ceil(total / PAGE_SIZE)}
+                value={page}
+                onChange={setPage}
+                size="sm"
+                getControlProps={(control) => ({ 'aria-label': `${control} page` })}
+              />
+            )}
           </Group>
         )}
       </Paper>

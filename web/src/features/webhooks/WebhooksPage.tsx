@@ -1,25 +1,9 @@
-import {
-  Alert,
-  Badge,
-  Button,
-  Code,
-  Group,
-  Menu,
-  Modal,
-  MultiSelect,
-  Pagination,
-  Paper,
-  Stack,
-  Table,
-  Text,
-  TextInput,
-  ActionIcon,
-  VisuallyHidden,
-} from '@mantine/core';
+import { Alert, Badge, Button, Code, Group, Menu, Modal, MultiSelect, Pagination, Paper, Stack, Table, Text, TextInput, ActionIcon } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useQuery } from '@tanstack/react-query';
 import { IconCheck, IconCopy, IconDots, IconPlus, IconWebhook } from '@tabler/icons-react';
 import { useEffect, useState, type FormEvent } from 'react';
+import { CardTable } from '../../components/CardTable';
 import { PageHeader } from '../../components/PageHeader';
 import { ExactDate } from '../../components/RelativeTime';
 import { Empty, ErrorState, NotAllowed, TableSkeleton } from '../../components/states';
@@ -61,7 +45,12 @@ function Webhooks() {
         title="Webhooks"
         description="Your endpoints receive key, quota and team events as signed POST requests (Standard Webhooks), retried for about a day when they fail."
         actions={
-          <Button leftSection={<IconPlus size={16} />} onClick={() => setCreating(true)}>
+          <Button
+            leftSection={<IconPlus size={16} />}
+            onClick={() => {
+              setCreating(true);
+            }}
+          >
             Add endpoint
           </Button>
         }
@@ -81,92 +70,89 @@ function Webhooks() {
           description="Add an https URL to hear of expiring, revoked and exposed keys and quota thresholds."
         />
       ) : (
-        <Paper withBorder radius="md">
-          <Table.ScrollContainer minWidth={560}>
-            <Table verticalSpacing="sm" aria-label="Webhook endpoints">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Endpoint</Table.Th>
-                  <Table.Th>Events</Table.Th>
-                  <Table.Th>Status</Table.Th>
-                  <Table.Th>
-                    <VisuallyHidden>Actions</VisuallyHidden>
-                  </Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {items.map((endpoint) => (
-                  <Table.Tr key={endpoint.id}>
-                    <Table.Td style={{ maxWidth: 320 }}>
-                      <Text size="sm" fw={500} style={{ wordBreak: 'break-all' }}>
-                        {endpoint.url}
-                      </Text>
-                      {endpoint.description && (
-                        <Text size="xs" c="dimmed">
-                          {endpoint.description}
-                        </Text>
-                      )}
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="sm">{endpoint.eventTypes.length === 1 ? endpoint.eventTypes[0] : `${endpoint.eventTypes.length} event types`}</Text>
-                    </Table.Td>
-                    <Table.Td>
-                      {endpoint.enabled ? (
-                        <Badge color="green" variant="light">
-                          Enabled
-                        </Badge>
-                      ) : (
-                        <Badge color="gray" variant="light">
-                          {endpoint.disabledReason === 'gone' ? 'Disabled (410 Gone)' : 'Paused'}
-                        </Badge>
-                      )}
-                    </Table.Td>
-                    <Table.Td>
-                      <Menu position="bottom-end" withinPortal>
-                        <Menu.Target>
-                          <ActionIcon variant="subtle" aria-label={`Actions for ${endpoint.url}`}>
-                            <IconDots size={18} />
-                          </ActionIcon>
-                        </Menu.Target>
-                        <Menu.Dropdown>
-                          <Menu.Item onClick={() => setLogOf(endpoint)}>Deliveries</Menu.Item>
-                          <Menu.Item
-                            onClick={() =>
-                              test.mutate(endpoint.id, {
-                                onSuccess: () => notifications.show({ color: 'green', message: 'A webhook.test event is on its way.' }),
-                                onError: failed('The test was not sent'),
-                              })
-                            }
-                          >
-                            Send test event
-                          </Menu.Item>
-                          <Menu.Item
-                            onClick={() =>
-                              rotate.mutate(endpoint.id, {
-                                onSuccess: (shown) => setSecret({ shown, title: 'New signing secret' }),
-                                onError: failed('The secret was not rotated'),
-                              })
-                            }
-                          >
-                            Rotate secret
-                          </Menu.Item>
-                          <Menu.Item
-                            onClick={() => update.mutate({ id: endpoint.id, enabled: !endpoint.enabled }, { onError: failed('The endpoint was not changed') })}
-                          >
-                            {endpoint.enabled ? 'Pause' : 'Enable'}
-                          </Menu.Item>
-                          <Menu.Item color="red" onClick={() => setDeleting(endpoint)}>
-                            Delete
-                          </Menu.Item>
-                        </Menu.Dropdown>
-                      </Menu>
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-          <Group justify="space-between" p="sm" wrap="wrap" gap="sm">
+        <Paper withBorder radius="md" p={{ base: 'sm', sm: 'md' }}>
+          <CardTable aria-label="Webhook endpoints" columns={['Endpoint', 'Events', 'Status', { label: 'Actions', hidden: true }]}>
+            {items.map((endpoint) => (
+              <Table.Tr key={endpoint.id}>
+                <Table.Td className="card-table-title">
+                  <Text size="sm" fw={500} style={{ wordBreak: 'break-all' }}>
+                    {endpoint.url}
+                  </Text>
+                  {endpoint.description && (
+                    <Text size="xs" c="dimmed">
+                      {endpoint.description}
+                    </Text>
+                  )}
+                </Table.Td>
+                <Table.Td data-label="Events">
+                  <Text size="sm">{endpoint.eventTypes.length === 1 ? endpoint.eventTypes[0] : `${endpoint.eventTypes.length} event types`}</Text>
+                </Table.Td>
+                <Table.Td data-label="Status">
+                  {endpoint.enabled ? (
+                    <Badge color="green" variant="light" style={{ minWidth: 'max-content' }}>
+                      Enabled
+                    </Badge>
+                  ) : (
+                    <Badge color="gray" variant="light" style={{ minWidth: 'max-content' }}>
+                      {endpoint.disabledReason === 'gone' ? 'Disabled (410 Gone)' : 'Paused'}
+                    </Badge>
+                  )}
+                </Table.Td>
+                <Table.Td className="card-table-menu">
+                  <Menu position="bottom-end" withinPortal>
+                    <Menu.Target>
+                      <ActionIcon variant="subtle" aria-label={`Actions for ${endpoint.url}`}>
+                        <IconDots size={18} />
+                      </ActionIcon>
+                    </Menu.Target>
+                    <Menu.Dropdown>
+                      <Menu.Item
+                        onClick={() => {
+                          setLogOf(endpoint);
+                        }}
+                      >
+                        Deliveries
+                      </Menu.Item>
+                      <Menu.Item
+                        onClick={() =>
+                          test.mutate(endpoint.id, {
+                            onSuccess: () => notifications.show({ color: 'green', message: 'A webhook.test event is on its way.' }),
+                            onError: failed('The test was not sent'),
+                          })
+                        }
+                      >
+                        Send test event
+                      </Menu.Item>
+                      <Menu.Item
+                        onClick={() => {
+                          rotate.mutate(endpoint.id, {
+                            onSuccess: (shown) => setSecret({ shown, title: 'New signing secret' }),
+                            onError: failed('The secret was not rotated'),
+                          });
+                        }}
+                      >
+                        Rotate secret
+                      </Menu.Item>
+                      <Menu.Item
+                        onClick={() => update.mutate({ id: endpoint.id, enabled: !endpoint.enabled }, { onError: failed('The endpoint was not changed') })}
+                      >
+                        {endpoint.enabled ? 'Pause' : 'Enable'}
+                      </Menu.Item>
+                      <Menu.Item
+                        color="red"
+                        onClick={() => {
+                          setDeleting(endpoint);
+                        }}
+                      >
+                        Delete
+                      </Menu.Item>
+                    </Menu.Dropdown>
+                  </Menu>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </CardTable>
+          <Group justify="space-between" mt="md" wrap="wrap" gap="sm">
             <Text size="sm" c="dimmed" aria-live="polite">
               {total > WEBHOOKS_PAGE
                 ? `${(page - 1) * WEBHOOKS_PAGE + 1}–${Math.min(page * WEBHOOKS_PAGE, total)} of ${plural(total, 'endpoint')}`
@@ -187,13 +173,35 @@ function Webhooks() {
       )}
 
       <CreateModal opened={creating} onClose={() => setCreating(false)} onCreated={(shown) => setSecret({ shown, title: 'Webhook endpoint added' })} />
-      <SecretModal secret={secret} onClose={() => setSecret(null)} />
-      <DeliveriesModal endpoint={logOf} onClose={() => setLogOf(null)} />
-      <Modal opened={deleting !== null} onClose={() => setDeleting(null)} title="Delete this endpoint?" centered>
+      <SecretModal
+        secret={secret}
+        onClose={() => {
+          setSecret(null);
+        }}
+      />
+      <DeliveriesModal
+        endpoint={logOf}
+        onClose={() => {
+          setLogOf(null);
+        }}
+      />
+      <Modal
+        opened={deleting !== null}
+        onClose={() => {
+          setDeleting(null);
+        }}
+        title="Delete this endpoint?"
+        centered
+      >
         <Stack>
           <Text size="sm">{deleting?.url} stops receiving events and its delivery log is deleted. This cannot be undone.</Text>
           <Group justify="flex-end">
-            <Button variant="default" onClick={() => setDeleting(null)}>
+            <Button
+              variant="default"
+              onClick={() => {
+                setDeleting(null);
+              }}
+            >
               Cancel
             </Button>
             <Button
@@ -346,43 +354,31 @@ function DeliveriesModal({ endpoint, onClose }: { endpoint: WebhookEndpoint | nu
         </Text>
       ) : (
         <Stack>
-          <Table.ScrollContainer minWidth={520}>
-            <Table aria-label="Deliveries" verticalSpacing="xs">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Event</Table.Th>
-                  <Table.Th>Status</Table.Th>
-                  <Table.Th>Attempts</Table.Th>
-                  <Table.Th>Next retry</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {deliveries.data.items.map((d) => (
-                  <Table.Tr key={d.id}>
-                    <Table.Td>
-                      <Text size="sm">{d.eventType}</Text>
-                      <Text size="xs" c="dimmed">
-                        <ExactDate iso={d.createdAt} />
-                      </Text>
-                    </Table.Td>
-                    <Table.Td>
-                      <Badge color={STATUS_COLOR[d.status]} variant="light">
-                        {d.status}
-                        {d.lastStatusCode !== null ? ` · ${d.lastStatusCode}` : ''}
-                      </Badge>
-                      {d.attemptLog.at(-1)?.error && (
-                        <Text size="xs" c="dimmed">
-                          {d.attemptLog.at(-1)?.error}
-                        </Text>
-                      )}
-                    </Table.Td>
-                    <Table.Td>{d.attempts}</Table.Td>
-                    <Table.Td>{d.nextAttemptAt ? <ExactDate iso={d.nextAttemptAt} /> : '—'}</Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+          <CardTable aria-label="Deliveries" verticalSpacing="xs" columns={['Event', 'Status', 'Attempts', 'Next retry']}>
+            {deliveries.data.items.map((d) => (
+              <Table.Tr key={d.id}>
+                <Table.Td className="card-table-title">
+                  <Text size="sm">{d.eventType}</Text>
+                  <Text size="xs" c="dimmed">
+                    <ExactDate iso={d.createdAt} />
+                  </Text>
+                </Table.Td>
+                <Table.Td data-label="Status" className="card-table-wrap">
+                  <Badge color={STATUS_COLOR[d.status]} variant="light" style={{ minWidth: 'max-content' }}>
+                    {d.status}
+                    {d.lastStatusCode !== null ? ` · ${d.lastStatusCode}` : ''}
+                  </Badge>
+                  {d.attemptLog.at(-1)?.error && (
+                    <Text size="xs" c="dimmed">
+                      {d.attemptLog.at(-1)?.error}
+                    </Text>
+                  )}
+                </Table.Td>
+                <Table.Td data-label="Attempts">{d.attempts}</Table.Td>
+                <Table.Td data-label="Next retry">{d.nextAttemptAt ? <ExactDate iso={d.nextAttemptAt} /> : '—'}</Table.Td>
+              </Table.Tr>
+            ))}
+          </CardTable>
           {total > DELIVERIES_PAGE && <Pagination total={Math.ceil(total / DELIVERIES_PAGE)} value={page} onChange={setPage} aria-label="Delivery pages" />}
         </Stack>
       )}
