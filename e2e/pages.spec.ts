@@ -320,6 +320,66 @@ test.describe('every page', () => {
     await expect(lastUsed).toContainText('seconds ago', { timeout: 10_000 });
   });
 
+  test('focus goes back to what opened a dialog, or to the nearest thing left when that is gone', async ({ page }) => {
+    await signUp(page, newPerson());
+    const me = (await (await page.request.get('/api/me')).json()) as { organisation: { id: string } };
+    cli('subscription', 'set', '--org', me.organisation.id, '--plan', 'standard');
+
+    // The new key's dialog replaces the form's: once the key is put away, focus is back on the button that began it.
+    await page.getByRole('button', { name: 'Create New Key' }).click();
+    await page.getByRole('dialog', { name: 'Create New Key' }).getByRole('textbox', { name: 'Name' }).fill('prod-expenses-flow-finance');
+    await page.getByRole('dialog', { name: 'Create New Key' }).getByRole('button', { name: 'Create' }).click();
+    const shown = page.getByRole('dialog', { name: 'Your new API key' });
+    await shown.getByRole('button', { name: 'Copy key' }).click();
+    await shown.getByRole('button', { name: 'Done' }).click();
+    await expect(page.getByRole('button', { name: 'Create New Key' })).toBeFocused();
+
+    const quotes = await createKeyViaApi(page.request, 'test-quotes-flow-sales', { environment: 'test' });
+    const contracts = await createKeyViaApi(page.request, 'prod-contracts-flow-legal');
+    await page.reload();
+    // Suspended from its row's menu: back to that menu's button.
+    await page.getByRole('button', { name: 'Actions for test-quotes-flow-sales' }).click();
+    await page.getByRole('menuitem', { name: 'Suspend' }).click();
+    await page.getByRole('dialog', { name: 'Suspend key' }).getByRole('button', { name: 'Suspend key' }).click();
+    await expect(page.getByRole('row', { name: /test-quotes-flow-sales/ })).toContainText('Suspended');
+    await expect(page.getByRole('button', { name: 'Actions for test-quotes-flow-sales' })).toBeFocused();
+    // Revoked, its row leaves the list (revoked keys are hidden): the next row's menu button.
+    await page.getByRole('button', { name: 'Actions for test-quotes-flow-sales' }).click();
+    await page.getByRole('menuitem', { name: 'Revoke' }).click();
+    const revoke = page.getByRole('dialog', { name: 'Revoke API key' });
+    await revoke.getByRole('textbox').fill('test-quotes-flow-sales');
+    await revoke.getByRole('button', { name: 'Revoke key' }).click();
+    await expect(page.getByRole('row', { name: /test-quotes-flow-sales/ })).toHaveCount(0);
+    await expect(page.getByRole('button', { name: 'Actions for prod-expenses-flow-finance' })).toBeFocused();
+    expect(quotes.id).toBeTruthy();
+
+    // Rotated, the new key shows on the rotation page: once it is put away, focus is on that page's heading.
+    await page.getByRole('button', { name: 'Actions for prod-expenses-flow-finance' }).click();
+    await page.getByRole('menuitem', { name: 'Rotate' }).click();
+    await page.getByRole('dialog', { name: 'Rotate key' }).getByRole('button', { name: 'Rotate key' }).click();
+    const rotated = page.getByRole('dialog', { name: 'Your rotated key' });
+    await rotated.getByRole('button', { name: 'Copy key' }).click();
+    await rotated.getByRole('button', { name: 'Done' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Rotation' })).toBeFocused();
+
+    // On a key's page, Suspend gives way to Resume: focus goes to the page's heading, not to the top of the document.
+    await page.goto(`/keys/${contracts.id}`);
+    await page.getByRole('button', { name: 'Suspend' }).click();
+    await page.getByRole('dialog', { name: 'Suspend key' }).getByRole('button', { name: 'Suspend key' }).click();
+    await expect(page.getByRole('button', { name: 'Resume' })).toBeVisible();
+    await expect(page.getByRole('heading', { level: 1, name: 'prod-contracts-flow-legal' })).toBeFocused();
+
+    // A webhook's deliveries, opened from its menu: back to that menu's button.
+    const hook = 'http://127.0.0.1:9/hooks/focus-check';
+    expect((await page.request.post('/api/webhooks', { data: { url: hook, eventTypes: ['quota.threshold'] } })).status()).toBe(201);
+    await page.goto('/webhooks');
+    await page.getByRole('button', { name: `Actions for ${hook}` }).click();
+    await page.getByRole('menuitem', { name: 'Deliveries' }).click();
+    await expect(page.getByRole('dialog', { name: 'Deliveries' })).toBeVisible();
+    await page.keyboard.press('Escape');
+    await expect(page.getByRole('button', { name: `Actions for ${hook}` })).toBeFocused();
+  });
+
   test('the keyboard alone creates a key', async ({ page }) => {
     await signUp(page, newPerson());
     for (let i = 0; i < 30; i++) {

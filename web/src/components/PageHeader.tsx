@@ -9,7 +9,8 @@ export function PageHeader({ title, description, actions }: { title: string; des
   return (
     <Group justify="space-between" align="flex-start" mb="lg" gap="md" wrap="wrap">
       <Stack gap={4} style={{ flex: '1 1 18rem' }}>
-        <Title order={1} fz={{ base: 'h3', sm: 'h2' }}>
+        {/* Focusable from script only: focus comes back here when a dialog's trigger is gone (lib/focus.ts). */}
+        <Title order={1} fz={{ base: 'h3', sm: 'h2' }} tabIndex={-1}>
           {title}
         </Title>
         {description && (

@@ -2,11 +2,12 @@ import { Anchor, Button, Group, Pagination, Paper, Select, Stack, Text, TextInpu
 import { useDebouncedValue } from '@mantine/hooks';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { IconAlertTriangle, IconKey, IconPlus, IconSearch } from '@tabler/icons-react';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Empty, ErrorState } from '../../components/states';
 import { PageHeader } from '../../components/PageHeader';
 import { allMembersQuery } from '../members/api';
 import { ENVIRONMENT_LABEL, STATUS_LABEL, labelOptions, number, plural } from '../../lib/format';
+import { focusTrigger, returnFocus, type FocusTrigger } from '../../lib/focus';
 import { Link, navigate, useLocation } from '../../lib/router';
 import { permissions, useSession } from '../../lib/session';
 import type { IssuedKey } from '../../lib/types';
@@ -57,6 +58,12 @@ export function KeysPage() {
   const [debounced] = useDebouncedValue(search, 250);
   const [creating, setCreating] = useState(false);
   const [issued, setIssued] = useState<IssuedKey | null>(null);
+  // The new key's dialog replaces the form's, so neither Modal knows what opened the form: when the key is put away, focus goes back there.
+  const createdFrom = useRef<FocusTrigger | null>(null);
+  const startCreating = () => {
+    createdFrom.current = focusTrigger();
+    setCreating(true);
+  };
   const actions = useKeyActions();
   const canCreate = permissions.createKey(me);
 
@@ -101,7 +108,7 @@ export function KeysPage() {
         description="Keys your Power Automate flows and Power Apps use to call Build a Doc. A key is shown only once, when it is created."
         actions={
           <Stack gap={4} align="flex-end">
-            <Button leftSection={<IconPlus size={16} />} onClick={() => setCreating(true)} disabled={!canCreate.ok || allowance?.full}>
+            <Button leftSection={<IconPlus size={16} />} onClick={startCreating} disabled={!canCreate.ok || allowance?.full}>
               Create New Key
             </Button>
             {!canCreate.ok && (
@@ -209,7 +216,7 @@ export function KeysPage() {
               description="Create a key for each flow or team, named environment–purpose–team, and paste it into the Build a Doc connection in Power Automate."
               action={
                 canCreate.ok ? (
-                  <Button leftSection={<IconPlus size={16} />} onClick={() => setCreating(true)}>
+                  <Button leftSection={<IconPlus size={16} />} onClick={startCreating}>
                     Create your first key
                   </Button>
                 ) : undefined
@@ -254,7 +261,14 @@ export function KeysPage() {
           setIssued(result);
         }}
       />
-      <SecretModal issued={issued} title="Your new API key" onClose={() => setIssued(null)} />
+      <SecretModal
+        issued={issued}
+        title="Your new API key"
+        onClose={() => {
+          setIssued(null);
+          returnFocus(createdFrom.current);
+        }}
+      />
       <KeyActionDialogs {...actions.dialogs} />
     </>
   );

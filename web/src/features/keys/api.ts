@@ -86,14 +86,16 @@ export function keyFlowsQuery(id: string) {
 /**
  * After a key changed: the lists, the people's key counts and, unless it was deleted, the key's
  * own page. A deleted key's queries are dropped, not asked for again (they could only 404).
+ * The mutations wait for it, so their dialogs close on the page as it now is: focus goes back
+ * to a row or button that is still there, not to one about to disappear (lib/focus.ts).
  */
 export function useInvalidateKeys() {
   const queryClient = useQueryClient();
-  return (id?: string, change?: 'deleted') => {
-    void queryClient.invalidateQueries({ queryKey: keyKeys.lists });
-    void queryClient.invalidateQueries({ queryKey: ['members'] });
+  return async (id?: string, change?: 'deleted'): Promise<void> => {
+    const refreshed = [queryClient.invalidateQueries({ queryKey: keyKeys.lists }), queryClient.invalidateQueries({ queryKey: ['members'] })];
     if (id && change === 'deleted') queryClient.removeQueries({ queryKey: keyKeys.one(id) });
-    else if (id) void queryClient.invalidateQueries({ queryKey: keyKeys.one(id) });
+    else if (id) refreshed.push(queryClient.invalidateQueries({ queryKey: keyKeys.one(id) }));
+    await Promise.all(refreshed);
   };
 }
 

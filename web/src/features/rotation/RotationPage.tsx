@@ -13,6 +13,7 @@ import { useSession } from '../../lib/session';
 import type { IssuedKey, Rotation } from '../../lib/types';
 import { KeyStateBadge } from '../flows/FlowKeyLink';
 import { SecretModal } from '../keys/SecretModal';
+import { returnFocus } from '../../lib/focus';
 import { forgetHandedOverSecret, handedOverSecret, useRotation, useRotationMutations } from './api';
 
 type FlowState = 'moved' | 'still_on_old' | 'quiet';
@@ -44,6 +45,8 @@ export default function RotationPage({ keyId }: { keyId: string }) {
         onClose={() => {
           forgetHandedOverSecret();
           setIssued(null);
+          // What opened the Rotate dialog was on the page before this one: focus goes to this page's heading.
+          returnFocus(null);
         }}
       />
     </>

@@ -2,7 +2,7 @@ import { Alert, Badge, Button, Code, Group, Menu, Modal, MultiSelect, Pagination
 import { notifications } from '@mantine/notifications';
 import { useQuery } from '@tanstack/react-query';
 import { IconCheck, IconCopy, IconDots, IconPlus, IconWebhook } from '@tabler/icons-react';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { CardTable } from '../../components/CardTable';
 import { PageHeader } from '../../components/PageHeader';
 import { ExactDate } from '../../components/RelativeTime';
@@ -10,6 +10,7 @@ import { Empty, ErrorState, NotAllowed, TableSkeleton } from '../../components/s
 import { errorMessage } from '../../lib/api';
 import { plural } from '../../lib/format';
 import { copyText } from '../../lib/clipboard';
+import { focusTrigger, returnFocus, type FocusTrigger } from '../../lib/focus';
 import { useSession } from '../../lib/session';
 import type { WebhookEndpoint, WebhookEventType, WebhookWithSecret } from '../../lib/types';
 import { DELIVERIES_PAGE, EVENT_TYPES, WEBHOOKS_PAGE, useDeliveries, useWebhookMutations, webhooksQuery } from './api';
@@ -31,6 +32,12 @@ function Webhooks() {
   const [logOf, setLogOf] = useState<WebhookEndpoint | null>(null);
   const [deleting, setDeleting] = useState<WebhookEndpoint | null>(null);
   const failed = (title: string) => (error: unknown) => notifications.show({ color: 'red', title, message: errorMessage(error) });
+  // The dialogs open from menu items (gone once the menu closes) or replace one another (the form, then the secret): focus goes back to what opened them.
+  const openedFrom = useRef<FocusTrigger | null>(null);
+  const remember = () => {
+    openedFrom.current = focusTrigger();
+  };
+  const closed = () => returnFocus(openedFrom.current);
 
   const items = list.data?.items ?? [];
   const total = list.data?.total ?? 0;
@@ -48,6 +55,7 @@ function Webhooks() {
           <Button
             leftSection={<IconPlus size={16} />}
             onClick={() => {
+              remember();
               setCreating(true);
             }}
           >
@@ -108,6 +116,7 @@ function Webhooks() {
                     <Menu.Dropdown>
                       <Menu.Item
                         onClick={() => {
+                          remember();
                           setLogOf(endpoint);
                         }}
                       >
@@ -125,6 +134,7 @@ function Webhooks() {
                       </Menu.Item>
                       <Menu.Item
                         onClick={() => {
+                          remember();
                           rotate.mutate(endpoint.id, {
                             onSuccess: (shown) => setSecret({ shown, title: 'New signing secret' }),
                             onError: failed('The secret was not rotated'),
@@ -141,6 +151,7 @@ function Webhooks() {
                       <Menu.Item
                         color="red"
                         onClick={() => {
+                          remember();
                           setDeleting(endpoint);
                         }}
                       >
@@ -177,18 +188,21 @@ function Webhooks() {
         secret={secret}
         onClose={() => {
           setSecret(null);
+          closed();
         }}
       />
       <DeliveriesModal
         endpoint={logOf}
         onClose={() => {
           setLogOf(null);
+          closed();
         }}
       />
       <Modal
         opened={deleting !== null}
         onClose={() => {
           setDeleting(null);
+          closed();
         }}
         title="Delete this endpoint?"
         centered
@@ -200,6 +214,7 @@ function Webhooks() {
               variant="default"
               onClick={() => {
                 setDeleting(null);
+                closed();
               }}
             >
               Cancel
@@ -212,6 +227,7 @@ function Webhooks() {
                 remove.mutate(deleting.id, {
                   onSuccess: () => {
                     setDeleting(null);
+                    closed();
                     notifications.show({ color: 'green', message: 'Endpoint deleted.' });
                   },
                   onError: failed('The endpoint was not deleted'),
