@@ -69,6 +69,9 @@ function pageHeading(): HTMLElement | null {
  */
 export function returnFocus(trigger: FocusTrigger | null): void {
   setTimeout(() => {
+    // Someone already moved on (opened a row's menu, clicked a field): focus stays where they put it.
+    const active = document.activeElement;
+    if (active instanceof HTMLElement && active !== document.body && active.isConnected && !active.closest('[role="dialog"]')) return;
     const places = trigger ? [trigger, ...trigger.neighbours] : [];
     for (const candidate of places) {
       const target = findAgain(candidate);
