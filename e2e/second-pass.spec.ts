@@ -149,7 +149,7 @@ test.describe('the portal, second pass', () => {
     // One point per day of the period so far: the days without calls are drawn at zero, not skipped.
     const { periodStart } = (await (await page.request.get('/api/usage')).json()) as { periodStart: string };
     const daysSoFar = Math.floor((Date.now() - Date.parse(`${periodStart.slice(0, 10)}T00:00:00Z`)) / 86_400_000) + 1;
-    await expect(page.locator('.recharts-line').first().locator('.recharts-line-dot')).toHaveCount(daysSoFar);
+    await expect(page.locator('.recharts-line-dots').first().locator('.recharts-line-dot')).toHaveCount(daysSoFar);
     await expect(page.locator('.recharts-area')).toHaveCount(0);
     // By key and by flow: the one call of this period, through its key and from its flow.
     const byKey = page.getByRole('table', { name: 'Requests by key' });
