@@ -300,6 +300,24 @@ describe('the connector definition follows the certification rules (CONTRACT §7
     expect(problem.required).toEqual(expect.arrayContaining(['type', 'title', 'status', 'detail', 'code', 'requestId']));
   });
 
+  it("says what each 403 and 429 can be: a billed action's used-up quota is a 403, and a trigger's subscription also meets the cap on live subscriptions", () => {
+    const responses = (path: string, method: string) => definition.paths[path][method].responses;
+    for (const operation of GATEWAY_OPERATIONS) {
+      const forbidden: string = responses(operation.path, operation.method.toLowerCase())['403'].description;
+      expect(forbidden, operation.operationId).toMatch(/subscription_inactive/);
+      expect(forbidden, operation.operationId).toMatch(/feature_not_available/);
+      // Only billed actions use up a monthly quota (CONTRACT §4, check 11).
+      if (operation.actionType === 'none') expect(forbidden, operation.operationId).not.toMatch(/quota/);
+      else expect(forbidden, operation.operationId).toMatch(/monthly quota.*quota_exceeded/);
+      expect(responses(operation.path, operation.method.toLowerCase())['429'].description, operation.operationId).not.toMatch(/quota/);
+    }
+    for (const trigger of CONNECTOR_TRIGGERS) {
+      expect(responses(trigger.path, 'post')['403'].description, trigger.operationId).toMatch(/100 live trigger subscriptions \(quota_exceeded\)/);
+    }
+    const unsubscribe = Object.entries(definition.paths).find(([path]) => path.endsWith('/{subscriptionId}'))![1] as Json;
+    expect(unsubscribe.delete.responses['403'].description).not.toMatch(/quota/);
+  });
+
   it('shows every file argument as base64 text (type string, format byte)', () => {
     let files = 0;
     const visit = (source: Json, generated: Json, where: string) => {

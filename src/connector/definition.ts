@@ -1,5 +1,6 @@
 import type { GatewayOperation } from '../operations/operation.js';
 import { ProblemSchema } from '../http/schemas.js';
+import { TRIGGER_SUBSCRIPTIONS_PER_ORG_MAX } from '../webhooks/webhooks.service.js';
 import { ConnectorSchemaError, toSwaggerSchema, type SwaggerSchema } from './swagger-schema.js';
 import {
   CONNECTOR_TRIGGERS,
@@ -35,15 +36,33 @@ export const CONNECTOR_ZIP_FILE = 'build-a-doc-connector.zip';
 /** Where the gateway answers below PUBLIC_URL. */
 const GATEWAY_PREFIX = '/v1';
 
-/** Every gateway operation can fail with these; each answers an RFC 9457 problem. */
+/** Every gateway operation can fail with these and with 403 (`FORBIDDEN`); each answers an RFC 9457 problem. */
 const ERROR_RESPONSES: Record<number, string> = {
   400: 'The request is not valid; the problem details name each field to fix',
   401: 'The API key is missing, unknown, expired or revoked',
-  403: "The organisation's plan or subscription does not include this action",
-  429: 'Too many requests, or the quota of the plan is used up; retry later',
+  429: "Too many requests for the plan's rate limit; retry after the seconds in the Retry-After header",
   500: 'Something went wrong at Build a Doc; retry, or contact support with the request id',
   503: 'Build a Doc is briefly unavailable; retry in a moment',
 };
+
+/**
+ * What a 403 means for each kind of operation (CONTRACT §4 checks 8, 9 and 11, and the trigger
+ * subscriptions an organisation may hold): every refusal it can answer, so a maker reading the
+ * connector is not told "your plan" when the monthly quota or the subscription cap is the cause.
+ */
+const FORBIDDEN = {
+  /** A billed action (document or utility): all three plan checks. */
+  billed:
+    "The subscription is not active (subscription_inactive), the plan does not include this action (feature_not_available), or the plan's monthly quota for this kind of action is used up (quota_exceeded); the problem's code and detail say which",
+  /** An action that is not billed (CheckConnection): no quota to use up. */
+  unbilled:
+    "The subscription is not active (subscription_inactive) or the plan does not include this action (feature_not_available); the problem's code and detail say which",
+  /** A trigger's subscription: the plan checks, and the cap on live trigger subscriptions. */
+  subscribe: `The subscription is not active (subscription_inactive), the plan does not include this trigger (feature_not_available), or the organisation already holds ${TRIGGER_SUBSCRIPTIONS_PER_ORG_MAX} live trigger subscriptions (quota_exceeded); the problem's code and detail say which`,
+  /** Deleting a trigger's subscription: the plan checks only. */
+  unsubscribe:
+    "The subscription is not active (subscription_inactive) or the plan does not include this action (feature_not_available); the problem's code and detail say which",
+} as const;
 const BODY_TOO_LARGE = 'The request body is larger than this action accepts';
 
 /** How the connector shows each field of the problem document. */
@@ -99,7 +118,7 @@ function pathItemOperation(operation: GatewayOperation): SwaggerSchema {
   const responses: Record<string, unknown> = {
     200: { description: 'The result of the action', schema: toSwaggerSchema(operation.response, `${where} response`) },
   };
-  for (const [status, description] of Object.entries(ERROR_RESPONSES)) responses[status] = problemResponse(description);
+  Object.assign(responses, errorResponses(operation.actionType === 'none' ? FORBIDDEN.unbilled : FORBIDDEN.billed));
   if (operation.body) responses[413] = problemResponse(BODY_TOO_LARGE);
   return {
     operationId: operation.operationId,
@@ -127,8 +146,9 @@ function paths(operations: readonly GatewayOperation[]): Record<string, Record<s
   return out;
 }
 
-function errorResponses(): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(ERROR_RESPONSES).map(([status, description]) => [status, problemResponse(description)]));
+/** The problems every operation declares, with what 403 means for this one. */
+function errorResponses(forbidden: string): Record<string, unknown> {
+  return Object.fromEntries(Object.entries({ ...ERROR_RESPONSES, 403: forbidden }).map(([status, description]) => [status, problemResponse(description)]));
 }
 
 /**
@@ -172,7 +192,7 @@ function triggerPathItem(trigger: ConnectorTrigger): Record<string, SwaggerSchem
           headers: { Location: { type: 'string', description: 'The URL that deletes this subscription' } },
           schema: labelled(toSwaggerSchema(TriggerSubscriptionSchema, `${trigger.operationId} response`)),
         },
-        ...errorResponses(),
+        ...errorResponses(FORBIDDEN.subscribe),
       },
     },
   };
@@ -199,7 +219,7 @@ function deleteSubscriptionItem(): Record<string, SwaggerSchema> {
       responses: {
         200: { description: 'Deleted', schema: labelled(toSwaggerSchema(TriggerSubscriptionSchema, `${DELETE_TRIGGER_OPERATION} response`)) },
         404: problemResponse('No such subscription in the organisation of this key'),
-        ...errorResponses(),
+        ...errorResponses(FORBIDDEN.unsubscribe),
       },
     },
   };
