@@ -155,6 +155,19 @@ describe('roles', () => {
     expect(refused.json().code).toBe('forbidden');
   });
 
+  it('a role that does not exist is a 400 naming the roles there are, for an invitation and for a role change', async () => {
+    const person = await addMember(t, admin, 'viewer');
+    for (const response of [
+      await as(admin).post('/api/invitations', { email: uniqueEmail('owner'), role: 'owner' }),
+      await as(admin).patch(`/api/members/${person.userId}`, { role: 'Admin' }),
+    ]) {
+      expect(response.statusCode, response.body).toBe(400);
+      const body = response.json();
+      expect(body.errors).toEqual([{ path: '/role', message: 'must be one of "admin", "member", "viewer"' }]);
+      expect(body.detail).toContain('/role must be one of "admin", "member", "viewer"');
+    }
+  });
+
   it('a person made Admin may manage the team at once', async () => {
     const person = await addMember(t, admin, 'member');
     expect((await as(person).post('/api/invitations', { email: uniqueEmail('x'), role: 'viewer' })).statusCode).toBe(403);

@@ -32,29 +32,38 @@ export function createValidator(part: 'body' | 'text'): Ajv {
 /** Field errors listed in one answer at most. */
 const MAX_FIELD_ERRORS = 20;
 
+/** "must be one of "admin", "member", "viewer"" (or "must be "admin"" for one value). */
+function oneOf(values: readonly unknown[]): string {
+  const listed = values.map((v) => JSON.stringify(v));
+  return listed.length === 1 ? `must be ${listed[0]}` : `must be one of ${listed.join(', ')}`;
+}
+
 /** Turns Ajv's findings into `{path, message}` a person can act on. */
 function fieldErrors(issues: readonly Partial<ErrorObject>[], context: string | undefined): FieldError[] {
   const where = context === 'body' ? '' : `/${context ?? ''}`;
-  const all = issues.map((issue) => {
+  // One entry per path: the alternatives of a nullable or union field become "… or …", and the
+  // literals of a union (a role, an action) one list of the values it may take.
+  const byPath = new Map<string, { messages: string[]; values: unknown[] }>();
+  for (const issue of issues) {
+    // The union's own "must match a schema in anyOf" says nothing its alternatives do not.
+    if (issue.keyword === 'anyOf') continue;
     const missing = issue.params?.missingProperty as string | undefined;
     const extra = issue.params?.additionalProperty as string | undefined;
     const allowed = issue.params?.allowedValues as unknown[] | undefined;
     const path = `${where}${issue.instancePath ?? ''}${missing ? `/${missing}` : ''}${extra ? `/${extra}` : ''}` || '/';
+    const entry = byPath.get(path) ?? { messages: [], values: [] };
+    byPath.set(path, entry);
+    if (issue.keyword === 'const' && issue.params && 'allowedValue' in issue.params) {
+      if (!entry.values.includes(issue.params.allowedValue)) entry.values.push(issue.params.allowedValue);
+      continue;
+    }
     let message = issue.message ?? 'is not valid';
     if (missing) message = 'is required';
     else if (extra) message = 'is not a known field';
-    else if (allowed) message = `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`;
-    return { path, message };
-  });
-  // One entry per path: the alternatives of a nullable or union field become "… or …".
-  const byPath = new Map<string, string[]>();
-  for (const { path, message } of all) {
-    if (message === 'must match a schema in anyOf') continue;
-    const messages = byPath.get(path) ?? [];
-    if (!messages.includes(message)) messages.push(message);
-    byPath.set(path, messages);
+    else if (allowed) message = oneOf(allowed);
+    if (!entry.messages.includes(message)) entry.messages.push(message);
   }
-  return [...byPath].map(([path, messages]) => ({ path, message: messages.join(' or ') }));
+  return [...byPath].map(([path, { messages, values }]) => ({ path, message: [...(values.length ? [oneOf(values)] : []), ...messages].join(' or ') }));
 }
 
 /** 400 `validation_failed` for what a schema found, `context` being the part (body, querystring, params). */
