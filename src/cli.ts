@@ -3,6 +3,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Actor } from './domain/actor.js';
+import { lineTextProblem } from './domain/text.js';
 import { composeServices, type Services } from './compose.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirError, describeDatabaseUrl, openDatabase } from './db/database.js';
@@ -158,8 +159,12 @@ export async function runCli(argv: string[], io: CliIo, config?: Config): Promis
       }
       case 'org create':
         return await withServices(cfg, async (s) => {
+          const name = required(values, 'name');
+          // The rule of every name typed in the portal (no control characters, something visible).
+          const wrong = lineTextProblem(String(values.name), 'required');
+          if (wrong) throw new UsageError(`--name ${wrong}`);
           const created = await s.members.createOrganisationWithAdmin({
-            name: required(values, 'name'),
+            name,
             adminEmail: required(values, 'admin-email'),
             plan: values.plan ?? 'free',
           });

@@ -141,6 +141,8 @@ describe('the operator CLI', () => {
       [['subscription', 'set', '--org', admin.orgId, '--plan', 'platinum'], 1, /Unknown plan "platinum"/],
       [['subscription', 'set', '--org', admin.orgId, '--max-keys', 'many'], 2, /--max-keys must be a whole number/],
       [['org', 'create', '--name', 'X'], 2, /--admin-email is required/],
+      [['org', 'create', '--name', 'Bad\u001bName', '--admin-email', 'esc@example.com'], 2, /--name must not contain the control character U\+001B/],
+      [['org', 'create', '--name', '\u200b\u2060', '--admin-email', 'zw@example.com'], 2, /--name must contain a visible character/],
       [['org', 'create', '--name', 'X', '--admin-email', 'not-an-email'], 1, /"not-an-email" is not an email address/],
       [['frobnicate'], 2, /unknown command/],
       [['keys', 'list', '--org', admin.orgId, '--bogus'], 2, /Unknown option '--bogus'/],

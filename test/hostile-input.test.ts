@@ -357,6 +357,89 @@ describe('hostile query strings and parameters: never 5xx, every refusal a probl
     expect(await snapshot()).toBe(before);
   });
 
+  /** Every text people type and others read, as the request that sets it (ids made up where the schema refuses first). */
+  const TYPED_TEXT: Array<{ method: 'POST' | 'PATCH'; url: () => string; body: (text: string) => Record<string, unknown>; path: string; optional: boolean }> = [
+    { method: 'POST', url: () => '/api/keys', body: (name) => ({ name }), path: '/name', optional: false },
+    { method: 'POST', url: () => '/api/keys', body: (team) => ({ name: 'prod-typed-flow-ops', team }), path: '/team', optional: true },
+    { method: 'PATCH', url: () => `/api/keys/${keyId}`, body: (name) => ({ name }), path: '/name', optional: false },
+    { method: 'PATCH', url: () => `/api/keys/${keyId}`, body: (team) => ({ team }), path: '/team', optional: true },
+    { method: 'PATCH', url: () => '/api/flows/flw_made_up', body: (label) => ({ label }), path: '/label', optional: true },
+    {
+      method: 'POST',
+      url: () => '/api/webhooks',
+      body: (description) => ({ url: 'https://hooks.example.com/x', eventTypes: ['api_key.created'], description }),
+      path: '/description',
+      optional: true,
+    },
+    { method: 'PATCH', url: () => '/api/webhooks/whe_made_up', body: (description) => ({ description }), path: '/description', optional: true },
+    {
+      method: 'POST',
+      url: () => '/api/auth/signup',
+      body: (name) => ({ email: 'typed@example.com', password: 'a long enough passphrase', name, organisation: 'Typed Ltd' }),
+      path: '/name',
+      optional: false,
+    },
+    {
+      method: 'POST',
+      url: () => '/api/auth/signup',
+      body: (organisation) => ({ email: 'typed@example.com', password: 'a long enough passphrase', name: 'Ty Ped', organisation }),
+      path: '/organisation',
+      optional: false,
+    },
+    {
+      method: 'POST',
+      url: () => '/api/invitations/accept',
+      body: (name) => ({ token: 'not-a-real-token-at-all', name, password: 'a long enough passphrase' }),
+      path: '/name',
+      optional: false,
+    },
+  ];
+  const send = (field: (typeof TYPED_TEXT)[number], text: string) =>
+    t.app.inject({ method: field.method, url: field.url(), headers: { cookie: admin.cookie }, payload: field.body(text) });
+
+  it('a control character (C0 with tab and line breaks, DEL, C1) in any text people type: 400 naming the field and the character, never the text', async () => {
+    const before = await snapshot();
+    const controls = ['\u0007', '\u001b', '\t', '\n', '\r', '\u007f', '\u0080', '\u0085', '\u009b'];
+    for (const field of TYPED_TEXT) {
+      for (const control of controls) {
+        // A key pasted into the name by mistake must not come back in the answer either.
+        const response = await send(field, `prod${control}${keySecret}`);
+        const code = `U+${control.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+        const what = `${field.method} ${field.url()} ${field.path} with ${code}`;
+        expectRefusal(response, what);
+        expect(response.statusCode, what).toBe(400);
+        const body = response.json();
+        expect(body.errors, what).toEqual([{ path: field.path, message: expect.stringContaining(`must not contain the control character ${code}`) }]);
+        expect(body.detail, what).toContain(`${field.path} must not contain the control character ${code}`);
+        expect(response.body, what).not.toContain(keySecret);
+      }
+    }
+    expect(await snapshot()).toBe(before);
+  });
+
+  it('a name made only of invisible characters (spaces, zero-width, word joiner, BOM, bidi controls): 400 "must contain a visible character"; blank optional text still means none', async () => {
+    const before = await snapshot();
+    const invisible = ['\u200b', '\u200b\u200c\u200d', '\u2060', '\ufeff\u200b', '\u202e', '\u2066\u2069', ' \u200b ', '\u00a0\u200b', '\u3164'];
+    for (const field of TYPED_TEXT) {
+      for (const text of [...invisible, ...(field.optional ? [] : [' ', '\u3000\u00a0'])]) {
+        const response = await send(field, text);
+        const what = `${field.method} ${field.url()} ${field.path} = ${JSON.stringify(text)}`;
+        expect(response.statusCode, what).toBe(400);
+        expect(response.json().errors, what).toEqual([{ path: field.path, message: 'must contain a visible character' }]);
+      }
+    }
+    expect(await snapshot()).toBe(before);
+    // Blank optional text clears the field; names in any script, with emoji and their joiners, are taken.
+    const cleared = await send(TYPED_TEXT[3]!, '   ');
+    expect(cleared.statusCode, cleared.body).toBe(200);
+    expect(cleared.json().key.team).toBeNull();
+    for (const name of ['Café Zürich – prod', 'مفتاح الفواتير', '👩‍💻 dev-tools', 'prod\u200bflow']) {
+      const renamed = await send(TYPED_TEXT[2]!, name);
+      expect(renamed.statusCode, `${JSON.stringify(name)}: ${renamed.body}`).toBe(200);
+      expect(renamed.json().key.name).toBe(name);
+    }
+  });
+
   it('an address with %00 in an identifier or a search: 400, on every database', async () => {
     for (const url of ['/api/keys/%00', '/api/keys?q=%00', `/api/keys/${keyId}%00`, '/api/audit?userId=a%00b']) {
       const response = await t.app.inject({ method: 'GET', url, headers: { cookie: admin.cookie } });

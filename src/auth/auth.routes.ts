@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { SESSION_COOKIE, actorOf, clearSessionCookie, setSessionCookie, type CookieSettings, type SessionLookup } from '../http/session-guard.js';
 import { MeSchema, SessionSchema } from '../api/views.js';
-import { EmailSchema, PasswordSchema, PersonNameSchema, problems } from '../http/schemas.js';
+import { EmailSchema, OrganisationNameSchema, PasswordSchema, PersonNameSchema, problems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthService, RequestContext, SignedIn } from './auth.service.js';
@@ -57,7 +57,7 @@ export function authRoutes(
         tags,
         summary: 'Create an organisation on the Free plan and its first Admin, and sign in',
         body: Type.Object(
-          { email: EmailSchema, password: PasswordSchema, name: PersonNameSchema, organisation: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }) },
+          { email: EmailSchema, password: PasswordSchema, name: PersonNameSchema, organisation: OrganisationNameSchema },
           { additionalProperties: false },
         ),
         response: { 201: MeSchema, ...problems(400, 403, 409, 429) },

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { FlowSchema, KeyFlowSchema, Nullable, RotationSchema } from '../api/views.js';
-import { IdParam, PageQuery, Paged, page, problems } from '../http/schemas.js';
+import { IdParam, LineText, PageQuery, Paged, page, problems } from '../http/schemas.js';
 import { actorOf } from '../http/session-guard.js';
 import type { App } from '../http/types.js';
 import type { FlowsService } from './flows.service.js';
@@ -48,7 +48,10 @@ export function flowsRoutes(app: App, deps: { flows: FlowsService; rotation: Rot
         tags,
         summary: 'Give a flow a friendly label (it stays across key rotations)',
         params: IdParam,
-        body: Type.Object({ label: Nullable(Type.String({ maxLength: 100 })) }, { additionalProperties: false }),
+        body: Type.Object(
+          { label: Nullable(LineText('optional', { maxLength: 100, description: 'A friendly name for the flow; empty or null for none' })) },
+          { additionalProperties: false },
+        ),
         response: { 200: FlowSchema, ...problems(400, 401, 403, 404) },
       },
     },

@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { EMAIL_MAX_LENGTH, EMAIL_MIN_LENGTH, EMAIL_PATTERN } from '../domain/email.js';
+import type { LineKind } from '../domain/text.js';
 
 /** Shared TypeBox schemas of requests and problems (the answers' shapes are in api/views.ts). */
 export { Nullable } from '../api/views.js';
@@ -49,6 +50,20 @@ export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 
 
 export const EmailSchema = Type.String({ minLength: EMAIL_MIN_LENGTH, maxLength: EMAIL_MAX_LENGTH, pattern: EMAIL_PATTERN, description: 'An email address' });
 export const PasswordSchema = Type.String({ minLength: 1, maxLength: 200 });
-export const PersonNameSchema = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
+
+/**
+ * One line of text people type and others read (names, teams, labels, descriptions): no control
+ * characters, and something visible (`optional`: blank means none). The rule is domain/text.ts,
+ * applied by the `x-bdoc-line` keyword (input-guard.ts), so every such field refuses alike.
+ */
+/** The schema keyword that marks a `LineText`; its value is the `LineKind`. */
+export const LINE_TEXT_KEYWORD = 'x-bdoc-line';
+
+export function LineText(kind: LineKind, options: { minLength?: number; maxLength: number; description?: string }) {
+  return Type.String({ ...options, [LINE_TEXT_KEYWORD]: kind });
+}
+
+export const PersonNameSchema = LineText('required', { minLength: 1, maxLength: 100, description: "A person's name" });
+export const OrganisationNameSchema = LineText('required', { minLength: 1, maxLength: 100, description: "The organisation's name" });
 
 export type PageQueryType = Static<ReturnType<typeof Type.Object<typeof PageQuery>>>;

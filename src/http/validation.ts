@@ -6,14 +6,17 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { type LineKind, lineTextProblem } from '../domain/text.js';
 import { AppError, type FieldError } from '../errors/catalogue.js';
 import { UnparsedBody } from '../operations/unparsed-body.js';
+import { LINE_TEXT_KEYWORD } from './schemas.js';
 import type { App } from './types.js';
 
 /**
  * Request bodies are JSON, so their types are taken as sent (no `false` becoming "false", no
  * 1e309 becoming "Infinity"); query strings and parameters are text by nature and are converted
- * to the declared types. Formats (dates) are checked for real: month 13 fails.
+ * to the declared types. Formats (dates) are checked for real: month 13 fails. Text people type
+ * is checked by one rule (`x-bdoc-line`).
  */
 export function createValidator(part: 'body' | 'text'): Ajv {
   const ajv = new Ajv({
@@ -26,8 +29,19 @@ export function createValidator(part: 'body' | 'text'): Ajv {
     coerceTypes: part === 'body' ? false : 'array',
   });
   addFormats.default(ajv);
+  ajv.addKeyword({ keyword: LINE_TEXT_KEYWORD, type: 'string', schemaType: 'string', errors: true, validate: checkLineText });
   return ajv;
 }
+
+/** Checks a `x-bdoc-line` string by the rule of domain/text.ts; the error names the character, never the text. */
+function checkLineText(kind: LineKind, text: unknown): boolean {
+  if (typeof text !== 'string') return true;
+  const problem = lineTextProblem(text, kind);
+  if (problem === undefined) return true;
+  checkLineText.errors = [{ keyword: LINE_TEXT_KEYWORD, message: problem, params: { kind } }];
+  return false;
+}
+checkLineText.errors = [] as Array<{ keyword: string; message: string; params: Record<string, unknown> }>;
 
 /** Field errors listed in one answer at most. */
 const MAX_FIELD_ERRORS = 20;
@@ -43,7 +57,7 @@ function fieldErrors(issues: readonly Partial<ErrorObject>[], context: string | 
   const where = context === 'body' ? '' : `/${context ?? ''}`;
   // One entry per path: the alternatives of a nullable or union field become "… or …", and the
   // literals of a union (a role, an action) one list of the values it may take.
-  const byPath = new Map<string, { messages: string[]; values: unknown[] }>();
+  const byPath = new Map<string, { messages: string[]; types: string[]; values: unknown[] }>();
   for (const issue of issues) {
     // The union's own "must match a schema in anyOf" says nothing its alternatives do not.
     if (issue.keyword === 'anyOf') continue;
@@ -51,7 +65,7 @@ function fieldErrors(issues: readonly Partial<ErrorObject>[], context: string | 
     const extra = issue.params?.additionalProperty as string | undefined;
     const allowed = issue.params?.allowedValues as unknown[] | undefined;
     const path = `${where}${issue.instancePath ?? ''}${missing ? `/${missing}` : ''}${extra ? `/${extra}` : ''}` || '/';
-    const entry = byPath.get(path) ?? { messages: [], values: [] };
+    const entry = byPath.get(path) ?? { messages: [], types: [], values: [] };
     byPath.set(path, entry);
     if (issue.keyword === 'const' && issue.params && 'allowedValue' in issue.params) {
       if (!entry.values.includes(issue.params.allowedValue)) entry.values.push(issue.params.allowedValue);
@@ -61,9 +75,15 @@ function fieldErrors(issues: readonly Partial<ErrorObject>[], context: string | 
     if (missing) message = 'is required';
     else if (extra) message = 'is not a known field';
     else if (allowed) message = oneOf(allowed);
-    if (!entry.messages.includes(message)) entry.messages.push(message);
+    const list = issue.keyword === 'type' ? entry.types : entry.messages;
+    if (!list.includes(message)) list.push(message);
   }
-  return [...byPath].map(([path, { messages, values }]) => ({ path, message: [...(values.length ? [oneOf(values)] : []), ...messages].join(' or ') }));
+  return [...byPath].map(([path, { messages, types, values }]) => {
+    // A value of the right type for one alternative (a text where text or null is taken) is told
+    // what is wrong with it, not that it could also have been null.
+    const said = [...(values.length ? [oneOf(values)] : []), ...messages];
+    return { path, message: (said.length ? said : types).join(' or ') };
+  });
 }
 
 /** 400 `validation_failed` for what a schema found, `context` being the part (body, querystring, params). */

@@ -17,12 +17,14 @@ export function nameWarnings(name: string, otherLiveKeysWithName: number): strin
   return warnings;
 }
 
-/** Trims a key name and checks the CONTRACT's rules; returns an error message or the clean name. */
+/**
+ * Trims a key name and checks its length after trimming (CONTRACT §3: 1–100 characters); returns
+ * an error message or the clean name. Control and invisible-only names are refused before, by the
+ * schema's rule of all typed text (`LineText`).
+ */
 export function cleanKeyName(raw: string): { ok: true; name: string } | { ok: false; message: string } {
   const name = raw.trim();
   if (name.length === 0) return { ok: false, message: 'The name must not be empty.' };
   if (name.length > 100) return { ok: false, message: `The name must be at most 100 characters; it has ${name.length}.` };
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) return { ok: false, message: 'The name must not contain control characters such as tabs or line breaks.' };
   return { ok: true, name };
 }

@@ -1,15 +1,15 @@
 import { Type } from 'typebox';
 import { actorOf } from '../http/session-guard.js';
 import { EnvironmentSchema, IssuedKeySchema, KeySchema, Nullable } from '../api/views.js';
-import { IdParam, PageQuery, Paged, page, problems } from '../http/schemas.js';
+import { IdParam, LineText, PageQuery, Paged, page, problems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import { validationFailed } from '../errors/catalogue.js';
 import { cleanKeyName } from './key-names.js';
 import type { KeyService } from './keys.service.js';
 
 const Environment = EnvironmentSchema;
-const Name = Type.String({ minLength: 1, maxLength: 200, description: '1–100 characters after trimming, no control characters' });
-const Team = Type.String({ maxLength: 100 });
+const Name = LineText('required', { minLength: 1, maxLength: 200, description: '1–100 characters after trimming, no control characters' });
+const Team = LineText('optional', { maxLength: 100, description: 'The team that uses the key; empty for none' });
 
 const Issued = IssuedKeySchema;
 const ExpiresInDays = Type.Unsafe<30 | 60 | 90 | 365 | null>({ enum: [30, 60, 90, 365, null], description: '30, 60, 90 or 365 days from now; null: never' });

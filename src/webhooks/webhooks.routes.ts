@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { Nullable, WebhookDeliverySchema, WebhookEndpointSchema, WebhookWithSecretSchema } from '../api/views.js';
-import { IdParam, PageQuery, Paged, page, problems } from '../http/schemas.js';
+import { IdParam, LineText, PageQuery, Paged, page, problems } from '../http/schemas.js';
 import { actorOf } from '../http/session-guard.js';
 import type { App } from '../http/types.js';
 import type { DeliveryWorker } from './delivery-worker.js';
@@ -8,7 +8,7 @@ import type { WebhookService } from './webhooks.service.js';
 
 const Url = Type.String({ minLength: 1, maxLength: 2000, description: 'https URL of the receiver (public address)' });
 const EventTypes = Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 32, description: 'Event types to receive' });
-const Description = Type.String({ maxLength: 500 });
+const Description = LineText('optional', { maxLength: 500, description: 'What the endpoint is for; empty for none' });
 
 /**
  * Webhook endpoints of the organisation (CONTRACT §11), Admins only. `deliveries` is woken when

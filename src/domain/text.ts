@@ -1,0 +1,34 @@
+/**
+ * The rule of the one-line text people type and others read: key names and teams, flow labels,
+ * webhook descriptions, organisation and person names. A control character (C0, tab and line
+ * breaks included, DEL, C1) has no business in a line shown in tables, mails, CSV exports and
+ * logs; a text of nothing but invisible characters shows as an empty cell that cannot be told
+ * from another. The schemas apply it (http/schemas.ts `LineText`), the CLI too.
+ */
+
+/** `required`: must show something; `optional`: empty or blank (spaces) means "none", as the services read it. */
+export type LineKind = 'required' | 'optional';
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Characters that show nothing: whitespace (what \s matches), zero-width spaces and joiners,
+ * the word joiner and invisible operators, the byte order mark, the soft hyphen, fillers, and
+ * the bidirectional controls (marks, embeddings, overrides, isolates).
+ */
+const INVISIBLE_ONLY = /^[\s\u00ad\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0]*$/;
+
+/** `U+0007`: how a character is named in a message (never the text itself, which may be anything). */
+export function codePointName(character: string): string {
+  return `U+${(character.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/** What is wrong with `text` as a line of `kind`, said for a person ("must …"); undefined when nothing is. */
+export function lineTextProblem(text: string, kind: LineKind): string | undefined {
+  const control = CONTROL.exec(text);
+  if (control) return `must not contain the control character ${codePointName(control[0])} (no tabs, line breaks or other control characters)`;
+  // The empty text is the length rule's to refuse; a blank optional one means "none".
+  if (text === '' || (kind === 'optional' && text.trim() === '')) return undefined;
+  if (INVISIBLE_ONLY.test(text)) return 'must contain a visible character';
+  return undefined;
+}
