@@ -103,7 +103,10 @@ export function createFlowsService(deps: { db: Db; clock: Clock; audit: AuditSer
       requirePermission(actor, 'flows.label');
       await db.transaction().execute(async (trx) => {
         const before = await repo.findFlow(trx, actor.orgId, id);
-        if (!before || !(await repo.setFlowLabel(trx, actor.orgId, id, label))) throw notFound('The flow');
+        if (!before) throw notFound('The flow');
+        // The label it already has: nothing to write or audit.
+        if (before.label === label) return;
+        if (!(await repo.setFlowLabel(trx, actor.orgId, id, label))) throw notFound('The flow');
         await deps.audit.record(trx, actor, {
           eventType: 'flow.labelled',
           resourceType: 'flow',

@@ -32,11 +32,12 @@ export type KeyChangeEvent = Exclude<
   'api_key.created' | 'api_key.rotated' | 'api_key.expired' | 'api_key.expiring' | 'api_key.exposed' | 'api_key.revoked_key_used'
 >;
 
+/** One change of a key: its event and audit entry, or `null` when it changed nothing (no entry, no event). */
 export type ChangeStep = (
   trx: Trx,
   row: ApiKeyRow,
   now: string,
-) => Promise<{ event: KeyChangeEvent; eventType: AuditEventType; action: string; details?: Record<string, unknown>; severity?: 'info' | 'warning' }>;
+) => Promise<{ event: KeyChangeEvent; eventType: AuditEventType; action: string; details?: Record<string, unknown>; severity?: 'info' | 'warning' } | null>;
 
 export type KeyChanges = ReturnType<typeof createKeyChanges>;
 
@@ -130,7 +131,9 @@ export function createKeyChanges(deps: KeyServiceDeps) {
   /** One key's state change inside `trx`: load, check the actor may, change, audit, emit its event; answers the key afterwards. */
   async function changeIn(trx: Trx, emit: Emit, actor: Actor, id: string, apply: ChangeStep): Promise<KeyView> {
     const row = await loadForChange(trx, actor, id);
-    const { event, ...entry } = await apply(trx, row, clock.now().toISOString());
+    const change = await apply(trx, row, clock.now().toISOString());
+    if (!change) return viewIn(trx, actor.orgId, id);
+    const { event, ...entry } = change;
     await audit.record(trx, actor, { resourceType: 'api_key', resourceId: id, ...entry, details: { name: row.name, ...entry.details } });
     const key = await viewIn(trx, actor.orgId, id, row);
     emit({ type: event, organisationId: actor.orgId, data: { key } });

@@ -39,6 +39,7 @@ export function createRotationActions(core: KeyChanges) {
       change(actor, id, async (trx, row) => {
         if (!row.replacedByKeyId) throw new AppError('conflict', 'This API key was not rotated, so there is nothing to drain.');
         requireState(row, ['active', 'suspended', 'expired'], 'changed');
+        if (Boolean(row.revokeWhenDrained) === on) return null;
         await repo.updateKey(trx, row.id, { revokeWhenDrained: on ? 1 : 0 });
         return { event: 'api_key.updated', eventType: 'key.updated', action: 'update', details: { revokeWhenDrained: on } };
       }),

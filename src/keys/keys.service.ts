@@ -79,13 +79,16 @@ export function createKeyService(deps: KeyServiceDeps) {
       };
       const key = await change(actor, id, async (trx, row) => {
         requireState(row, expiresInDays !== undefined ? ['active', 'suspended'] : ['active', 'suspended', 'expired'], 'changed');
-        await repo.updateKey(trx, id, patch);
-        const renamed = patch.name !== undefined && patch.name !== row.name;
+        // Only what differs is written and audited; a change to nothing is neither (nor announced).
+        const changed = Object.fromEntries(Object.entries(patch).filter(([field, value]) => row[field as keyof typeof patch] !== value));
+        if (Object.keys(changed).length === 0) return null;
+        await repo.updateKey(trx, id, changed);
+        const renamed = changed.name !== undefined;
         return {
           event: 'api_key.updated',
           eventType: renamed ? 'key.renamed' : 'key.updated',
           action: renamed ? 'rename' : 'update',
-          details: { ...(renamed ? { from: row.name, to: patch.name } : {}), ...patch },
+          details: { ...(renamed ? { from: row.name, to: changed.name } : {}), ...changed },
         };
       });
       const warnings = patch.name ? nameWarnings(patch.name, await repo.liveKeysNamed(db, actor.orgId, patch.name, id, clock.now())) : [];

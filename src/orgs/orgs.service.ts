@@ -80,6 +80,10 @@ export function createOrgsService(deps: {
         overrides: JSON.stringify(overrides),
         updatedAt: deps.clock.now().toISOString(),
       };
+      // The plan, status and limits it already has: nothing to write, audit or announce.
+      if (next.plan === sub.plan && next.status === sub.status && next.overrides === JSON.stringify(parseOverrides(sub.overrides))) {
+        return toView(actor.orgId, name, sub);
+      }
       await updateSubscription(trx, actor.orgId, next);
       await deps.audit.record(trx, actor, {
         eventType: 'subscription.changed',

@@ -238,20 +238,41 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       return { endpoint: toEndpointView(row, clock.now()), secret };
     },
 
+    /** Changes what differs from the endpoint as it is; a change to nothing writes nothing and is not audited. */
     async update(actor: Actor, id: string, patch: { url?: string; eventTypes?: string[]; description?: string | null; enabled?: boolean }) {
       const row = await owned(actor, id);
-      const now = clock.now().toISOString();
-      const changes: Parameters<typeof repo.updateEndpoint>[3] = { updatedAt: now };
-      if (patch.url !== undefined) changes.url = await validUrl(patch.url);
-      if (patch.eventTypes !== undefined) changes.eventTypes = JSON.stringify(eventTypes(patch.eventTypes));
-      if (patch.description !== undefined) changes.description = patch.description?.trim() || null;
-      if (patch.enabled !== undefined) {
-        changes.status = patch.enabled ? 'enabled' : 'disabled';
-        changes.disabledReason = patch.enabled ? null : 'paused';
+      const changes: Parameters<typeof repo.updateEndpoint>[3] = {};
+      /** The request's fields that change something. */
+      const changed: string[] = [];
+      const change = (field: string, same: boolean, update: typeof changes) => {
+        if (same) return;
+        Object.assign(changes, update);
+        changed.push(field);
+      };
+      if (patch.url !== undefined) {
+        const url = await validUrl(patch.url);
+        change('url', url === row.url, { url });
       }
+      if (patch.eventTypes !== undefined) {
+        const types = eventTypes(patch.eventTypes);
+        // The same types in another order are the same subscription.
+        const held = new Set(JSON.parse(row.eventTypes) as string[]);
+        change('eventTypes', types.length === held.size && types.every((type) => held.has(type)), { eventTypes: JSON.stringify(types) });
+      }
+      if (patch.description !== undefined) {
+        const description = patch.description?.trim() || null;
+        change('description', description === row.description, { description });
+      }
+      if (patch.enabled !== undefined) {
+        const status = patch.enabled ? 'enabled' : 'disabled';
+        const disabledReason = patch.enabled ? null : 'paused';
+        change('enabled', status === row.status && disabledReason === row.disabledReason, { status, disabledReason });
+      }
+      if (changed.length === 0) return toEndpointView(row, clock.now());
+      changes.updatedAt = clock.now().toISOString();
       await db.transaction().execute(async (trx) => {
         await repo.updateEndpoint(trx, actor.orgId, id, changes);
-        await auditIn(trx, actor, 'updated', row, { changed: Object.keys(patch) });
+        await auditIn(trx, actor, 'updated', row, { changed });
       });
       return toEndpointView({ ...row, ...changes } as EndpointRow, clock.now());
     },
