@@ -154,4 +154,36 @@ describe('the gateway answers every bad key with the exact problem (CONTRACT §4
     const response = await t.app.inject({ method: 'GET', url: '/v1/nothing-here' });
     expectProblem(response, 404, 'not_found');
   });
+
+  it('a wrong method on an existing path is a problem+json 405 with Allow, under /v1 and /api alike; an unknown path stays 404', async () => {
+    const { secret } = await createKey(t, admin, { name: 'prod-method-flow-ops' });
+    const cases: Array<[string, string, string, Record<string, string>]> = [
+      ['POST', '/v1/connection', 'GET, HEAD', {}],
+      ['DELETE', '/v1/connection', 'GET, HEAD', { 'x-api-key': secret }],
+      ['GET', '/v1/pdf/merge', 'POST', {}],
+      ['PUT', '/v1/triggers/key-revoked', 'POST', {}],
+      ['POST', '/v1/triggers/subscriptions/sub_anything', 'DELETE', {}],
+      ['DELETE', '/api/keys', 'GET, HEAD, POST', { cookie: admin.cookie }],
+      ['PUT', '/api/keys/key_anything?x=1', 'DELETE, GET, HEAD, PATCH', { cookie: admin.cookie }],
+      ['PATCH', '/api/subscription', 'GET, HEAD, PUT', { cookie: admin.cookie }],
+    ];
+    for (const [method, url, allow, headers] of cases) {
+      const response = await t.app.inject({ method: method as 'POST', url, headers });
+      const body = expectProblem(response, 405, 'method_not_allowed');
+      expect(response.headers.allow, `${method} ${url}`).toBe(allow);
+      expect(body.allow, `${method} ${url}`).toEqual(allow.split(', '));
+      expect(body.detail, `${method} ${url}`).toBe(`${url.split('?')[0]} does not answer ${method}; it answers ${allow}.`);
+    }
+    // Paths no route has, for any method (the portal's page fallback answers GET on every path and does not count).
+    for (const [method, url] of [
+      ['POST', '/v1/nothing-here'],
+      ['POST', '/v1/connection/extra'],
+      ['DELETE', '/api/keys/key_anything/nothing'],
+      ['POST', '/some-portal-page'],
+    ]) {
+      expectProblem(await t.app.inject({ method: method as 'POST', url, headers: { cookie: admin.cookie } }), 404, 'not_found');
+    }
+    // /api keeps its route names from strangers: no session, no 405.
+    expectProblem(await t.app.inject({ method: 'DELETE', url: '/api/keys' }), 401, 'unauthenticated');
+  });
 });

@@ -81,4 +81,19 @@ describe('the portal is served by the same process', () => {
       expect(res.json(), url).toMatchObject({ status });
     }
   });
+
+  it("the page fallback's GET on every path does not make other methods a 405: unknown paths stay 404, real ones name their methods", async () => {
+    for (const url of ['/keys', '/v1/nothing-here', '/assets/index-AbC123.js/x']) {
+      const res = await t.app.inject({ method: 'POST', url, headers: { accept: 'text/html' } });
+      expect(res.statusCode, url).toBe(404);
+      expect(res.json().code, url).toBe('not_found');
+    }
+    const wrong = await t.app.inject({ method: 'POST', url: '/v1/connection' });
+    expect(wrong.statusCode).toBe(405);
+    expect(wrong.headers.allow).toBe('GET, HEAD');
+    // A built file answers GET and HEAD only.
+    const asset = await t.app.inject({ method: 'DELETE', url: '/assets/index-AbC123.js' });
+    expect(asset.statusCode).toBe(405);
+    expect(asset.headers.allow).toBe('GET, HEAD');
+  });
 });

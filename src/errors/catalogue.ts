@@ -20,6 +20,7 @@ export const ERROR_CATALOGUE = {
   forbidden: { status: 403, title: 'Forbidden' },
   csrf_rejected: { status: 403, title: 'Cross-origin request refused' },
   not_found: { status: 404, title: 'Not found' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },
   request_timeout: { status: 408, title: 'Request timeout' },
   payload_too_large: { status: 413, title: 'Payload too large' },

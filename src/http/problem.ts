@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { databaseUnavailableReason } from '../db/db-errors.js';
 import { AppError, ERROR_CATALOGUE, type ErrorCode, validationFailed } from '../errors/catalogue.js';
 import { RepeatedFailures } from '../lib/repeated-failures.js';
+import type { RouteMethods } from './allowed-methods.js';
 import { loggableUrl } from './url-redaction.js';
 import { schemaRefusal } from './validation.js';
 
@@ -40,8 +41,11 @@ export function sendProblem(reply: FastifyReply, error: AppError, publicUrl: str
     .send(problemOf(error, reply.request.id, publicUrl));
 }
 
-/** Maps every error Fastify or a service raises to problem+json; never leaks internals. */
-export function installErrorHandling(app: FastifyInstance, publicUrl: string): void {
+/**
+ * Maps every error Fastify or a service raises to problem+json; never leaks internals. A request
+ * without a route is a 404, or a 405 with `Allow` when its path has routes for other methods.
+ */
+export function installErrorHandling(app: FastifyInstance, publicUrl: string, routes?: RouteMethods): void {
   // An outage answers every request 503: logged once a minute with how many were left out, not once a request.
   const outage = new RepeatedFailures((level, fields, message) => app.log[level](fields, message));
   app.setErrorHandler((error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) => {
@@ -96,7 +100,20 @@ export function installErrorHandling(app: FastifyInstance, publicUrl: string): v
     );
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, new AppError('not_found', `There is no ${request.method} ${loggableUrl(request.url.split('?')[0]!)} route.`), publicUrl),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = routes?.allowed(path) ?? [];
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      const methods = allowed.join(', ');
+      return sendProblem(
+        reply,
+        new AppError('method_not_allowed', `${loggableUrl(path)} does not answer ${request.method}; it answers ${methods}.`, {
+          headers: { allow: methods },
+          extras: { allow: allowed },
+        }),
+        publicUrl,
+      );
+    }
+    return sendProblem(reply, new AppError('not_found', `There is no ${request.method} ${loggableUrl(path)} route.`), publicUrl);
+  });
 }

@@ -11,6 +11,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Config } from '../config.js';
+import { RouteMethods } from './allowed-methods.js';
 import { clientErrorHandler, frameworkErrors, installInputGuard } from './input-guard.js';
 import { installValidation } from './validation.js';
 import { installOperationIds } from './operation-ids.js';
@@ -63,6 +64,8 @@ export function createServer(config: Config, options: { nodePrefix: string; logS
 
 /** The plugins and hooks of every request, and `/healthz`. Routes come after. */
 export async function installShell(app: App, deps: { publicUrl: string; resolveSession: SessionLookup; cookie: CookieSettings }): Promise<void> {
+  // First, so that every route (the plugins' too) is known to the 405 of a wrong method.
+  const routes = new RouteMethods(app);
   await app.register(fastifyCookie);
   await app.register(fastifySwagger, {
     openapi: {
@@ -90,7 +93,7 @@ export async function installShell(app: App, deps: { publicUrl: string; resolveS
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', uiConfig: { docExpansion: 'list' }, staticCSP: true });
   installSecurityHeaders(app, deps.publicUrl);
   installInputGuard(app, deps.publicUrl);
-  installErrorHandling(app, deps.publicUrl);
+  installErrorHandling(app, deps.publicUrl, routes);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
