@@ -16,7 +16,7 @@ import { triggerRoutes } from './connector/trigger.routes.js';
 import { createConverter } from './documents/convert.js';
 import { privacyRoutes } from './http/privacy.js';
 import { portalRoutes } from './http/static.js';
-import { sendProblem } from './http/problem.js';
+import { failureLog, sendProblem } from './http/problem.js';
 import { installJsonBodies } from './http/json-body.js';
 import { createServer, installShell } from './http/shell.js';
 import { MINUTE, type Clock } from './lib/clock.js';
@@ -66,7 +66,8 @@ export async function buildApp(options: AppOptions) {
   const nodePrefix = randomBase62(6);
   const app = createServer(config, { nodePrefix, logStream: options.logStream });
   // Work that retries by itself logs its first failure, then at most a line a minute while it keeps failing.
-  const failures = new RepeatedFailures((level, fields, message) => app.log[level](fields, message));
+  const logFailure = failureLog(app.log);
+  const failures = new RepeatedFailures(logFailure);
   handle.onConnectionError = failures.of('database connection lost; the pool reconnects');
   handle.onAnswerChange = (reason) =>
     reason === undefined
@@ -102,13 +103,13 @@ export async function buildApp(options: AppOptions) {
   events.subscribe({ event: (event) => services.deliveries.committed(event.id), reset: () => services.deliveries.kick() });
   usage.onError = failures.of('usage flush failed; counts kept for the next flush', 'error');
   services.quotas.onThreshold = (event) =>
-    void recordQuotaThreshold({ db, audit, events, clock }, event).catch((error) => app.log.error({ err: error }, 'could not record a quota threshold'));
+    void recordQuotaThreshold({ db, audit, events, clock }, event).catch((error) => logFailure('error', { err: error }, 'could not record a quota threshold'));
   services.mail.log = (level, fields, message) => app.log[level](fields, message);
   const stopMailOnEvents = mailOnEvents({
     db,
     events,
     mail: services.mail,
-    onError: (error) => app.log.error({ err: error }, 'could not queue a mail for an event'),
+    onError: (error) => logFailure('error', { err: error }, 'could not queue a mail for an event'),
   });
   const cookie = { secure: config.publicUrl.startsWith('https:') };
 
@@ -187,7 +188,7 @@ export async function buildApp(options: AppOptions) {
       if (revokedSeen.has(seen)) return;
       if (revokedSeen.size > 10_000) revokedSeen.clear();
       revokedSeen.add(seen);
-      void recordRevokedKeyUse({ db, clock, events }, key).catch((error) => app.log.warn({ err: error }, 'could not record the use of a revoked key'));
+      void recordRevokedKeyUse({ db, clock, events }, key).catch((error) => logFailure('warn', { err: error }, 'could not record the use of a revoked key'));
     },
   });
   connectorRoutes(app, { operations: GATEWAY_OPERATIONS, publicUrl: config.publicUrl });
@@ -198,20 +199,20 @@ export async function buildApp(options: AppOptions) {
   const sweep = () =>
     Promise.all([
       runExclusive(handle, 'expiry-sweeper', () => recordExpiredKeys({ db, clock, audit, events })).catch((error) =>
-        app.log.warn({ err: error }, 'expiry sweep failed'),
+        logFailure('warn', { err: error }, 'expiry sweep failed'),
       ),
       runExclusive(handle, 'expiring-keys', () => announceExpiringKeys({ db, clock, events })).catch((error) =>
-        app.log.warn({ err: error }, 'announcing expiring keys failed'),
+        logFailure('warn', { err: error }, 'announcing expiring keys failed'),
       ),
       runExclusive(handle, 'quota-thresholds', () => sweepQuotaThresholds({ db, clock, audit, events, plans: services.plans })).catch((error) =>
-        app.log.warn({ err: error }, 'the quota threshold sweep failed'),
+        logFailure('warn', { err: error }, 'the quota threshold sweep failed'),
       ),
       runExclusive(handle, 'rotation-drain', () => services.rotation.revokeDrainedKeys()).catch((error) =>
-        app.log.warn({ err: error }, 'revoking drained keys failed'),
+        logFailure('warn', { err: error }, 'revoking drained keys failed'),
       ),
-      runExclusive(handle, 'event-log-pruning', () => events.prune()).catch((error) => app.log.warn({ err: error }, 'pruning the event log failed')),
+      runExclusive(handle, 'event-log-pruning', () => events.prune()).catch((error) => logFailure('warn', { err: error }, 'pruning the event log failed')),
       runExclusive(handle, 'stopped-trigger-pruning', () => services.webhooks.pruneStoppedTriggers()).catch((error) =>
-        app.log.warn({ err: error }, 'pruning stopped trigger subscriptions failed'),
+        logFailure('warn', { err: error }, 'pruning stopped trigger subscriptions failed'),
       ),
     ]);
   let sweeper: NodeJS.Timeout | undefined;

@@ -86,6 +86,13 @@ if (onPostgres) {
       expect(logged('reading the event log failed; retrying')).toBe(1);
       expect(logged('database connection lost; the pool reconnects')).toBe(1);
       expect(logged('database unavailable: answered 503')).toBe(1);
+      // Each by the error's message and code: the driver's stack says nothing of the outage.
+      const warnings = t.logs.lines.map((line) => JSON.parse(line)).filter((line) => line.level >= 40 && line.err);
+      expect(warnings.length).toBeGreaterThanOrEqual(3);
+      for (const warning of warnings) expect(typeof warning.err === 'string' && !warning.err.includes('\n    at '), JSON.stringify(warning)).toBe(true);
+      expect(warnings.find((line) => line.msg === 'database connection lost; the pool reconnects').err).toBe(
+        '57P01: terminating connection due to administrator command',
+      );
 
       await asSuperuser(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`);
       await t.services.usage.flush();

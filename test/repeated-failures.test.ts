@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { failureLog } from '../src/http/problem.js';
 import { RepeatedFailures } from '../src/lib/repeated-failures.js';
 
 describe('RepeatedFailures: a retrying task logs its outage, not every retry', () => {
@@ -47,5 +48,40 @@ describe('RepeatedFailures: a retrying task logs its outage, not every retry', (
     failures.failed('sending mail failed; retrying', new Error('smtp down again'));
     expect(lines).toHaveLength(2);
     expect(lines[1]!.fields).not.toHaveProperty('repeated');
+  });
+
+  it('a database error is logged by its message and code, its stack only at debug; any other error whole', () => {
+    const lines: Array<{ level: string; fields: Record<string, unknown>; message: string }> = [];
+    const at = (level: string) => (fields: Record<string, unknown>, message: string) => lines.push({ level, fields, message });
+    const log = failureLog({ warn: at('warn'), error: at('error'), debug: at('debug') } as never);
+    // What pg raises for a server's refusal (a DatabaseError: severity and SQLSTATE), and for a refused connection.
+    const terminated = Object.assign(new Error('terminating connection due to administrator command'), {
+      severity: 'FATAL',
+      code: '57P01',
+      file: 'postgres.c',
+      routine: 'ProcessInterrupts',
+    });
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED', errno: -111 });
+    log('warn', { err: terminated }, 'database connection lost; the pool reconnects');
+    log('error', { err: refused, repeated: 3 }, 'usage flush failed; counts kept for the next flush');
+    expect(lines).toEqual([
+      {
+        level: 'warn',
+        fields: { err: '57P01: terminating connection due to administrator command' },
+        message: 'database connection lost; the pool reconnects',
+      },
+      { level: 'debug', fields: { err: terminated }, message: 'database connection lost; the pool reconnects' },
+      {
+        level: 'error',
+        fields: { err: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:5432', repeated: 3 },
+        message: 'usage flush failed; counts kept for the next flush',
+      },
+      { level: 'debug', fields: { err: refused, repeated: 3 }, message: 'usage flush failed; counts kept for the next flush' },
+    ]);
+
+    lines.length = 0;
+    const bug = new TypeError("Cannot read properties of undefined (reading 'id')");
+    log('warn', { err: bug }, 'expiry sweep failed');
+    expect(lines).toEqual([{ level: 'warn', fields: { err: bug }, message: 'expiry sweep failed' }]);
   });
 });

@@ -44,6 +44,20 @@ export function databaseUnavailableReason(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * A database error as a log line shows it: `code: message` (the form of the 503 line's reason). The
+ * stack of a driver's error says where the driver read the server's answer, not what asked, and an
+ * outage repeats it on every retry. Undefined for any other error (a bug keeps its stack).
+ */
+export function conciseDatabaseError(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  // pg's DatabaseError: the server's answer, with its severity and SQLSTATE.
+  const fromServer = typeof (error as { severity?: unknown }).severity === 'string' && typeof code === 'string';
+  if (!fromServer && !isDatabaseUnavailable(error)) return undefined;
+  return typeof code === 'string' && !error.message.startsWith(code) ? `${code}: ${error.message}` : error.message;
+}
+
 export function isDatabaseUnavailable(error: unknown): boolean {
   return databaseUnavailableReason(error) !== undefined;
 }

@@ -1,7 +1,7 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { databaseUnavailableReason } from '../db/db-errors.js';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { conciseDatabaseError, databaseUnavailableReason } from '../db/db-errors.js';
 import { AppError, ERROR_CATALOGUE, type ErrorCode, validationFailed } from '../errors/catalogue.js';
-import { RepeatedFailures } from '../lib/repeated-failures.js';
+import { type FailureLogger, RepeatedFailures } from '../lib/repeated-failures.js';
 import type { RouteMethods } from './allowed-methods.js';
 import { loggableUrl } from './url-redaction.js';
 import { schemaRefusal } from './validation.js';
@@ -14,6 +14,20 @@ export function databaseUnavailable(): AppError {
   return new AppError('unavailable', 'The database is unavailable for a moment. Try again shortly.', {
     headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
   });
+}
+
+/**
+ * How the failures of work that retries (and of the sweeps) are logged: a database error by its
+ * message and code, with the whole error, stack included, in a debug line beside it; any other
+ * error whole, as a bug deserves.
+ */
+export function failureLog(log: Pick<FastifyBaseLogger, 'warn' | 'error' | 'debug'>): FailureLogger {
+  return (level, fields, message) => {
+    const concise = conciseDatabaseError(fields.err);
+    if (!concise) return log[level](fields, message);
+    log[level]({ ...fields, err: concise }, message);
+    log.debug(fields, message);
+  };
 }
 
 /** The RFC 9457 document every failure answers with. */
@@ -47,7 +61,7 @@ export function sendProblem(reply: FastifyReply, error: AppError, publicUrl: str
  */
 export function installErrorHandling(app: FastifyInstance, publicUrl: string, routes?: RouteMethods): void {
   // An outage answers every request 503: logged once a minute with how many were left out, not once a request.
-  const outage = new RepeatedFailures((level, fields, message) => app.log[level](fields, message));
+  const outage = new RepeatedFailures(failureLog(app.log));
   app.setErrorHandler((error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof AppError) return sendProblem(reply, error, publicUrl);
     const fastifyError = error as FastifyError;
