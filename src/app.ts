@@ -16,7 +16,7 @@ import { triggerRoutes } from './connector/trigger.routes.js';
 import { createConverter } from './documents/convert.js';
 import { privacyRoutes } from './http/privacy.js';
 import { portalRoutes } from './http/static.js';
-import { failureLog, sendProblem } from './http/problem.js';
+import { DATABASE_UNAVAILABLE_TASK, failureLog, sendProblem } from './http/problem.js';
 import { installJsonBodies } from './http/json-body.js';
 import { createServer, installShell } from './http/shell.js';
 import { MINUTE, type Clock } from './lib/clock.js';
@@ -68,11 +68,23 @@ export async function buildApp(options: AppOptions) {
   // Work that retries by itself logs its first failure, then at most a line a minute while it keeps failing.
   const logFailure = failureLog(app.log);
   const failures = new RepeatedFailures(logFailure);
-  handle.onConnectionError = failures.of('database connection lost; the pool reconnects');
-  handle.onAnswerChange = (reason) =>
-    reason === undefined
-      ? app.log.info('the database answers again')
-      : app.log.error({ reason }, 'the database is not answering; requests that need it answer 503 until it does');
+  const connectionLost = 'database connection lost; the pool reconnects';
+  handle.onConnectionError = failures.of(connectionLost);
+  handle.onAnswerChange = (reason) => {
+    // Its end is the line below, with the outage's length and what it cost.
+    if (reason !== undefined) app.log.error({ reason }, 'the database is not answering; requests that need it answer 503 until it does');
+  };
+  handle.onReachableAgain = (downMs) => {
+    // Counted from the first failure the node saw (a refused request or connection), once per outage.
+    const refused = failures.ended(DATABASE_UNAVAILABLE_TASK);
+    failures.ended(connectionLost);
+    const seconds = Math.max(downMs, refused?.forMs ?? 0) / 1000;
+    const answered = refused?.failures ?? 0;
+    app.log.info(
+      { downSeconds: seconds, answered503: answered },
+      `database reachable again after ${seconds.toFixed(1)} s, ${answered} request${answered === 1 ? '' : 's'} answered 503`,
+    );
+  };
   let services: Services;
   try {
     const applied = await migrateToLatest(handle);
@@ -115,7 +127,7 @@ export async function buildApp(options: AppOptions) {
 
   // Document and compute work runs in worker threads: one tenant's document never stalls the gateway.
   const jobs = new JobPool({ limits: config.documents, queueMax: config.documents.queueMax });
-  await installShell(app, { publicUrl: config.publicUrl, resolveSession: auth.resolveSession, cookie });
+  await installShell(app, { publicUrl: config.publicUrl, resolveSession: auth.resolveSession, cookie, failures });
   // So do large JSON bodies: a document action's megabytes are parsed in the worker that does its work.
   installJsonBodies(app, { parseLarge: (body) => jobs.run('ParseJson', body, { label: 'reading the request body' }) });
   // LibreOffice: sandboxed (bubblewrap) where it can be, behind the fair conversion queue.

@@ -100,6 +100,17 @@ if (onPostgres) {
       expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
       const after = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: owner.cookie }, payload: { name: 'prod-after-outage-ops' } });
       expect(after.statusCode, after.body).toBe(201);
+      // One line says the outage is over, with how long it lasted and the five writes it refused.
+      const back = () => t.logs.lines.map((line) => JSON.parse(line)).filter((line) => /^database reachable again/.test(line.msg));
+      expect(back()).toHaveLength(1);
+      expect(back()[0]).toMatchObject({
+        level: 30,
+        answered503: 5,
+        msg: expect.stringMatching(/^database reachable again after \d+\.\d s, 5 requests answered 503$/),
+      });
+      expect(back()[0].downSeconds).toBeGreaterThan(0);
+      await t.app.inject({ method: 'GET', url: '/api/keys', headers: { cookie: owner.cookie } });
+      expect(back()).toHaveLength(1);
       expect(t.logs.text).not.toContain(secret);
     });
 
@@ -139,7 +150,9 @@ if (onPostgres) {
 
         proxy.thaw();
         await expect.poll(async () => (await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode, { timeout: 10_000, interval: 100 }).toBe(200);
-        expect(logged('the database answers again')).toBe(1);
+        expect(t.logs.lines.filter((line) => /^database reachable again after \d+\.\d s, \d+ requests? answered 503$/.test(JSON.parse(line).msg))).toHaveLength(
+          1,
+        );
         expect((await callGateway(t, uncached.secret)).statusCode).toBe(200);
         await t.services.usage.flush();
         expect(await usageCount(t, cached.id)).toBe(12);

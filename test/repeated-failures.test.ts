@@ -50,6 +50,28 @@ describe('RepeatedFailures: a retrying task logs its outage, not every retry', (
     expect(lines[1]!.fields).not.toHaveProperty('repeated');
   });
 
+  it('when the task works again, ended() tells how long its outage lasted and how many failures it had, once; the next failure is a new outage', () => {
+    const { failures, lines, advance } = setup();
+    const task = 'database unavailable: answered 503';
+    expect(failures.ended(task)).toBeUndefined();
+    for (let i = 0; i < 40; i++) {
+      failures.failed(task, '55000: not accepting connections');
+      advance(5_000);
+    }
+    // 40 failures over 195 s, logged as three lines; ended 5 s after the last.
+    expect(lines).toHaveLength(4);
+    expect(failures.ended(task)).toEqual({ forMs: 200_000, failures: 40 });
+    expect(failures.ended(task)).toBeUndefined();
+    failures.failed(task, 'again');
+    expect(lines).toHaveLength(5);
+    expect(lines[4]!.fields).toEqual({ err: 'again' });
+    // A failure long after the last one counts from itself, not from the old outage.
+    advance(3_600_000);
+    failures.failed(task, 'much later');
+    advance(1_000);
+    expect(failures.ended(task)).toEqual({ forMs: 1_000, failures: 1 });
+  });
+
   it('a database error is logged by its message and code, its stack only at debug; any other error whole', () => {
     const lines: Array<{ level: string; fields: Record<string, unknown>; message: string }> = [];
     const at = (level: string) => (fields: Record<string, unknown>, message: string) => lines.push({ level, fields, message });

@@ -23,6 +23,8 @@ export interface DatabaseHandle {
   onConnectionError: (error: Error) => void;
   /** PostgreSQL: told when the database stops answering (why) and when it answers again (undefined). */
   onAnswerChange: (reason: string | undefined) => void;
+  /** PostgreSQL: told once per outage when the database is reached again, with how long it was not. */
+  onReachableAgain: (downMs: number) => void;
 }
 
 /** Used when the caller gives none (the bench, tests that open a file directly). */
@@ -70,6 +72,7 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'> & {
     location: file,
     onConnectionError: () => {},
     onAnswerChange: () => {},
+    onReachableAgain: () => {},
   };
   return handle;
 }
@@ -91,6 +94,7 @@ function openPostgres(databaseUrl: string, tuning: DatabaseTuning): DatabaseHand
     // The server ends a statement at its timeout; an answer later than that will not come.
     deadlineMs: tuning.statementTimeoutMs + tuning.answerTimeoutMs,
     onChange: (reason) => handle.onAnswerChange(reason),
+    onReachable: (downMs) => handle.onReachableAgain(downMs),
   });
   const handle: DatabaseHandle = {
     db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: guarded }), plugins: [new CamelCasePlugin()] }),
@@ -98,6 +102,7 @@ function openPostgres(databaseUrl: string, tuning: DatabaseTuning): DatabaseHand
     location: describeDatabaseUrl(databaseUrl),
     onConnectionError: () => {},
     onAnswerChange: () => {},
+    onReachableAgain: () => {},
   };
   // A terminated or broken connection is an event, not a crash: the pool drops the client and
   // the next checkout opens a new one; the query in flight fails (and answers 503).

@@ -13,7 +13,15 @@ export interface AnswerWatch {
   deadlineMs: number;
   /** Told when the database stops answering (`reason`) and when it answers again (`undefined`). */
   onChange: (reason: string | undefined) => void;
+  /**
+   * Told once when the database is reached again after connections to it failed (refused, gone,
+   * not answering): how long since the first that failed.
+   */
+  onReachable?: (downMs: number) => void;
 }
+
+/** pg-pool's error for a checkout that waited for a busy pool: it says nothing of the database. */
+const POOL_WAIT_TIMEOUT = 'timeout exceeded when trying to connect';
 
 /**
  * PostgreSQL that stops answering (a network black hole, a frozen proxy) must not hold requests
@@ -45,6 +53,8 @@ export class GuardedPool implements PostgresPool {
   #askAfter = false;
   #askAgain: NodeJS.Timeout | undefined;
   #ended = false;
+  /** When connecting first failed in the outage going on (Date.now()), or undefined while it connects. */
+  #unreachableSince: number | undefined;
 
   constructor(pool: pg.Pool, connectionString: string, watch: AnswerWatch) {
     this.#pool = pool;
@@ -58,13 +68,28 @@ export class GuardedPool implements PostgresPool {
   }
 
   async connect(): Promise<PostgresPoolClient> {
-    this.#refuseWhileNotAnswering();
-    const client = await this.#pool.connect();
+    let client: pg.PoolClient;
+    try {
+      this.#refuseWhileNotAnswering();
+      client = await this.#pool.connect();
+    } catch (error) {
+      if (!(error instanceof Error && error.message === POOL_WAIT_TIMEOUT)) this.#unreachableSince ??= Date.now();
+      throw error;
+    }
     if (this.#notAnswering !== undefined) {
       client.release(true);
       this.#refuseWhileNotAnswering();
     }
+    this.#reachable();
     return new GuardedClient(client, this);
+  }
+
+  /** A connection was made or the database answered: the end of an outage, if one was going on. */
+  #reachable(): void {
+    if (this.#unreachableSince === undefined) return;
+    const downMs = Date.now() - this.#unreachableSince;
+    this.#unreachableSince = undefined;
+    this.#watch.onReachable?.(downMs);
   }
 
   async end(): Promise<void> {
@@ -166,6 +191,7 @@ export class GuardedPool implements PostgresPool {
         if (this.#notAnswering !== undefined) {
           this.#notAnswering = undefined;
           this.#watch.onChange(undefined);
+          this.#reachable();
         }
         // The database answers on a new connection. A query whose connection has read nothing
         // since the last look, and whose server process is idle or gone, is lost with its
@@ -187,6 +213,7 @@ export class GuardedPool implements PostgresPool {
       }
       if (this.#notAnswering === undefined) {
         this.#notAnswering = reason;
+        this.#unreachableSince ??= Date.now();
         this.#watch.onChange(reason);
       }
       for (const client of [...this.#inFlight.keys()]) this.#close(client, reason);

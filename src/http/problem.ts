@@ -6,6 +6,9 @@ import type { RouteMethods } from './allowed-methods.js';
 import { loggableUrl } from './url-redaction.js';
 import { schemaRefusal } from './validation.js';
 
+/** The log line (and RepeatedFailures task) of requests answered 503 because the database is unavailable. */
+export const DATABASE_UNAVAILABLE_TASK = 'database unavailable: answered 503';
+
 /** Seconds a client is asked to wait when the database is unavailable. */
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
@@ -59,9 +62,10 @@ export function sendProblem(reply: FastifyReply, error: AppError, publicUrl: str
  * Maps every error Fastify or a service raises to problem+json; never leaks internals. A request
  * without a route is a 404, or a 405 with `Allow` when its path has routes for other methods.
  */
-export function installErrorHandling(app: FastifyInstance, publicUrl: string, routes?: RouteMethods): void {
-  // An outage answers every request 503: logged once a minute with how many were left out, not once a request.
-  const outage = new RepeatedFailures(failureLog(app.log));
+export function installErrorHandling(app: FastifyInstance, publicUrl: string, routes?: RouteMethods, failures?: RepeatedFailures): void {
+  // An outage answers every request 503: logged once a minute with how many were left out, not
+  // once a request, and counted for the line that says the database is back (the app's `failures`).
+  const outage = failures ?? new RepeatedFailures(failureLog(app.log));
   app.setErrorHandler((error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof AppError) return sendProblem(reply, error, publicUrl);
     const fastifyError = error as FastifyError;
@@ -103,7 +107,7 @@ export function installErrorHandling(app: FastifyInstance, publicUrl: string, ro
     }
     const unavailable = databaseUnavailableReason(error);
     if (unavailable) {
-      outage.failed('database unavailable: answered 503', unavailable);
+      outage.failed(DATABASE_UNAVAILABLE_TASK, unavailable);
       return sendProblem(reply, databaseUnavailable(), publicUrl);
     }
     request.log.error({ err: error }, 'unhandled error');

@@ -11,6 +11,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Config } from '../config.js';
+import type { RepeatedFailures } from '../lib/repeated-failures.js';
 import { RouteMethods } from './allowed-methods.js';
 import { clientErrorHandler, frameworkErrors, installInputGuard } from './input-guard.js';
 import { installValidation } from './validation.js';
@@ -63,7 +64,10 @@ export function createServer(config: Config, options: { nodePrefix: string; logS
 }
 
 /** The plugins and hooks of every request, and `/healthz`. Routes come after. */
-export async function installShell(app: App, deps: { publicUrl: string; resolveSession: SessionLookup; cookie: CookieSettings }): Promise<void> {
+export async function installShell(
+  app: App,
+  deps: { publicUrl: string; resolveSession: SessionLookup; cookie: CookieSettings; failures?: RepeatedFailures },
+): Promise<void> {
   // First, so that every route (the plugins' too) is known to the 405 of a wrong method.
   const routes = new RouteMethods(app);
   await app.register(fastifyCookie);
@@ -93,7 +97,7 @@ export async function installShell(app: App, deps: { publicUrl: string; resolveS
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', uiConfig: { docExpansion: 'list' }, staticCSP: true });
   installSecurityHeaders(app, deps.publicUrl);
   installInputGuard(app, deps.publicUrl);
-  installErrorHandling(app, deps.publicUrl, routes);
+  installErrorHandling(app, deps.publicUrl, routes, deps.failures);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();

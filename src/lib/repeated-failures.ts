@@ -10,6 +10,17 @@ export type FailureLogger = (level: 'warn' | 'error', fields: Record<string, unk
 interface Streak {
   loggedAtMs: number;
   unlogged: number;
+  /** The first failure of this outage, the last one, and how many in all. */
+  firstAtMs: number;
+  lastAtMs: number;
+  total: number;
+}
+
+/** What an outage of a task amounted to, told when it ends. */
+export interface Outage {
+  /** From its first failure to now. */
+  forMs: number;
+  failures: number;
 }
 
 export class RepeatedFailures {
@@ -28,13 +39,27 @@ export class RepeatedFailures {
   failed(task: string, error: unknown, level: 'warn' | 'error' = 'warn'): void {
     const now = this.#nowMs();
     const streak = this.#streaks.get(task);
+    // A failure long after the last one begins another outage.
+    const ongoing = streak && now - streak.lastAtMs < this.#everyMs;
+    const outage = ongoing ? { firstAtMs: streak.firstAtMs, lastAtMs: now, total: streak.total + 1 } : { firstAtMs: now, lastAtMs: now, total: 1 };
     if (streak && now - streak.loggedAtMs < this.#everyMs) {
-      streak.unlogged++;
+      Object.assign(streak, outage, { unlogged: streak.unlogged + 1 });
       return;
     }
     // `repeated`: failures of the task left out of the log since the last line about it.
     this.#log(level, streak?.unlogged ? { err: error, repeated: streak.unlogged } : { err: error }, task);
-    this.#streaks.set(task, { loggedAtMs: now, unlogged: 0 });
+    this.#streaks.set(task, { loggedAtMs: now, unlogged: 0, ...outage });
+  }
+
+  /**
+   * `task` works again: how long its outage lasted and how many failures it had (undefined when
+   * it was not failing). Its next failure is logged at once, as the start of another outage.
+   */
+  ended(task: string): Outage | undefined {
+    const streak = this.#streaks.get(task);
+    if (!streak) return undefined;
+    this.#streaks.delete(task);
+    return { forMs: this.#nowMs() - streak.firstAtMs, failures: streak.total };
   }
 
   /** A handler for one task, for the `onError` callbacks of the parts that retry. */
