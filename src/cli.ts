@@ -25,6 +25,9 @@ Commands:
   org create --name N --admin-email E [--plan free]
                                          Create an organisation; prints its id and a one-time
                                          Admin invitation link (valid 7 days)
+  org list [--limit N] [--cursor C]      List organisations, oldest first: id, name, plan,
+                                         active members, created; a page at a time (the
+                                         last line gives the next page's --cursor)
   subscription set --org ID [--plan P] [--status S] [--requests-per-minute N]
                    [--document-actions N] [--utility-actions N] [--max-keys N]
                                          Change an organisation's plan, status or limits
@@ -138,6 +141,7 @@ export async function runCli(argv: string[], io: CliIo, config?: Config): Promis
         id: { type: 'string' },
         limit: { type: 'string' },
         offset: { type: 'string' },
+        cursor: { type: 'string' },
       },
     });
 
@@ -171,6 +175,22 @@ export async function runCli(argv: string[], io: CliIo, config?: Config): Promis
           io.out(`Organisation: ${created.orgId}`);
           io.out(`Admin invitation (one-time, valid until ${created.expiresAt}):`);
           io.out(created.url);
+          return 0;
+        });
+      case 'org list':
+        return await withServices(cfg, async (s) => {
+          const limit = Number(values.limit ?? 50);
+          if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be between 1 and 1000');
+          const cursor = values.cursor?.trim();
+          if (cursor !== undefined && !/^org_[0-9A-Za-z]{1,60}$/.test(cursor)) {
+            throw new UsageError('--cursor must be the org_… id the previous page printed after "--cursor"');
+          }
+          const { items, nextCursor } = await s.orgs.listForOperator({ cursor, limit });
+          io.out(['ID', 'NAME', 'PLAN', 'MEMBERS', 'CREATED'].join('\t'));
+          // A name stored before control characters were refused must not break the columns.
+          const cell = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+          for (const org of items) io.out([org.id, cell(org.name), org.plan, String(org.members), org.createdAt].join('\t'));
+          io.out(`${items.length} organisation(s)${nextCursor ? `; next page: --cursor ${nextCursor}` : '; that is all'}.`);
           return 0;
         });
       case 'subscription set':

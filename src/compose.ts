@@ -2,6 +2,7 @@ import path from 'node:path';
 import { createAuditService } from './audit/audit.service.js';
 import { createAuthService } from './auth/auth.service.js';
 import { createMemoryThrottle, type FailureThrottle } from './auth/throttle.js';
+import { activeMemberCounts } from './auth/users.repository.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/database.js';
 import { EventBus, InProcessTransport } from './events/event-bus.js';
@@ -104,7 +105,7 @@ export function composeServices(input: {
   const githubKeys = new GithubKeys(config.secretScanning, clock);
   const secretScanning = createSecretScanningService({ db, clock, events, audit, mail });
   const members = createMembersService({ db, clock, newId, events, audit, auth, plans, mail, keys, publicUrl: config.publicUrl });
-  const orgs = createOrgsService({ db, clock, events, audit, plans, selfServicePlans: config.selfServicePlans });
+  const orgs = createOrgsService({ db, clock, events, audit, plans, selfServicePlans: config.selfServicePlans, memberCounts: activeMemberCounts });
   const usageQueries = createUsageService({ db, clock, audit, plans });
   const box = new SecretBox(() => loadSecretKey({ configured: config.webhooks.secretKey, dataDir: config.dataDir, postgres: handle.dialect === 'postgres' }));
   const webhooks = createWebhookService({ db, clock, newId, audit, box, allowPrivate: config.webhooks.allowPrivate });

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
-import { callGateway, createKey, invitationToken, signup, startTestApp, type Session, type TestApp } from './support/harness.js';
+import { addMember, callGateway, createKey, invitationToken, signup, startTestApp, type Session, type TestApp } from './support/harness.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -133,6 +133,59 @@ describe('the operator CLI', () => {
     expect(lines.at(-1)).toMatch(/^Showing 1–1 of 2 key\(s\); next page: --offset 1\.$/);
   });
 
+  it('org list shows every organisation once, oldest first, with its plan and active members, a page at a time by cursor', async () => {
+    const tailspin = await signup(t, 'Tailspin Toys', undefined, { plan: 'standard' });
+    await addMember(t, tailspin, 'viewer');
+    const member = await addMember(t, tailspin, 'member');
+    expect((await t.app.inject({ method: 'POST', url: `/api/members/${member.userId}/deactivate`, headers: { cookie: tailspin.cookie } })).statusCode).toBe(
+      200,
+    );
+    const litware = await signup(t, 'Litware', undefined, { plan: 'free' });
+
+    const rows: string[][] = [];
+    const pages: string[][] = [];
+    let args = ['org', 'list', '--limit', '2'];
+    for (let page = 0; page < 20; page++) {
+      lines.length = 0;
+      expect(await runCli(args, io, t.config), args.join(' ')).toBe(0);
+      expect(lines[0]).toBe('ID\tNAME\tPLAN\tMEMBERS\tCREATED');
+      const body = lines.slice(1, -1).map((line) => line.split('\t'));
+      expect(body.length).toBeLessThanOrEqual(2);
+      rows.push(...body);
+      pages.push(body.map(([id]) => id!));
+      const next = lines.at(-1)!.match(/; next page: --cursor (org_\w+)\.$/);
+      if (!next) {
+        expect(lines.at(-1)).toMatch(/^\d+ organisation\(s\); that is all\.$/);
+        break;
+      }
+      args = ['org', 'list', '--limit', '2', '--cursor', next[1]!];
+    }
+    const ids = rows.map(([id]) => id!);
+    expect(pages.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Oldest first (ids sort by creation time), and the last two made are last.
+    expect(ids).toEqual([...ids].sort());
+    expect(ids.slice(-2)).toEqual([tailspin.orgId, litware.orgId]);
+    expect(ids).toContain(admin.orgId);
+    const row = (orgId: string) => rows.find(([id]) => id === orgId)!;
+    // The deactivated member does not count: the Admin and the viewer do.
+    expect(row(tailspin.orgId).slice(1, 4)).toEqual(['Tailspin Toys', 'standard', '2']);
+    expect(row(litware.orgId).slice(1, 4)).toEqual(['Litware', 'free', '1']);
+    expect(Number.isNaN(Date.parse(row(litware.orgId)[4]!))).toBe(false);
+
+    // The real command, in its own process, against the same database.
+    const listed = await cliProcess(['org', 'list', '--limit', '1000'], t);
+    expect(listed.stderr).toBe('');
+    expect(listed.code).toBe(0);
+    expect(
+      listed.stdout
+        .trim()
+        .split('\n')
+        .slice(1, -1)
+        .map((line) => line.split('\t')[0]),
+    ).toEqual(ids);
+  });
+
   it('fails with a one-line reason and a non-zero exit code', async () => {
     const cases: Array<[string[], number, RegExp]> = [
       [['keys', 'revoke', '--id', 'key_missing'], 1, /No key with id key_missing/],
@@ -145,6 +198,8 @@ describe('the operator CLI', () => {
       [['org', 'create', '--name', '\u200b\u2060', '--admin-email', 'zw@example.com'], 2, /--name must contain a visible character/],
       [['org', 'create', '--name', 'X', '--admin-email', 'not-an-email'], 1, /"not-an-email" is not an email address/],
       [['frobnicate'], 2, /unknown command/],
+      [['org', 'list', '--limit', '0'], 2, /--limit must be between 1 and 1000/],
+      [['org', 'list', '--cursor', "x'; drop table organisations"], 2, /--cursor must be the org_… id/],
       [['keys', 'list', '--org', admin.orgId, '--bogus'], 2, /Unknown option '--bogus'/],
     ];
     for (const [args, exit, message] of cases) {

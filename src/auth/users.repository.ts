@@ -25,6 +25,19 @@ export async function userName(db: DbOrTrx, id: string): Promise<string | undefi
   return (await db.selectFrom('users').select('name').where('id', '=', id).executeTakeFirst())?.name;
 }
 
+/** How many active people each of these organisations has (organisations with none are absent). */
+export async function activeMemberCounts(db: DbOrTrx, orgIds: readonly string[]): Promise<Map<string, number>> {
+  if (orgIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('users')
+    .where('orgId', 'in', orgIds)
+    .where('status', '=', 'active')
+    .groupBy('orgId')
+    .select((eb) => ['orgId', eb.fn.countAll().as('n')])
+    .execute();
+  return new Map(rows.map((row) => [row.orgId, Number(row.n)]));
+}
+
 export async function countActiveAdmins(db: DbOrTrx, orgId: string): Promise<number> {
   const row = await db
     .selectFrom('users')

@@ -53,6 +53,19 @@ export async function organisationName(db: DbOrTrx, orgId: string): Promise<stri
   return row.name;
 }
 
+/**
+ * Organisations with their plan, oldest first, after the one with id `afterId` (ids sort by
+ * creation time): the operator's list, a page at a time, stable while organisations are added.
+ */
+export function organisationsPage(db: DbOrTrx, afterId: string | undefined, limit: number) {
+  let query = db
+    .selectFrom('organisations')
+    .innerJoin('subscriptions', 'subscriptions.orgId', 'organisations.id')
+    .select(['organisations.id', 'organisations.name', 'organisations.createdAt', 'subscriptions.plan']);
+  if (afterId !== undefined) query = query.where('organisations.id', '>', afterId);
+  return query.orderBy('organisations.id').limit(limit).execute();
+}
+
 /** Every subscription (the quota sweep reads them a page at a time). */
 export function subscriptionsPage(db: DbOrTrx, afterOrgId: string, limit: number) {
   return db.selectFrom('subscriptions').selectAll().where('orgId', '>', afterOrgId).orderBy('orgId').limit(limit).execute();

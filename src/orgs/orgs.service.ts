@@ -7,7 +7,7 @@ import type { SubscriptionRow, SubscriptionStatus } from '../db/schema.js';
 import { AppError, notFound } from '../errors/catalogue.js';
 import { commitWithEvents, type EventBus } from '../events/event-bus.js';
 import type { Clock } from '../lib/clock.js';
-import { findSubscription, leakResponseOf, setLeakResponse, updateSubscription } from './orgs.repository.js';
+import { findSubscription, leakResponseOf, organisationsPage, setLeakResponse, updateSubscription } from './orgs.repository.js';
 import { parseOverrides, type LimitOverrides, type PlanCatalogue } from '../plans/catalogue.js';
 import { currentPeriod } from '../plans/period.js';
 
@@ -20,6 +20,16 @@ export interface SubscriptionChange {
 }
 
 export type OrgsService = ReturnType<typeof createOrgsService>;
+
+/** An organisation as the operator's list shows it. */
+export interface OrganisationListItem {
+  id: string;
+  name: string;
+  plan: string;
+  /** Active people (deactivated ones do not count). */
+  members: number;
+  createdAt: string;
+}
 
 /** An organisation's name and subscription; 404 when there is none. */
 export async function loadSubscription(dbx: DbOrTrx, orgId: string): Promise<{ name: string; sub: SubscriptionRow }> {
@@ -36,6 +46,8 @@ export function createOrgsService(deps: {
   plans: PlanCatalogue;
   /** Whether Admins may change the plan themselves (SELF_SERVICE_PLANS). */
   selfServicePlans: boolean;
+  /** How many active people each organisation has (the users' part counts them; absent: none). */
+  memberCounts?: (db: DbOrTrx, orgIds: readonly string[]) => Promise<Map<string, number>>;
 }) {
   const { db, plans } = deps;
 
@@ -128,6 +140,27 @@ export function createOrgsService(deps: {
 
     /** Whether Admins may change the plan themselves. */
     selfServicePlans: deps.selfServicePlans,
+
+    /**
+     * Every organisation, oldest first, for the operator (the CLI; no person may list other
+     * organisations): a page after `cursor` (the last id of the page before), and the cursor of
+     * the next page, or null after the last.
+     */
+    async listForOperator(page: { cursor?: string; limit: number }): Promise<{ items: OrganisationListItem[]; nextCursor: string | null }> {
+      // One more than asked tells whether a next page exists.
+      const rows = await organisationsPage(db, page.cursor, page.limit + 1);
+      const shown = rows.slice(0, page.limit);
+      const counts = deps.memberCounts
+        ? await deps.memberCounts(
+            db,
+            shown.map((row) => row.id),
+          )
+        : new Map<string, number>();
+      return {
+        items: shown.map((row) => ({ id: row.id, name: row.name, plan: row.plan, members: counts.get(row.id) ?? 0, createdAt: row.createdAt })),
+        nextCursor: rows.length > page.limit ? shown.at(-1)!.id : null,
+      };
+    },
 
     async subscription(actor: Actor): Promise<SubscriptionView> {
       requirePermission(actor, 'subscription.view');
