@@ -55,12 +55,13 @@ function required(values: Record<string, unknown>, name: string): string {
   return value.trim();
 }
 
-function limitOption(values: Record<string, unknown>, name: string): number | null | undefined {
+/** A limit option: a number, `null` (unlimited), `'plan'` (the plan's own value again) or `undefined` (not given). */
+function limitOption(values: Record<string, unknown>, name: string): number | null | 'plan' | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
-  if (raw === 'plan') return undefined;
+  if (raw === 'plan') return 'plan';
   if (raw === 'unlimited') return null;
-  if (typeof raw !== 'string' || !/^\d+$/.test(raw)) throw new UsageError(`--${name} must be a whole number or "unlimited", got "${String(raw)}"`);
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw)) throw new UsageError(`--${name} must be a whole number, "unlimited" or "plan", got "${String(raw)}"`);
   return Number(raw);
 }
 
@@ -209,7 +210,9 @@ export async function runCli(argv: string[], io: CliIo, config?: Config): Promis
           ];
           for (const [field, option] of entries) {
             const value = limitOption(values, option);
-            if (value !== undefined) overrides[field] = value;
+            // An override set to undefined is dropped when the overrides are stored: the plan's value holds again.
+            if (value === 'plan') overrides[field] = undefined;
+            else if (value !== undefined) overrides[field] = value;
           }
           const view = await s.orgs.setSubscription(operator(orgId), { plan: values.plan, status, overrides });
           io.out(`${view.organisation.name} (${view.organisation.id}): plan ${view.plan}, status ${view.status}`);

@@ -1,3 +1,4 @@
+import { DEFAULT_PLANS } from '../src/plans/catalogue.js';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,6 +124,17 @@ describe('the operator CLI', () => {
     expect(code).toBe(0);
     const sub = (await t.app.inject({ method: 'GET', url: '/api/subscription', headers: { cookie: admin.cookie } })).json();
     expect(sub).toMatchObject({ plan: 'enterprise', limits: { requestsPerMinute: 5000, documentActionsPerMonth: 100000, maxKeys: null } });
+
+    // "plan" drops an override: the plan's own value holds again; the other overrides stay.
+    const enterprise = DEFAULT_PLANS.find((plan) => plan.id === 'enterprise')!;
+    expect(await runCli(['subscription', 'set', '--org', admin.orgId, '--max-keys', 'plan', '--requests-per-minute', 'plan'], io, t.config)).toBe(0);
+    const restored = (await t.app.inject({ method: 'GET', url: '/api/subscription', headers: { cookie: admin.cookie } })).json();
+    expect(restored.limits).toMatchObject({
+      maxKeys: enterprise.maxKeys,
+      requestsPerMinute: enterprise.requestsPerMinute,
+      documentActionsPerMonth: 100000,
+    });
+    expect(restored.limits.requestsPerMinute).not.toBe(5000);
   });
 
   it('keys list shows masked keys, owner and status, a page at a time', async () => {
