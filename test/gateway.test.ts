@@ -30,6 +30,40 @@ describe('the gateway answers every bad key with the exact problem (CONTRACT §4
     });
   });
 
+  it('writes the answer as plain JSON of exactly its fields, whatever the names hold, and follows a rename and a plan change at once', async () => {
+    // Quotes, a backslash, a line separator and an emoji: each must be escaped or kept as JSON says.
+    const name = 'prod "quoted" \\ back\u2028sep 📄 flow';
+    const { id, secret } = await createKey(t, admin, { name });
+    const left = { large: [5000, 100000], midsize: [1200, 10000] } as const;
+    const answer = (keyName: string, plan: keyof typeof left) => ({
+      keyName,
+      keyId: id,
+      organisation: 'Fabrikam',
+      organisationId: admin.orgId,
+      plan,
+      subscriptionStatus: 'active',
+      documentActionsLeft: left[plan][0],
+      utilityActionsLeft: left[plan][1],
+    });
+    const first = await callGateway(t, secret);
+    expect(first.headers['content-type']).toBe('application/json; charset=utf-8');
+    // The same text, field for field and in the documented order, as JSON.stringify of the answer.
+    expect(first.body).toBe(JSON.stringify(answer(name, 'large')));
+
+    const renamed = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/keys/${id}`,
+      headers: { cookie: admin.cookie },
+      payload: { name: 'prod-renamed-flow-ops' },
+    });
+    expect(renamed.statusCode).toBe(200);
+    expect((await callGateway(t, secret)).body).toBe(JSON.stringify(answer('prod-renamed-flow-ops', 'large')));
+
+    await t.services.orgs.setSubscription(operatorOf(admin.orgId), { plan: 'midsize' });
+    expect((await callGateway(t, secret)).body).toBe(JSON.stringify(answer('prod-renamed-flow-ops', 'midsize')));
+    await t.services.orgs.setSubscription(operatorOf(admin.orgId), { plan: 'large' });
+  });
+
   it('1. no header → 401 api_key_missing saying to add the key to the connection', async () => {
     for (const header of [undefined, '']) {
       const body = expectProblem(await callGateway(t, header), 401, 'api_key_missing');

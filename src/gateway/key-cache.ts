@@ -132,10 +132,10 @@ export class KeyCache {
     }
   }
 
-  /** A fresh cached key with this hash, without reading anything; undefined on a miss. */
-  peek(hash: string): CachedKey | undefined {
+  /** A fresh cached key with this hash, without reading anything; undefined on a miss. `nowMs`: the caller's clock reading, when it has one. */
+  peek(hash: string, nowMs = this.#clock.nowMs()): CachedKey | undefined {
     const hit = this.#byHash.get(hash);
-    return hit && this.#clock.nowMs() - hit.loadedAt < this.#options.ttlMs ? hit.value : undefined;
+    return hit && nowMs - hit.loadedAt < this.#options.ttlMs ? hit.value : undefined;
   }
 
   /** The key with this hash, `null` when no key has it. */
@@ -153,9 +153,10 @@ export class KeyCache {
     return pending;
   }
 
-  org(orgId: string): CachedOrg | null | Promise<CachedOrg | null> {
+  /** The organisation with this id, `null` when there is none. `nowMs`: the caller's clock reading, when it has one. */
+  org(orgId: string, nowMs = this.#clock.nowMs()): CachedOrg | null | Promise<CachedOrg | null> {
     const hit = this.#orgs.get(orgId);
-    if (hit && this.#clock.nowMs() - hit.loadedAt < this.#options.ttlMs) return hit.value;
+    if (hit && nowMs - hit.loadedAt < this.#options.ttlMs) return hit.value;
     let pending = this.#orgLoading.get(orgId);
     if (!pending) {
       pending = this.#loadOrg(orgId).finally(() => this.#orgLoading.delete(orgId));

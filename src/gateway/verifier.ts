@@ -29,7 +29,7 @@ export function verifyApiKey(header: string | string[] | undefined, cache: KeyCa
   // only keys the service issued), so its checksum needs no second look.
   if (typeof header === 'string' && KEY_PATTERN.test(header)) {
     const hash = sha256Hex(header);
-    const known = cache.peek(hash);
+    const known = cache.peek(hash, nowMs);
     if (known) return afterLookup(known, cache, nowMs);
     const shape = checkKeyShape(header);
     if (!shape.ok) return { ok: false, error: new AppError(shape.code, shape.detail) };
@@ -46,7 +46,7 @@ function resolve(found: CachedKey | null | Promise<CachedKey | null>, cache: Key
 }
 
 function afterLookup(key: CachedKey, cache: KeyCache, nowMs: number): Verification | Promise<Verification> {
-  const org = cache.org(key.orgId);
+  const org = cache.org(key.orgId, nowMs);
   return org instanceof Promise ? org.then((o) => checkState(key, o, nowMs)) : checkState(key, org, nowMs);
 }
 
