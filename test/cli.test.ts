@@ -208,6 +208,7 @@ describe('the operator CLI', () => {
       [['org', 'create', '--name', 'X'], 2, /--admin-email is required/],
       [['org', 'create', '--name', 'Bad\u001bName', '--admin-email', 'esc@example.com'], 2, /--name must not contain the control character U\+001B/],
       [['org', 'create', '--name', '\u200b\u2060', '--admin-email', 'zw@example.com'], 2, /--name must contain a visible character/],
+      [['org', 'create', '--name', 'Contoso\u202e dtL', '--admin-email', 'bidi@example.com'], 2, /--name must not contain the bidirectional control U\+202E/],
       [['org', 'create', '--name', 'X', '--admin-email', 'not-an-email'], 1, /"not-an-email" is not an email address/],
       [['frobnicate'], 2, /unknown command/],
       [['org', 'list', '--limit', '0'], 2, /--limit must be between 1 and 1000/],

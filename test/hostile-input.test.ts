@@ -440,6 +440,29 @@ describe('hostile query strings and parameters: never 5xx, every refusal a probl
     }
   });
 
+  it('a bidirectional embedding, override or isolate inside a visible text: 400 naming it, since it shows the text in another order; right-to-left text and its marks are taken', async () => {
+    const before = await snapshot();
+    // "prod-" then U+202E: shown as "prod-test-key", stored as another name.
+    for (const field of TYPED_TEXT) {
+      for (const control of ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069']) {
+        const response = await send(field, `prod-${control}yek-tset`);
+        const code = `U+${control.charCodeAt(0).toString(16).toUpperCase()}`;
+        const what = `${field.method} ${field.url()} ${field.path} with ${code}`;
+        expectRefusal(response, what);
+        expect(response.statusCode, what).toBe(400);
+        expect(response.json().errors, what).toEqual([
+          { path: field.path, message: expect.stringContaining(`must not contain the bidirectional control ${code}`) },
+        ]);
+      }
+    }
+    expect(await snapshot()).toBe(before);
+    for (const name of ['فواتير\u200f prod', 'prod \u200eשלום', 'עברית-flow']) {
+      const renamed = await send(TYPED_TEXT[2]!, name);
+      expect(renamed.statusCode, `${JSON.stringify(name)}: ${renamed.body}`).toBe(200);
+      expect(renamed.json().key.name).toBe(name);
+    }
+  });
+
   it('an address with %00 in an identifier or a search: 400, on every database', async () => {
     for (const url of ['/api/keys/%00', '/api/keys?q=%00', `/api/keys/${keyId}%00`, '/api/audit?userId=a%00b']) {
       const response = await t.app.inject({ method: 'GET', url, headers: { cookie: admin.cookie } });
