@@ -89,13 +89,6 @@ export function installErrorHandling(app: FastifyInstance, publicUrl: string, ro
           ),
           publicUrl,
         );
-      case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        return sendProblem(
-          reply,
-          new AppError('validation_failed', 'The request body is not valid JSON.', { extras: { errors: [{ path: '/', message: 'is not valid JSON' }] } }),
-          publicUrl,
-        );
       default:
         break;
     }
