@@ -47,6 +47,24 @@ test.describe('subscription', () => {
     await expect(page.getByRole('table', { name: 'Audit log' })).toContainText('Subscription changed');
   });
 
+  test('after a move to a smaller plan, a limit already passed is said in words under the limits', async ({ page }) => {
+    await signUp(page, newPerson('Ann Admin', 'Fabrikam'));
+    expect((await page.request.put('/api/subscription', { data: { plan: 'standard' } })).status()).toBe(200);
+    for (const name of ['prod-invoice-flow-finance', 'prod-contracts-flow-legal', 'prod-quotes-flow-sales']) await createKeyViaApi(page.request, name);
+    // Back to Free (two live keys): the three keys stay, the page says what that means.
+    expect((await page.request.put('/api/subscription', { data: { plan: 'free' } })).status()).toBe(200);
+
+    // Made behind the page's back (through the API): the page is opened afresh.
+    await page.goto('/subscription');
+    const limits = page.getByRole('region', { name: 'Limits' });
+    await expect(limits.getByRole('table', { name: 'Plan limits' }).getByRole('row', { name: /Live API keys/ })).toContainText('3 (150 %)');
+    const note = limits.getByRole('alert');
+    await expect(note).toContainText('Over a limit of this plan');
+    await expect(note).toContainText(
+      "3 live API keys, 1 more than the plan's 2. Every one keeps working, but no key can be created until fewer than 2 are live",
+    );
+  });
+
   test('a Member sees the plan but may not change it', async ({ page, browser, baseURL }) => {
     await signUp(page, newPerson('Ann Admin', 'Fabrikam'));
     const invited = await page.request.post('/api/invitations', { data: { email: `mia.${Date.now()}@example.com`, role: 'member' } });

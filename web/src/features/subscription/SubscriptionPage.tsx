@@ -13,6 +13,7 @@ import type { Limits, OrgUsage } from '../../lib/types';
 import { liveKeyCountQuery } from '../keys/api';
 import { usageQuery } from '../usage/api';
 import { subscriptionQuery, useChangePlan } from './api';
+import { type OverLimit, overLimitNote } from './over-limit';
 
 const STATUS_COLOR: Record<string, string> = { active: 'green', trialing: 'blue', past_due: 'orange', cancelled: 'red', suspended: 'red' };
 const STATUS_LABEL: Record<string, string> = { active: 'Active', trialing: 'Trial', past_due: 'Past due', cancelled: 'Cancelled', suspended: 'Suspended' };
@@ -56,6 +57,15 @@ export default function SubscriptionPage() {
     });
   const planLabel = PLANS.find((p) => p.value === plan)?.label ?? plan;
   const s = sub.data;
+  // Limits already passed (after a move to a smaller plan, or a rotation's grace period): each is said in words under the table.
+  const overLimits: OverLimit[] = [];
+  if (s) {
+    for (const { field } of LIMIT_ROWS) {
+      const used = usedOf(field, usage.data, liveKeys.data);
+      const limit = s.limits[field];
+      if (field !== 'requestsPerMinute' && typeof used === 'number' && limit !== null && used > limit) overLimits.push({ field, used, limit });
+    }
+  }
   const canChange = permissions.changePlan(me, s?.selfService);
   const inactive = s && s.status !== 'active' && s.status !== 'trialing';
   return (
@@ -121,6 +131,17 @@ export default function SubscriptionPage() {
                 </Table.Tr>
               ))}
             </CardTable>
+            {overLimits.length > 0 && (
+              <Alert color="orange" variant="light" mt="md" title="Over a limit of this plan">
+                <Stack gap={4}>
+                  {overLimits.map((over) => (
+                    <Text key={over.field} size="sm">
+                      {overLimitNote(over, s.periodEnd)}
+                    </Text>
+                  ))}
+                </Stack>
+              </Alert>
+            )}
             {s.features.length > 0 && (
               <Group gap={6} mt="md">
                 <Text size="sm">Included actions:</Text>
