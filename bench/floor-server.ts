@@ -1,16 +1,15 @@
 /**
  * The framework floor of the gateway benchmarks: the service's own HTTP shell (`src/http/shell.ts`:
  * the same Fastify server, plugins, hooks and `/healthz` as every node) with one route,
- * `GET /v1/connection`, that answers what CheckConnection answers (the same RateLimit headers, the
- * same body written the same way) without checking anything: no key, no plan,
+ * `GET /v1/connection`, that answers what CheckConnection answers (the same response schema, the
+ * same RateLimit headers, a body of the same size) without checking anything: no key, no plan,
  * no rate limit, no quota, no usage. Its gateway/no-op ratio is the best any gateway built on this
  * shell can reach on the machine; the distance from it to the real gateway's is what the checks cost.
  *
  * Run by the benchmarks as `node --import tsx bench/floor-server.ts` with PORT and PUBLIC_URL.
  */
 import { loadConfig } from '../src/config.js';
-import { checkConnection, connectionAnswer } from '../src/gateway/connection.operation.js';
-import type { CachedKey, CachedOrg } from '../src/operations/caller.js';
+import { checkConnection } from '../src/gateway/connection.operation.js';
 import { gatewayResponses } from '../src/gateway/gateway.routes.js';
 import { createServer, installShell } from '../src/http/shell.js';
 import { disablePretenuring } from '../src/lib/pretenuring.js';
@@ -22,19 +21,23 @@ const app = createServer(config, { nodePrefix: 'floor0' });
 await installShell(app, { publicUrl: config.publicUrl, resolveSession: async () => undefined, cookie: { secure: false } });
 
 const LIMIT = 1_000_000_000;
-const LOAD_KEYS = 200;
-// The key and organisation objects a node's cache would hold for the load's keys.
-const org = { id: 'org_00Vcqdo8NJZ0utC6G09P3', name: 'Bench Cluster', status: 'active', plan: { id: 'enterprise' } } as unknown as CachedOrg;
-const keys = Array.from({ length: LOAD_KEYS }, (_, i) => ({ id: 'key_00VcqdoAqzNXNYa6O5UzQ', orgId: org.id, name: `bench-load-${i}` }) as CachedKey);
 let served = 0;
 app.get('/v1/connection', { schema: { hide: true, response: gatewayResponses(checkConnection) } }, (_request, reply) => {
   served++;
   reply.header('ratelimit-limit', LIMIT);
   reply.header('ratelimit-remaining', LIMIT - 1);
   reply.header('ratelimit-reset', 37);
-  // The answer as CheckConnection makes it (kept ready per key, the counts written in); the key
-  // name differs per request as the load's keys do.
-  reply.type('application/json; charset=utf-8').send(connectionAnswer(keys[served % LOAD_KEYS]!, org, LIMIT - served, LIMIT).json);
+  // A fresh answer per request, as the gateway builds one; the key name differs per request as the load's keys do.
+  return {
+    keyName: `bench-load-${served % 200}`,
+    keyId: 'key_00VcqdoAqzNXNYa6O5UzQ',
+    organisation: 'Bench Cluster',
+    organisationId: 'org_00Vcqdo8NJZ0utC6G09P3',
+    plan: 'enterprise',
+    subscriptionStatus: 'active',
+    documentActionsLeft: LIMIT - served,
+    utilityActionsLeft: LIMIT,
+  };
 });
 
 await app.listen({ port: config.port, host: config.host });

@@ -53,12 +53,12 @@ describe('the job pool moves bytes between threads instead of copying them on th
     // Large enough for memory of its own (Node keeps answers under 4 KB in a shared pool, and copies those).
     const pdf = (await makePdf(40)).toString('base64');
     const answer = await pool.answer('MergePdfs', { files: [pdf, pdf], fileName: 'both' });
-    expect(answer.json.byteLength).toBeGreaterThan(8192);
+    expect(answer.bytes.byteLength).toBeGreaterThan(8192);
     expect(answer).toBeInstanceOf(JsonAnswer);
     // Moved, not copied into a slice of a larger buffer: the view is its whole buffer.
-    expect(answer.json.byteOffset).toBe(0);
-    expect(answer.json.byteLength).toBe(answer.json.buffer.byteLength);
-    expect(JSON.parse(Buffer.from(answer.json).toString('utf8'))).toMatchObject({ fileName: 'both.pdf', pageCount: 80 });
+    expect(answer.bytes.byteOffset).toBe(0);
+    expect(answer.bytes.byteLength).toBe(answer.bytes.buffer.byteLength);
+    expect(JSON.parse(Buffer.from(answer.bytes).toString('utf8'))).toMatchObject({ fileName: 'both.pdf', pageCount: 80 });
   });
 
   it('a large request body moves to the worker, which parses and validates it with its operation schema', async () => {
@@ -66,7 +66,7 @@ describe('the job pool moves bytes between threads instead of copying them on th
     const text = Buffer.from(JSON.stringify({ files: [pdf, pdf], fileName: 'x'.repeat(150) }));
     const blocks = [own(text.subarray(0, 1000)), own(text.subarray(1000))];
     const merged = await pool.answer('MergePdfs', new UnparsedBody('MergePdfs', blocks));
-    expect(JSON.parse(Buffer.from(merged.json).toString('utf8')).pageCount).toBe(4);
+    expect(JSON.parse(Buffer.from(merged.bytes).toString('utf8')).pageCount).toBe(4);
     // The blocks' memory went to the worker: nothing of it is left here to copy.
     expect(blocks.every((block) => block.buffer.byteLength === 0)).toBe(true);
 
@@ -89,6 +89,6 @@ describe('the job pool moves bytes between threads instead of copying them on th
     const input = own(pdf);
     const answer = await pool.answer('ConvertedPdfAnswer', { pdf: input, fileName: 'report' }, { move: [input] });
     expect(input.buffer.byteLength).toBe(0);
-    expect(JSON.parse(Buffer.from(answer.json).toString('utf8'))).toMatchObject({ fileName: 'report.pdf', pageCount: 2 });
+    expect(JSON.parse(Buffer.from(answer.bytes).toString('utf8'))).toMatchObject({ fileName: 'report.pdf', pageCount: 2 });
   });
 });

@@ -1,32 +1,17 @@
 import { Type } from 'typebox';
-import type { CachedKey, CachedOrg } from '../operations/caller.js';
-import { defineOperation, JsonAnswer, type OperationContext } from '../operations/operation.js';
+import { defineOperation, type OperationContext } from '../operations/operation.js';
 
-/**
- * The answer's text up to `"documentActionsLeft":`, per cached key, made once for the key and
- * organisation objects it was made from: the cache replaces those objects on every change (a
- * renamed key, another plan), so a kept text never outlives what it says.
- */
-const answerStarts = new WeakMap<CachedKey, { org: CachedOrg; text: string }>();
-
-function answerStart(key: CachedKey, org: CachedOrg): string {
-  const known = answerStarts.get(key);
-  if (known !== undefined && known.org === org) return known.text;
-  const text = `{"keyName":${JSON.stringify(key.name)},"keyId":${JSON.stringify(key.id)},"organisation":${JSON.stringify(org.name)},"organisationId":${JSON.stringify(org.id)},"plan":${JSON.stringify(org.plan.id)},"subscriptionStatus":${JSON.stringify(org.status)},"documentActionsLeft":`;
-  answerStarts.set(key, { org, text });
-  return text;
-}
-
-/**
- * CheckConnection's answer as JSON text, the same text the response schema's serializer writes
- * for it: only the two counts change from one request to the next, so the rest is kept ready.
- */
-export function connectionAnswer(key: CachedKey, org: CachedOrg, documentActionsLeft: number | null, utilityActionsLeft: number | null): JsonAnswer {
-  return new JsonAnswer(`${answerStart(key, org)}${documentActionsLeft},"utilityActionsLeft":${utilityActionsLeft}}`);
-}
-
-function answer({ key, org }: OperationContext, documentActionsLeft: number | null, utilityActionsLeft: number | null): JsonAnswer {
-  return connectionAnswer(key, org, documentActionsLeft, utilityActionsLeft);
+function answer({ key, org }: OperationContext, documentActionsLeft: number | null, utilityActionsLeft: number | null) {
+  return {
+    keyName: key.name,
+    keyId: key.id,
+    organisation: org.name,
+    organisationId: org.id,
+    plan: org.plan.id,
+    subscriptionStatus: org.status,
+    documentActionsLeft,
+    utilityActionsLeft,
+  };
 }
 
 /** CheckConnection: Power Automate's connection test; not billed. */

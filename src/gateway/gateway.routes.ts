@@ -177,16 +177,8 @@ export function gatewayResponses(operation: Pick<GatewayOperation, 'response'>) 
   return { 200: operation.response, ...problems(400, 401, 403, 413, 415, 429, 500, 503) };
 }
 
-/**
- * A handler's value as Fastify takes it: an answer already serialized (JsonAnswer) is sent as it
- * is, and nothing is returned (a returned reply is a thenable Fastify would wait on); any other
- * value is returned for Fastify to serialize with the route's schema.
- */
-function sent(reply: FastifyReply, value: unknown): unknown {
-  if (!(value instanceof JsonAnswer)) return value;
-  const { json } = value;
-  reply.type('application/json; charset=utf-8').send(typeof json === 'string' ? json : Buffer.from(json.buffer, json.byteOffset, json.byteLength));
-  return undefined;
+function sendJsonAnswer(reply: FastifyReply, { bytes }: JsonAnswer): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
 
 function registerOperation(app: App, operation: GatewayOperation, deps: GatewayDeps): void {
@@ -245,10 +237,10 @@ function registerOperation(app: App, operation: GatewayOperation, deps: GatewayD
     },
     // Not async: an operation that answers synchronously (CheckConnection from memory) is sent
     // without a promise; one that returns a promise is awaited by Fastify, and a throw is its error.
-    // An answer already serialized (JsonAnswer) is sent as it is.
+    // An answer a job serialized (JsonAnswer) is sent as the bytes it is.
     handler: (request, reply) => {
       const answer = operation.handle(request.body as RequestBody<unknown>, new Caller(request.gatewayKey!, request.gatewayOrg!, request.gatewayAt, deps));
-      return answer instanceof Promise ? answer.then((value) => sent(reply, value)) : sent(reply, answer);
+      return answer instanceof Promise ? answer.then((value) => (value instanceof JsonAnswer ? sendJsonAnswer(reply, value) : value)) : answer;
     },
   });
 }

@@ -55,7 +55,7 @@ export class JobPool implements JobRunner {
     return this.#run<R>(kind, input, options, false);
   }
 
-  async answer(kind: string, input: unknown, options: JobOptions = {}): Promise<JsonAnswer<Uint8Array>> {
+  async answer(kind: string, input: unknown, options: JobOptions = {}): Promise<JsonAnswer> {
     return new JsonAnswer(await this.#run<Uint8Array>(kind, input, options, true));
   }
 

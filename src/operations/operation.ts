@@ -39,15 +39,12 @@ export interface JobOptions {
 export interface JobRunner {
   run<R>(kind: string, input: unknown, options?: JobOptions): Promise<R>;
   /** Runs a job whose value is an action's answer: serialized to JSON in the worker, sent as is. */
-  answer(kind: string, input: unknown, options?: JobOptions): Promise<JsonAnswer<Uint8Array>>;
+  answer(kind: string, input: unknown, options?: JobOptions): Promise<JsonAnswer>;
 }
 
-/**
- * An answer already serialized, sent as it is: a job's JSON (a large file's base64 is never turned
- * into JSON on the event loop), or a text the operation keeps ready (CheckConnection's).
- */
-export class JsonAnswer<T extends Uint8Array | string = Uint8Array | string> {
-  constructor(readonly json: T) {}
+/** An action's JSON answer, serialized by the job that made it: a large file's base64 is never turned into JSON on the event loop. */
+export class JsonAnswer {
+  constructor(readonly bytes: Uint8Array) {}
 }
 
 declare const sealed: unique symbol;
@@ -82,7 +79,7 @@ export interface GatewayOperation<B extends TSchema = TSchema, R extends TSchema
   response: R;
   /** Largest accepted request body in bytes (default: the server's). */
   bodyLimit?: number;
-  handle(body: RequestBody<Static<B>>, context: OperationContext): Promise<Static<R> | JsonAnswer> | Static<R> | JsonAnswer;
+  handle(body: RequestBody<Static<B>>, context: OperationContext): Promise<Static<R> | JsonAnswer> | Static<R>;
 }
 
 /** Declares an operation with its types inferred from its schemas. */
