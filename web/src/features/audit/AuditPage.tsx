@@ -17,6 +17,7 @@ import { AUDIT_PAGE_SIZE as PAGE_SIZE, auditQuery } from './api';
 import type { AuditEntry } from '../../lib/types';
 import { EVENT_LABELS, SEVERITY_COLOR, eventLabel } from './audit-events';
 import { auditResource } from './audit-resource';
+import { detailsSummary } from './audit-details';
 
 const EVENT_TYPES = Object.entries(EVENT_LABELS).map(([value, label]) => ({ value, label }));
 
@@ -31,19 +32,12 @@ const CALENDAR_LABELS = {
   yearLevelControl: 'Choose another year',
 };
 
-function summary(details: Record<string, unknown>): string {
-  return Object.entries(details)
-    .filter(([, v]) => v !== null && v !== undefined && v !== '')
-    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
-    .join(' · ');
-}
-
 /**
  * An entry's details, two lines of them; when there is more, a button shows the rest (and hides
  * it again), so the keyboard and a finger reach them as a pointer does.
  */
 function DetailsSummary({ details }: { details: Record<string, unknown> }) {
-  const text = summary(details);
+  const text = detailsSummary(details);
   const id = useId();
   const ref = useRef<HTMLParagraphElement>(null);
   const [expanded, setExpanded] = useState(false);
