@@ -152,6 +152,8 @@ export async function expectRowsFit(page: Page, table: Locator, what: string): P
 /** Saves a screenshot for the README. */
 export async function saveScreenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
+  // The pointer rests in the corner, so no chart shows the tooltip of wherever it last clicked.
+  await page.mouse.move(1, (page.viewportSize()?.height ?? 800) - 1);
   // Let charts finish their entry animation and toasts settle.
   await page.waitForTimeout(400);
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: options.fullPage ?? false, animations: 'disabled' });
