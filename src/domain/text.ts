@@ -41,6 +41,6 @@ export function lineTextProblem(text: string, kind: LineKind): string | undefine
   if (INVISIBLE_ONLY.test(text)) return 'must contain a visible character';
   const bidi = BIDI_CONTROL.exec(text);
   if (bidi)
-    return `must not contain the bidirectional control ${codePointName(bidi[0])}, which makes text show in another order than it was typed (right-to-left text needs none; the marks U+200E and U+200F are allowed)`;
+    return `must not contain the bidirectional control ${codePointName(bidi[0])}, which makes text show in another order than it was typed (right-to-left letters show right to left without it; the marks U+200E and U+200F are allowed)`;
   return undefined;
 }
