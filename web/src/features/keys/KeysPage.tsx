@@ -143,7 +143,7 @@ export function KeysPage() {
           />
           <Select
             label="Environment"
-            placeholder="Any environment"
+            placeholder="Any"
             data={ENVIRONMENT_FILTER}
             value={state.environment}
             onChange={(v) => update({ environment: v })}
