@@ -1,5 +1,5 @@
 import { request as apiRequest } from '@playwright/test';
-import { callGateway, createKeyViaApi, expect, expectAccessible, newPerson, PASSWORD, saveScreenshot, signUp, test } from './support.js';
+import { callGateway, createKeyViaApi, expect, expectAccessible, expectRowsFit, newPerson, PASSWORD, saveScreenshot, signUp, test } from './support.js';
 
 // The e2e server runs on the real clock, so the findings here are the ones reachable now:
 // a revoked key still called, and keys whose owner was deactivated.
@@ -65,6 +65,9 @@ test.describe('key hygiene', () => {
       await expect(banner.getByRole('button', { name: 'Revoke selected' })).toBeDisabled();
       await banner.getByRole('checkbox', { name: 'Select prod-customs-flow-trade' }).check();
       await banner.getByRole('checkbox', { name: 'Select test-tracking-flow-trade' }).check();
+      // The finding's keys fit the screen, with their status and owner, at 375 px too.
+      await expectRowsFit(page, banner.getByRole('table', { name: 'Keys of this finding' }), 'the hygiene banner');
+      await expect(banner.getByRole('row', { name: /prod-customs-flow-trade/ })).toContainText('Mia Member');
       await expectAccessible(page, `the hygiene banner at ${width} px`);
       await saveScreenshot(page, width === 1280 ? 'hygiene' : 'hygiene-mobile', { fullPage: width !== 1280 });
 

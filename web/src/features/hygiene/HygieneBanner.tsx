@@ -39,7 +39,7 @@ export function HygieneBanner() {
     <Alert
       color={color}
       variant="light"
-      // The body may shrink below its content, so the key table scrolls inside a narrow screen.
+      // The body may shrink to the screen: the key list wraps inside it.
       styles={{ body: { minWidth: 0 } }}
       icon={<IconShieldExclamation size={18} />}
       title={`${plural(keyCount, 'key')} ${keyCount === 1 ? 'needs' : 'need'} attention`}
@@ -66,33 +66,32 @@ export function HygieneBanner() {
             <Text size="sm">Fix: {ACTION_LABEL[shown.action]}.</Text>
             {/* On the page's own background: links on the alert's tint are too faint to read. */}
             <Paper withBorder>
-              <Table.ScrollContainer minWidth={420}>
-                <Table>
-                  <Table.Tbody>
-                    {shown.keys.map((k) => (
-                      <Table.Tr key={k.id}>
-                        {canChange && (
-                          <Table.Td w={40}>
-                            <Checkbox aria-label={`Select ${k.name}`} checked={selected.has(k.id)} onChange={() => toggle(k.id)} />
-                          </Table.Td>
-                        )}
-                        <Table.Td>
-                          <Anchor component={Link} href={`/keys/${k.id}`}>
-                            {k.name}
-                          </Anchor>
-                          {k.flows.length > 0 && <Text size="xs">Still called by {k.flows.map((f) => f.label ?? f.workflowName).join(', ')}</Text>}
+              {/* Two columns at most, the status and owner under the name: the list fits a 375 px screen without scrolling. */}
+              <Table aria-label="Keys of this finding" verticalSpacing={6}>
+                <Table.Tbody>
+                  {shown.keys.map((k) => (
+                    <Table.Tr key={k.id}>
+                      {canChange && (
+                        <Table.Td w={40}>
+                          <Checkbox aria-label={`Select ${k.name}`} checked={selected.has(k.id)} onChange={() => toggle(k.id)} />
                         </Table.Td>
-                        <Table.Td>
-                          <Badge variant="light" color={k.status === 'active' ? 'green' : 'gray'}>
+                      )}
+                      <Table.Td style={{ overflowWrap: 'anywhere' }}>
+                        <Anchor component={Link} href={`/keys/${k.id}`}>
+                          {k.name}
+                        </Anchor>
+                        <Group gap={6} mt={2}>
+                          <Badge size="sm" variant="light" color={k.status === 'active' ? 'green' : 'gray'}>
                             {k.status}
                           </Badge>
-                        </Table.Td>
-                        <Table.Td>{k.createdBy?.name ?? ''}</Table.Td>
-                      </Table.Tr>
-                    ))}
-                  </Table.Tbody>
-                </Table>
-              </Table.ScrollContainer>
+                          {k.createdBy && <Text size="xs">{k.createdBy.name}</Text>}
+                        </Group>
+                        {k.flows.length > 0 && <Text size="xs">Still called by {k.flows.map((f) => f.label ?? f.workflowName).join(', ')}</Text>}
+                      </Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
             </Paper>
             {canChange && (
               <Group>
