@@ -3,7 +3,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Actor } from './domain/actor.js';
-import { lineTextProblem } from './domain/text.js';
+import { controlsAsSpaces, lineTextProblem } from './domain/text.js';
 import { composeServices, type Services } from './compose.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirError, describeDatabaseUrl, openDatabase } from './db/database.js';
@@ -189,8 +189,7 @@ export async function runCli(argv: string[], io: CliIo, config?: Config): Promis
           const { items, nextCursor } = await s.orgs.listForOperator({ cursor, limit });
           io.out(['ID', 'NAME', 'PLAN', 'MEMBERS', 'CREATED'].join('\t'));
           // A name stored before control characters were refused must not break the columns.
-          const cell = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
-          for (const org of items) io.out([org.id, cell(org.name), org.plan, String(org.members), org.createdAt].join('\t'));
+          for (const org of items) io.out([org.id, controlsAsSpaces(org.name), org.plan, String(org.members), org.createdAt].join('\t'));
           io.out(`${items.length} organisation(s)${nextCursor ? `; next page: --cursor ${nextCursor}` : '; that is all'}.`);
           return 0;
         });

@@ -198,6 +198,17 @@ describe('the operator CLI', () => {
     ).toEqual(ids);
   });
 
+  it('org list keeps a name stored before control characters were refused on its one line, each control a space', async () => {
+    const old = await signup(t, 'Northwind');
+    // Written as an earlier version could store it: a tab and a line break inside the name.
+    await t.services.db.updateTable('organisations').set({ name: 'North\twind\nTraders' }).where('id', '=', old.orgId).execute();
+    lines.length = 0;
+    expect(await runCli(['org', 'list', '--limit', '1000'], io, t.config)).toBe(0);
+    const row = lines.find((line) => line.startsWith(`${old.orgId}\t`))!;
+    expect(row.split('\t')).toHaveLength(5);
+    expect(row.split('\t')[1]).toBe('North wind Traders');
+  });
+
   it('fails with a one-line reason and a non-zero exit code', async () => {
     const cases: Array<[string[], number, RegExp]> = [
       [['keys', 'revoke', '--id', 'key_missing'], 1, /No key with id key_missing/],

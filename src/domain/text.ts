@@ -12,6 +12,7 @@
 export type LineKind = 'required' | 'optional';
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROLS = new RegExp(CONTROL.source, 'g');
 
 /**
  * Characters that show nothing: whitespace (what \s matches), zero-width spaces and joiners,
@@ -26,6 +27,11 @@ const INVISIBLE_ONLY = /^[\s\u00ad\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u2
  * direction and stay allowed: right-to-left names use them.
  */
 const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
+
+/** `text` with each control character made a space: a name stored before the rule, shown in one line of columns (the CLI's lists). */
+export function controlsAsSpaces(text: string): string {
+  return text.replace(CONTROLS, ' ');
+}
 
 /** `U+0007`: how a character is named in a message (never the text itself, which may be anything). */
 export function codePointName(character: string): string {

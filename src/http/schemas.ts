@@ -51,14 +51,15 @@ export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 
 export const EmailSchema = Type.String({ minLength: EMAIL_MIN_LENGTH, maxLength: EMAIL_MAX_LENGTH, pattern: EMAIL_PATTERN, description: 'An email address' });
 export const PasswordSchema = Type.String({ minLength: 1, maxLength: 200 });
 
-/**
- * One line of text people type and others read (names, teams, labels, descriptions): no control
- * characters, and something visible (`optional`: blank means none). The rule is domain/text.ts,
- * applied by the `x-bdoc-line` keyword (input-guard.ts), so every such field refuses alike.
- */
 /** The schema keyword that marks a `LineText`; its value is the `LineKind`. */
 export const LINE_TEXT_KEYWORD = 'x-bdoc-line';
 
+/**
+ * One line of text people type and others read (names, teams, labels, descriptions): no control
+ * characters or bidirectional controls, and something visible (`optional`: blank means none). The
+ * rule is domain/text.ts, applied by the `x-bdoc-line` keyword (http/validation.ts), so every such
+ * field refuses alike.
+ */
 export function LineText(kind: LineKind, options: { minLength?: number; maxLength: number; description?: string }) {
   return Type.String({ ...options, [LINE_TEXT_KEYWORD]: kind });
 }
