@@ -62,24 +62,48 @@ function pageHeading(): HTMLElement | null {
   return document.querySelector<HTMLElement>('main h1[tabindex]');
 }
 
+/** The dialogs open now: the one closing is among them, and focus left in it is left behind. */
+function openDialogs(): HTMLElement[] {
+  return Array.from(document.querySelectorAll<HTMLElement>('[role="dialog"]'));
+}
+
 /**
- * Focuses the trigger again, or the nearest place left (see above), once the closing dialog has
- * let focus go (it does so a moment later). Without a trigger (the dialog opened by itself, as
- * the rotated key's does on its new page), the page's heading.
+ * Focus nobody chose: on the page itself, on something removed, inside a dialog that was open
+ * when the closing began, or inside a menu whose button no longer says it is open (a menu still
+ * fading out: Mantine hands focus back to it when the dialog it opened closes soon after).
+ */
+function leftBehind(active: Element | null, closing: HTMLElement[]): boolean {
+  if (!(active instanceof HTMLElement) || active === document.body || !active.isConnected) return true;
+  if (closing.some((dialog) => dialog.contains(active))) return true;
+  const menu = active.closest<HTMLElement>('[role="menu"]');
+  return menu !== null && !document.querySelector(`[aria-controls="${CSS.escape(menu.id)}"][aria-expanded="true"]`);
+}
+
+const SETTLE_STEP_MS = 50;
+const SETTLE_LIMIT_MS = 5_000;
+
+/**
+ * Focuses the trigger again, or the nearest place left (see above), and keeps it there until the
+ * closing dialog has gone: the dialog's own timers (Mantine's focus trap and focus return) can
+ * run after ours on a slow device, and focus left in the dialog or in a fading menu drops to the
+ * page when they go. Without a trigger (the dialog opened by itself, as the rotated key's does on
+ * its new page), the page's heading. Whoever moves focus elsewhere meanwhile (opens a row's menu,
+ * clicks a field, opens another dialog) keeps it.
  */
 export function returnFocus(trigger: FocusTrigger | null): void {
-  setTimeout(() => {
-    // Someone already moved on (opened a row's menu, clicked a field): focus stays where they put it.
+  const closing = openDialogs();
+  const places = trigger ? [trigger, ...trigger.neighbours] : [];
+  let placed: HTMLElement | null = null;
+  let waited = 0;
+  const settle = () => {
     const active = document.activeElement;
-    if (active instanceof HTMLElement && active !== document.body && active.isConnected && !active.closest('[role="dialog"]')) return;
-    const places = trigger ? [trigger, ...trigger.neighbours] : [];
-    for (const candidate of places) {
-      const target = findAgain(candidate);
-      if (target) {
-        target.focus();
-        return;
-      }
+    if (active !== placed && !leftBehind(active, closing)) return;
+    if (active !== placed) {
+      placed = places.map(findAgain).find((found) => found !== null) ?? pageHeading();
+      placed?.focus();
     }
-    pageHeading()?.focus();
-  }, 50);
+    waited += SETTLE_STEP_MS;
+    if (closing.some((dialog) => dialog.isConnected) && waited < SETTLE_LIMIT_MS) setTimeout(settle, SETTLE_STEP_MS);
+  };
+  setTimeout(settle, SETTLE_STEP_MS);
 }
