@@ -1,6 +1,7 @@
 import { BarChart } from '@mantine/charts';
 import '@mantine/charts/styles.css';
 import dayjs from 'dayjs';
+import { eachDay } from '../../lib/days';
 import type { KeyUsage, Outcome } from '../../lib/types';
 
 const SERIES: Array<{ name: Outcome; label: string; color: string }> = [
@@ -15,10 +16,9 @@ const SERIES: Array<{ name: Outcome; label: string; color: string }> = [
  * read as a total), one group per day of the range (days without calls are zero).
  */
 export default function KeyUsageChart({ usage }: { usage: KeyUsage }) {
-  const byDay = new Map<string, Record<Outcome, number>>();
-  for (let day = dayjs(usage.from); !day.isAfter(dayjs(usage.to)); day = day.add(1, 'day')) {
-    byDay.set(day.format('YYYY-MM-DD'), { success: 0, client_error: 0, server_error: 0, rejected: 0 });
-  }
+  const byDay = new Map(
+    eachDay(usage.from, usage.to).map((day): [string, Record<Outcome, number>] => [day, { success: 0, client_error: 0, server_error: 0, rejected: 0 }]),
+  );
   for (const item of usage.items) {
     const row = byDay.get(item.day);
     if (row) row[item.outcome] += item.count;

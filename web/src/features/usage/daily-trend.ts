@@ -1,8 +1,7 @@
+import { eachDay } from '../../lib/days';
 import type { OrgUsage } from '../../lib/types';
 
 type Day = OrgUsage['daily'][number];
-
-const DAY_MS = 86_400_000;
 
 /**
  * The daily trend of a billing period: one point per day from the period's first day to today
@@ -12,13 +11,11 @@ const DAY_MS = 86_400_000;
  */
 export function dailyTrend(daily: readonly Day[], periodStart: string, periodEnd: string, now = Date.now()): Day[] {
   const byDay = new Map(daily.map((day) => [day.day, day]));
-  const first = Date.parse(`${periodStart.slice(0, 10)}T00:00:00Z`);
+  const first = periodStart.slice(0, 10);
   const end = Math.min(Date.parse(periodEnd), now);
-  const days: Day[] = [];
-  for (let at = first; at < end || at === first; at += DAY_MS) {
-    const day = new Date(at).toISOString().slice(0, 10);
-    days.push(byDay.get(day) ?? { day, document: 0, utility: 0, none: 0, failed: 0 });
-  }
+  // The day of the last moment before the end (exclusive).
+  const last = new Date(end - 1).toISOString().slice(0, 10);
+  const days: Day[] = eachDay(first, last).map((day) => byDay.get(day) ?? { day, document: 0, utility: 0, none: 0, failed: 0 });
   // A day the server counted outside that range (a clock a moment apart) is not dropped.
   for (const day of daily) if (!days.some((d) => d.day === day.day)) days.push(day);
   return days.sort((a, b) => a.day.localeCompare(b.day));
