@@ -58,10 +58,10 @@ export default function SubscriptionPage() {
   const planLabel = PLANS.find((p) => p.value === plan)?.label ?? plan;
   const s = sub.data;
   // Limits already passed (after a move to a smaller plan, or a rotation's grace period): each is said in words under the table.
+  const rows = LIMIT_ROWS.map((row) => ({ ...row, used: usedOf(row.field, usage.data, liveKeys.data) }));
   const overLimits: OverLimit[] = [];
   if (s) {
-    for (const { field } of LIMIT_ROWS) {
-      const used = usedOf(field, usage.data, liveKeys.data);
+    for (const { field, used } of rows) {
       const limit = s.limits[field];
       if (field !== 'requestsPerMinute' && typeof used === 'number' && limit !== null && used > limit) overLimits.push({ field, used, limit });
     }
@@ -111,7 +111,7 @@ export default function SubscriptionPage() {
               Limits
             </Title>
             <CardTable aria-label="Plan limits" columns={['Limit', { label: 'Allowed', align: 'right' }, { label: 'Used', align: 'right' }, 'Per']}>
-              {LIMIT_ROWS.map((row) => (
+              {rows.map((row) => (
                 <Table.Tr key={row.field}>
                   <Table.Td className="card-table-title">
                     {row.label}
@@ -125,7 +125,7 @@ export default function SubscriptionPage() {
                     {s.limits[row.field] === null ? 'Unlimited' : number.format(s.limits[row.field]!)}
                   </Table.Td>
                   <Table.Td data-label="Used" className="card-table-number">
-                    <UsedCell used={usedOf(row.field, usage.data, liveKeys.data)} limit={s.limits[row.field]} />
+                    <UsedCell used={row.used} limit={s.limits[row.field]} />
                   </Table.Td>
                   <Table.Td data-label="Per">{row.unit}</Table.Td>
                 </Table.Tr>
