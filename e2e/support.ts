@@ -39,13 +39,22 @@ export function watchForErrors(page: Page, expected: number[] = []): string[] {
  * Every test fails on an uncaught page error or a console error. A test that provokes a failed
  * request on purpose (a refused key, a wrong password) lists the statuses it expects.
  */
-export const test = base.extend<{ expectedFailedStatuses: number[]; consoleGuard: void }>({
+export const test = base.extend<{ expectedFailedStatuses: number[]; consoleGuard: void; slowDevice: void }>({
   expectedFailedStatuses: [[], { option: true }],
   consoleGuard: [
     async ({ page, expectedFailedStatuses }, use) => {
       const errors = watchForErrors(page, expectedFailedStatuses);
       await use();
       expect(errors, 'the page logged errors').toEqual([]);
+    },
+    { auto: true },
+  ],
+  // E2E_CPU_THROTTLE=4: the page runs four times slower, as on a slow device (README, Developing).
+  slowDevice: [
+    async ({ page }, use) => {
+      const rate = Number(process.env.E2E_CPU_THROTTLE ?? 1);
+      if (rate > 1) await (await page.context().newCDPSession(page)).send('Emulation.setCPUThrottlingRate', { rate });
+      await use();
     },
     { auto: true },
   ],
