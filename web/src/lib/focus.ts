@@ -32,12 +32,17 @@ function sameCellIn(row: Element | null, cellIndex: number): HTMLElement | null 
   return row.cells[cellIndex]?.querySelector<HTMLElement>(FOCUSABLE) ?? null;
 }
 
+/** The button that says it controls `menu` (the one that opened it), if any. */
+function menuButton(menu: HTMLElement): HTMLElement | null {
+  return menu.id ? document.querySelector<HTMLElement>(`[aria-controls="${CSS.escape(menu.id)}"]`) : null;
+}
+
 /** The element a person would expect focus to return to: the focused one, or the menu's own button. */
 export function focusTrigger(): FocusTrigger | null {
   const active = document.activeElement;
   if (!(active instanceof HTMLElement) || active === document.body) return null;
   const menu = active.closest<HTMLElement>('[role="menu"]');
-  const element = (menu?.id && document.querySelector<HTMLElement>(`[aria-controls="${CSS.escape(menu.id)}"]`)) || active;
+  const element = (menu && menuButton(menu)) || active;
   const cell = element.closest('td, th');
   const row = cell?.parentElement ?? null;
   const neighbours =
@@ -76,7 +81,7 @@ function leftBehind(active: Element | null, closing: HTMLElement[]): boolean {
   if (!(active instanceof HTMLElement) || active === document.body || !active.isConnected) return true;
   if (closing.some((dialog) => dialog.contains(active))) return true;
   const menu = active.closest<HTMLElement>('[role="menu"]');
-  return menu !== null && !document.querySelector(`[aria-controls="${CSS.escape(menu.id)}"][aria-expanded="true"]`);
+  return menu !== null && menuButton(menu)?.getAttribute('aria-expanded') !== 'true';
 }
 
 const SETTLE_STEP_MS = 50;
