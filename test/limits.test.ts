@@ -74,8 +74,12 @@ describe('plans, quotas and rate limits at the gateway (CONTRACT §4 checks 9–
       { actionType: 'document', used: 50, limit: 50, remaining: 0, percent: 100 },
       { actionType: 'utility', used: 1, limit: 50, remaining: 49, percent: 2 },
     ]);
-    const events = (await t.app.inject({ method: 'GET', url: '/api/audit?eventType=quota.threshold_reached', headers: { cookie: admin.cookie } })).json();
-    expect(events.items.map((e: { details: { threshold: number } }) => e.details.threshold).sort()).toEqual([100, 80]);
+    // The gateway answers without waiting for the announcement: it is written just after, so look until it is there.
+    const thresholds = async () => {
+      const events = (await t.app.inject({ method: 'GET', url: '/api/audit?eventType=quota.threshold_reached', headers: { cookie: admin.cookie } })).json();
+      return events.items.map((e: { details: { threshold: number } }) => e.details.threshold).sort();
+    };
+    await expect.poll(thresholds, { timeout: 5000 }).toEqual([100, 80]);
 
     // The next period starts fresh.
     clock.set('2026-05-01T00:00:01.000Z');
