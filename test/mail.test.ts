@@ -7,11 +7,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commitWithEvents } from '../src/events/event-bus.js';
+import { commitWithEvents, type EventListener } from '../src/events/event-bus.js';
 import type { NewDomainEvent } from '../src/events/domain-events.js';
 import { MINUTE, ManualClock } from '../src/lib/clock.js';
 import { createMailService, smtpSender } from '../src/mail/mail.service.js';
 import { outboxOf } from '../src/mail/outbox.repository.js';
+import { mailOnEvents } from '../src/notifications/mail-notifier.js';
 import { addMember, createKey, databaseBytes, invitationToken, signup, startTestApp, uniqueEmail, type Session, type TestApp } from './support/harness.js';
 import { startSmtpServer } from './support/smtp.js';
 
@@ -116,9 +117,29 @@ describe('mail over SMTP', () => {
     expect(smtp.to(quietAdmin.email, 'key_expiring')).toHaveLength(0);
     expect(smtp.to(bystander.email, 'key_expiring')).toHaveLength(0);
 
-    // The same event heard again (another node, a replay of the log) mails nobody twice.
-    t.services.events.delivered([event]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The same event heard again (another node's notifier, a replay of the log) mails nobody twice:
+    // a second notifier on the same database hears it and queues it, and the outbox keeps one each.
+    let hear: EventListener | undefined;
+    let queuedAgain!: () => void;
+    const attempted = new Promise<void>((resolve) => {
+      queuedAgain = resolve;
+    });
+    const errors: unknown[] = [];
+    mailOnEvents({
+      db: t.services.db,
+      events: {
+        subscribe: (listener) => {
+          hear = listener;
+          return () => {};
+        },
+      },
+      mail: { queue: (...args) => t.services.mail.queue(...args).finally(queuedAgain) },
+      onError: (error) => errors.push(error),
+    });
+    hear!.event(event);
+    await attempted;
+    expect(errors).toEqual([]);
+    expect(await queued(t, org.orgId, 'key_expiring', 2)).toHaveLength(2);
     await t.services.mail.drain();
     expect(smtp.received.length).toBe(before + 2);
   });

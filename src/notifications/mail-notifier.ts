@@ -11,7 +11,12 @@ import { keyRecipients } from './recipients.js';
  * exposures are queued by the change itself). Every node hears every event; the outbox keeps one
  * mail per event and recipient, so a person gets it once.
  */
-export function mailOnEvents(deps: { db: Db; events: EventBus; mail: MailService; onError: (error: unknown) => void }): () => void {
+export function mailOnEvents(deps: {
+  db: Db;
+  events: Pick<EventBus, 'subscribe'>;
+  mail: Pick<MailService, 'queue'>;
+  onError: (error: unknown) => void;
+}): () => void {
   const expiring = async (event: EventOf<'api_key.expiring'>) => {
     const { key, daysBefore } = event.data;
     const to = await keyRecipients(deps.db, event.organisationId, key.createdBy?.id ?? null, { reminder: true });
