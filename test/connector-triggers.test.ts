@@ -156,7 +156,8 @@ describe('connector triggers, subscribed to with a real receiver', () => {
     expect((await t.app.inject({ method: 'DELETE', url: location, headers: { 'x-api-key': key.secret } })).statusCode).toBe(200);
     clock.advance(1_000);
     expect((await subscribe(key.secret, '/triggers/key-expiring', '/rated-after')).statusCode).toBe(201);
-    // Not billed: no action of the month's quotas was used.
+    // Not billed: no action of the month's quotas was used, once everything counted is written.
+    await t.services.usage.flush();
     const usage = (await t.app.inject({ method: 'GET', url: '/api/usage', headers: { cookie: free.cookie } })).json();
     expect(usage.quotas.map((q: { used: number }) => q.used)).toEqual([0, 0]);
   });
