@@ -99,14 +99,18 @@ export function callGateway(request: APIRequestContext, key: string, flow = 'e2e
 
 /** No serious or critical accessibility violation on what the page shows now. */
 export async function expectAccessible(page: Page, what: string): Promise<void> {
-  // Colours measured halfway through a dialog's fade-in are not the colours a person reads: wait
-  // until no transition runs and every open dialog is fully opaque (a fade that has not started
-  // yet runs no transition, but its dialog is still transparent).
+  // Colours measured halfway through a fade are not the colours a person reads: wait until no
+  // transition runs and every open dialog, tooltip, menu and list of options is fully opaque (a
+  // fade that has not started yet runs no transition, but its layer is still transparent). Mantine
+  // starts a fade on the next animation frame: two frames first, so one just asked for has begun.
+  await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
   await page.waitForFunction(
     () =>
       document.getAnimations().every((animation) => animation.playState !== 'running') &&
-      Array.from(document.querySelectorAll('[role="dialog"]')).every((dialog) => {
-        for (let element: Element | null = dialog; element; element = element.parentElement) if (getComputedStyle(element).opacity !== '1') return false;
+      Array.from(document.querySelectorAll('[role="dialog"],[role="tooltip"],[role="menu"],[role="listbox"]')).every((layer) => {
+        // One that is not drawn (display: none) shows no colours.
+        if (layer.getClientRects().length === 0) return true;
+        for (let element: Element | null = layer; element; element = element.parentElement) if (getComputedStyle(element).opacity !== '1') return false;
         return true;
       }),
   );
