@@ -167,6 +167,8 @@ test.describe('API key actions', () => {
     // A failed action explains itself, and is forgotten once the dialog is cancelled.
     const spare = await createKeyViaApi(page.request, 'prod-spare-flow-ops');
     await page.reload();
+    // The list shows the key as it was (active, so Suspend is offered) before it is revoked behind the page's back.
+    await expect(page.getByRole('row', { name: /prod-spare-flow-ops/ })).toContainText('Active');
     expect((await page.request.post(`/api/keys/${spare.id}/revoke`)).status()).toBe(200);
     await page.getByRole('button', { name: 'Actions for prod-spare-flow-ops' }).click();
     await page.getByRole('menuitem', { name: 'Suspend' }).click();
@@ -179,6 +181,7 @@ test.describe('API key actions', () => {
     // Suspend, then resume.
     await renamed.getByRole('button', { name: 'Actions for prod-contracts-renewals-legal' }).click();
     await page.getByRole('menuitem', { name: 'Suspend' }).click();
+    await expect(suspend).toBeVisible();
     await expect(suspend.getByRole('alert')).toHaveCount(0);
     await suspend.getByRole('button', { name: 'Suspend key' }).click();
     await expect(renamed).toContainText('Suspended');
