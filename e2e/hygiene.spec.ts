@@ -23,7 +23,7 @@ test.describe('key hygiene', () => {
       expect((await callGateway(request, stale.secret, 'shipping-labels')).status()).toBe(401);
 
       // A colleague creates two keys, then leaves and is deactivated.
-      const invited = await page.request.post('/api/invitations', { data: { email: `mia.${Date.now()}@example.com`, role: 'member' } });
+      const invited = await page.request.post('/api/invitations', { data: { email: newPerson('Mia Member').email, role: 'member' } });
       expect(invited.status()).toBe(201);
       const { url } = (await invited.json()) as { url: string };
       const colleague = await apiRequest.newContext({ baseURL });

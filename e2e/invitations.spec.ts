@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { request as apiRequest } from '@playwright/test';
 import { PASSWORD, expect, expectAccessible, expectRowsFit, newPerson, saveScreenshot, signUp, test } from './support.js';
 
@@ -11,7 +12,7 @@ test.describe('pending invitations', () => {
       expect(response.status()).toBe(201);
       return ((await response.json()) as { url: string }).url;
     };
-    const stamp = Date.now();
+    const stamp = randomBytes(4).toString('hex');
     // A long address: it wraps in the table and in a card rather than push either wider.
     const mia = `mia.${stamp}.accounts-payable-automation@example.com`;
     const oldLink = await invite(mia, 'member');

@@ -45,7 +45,7 @@ async function seedOrganisation(page: Page, baseURL: string) {
     ['Mia Member', 'member'],
     ['Vic Viewer', 'viewer'],
   ] as const) {
-    const invited = await page.request.post('/api/invitations', { data: { email: `${name.split(' ')[0]!.toLowerCase()}.${Date.now()}@example.com`, role } });
+    const invited = await page.request.post('/api/invitations', { data: { email: newPerson(name).email, role } });
     const { url } = (await invited.json()) as { url: string };
     const guest = await apiRequest.newContext({ baseURL });
     const accepted = await guest.post('/api/invitations/accept', { data: { token: new URL(url).hash.replace('#token=', ''), name, password: PASSWORD } });

@@ -11,7 +11,7 @@ test.describe('roles', () => {
     await expect(page.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
     await page.getByRole('button', { name: 'Invite user' }).click();
     const invite = page.getByRole('dialog', { name: 'Invite user' });
-    const memberEmail = `mia.${Date.now()}@example.com`;
+    const memberEmail = newPerson('Mia Member').email;
     await invite.getByRole('textbox', { name: 'Email' }).fill(memberEmail);
     await expect(invite.getByRole('combobox', { name: 'Role' })).toHaveValue('Member');
     await invite.getByRole('button', { name: 'Create invitation' }).click();

@@ -126,7 +126,7 @@ test.describe('webhooks page', () => {
 
   test('a Member has no Webhooks page', async ({ page, browser, baseURL }) => {
     await signUp(page, newPerson('Ann Admin', 'Fabrikam'));
-    const invited = await page.request.post('/api/invitations', { data: { email: `mia.${Date.now()}@example.com`, role: 'member' } });
+    const invited = await page.request.post('/api/invitations', { data: { email: newPerson('Mia Member').email, role: 'member' } });
     const { url } = (await invited.json()) as { url: string };
     const context = await browser.newContext({ baseURL });
     const member = await context.newPage();
