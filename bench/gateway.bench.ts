@@ -138,7 +138,15 @@ async function main(): Promise<number> {
     if (baseline && baselineDir) {
       log(`Starting the baseline build ${path.relative(ROOT, baseline) || baseline} on a copy of the database …`);
       cpSync(dataDir, baselineDir, { recursive: true });
-      other = await startNode({ databaseUrl: '', nodeArgs, script: [baseline, 'serve'], env: { DATA_DIR: baselineDir } });
+      // BENCH_BASELINE_ENV ("NAME=value NAME=value"): settings for the baseline server only, so one
+      // build can be compared with itself under other settings (e.g. USAGE_FLUSH_MS).
+      const baselineEnv = Object.fromEntries(
+        (process.env.BENCH_BASELINE_ENV ?? '')
+          .split(' ')
+          .filter(Boolean)
+          .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+      );
+      other = await startNode({ databaseUrl: '', nodeArgs, script: [baseline, 'serve'], env: { DATA_DIR: baselineDir, ...baselineEnv } });
       nodes.push(other);
     }
 
