@@ -119,12 +119,12 @@ describe('mail over SMTP', () => {
 
     // The same event heard again (another node's notifier, a replay of the log) mails nobody twice:
     // a second notifier on the same database hears it and queues it, and the outbox keeps one each.
+    // How the second notifier's handling of the event ended: its queueing's outcome, or its error.
     let hear: EventListener | undefined;
-    let queuedAgain!: () => void;
-    const attempted = new Promise<void>((resolve) => {
-      queuedAgain = resolve;
+    let settle!: (outcome: PromiseSettledResult<void>) => void;
+    const handled = new Promise<PromiseSettledResult<void>>((resolve) => {
+      settle = resolve;
     });
-    const errors: unknown[] = [];
     mailOnEvents({
       db: t.services.db,
       events: {
@@ -133,12 +133,17 @@ describe('mail over SMTP', () => {
           return () => {};
         },
       },
-      mail: { queue: (...args) => t.services.mail.queue(...args).finally(queuedAgain) },
-      onError: (error) => errors.push(error),
+      mail: {
+        queue: (...args) => {
+          const queuing = t.services.mail.queue(...args);
+          void Promise.allSettled([queuing]).then(([outcome]) => settle(outcome!));
+          return queuing;
+        },
+      },
+      onError: (reason) => settle({ status: 'rejected', reason }),
     });
     hear!.event(event);
-    await attempted;
-    expect(errors).toEqual([]);
+    expect(await handled).toEqual({ status: 'fulfilled', value: undefined });
     expect(await queued(t, org.orgId, 'key_expiring', 2)).toHaveLength(2);
     await t.services.mail.drain();
     expect(smtp.received.length).toBe(before + 2);
